@@ -1,0 +1,80 @@
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+
+namespace GenBias.Generators
+{
+    /// <summary>
+    /// Every diagnostic the generator reports. Ids are stable (GB0001…); each message says how to fix the spec.
+    /// </summary>
+    internal static class DiagnosticDescriptors
+    {
+        private const string Category = "GenBias.Spec";
+
+        /// <summary>GB0001: the class must be partial so the generator can add members to it.</summary>
+        public static readonly DiagnosticDescriptor NotPartial = Error("GB0001",
+            "The network class must be partial",
+            "'{0}' must be declared partial so GenBias can add the network's code; write 'partial class {0}'");
+
+        /// <summary>GB0002: a containing type is not partial, so the generated part cannot be nested in it.</summary>
+        public static readonly DiagnosticDescriptor ContainingTypeNotPartial = Error("GB0002",
+            "Every type containing a network class must be partial",
+            "'{0}' is nested in '{1}', which is not partial; declare '{1}' partial as well");
+
+        /// <summary>GB0003: generic network classes are not supported.</summary>
+        public static readonly DiagnosticDescriptor Generic = Error("GB0003",
+            "The network class must not be generic",
+            "'{0}' has type parameters; a [TernaryNetwork] class cannot be generic: remove the type parameters");
+
+        /// <summary>GB0004: no layers declared.</summary>
+        public static readonly DiagnosticDescriptor NoLayers = Error("GB0004",
+            "The network has no layers",
+            "'{0}' has no layers; add at least one [Dense(width, Activation.X)] after [TernaryNetwork], the last being the output layer");
+
+        /// <summary>GB0005: width out of range.</summary>
+        public static readonly DiagnosticDescriptor WidthOutOfRange = Error("GB0005",
+            "A layer width is out of range",
+            "Layer {0} of '{1}' has width {2}; a layer has 1 to {3} neurons");
+
+        /// <summary>GB0006: Inputs out of range (including not set).</summary>
+        public static readonly DiagnosticDescriptor InputsOutOfRange = Error("GB0006",
+            "Inputs is out of range",
+            "'{0}' has Inputs = {1}; set [TernaryNetwork(Inputs = n)] with n from 1 to {2}");
+
+        /// <summary>GB0007: an activation value that is not a member of the enum.</summary>
+        public static readonly DiagnosticDescriptor UndefinedActivation = Error("GB0007",
+            "The activation is not defined",
+            "Layer {0} of '{1}' uses activation value {2}, which GenBias does not define; use Activation.Tanh, HardTanh, Sigmoid, ReLU, Linear or TernaryStep");
+
+        /// <summary>GB0008: more than one [TernaryNetwork] on one class.</summary>
+        public static readonly DiagnosticDescriptor DuplicateNetwork = Error("GB0008",
+            "[TernaryNetwork] is declared more than once",
+            "'{0}' has more than one [TernaryNetwork]; declare it once, on one part of the class");
+
+        /// <summary>GB0009: more layers than supported.</summary>
+        public static readonly DiagnosticDescriptor TooManyLayers = Error("GB0009",
+            "Too many layers",
+            "'{0}' declares {1} [Dense] layers; a network has at most {2}");
+
+        /// <summary>GB0010: [Dense] on a class without [TernaryNetwork].</summary>
+        public static readonly DiagnosticDescriptor DenseWithoutNetwork = Error("GB0010",
+            "[Dense] needs [TernaryNetwork]",
+            "'{0}' has [Dense] layers but no [TernaryNetwork]; add [TernaryNetwork(Inputs = n)] to the class");
+
+        /// <summary>GB0011: static classes cannot hold a network's parameters.</summary>
+        public static readonly DiagnosticDescriptor StaticClass = Error("GB0011",
+            "The network class must not be static",
+            "'{0}' is static; a network holds its parameters in an instance, so remove 'static'");
+
+        private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = new[]
+        {
+            NotPartial, ContainingTypeNotPartial, Generic, NoLayers, WidthOutOfRange, InputsOutOfRange,
+            UndefinedActivation, DuplicateNetwork, TooManyLayers, DenseWithoutNetwork, StaticClass,
+        }.ToDictionary(d => d.Id);
+
+        public static DiagnosticDescriptor ById(string id) => s_byId[id];
+
+        private static DiagnosticDescriptor Error(string id, string title, string message) =>
+            new DiagnosticDescriptor(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+    }
+}

@@ -1,0 +1,199 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using GenBias.Generators.Helpers;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace GenBias.Generators
+{
+    /// <summary>One dense layer of a spec.</summary>
+    internal sealed record LayerModel(int Index, int InputCount, int Width, string Activation);
+
+    /// <summary>Everything the emitter needs, as equatable primitives: no symbols, no syntax, no locations.</summary>
+    internal sealed record NetworkModel(
+        string? Namespace,
+        string TypeName,
+        string TypeKeyword,
+        EquatableArray<string> ContainingTypes,
+        int Inputs,
+        EquatableArray<LayerModel> Layers,
+        string HintName);
+
+    /// <summary>What the extraction step returns for one class: a model when the spec is valid, and diagnostics.</summary>
+    internal sealed record ExtractionResult(NetworkModel? Model, EquatableArray<DiagnosticInfo> Diagnostics);
+
+    public sealed partial class TernaryNetworkGenerator
+    {
+        /// <summary>The members of GenBias.Activation, by value (the runtime enum is the source of truth; a test checks they agree).</summary>
+        internal static readonly string[] ActivationNames = { "Tanh", "HardTanh", "Sigmoid", "ReLU", "Linear", "TernaryStep" };
+
+        private static ExtractionResult Extract(GeneratorAttributeSyntaxContext ctx, CancellationToken cancellationToken)
+        {
+            var type = (INamedTypeSymbol)ctx.TargetSymbol;
+            var node = (ClassDeclarationSyntax)ctx.TargetNode;
+            var diagnostics = new List<DiagnosticInfo>();
+            AttributeData network = ctx.Attributes[0];
+            Location? networkLocation = network.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation();
+
+            // Duplicates: the first [TernaryNetwork] of the class (over all its parts) is the spec; the others are errors.
+            List<AttributeData> allNetworks = type.GetAttributes()
+                .Where(a => a.AttributeClass?.ToDisplayString() == NetworkAttribute).ToList();
+            SyntaxNode? firstSyntax = allNetworks.FirstOrDefault()?.ApplicationSyntaxReference?.GetSyntax(cancellationToken);
+            bool ownsSpec = firstSyntax != null && node.Contains(firstSyntax);
+            foreach (AttributeData extra in ctx.Attributes)
+            {
+                if (!ReferenceEquals(extra, allNetworks.FirstOrDefault()) &&
+                    extra.ApplicationSyntaxReference?.GetSyntax(cancellationToken) != firstSyntax)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateNetwork,
+                        extra.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation(), type.Name));
+                }
+            }
+
+            if (!ownsSpec)
+            {
+                return new ExtractionResult(null, new EquatableArray<DiagnosticInfo>(diagnostics));
+            }
+
+            if (!node.Modifiers.Any(SyntaxKind.PartialKeyword))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotPartial, networkLocation, type.Name));
+            }
+
+            if (type.IsStatic)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.StaticClass, networkLocation, type.Name));
+            }
+
+            if (type.TypeParameters.Length > 0)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.Generic, networkLocation, type.Name));
+            }
+
+            var containing = new List<string>();
+            for (INamedTypeSymbol? outer = type.ContainingType; outer != null; outer = outer.ContainingType)
+            {
+                bool partial = outer.DeclaringSyntaxReferences.All(r =>
+                    r.GetSyntax(cancellationToken) is TypeDeclarationSyntax t && t.Modifiers.Any(SyntaxKind.PartialKeyword));
+                if (!partial)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ContainingTypeNotPartial, networkLocation, type.Name, outer.Name));
+                }
+
+                containing.Insert(0, "partial " + Keyword(outer) + " " + outer.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat));
+            }
+
+            int inputs = 0;
+            foreach (KeyValuePair<string, TypedConstant> named in network.NamedArguments)
+            {
+                if (named.Key == "Inputs" && named.Value.Value is int value)
+                {
+                    inputs = value;
+                }
+            }
+
+            if (inputs < 1 || inputs > ShapeRules.MaxInputs)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InputsOutOfRange,
+                    NamedArgumentLocation(network, "Inputs", cancellationToken) ?? networkLocation,
+                    type.Name, inputs.ToString(), ShapeRules.MaxInputs.ToString()));
+            }
+
+            var layers = new List<LayerModel>();
+            bool layersBound = true;
+            int layerInputs = inputs;
+            foreach (AttributeData dense in type.GetAttributes().Where(a => a.AttributeClass?.ToDisplayString() == DenseAttribute))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int index = layers.Count;
+                if (dense.ConstructorArguments.Length != 2 ||
+                    !(dense.ConstructorArguments[0].Value is int width) ||
+                    !(dense.ConstructorArguments[1].Value is int activation))
+                {
+                    // The compiler already reports the malformed attribute; generating from a guess would add noise.
+                    layersBound = false;
+                    continue;
+                }
+
+                if (index == ShapeRules.MaxLayers)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TooManyLayers,
+                        dense.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation(),
+                        type.Name, type.GetAttributes().Count(a => a.AttributeClass?.ToDisplayString() == DenseAttribute).ToString(),
+                        ShapeRules.MaxLayers.ToString()));
+                }
+
+                if (width < 1 || width > ShapeRules.MaxWidth)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WidthOutOfRange,
+                        PositionalArgumentLocation(dense, 0, cancellationToken),
+                        index.ToString(), type.Name, width.ToString(), ShapeRules.MaxWidth.ToString()));
+                }
+
+                if (activation < 0 || activation >= ActivationNames.Length)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UndefinedActivation,
+                        PositionalArgumentLocation(dense, 1, cancellationToken),
+                        index.ToString(), type.Name, activation.ToString()));
+                }
+
+                string name = activation >= 0 && activation < ActivationNames.Length ? ActivationNames[activation] : "";
+                layers.Add(new LayerModel(index, layerInputs, width, name));
+                layerInputs = width;
+            }
+
+            if (layers.Count == 0 && layersBound)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoLayers, networkLocation, type.Name));
+            }
+
+            if (diagnostics.Count > 0 || !layersBound)
+            {
+                return new ExtractionResult(null, new EquatableArray<DiagnosticInfo>(diagnostics));
+            }
+
+            string? ns = type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString();
+            string hint = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat)
+                .Replace("global::", "").Replace('<', '[').Replace('>', ']') + ".g.cs";
+            var model = new NetworkModel(ns, type.Name, Keyword(type), new EquatableArray<string>(containing), inputs,
+                new EquatableArray<LayerModel>(layers), hint);
+            return new ExtractionResult(model, EquatableArray<DiagnosticInfo>.Empty);
+        }
+
+        private static string Keyword(INamedTypeSymbol type) =>
+            type.IsRecord ? (type.IsValueType ? "record struct" : "record class")
+            : type.TypeKind == TypeKind.Struct ? "struct"
+            : type.TypeKind == TypeKind.Interface ? "interface"
+            : "class";
+
+        private static Location? PositionalArgumentLocation(AttributeData attribute, int position, CancellationToken ct)
+        {
+            if (attribute.ApplicationSyntaxReference?.GetSyntax(ct) is AttributeSyntax syntax)
+            {
+                List<AttributeArgumentSyntax> positional = syntax.ArgumentList?.Arguments
+                    .Where(a => a.NameEquals == null).ToList() ?? new List<AttributeArgumentSyntax>();
+                return position < positional.Count ? positional[position].GetLocation() : syntax.GetLocation();
+            }
+
+            return null;
+        }
+
+        private static Location? NamedArgumentLocation(AttributeData attribute, string name, CancellationToken ct)
+        {
+            if (attribute.ApplicationSyntaxReference?.GetSyntax(ct) is AttributeSyntax syntax && syntax.ArgumentList != null)
+            {
+                foreach (AttributeArgumentSyntax argument in syntax.ArgumentList.Arguments)
+                {
+                    if (argument.NameEquals?.Name.Identifier.ValueText == name)
+                    {
+                        return argument.GetLocation();
+                    }
+                }
+            }
+
+            return null;
+        }
+    }
+}

@@ -1,0 +1,64 @@
+using System;
+
+namespace GenBias;
+
+/// <summary>Which arithmetic a network's forward pass uses. Every path returns the same bits.</summary>
+public enum ComputePath
+{
+    /// <summary>The widest SIMD the hardware accelerates: Vector512, else Vector256, else scalar.</summary>
+    Auto = 0,
+
+    /// <summary>Plain scalar code (the reference kernels).</summary>
+    Scalar = 1,
+
+    /// <summary><see cref="System.Runtime.Intrinsics.Vector256{T}"/> code; falls back to scalar where not accelerated.</summary>
+    Vector256 = 2,
+
+    /// <summary>
+    /// <see cref="System.Runtime.Intrinsics.Vector512{T}"/> for layers vectorised over their outputs, Vector256 for the
+    /// others; falls back where not accelerated.
+    /// </summary>
+    Vector512 = 3,
+}
+
+/// <summary>
+/// A network over ternary inputs: implemented by every generated network and by <see cref="ReferenceNetwork"/>.
+/// </summary>
+/// <remarks>
+/// Inputs are spans of <see cref="sbyte"/> holding -1, 0 or +1 (anything else throws an
+/// <see cref="ArgumentException"/> that names the index), or for up to 64 inputs the packed two-mask form
+/// described at <see cref="TernaryInput"/>. Parameters are in the canonical layout of <see cref="ShapeRules"/>.
+/// </remarks>
+public interface ITernaryNetwork
+{
+    /// <summary>The network's layers and parameter layout.</summary>
+    NetworkShape Shape { get; }
+
+    /// <summary>The parameters in the canonical layout (read-only; change them with <see cref="SetParameters"/>).</summary>
+    ReadOnlySpan<float> Parameters { get; }
+
+    /// <summary>The arithmetic used by the forward pass; <see cref="ComputePath.Auto"/> unless changed.</summary>
+    ComputePath Path { get; set; }
+
+    /// <summary>Replaces every parameter.</summary>
+    /// <exception cref="ArgumentException">The span's length is not the shape's parameter count, or a value is NaN or infinite.</exception>
+    void SetParameters(ReadOnlySpan<float> parameters);
+
+    /// <summary>Computes the outputs for one input.</summary>
+    void Forward(ReadOnlySpan<sbyte> input, Span<float> output);
+
+    /// <summary>Computes the outputs for one input in the packed form (at most 64 inputs).</summary>
+    void Forward(ulong positive, ulong negative, Span<float> output);
+
+    /// <summary>Computes the outputs for a batch: <paramref name="inputs"/> holds rows of inputs, <paramref name="outputs"/> rows of outputs.</summary>
+    void ForwardBatch(ReadOnlySpan<sbyte> inputs, Span<float> outputs);
+
+    /// <summary>Computes every layer's activations for one input, concatenated in layer order (<see cref="LayerShape.ActivationOffset"/>).</summary>
+    void ForwardActivations(ReadOnlySpan<sbyte> input, Span<float> activations);
+
+    /// <summary>
+    /// Adds to <paramref name="parameterGradient"/> the gradient, with respect to every parameter, of
+    /// Σ_k outputGradient[k] · output[k] at <paramref name="input"/> (the forward pass is recomputed).
+    /// </summary>
+    void Backward(ReadOnlySpan<sbyte> input, ReadOnlySpan<float> outputGradient, Span<float> parameterGradient);
+}

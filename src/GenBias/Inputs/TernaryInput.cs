@@ -1,0 +1,247 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace GenBias;
+
+/// <summary>Checks and converts ternary inputs: spans of <see cref="sbyte"/> and the packed two-mask form.</summary>
+/// <remarks>
+/// The packed form of an input with at most 64 values is two masks: bit <c>i</c> of <c>positive</c> set means
+/// input <c>i</c> is +1, bit <c>i</c> of <c>negative</c> set means -1, neither means 0.
+/// </remarks>
+public static class TernaryInput
+{
+    /// <summary>
+    /// Throws unless <paramref name="input"/> has <paramref name="expectedLength"/> values, each -1, 0 or +1.
+    /// </summary>
+    /// <exception cref="ArgumentException">The length is wrong, or a value is not ternary (the message names its index).</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Validate(ReadOnlySpan<sbyte> input, int expectedLength, [CallerArgumentExpression(nameof(input))] string? paramName = null)
+    {
+        if (input.Length != expectedLength)
+        {
+            ThrowWrongLength(input.Length, expectedLength, paramName);
+        }
+
+        if (!AllTernary(input))
+        {
+            ThrowNotTernary(input, 0, paramName);
+        }
+    }
+
+    /// <summary>Throws unless the batch holds whole rows of <paramref name="width"/> ternary values; returns the row count.</summary>
+    public static int ValidateBatch(ReadOnlySpan<sbyte> inputs, int width, int outputWidth, int outputLength,
+        [CallerArgumentExpression(nameof(inputs))] string? paramName = null)
+    {
+        if (inputs.Length % width != 0)
+        {
+            throw new ArgumentException(
+                $"The batch has {inputs.Length} values, which is not a whole number of rows of {width} inputs.", paramName);
+        }
+
+        int rows = inputs.Length / width;
+        if (outputLength != rows * outputWidth)
+        {
+            throw new ArgumentException(
+                $"The output span has {outputLength} values; {rows} rows of {outputWidth} outputs need {rows * outputWidth}.", "outputs");
+        }
+
+        if (!AllTernary(inputs))
+        {
+            ThrowNotTernary(inputs, width, paramName);
+        }
+
+        return rows;
+    }
+
+    /// <summary>Whether every value is -1, 0 or +1.</summary>
+    public static bool AllTernary(ReadOnlySpan<sbyte> input)
+    {
+        // v is ternary exactly when (byte)(v + 1) <= 2.
+        ref sbyte start = ref MemoryMarshal.GetReference(input);
+        int length = input.Length;
+        if (Vector128.IsHardwareAccelerated && length >= Vector128<sbyte>.Count)
+        {
+            Vector128<byte> bad = Vector128<byte>.Zero;
+            int i = 0;
+            for (; i <= length - Vector128<sbyte>.Count; i += Vector128<sbyte>.Count)
+            {
+                bad |= Vector128.GreaterThan((Vector128.LoadUnsafe(ref start, (nuint)i) + Vector128<sbyte>.One).AsByte(), Vector128.Create((byte)2));
+            }
+
+            if (i < length)
+            {
+                // The final, overlapping vector covers the tail.
+                int last = length - Vector128<sbyte>.Count;
+                bad |= Vector128.GreaterThan((Vector128.LoadUnsafe(ref start, (nuint)last) + Vector128<sbyte>.One).AsByte(), Vector128.Create((byte)2));
+            }
+
+            return bad == Vector128<byte>.Zero;
+        }
+
+        for (int i = 0; i < length; i++)
+        {
+            if ((byte)(Unsafe.Add(ref start, i) + 1) > 2)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Converts ternary values to floats; <paramref name="destination"/> may be longer (the rest is untouched).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ToFloats(ReadOnlySpan<sbyte> input, Span<float> destination)
+    {
+        if (destination.Length < input.Length)
+        {
+            throw new ArgumentException($"The destination has {destination.Length} values; {input.Length} are needed.", nameof(destination));
+        }
+
+        ref sbyte src = ref MemoryMarshal.GetReference(input);
+        ref float dst = ref MemoryMarshal.GetReference(destination);
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= input.Length - 8; i += 8)
+            {
+                // Eight sbytes → eight ints → eight floats.
+                Vector128<sbyte> bytes = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<long>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref src, i)))).AsSByte();
+                Vector128<short> shorts = Vector128.WidenLower(bytes);
+                Vector256<int> ints = Vector256.Create(Vector128.WidenLower(shorts), Vector128.WidenUpper(shorts));
+                Vector256.ConvertToSingle(ints).StoreUnsafe(ref dst, (nuint)i);
+            }
+        }
+
+        for (; i < input.Length; i++)
+        {
+            Unsafe.Add(ref dst, i) = Unsafe.Add(ref src, i);
+        }
+    }
+
+    /// <summary>
+    /// Throws unless the packed input is valid for <paramref name="inputCount"/> inputs: no bit set in both masks,
+    /// none at or above <paramref name="inputCount"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ValidatePacked(ulong positive, ulong negative, int inputCount)
+    {
+        ulong allowed = inputCount >= 64 ? ulong.MaxValue : (1UL << inputCount) - 1;
+        if (((positive & negative) | ((positive | negative) & ~allowed)) != 0)
+        {
+            ThrowBadPacked(positive, negative, inputCount);
+        }
+    }
+
+    /// <summary>Expands the packed form into floats (-1, 0, +1) for the first <paramref name="inputCount"/> positions.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void PackedToFloats(ulong positive, ulong negative, int inputCount, Span<float> destination)
+    {
+        if (destination.Length < inputCount)
+        {
+            throw new ArgumentException($"The destination has {destination.Length} values; {inputCount} are needed.", nameof(destination));
+        }
+
+        ref float dst = ref MemoryMarshal.GetReference(destination);
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<uint> bits = Vector256.Create(1u, 2u, 4u, 8u, 16u, 32u, 64u, 128u);
+            for (; i <= inputCount - 8; i += 8)
+            {
+                Vector256<uint> pos = Vector256.Create((uint)(positive >> i) & 0xFF) & bits;
+                Vector256<uint> neg = Vector256.Create((uint)(negative >> i) & 0xFF) & bits;
+                Vector256<float> value = (Vector256<float>.One & Vector256.Equals(pos, bits).AsSingle())
+                    - (Vector256<float>.One & Vector256.Equals(neg, bits).AsSingle());
+                value.StoreUnsafe(ref dst, (nuint)i);
+            }
+        }
+
+        for (; i < inputCount; i++)
+        {
+            Unsafe.Add(ref dst, i) = (int)((positive >> i) & 1) - (int)((negative >> i) & 1);
+        }
+    }
+
+    /// <summary>Packs a ternary span of at most 64 values into the two-mask form.</summary>
+    public static (ulong Positive, ulong Negative) Pack(ReadOnlySpan<sbyte> input)
+    {
+        if (input.Length > ShapeRules.MaxPackedInputs)
+        {
+            throw new ArgumentException($"The packed form holds at most 64 inputs; the span has {input.Length}.", nameof(input));
+        }
+
+        ulong positive = 0, negative = 0;
+        for (int i = 0; i < input.Length; i++)
+        {
+            switch (input[i])
+            {
+                case 1: positive |= 1UL << i; break;
+                case -1: negative |= 1UL << i; break;
+                case 0: break;
+                default: throw NotTernary(input[i], i, nameof(input));
+            }
+        }
+
+        return (positive, negative);
+    }
+
+    /// <summary>Throws unless a caller's span has the length the network needs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void CheckLength(int length, int expected, string paramName)
+    {
+        if (length != expected)
+        {
+            ThrowLength(length, expected, paramName);
+        }
+    }
+
+    /// <summary>The exception for the packed form on a network with more than 64 inputs.</summary>
+    public static InvalidOperationException PackedUnavailable(int inputCount) =>
+        new($"The packed form holds at most {ShapeRules.MaxPackedInputs} inputs; this network has {inputCount}. Use the span overload.");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowLength(int length, int expected, string paramName) =>
+        throw new ArgumentException($"{paramName} has {length} values; the network needs {expected}.", paramName);
+
+    private static ArgumentException NotTernary(sbyte value, int index, string? paramName) =>
+        new($"{paramName}[{index}] is {value}; ternary inputs must be -1, 0 or +1.", paramName);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowWrongLength(int length, int expected, string? paramName) =>
+        throw new ArgumentException($"{paramName} has {length} values; the network expects {expected} ternary inputs.", paramName);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowNotTernary(ReadOnlySpan<sbyte> input, int rowWidth, string? paramName)
+    {
+        for (int i = 0; i < input.Length; i++)
+        {
+            if ((byte)(input[i] + 1) > 2)
+            {
+                if (rowWidth > 0)
+                {
+                    throw new ArgumentException(
+                        $"{paramName}[{i}] (row {i / rowWidth}, input {i % rowWidth}) is {input[i]}; ternary inputs must be -1, 0 or +1.", paramName);
+                }
+
+                throw NotTernary(input[i], i, paramName);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowBadPacked(ulong positive, ulong negative, int inputCount)
+    {
+        ulong both = positive & negative;
+        if (both != 0)
+        {
+            int index = System.Numerics.BitOperations.TrailingZeroCount(both);
+            throw new ArgumentException($"Input {index} is set in both the positive and the negative mask; it must be one of -1, 0, +1.", nameof(negative));
+        }
+
+        int extra = System.Numerics.BitOperations.TrailingZeroCount((positive | negative) >> inputCount) + inputCount;
+        throw new ArgumentException($"Bit {extra} is set, but the network has only {inputCount} inputs (bits 0 to {inputCount - 1}).", nameof(positive));
+    }
+}

@@ -1,0 +1,102 @@
+using System;
+
+namespace GenBias;
+
+/// <summary>
+/// Converts the canonical parameter buffer into the packed layout the generated SIMD code reads (described at
+/// <see cref="ShapeRules"/>): columns padded to whole vectors for layers vectorised over their outputs, rows padded
+/// to whole vectors for narrow layers, zeros in every pad.
+/// </summary>
+public static class ParameterPacking
+{
+    /// <summary>The number of floats of the packed layout of <paramref name="shape"/>.</summary>
+    public static int PackedSize(NetworkShape shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        int size = 0;
+        foreach (LayerShape layer in shape.Layers)
+        {
+            size += ShapeRules.PackedLayerSize(layer.InputCount, layer.Width);
+        }
+
+        return size;
+    }
+
+    /// <summary>Writes the packed form of <paramref name="parameters"/> into <paramref name="packed"/>.</summary>
+    public static void Pack(NetworkShape shape, ReadOnlySpan<float> parameters, Span<float> packed)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        shape.CheckParameterLength(parameters.Length, nameof(parameters));
+        if (packed.Length < PackedSize(shape))
+        {
+            throw new ArgumentException($"The packed buffer has {packed.Length} floats; {PackedSize(shape)} are needed.", nameof(packed));
+        }
+
+        packed.Clear();
+        int offset = 0;
+        foreach (LayerShape layer in shape.Layers)
+        {
+            if (ShapeRules.VectoriseOverOutputs(layer.Width))
+            {
+                // Column i (the weights from input i to every neuron), then the biases, each padded.
+                int stride = ShapeRules.PaddedWidth(layer.Width);
+                for (int k = 0; k < layer.Width; k++)
+                {
+                    for (int i = 0; i < layer.InputCount; i++)
+                    {
+                        packed[offset + (i * stride) + k] = parameters[layer.WeightIndex(k, i)];
+                    }
+
+                    packed[offset + (layer.InputCount * stride) + k] = parameters[layer.BiasIndex(k)];
+                }
+            }
+            else
+            {
+                // Row k (neuron k's weights), padded; then the biases.
+                int stride = ShapeRules.DotStride(layer.InputCount);
+                for (int k = 0; k < layer.Width; k++)
+                {
+                    parameters.Slice(layer.WeightIndex(k, 0), layer.InputCount).CopyTo(packed.Slice(offset + (k * stride)));
+                    packed[offset + (layer.Width * stride) + k] = parameters[layer.BiasIndex(k)];
+                }
+            }
+
+            offset += ShapeRules.PackedLayerSize(layer.InputCount, layer.Width);
+        }
+    }
+
+    /// <summary>Throws unless every parameter is finite (NaN or infinity would poison every output).</summary>
+    public static void CheckFinite(NetworkShape shape, ReadOnlySpan<float> parameters, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        shape.CheckParameterLength(parameters.Length, paramName);
+        for (int p = 0; p < parameters.Length; p++)
+        {
+            if (!float.IsFinite(parameters[p]))
+            {
+                throw new ArgumentException($"{paramName}[{p}] ({Describe(shape, p)}) is {parameters[p]}; parameters must be finite.", paramName);
+            }
+        }
+    }
+
+    /// <summary>Names the weight or bias at canonical index <paramref name="index"/>, for error messages.</summary>
+    public static string Describe(NetworkShape shape, int index)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        foreach (LayerShape layer in shape.Layers)
+        {
+            if (index < layer.BiasOffset && index >= layer.WeightOffset)
+            {
+                int local = index - layer.WeightOffset;
+                return $"layer {layer.Index}, neuron {local / layer.InputCount}, weight of input {local % layer.InputCount}";
+            }
+
+            if (index >= layer.BiasOffset && index < layer.BiasOffset + layer.Width)
+            {
+                return $"layer {layer.Index}, bias of neuron {index - layer.BiasOffset}";
+            }
+        }
+
+        return "beyond the last parameter";
+    }
+}

@@ -1,0 +1,66 @@
+// This file is compiled into both the runtime (GenBias) and the source generator (GenBias.Generators, as a
+// linked file), so the limits, the parameter layout and the packed layout have one definition. It must stay
+// valid C# for netstandard2.0: integers only, no spans, no runtime types.
+namespace GenBias
+{
+    /// <summary>
+    /// The limits of a network spec and the arithmetic of its parameter layouts, shared by the runtime and the
+    /// source generator.
+    /// </summary>
+    /// <remarks>
+    /// <para><b>Canonical layout</b> (the public parameter buffer, documented in README.md): layer after layer,
+    /// first the weights row by row — the weight from input <c>i</c> to neuron <c>k</c> is at
+    /// <c>WeightOffset + k * InputCount + i</c> (PyTorch's <c>Linear.weight</c> order, <c>[out, in]</c>) — then the
+    /// <c>Width</c> biases.</para>
+    /// <para><b>Packed layout</b> (private to the generated code): a layer that is vectorised over its outputs
+    /// (<see cref="VectoriseOverOutputs"/>) stores one column per input, each padded with zeros to
+    /// <see cref="PaddedWidth"/>, then the padded biases; a narrow layer stores its rows padded with zeros to
+    /// <see cref="DotStride"/>, then its biases padded to a multiple of 8. Every layer starts on a 64-byte
+    /// boundary.</para>
+    /// </remarks>
+    public static class ShapeRules
+    {
+        /// <summary>The largest number of ternary inputs a network may declare.</summary>
+        public const int MaxInputs = 1024;
+
+        /// <summary>The largest number of neurons in one layer.</summary>
+        public const int MaxWidth = 256;
+
+        /// <summary>The largest number of dense layers (hidden and output).</summary>
+        public const int MaxLayers = 8;
+
+        /// <summary>The number of inputs up to which the packed two-mask input form is available.</summary>
+        public const int MaxPackedInputs = 64;
+
+        /// <summary>Floats per SIMD block the packed layout pads to (one Vector512, two Vector256).</summary>
+        public const int BlockFloats = 16;
+
+        /// <summary>The number of interleaved partial sums of the canonical dot product.</summary>
+        public const int PartialSums = 8;
+
+        /// <summary>A layer width rounded up to a whole number of 16-float blocks.</summary>
+        public static int PaddedWidth(int width) => (width + BlockFloats - 1) / BlockFloats * BlockFloats;
+
+        /// <summary>A row length rounded up to a whole number of 8-float blocks (the canonical dot product's lanes).</summary>
+        public static int DotStride(int inputs) => (inputs + PartialSums - 1) / PartialSums * PartialSums;
+
+        /// <summary>
+        /// Whether a layer of this width is computed with its outputs in SIMD lanes (8 or more neurons) rather than
+        /// one dot product per neuron with the inputs in SIMD lanes. Both give the same bits; this only picks the
+        /// faster arrangement.
+        /// </summary>
+        public static bool VectoriseOverOutputs(int width) => width >= PartialSums;
+
+        /// <summary>Parameters of one layer in the canonical layout: weights then biases.</summary>
+        public static int LayerParameterCount(int inputs, int width) => inputs * width + width;
+
+        /// <summary>Floats of one layer in the packed layout (a multiple of <see cref="BlockFloats"/>).</summary>
+        public static int PackedLayerSize(int inputs, int width)
+        {
+            int size = VectoriseOverOutputs(width)
+                ? (inputs + 1) * PaddedWidth(width)
+                : width * DotStride(inputs) + DotStride(width);
+            return (size + BlockFloats - 1) / BlockFloats * BlockFloats;
+        }
+    }
+}
