@@ -429,7 +429,8 @@ namespace GenBias.Generators
                 for (int b = 0; b < blocks; b++)
                 {
                     int first = b * lanes, last = System.Math.Min(first + lanes, l.Width) - 1;
-                    w.Line($"// Neurons {first}-{last}{(last - first + 1 < lanes ? " (the rest of the block is zero padding)" : "")}");
+                    w.Line((first == last ? $"// Neuron {first}" : $"// Neurons {first}-{last}") +
+                        (last - first + 1 < lanes ? " (the rest of the block is zero padding)" : ""));
                     using (w.Block())
                     {
                         w.Line($"{vector}<float> s0 = {vector}<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;");

@@ -1,0 +1,280 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Reflection;
+using System.Runtime.Intrinsics;
+using System.Text;
+using Xunit;
+
+namespace GenBias.Generators.Tests;
+
+/// <summary>
+/// Compiles generated networks over a matrix of shapes and checks them against the oracles: the reference
+/// implementation (bit for bit: both use the canonical summation order), every SIMD path against the scalar path,
+/// and Backward against central finite differences.
+/// </summary>
+public class CompiledNetworkTests
+{
+    private static readonly int[] Inputs = [1, 9, 16, 25, 64];
+    private static readonly int[] Widths = [1, 7, 8, 16, 33];
+    private static readonly Activation[] Activations = Enum.GetValues<Activation>();
+
+    /// <summary>inputs × widths × 1–3 hidden layers, the activation cycling so that every one meets every depth and width.</summary>
+    private static readonly Lazy<IReadOnlyList<(string Name, int Inputs, (int, Activation)[] Layers)>> Matrix = new(() =>
+    {
+        var specs = new List<(string, int, (int, Activation)[])>();
+        int counter = 0;
+        foreach (int n in Inputs)
+        {
+            foreach (int width in Widths)
+            {
+                for (int depth = 1; depth <= 3; depth++)
+                {
+                    // Two activations per cell, so across the matrix every activation is used at every depth and width.
+                    for (int pick = 0; pick < 2; pick++)
+                    {
+                        int cell = counter / 3;
+                        Activation hidden = Activations[(cell + depth + (3 * pick)) % Activations.Length];
+                        // Two apart: Tanh, Sigmoid and Linear pair with each other, so a third of the networks are smooth
+                        // throughout and the finite-difference test covers every depth and width.
+                        Activation output = Activations[(cell + depth + 2 + (3 * pick)) % Activations.Length];
+                        var layers = new List<(int, Activation)>();
+                        for (int d = 0; d < depth; d++)
+                        {
+                            // The middle layer of three is a different width, so widths change between layers too.
+                            layers.Add((d == 1 ? Widths[(Array.IndexOf(Widths, width) + 2) % Widths.Length] : width, hidden));
+                        }
+
+                        layers.Add((1 + (counter % 3), output));
+                        specs.Add(($"Net{counter}_{pick}", n, layers.ToArray()));
+                    }
+
+                    counter++;
+                }
+            }
+        }
+
+        return specs;
+    });
+
+    private static readonly Lazy<Assembly> MatrixAssembly = new(() =>
+    {
+        var source = new StringBuilder("using GenBias;\nnamespace Matrix;\n");
+        foreach ((string name, int n, (int Width, Activation Activation)[] layers) in Matrix.Value)
+        {
+            source.Append($"[TernaryNetwork(Inputs = {n})]\n");
+            foreach ((int width, Activation activation) in layers)
+            {
+                source.Append($"[Dense({width}, Activation.{activation})]\n");
+            }
+
+            source.Append($"public partial class {name};\n");
+        }
+
+        return GeneratorHarness.CompileAndLoad(source.ToString());
+    });
+
+    public static TheoryData<string> Names()
+    {
+        var data = new TheoryData<string>();
+        foreach (var spec in Matrix.Value)
+        {
+            data.Add(spec.Name);
+        }
+
+        return data;
+    }
+
+    [Fact]
+    public void The_matrix_covers_every_input_count_width_depth_and_activation()
+    {
+        var specs = Matrix.Value;
+        Assert.Equal(Inputs.Length * Widths.Length * 3 * 2, specs.Count);
+        foreach (Activation activation in Activations)
+        {
+            for (int depth = 1; depth <= 3; depth++)
+            {
+                Assert.Contains(specs, s => s.Layers.Length == depth + 1 && s.Layers[0].Item2 == activation);
+            }
+
+            Assert.Contains(specs, s => s.Layers[^1].Item2 == activation);
+        }
+
+        // The finite-difference test needs smooth networks at every depth and over every input count.
+        for (int depth = 1; depth <= 3; depth++)
+        {
+            foreach (int n in Inputs)
+            {
+                Assert.Contains(specs, s => s.Layers.Length == depth + 1 && s.Inputs == n && s.Layers.All(l => IsSmooth(l.Item2)));
+            }
+        }
+    }
+
+    private static bool IsSmooth(Activation activation) =>
+        activation is Activation.Tanh or Activation.Sigmoid or Activation.Linear;
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void Forward_equals_the_reference_bit_for_bit_on_every_path(string name)
+    {
+        ITernaryNetwork network = Create(name, out NetworkShape shape, seed: name.GetHashCode(StringComparison.Ordinal));
+        var reference = new ReferenceNetwork(shape, network.Parameters);
+        var random = new Random(7);
+        float[] expected = new float[shape.OutputCount], actual = new float[shape.OutputCount];
+        float[] expectedAll = new float[shape.ActivationCount], actualAll = new float[shape.ActivationCount];
+        ComputePath[] paths = AvailablePaths();
+        for (int trial = 0; trial < 1000; trial++)
+        {
+            sbyte[] input = RandomInput(random, shape.InputCount, trial);
+            reference.Forward(input, expected);
+            reference.ForwardActivations(input, expectedAll);
+            foreach (ComputePath path in paths)
+            {
+                network.Path = path;
+                network.Forward(input, actual);
+                AssertBits(expected, actual, $"{name} {shape} path {path} output, trial {trial}");
+                network.ForwardActivations(input, actualAll);
+                AssertBits(expectedAll, actualAll, $"{name} {shape} path {path} activations, trial {trial}");
+                if (shape.InputCount <= 64)
+                {
+                    (ulong positive, ulong negative) = TernaryInput.Pack(input);
+                    network.Forward(positive, negative, actual);
+                    AssertBits(expected, actual, $"{name} {shape} path {path} packed input, trial {trial}");
+                }
+            }
+        }
+
+        // The batch form gives the same rows as single calls.
+        sbyte[] batch = [.. Enumerable.Range(0, 37).SelectMany(t => RandomInput(random, shape.InputCount, t))];
+        float[] batchOut = new float[37 * shape.OutputCount];
+        network.Path = ComputePath.Auto;
+        network.ForwardBatch(batch, batchOut);
+        for (int r = 0; r < 37; r++)
+        {
+            reference.Forward(batch.AsSpan(r * shape.InputCount, shape.InputCount), expected);
+            AssertBits(expected, batchOut.AsSpan(r * shape.OutputCount, shape.OutputCount).ToArray(), $"{name} batch row {r}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void Backward_equals_the_reference_backward(string name)
+    {
+        ITernaryNetwork network = Create(name, out NetworkShape shape, seed: 11);
+        var reference = new ReferenceNetwork(shape, network.Parameters);
+        var random = new Random(5);
+        for (int trial = 0; trial < 20; trial++)
+        {
+            sbyte[] input = RandomInput(random, shape.InputCount, trial);
+            float[] g = [.. Enumerable.Range(0, shape.OutputCount).Select(_ => (float)(random.NextDouble() * 2 - 1))];
+            float[] expected = new float[shape.ParameterCount], actual = new float[shape.ParameterCount];
+            reference.Backward(input, g, expected);
+            network.Backward(input, g, actual);
+            for (int p = 0; p < expected.Length; p++)
+            {
+                Assert.True(MathF.Abs(expected[p] - actual[p]) <= 1e-5f + (1e-4f * MathF.Abs(expected[p])),
+                    $"{name} parameter {p} ({ParameterPacking.Describe(shape, p)}): reference {expected[p]}, generated {actual[p]}");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void Backward_matches_central_finite_differences(string name)
+    {
+        ITernaryNetwork network = Create(name, out NetworkShape shape, seed: 3);
+        if (!shape.Layers.All(l => IsSmooth(l.Activation)))
+        {
+            // Finite differences only estimate derivatives of smooth functions; the kinked activations are checked
+            // against the reference backward above, whose formulas this test checks on the smooth ones.
+            return;
+        }
+
+        var random = new Random(9);
+        float[] parameters = network.Parameters.ToArray();
+        for (int trial = 0; trial < 3; trial++)
+        {
+            sbyte[] input = RandomInput(random, shape.InputCount, trial + 5);
+            float[] g = [.. Enumerable.Range(0, shape.OutputCount).Select(_ => (float)(random.NextDouble() * 2 - 1))];
+            float[] analytic = new float[shape.ParameterCount];
+            network.SetParameters(parameters);
+            network.Backward(input, g, analytic);
+
+            // Check a spread of parameters from every layer.
+            foreach (int p in Enumerable.Range(0, shape.ParameterCount).Where(p => p % Math.Max(1, shape.ParameterCount / 40) == 0 || p == shape.ParameterCount - 1))
+            {
+                double numeric = (Objective(network, parameters, p, +1e-2f, input, g) - Objective(network, parameters, p, -1e-2f, input, g)) / 2e-2;
+                double tolerance = 2e-3 + (2e-2 * Math.Abs(numeric));
+                Assert.True(Math.Abs(numeric - analytic[p]) <= tolerance,
+                    $"{name} {shape} parameter {p} ({ParameterPacking.Describe(shape, p)}): finite difference {numeric}, Backward {analytic[p]}");
+            }
+        }
+    }
+
+    private static double Objective(ITernaryNetwork network, float[] parameters, int p, float step, sbyte[] input, float[] g)
+    {
+        float[] moved = (float[])parameters.Clone();
+        moved[p] += step;
+        network.SetParameters(moved);
+        float[] output = new float[g.Length];
+        network.Forward(input, output);
+        network.SetParameters(parameters);
+        return output.Select((y, k) => (double)y * g[k]).Sum();
+    }
+
+    private static ComputePath[] AvailablePaths()
+    {
+        var paths = new List<ComputePath> { ComputePath.Scalar };
+        if (Vector256.IsHardwareAccelerated)
+        {
+            paths.Add(ComputePath.Vector256);
+        }
+
+        if (Vector512.IsHardwareAccelerated)
+        {
+            paths.Add(ComputePath.Vector512);
+        }
+
+        return [.. paths];
+    }
+
+    private static ITernaryNetwork Create(string name, out NetworkShape shape, int seed)
+    {
+        Type type = MatrixAssembly.Value.GetType("Matrix." + name, throwOnError: true)!;
+        var network = (ITernaryNetwork)Activator.CreateInstance(type)!;
+        shape = network.Shape;
+        Assert.Equal(shape, (NetworkShape)type.GetProperty("Shape", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!);
+        var random = new Random(seed);
+        float[] parameters = new float[shape.ParameterCount];
+        foreach (LayerShape layer in shape.Layers)
+        {
+            float scale = 1.5f / MathF.Sqrt(layer.InputCount);
+            for (int p = layer.WeightOffset; p < layer.BiasOffset + layer.Width; p++)
+            {
+                parameters[p] = (float)((random.NextDouble() * 2) - 1) * scale;
+            }
+        }
+
+        network.SetParameters(parameters);
+        return network;
+    }
+
+    private static sbyte[] RandomInput(Random random, int n, int trial) => trial switch
+    {
+        0 => new sbyte[n],
+        1 => [.. Enumerable.Repeat((sbyte)1, n)],
+        2 => [.. Enumerable.Repeat((sbyte)-1, n)],
+        _ => [.. Enumerable.Range(0, n).Select(_ => (sbyte)random.Next(-1, 2))],
+    };
+
+    private static void AssertBits(float[] expected, float[] actual, string what)
+    {
+        for (int k = 0; k < expected.Length; k++)
+        {
+            if (BitConverter.SingleToInt32Bits(expected[k]) != BitConverter.SingleToInt32Bits(actual[k]))
+            {
+                Assert.Fail($"{what}, value {k}: reference {expected[k]:R}, generated {actual[k]:R}");
+            }
+        }
+    }
+}
