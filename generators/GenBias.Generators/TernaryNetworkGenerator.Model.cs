@@ -34,27 +34,24 @@ namespace GenBias.Generators
             var type = (INamedTypeSymbol)ctx.TargetSymbol;
             var node = (ClassDeclarationSyntax)ctx.TargetNode;
             var diagnostics = new List<DiagnosticInfo>();
-            AttributeData network = ctx.Attributes[0];
-            Location? networkLocation = network.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation();
 
-            // Duplicates: the first [TernaryNetwork] of the class (over all its parts) is the spec; the others are errors.
+            // Duplicates: the first [TernaryNetwork] of the class (over all its parts) is the spec; the others are
+            // errors. ForAttributeWithMetadataName runs once per declaration that carries the attribute, and each run
+            // sees every matching attribute of the class, so only the run that owns the first one reports.
             List<AttributeData> allNetworks = type.GetAttributes()
                 .Where(a => a.AttributeClass?.ToDisplayString() == NetworkAttribute).ToList();
             SyntaxNode? firstSyntax = allNetworks.FirstOrDefault()?.ApplicationSyntaxReference?.GetSyntax(cancellationToken);
-            bool ownsSpec = firstSyntax != null && node.Contains(firstSyntax);
-            foreach (AttributeData extra in ctx.Attributes)
+            if (firstSyntax == null || !node.Contains(firstSyntax))
             {
-                if (!ReferenceEquals(extra, allNetworks.FirstOrDefault()) &&
-                    extra.ApplicationSyntaxReference?.GetSyntax(cancellationToken) != firstSyntax)
-                {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateNetwork,
-                        extra.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation(), type.Name));
-                }
+                return new ExtractionResult(null, EquatableArray<DiagnosticInfo>.Empty);
             }
 
-            if (!ownsSpec)
+            AttributeData network = allNetworks[0];
+            Location? networkLocation = firstSyntax.GetLocation();
+            foreach (AttributeData extra in allNetworks.Skip(1))
             {
-                return new ExtractionResult(null, new EquatableArray<DiagnosticInfo>(diagnostics));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateNetwork,
+                    extra.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation(), type.Name));
             }
 
             if (!node.Modifiers.Any(SyntaxKind.PartialKeyword))

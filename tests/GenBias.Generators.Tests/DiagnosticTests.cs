@@ -1,0 +1,127 @@
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Text;
+using Xunit;
+
+namespace GenBias.Generators.Tests;
+
+/// <summary>One test per diagnostic: its id, where it points (the text it underlines) and its message.</summary>
+public class DiagnosticTests
+{
+    [Theory]
+    [InlineData("GB0001", """
+        [TernaryNetwork(Inputs = 4)]
+        [Dense(1, Activation.Tanh)]
+        public class NotPartial;
+        """, "TernaryNetwork(Inputs = 4)",
+        "'NotPartial' must be declared partial so GenBias can add the network's code; write 'partial class NotPartial'")]
+    [InlineData("GB0002", """
+        public class Outer
+        {
+            [TernaryNetwork(Inputs = 4)]
+            [Dense(1, Activation.Tanh)]
+            public partial class Inner;
+        }
+        """, "TernaryNetwork(Inputs = 4)", "'Inner' is nested in 'Outer', which is not partial; declare 'Outer' partial as well")]
+    [InlineData("GB0003", """
+        [TernaryNetwork(Inputs = 4)]
+        [Dense(1, Activation.Tanh)]
+        public partial class Generic<T>;
+        """, "TernaryNetwork(Inputs = 4)",
+        "'Generic' has type parameters; a [TernaryNetwork] class cannot be generic: remove the type parameters")]
+    [InlineData("GB0004", """
+        [TernaryNetwork(Inputs = 4)]
+        public partial class NoLayers;
+        """, "TernaryNetwork(Inputs = 4)",
+        "'NoLayers' has no layers; add at least one [Dense(width, Activation.X)] after [TernaryNetwork], the last being the output layer")]
+    [InlineData("GB0005", """
+        [TernaryNetwork(Inputs = 4)]
+        [Dense(8, Activation.Tanh)]
+        [Dense(0, Activation.Tanh)]
+        public partial class ZeroWidth;
+        """, "0", "Layer 1 of 'ZeroWidth' has width 0; a layer has 1 to 256 neurons")]
+    [InlineData("GB0005", """
+        [TernaryNetwork(Inputs = 4)]
+        [Dense(257, Activation.Tanh)]
+        public partial class TooWide;
+        """, "257", "Layer 0 of 'TooWide' has width 257; a layer has 1 to 256 neurons")]
+    [InlineData("GB0006", """
+        [TernaryNetwork(Inputs = 1025)]
+        [Dense(1, Activation.Tanh)]
+        public partial class TooManyInputs;
+        """, "Inputs = 1025", "'TooManyInputs' has Inputs = 1025; set [TernaryNetwork(Inputs = n)] with n from 1 to 1024")]
+    [InlineData("GB0006", """
+        [TernaryNetwork]
+        [Dense(1, Activation.Tanh)]
+        public partial class InputsNotSet;
+        """, "TernaryNetwork", "'InputsNotSet' has Inputs = 0; set [TernaryNetwork(Inputs = n)] with n from 1 to 1024")]
+    [InlineData("GB0007", """
+        [TernaryNetwork(Inputs = 4)]
+        [Dense(1, (Activation)42)]
+        public partial class BadActivation;
+        """, "(Activation)42",
+        "Layer 0 of 'BadActivation' uses activation value 42, which GenBias does not define; use Activation.Tanh, HardTanh, Sigmoid, ReLU, Linear or TernaryStep")]
+    [InlineData("GB0008", """
+        [TernaryNetwork(Inputs = 4)]
+        [Dense(1, Activation.Tanh)]
+        public partial class Twice;
+        [TernaryNetwork(Inputs = 5)]
+        public partial class Twice;
+        """, "TernaryNetwork(Inputs = 5)", "'Twice' has more than one [TernaryNetwork]; declare it once, on one part of the class")]
+    [InlineData("GB0009", """
+        [TernaryNetwork(Inputs = 4)]
+        [Dense(2, Activation.Tanh)] [Dense(2, Activation.Tanh)] [Dense(2, Activation.Tanh)]
+        [Dense(2, Activation.Tanh)] [Dense(2, Activation.Tanh)] [Dense(2, Activation.Tanh)]
+        [Dense(2, Activation.Tanh)] [Dense(2, Activation.Tanh)] [Dense(3, Activation.Linear)]
+        public partial class Deep;
+        """, "Dense(3, Activation.Linear)", "'Deep' declares 9 [Dense] layers; a network has at most 8")]
+    [InlineData("GB0010", """
+        [Dense(1, Activation.Tanh)]
+        public partial class Orphan;
+        """, "Dense(1, Activation.Tanh)",
+        "'Orphan' has [Dense] layers but no [TernaryNetwork]; add [TernaryNetwork(Inputs = n)] to the class")]
+    [InlineData("GB0011", """
+        [TernaryNetwork(Inputs = 4)]
+        [Dense(1, Activation.Tanh)]
+        public static partial class Static;
+        """, "TernaryNetwork(Inputs = 4)", "'Static' is static; a network holds its parameters in an instance, so remove 'static'")]
+    public void Invalid_spec_reports_the_diagnostic_at_the_attribute(string id, string body, string underlined, string message)
+    {
+        string source = "using GenBias;\nnamespace Specs;\n" + body;
+        (GeneratorDriverRunResult result, _) = GeneratorHarness.Run(source);
+
+        Diagnostic diagnostic = Assert.Single(result.Diagnostics);
+        Assert.Equal(id, diagnostic.Id);
+        Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
+        Assert.Equal(message, diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        TextSpan span = diagnostic.Location.SourceSpan;
+        Assert.Equal(underlined, source.Substring(span.Start, span.Length));
+        Assert.Equal("Spec.cs", diagnostic.Location.GetLineSpan().Path);
+
+        // An invalid spec generates nothing (the diagnostic is the whole answer, never a half-built class).
+        Assert.Empty(result.Results.Single().GeneratedSources);
+    }
+
+    [Fact]
+    public void Every_runtime_activation_is_known_to_the_generator_by_name_and_value()
+    {
+        string[] names = System.Enum.GetNames<Activation>();
+        Assert.Equal(names, TernaryNetworkGenerator.ActivationNames);
+        foreach (Activation activation in System.Enum.GetValues<Activation>())
+        {
+            Assert.Equal(activation.ToString(), TernaryNetworkGenerator.ActivationNames[(int)activation]);
+        }
+    }
+
+    [Fact]
+    public void Several_errors_in_one_spec_are_all_reported()
+    {
+        (GeneratorDriverRunResult result, _) = GeneratorHarness.Run("""
+            using GenBias;
+            [TernaryNetwork(Inputs = 0)]
+            [Dense(-3, Activation.Tanh)]
+            public class Broken;
+            """);
+        Assert.Equal(["GB0001", "GB0005", "GB0006"], result.Diagnostics.Select(d => d.Id).Order().ToArray());
+    }
+}
