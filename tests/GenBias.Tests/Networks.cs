@@ -1,0 +1,10 @@
+namespace GenBias.Tests;
+
+[TernaryNetwork(Inputs = 25)]
+[Dense(16, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Seed25x16x1;
+
+[TernaryNetwork(Inputs = 70)]
+[Dense(3, Activation.Sigmoid)]
+public partial class Wide70;
