@@ -155,9 +155,9 @@ namespace GenBias.Generators
 
             w.Line();
             w.Line("// The private packed copy of the parameters the SIMD code reads (see GenBias.ShapeRules), and the scratch");
-            w.Line("// buffers: the input as floats padded with zeros, and each layer's outputs padded to whole 16-float blocks.");
+            w.Line("// buffers: the unpacked form of a packed input, and each layer's outputs padded to whole 16-float blocks.");
             w.Line($"private const int PackedSize = {packedSize};");
-            w.Line($"private const int InputBufferSize = {ShapeRules.PaddedWidth(model.Inputs)};");
+            w.Line($"private const int PackedBufferSize = {ShapeRules.DotStride(model.Inputs)};");
             w.Line($"private const int ScratchSize = {scratchSize};");
             foreach (LayerPlan l in layers)
             {
@@ -209,9 +209,8 @@ namespace GenBias.Generators
                 using (w.Block("public float Forward(ReadOnlySpan<sbyte> input)"))
                 {
                     w.Line("TernaryInput.Validate(input, InputCount);");
-                    EmitScratch(w);
-                    w.Line("TernaryInput.ToFloats(input, x);");
-                    w.Line("Run(x, h, z);");
+                    EmitScratch(w, layers);
+                    w.Line("Run(ref MemoryMarshal.GetReference(input), h, z);");
                     w.Line($"return h[{output.Name}Scratch];");
                 }
 
@@ -221,10 +220,9 @@ namespace GenBias.Generators
                     w.Line("/// <summary>The output for one input in the packed form: bit i of <paramref name=\"positive\"/> means +1, of <paramref name=\"negative\"/> -1.</summary>");
                     using (w.Block("public float Forward(ulong positive, ulong negative)"))
                     {
-                        w.Line("TernaryInput.ValidatePacked(positive, negative, InputCount);");
-                        EmitScratch(w);
-                        w.Line("TernaryInput.PackedToFloats(positive, negative, InputCount, x);");
-                        w.Line("Run(x, h, z);");
+                        EmitUnpack(w);
+                        EmitScratch(w, layers);
+                        w.Line("Run(ref MemoryMarshal.GetReference(input), h, z);");
                         w.Line($"return h[{output.Name}Scratch];");
                     }
 
@@ -237,9 +235,8 @@ namespace GenBias.Generators
             {
                 w.Line("TernaryInput.Validate(input, InputCount);");
                 w.Line("TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));");
-                EmitScratch(w);
-                w.Line("TernaryInput.ToFloats(input, x);");
-                w.Line("Run(x, h, z);");
+                EmitScratch(w, layers);
+                w.Line("Run(ref MemoryMarshal.GetReference(input), h, z);");
                 w.Line($"h.Slice({output.Name}Scratch, OutputCount).CopyTo(output);");
             }
 
@@ -249,11 +246,10 @@ namespace GenBias.Generators
             {
                 using (w.Block("public void Forward(ulong positive, ulong negative, Span<float> output)"))
                 {
-                    w.Line("TernaryInput.ValidatePacked(positive, negative, InputCount);");
                     w.Line("TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));");
-                    EmitScratch(w);
-                    w.Line("TernaryInput.PackedToFloats(positive, negative, InputCount, x);");
-                    w.Line("Run(x, h, z);");
+                    EmitUnpack(w);
+                    EmitScratch(w, layers);
+                    w.Line("Run(ref MemoryMarshal.GetReference(input), h, z);");
                     w.Line($"h.Slice({output.Name}Scratch, OutputCount).CopyTo(output);");
                 }
             }
@@ -269,11 +265,11 @@ namespace GenBias.Generators
             using (w.Block("public void ForwardBatch(ReadOnlySpan<sbyte> inputs, Span<float> outputs)"))
             {
                 w.Line("int rows = TernaryInput.ValidateBatch(inputs, InputCount, OutputCount, outputs.Length);");
-                EmitScratch(w);
+                EmitScratch(w, layers);
+                w.Line("ref sbyte first = ref MemoryMarshal.GetReference(inputs);");
                 using (w.Block("for (int r = 0; r < rows; r++)"))
                 {
-                    w.Line("TernaryInput.ToFloats(inputs.Slice(r * InputCount, InputCount), x);");
-                    w.Line("Run(x, h, z);");
+                    w.Line("Run(ref Unsafe.Add(ref first, r * InputCount), h, z);");
                     w.Line($"h.Slice({output.Name}Scratch, OutputCount).CopyTo(outputs.Slice(r * OutputCount, OutputCount));");
                 }
             }
@@ -284,9 +280,8 @@ namespace GenBias.Generators
             {
                 w.Line("TernaryInput.Validate(input, InputCount);");
                 w.Line("TernaryInput.CheckLength(activations.Length, ActivationCount, nameof(activations));");
-                EmitScratch(w);
-                w.Line("TernaryInput.ToFloats(input, x);");
-                w.Line("Run(x, h, z);");
+                EmitScratch(w, layers);
+                w.Line("Run(ref MemoryMarshal.GetReference(input), h, z);");
                 foreach (LayerPlan l in layers)
                 {
                     w.Line($"h.Slice({l.Name}Scratch, {l.Width}).CopyTo(activations.Slice({l.Name}ActivationOffset));");
@@ -296,14 +291,26 @@ namespace GenBias.Generators
             w.Line();
         }
 
-        private static void EmitScratch(IndentedWriter w)
+        private static void EmitUnpack(IndentedWriter w)
         {
-            w.Line("Span<float> x = stackalloc float[InputBufferSize];");
+            w.Line("TernaryInput.ValidatePacked(positive, negative, InputCount);");
+            w.Line("Span<sbyte> input = stackalloc sbyte[PackedBufferSize];");
+            w.Line("TernaryInput.Unpack(positive, negative, InputCount, input);");
+        }
+
+        /// <summary>Whether a narrow layer reads the padding of another narrow layer's outputs, which must then be zero.</summary>
+        private static bool NeedsZeroedScratch(List<LayerPlan> layers) =>
+            layers.Skip(1).Any(l => !l.OverOutputs && !layers[l.Index - 1].OverOutputs);
+
+        private static void EmitScratch(IndentedWriter w, List<LayerPlan> layers)
+        {
             w.Line("Span<float> h = stackalloc float[ScratchSize];");
             w.Line("Span<float> z = stackalloc float[ScratchSize];");
-            w.Line("// The SIMD code reads whole vectors: the pads must hold zeros even where locals are not zero-initialised.");
-            w.Line("x.Clear();");
-            w.Line("h.Clear();");
+            if (NeedsZeroedScratch(layers))
+            {
+                w.Line("// A narrow layer reads whole vectors of the narrow layer before it: its padding must hold zeros.");
+                w.Line("h.Clear();");
+            }
         }
 
         private static void EmitBackward(IndentedWriter w, List<LayerPlan> layers)
@@ -315,9 +322,10 @@ namespace GenBias.Generators
                 w.Line("TernaryInput.Validate(input, InputCount);");
                 w.Line("TernaryInput.CheckLength(outputGradient.Length, OutputCount, nameof(outputGradient));");
                 w.Line("TernaryInput.CheckLength(parameterGradient.Length, ParameterCount, nameof(parameterGradient));");
-                EmitScratch(w);
+                EmitScratch(w, layers);
+                w.Line("Run(ref MemoryMarshal.GetReference(input), h, z);");
+                w.Line("Span<float> x = stackalloc float[InputCount];");
                 w.Line("TernaryInput.ToFloats(input, x);");
-                w.Line("Run(x, h, z);");
                 w.Line();
                 w.Line("// d holds, per layer, the gradient with respect to each neuron's pre-activation.");
                 w.Line("Span<float> d = stackalloc float[ScratchSize];");
@@ -326,7 +334,7 @@ namespace GenBias.Generators
                 for (int i = layers.Count - 1; i >= 0; i--)
                 {
                     LayerPlan l = layers[i];
-                    string a = i == 0 ? "x.Slice(0, InputCount)" : $"h.Slice({layers[i - 1].Name}Scratch, {l.Inputs})";
+                    string a = i == 0 ? "x" : $"h.Slice({layers[i - 1].Name}Scratch, {l.Inputs})";
                     w.Line();
                     w.Line($"// Layer {l.Index}, {l.Describe}: weight gradients are δ ⊗ input, bias gradients δ.");
                     w.Line($"ReadOnlySpan<float> d{l.Index} = d.Slice({l.Name}Scratch, {l.Width});");
@@ -348,9 +356,9 @@ namespace GenBias.Generators
 
         private static void EmitDispatch(IndentedWriter w, bool anyOverOutputs, List<LayerPlan> layers)
         {
-            w.Line("// Picks the widest accelerated path allowed by Path. x: the input as floats; h, z: every layer's outputs and");
-            w.Line("// pre-activations, each layer padded to whole 16-float blocks.");
-            using (w.Block("private void Run(Span<float> x, Span<float> h, Span<float> z)"))
+            w.Line("// Picks the widest accelerated path allowed by Path. input: InputCount validated ternary values; h, z: every");
+            w.Line("// layer's outputs and pre-activations, each layer padded to whole 16-float blocks.");
+            using (w.Block("private void Run(ref sbyte input, Span<float> h, Span<float> z)"))
             {
                 w.Line("global::GenBias.ComputePath path = Path;");
                 using (w.Block("if (path != global::GenBias.ComputePath.Scalar && Vector256.IsHardwareAccelerated)"))
@@ -359,7 +367,7 @@ namespace GenBias.Generators
                     {
                         using (w.Block("if (path != global::GenBias.ComputePath.Vector256 && Vector512.IsHardwareAccelerated)"))
                         {
-                            w.Line("RunVector512(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(h), ref MemoryMarshal.GetReference(z));");
+                            w.Line("RunVector512(ref input, ref MemoryMarshal.GetReference(h), ref MemoryMarshal.GetReference(z));");
                             w.Line("return;");
                         }
 
@@ -370,15 +378,25 @@ namespace GenBias.Generators
                         w.Line("// No layer is wide enough for Vector512 lanes: the Vector256 path is also the Vector512 path.");
                     }
 
-                    w.Line("RunVector256(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(h), ref MemoryMarshal.GetReference(z));");
+                    w.Line("RunVector256(ref input, ref MemoryMarshal.GetReference(h), ref MemoryMarshal.GetReference(z));");
                     w.Line("return;");
                 }
 
                 w.Line();
-                w.Line("// Scalar: the reference kernels over the canonical layout, copied into the padded scratch layout.");
+                w.Line("RunScalar(ref input, h, z);");
+            }
+
+            w.Line();
+            w.Line("// Scalar: the reference kernels over the canonical layout, copied into the padded scratch layout. Kept out of");
+            w.Line("// Run so that its buffers do not weigh on the SIMD paths.");
+            w.Line("[MethodImpl(MethodImplOptions.NoInlining)]");
+            using (w.Block("private void RunScalar(ref sbyte input, Span<float> h, Span<float> z)"))
+            {
+                w.Line("Span<float> x = stackalloc float[InputCount];");
+                w.Line("TernaryInput.ToFloats(MemoryMarshal.CreateReadOnlySpan(ref input, InputCount), x);");
                 w.Line("Span<float> pre = stackalloc float[ActivationCount];");
                 w.Line("Span<float> act = stackalloc float[ActivationCount];");
-                w.Line("ReferenceNetwork.ForwardScalar(Shape, _parameters, x.Slice(0, InputCount), pre, act);");
+                w.Line("ReferenceNetwork.ForwardScalar(Shape, _parameters, x, pre, act);");
                 foreach (LayerPlan l in layers)
                 {
                     w.Line($"pre.Slice({l.Name}ActivationOffset, {l.Width}).CopyTo(z.Slice({l.Name}Scratch));");
@@ -395,20 +413,20 @@ namespace GenBias.Generators
             w.Line(wide
                 ? "// Vector512 lanes for layers of 8 or more neurons (16 outputs per vector), Vector256 dot products for narrower ones."
                 : "// Vector256 throughout: 8 outputs per vector for layers of 8 or more neurons, dot products for narrower ones.");
-            using (w.Block($"private void {name}(ref float x, ref float h, ref float z)"))
+            using (w.Block($"private void {name}(ref sbyte input, ref float h, ref float z)"))
             {
                 w.Line("ref float w = ref MemoryMarshal.GetArrayDataReference(_packed);");
                 foreach (LayerPlan l in layers)
                 {
                     w.Line();
-                    string input = l.Index == 0 ? "ref x" : $"ref Unsafe.Add(ref h, {layers[l.Index - 1].Name}Scratch)";
+                    string source = l.Index == 0 ? "" : $"ref Unsafe.Add(ref h, {layers[l.Index - 1].Name}Scratch)";
                     if (l.OverOutputs)
                     {
-                        EmitOverOutputs(w, l, input, wide ? "Vector512" : "Vector256", wide ? 16 : 8);
+                        EmitOverOutputs(w, l, source, wide ? "Vector512" : "Vector256", wide ? 16 : 8);
                     }
                     else
                     {
-                        EmitDot(w, l, input);
+                        EmitDot(w, l, source);
                     }
                 }
             }
@@ -416,21 +434,28 @@ namespace GenBias.Generators
             w.Line();
         }
 
-        private static void EmitOverOutputs(IndentedWriter w, LayerPlan l, string input, string vector, int lanes)
+        private static void EmitOverOutputs(IndentedWriter w, LayerPlan l, string source, string vector, int lanes)
         {
             int blocks = (l.Width + lanes - 1) / lanes;
             int whole = l.Inputs / ShapeRules.PartialSums * ShapeRules.PartialSums;
+            bool first = source.Length == 0;
+            // The first layer reads the ternary input directly (one sbyte per input), later layers the floats of the last.
+            System.Func<string, string> value = at => first ? $"{vector}.Create((float)Unsafe.Add(ref input, {at}))" : $"{vector}.Create(Unsafe.Add(ref a, {at}))";
             w.Line($"// Layer {l.Index}: {l.Describe}, outputs in {vector} lanes ({blocks} block{(blocks == 1 ? "" : "s")} of {lanes}).");
             w.Line($"// Input j feeds partial sum j % 8 of every output; the fixed tree reduces the eight partial sums.");
             using (w.Block())
             {
-                w.Line($"ref float a = {input};");
+                if (!first)
+                {
+                    w.Line($"ref float a = {source};");
+                }
+
                 w.Line($"ref float p = ref Unsafe.Add(ref w, {l.Name}Packed); // column j (input j to every neuron) at j * {l.Padded}");
                 for (int b = 0; b < blocks; b++)
                 {
-                    int first = b * lanes, last = System.Math.Min(first + lanes, l.Width) - 1;
-                    w.Line((first == last ? $"// Neuron {first}" : $"// Neurons {first}-{last}") +
-                        (last - first + 1 < lanes ? " (the rest of the block is zero padding)" : ""));
+                    int lo = b * lanes, hi = System.Math.Min(lo + lanes, l.Width) - 1;
+                    w.Line((lo == hi ? $"// Neuron {lo}" : $"// Neurons {lo}-{hi}") +
+                        (hi - lo + 1 < lanes ? " (the rest of the block is zero padding)" : ""));
                     using (w.Block())
                     {
                         w.Line($"{vector}<float> s0 = {vector}<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;");
@@ -442,32 +467,45 @@ namespace GenBias.Generators
                                 for (int t = 0; t < 8; t++)
                                 {
                                     string at = t == 0 ? "j" : $"j + {t}";
-                                    w.Line($"s{t} = {vector}.FusedMultiplyAdd({vector}.Create(Unsafe.Add(ref a, {at})), {vector}.LoadUnsafe(ref column, {(t * l.Padded) + first}), s{t});");
+                                    w.Line($"s{t} = {vector}.FusedMultiplyAdd({value(at)}, {vector}.LoadUnsafe(ref column, {(t * l.Padded) + lo}), s{t});");
                                 }
                             }
                         }
 
                         for (int j = whole; j < l.Inputs; j++)
                         {
-                            w.Line($"s{j % 8} = {vector}.FusedMultiplyAdd({vector}.Create(Unsafe.Add(ref a, {j})), {vector}.LoadUnsafe(ref p, {(j * l.Padded) + first}), s{j % 8}); // input {j}");
+                            w.Line($"s{j % 8} = {vector}.FusedMultiplyAdd({value(j.ToString())}, {vector}.LoadUnsafe(ref p, {(j * l.Padded) + lo}), s{j % 8}); // input {j}");
                         }
 
-                        w.Line($"{vector}<float> pre = CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + {vector}.LoadUnsafe(ref p, {(l.Inputs * l.Padded) + first});");
-                        w.Line($"pre.StoreUnsafe(ref z, {l.Name}Scratch + {first});");
-                        w.Line($"ActivationMath.Apply(Activation.{l.Activation}, pre).StoreUnsafe(ref h, {l.Name}Scratch + {first});");
+                        w.Line($"{vector}<float> pre = CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + {vector}.LoadUnsafe(ref p, {(l.Inputs * l.Padded) + lo});");
+                        w.Line($"pre.StoreUnsafe(ref z, {l.Name}Scratch + {lo});");
+                        w.Line($"ActivationMath.Apply(Activation.{l.Activation}, pre).StoreUnsafe(ref h, {l.Name}Scratch + {lo});");
                     }
                 }
             }
         }
 
-        private static void EmitDot(IndentedWriter w, LayerPlan l, string input)
+        private static void EmitDot(IndentedWriter w, LayerPlan l, string source)
         {
             int chunks = l.Stride / 8;
+            bool first = source.Length == 0;
+            int whole = l.Inputs / 8;
+            // Eight inputs as floats: later layers load them; the first layer converts its sbytes, the last partial
+            // group rotated into place without reading past the input.
+            System.Func<int, string> load = c =>
+                !first ? $"Vector256.LoadUnsafe(ref a, {c * 8})"
+                : c < whole ? $"TernaryInput.LoadVector256(ref input, {c * 8})"
+                : l.Inputs >= 8 ? "TernaryInput.LoadVector256Tail(ref input, InputCount)"
+                : "TernaryInput.LoadVector256Short(ref input, InputCount)";
             w.Line($"// Layer {l.Index}: {l.Describe}, one dot product per neuron with 8 inputs per Vector256");
             w.Line("// (lane l accumulates inputs l, l + 8, …: the canonical partial sums), reduced by the fixed tree.");
             using (w.Block())
             {
-                w.Line($"ref float a = {input};");
+                if (!first)
+                {
+                    w.Line($"ref float a = {source};");
+                }
+
                 w.Line($"ref float p = ref Unsafe.Add(ref w, {l.Name}Packed); // neuron k's weights at k * {l.Stride}, zero padded");
                 w.Line(string.Join(", ", Enumerable.Range(0, l.Width).Select(k => k == 0 ? "Vector256<float> n0 = Vector256<float>.Zero" : $"n{k} = n0")) + ";");
                 if (chunks <= 4)
@@ -475,7 +513,7 @@ namespace GenBias.Generators
                     for (int c = 0; c < chunks; c++)
                     {
                         w.Line($"// Inputs {c * 8}-{System.Math.Min(c * 8 + 7, l.Inputs - 1)}{(c * 8 + 8 > l.Inputs ? " (then zero padding)" : "")}");
-                        w.Line($"Vector256<float> a{c} = Vector256.LoadUnsafe(ref a, {c * 8});");
+                        w.Line($"Vector256<float> a{c} = {load(c)};");
                         for (int k = 0; k < l.Width; k++)
                         {
                             w.Line($"n{k} = Vector256.FusedMultiplyAdd(a{c}, Vector256.LoadUnsafe(ref p, {(k * l.Stride) + (c * 8)}), n{k});");
@@ -484,12 +522,23 @@ namespace GenBias.Generators
                 }
                 else
                 {
-                    using (w.Block($"for (int j = 0; j < {l.Stride}; j += 8)"))
+                    int looped = first ? whole * 8 : l.Stride;
+                    using (w.Block($"for (int j = 0; j < {looped}; j += 8)"))
                     {
-                        w.Line("Vector256<float> aj = Vector256.LoadUnsafe(ref a, (nuint)j);");
+                        w.Line(first ? "Vector256<float> aj = TernaryInput.LoadVector256(ref input, j);" : "Vector256<float> aj = Vector256.LoadUnsafe(ref a, (nuint)j);");
                         for (int k = 0; k < l.Width; k++)
                         {
                             w.Line($"n{k} = Vector256.FusedMultiplyAdd(aj, Vector256.LoadUnsafe(ref p, (nuint)({k * l.Stride} + j)), n{k});");
+                        }
+                    }
+
+                    if (first && whole < chunks)
+                    {
+                        w.Line($"// Inputs {whole * 8}-{l.Inputs - 1} (then zero padding)");
+                        w.Line($"Vector256<float> tail = {load(whole)};");
+                        for (int k = 0; k < l.Width; k++)
+                        {
+                            w.Line($"n{k} = Vector256.FusedMultiplyAdd(tail, Vector256.LoadUnsafe(ref p, {(k * l.Stride) + (whole * 8)}), n{k});");
                         }
                     }
                 }

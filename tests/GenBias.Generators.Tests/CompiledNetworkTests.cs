@@ -59,7 +59,9 @@ public class CompiledNetworkTests
 
     private static readonly Lazy<Assembly> MatrixAssembly = new(() =>
     {
-        var source = new StringBuilder("using GenBias;\nnamespace Matrix;\n");
+        // SkipLocalsInit: stack buffers start with garbage, as in a user's project that sets it, so generated code that
+        // relied on zeroed scratch memory would fail here.
+        var source = new StringBuilder("using GenBias;\n[module: System.Runtime.CompilerServices.SkipLocalsInit]\nnamespace Matrix;\n");
         foreach ((string name, int n, (int Width, Activation Activation)[] layers) in Matrix.Value)
         {
             source.Append($"[TernaryNetwork(Inputs = {n})]\n");

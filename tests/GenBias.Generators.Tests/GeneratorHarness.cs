@@ -22,7 +22,7 @@ internal static class GeneratorHarness
             [CSharpSyntaxTree.ParseText(source, ParseOptions, path)],
             Net100.References.All.Add(MetadataReference.CreateFromFile(typeof(TernaryNetworkAttribute).Assembly.Location)),
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable,
-                optimizationLevel: OptimizationLevel.Release));
+                optimizationLevel: OptimizationLevel.Release, allowUnsafe: true));
 
     public static GeneratorDriver Driver() =>
         CSharpGeneratorDriver.Create(

@@ -2,6 +2,7 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace GenBias;
 
@@ -163,6 +164,85 @@ public static class TernaryInput
         {
             Unsafe.Add(ref dst, i) = (int)((positive >> i) & 1) - (int)((negative >> i) & 1);
         }
+    }
+
+    /// <summary>
+    /// Expands the packed form into one sbyte per input (-1, 0, +1) for the first <paramref name="inputCount"/>
+    /// positions; the destination's length is rounded up to whole groups of 8, which receive zeros.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Unpack(ulong positive, ulong negative, int inputCount, Span<sbyte> destination)
+    {
+        int groups = (inputCount + 7) / 8;
+        if (destination.Length < groups * 8)
+        {
+            throw new ArgumentException($"The destination has {destination.Length} values; {groups * 8} are needed.", nameof(destination));
+        }
+
+        ref byte dst = ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetReference(destination));
+        if (Bmi2.X64.IsSupported)
+        {
+            for (int g = 0; g < groups; g++)
+            {
+                // pdep spreads 8 mask bits into the low bit of 8 bytes; a -1 byte is 1 · 0xFF (no carries: bytes are 0 or 1).
+                ulong pos = Bmi2.X64.ParallelBitDeposit((positive >> (g * 8)) & 0xFF, 0x0101010101010101UL);
+                ulong neg = Bmi2.X64.ParallelBitDeposit((negative >> (g * 8)) & 0xFF, 0x0101010101010101UL);
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, g * 8), pos | (neg * 0xFF));
+            }
+
+            return;
+        }
+
+        destination.Slice(0, groups * 8).Clear();
+        for (int i = 0; i < inputCount; i++)
+        {
+            Unsafe.Add(ref dst, i) = (byte)(sbyte)((int)((positive >> i) & 1) - (int)((negative >> i) & 1));
+        }
+    }
+
+    /// <summary>Inputs <paramref name="offset"/> to offset + 7 as floats (all eight must exist).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LoadVector256(ref sbyte input, int offset)
+    {
+        Vector128<sbyte> bytes = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<long>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref input, offset)))).AsSByte();
+        if (Avx2.IsSupported)
+        {
+            return Vector256.ConvertToSingle(Avx2.ConvertToVector256Int32(bytes));
+        }
+
+        Vector128<short> shorts = Vector128.WidenLower(bytes);
+        return Vector256.ConvertToSingle(Vector256.Create(Vector128.WidenLower(shorts), Vector128.WidenUpper(shorts)));
+    }
+
+    /// <summary>
+    /// The last, partial group of eight inputs of a span of <paramref name="length"/> ≥ 8 values: lane t holds input
+    /// length - r + t for t &lt; r = length % 8 (r &gt; 0), and the other lanes hold zero. It reads the last eight values
+    /// and rotates them into place, so nothing beyond the span is read.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LoadVector256Tail(ref sbyte input, int length)
+    {
+        int r = length & 7;
+        Vector256<float> last = LoadVector256(ref input, length - 8);
+        // Lane t takes lane 8 - r + t; indices of 8 or more select zero.
+        Vector256<int> lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+        Vector256<int> index = lane + Vector256.Create(8 - r);
+        index = Vector256.ConditionalSelect(Vector256.LessThan(lane, Vector256.Create(r)), index, Vector256.Create(8));
+        return Vector256.Shuffle(last, index);
+    }
+
+    /// <summary>A span of fewer than 8 inputs as floats in the low lanes, zeros above.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LoadVector256Short(ref sbyte input, int length)
+    {
+        Span<float> lanes = stackalloc float[8];
+        lanes.Clear();
+        for (int i = 0; i < length; i++)
+        {
+            lanes[i] = Unsafe.Add(ref input, i);
+        }
+
+        return Vector256.Create<float>(lanes);
     }
 
     /// <summary>Packs a ternary span of at most 64 values into the two-mask form.</summary>

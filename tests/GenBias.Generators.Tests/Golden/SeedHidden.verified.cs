@@ -56,9 +56,9 @@ namespace Examples
         public const int Layer1ActivationOffset = 16;
 
         // The private packed copy of the parameters the SIMD code reads (see GenBias.ShapeRules), and the scratch
-        // buffers: the input as floats padded with zeros, and each layer's outputs padded to whole 16-float blocks.
+        // buffers: the unpacked form of a packed input, and each layer's outputs padded to whole 16-float blocks.
         private const int PackedSize = 448;
-        private const int InputBufferSize = 32;
+        private const int PackedBufferSize = 32;
         private const int ScratchSize = 32;
         private const int Layer0Packed = 0;
         private const int Layer0Scratch = 0;
@@ -94,14 +94,9 @@ namespace Examples
         public float Forward(ReadOnlySpan<sbyte> input)
         {
             TernaryInput.Validate(input, InputCount);
-            Span<float> x = stackalloc float[InputBufferSize];
             Span<float> h = stackalloc float[ScratchSize];
             Span<float> z = stackalloc float[ScratchSize];
-            // The SIMD code reads whole vectors: the pads must hold zeros even where locals are not zero-initialised.
-            x.Clear();
-            h.Clear();
-            TernaryInput.ToFloats(input, x);
-            Run(x, h, z);
+            Run(ref MemoryMarshal.GetReference(input), h, z);
             return h[Layer1Scratch];
         }
 
@@ -109,14 +104,11 @@ namespace Examples
         public float Forward(ulong positive, ulong negative)
         {
             TernaryInput.ValidatePacked(positive, negative, InputCount);
-            Span<float> x = stackalloc float[InputBufferSize];
+            Span<sbyte> input = stackalloc sbyte[PackedBufferSize];
+            TernaryInput.Unpack(positive, negative, InputCount, input);
             Span<float> h = stackalloc float[ScratchSize];
             Span<float> z = stackalloc float[ScratchSize];
-            // The SIMD code reads whole vectors: the pads must hold zeros even where locals are not zero-initialised.
-            x.Clear();
-            h.Clear();
-            TernaryInput.PackedToFloats(positive, negative, InputCount, x);
-            Run(x, h, z);
+            Run(ref MemoryMarshal.GetReference(input), h, z);
             return h[Layer1Scratch];
         }
 
@@ -125,30 +117,22 @@ namespace Examples
         {
             TernaryInput.Validate(input, InputCount);
             TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));
-            Span<float> x = stackalloc float[InputBufferSize];
             Span<float> h = stackalloc float[ScratchSize];
             Span<float> z = stackalloc float[ScratchSize];
-            // The SIMD code reads whole vectors: the pads must hold zeros even where locals are not zero-initialised.
-            x.Clear();
-            h.Clear();
-            TernaryInput.ToFloats(input, x);
-            Run(x, h, z);
+            Run(ref MemoryMarshal.GetReference(input), h, z);
             h.Slice(Layer1Scratch, OutputCount).CopyTo(output);
         }
 
         /// <inheritdoc/>
         public void Forward(ulong positive, ulong negative, Span<float> output)
         {
-            TernaryInput.ValidatePacked(positive, negative, InputCount);
             TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));
-            Span<float> x = stackalloc float[InputBufferSize];
+            TernaryInput.ValidatePacked(positive, negative, InputCount);
+            Span<sbyte> input = stackalloc sbyte[PackedBufferSize];
+            TernaryInput.Unpack(positive, negative, InputCount, input);
             Span<float> h = stackalloc float[ScratchSize];
             Span<float> z = stackalloc float[ScratchSize];
-            // The SIMD code reads whole vectors: the pads must hold zeros even where locals are not zero-initialised.
-            x.Clear();
-            h.Clear();
-            TernaryInput.PackedToFloats(positive, negative, InputCount, x);
-            Run(x, h, z);
+            Run(ref MemoryMarshal.GetReference(input), h, z);
             h.Slice(Layer1Scratch, OutputCount).CopyTo(output);
         }
 
@@ -156,16 +140,12 @@ namespace Examples
         public void ForwardBatch(ReadOnlySpan<sbyte> inputs, Span<float> outputs)
         {
             int rows = TernaryInput.ValidateBatch(inputs, InputCount, OutputCount, outputs.Length);
-            Span<float> x = stackalloc float[InputBufferSize];
             Span<float> h = stackalloc float[ScratchSize];
             Span<float> z = stackalloc float[ScratchSize];
-            // The SIMD code reads whole vectors: the pads must hold zeros even where locals are not zero-initialised.
-            x.Clear();
-            h.Clear();
+            ref sbyte first = ref MemoryMarshal.GetReference(inputs);
             for (int r = 0; r < rows; r++)
             {
-                TernaryInput.ToFloats(inputs.Slice(r * InputCount, InputCount), x);
-                Run(x, h, z);
+                Run(ref Unsafe.Add(ref first, r * InputCount), h, z);
                 h.Slice(Layer1Scratch, OutputCount).CopyTo(outputs.Slice(r * OutputCount, OutputCount));
             }
         }
@@ -175,14 +155,9 @@ namespace Examples
         {
             TernaryInput.Validate(input, InputCount);
             TernaryInput.CheckLength(activations.Length, ActivationCount, nameof(activations));
-            Span<float> x = stackalloc float[InputBufferSize];
             Span<float> h = stackalloc float[ScratchSize];
             Span<float> z = stackalloc float[ScratchSize];
-            // The SIMD code reads whole vectors: the pads must hold zeros even where locals are not zero-initialised.
-            x.Clear();
-            h.Clear();
-            TernaryInput.ToFloats(input, x);
-            Run(x, h, z);
+            Run(ref MemoryMarshal.GetReference(input), h, z);
             h.Slice(Layer0Scratch, 16).CopyTo(activations.Slice(Layer0ActivationOffset));
             h.Slice(Layer1Scratch, 1).CopyTo(activations.Slice(Layer1ActivationOffset));
         }
@@ -193,14 +168,11 @@ namespace Examples
             TernaryInput.Validate(input, InputCount);
             TernaryInput.CheckLength(outputGradient.Length, OutputCount, nameof(outputGradient));
             TernaryInput.CheckLength(parameterGradient.Length, ParameterCount, nameof(parameterGradient));
-            Span<float> x = stackalloc float[InputBufferSize];
             Span<float> h = stackalloc float[ScratchSize];
             Span<float> z = stackalloc float[ScratchSize];
-            // The SIMD code reads whole vectors: the pads must hold zeros even where locals are not zero-initialised.
-            x.Clear();
-            h.Clear();
+            Run(ref MemoryMarshal.GetReference(input), h, z);
+            Span<float> x = stackalloc float[InputCount];
             TernaryInput.ToFloats(input, x);
-            Run(x, h, z);
 
             // d holds, per layer, the gradient with respect to each neuron's pre-activation.
             Span<float> d = stackalloc float[ScratchSize];
@@ -218,31 +190,40 @@ namespace Examples
 
             // Layer 0, Dense(16, Tanh) over 25 inputs: weight gradients are δ ⊗ input, bias gradients δ.
             ReadOnlySpan<float> d0 = d.Slice(Layer0Scratch, 16);
-            GradientKernels.AddOuterProduct(parameterGradient.Slice(Layer0WeightOffset, 400), d0, x.Slice(0, InputCount));
+            GradientKernels.AddOuterProduct(parameterGradient.Slice(Layer0WeightOffset, 400), d0, x);
             GradientKernels.Add(parameterGradient.Slice(Layer0BiasOffset, 16), d0);
         }
 
-        // Picks the widest accelerated path allowed by Path. x: the input as floats; h, z: every layer's outputs and
-        // pre-activations, each layer padded to whole 16-float blocks.
-        private void Run(Span<float> x, Span<float> h, Span<float> z)
+        // Picks the widest accelerated path allowed by Path. input: InputCount validated ternary values; h, z: every
+        // layer's outputs and pre-activations, each layer padded to whole 16-float blocks.
+        private void Run(ref sbyte input, Span<float> h, Span<float> z)
         {
             global::GenBias.ComputePath path = Path;
             if (path != global::GenBias.ComputePath.Scalar && Vector256.IsHardwareAccelerated)
             {
                 if (path != global::GenBias.ComputePath.Vector256 && Vector512.IsHardwareAccelerated)
                 {
-                    RunVector512(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(h), ref MemoryMarshal.GetReference(z));
+                    RunVector512(ref input, ref MemoryMarshal.GetReference(h), ref MemoryMarshal.GetReference(z));
                     return;
                 }
 
-                RunVector256(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(h), ref MemoryMarshal.GetReference(z));
+                RunVector256(ref input, ref MemoryMarshal.GetReference(h), ref MemoryMarshal.GetReference(z));
                 return;
             }
 
-            // Scalar: the reference kernels over the canonical layout, copied into the padded scratch layout.
+            RunScalar(ref input, h, z);
+        }
+
+        // Scalar: the reference kernels over the canonical layout, copied into the padded scratch layout. Kept out of
+        // Run so that its buffers do not weigh on the SIMD paths.
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void RunScalar(ref sbyte input, Span<float> h, Span<float> z)
+        {
+            Span<float> x = stackalloc float[InputCount];
+            TernaryInput.ToFloats(MemoryMarshal.CreateReadOnlySpan(ref input, InputCount), x);
             Span<float> pre = stackalloc float[ActivationCount];
             Span<float> act = stackalloc float[ActivationCount];
-            ReferenceNetwork.ForwardScalar(Shape, _parameters, x.Slice(0, InputCount), pre, act);
+            ReferenceNetwork.ForwardScalar(Shape, _parameters, x, pre, act);
             pre.Slice(Layer0ActivationOffset, 16).CopyTo(z.Slice(Layer0Scratch));
             act.Slice(Layer0ActivationOffset, 16).CopyTo(h.Slice(Layer0Scratch));
             pre.Slice(Layer1ActivationOffset, 1).CopyTo(z.Slice(Layer1Scratch));
@@ -250,14 +231,13 @@ namespace Examples
         }
 
         // Vector256 throughout: 8 outputs per vector for layers of 8 or more neurons, dot products for narrower ones.
-        private void RunVector256(ref float x, ref float h, ref float z)
+        private void RunVector256(ref sbyte input, ref float h, ref float z)
         {
             ref float w = ref MemoryMarshal.GetArrayDataReference(_packed);
 
             // Layer 0: Dense(16, Tanh) over 25 inputs, outputs in Vector256 lanes (2 blocks of 8).
             // Input j feeds partial sum j % 8 of every output; the fixed tree reduces the eight partial sums.
             {
-                ref float a = ref x;
                 ref float p = ref Unsafe.Add(ref w, Layer0Packed); // column j (input j to every neuron) at j * 16
                 // Neurons 0-7
                 {
@@ -265,16 +245,16 @@ namespace Examples
                     for (int j = 0; j < 24; j += 8)
                     {
                         ref float column = ref Unsafe.Add(ref p, j * 16);
-                        s0 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j)), Vector256.LoadUnsafe(ref column, 0), s0);
-                        s1 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j + 1)), Vector256.LoadUnsafe(ref column, 16), s1);
-                        s2 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j + 2)), Vector256.LoadUnsafe(ref column, 32), s2);
-                        s3 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j + 3)), Vector256.LoadUnsafe(ref column, 48), s3);
-                        s4 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j + 4)), Vector256.LoadUnsafe(ref column, 64), s4);
-                        s5 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j + 5)), Vector256.LoadUnsafe(ref column, 80), s5);
-                        s6 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j + 6)), Vector256.LoadUnsafe(ref column, 96), s6);
-                        s7 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j + 7)), Vector256.LoadUnsafe(ref column, 112), s7);
+                        s0 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j)), Vector256.LoadUnsafe(ref column, 0), s0);
+                        s1 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j + 1)), Vector256.LoadUnsafe(ref column, 16), s1);
+                        s2 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j + 2)), Vector256.LoadUnsafe(ref column, 32), s2);
+                        s3 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j + 3)), Vector256.LoadUnsafe(ref column, 48), s3);
+                        s4 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j + 4)), Vector256.LoadUnsafe(ref column, 64), s4);
+                        s5 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j + 5)), Vector256.LoadUnsafe(ref column, 80), s5);
+                        s6 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j + 6)), Vector256.LoadUnsafe(ref column, 96), s6);
+                        s7 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j + 7)), Vector256.LoadUnsafe(ref column, 112), s7);
                     }
-                    s0 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, 24)), Vector256.LoadUnsafe(ref p, 384), s0); // input 24
+                    s0 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, 24)), Vector256.LoadUnsafe(ref p, 384), s0); // input 24
                     Vector256<float> pre = CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + Vector256.LoadUnsafe(ref p, 400);
                     pre.StoreUnsafe(ref z, Layer0Scratch + 0);
                     ActivationMath.Apply(Activation.Tanh, pre).StoreUnsafe(ref h, Layer0Scratch + 0);
@@ -285,16 +265,16 @@ namespace Examples
                     for (int j = 0; j < 24; j += 8)
                     {
                         ref float column = ref Unsafe.Add(ref p, j * 16);
-                        s0 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j)), Vector256.LoadUnsafe(ref column, 8), s0);
-                        s1 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j + 1)), Vector256.LoadUnsafe(ref column, 24), s1);
-                        s2 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j + 2)), Vector256.LoadUnsafe(ref column, 40), s2);
-                        s3 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j + 3)), Vector256.LoadUnsafe(ref column, 56), s3);
-                        s4 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j + 4)), Vector256.LoadUnsafe(ref column, 72), s4);
-                        s5 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j + 5)), Vector256.LoadUnsafe(ref column, 88), s5);
-                        s6 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j + 6)), Vector256.LoadUnsafe(ref column, 104), s6);
-                        s7 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j + 7)), Vector256.LoadUnsafe(ref column, 120), s7);
+                        s0 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j)), Vector256.LoadUnsafe(ref column, 8), s0);
+                        s1 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j + 1)), Vector256.LoadUnsafe(ref column, 24), s1);
+                        s2 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j + 2)), Vector256.LoadUnsafe(ref column, 40), s2);
+                        s3 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j + 3)), Vector256.LoadUnsafe(ref column, 56), s3);
+                        s4 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j + 4)), Vector256.LoadUnsafe(ref column, 72), s4);
+                        s5 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j + 5)), Vector256.LoadUnsafe(ref column, 88), s5);
+                        s6 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j + 6)), Vector256.LoadUnsafe(ref column, 104), s6);
+                        s7 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j + 7)), Vector256.LoadUnsafe(ref column, 120), s7);
                     }
-                    s0 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, 24)), Vector256.LoadUnsafe(ref p, 392), s0); // input 24
+                    s0 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, 24)), Vector256.LoadUnsafe(ref p, 392), s0); // input 24
                     Vector256<float> pre = CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + Vector256.LoadUnsafe(ref p, 408);
                     pre.StoreUnsafe(ref z, Layer0Scratch + 8);
                     ActivationMath.Apply(Activation.Tanh, pre).StoreUnsafe(ref h, Layer0Scratch + 8);
@@ -321,14 +301,13 @@ namespace Examples
         }
 
         // Vector512 lanes for layers of 8 or more neurons (16 outputs per vector), Vector256 dot products for narrower ones.
-        private void RunVector512(ref float x, ref float h, ref float z)
+        private void RunVector512(ref sbyte input, ref float h, ref float z)
         {
             ref float w = ref MemoryMarshal.GetArrayDataReference(_packed);
 
             // Layer 0: Dense(16, Tanh) over 25 inputs, outputs in Vector512 lanes (1 block of 16).
             // Input j feeds partial sum j % 8 of every output; the fixed tree reduces the eight partial sums.
             {
-                ref float a = ref x;
                 ref float p = ref Unsafe.Add(ref w, Layer0Packed); // column j (input j to every neuron) at j * 16
                 // Neurons 0-15
                 {
@@ -336,16 +315,16 @@ namespace Examples
                     for (int j = 0; j < 24; j += 8)
                     {
                         ref float column = ref Unsafe.Add(ref p, j * 16);
-                        s0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref a, j)), Vector512.LoadUnsafe(ref column, 0), s0);
-                        s1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref a, j + 1)), Vector512.LoadUnsafe(ref column, 16), s1);
-                        s2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref a, j + 2)), Vector512.LoadUnsafe(ref column, 32), s2);
-                        s3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref a, j + 3)), Vector512.LoadUnsafe(ref column, 48), s3);
-                        s4 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref a, j + 4)), Vector512.LoadUnsafe(ref column, 64), s4);
-                        s5 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref a, j + 5)), Vector512.LoadUnsafe(ref column, 80), s5);
-                        s6 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref a, j + 6)), Vector512.LoadUnsafe(ref column, 96), s6);
-                        s7 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref a, j + 7)), Vector512.LoadUnsafe(ref column, 112), s7);
+                        s0 = Vector512.FusedMultiplyAdd(Vector512.Create((float)Unsafe.Add(ref input, j)), Vector512.LoadUnsafe(ref column, 0), s0);
+                        s1 = Vector512.FusedMultiplyAdd(Vector512.Create((float)Unsafe.Add(ref input, j + 1)), Vector512.LoadUnsafe(ref column, 16), s1);
+                        s2 = Vector512.FusedMultiplyAdd(Vector512.Create((float)Unsafe.Add(ref input, j + 2)), Vector512.LoadUnsafe(ref column, 32), s2);
+                        s3 = Vector512.FusedMultiplyAdd(Vector512.Create((float)Unsafe.Add(ref input, j + 3)), Vector512.LoadUnsafe(ref column, 48), s3);
+                        s4 = Vector512.FusedMultiplyAdd(Vector512.Create((float)Unsafe.Add(ref input, j + 4)), Vector512.LoadUnsafe(ref column, 64), s4);
+                        s5 = Vector512.FusedMultiplyAdd(Vector512.Create((float)Unsafe.Add(ref input, j + 5)), Vector512.LoadUnsafe(ref column, 80), s5);
+                        s6 = Vector512.FusedMultiplyAdd(Vector512.Create((float)Unsafe.Add(ref input, j + 6)), Vector512.LoadUnsafe(ref column, 96), s6);
+                        s7 = Vector512.FusedMultiplyAdd(Vector512.Create((float)Unsafe.Add(ref input, j + 7)), Vector512.LoadUnsafe(ref column, 112), s7);
                     }
-                    s0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref a, 24)), Vector512.LoadUnsafe(ref p, 384), s0); // input 24
+                    s0 = Vector512.FusedMultiplyAdd(Vector512.Create((float)Unsafe.Add(ref input, 24)), Vector512.LoadUnsafe(ref p, 384), s0); // input 24
                     Vector512<float> pre = CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + Vector512.LoadUnsafe(ref p, 400);
                     pre.StoreUnsafe(ref z, Layer0Scratch + 0);
                     ActivationMath.Apply(Activation.Tanh, pre).StoreUnsafe(ref h, Layer0Scratch + 0);

@@ -47,9 +47,9 @@ namespace Examples
         public const int Layer0ActivationOffset = 0;
 
         // The private packed copy of the parameters the SIMD code reads (see GenBias.ShapeRules), and the scratch
-        // buffers: the input as floats padded with zeros, and each layer's outputs padded to whole 16-float blocks.
+        // buffers: the unpacked form of a packed input, and each layer's outputs padded to whole 16-float blocks.
         private const int PackedSize = 48;
-        private const int InputBufferSize = 32;
+        private const int PackedBufferSize = 32;
         private const int ScratchSize = 16;
         private const int Layer0Packed = 0;
         private const int Layer0Scratch = 0;
@@ -83,14 +83,9 @@ namespace Examples
         public float Forward(ReadOnlySpan<sbyte> input)
         {
             TernaryInput.Validate(input, InputCount);
-            Span<float> x = stackalloc float[InputBufferSize];
             Span<float> h = stackalloc float[ScratchSize];
             Span<float> z = stackalloc float[ScratchSize];
-            // The SIMD code reads whole vectors: the pads must hold zeros even where locals are not zero-initialised.
-            x.Clear();
-            h.Clear();
-            TernaryInput.ToFloats(input, x);
-            Run(x, h, z);
+            Run(ref MemoryMarshal.GetReference(input), h, z);
             return h[Layer0Scratch];
         }
 
@@ -98,14 +93,11 @@ namespace Examples
         public float Forward(ulong positive, ulong negative)
         {
             TernaryInput.ValidatePacked(positive, negative, InputCount);
-            Span<float> x = stackalloc float[InputBufferSize];
+            Span<sbyte> input = stackalloc sbyte[PackedBufferSize];
+            TernaryInput.Unpack(positive, negative, InputCount, input);
             Span<float> h = stackalloc float[ScratchSize];
             Span<float> z = stackalloc float[ScratchSize];
-            // The SIMD code reads whole vectors: the pads must hold zeros even where locals are not zero-initialised.
-            x.Clear();
-            h.Clear();
-            TernaryInput.PackedToFloats(positive, negative, InputCount, x);
-            Run(x, h, z);
+            Run(ref MemoryMarshal.GetReference(input), h, z);
             return h[Layer0Scratch];
         }
 
@@ -114,30 +106,22 @@ namespace Examples
         {
             TernaryInput.Validate(input, InputCount);
             TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));
-            Span<float> x = stackalloc float[InputBufferSize];
             Span<float> h = stackalloc float[ScratchSize];
             Span<float> z = stackalloc float[ScratchSize];
-            // The SIMD code reads whole vectors: the pads must hold zeros even where locals are not zero-initialised.
-            x.Clear();
-            h.Clear();
-            TernaryInput.ToFloats(input, x);
-            Run(x, h, z);
+            Run(ref MemoryMarshal.GetReference(input), h, z);
             h.Slice(Layer0Scratch, OutputCount).CopyTo(output);
         }
 
         /// <inheritdoc/>
         public void Forward(ulong positive, ulong negative, Span<float> output)
         {
-            TernaryInput.ValidatePacked(positive, negative, InputCount);
             TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));
-            Span<float> x = stackalloc float[InputBufferSize];
+            TernaryInput.ValidatePacked(positive, negative, InputCount);
+            Span<sbyte> input = stackalloc sbyte[PackedBufferSize];
+            TernaryInput.Unpack(positive, negative, InputCount, input);
             Span<float> h = stackalloc float[ScratchSize];
             Span<float> z = stackalloc float[ScratchSize];
-            // The SIMD code reads whole vectors: the pads must hold zeros even where locals are not zero-initialised.
-            x.Clear();
-            h.Clear();
-            TernaryInput.PackedToFloats(positive, negative, InputCount, x);
-            Run(x, h, z);
+            Run(ref MemoryMarshal.GetReference(input), h, z);
             h.Slice(Layer0Scratch, OutputCount).CopyTo(output);
         }
 
@@ -145,16 +129,12 @@ namespace Examples
         public void ForwardBatch(ReadOnlySpan<sbyte> inputs, Span<float> outputs)
         {
             int rows = TernaryInput.ValidateBatch(inputs, InputCount, OutputCount, outputs.Length);
-            Span<float> x = stackalloc float[InputBufferSize];
             Span<float> h = stackalloc float[ScratchSize];
             Span<float> z = stackalloc float[ScratchSize];
-            // The SIMD code reads whole vectors: the pads must hold zeros even where locals are not zero-initialised.
-            x.Clear();
-            h.Clear();
+            ref sbyte first = ref MemoryMarshal.GetReference(inputs);
             for (int r = 0; r < rows; r++)
             {
-                TernaryInput.ToFloats(inputs.Slice(r * InputCount, InputCount), x);
-                Run(x, h, z);
+                Run(ref Unsafe.Add(ref first, r * InputCount), h, z);
                 h.Slice(Layer0Scratch, OutputCount).CopyTo(outputs.Slice(r * OutputCount, OutputCount));
             }
         }
@@ -164,14 +144,9 @@ namespace Examples
         {
             TernaryInput.Validate(input, InputCount);
             TernaryInput.CheckLength(activations.Length, ActivationCount, nameof(activations));
-            Span<float> x = stackalloc float[InputBufferSize];
             Span<float> h = stackalloc float[ScratchSize];
             Span<float> z = stackalloc float[ScratchSize];
-            // The SIMD code reads whole vectors: the pads must hold zeros even where locals are not zero-initialised.
-            x.Clear();
-            h.Clear();
-            TernaryInput.ToFloats(input, x);
-            Run(x, h, z);
+            Run(ref MemoryMarshal.GetReference(input), h, z);
             h.Slice(Layer0Scratch, 1).CopyTo(activations.Slice(Layer0ActivationOffset));
         }
 
@@ -181,14 +156,11 @@ namespace Examples
             TernaryInput.Validate(input, InputCount);
             TernaryInput.CheckLength(outputGradient.Length, OutputCount, nameof(outputGradient));
             TernaryInput.CheckLength(parameterGradient.Length, ParameterCount, nameof(parameterGradient));
-            Span<float> x = stackalloc float[InputBufferSize];
             Span<float> h = stackalloc float[ScratchSize];
             Span<float> z = stackalloc float[ScratchSize];
-            // The SIMD code reads whole vectors: the pads must hold zeros even where locals are not zero-initialised.
-            x.Clear();
-            h.Clear();
+            Run(ref MemoryMarshal.GetReference(input), h, z);
+            Span<float> x = stackalloc float[InputCount];
             TernaryInput.ToFloats(input, x);
-            Run(x, h, z);
 
             // d holds, per layer, the gradient with respect to each neuron's pre-activation.
             Span<float> d = stackalloc float[ScratchSize];
@@ -197,52 +169,60 @@ namespace Examples
 
             // Layer 0, Dense(1, Tanh) over 25 inputs: weight gradients are δ ⊗ input, bias gradients δ.
             ReadOnlySpan<float> d0 = d.Slice(Layer0Scratch, 1);
-            GradientKernels.AddOuterProduct(parameterGradient.Slice(Layer0WeightOffset, 25), d0, x.Slice(0, InputCount));
+            GradientKernels.AddOuterProduct(parameterGradient.Slice(Layer0WeightOffset, 25), d0, x);
             GradientKernels.Add(parameterGradient.Slice(Layer0BiasOffset, 1), d0);
         }
 
-        // Picks the widest accelerated path allowed by Path. x: the input as floats; h, z: every layer's outputs and
-        // pre-activations, each layer padded to whole 16-float blocks.
-        private void Run(Span<float> x, Span<float> h, Span<float> z)
+        // Picks the widest accelerated path allowed by Path. input: InputCount validated ternary values; h, z: every
+        // layer's outputs and pre-activations, each layer padded to whole 16-float blocks.
+        private void Run(ref sbyte input, Span<float> h, Span<float> z)
         {
             global::GenBias.ComputePath path = Path;
             if (path != global::GenBias.ComputePath.Scalar && Vector256.IsHardwareAccelerated)
             {
                 // No layer is wide enough for Vector512 lanes: the Vector256 path is also the Vector512 path.
-                RunVector256(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(h), ref MemoryMarshal.GetReference(z));
+                RunVector256(ref input, ref MemoryMarshal.GetReference(h), ref MemoryMarshal.GetReference(z));
                 return;
             }
 
-            // Scalar: the reference kernels over the canonical layout, copied into the padded scratch layout.
+            RunScalar(ref input, h, z);
+        }
+
+        // Scalar: the reference kernels over the canonical layout, copied into the padded scratch layout. Kept out of
+        // Run so that its buffers do not weigh on the SIMD paths.
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void RunScalar(ref sbyte input, Span<float> h, Span<float> z)
+        {
+            Span<float> x = stackalloc float[InputCount];
+            TernaryInput.ToFloats(MemoryMarshal.CreateReadOnlySpan(ref input, InputCount), x);
             Span<float> pre = stackalloc float[ActivationCount];
             Span<float> act = stackalloc float[ActivationCount];
-            ReferenceNetwork.ForwardScalar(Shape, _parameters, x.Slice(0, InputCount), pre, act);
+            ReferenceNetwork.ForwardScalar(Shape, _parameters, x, pre, act);
             pre.Slice(Layer0ActivationOffset, 1).CopyTo(z.Slice(Layer0Scratch));
             act.Slice(Layer0ActivationOffset, 1).CopyTo(h.Slice(Layer0Scratch));
         }
 
         // Vector256 throughout: 8 outputs per vector for layers of 8 or more neurons, dot products for narrower ones.
-        private void RunVector256(ref float x, ref float h, ref float z)
+        private void RunVector256(ref sbyte input, ref float h, ref float z)
         {
             ref float w = ref MemoryMarshal.GetArrayDataReference(_packed);
 
             // Layer 0: Dense(1, Tanh) over 25 inputs, one dot product per neuron with 8 inputs per Vector256
             // (lane l accumulates inputs l, l + 8, …: the canonical partial sums), reduced by the fixed tree.
             {
-                ref float a = ref x;
                 ref float p = ref Unsafe.Add(ref w, Layer0Packed); // neuron k's weights at k * 32, zero padded
                 Vector256<float> n0 = Vector256<float>.Zero;
                 // Inputs 0-7
-                Vector256<float> a0 = Vector256.LoadUnsafe(ref a, 0);
+                Vector256<float> a0 = TernaryInput.LoadVector256(ref input, 0);
                 n0 = Vector256.FusedMultiplyAdd(a0, Vector256.LoadUnsafe(ref p, 0), n0);
                 // Inputs 8-15
-                Vector256<float> a1 = Vector256.LoadUnsafe(ref a, 8);
+                Vector256<float> a1 = TernaryInput.LoadVector256(ref input, 8);
                 n0 = Vector256.FusedMultiplyAdd(a1, Vector256.LoadUnsafe(ref p, 8), n0);
                 // Inputs 16-23
-                Vector256<float> a2 = Vector256.LoadUnsafe(ref a, 16);
+                Vector256<float> a2 = TernaryInput.LoadVector256(ref input, 16);
                 n0 = Vector256.FusedMultiplyAdd(a2, Vector256.LoadUnsafe(ref p, 16), n0);
                 // Inputs 24-24 (then zero padding)
-                Vector256<float> a3 = Vector256.LoadUnsafe(ref a, 24);
+                Vector256<float> a3 = TernaryInput.LoadVector256Tail(ref input, InputCount);
                 n0 = Vector256.FusedMultiplyAdd(a3, Vector256.LoadUnsafe(ref p, 24), n0);
                 // Neuron 0
                 float pre0 = CanonicalSum.Tree(n0) + Unsafe.Add(ref p, 32);
