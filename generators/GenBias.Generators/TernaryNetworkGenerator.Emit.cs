@@ -420,13 +420,24 @@ namespace GenBias.Generators
                 {
                     w.Line();
                     string source = l.Index == 0 ? "" : $"ref Unsafe.Add(ref h, {layers[l.Index - 1].Name}Scratch)";
+                    if (l.OverOutputs && l.Index == 0)
+                    {
+                        EmitInputToFloats(w, l);
+                        source = "ref x";
+                    }
+
                     if (l.OverOutputs)
                     {
                         EmitOverOutputs(w, l, source, wide ? "Vector512" : "Vector256", wide ? 16 : 8);
                     }
                     else
                     {
-                        EmitDot(w, l, source);
+                        LayerPlan? previous = l.Index == 0 ? null : layers[l.Index - 1];
+                        // Chunk c of the previous layer's outputs, straight from its registers where it kept them.
+                        System.Func<int, string>? fromRegisters = previous == null || !previous.OverOutputs ? null
+                            : !wide ? (c => $"y{previous.Index}_{c}")
+                            : (c => $"y{previous.Index}_{c / 2}.{(c % 2 == 0 ? "GetLower()" : "GetUpper()")}");
+                        EmitDot(w, l, source, fromRegisters);
                     }
                 }
             }
@@ -438,18 +449,14 @@ namespace GenBias.Generators
         {
             int blocks = (l.Width + lanes - 1) / lanes;
             int whole = l.Inputs / ShapeRules.PartialSums * ShapeRules.PartialSums;
-            bool first = source.Length == 0;
-            // The first layer reads the ternary input directly (one sbyte per input), later layers the floats of the last.
-            System.Func<string, string> value = at => first ? $"{vector}.Create((float)Unsafe.Add(ref input, {at}))" : $"{vector}.Create(Unsafe.Add(ref a, {at}))";
+            System.Func<string, string> value = at => $"{vector}.Create(Unsafe.Add(ref a, {at}))";
             w.Line($"// Layer {l.Index}: {l.Describe}, outputs in {vector} lanes ({blocks} block{(blocks == 1 ? "" : "s")} of {lanes}).");
             w.Line($"// Input j feeds partial sum j % 8 of every output; the fixed tree reduces the eight partial sums.");
+            w.Line("// The activations stay in registers for a narrow layer that follows (a load right after the store would stall).");
+            w.Line(string.Join(", ", Enumerable.Range(0, blocks).Select(b => b == 0 ? $"{vector}<float> y{l.Index}_0" : $"y{l.Index}_{b}")) + ";");
             using (w.Block())
             {
-                if (!first)
-                {
-                    w.Line($"ref float a = {source};");
-                }
-
+                w.Line($"ref float a = {source};");
                 w.Line($"ref float p = ref Unsafe.Add(ref w, {l.Name}Packed); // column j (input j to every neuron) at j * {l.Padded}");
                 for (int b = 0; b < blocks; b++)
                 {
@@ -479,13 +486,42 @@ namespace GenBias.Generators
 
                         w.Line($"{vector}<float> pre = CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + {vector}.LoadUnsafe(ref p, {(l.Inputs * l.Padded) + lo});");
                         w.Line($"pre.StoreUnsafe(ref z, {l.Name}Scratch + {lo});");
-                        w.Line($"ActivationMath.Apply(Activation.{l.Activation}, pre).StoreUnsafe(ref h, {l.Name}Scratch + {lo});");
+                        w.Line($"y{l.Index}_{b} = ActivationMath.Apply(Activation.{l.Activation}, pre);");
+                        w.Line($"y{l.Index}_{b}.StoreUnsafe(ref h, {l.Name}Scratch + {lo});");
                     }
                 }
             }
         }
 
-        private static void EmitDot(IndentedWriter w, LayerPlan l, string source)
+        private static void EmitInputToFloats(IndentedWriter w, LayerPlan l)
+        {
+            int whole = l.Inputs / 8;
+            w.Line("// The input as floats, converted eight at a time; the first layer broadcasts them one by one from memory.");
+            w.Line("Span<float> inputFloats = stackalloc float[PackedBufferSize];");
+            w.Line("ref float x = ref MemoryMarshal.GetReference(inputFloats);");
+            if (whole > 4)
+            {
+                using (w.Block($"for (int j = 0; j < {whole * 8}; j += 8)"))
+                {
+                    w.Line("TernaryInput.LoadVector256(ref input, j).StoreUnsafe(ref x, (nuint)j);");
+                }
+            }
+            else
+            {
+                for (int c = 0; c < whole; c++)
+                {
+                    w.Line($"TernaryInput.LoadVector256(ref input, {c * 8}).StoreUnsafe(ref x, {c * 8});");
+                }
+            }
+
+            if (l.Inputs % 8 != 0)
+            {
+                w.Line((l.Inputs >= 8 ? "TernaryInput.LoadVector256Tail(ref input, InputCount)" : "TernaryInput.LoadVector256Short(ref input, InputCount)") +
+                    $".StoreUnsafe(ref x, {whole * 8});");
+            }
+        }
+
+        private static void EmitDot(IndentedWriter w, LayerPlan l, string source, System.Func<int, string>? fromRegisters)
         {
             int chunks = l.Stride / 8;
             bool first = source.Length == 0;
@@ -493,7 +529,8 @@ namespace GenBias.Generators
             // Eight inputs as floats: later layers load them; the first layer converts its sbytes, the last partial
             // group rotated into place without reading past the input.
             System.Func<int, string> load = c =>
-                !first ? $"Vector256.LoadUnsafe(ref a, {c * 8})"
+                fromRegisters != null ? fromRegisters(c)
+                : !first ? $"Vector256.LoadUnsafe(ref a, {c * 8})"
                 : c < whole ? $"TernaryInput.LoadVector256(ref input, {c * 8})"
                 : l.Inputs >= 8 ? "TernaryInput.LoadVector256Tail(ref input, InputCount)"
                 : "TernaryInput.LoadVector256Short(ref input, InputCount)";

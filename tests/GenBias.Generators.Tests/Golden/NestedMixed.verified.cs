@@ -292,6 +292,8 @@ namespace Examples.Nested
 
                 // Layer 1: Dense(33, Sigmoid) over 7 inputs, outputs in Vector256 lanes (5 blocks of 8).
                 // Input j feeds partial sum j % 8 of every output; the fixed tree reduces the eight partial sums.
+                // The activations stay in registers for a narrow layer that follows (a load right after the store would stall).
+                Vector256<float> y1_0, y1_1, y1_2, y1_3, y1_4;
                 {
                     ref float a = ref Unsafe.Add(ref h, Layer0Scratch);
                     ref float p = ref Unsafe.Add(ref w, Layer1Packed); // column j (input j to every neuron) at j * 48
@@ -307,7 +309,8 @@ namespace Examples.Nested
                         s6 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, 6)), Vector256.LoadUnsafe(ref p, 288), s6); // input 6
                         Vector256<float> pre = CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + Vector256.LoadUnsafe(ref p, 336);
                         pre.StoreUnsafe(ref z, Layer1Scratch + 0);
-                        ActivationMath.Apply(Activation.Sigmoid, pre).StoreUnsafe(ref h, Layer1Scratch + 0);
+                        y1_0 = ActivationMath.Apply(Activation.Sigmoid, pre);
+                        y1_0.StoreUnsafe(ref h, Layer1Scratch + 0);
                     }
                     // Neurons 8-15
                     {
@@ -321,7 +324,8 @@ namespace Examples.Nested
                         s6 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, 6)), Vector256.LoadUnsafe(ref p, 296), s6); // input 6
                         Vector256<float> pre = CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + Vector256.LoadUnsafe(ref p, 344);
                         pre.StoreUnsafe(ref z, Layer1Scratch + 8);
-                        ActivationMath.Apply(Activation.Sigmoid, pre).StoreUnsafe(ref h, Layer1Scratch + 8);
+                        y1_1 = ActivationMath.Apply(Activation.Sigmoid, pre);
+                        y1_1.StoreUnsafe(ref h, Layer1Scratch + 8);
                     }
                     // Neurons 16-23
                     {
@@ -335,7 +339,8 @@ namespace Examples.Nested
                         s6 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, 6)), Vector256.LoadUnsafe(ref p, 304), s6); // input 6
                         Vector256<float> pre = CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + Vector256.LoadUnsafe(ref p, 352);
                         pre.StoreUnsafe(ref z, Layer1Scratch + 16);
-                        ActivationMath.Apply(Activation.Sigmoid, pre).StoreUnsafe(ref h, Layer1Scratch + 16);
+                        y1_2 = ActivationMath.Apply(Activation.Sigmoid, pre);
+                        y1_2.StoreUnsafe(ref h, Layer1Scratch + 16);
                     }
                     // Neurons 24-31
                     {
@@ -349,7 +354,8 @@ namespace Examples.Nested
                         s6 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, 6)), Vector256.LoadUnsafe(ref p, 312), s6); // input 6
                         Vector256<float> pre = CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + Vector256.LoadUnsafe(ref p, 360);
                         pre.StoreUnsafe(ref z, Layer1Scratch + 24);
-                        ActivationMath.Apply(Activation.Sigmoid, pre).StoreUnsafe(ref h, Layer1Scratch + 24);
+                        y1_3 = ActivationMath.Apply(Activation.Sigmoid, pre);
+                        y1_3.StoreUnsafe(ref h, Layer1Scratch + 24);
                     }
                     // Neuron 32 (the rest of the block is zero padding)
                     {
@@ -363,7 +369,8 @@ namespace Examples.Nested
                         s6 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, 6)), Vector256.LoadUnsafe(ref p, 320), s6); // input 6
                         Vector256<float> pre = CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + Vector256.LoadUnsafe(ref p, 368);
                         pre.StoreUnsafe(ref z, Layer1Scratch + 32);
-                        ActivationMath.Apply(Activation.Sigmoid, pre).StoreUnsafe(ref h, Layer1Scratch + 32);
+                        y1_4 = ActivationMath.Apply(Activation.Sigmoid, pre);
+                        y1_4.StoreUnsafe(ref h, Layer1Scratch + 32);
                     }
                 }
 
@@ -455,6 +462,8 @@ namespace Examples.Nested
 
                 // Layer 1: Dense(33, Sigmoid) over 7 inputs, outputs in Vector512 lanes (3 blocks of 16).
                 // Input j feeds partial sum j % 8 of every output; the fixed tree reduces the eight partial sums.
+                // The activations stay in registers for a narrow layer that follows (a load right after the store would stall).
+                Vector512<float> y1_0, y1_1, y1_2;
                 {
                     ref float a = ref Unsafe.Add(ref h, Layer0Scratch);
                     ref float p = ref Unsafe.Add(ref w, Layer1Packed); // column j (input j to every neuron) at j * 48
@@ -470,7 +479,8 @@ namespace Examples.Nested
                         s6 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref a, 6)), Vector512.LoadUnsafe(ref p, 288), s6); // input 6
                         Vector512<float> pre = CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + Vector512.LoadUnsafe(ref p, 336);
                         pre.StoreUnsafe(ref z, Layer1Scratch + 0);
-                        ActivationMath.Apply(Activation.Sigmoid, pre).StoreUnsafe(ref h, Layer1Scratch + 0);
+                        y1_0 = ActivationMath.Apply(Activation.Sigmoid, pre);
+                        y1_0.StoreUnsafe(ref h, Layer1Scratch + 0);
                     }
                     // Neurons 16-31
                     {
@@ -484,7 +494,8 @@ namespace Examples.Nested
                         s6 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref a, 6)), Vector512.LoadUnsafe(ref p, 304), s6); // input 6
                         Vector512<float> pre = CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + Vector512.LoadUnsafe(ref p, 352);
                         pre.StoreUnsafe(ref z, Layer1Scratch + 16);
-                        ActivationMath.Apply(Activation.Sigmoid, pre).StoreUnsafe(ref h, Layer1Scratch + 16);
+                        y1_1 = ActivationMath.Apply(Activation.Sigmoid, pre);
+                        y1_1.StoreUnsafe(ref h, Layer1Scratch + 16);
                     }
                     // Neuron 32 (the rest of the block is zero padding)
                     {
@@ -498,7 +509,8 @@ namespace Examples.Nested
                         s6 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref a, 6)), Vector512.LoadUnsafe(ref p, 320), s6); // input 6
                         Vector512<float> pre = CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + Vector512.LoadUnsafe(ref p, 368);
                         pre.StoreUnsafe(ref z, Layer1Scratch + 32);
-                        ActivationMath.Apply(Activation.Sigmoid, pre).StoreUnsafe(ref h, Layer1Scratch + 32);
+                        y1_2 = ActivationMath.Apply(Activation.Sigmoid, pre);
+                        y1_2.StoreUnsafe(ref h, Layer1Scratch + 32);
                     }
                 }
 

@@ -235,9 +235,19 @@ namespace Examples
         {
             ref float w = ref MemoryMarshal.GetArrayDataReference(_packed);
 
+            // The input as floats, converted eight at a time; the first layer broadcasts them one by one from memory.
+            Span<float> inputFloats = stackalloc float[PackedBufferSize];
+            ref float x = ref MemoryMarshal.GetReference(inputFloats);
+            TernaryInput.LoadVector256(ref input, 0).StoreUnsafe(ref x, 0);
+            TernaryInput.LoadVector256(ref input, 8).StoreUnsafe(ref x, 8);
+            TernaryInput.LoadVector256(ref input, 16).StoreUnsafe(ref x, 16);
+            TernaryInput.LoadVector256Tail(ref input, InputCount).StoreUnsafe(ref x, 24);
             // Layer 0: Dense(16, Tanh) over 25 inputs, outputs in Vector256 lanes (2 blocks of 8).
             // Input j feeds partial sum j % 8 of every output; the fixed tree reduces the eight partial sums.
+            // The activations stay in registers for a narrow layer that follows (a load right after the store would stall).
+            Vector256<float> y0_0, y0_1;
             {
+                ref float a = ref x;
                 ref float p = ref Unsafe.Add(ref w, Layer0Packed); // column j (input j to every neuron) at j * 16
                 // Neurons 0-7
                 {
@@ -245,19 +255,20 @@ namespace Examples
                     for (int j = 0; j < 24; j += 8)
                     {
                         ref float column = ref Unsafe.Add(ref p, j * 16);
-                        s0 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j)), Vector256.LoadUnsafe(ref column, 0), s0);
-                        s1 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j + 1)), Vector256.LoadUnsafe(ref column, 16), s1);
-                        s2 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j + 2)), Vector256.LoadUnsafe(ref column, 32), s2);
-                        s3 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j + 3)), Vector256.LoadUnsafe(ref column, 48), s3);
-                        s4 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j + 4)), Vector256.LoadUnsafe(ref column, 64), s4);
-                        s5 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j + 5)), Vector256.LoadUnsafe(ref column, 80), s5);
-                        s6 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j + 6)), Vector256.LoadUnsafe(ref column, 96), s6);
-                        s7 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j + 7)), Vector256.LoadUnsafe(ref column, 112), s7);
+                        s0 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j)), Vector256.LoadUnsafe(ref column, 0), s0);
+                        s1 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j + 1)), Vector256.LoadUnsafe(ref column, 16), s1);
+                        s2 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j + 2)), Vector256.LoadUnsafe(ref column, 32), s2);
+                        s3 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j + 3)), Vector256.LoadUnsafe(ref column, 48), s3);
+                        s4 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j + 4)), Vector256.LoadUnsafe(ref column, 64), s4);
+                        s5 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j + 5)), Vector256.LoadUnsafe(ref column, 80), s5);
+                        s6 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j + 6)), Vector256.LoadUnsafe(ref column, 96), s6);
+                        s7 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j + 7)), Vector256.LoadUnsafe(ref column, 112), s7);
                     }
-                    s0 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, 24)), Vector256.LoadUnsafe(ref p, 384), s0); // input 24
+                    s0 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, 24)), Vector256.LoadUnsafe(ref p, 384), s0); // input 24
                     Vector256<float> pre = CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + Vector256.LoadUnsafe(ref p, 400);
                     pre.StoreUnsafe(ref z, Layer0Scratch + 0);
-                    ActivationMath.Apply(Activation.Tanh, pre).StoreUnsafe(ref h, Layer0Scratch + 0);
+                    y0_0 = ActivationMath.Apply(Activation.Tanh, pre);
+                    y0_0.StoreUnsafe(ref h, Layer0Scratch + 0);
                 }
                 // Neurons 8-15
                 {
@@ -265,19 +276,20 @@ namespace Examples
                     for (int j = 0; j < 24; j += 8)
                     {
                         ref float column = ref Unsafe.Add(ref p, j * 16);
-                        s0 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j)), Vector256.LoadUnsafe(ref column, 8), s0);
-                        s1 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j + 1)), Vector256.LoadUnsafe(ref column, 24), s1);
-                        s2 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j + 2)), Vector256.LoadUnsafe(ref column, 40), s2);
-                        s3 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j + 3)), Vector256.LoadUnsafe(ref column, 56), s3);
-                        s4 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j + 4)), Vector256.LoadUnsafe(ref column, 72), s4);
-                        s5 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j + 5)), Vector256.LoadUnsafe(ref column, 88), s5);
-                        s6 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j + 6)), Vector256.LoadUnsafe(ref column, 104), s6);
-                        s7 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, j + 7)), Vector256.LoadUnsafe(ref column, 120), s7);
+                        s0 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j)), Vector256.LoadUnsafe(ref column, 8), s0);
+                        s1 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j + 1)), Vector256.LoadUnsafe(ref column, 24), s1);
+                        s2 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j + 2)), Vector256.LoadUnsafe(ref column, 40), s2);
+                        s3 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j + 3)), Vector256.LoadUnsafe(ref column, 56), s3);
+                        s4 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j + 4)), Vector256.LoadUnsafe(ref column, 72), s4);
+                        s5 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j + 5)), Vector256.LoadUnsafe(ref column, 88), s5);
+                        s6 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j + 6)), Vector256.LoadUnsafe(ref column, 104), s6);
+                        s7 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, j + 7)), Vector256.LoadUnsafe(ref column, 120), s7);
                     }
-                    s0 = Vector256.FusedMultiplyAdd(Vector256.Create((float)Unsafe.Add(ref input, 24)), Vector256.LoadUnsafe(ref p, 392), s0); // input 24
+                    s0 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, 24)), Vector256.LoadUnsafe(ref p, 392), s0); // input 24
                     Vector256<float> pre = CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + Vector256.LoadUnsafe(ref p, 408);
                     pre.StoreUnsafe(ref z, Layer0Scratch + 8);
-                    ActivationMath.Apply(Activation.Tanh, pre).StoreUnsafe(ref h, Layer0Scratch + 8);
+                    y0_1 = ActivationMath.Apply(Activation.Tanh, pre);
+                    y0_1.StoreUnsafe(ref h, Layer0Scratch + 8);
                 }
             }
 
@@ -288,10 +300,10 @@ namespace Examples
                 ref float p = ref Unsafe.Add(ref w, Layer1Packed); // neuron k's weights at k * 16, zero padded
                 Vector256<float> n0 = Vector256<float>.Zero;
                 // Inputs 0-7
-                Vector256<float> a0 = Vector256.LoadUnsafe(ref a, 0);
+                Vector256<float> a0 = y0_0;
                 n0 = Vector256.FusedMultiplyAdd(a0, Vector256.LoadUnsafe(ref p, 0), n0);
                 // Inputs 8-15
-                Vector256<float> a1 = Vector256.LoadUnsafe(ref a, 8);
+                Vector256<float> a1 = y0_1;
                 n0 = Vector256.FusedMultiplyAdd(a1, Vector256.LoadUnsafe(ref p, 8), n0);
                 // Neuron 0
                 float pre0 = CanonicalSum.Tree(n0) + Unsafe.Add(ref p, 16);
@@ -305,9 +317,19 @@ namespace Examples
         {
             ref float w = ref MemoryMarshal.GetArrayDataReference(_packed);
 
+            // The input as floats, converted eight at a time; the first layer broadcasts them one by one from memory.
+            Span<float> inputFloats = stackalloc float[PackedBufferSize];
+            ref float x = ref MemoryMarshal.GetReference(inputFloats);
+            TernaryInput.LoadVector256(ref input, 0).StoreUnsafe(ref x, 0);
+            TernaryInput.LoadVector256(ref input, 8).StoreUnsafe(ref x, 8);
+            TernaryInput.LoadVector256(ref input, 16).StoreUnsafe(ref x, 16);
+            TernaryInput.LoadVector256Tail(ref input, InputCount).StoreUnsafe(ref x, 24);
             // Layer 0: Dense(16, Tanh) over 25 inputs, outputs in Vector512 lanes (1 block of 16).
             // Input j feeds partial sum j % 8 of every output; the fixed tree reduces the eight partial sums.
+            // The activations stay in registers for a narrow layer that follows (a load right after the store would stall).
+            Vector512<float> y0_0;
             {
+                ref float a = ref x;
                 ref float p = ref Unsafe.Add(ref w, Layer0Packed); // column j (input j to every neuron) at j * 16
                 // Neurons 0-15
                 {
@@ -315,19 +337,20 @@ namespace Examples
                     for (int j = 0; j < 24; j += 8)
                     {
                         ref float column = ref Unsafe.Add(ref p, j * 16);
-                        s0 = Vector512.FusedMultiplyAdd(Vector512.Create((float)Unsafe.Add(ref input, j)), Vector512.LoadUnsafe(ref column, 0), s0);
-                        s1 = Vector512.FusedMultiplyAdd(Vector512.Create((float)Unsafe.Add(ref input, j + 1)), Vector512.LoadUnsafe(ref column, 16), s1);
-                        s2 = Vector512.FusedMultiplyAdd(Vector512.Create((float)Unsafe.Add(ref input, j + 2)), Vector512.LoadUnsafe(ref column, 32), s2);
-                        s3 = Vector512.FusedMultiplyAdd(Vector512.Create((float)Unsafe.Add(ref input, j + 3)), Vector512.LoadUnsafe(ref column, 48), s3);
-                        s4 = Vector512.FusedMultiplyAdd(Vector512.Create((float)Unsafe.Add(ref input, j + 4)), Vector512.LoadUnsafe(ref column, 64), s4);
-                        s5 = Vector512.FusedMultiplyAdd(Vector512.Create((float)Unsafe.Add(ref input, j + 5)), Vector512.LoadUnsafe(ref column, 80), s5);
-                        s6 = Vector512.FusedMultiplyAdd(Vector512.Create((float)Unsafe.Add(ref input, j + 6)), Vector512.LoadUnsafe(ref column, 96), s6);
-                        s7 = Vector512.FusedMultiplyAdd(Vector512.Create((float)Unsafe.Add(ref input, j + 7)), Vector512.LoadUnsafe(ref column, 112), s7);
+                        s0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref a, j)), Vector512.LoadUnsafe(ref column, 0), s0);
+                        s1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref a, j + 1)), Vector512.LoadUnsafe(ref column, 16), s1);
+                        s2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref a, j + 2)), Vector512.LoadUnsafe(ref column, 32), s2);
+                        s3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref a, j + 3)), Vector512.LoadUnsafe(ref column, 48), s3);
+                        s4 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref a, j + 4)), Vector512.LoadUnsafe(ref column, 64), s4);
+                        s5 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref a, j + 5)), Vector512.LoadUnsafe(ref column, 80), s5);
+                        s6 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref a, j + 6)), Vector512.LoadUnsafe(ref column, 96), s6);
+                        s7 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref a, j + 7)), Vector512.LoadUnsafe(ref column, 112), s7);
                     }
-                    s0 = Vector512.FusedMultiplyAdd(Vector512.Create((float)Unsafe.Add(ref input, 24)), Vector512.LoadUnsafe(ref p, 384), s0); // input 24
+                    s0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref a, 24)), Vector512.LoadUnsafe(ref p, 384), s0); // input 24
                     Vector512<float> pre = CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + Vector512.LoadUnsafe(ref p, 400);
                     pre.StoreUnsafe(ref z, Layer0Scratch + 0);
-                    ActivationMath.Apply(Activation.Tanh, pre).StoreUnsafe(ref h, Layer0Scratch + 0);
+                    y0_0 = ActivationMath.Apply(Activation.Tanh, pre);
+                    y0_0.StoreUnsafe(ref h, Layer0Scratch + 0);
                 }
             }
 
@@ -338,10 +361,10 @@ namespace Examples
                 ref float p = ref Unsafe.Add(ref w, Layer1Packed); // neuron k's weights at k * 16, zero padded
                 Vector256<float> n0 = Vector256<float>.Zero;
                 // Inputs 0-7
-                Vector256<float> a0 = Vector256.LoadUnsafe(ref a, 0);
+                Vector256<float> a0 = y0_0.GetLower();
                 n0 = Vector256.FusedMultiplyAdd(a0, Vector256.LoadUnsafe(ref p, 0), n0);
                 // Inputs 8-15
-                Vector256<float> a1 = Vector256.LoadUnsafe(ref a, 8);
+                Vector256<float> a1 = y0_0.GetUpper();
                 n0 = Vector256.FusedMultiplyAdd(a1, Vector256.LoadUnsafe(ref p, 8), n0);
                 // Neuron 0
                 float pre0 = CanonicalSum.Tree(n0) + Unsafe.Add(ref p, 16);
