@@ -322,6 +322,26 @@ namespace GenBias.Generators
                 w.Line("TernaryInput.Validate(input, InputCount);");
                 w.Line("TernaryInput.CheckLength(outputGradient.Length, OutputCount, nameof(outputGradient));");
                 w.Line("TernaryInput.CheckLength(parameterGradient.Length, ParameterCount, nameof(parameterGradient));");
+                w.Line("Span<float> g = stackalloc float[ActivationCount];");
+                w.Line("g.Clear();");
+                w.Line($"outputGradient.CopyTo(g.Slice({output.Name}ActivationOffset));");
+                w.Line("BackwardCore(input, g, parameterGradient);");
+            }
+
+            w.Line();
+            w.Line("/// <inheritdoc/>");
+            using (w.Block("public void BackwardActivations(ReadOnlySpan<sbyte> input, ReadOnlySpan<float> activationGradient, Span<float> parameterGradient)"))
+            {
+                w.Line("TernaryInput.Validate(input, InputCount);");
+                w.Line("TernaryInput.CheckLength(activationGradient.Length, ActivationCount, nameof(activationGradient));");
+                w.Line("TernaryInput.CheckLength(parameterGradient.Length, ParameterCount, nameof(parameterGradient));");
+                w.Line("BackwardCore(input, activationGradient, parameterGradient);");
+            }
+
+            w.Line();
+            w.Line("// g: the gradient of the objective with respect to every neuron's activation (ActivationCount, layer order).");
+            using (w.Block("private void BackwardCore(ReadOnlySpan<sbyte> input, ReadOnlySpan<float> g, Span<float> parameterGradient)"))
+            {
                 EmitScratch(w, layers);
                 w.Line("Run(ref MemoryMarshal.GetReference(input), h, z);");
                 w.Line("Span<float> x = stackalloc float[InputCount];");
@@ -329,7 +349,7 @@ namespace GenBias.Generators
                 w.Line();
                 w.Line("// d holds, per layer, the gradient with respect to each neuron's pre-activation.");
                 w.Line("Span<float> d = stackalloc float[ScratchSize];");
-                w.Line($"outputGradient.CopyTo(d.Slice({output.Name}Scratch));");
+                w.Line($"g.Slice({output.Name}ActivationOffset, {output.Width}).CopyTo(d.Slice({output.Name}Scratch));");
                 w.Line($"GradientKernels.ApplyDerivative(Activation.{output.Activation}, z.Slice({output.Name}Scratch, {output.Width}), h.Slice({output.Name}Scratch, {output.Width}), d.Slice({output.Name}Scratch, {output.Width}));");
                 for (int i = layers.Count - 1; i >= 0; i--)
                 {
@@ -343,9 +363,10 @@ namespace GenBias.Generators
                     if (i > 0)
                     {
                         LayerPlan below = layers[i - 1];
-                        w.Line($"// Back through the weights to layer {below.Index}, then through its activation.");
+                        w.Line($"// Back through the weights to layer {below.Index}, plus its own activation gradient, then through its activation.");
                         w.Line($"Span<float> below{l.Index} = d.Slice({below.Name}Scratch, {below.Width});");
                         w.Line($"GradientKernels.MultiplyTransposed(_parameters.AsSpan({l.Name}WeightOffset, {l.Width * l.Inputs}), d{l.Index}, below{l.Index});");
+                        w.Line($"GradientKernels.Add(below{l.Index}, g.Slice({below.Name}ActivationOffset, {below.Width}));");
                         w.Line($"GradientKernels.ApplyDerivative(Activation.{below.Activation}, z.Slice({below.Name}Scratch, {below.Width}), h.Slice({below.Name}Scratch, {below.Width}), below{l.Index});");
                     }
                 }

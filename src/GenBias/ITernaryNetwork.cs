@@ -61,4 +61,10 @@ public interface ITernaryNetwork
     /// Σ_k outputGradient[k] · output[k] at <paramref name="input"/> (the forward pass is recomputed).
     /// </summary>
     void Backward(ReadOnlySpan<sbyte> input, ReadOnlySpan<float> outputGradient, Span<float> parameterGradient);
+
+    /// <summary>
+    /// Adds to <paramref name="parameterGradient"/> the gradient of Σ_j activationGradient[j] · a_j over every neuron j
+    /// of every layer (concatenated as in <see cref="ForwardActivations"/>): what a preference on a hidden neuron needs.
+    /// </summary>
+    void BackwardActivations(ReadOnlySpan<sbyte> input, ReadOnlySpan<float> activationGradient, Span<float> parameterGradient);
 }

@@ -172,11 +172,15 @@ public class CompiledNetworkTests
             float[] expected = new float[shape.ParameterCount], actual = new float[shape.ParameterCount];
             reference.Backward(input, g, expected);
             network.Backward(input, g, actual);
-            for (int p = 0; p < expected.Length; p++)
-            {
-                Assert.True(MathF.Abs(expected[p] - actual[p]) <= 1e-5f + (1e-4f * MathF.Abs(expected[p])),
-                    $"{name} parameter {p} ({ParameterPacking.Describe(shape, p)}): reference {expected[p]}, generated {actual[p]}");
-            }
+            AssertClose(shape, expected, actual, $"{name} Backward");
+
+            // A gradient on every neuron, hidden ones included (what hidden-neuron preferences use).
+            float[] all = [.. Enumerable.Range(0, shape.ActivationCount).Select(_ => (float)(random.NextDouble() * 2 - 1))];
+            Array.Clear(expected);
+            Array.Clear(actual);
+            reference.BackwardActivations(input, all, expected);
+            network.BackwardActivations(input, all, actual);
+            AssertClose(shape, expected, actual, $"{name} BackwardActivations");
         }
     }
 
@@ -200,7 +204,17 @@ public class CompiledNetworkTests
             float[] g = [.. Enumerable.Range(0, shape.OutputCount).Select(_ => (float)(random.NextDouble() * 2 - 1))];
             float[] analytic = new float[shape.ParameterCount];
             network.SetParameters(parameters);
-            network.Backward(input, g, analytic);
+            // On odd trials the objective weighs every neuron of every layer, not just the outputs.
+            bool everyNeuron = trial % 2 == 1;
+            if (everyNeuron)
+            {
+                g = [.. Enumerable.Range(0, shape.ActivationCount).Select(_ => (float)(random.NextDouble() * 2 - 1))];
+                network.BackwardActivations(input, g, analytic);
+            }
+            else
+            {
+                network.Backward(input, g, analytic);
+            }
 
             // Check a spread of parameters from every layer.
             foreach (int p in Enumerable.Range(0, shape.ParameterCount).Where(p => p % Math.Max(1, shape.ParameterCount / 40) == 0 || p == shape.ParameterCount - 1))
@@ -213,13 +227,29 @@ public class CompiledNetworkTests
         }
     }
 
+    private static void AssertClose(NetworkShape shape, float[] expected, float[] actual, string what)
+    {
+        for (int p = 0; p < expected.Length; p++)
+        {
+            Assert.True(MathF.Abs(expected[p] - actual[p]) <= 1e-5f + (1e-4f * MathF.Abs(expected[p])),
+                $"{what}, parameter {p} ({ParameterPacking.Describe(shape, p)}): reference {expected[p]}, generated {actual[p]}");
+        }
+    }
+
     private static double Objective(ITernaryNetwork network, float[] parameters, int p, float step, sbyte[] input, float[] g)
     {
         float[] moved = (float[])parameters.Clone();
         moved[p] += step;
         network.SetParameters(moved);
         float[] output = new float[g.Length];
-        network.Forward(input, output);
+        if (g.Length == network.Shape.ActivationCount && g.Length != network.Shape.OutputCount)
+        {
+            network.ForwardActivations(input, output);
+        }
+        else
+        {
+            network.Forward(input, output);
+        }
         network.SetParameters(parameters);
         return output.Select((y, k) => (double)y * g[k]).Sum();
     }

@@ -90,9 +90,23 @@ public sealed class ReferenceNetwork : ITernaryNetwork
         TernaryInput.Validate(input, Shape.InputCount);
         CheckOutput(outputGradient.Length, Shape.OutputCount, nameof(outputGradient));
         Shape.CheckParameterLength(parameterGradient.Length, nameof(parameterGradient));
+        Span<float> g = stackalloc float[Shape.ActivationCount];
+        g.Clear();
+        outputGradient.CopyTo(g.Slice(Shape.OutputLayer.ActivationOffset));
         Span<float> x = stackalloc float[Shape.InputCount];
         TernaryInput.ToFloats(input, x);
-        BackwardScalar(Shape, _parameters, x, outputGradient, parameterGradient);
+        BackwardScalar(Shape, _parameters, x, g, parameterGradient);
+    }
+
+    /// <inheritdoc/>
+    public void BackwardActivations(ReadOnlySpan<sbyte> input, ReadOnlySpan<float> activationGradient, Span<float> parameterGradient)
+    {
+        TernaryInput.Validate(input, Shape.InputCount);
+        CheckOutput(activationGradient.Length, Shape.ActivationCount, nameof(activationGradient));
+        Shape.CheckParameterLength(parameterGradient.Length, nameof(parameterGradient));
+        Span<float> x = stackalloc float[Shape.InputCount];
+        TernaryInput.ToFloats(input, x);
+        BackwardScalar(Shape, _parameters, x, activationGradient, parameterGradient);
     }
 
     /// <summary>
@@ -121,10 +135,10 @@ public sealed class ReferenceNetwork : ITernaryNetwork
 
     /// <summary>
     /// The scalar backward pass: adds to <paramref name="parameterGradient"/> the gradient of
-    /// Σ_k outputGradient[k] · output[k] at the float input <paramref name="input"/>.
+    /// Σ_j activationGradient[j] · a_j (every neuron of every layer) at the float input <paramref name="input"/>.
     /// </summary>
     public static void BackwardScalar(NetworkShape shape, ReadOnlySpan<float> parameters, ReadOnlySpan<float> input,
-        ReadOnlySpan<float> outputGradient, Span<float> parameterGradient)
+        ReadOnlySpan<float> activationGradient, Span<float> parameterGradient)
     {
         ArgumentNullException.ThrowIfNull(shape);
         Span<float> pre = new float[shape.ActivationCount];
@@ -137,7 +151,7 @@ public sealed class ReferenceNetwork : ITernaryNetwork
         for (int k = 0; k < output.Width; k++)
         {
             int at = output.ActivationOffset + k;
-            delta[k] = outputGradient[k] * ActivationMath.Derivative(output.Activation, pre[at], act[at]);
+            delta[k] = activationGradient[at] * ActivationMath.Derivative(output.Activation, pre[at], act[at]);
         }
 
         for (int l = shape.Layers.Length - 1; l >= 0; l--)
@@ -170,7 +184,7 @@ public sealed class ReferenceNetwork : ITernaryNetwork
                 }
 
                 int at = below.ActivationOffset + i;
-                next[i] = sum * ActivationMath.Derivative(below.Activation, pre[at], act[at]);
+                next[i] = (sum + activationGradient[at]) * ActivationMath.Derivative(below.Activation, pre[at], act[at]);
             }
 
             delta = next;

@@ -159,6 +159,24 @@ namespace Examples.Nested
                 TernaryInput.Validate(input, InputCount);
                 TernaryInput.CheckLength(outputGradient.Length, OutputCount, nameof(outputGradient));
                 TernaryInput.CheckLength(parameterGradient.Length, ParameterCount, nameof(parameterGradient));
+                Span<float> g = stackalloc float[ActivationCount];
+                g.Clear();
+                outputGradient.CopyTo(g.Slice(Layer2ActivationOffset));
+                BackwardCore(input, g, parameterGradient);
+            }
+
+            /// <inheritdoc/>
+            public void BackwardActivations(ReadOnlySpan<sbyte> input, ReadOnlySpan<float> activationGradient, Span<float> parameterGradient)
+            {
+                TernaryInput.Validate(input, InputCount);
+                TernaryInput.CheckLength(activationGradient.Length, ActivationCount, nameof(activationGradient));
+                TernaryInput.CheckLength(parameterGradient.Length, ParameterCount, nameof(parameterGradient));
+                BackwardCore(input, activationGradient, parameterGradient);
+            }
+
+            // g: the gradient of the objective with respect to every neuron's activation (ActivationCount, layer order).
+            private void BackwardCore(ReadOnlySpan<sbyte> input, ReadOnlySpan<float> g, Span<float> parameterGradient)
+            {
                 Span<float> h = stackalloc float[ScratchSize];
                 Span<float> z = stackalloc float[ScratchSize];
                 Run(ref MemoryMarshal.GetReference(input), h, z);
@@ -167,25 +185,27 @@ namespace Examples.Nested
 
                 // d holds, per layer, the gradient with respect to each neuron's pre-activation.
                 Span<float> d = stackalloc float[ScratchSize];
-                outputGradient.CopyTo(d.Slice(Layer2Scratch));
+                g.Slice(Layer2ActivationOffset, 3).CopyTo(d.Slice(Layer2Scratch));
                 GradientKernels.ApplyDerivative(Activation.Linear, z.Slice(Layer2Scratch, 3), h.Slice(Layer2Scratch, 3), d.Slice(Layer2Scratch, 3));
 
                 // Layer 2, Dense(3, Linear) over 33 inputs: weight gradients are δ ⊗ input, bias gradients δ.
                 ReadOnlySpan<float> d2 = d.Slice(Layer2Scratch, 3);
                 GradientKernels.AddOuterProduct(parameterGradient.Slice(Layer2WeightOffset, 99), d2, h.Slice(Layer1Scratch, 33));
                 GradientKernels.Add(parameterGradient.Slice(Layer2BiasOffset, 3), d2);
-                // Back through the weights to layer 1, then through its activation.
+                // Back through the weights to layer 1, plus its own activation gradient, then through its activation.
                 Span<float> below2 = d.Slice(Layer1Scratch, 33);
                 GradientKernels.MultiplyTransposed(_parameters.AsSpan(Layer2WeightOffset, 99), d2, below2);
+                GradientKernels.Add(below2, g.Slice(Layer1ActivationOffset, 33));
                 GradientKernels.ApplyDerivative(Activation.Sigmoid, z.Slice(Layer1Scratch, 33), h.Slice(Layer1Scratch, 33), below2);
 
                 // Layer 1, Dense(33, Sigmoid) over 7 inputs: weight gradients are δ ⊗ input, bias gradients δ.
                 ReadOnlySpan<float> d1 = d.Slice(Layer1Scratch, 33);
                 GradientKernels.AddOuterProduct(parameterGradient.Slice(Layer1WeightOffset, 231), d1, h.Slice(Layer0Scratch, 7));
                 GradientKernels.Add(parameterGradient.Slice(Layer1BiasOffset, 33), d1);
-                // Back through the weights to layer 0, then through its activation.
+                // Back through the weights to layer 0, plus its own activation gradient, then through its activation.
                 Span<float> below1 = d.Slice(Layer0Scratch, 7);
                 GradientKernels.MultiplyTransposed(_parameters.AsSpan(Layer1WeightOffset, 231), d1, below1);
+                GradientKernels.Add(below1, g.Slice(Layer0ActivationOffset, 7));
                 GradientKernels.ApplyDerivative(Activation.ReLU, z.Slice(Layer0Scratch, 7), h.Slice(Layer0Scratch, 7), below1);
 
                 // Layer 0, Dense(7, ReLU) over 9 inputs: weight gradients are δ ⊗ input, bias gradients δ.

@@ -168,6 +168,24 @@ namespace Examples
             TernaryInput.Validate(input, InputCount);
             TernaryInput.CheckLength(outputGradient.Length, OutputCount, nameof(outputGradient));
             TernaryInput.CheckLength(parameterGradient.Length, ParameterCount, nameof(parameterGradient));
+            Span<float> g = stackalloc float[ActivationCount];
+            g.Clear();
+            outputGradient.CopyTo(g.Slice(Layer1ActivationOffset));
+            BackwardCore(input, g, parameterGradient);
+        }
+
+        /// <inheritdoc/>
+        public void BackwardActivations(ReadOnlySpan<sbyte> input, ReadOnlySpan<float> activationGradient, Span<float> parameterGradient)
+        {
+            TernaryInput.Validate(input, InputCount);
+            TernaryInput.CheckLength(activationGradient.Length, ActivationCount, nameof(activationGradient));
+            TernaryInput.CheckLength(parameterGradient.Length, ParameterCount, nameof(parameterGradient));
+            BackwardCore(input, activationGradient, parameterGradient);
+        }
+
+        // g: the gradient of the objective with respect to every neuron's activation (ActivationCount, layer order).
+        private void BackwardCore(ReadOnlySpan<sbyte> input, ReadOnlySpan<float> g, Span<float> parameterGradient)
+        {
             Span<float> h = stackalloc float[ScratchSize];
             Span<float> z = stackalloc float[ScratchSize];
             Run(ref MemoryMarshal.GetReference(input), h, z);
@@ -176,16 +194,17 @@ namespace Examples
 
             // d holds, per layer, the gradient with respect to each neuron's pre-activation.
             Span<float> d = stackalloc float[ScratchSize];
-            outputGradient.CopyTo(d.Slice(Layer1Scratch));
+            g.Slice(Layer1ActivationOffset, 1).CopyTo(d.Slice(Layer1Scratch));
             GradientKernels.ApplyDerivative(Activation.Tanh, z.Slice(Layer1Scratch, 1), h.Slice(Layer1Scratch, 1), d.Slice(Layer1Scratch, 1));
 
             // Layer 1, Dense(1, Tanh) over 16 inputs: weight gradients are δ ⊗ input, bias gradients δ.
             ReadOnlySpan<float> d1 = d.Slice(Layer1Scratch, 1);
             GradientKernels.AddOuterProduct(parameterGradient.Slice(Layer1WeightOffset, 16), d1, h.Slice(Layer0Scratch, 16));
             GradientKernels.Add(parameterGradient.Slice(Layer1BiasOffset, 1), d1);
-            // Back through the weights to layer 0, then through its activation.
+            // Back through the weights to layer 0, plus its own activation gradient, then through its activation.
             Span<float> below1 = d.Slice(Layer0Scratch, 16);
             GradientKernels.MultiplyTransposed(_parameters.AsSpan(Layer1WeightOffset, 16), d1, below1);
+            GradientKernels.Add(below1, g.Slice(Layer0ActivationOffset, 16));
             GradientKernels.ApplyDerivative(Activation.Tanh, z.Slice(Layer0Scratch, 16), h.Slice(Layer0Scratch, 16), below1);
 
             // Layer 0, Dense(16, Tanh) over 25 inputs: weight gradients are δ ⊗ input, bias gradients δ.

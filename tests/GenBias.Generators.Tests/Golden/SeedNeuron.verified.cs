@@ -156,6 +156,24 @@ namespace Examples
             TernaryInput.Validate(input, InputCount);
             TernaryInput.CheckLength(outputGradient.Length, OutputCount, nameof(outputGradient));
             TernaryInput.CheckLength(parameterGradient.Length, ParameterCount, nameof(parameterGradient));
+            Span<float> g = stackalloc float[ActivationCount];
+            g.Clear();
+            outputGradient.CopyTo(g.Slice(Layer0ActivationOffset));
+            BackwardCore(input, g, parameterGradient);
+        }
+
+        /// <inheritdoc/>
+        public void BackwardActivations(ReadOnlySpan<sbyte> input, ReadOnlySpan<float> activationGradient, Span<float> parameterGradient)
+        {
+            TernaryInput.Validate(input, InputCount);
+            TernaryInput.CheckLength(activationGradient.Length, ActivationCount, nameof(activationGradient));
+            TernaryInput.CheckLength(parameterGradient.Length, ParameterCount, nameof(parameterGradient));
+            BackwardCore(input, activationGradient, parameterGradient);
+        }
+
+        // g: the gradient of the objective with respect to every neuron's activation (ActivationCount, layer order).
+        private void BackwardCore(ReadOnlySpan<sbyte> input, ReadOnlySpan<float> g, Span<float> parameterGradient)
+        {
             Span<float> h = stackalloc float[ScratchSize];
             Span<float> z = stackalloc float[ScratchSize];
             Run(ref MemoryMarshal.GetReference(input), h, z);
@@ -164,7 +182,7 @@ namespace Examples
 
             // d holds, per layer, the gradient with respect to each neuron's pre-activation.
             Span<float> d = stackalloc float[ScratchSize];
-            outputGradient.CopyTo(d.Slice(Layer0Scratch));
+            g.Slice(Layer0ActivationOffset, 1).CopyTo(d.Slice(Layer0Scratch));
             GradientKernels.ApplyDerivative(Activation.Tanh, z.Slice(Layer0Scratch, 1), h.Slice(Layer0Scratch, 1), d.Slice(Layer0Scratch, 1));
 
             // Layer 0, Dense(1, Tanh) over 25 inputs: weight gradients are δ ⊗ input, bias gradients δ.
