@@ -1,0 +1,311 @@
+using System;
+using System.Globalization;
+
+namespace GenBias;
+
+/// <summary>How a preference's rate compares with its target.</summary>
+public enum PreferenceRelation
+{
+    /// <summary>rate ≥ target.</summary>
+    AtLeast = 0,
+
+    /// <summary>rate ≤ target.</summary>
+    AtMost = 1,
+
+    /// <summary>|rate − target| ≤ tolerance.</summary>
+    About = 2,
+}
+
+/// <summary>The inputs over which a preference's rate is measured.</summary>
+public enum PreferenceDistribution
+{
+    /// <summary>Every one of the 3^n inputs counts once (uniform over the cube).</summary>
+    UniformCube = 0,
+
+    /// <summary>The training data's inputs.</summary>
+    TrainingData = 1,
+
+    /// <summary>Independent inputs with given probabilities of -1, 0 and +1 (<see cref="Preference.InputProbabilities"/>).</summary>
+    Product = 2,
+}
+
+/// <summary>How the trainer enforces a preference.</summary>
+public enum EnforcementMethod
+{
+    /// <summary>
+    /// Proxy-Lagrangian (Cotter et al., JMLR 2019): the model descends loss + λ·violation of a smooth surrogate rate;
+    /// λ rises with the violation of the true 0/1 rate measured on fresh samples.
+    /// </summary>
+    ProxyLagrangian = 0,
+
+    /// <summary>loss + μ·max(0, violation of the surrogate rate)² with a fixed μ; simple, no guarantee.</summary>
+    Penalty = 1,
+
+    /// <summary>
+    /// After training, the smallest shift of the output neuron's bias that makes the rate meet the target: exact
+    /// when the certifier can count the cube, otherwise the lower (or upper) confidence bound of a large sample.
+    /// </summary>
+    Calibration = 2,
+}
+
+/// <summary>The smooth stand-in for the 0/1 indicator "activation in the interval" used in the model step.</summary>
+public enum SurrogateKind
+{
+    /// <summary>sigmoid((a − t) / T) at each finite bound.</summary>
+    Sigmoid = 0,
+
+    /// <summary>clamp(1 + (a − t) / T, 0, 1): a ramp of width T ending at the bound.</summary>
+    Hinge = 1,
+}
+
+/// <summary>An interval of activation values, each bound open or closed.</summary>
+/// <param name="Lower">The lower bound; -∞ for none.</param>
+/// <param name="Upper">The upper bound; +∞ for none.</param>
+/// <param name="LowerInclusive">Whether the lower bound belongs to the interval.</param>
+/// <param name="UpperInclusive">Whether the upper bound belongs to the interval.</param>
+public sealed record ActivationInterval(double Lower, double Upper, bool LowerInclusive = false, bool UpperInclusive = false)
+{
+    /// <summary>Activations strictly above <paramref name="threshold"/>.</summary>
+    public static ActivationInterval Above(double threshold) => new(threshold, double.PositiveInfinity);
+
+    /// <summary>Activations strictly below <paramref name="threshold"/>.</summary>
+    public static ActivationInterval Below(double threshold) => new(double.NegativeInfinity, threshold);
+
+    /// <summary>Activations from <paramref name="lower"/> to <paramref name="upper"/>, both included.</summary>
+    public static ActivationInterval Between(double lower, double upper) => new(lower, upper, true, true);
+
+    /// <summary>Whether <paramref name="activation"/> lies in the interval.</summary>
+    public bool Contains(float activation) =>
+        (LowerInclusive ? activation >= Lower : activation > Lower) && (UpperInclusive ? activation <= Upper : activation < Upper);
+
+    /// <summary>Whether no value at all lies in the interval.</summary>
+    public bool IsEmpty => double.IsNaN(Lower) || double.IsNaN(Upper) || Lower > Upper || (Lower == Upper && !(LowerInclusive && UpperInclusive));
+
+    /// <summary>Whether the interval contains any value of <paramref name="activation"/>'s range.</summary>
+    public bool Overlaps(Activation activation)
+    {
+        if (activation == Activation.TernaryStep)
+        {
+            return Contains(-1f) || Contains(0f) || Contains(1f);
+        }
+
+        (float min, float max) = ActivationMath.Range(activation);
+        // Tanh and sigmoid never reach their bounds; the others do.
+        bool reachesBounds = activation is Activation.HardTanh or Activation.ReLU or Activation.Linear;
+        bool belowMax = reachesBounds ? (LowerInclusive ? Lower <= max : Lower < max) : Lower < max;
+        bool aboveMin = reachesBounds ? (UpperInclusive ? Upper >= min : Upper > min) : Upper > min;
+        return !IsEmpty && belowMax && aboveMin;
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() =>
+        double.IsPositiveInfinity(Upper) ? $"{(LowerInclusive ? "≥" : ">")} {Lower.ToString(CultureInfo.InvariantCulture)}"
+        : double.IsNegativeInfinity(Lower) ? $"{(UpperInclusive ? "≤" : "<")} {Upper.ToString(CultureInfo.InvariantCulture)}"
+        : $"in {(LowerInclusive ? "[" : "(")}{Lower.ToString(CultureInfo.InvariantCulture)}, {Upper.ToString(CultureInfo.InvariantCulture)}{(UpperInclusive ? "]" : ")")}";
+}
+
+/// <summary>
+/// A requirement on how often a neuron's activation lies in an interval: "the output is above 0.5 on at least 60%
+/// of all 3^25 inputs". Declared with <c>[Prefer]</c> or built here; checked by <see cref="Validate"/>.
+/// </summary>
+public sealed record Preference
+{
+    /// <summary>The layer of the neuron; negative counts from the end, so -1 (the default) is the output layer.</summary>
+    public int Layer { get; init; } = -1;
+
+    /// <summary>The neuron within the layer, or null for every neuron of the layer (their rates are averaged).</summary>
+    public int? Neuron { get; init; } = 0;
+
+    /// <summary>The preferred activation values.</summary>
+    public required ActivationInterval Interval { get; init; }
+
+    /// <summary>How the rate compares with <see cref="Target"/>.</summary>
+    public PreferenceRelation Relation { get; init; } = PreferenceRelation.AtLeast;
+
+    /// <summary>The target fraction, in [0, 1].</summary>
+    public required double Target { get; init; }
+
+    /// <summary>For <see cref="PreferenceRelation.About"/>: the allowed distance from the target.</summary>
+    public double Tolerance { get; init; } = 0.01;
+
+    /// <summary>The inputs the rate is measured over; the uniform cube by default.</summary>
+    public PreferenceDistribution Distribution { get; init; } = PreferenceDistribution.UniformCube;
+
+    /// <summary>
+    /// For <see cref="PreferenceDistribution.Product"/>: the probabilities of -1, 0 and +1, either three values for
+    /// every input or three per input (3n values), each triple summing to 1.
+    /// </summary>
+    public double[]? InputProbabilities { get; init; }
+
+    /// <summary>How the trainer enforces the preference.</summary>
+    public EnforcementMethod Method { get; init; } = EnforcementMethod.ProxyLagrangian;
+
+    /// <summary>μ of <see cref="EnforcementMethod.Penalty"/>.</summary>
+    public double PenaltyWeight { get; init; } = 10;
+
+    /// <summary>The surrogate of the model step.</summary>
+    public SurrogateKind Surrogate { get; init; } = SurrogateKind.Sigmoid;
+
+    /// <summary>The surrogate's temperature T (activation units).</summary>
+    public double Temperature { get; init; } = 0.25;
+
+    /// <summary>"The output is above <paramref name="threshold"/> on at least <paramref name="fraction"/> of the cube."</summary>
+    public static Preference OutputAbove(double threshold, double fraction) =>
+        new() { Interval = ActivationInterval.Above(threshold), Target = fraction };
+
+    /// <summary>The lower and upper bounds the rate must respect.</summary>
+    public (double Lower, double Upper) Bounds => Relation switch
+    {
+        PreferenceRelation.AtLeast => (Target, 1),
+        PreferenceRelation.AtMost => (0, Target),
+        _ => (Math.Max(0, Target - Tolerance), Math.Min(1, Target + Tolerance)),
+    };
+
+    /// <summary>Whether <paramref name="rate"/> satisfies the preference.</summary>
+    public bool IsMetBy(double rate) => rate >= Bounds.Lower && rate <= Bounds.Upper;
+
+    /// <summary>The signed margin: positive when met, the distance to the nearest bound.</summary>
+    public double Slack(double rate) => Math.Min(rate - Bounds.Lower, Bounds.Upper - rate);
+
+    /// <summary>Throws unless the preference makes sense for a network of <paramref name="shape"/>.</summary>
+    /// <exception cref="ArgumentException">The message says which property is wrong and how.</exception>
+    public void Validate(NetworkShape shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        if (!(Target >= 0 && Target <= 1))
+        {
+            throw new ArgumentException($"{this}: the target fraction {Target} is outside [0, 1].", nameof(Target));
+        }
+
+        if (Relation == PreferenceRelation.About && !(Tolerance >= 0 && Tolerance <= 1))
+        {
+            throw new ArgumentException($"{this}: the tolerance {Tolerance} is outside [0, 1].", nameof(Tolerance));
+        }
+
+        int layerIndex = Layer < 0 ? shape.Layers.Length + Layer : Layer;
+        if (layerIndex < 0 || layerIndex >= shape.Layers.Length)
+        {
+            throw new ArgumentException($"{this}: layer {Layer} does not exist; {shape} has {shape.Layers.Length} layers (0..{shape.Layers.Length - 1}, or -1 for the output).", nameof(Layer));
+        }
+
+        LayerShape layer = shape.Layers[layerIndex];
+        if (Neuron is int neuron && (neuron < 0 || neuron >= layer.Width))
+        {
+            throw new ArgumentException($"{this}: neuron {neuron} does not exist; layer {layerIndex} has {layer.Width} neurons.", nameof(Neuron));
+        }
+
+        if (Interval.IsEmpty)
+        {
+            throw new ArgumentException($"{this}: the interval {Interval} is empty.", nameof(Interval));
+        }
+
+        if (!Interval.Overlaps(layer.Activation))
+        {
+            (float min, float max) = ActivationMath.Range(layer.Activation);
+            throw new ArgumentException($"{this}: the interval {Interval} lies outside the range [{min}, {max}] of {layer.Activation}, so no input can meet it.", nameof(Interval));
+        }
+
+        if (!(Temperature > 0) || !(PenaltyWeight >= 0))
+        {
+            throw new ArgumentException($"{this}: the temperature must be positive and the penalty weight non-negative.", nameof(Temperature));
+        }
+
+        if (Distribution == PreferenceDistribution.Product)
+        {
+            double[] p = InputProbabilities ?? throw new ArgumentException($"{this}: a product distribution needs InputProbabilities.", nameof(InputProbabilities));
+            if (p.Length != 3 && p.Length != 3 * shape.InputCount)
+            {
+                throw new ArgumentException($"{this}: InputProbabilities has {p.Length} values; give 3 (for every input) or {3 * shape.InputCount} (3 per input).", nameof(InputProbabilities));
+            }
+
+            for (int i = 0; i < p.Length; i += 3)
+            {
+                if (p[i] < 0 || p[i + 1] < 0 || p[i + 2] < 0 || Math.Abs(p[i] + p[i + 1] + p[i + 2] - 1) > 1e-9)
+                {
+                    throw new ArgumentException($"{this}: InputProbabilities[{i}..{i + 2}] ({p[i]}, {p[i + 1]}, {p[i + 2]}) must be non-negative and sum to 1.", nameof(InputProbabilities));
+                }
+            }
+        }
+
+        if (Method == EnforcementMethod.Calibration &&
+            (layerIndex != shape.Layers.Length - 1 || Neuron is null || shape.OutputCount != 1 ||
+             !(double.IsInfinity(Interval.Lower) || double.IsInfinity(Interval.Upper)) ||
+             layer.Activation is Activation.TernaryStep || Distribution == PreferenceDistribution.TrainingData))
+        {
+            throw new ArgumentException($"{this}: calibration shifts the output bias, so it needs the single output neuron, an interval open on one side (above or below a value), a monotone activation other than TernaryStep, and the cube or a product distribution.", nameof(Method));
+        }
+    }
+
+    /// <summary>The layer index counted from the start.</summary>
+    public int ResolveLayer(NetworkShape shape) => Layer < 0 ? shape.Layers.Length + Layer : Layer;
+
+    /// <inheritdoc/>
+    public override string ToString()
+    {
+        string who = Layer == -1 ? (Neuron is int n && n == 0 ? "output" : Neuron is int m ? $"output {m}" : "every output")
+            : Neuron is int k ? $"layer {Layer} neuron {k}" : $"every neuron of layer {Layer}";
+        string how = Relation switch
+        {
+            PreferenceRelation.AtLeast => $"on at least {Target:P1}",
+            PreferenceRelation.AtMost => $"on at most {Target:P1}",
+            _ => $"on {Target:P1} ± {Tolerance:P1}",
+        };
+        string where = Distribution switch
+        {
+            PreferenceDistribution.UniformCube => "of the cube",
+            PreferenceDistribution.TrainingData => "of the training data",
+            _ => "of the product distribution",
+        };
+        return $"{who} {Interval} {how} {where}";
+    }
+}
+
+/// <summary>
+/// A soft preference: maximise E[r(a)] for a piecewise reward over activation ranges — reward some activation
+/// values, penalise others (a negative weight) — added to the task loss with <see cref="Weight"/>.
+/// </summary>
+public sealed record ActivationReward
+{
+    /// <summary>The layer (-1 is the output layer).</summary>
+    public int Layer { get; init; } = -1;
+
+    /// <summary>The neuron, or null for every neuron of the layer.</summary>
+    public int? Neuron { get; init; } = 0;
+
+    /// <summary>The ranges and their rewards (negative for a penalty).</summary>
+    public required (ActivationInterval Range, double Reward)[] Ranges { get; init; }
+
+    /// <summary>How much the expected reward counts against the task loss.</summary>
+    public double Weight { get; init; } = 1;
+
+    /// <summary>The inputs the expectation is taken over; the uniform cube by default.</summary>
+    public PreferenceDistribution Distribution { get; init; } = PreferenceDistribution.UniformCube;
+
+    /// <summary>The surrogate temperature for the range indicators.</summary>
+    public double Temperature { get; init; } = 0.05;
+
+    /// <summary>Throws unless the reward makes sense for <paramref name="shape"/>.</summary>
+    public void Validate(NetworkShape shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        var asPreference = new Preference { Layer = Layer, Neuron = Neuron, Interval = ActivationInterval.Above(double.NegativeInfinity), Target = 0, Temperature = Temperature };
+        asPreference.Validate(shape);
+        if (Ranges is null || Ranges.Length == 0)
+        {
+            throw new ArgumentException("A reward needs at least one range.", nameof(Ranges));
+        }
+
+        foreach ((ActivationInterval range, double reward) in Ranges)
+        {
+            if (range.IsEmpty || !double.IsFinite(reward))
+            {
+                throw new ArgumentException($"The reward range {range} is empty or its reward {reward} is not finite.", nameof(Ranges));
+            }
+        }
+
+        if (Distribution == PreferenceDistribution.Product)
+        {
+            throw new ArgumentException("Rewards are taken over the cube or the training data.", nameof(Distribution));
+        }
+    }
+}

@@ -1,0 +1,654 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+
+namespace GenBias;
+
+/// <summary>
+/// The bias-penalty trainer: minibatch training of a ternary network on a binary task, plus preferences on any
+/// neuron's activation rate over the cube, a product distribution or the data, each enforced by a fixed penalty,
+/// the proxy-Lagrangian method, or calibration of the output bias.
+/// </summary>
+/// <remarks>
+/// Training runs on the calling thread, so the result depends only on the seed, the data and the options, never on
+/// the machine's thread count. Cube rates are estimated from fresh uniform samples at every step, not from the data.
+/// The first layer is kept on <see cref="FixedPointGrid"/> after every step so that the certifier can count exactly.
+/// The model returned is one deterministic network: the epoch with the best validation loss among those whose
+/// estimated rates meet every preference (the last epoch if none does), never a randomised mixture.
+/// </remarks>
+public static class PreferenceTrainer
+{
+    /// <summary>Trains <paramref name="network"/> on <paramref name="data"/>; its parameters are replaced by the result.</summary>
+    /// <exception cref="ArgumentException">Mismatched widths, a network with more than one output, or an invalid preference.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; the network keeps the parameters of the last completed step.</exception>
+    public static TrainingReport Train(ITernaryNetwork network, TernaryDataset data, TrainerOptions options,
+        IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        NetworkShape shape = network.Shape;
+        if (data.InputCount != shape.InputCount)
+        {
+            throw new ArgumentException($"The data has {data.InputCount} inputs per row; the network {shape} takes {shape.InputCount}.", nameof(data));
+        }
+
+        if (shape.OutputCount != 1)
+        {
+            throw new ArgumentException($"Binary classification needs one output; {shape} has {shape.OutputCount}.", nameof(network));
+        }
+
+        foreach (Preference preference in options.Preferences)
+        {
+            preference.Validate(shape);
+        }
+
+        foreach (ActivationReward reward in options.Rewards)
+        {
+            reward.Validate(shape);
+        }
+
+        var run = new Run(network, data, options);
+        return run.Execute(progress, cancellationToken);
+    }
+
+    /// <summary>The decision threshold used when <see cref="TrainerOptions.DecisionThreshold"/> is null.</summary>
+    public static float DefaultDecisionThreshold(Activation output) =>
+        output is Activation.Sigmoid or Activation.ReLU ? 0.5f : 0f;
+
+    /// <summary>The task loss and its derivative with respect to the output, for one row.</summary>
+    public static (double Loss, float Gradient) Loss(LossKind kind, Activation output, float y, int label, float threshold)
+    {
+        bool symmetric = output is Activation.Tanh or Activation.HardTanh or Activation.TernaryStep or Activation.Linear;
+        switch (kind)
+        {
+            case LossKind.Logistic:
+                if (output is Activation.Sigmoid)
+                {
+                    double p = Math.Clamp(y, 1e-7, 1 - 1e-7);
+                    return (-(label * Math.Log(p)) - ((1 - label) * Math.Log(1 - p)), (float)((p - label) / (p * (1 - p))));
+                }
+
+                if (output is Activation.Tanh or Activation.HardTanh or Activation.TernaryStep)
+                {
+                    double p = Math.Clamp((y + 1) / 2.0, 1e-7, 1 - 1e-7);
+                    return (-(label * Math.Log(p)) - ((1 - label) * Math.Log(1 - p)), (float)(0.5 * (p - label) / (p * (1 - p))));
+                }
+
+                {
+                    // Unbounded outputs are logits.
+                    double p = 1 / (1 + Math.Exp(-(y - threshold)));
+                    double pc = Math.Clamp(p, 1e-12, 1 - 1e-12);
+                    return (-(label * Math.Log(pc)) - ((1 - label) * Math.Log(1 - pc)), (float)(p - label));
+                }
+
+            case LossKind.Squared:
+            {
+                float t = label == 1 ? 1f : symmetric ? -1f : 0f;
+                return ((y - t) * (double)(y - t), 2 * (y - t));
+            }
+
+            default:
+            {
+                float t = label == 1 ? 1f : -1f;
+                double margin = t * (y - threshold);
+                return margin < 1 ? (1 - margin, -t) : (0, 0f);
+            }
+        }
+    }
+
+    /// <summary>One preference or reward's bookkeeping during a run.</summary>
+    private sealed class Term
+    {
+        public Term(NetworkShape shape, Preference preference, TrainerOptions options)
+        {
+            Preference = preference;
+            Layer = shape.Layers[preference.ResolveLayer(shape)];
+            Neurons = preference.Neuron is int n ? [n] : [.. Enumerable.Range(0, Layer.Width)];
+            (double lo, double hi) = preference.Bounds;
+            // Aim inside the bounds by the margin (never past the other bound).
+            AimLower = lo > 0 ? Math.Min(lo + options.TargetMargin, (lo + hi) / 2) : 0;
+            AimUpper = hi < 1 ? Math.Max(hi - options.TargetMargin, (lo + hi) / 2) : 1;
+        }
+
+        public Term(NetworkShape shape, ActivationReward reward)
+        {
+            Reward = reward;
+            Layer = shape.Layers[reward.Layer < 0 ? shape.Layers.Length + reward.Layer : reward.Layer];
+            Neurons = reward.Neuron is int n ? [n] : [.. Enumerable.Range(0, Layer.Width)];
+        }
+
+        public Preference? Preference { get; }
+
+        public ActivationReward? Reward { get; }
+
+        public LayerShape Layer { get; }
+
+        public int[] Neurons { get; }
+
+        public double AimLower { get; }
+
+        public double AimUpper { get; }
+
+        public double LambdaLower { get; set; }
+
+        public double LambdaUpper { get; set; }
+
+        public List<double> Trace { get; } = [];
+
+        public PreferenceDistribution Distribution => Preference?.Distribution ?? Reward!.Distribution;
+
+        public bool Enforced => Preference is null || Preference.Method != EnforcementMethod.Calibration;
+
+        /// <summary>The fraction of (sample, neuron) pairs whose activation lies in the interval.</summary>
+        public double TrueRate(float[] activations, int samples, int stride)
+        {
+            long hits = 0;
+            for (int s = 0; s < samples; s++)
+            {
+                foreach (int k in Neurons)
+                {
+                    if (Preference!.Interval.Contains(activations[(s * stride) + Layer.ActivationOffset + k]))
+                    {
+                        hits++;
+                    }
+                }
+            }
+
+            return (double)hits / (samples * Neurons.Length);
+        }
+    }
+
+    /// <summary>The state of one training run.</summary>
+    private sealed class Run
+    {
+        private readonly ITernaryNetwork _network;
+        private readonly NetworkShape _shape;
+        private readonly TrainerOptions _options;
+        private readonly TernaryDataset _train;
+        private readonly TernaryDataset? _validation;
+        private readonly DeterministicRandom _random;
+        private readonly Term[] _terms;
+        private readonly float _threshold;
+        private readonly Activation _outputActivation;
+        private readonly int _outputOffset;
+        private readonly float[] _parameters;
+        private readonly float[] _gradient;
+        private readonly float[] _moment1;
+        private readonly float[] _moment2;
+        private readonly bool[] _isBias;
+        private long _step;
+
+        public Run(ITernaryNetwork network, TernaryDataset data, TrainerOptions options)
+        {
+            _network = network;
+            _shape = network.Shape;
+            _options = options;
+            _random = new DeterministicRandom(options.Seed);
+            if (options.ValidationFraction > 0 && data.Count >= 2)
+            {
+                (_train, _validation) = data.Split(1 - options.ValidationFraction, options.Seed ^ 0x5EEDUL);
+            }
+            else
+            {
+                _train = data;
+            }
+
+            _terms = [.. options.Preferences.Select(p => new Term(_shape, p, options)), .. options.Rewards.Select(r => new Term(_shape, r))];
+            _outputActivation = _shape.OutputLayer.Activation;
+            _outputOffset = _shape.OutputLayer.ActivationOffset;
+            _threshold = options.DecisionThreshold ?? DefaultDecisionThreshold(_outputActivation);
+            _parameters = network.Parameters.ToArray();
+            _gradient = new float[_parameters.Length];
+            _moment1 = new float[_parameters.Length];
+            _moment2 = new float[_parameters.Length];
+            _isBias = new bool[_parameters.Length];
+            foreach (LayerShape layer in _shape.Layers)
+            {
+                for (int k = 0; k < layer.Width; k++)
+                {
+                    _isBias[layer.BiasIndex(k)] = true;
+                }
+            }
+        }
+
+        public TrainingReport Execute(IProgress<EpochReport>? progress, CancellationToken cancellationToken)
+        {
+            var clock = Stopwatch.StartNew();
+            if (_options.InitializeParameters)
+            {
+                Initialize();
+            }
+
+            FixedPointGrid.SnapFirstLayer(_shape, _parameters);
+            _network.SetParameters(_parameters);
+
+            var epochs = new List<EpochReport>();
+            float[]? best = null;
+            double bestLoss = double.PositiveInfinity;
+            int bestEpoch = 0, sinceBest = 0;
+            bool stoppedEarly = false;
+            int[] order = Enumerable.Range(0, _train.Count).ToArray();
+            for (int epoch = 1; epoch <= _options.Epochs; epoch++)
+            {
+                _random.Shuffle<int>(order);
+                double lossSum = 0;
+                int correct = 0;
+                for (int start = 0; start < order.Length; start += _options.BatchSize)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    int count = Math.Min(_options.BatchSize, order.Length - start);
+                    (double batchLoss, int batchCorrect) = Step(order.AsSpan(start, count));
+                    lossSum += batchLoss;
+                    correct += batchCorrect;
+                }
+
+                EpochReport report = Evaluate(epoch, lossSum / _train.Count, (double)correct / _train.Count);
+                epochs.Add(report);
+                foreach (Term term in _terms.Where(t => t.Preference?.Method == EnforcementMethod.ProxyLagrangian))
+                {
+                    term.Trace.Add(term.LambdaLower + term.LambdaUpper);
+                }
+
+                progress?.Report(report);
+
+                double monitored = _validation is null ? report.TrainLoss : report.ValidationLoss;
+                bool feasible = _terms.Where(t => t.Preference is not null && t.Enforced)
+                    .Select((t, i) => t.Preference!.IsMetBy(report.Preferences[Array.IndexOf(_terms, t)].Rate)).All(m => m);
+                if (feasible && monitored < bestLoss)
+                {
+                    bestLoss = monitored;
+                    best = (float[])_parameters.Clone();
+                    bestEpoch = epoch;
+                    sinceBest = 0;
+                }
+                else if (best is not null)
+                {
+                    sinceBest++;
+                    if (_options.Patience > 0 && sinceBest >= _options.Patience)
+                    {
+                        stoppedEarly = epoch < _options.Epochs;
+                        break;
+                    }
+                }
+            }
+
+            if (best is not null)
+            {
+                best.CopyTo(_parameters, 0);
+            }
+            else
+            {
+                bestEpoch = epochs.Count;
+            }
+
+            _network.SetParameters(_parameters);
+            cancellationToken.ThrowIfCancellationRequested();
+            List<PreferenceResult> results = Finish(cancellationToken);
+            (_, double trainAccuracy) = LossAndAccuracy(_train);
+            double validationAccuracy = _validation is null ? double.NaN : LossAndAccuracy(_validation).Accuracy;
+            return new TrainingReport(epochs, bestEpoch, stoppedEarly, trainAccuracy, validationAccuracy, results, clock.Elapsed);
+        }
+
+        private void Initialize()
+        {
+            // Xavier-uniform weights, zero biases.
+            foreach (LayerShape layer in _shape.Layers)
+            {
+                double limit = Math.Sqrt(6.0 / (layer.InputCount + layer.Width));
+                for (int p = layer.WeightOffset; p < layer.BiasOffset; p++)
+                {
+                    _parameters[p] = (float)(((_random.NextDouble() * 2) - 1) * limit);
+                }
+
+                Array.Clear(_parameters, layer.BiasOffset, layer.Width);
+            }
+        }
+
+        private (double Loss, int Correct) Step(ReadOnlySpan<int> rows)
+        {
+            Array.Clear(_gradient);
+            int stride = _shape.ActivationCount;
+            float[] g = new float[stride];
+            float[] activations = new float[rows.Length * stride];
+            for (int r = 0; r < rows.Length; r++)
+            {
+                _network.ForwardActivations(_train.Row(rows[r]), activations.AsSpan(r * stride, stride));
+            }
+
+            // Data terms need the batch's surrogate rate before their gradients (the penalty's size depends on it).
+            double loss = 0;
+            int correct = 0;
+            Term[] dataTerms = [.. _terms.Where(t => t.Enforced && t.Distribution == PreferenceDistribution.TrainingData)];
+            int batch = rows.Length;
+            double[] dataCoefficients = dataTerms.Select(t => Coefficient(t, activations, batch, stride)).ToArray();
+            for (int r = 0; r < rows.Length; r++)
+            {
+                Array.Clear(g);
+                float y = activations[(r * stride) + _outputOffset];
+                int label = _train.Labels[rows[r]];
+                (double l, float dy) = PreferenceTrainer.Loss(_options.Loss, _outputActivation, y, label, _threshold);
+                loss += l;
+                correct += (y > _threshold) == (label == 1) ? 1 : 0;
+                g[_outputOffset] = dy / rows.Length;
+                for (int t = 0; t < dataTerms.Length; t++)
+                {
+                    AddTermGradient(dataTerms[t], dataCoefficients[t], activations.AsSpan(r * stride, stride), g, rows.Length);
+                }
+
+                _network.BackwardActivations(_train.Row(rows[r]), g, _gradient);
+            }
+
+            // Cube and product terms: fresh samples every step, shared by the terms of one distribution.
+            foreach (IGrouping<string, Term> group in _terms.Where(t => t.Enforced && t.Distribution != PreferenceDistribution.TrainingData)
+                         .GroupBy(t => DistributionKey(t)))
+            {
+                Term[] terms = [.. group];
+                int n = _options.SurrogateSamplesPerStep;
+                sbyte[] samples = Sample(terms[0], n);
+                float[] sampleActivations = new float[n * stride];
+                for (int s = 0; s < n; s++)
+                {
+                    _network.ForwardActivations(samples.AsSpan(s * _shape.InputCount, _shape.InputCount), sampleActivations.AsSpan(s * stride, stride));
+                }
+
+                double[] coefficients = terms.Select(t => Coefficient(t, sampleActivations, n, stride)).ToArray();
+                for (int s = 0; s < n; s++)
+                {
+                    Array.Clear(g);
+                    for (int t = 0; t < terms.Length; t++)
+                    {
+                        AddTermGradient(terms[t], coefficients[t], sampleActivations.AsSpan(s * stride, stride), g, n);
+                    }
+
+                    _network.BackwardActivations(samples.AsSpan(s * _shape.InputCount, _shape.InputCount), g, _gradient);
+                }
+            }
+
+            ApplyUpdate();
+            UpdateMultipliers();
+            return (loss, correct);
+        }
+
+        /// <summary>dLoss/d(surrogate rate) for a preference; for a reward, the reward weight (its sign handled in AddTermGradient).</summary>
+        private double Coefficient(Term term, float[] activations, int samples, int stride)
+        {
+            if (term.Reward is not null)
+            {
+                return term.Reward.Weight;
+            }
+
+            Preference p = term.Preference!;
+            if (p.Method == EnforcementMethod.ProxyLagrangian)
+            {
+                // loss + λ_lo (aimLo − r̃) + λ_hi (r̃ − aimHi): the derivative with respect to r̃.
+                return -term.LambdaLower + term.LambdaUpper;
+            }
+
+            // Penalty: μ (max(0, aimLo − r̃)² + max(0, r̃ − aimHi)²).
+            double surrogate = 0;
+            for (int s = 0; s < samples; s++)
+            {
+                foreach (int k in term.Neurons)
+                {
+                    surrogate += Surrogate(p.Surrogate, p.Interval, p.Temperature, activations[(s * stride) + term.Layer.ActivationOffset + k]).Value;
+                }
+            }
+
+            surrogate /= samples * term.Neurons.Length;
+            return (-2 * p.PenaltyWeight * Math.Max(0, term.AimLower - surrogate)) + (2 * p.PenaltyWeight * Math.Max(0, surrogate - term.AimUpper));
+        }
+
+        private static void AddTermGradient(Term term, double coefficient, ReadOnlySpan<float> activations, float[] g, int samples)
+        {
+            if (coefficient == 0)
+            {
+                return;
+            }
+
+            foreach (int k in term.Neurons)
+            {
+                int at = term.Layer.ActivationOffset + k;
+                double derivative;
+                if (term.Reward is { } reward)
+                {
+                    // loss − weight · Σ reward_i · s_i(a).
+                    derivative = 0;
+                    foreach ((ActivationInterval range, double value) in reward.Ranges)
+                    {
+                        derivative -= value * Surrogate(SurrogateKind.Sigmoid, range, reward.Temperature, activations[at]).Derivative;
+                    }
+                }
+                else
+                {
+                    Preference p = term.Preference!;
+                    derivative = Surrogate(p.Surrogate, p.Interval, p.Temperature, activations[at]).Derivative;
+                }
+
+                g[at] += (float)(coefficient * derivative / (samples * term.Neurons.Length));
+            }
+        }
+
+        /// <summary>The smooth indicator of the interval and its derivative at activation <paramref name="a"/>.</summary>
+        private static (double Value, double Derivative) Surrogate(SurrogateKind kind, ActivationInterval interval, double temperature, float a)
+        {
+            (double lower, double dLower) = Edge(kind, a - interval.Lower, temperature, double.IsNegativeInfinity(interval.Lower));
+            (double upper, double dUpper) = Edge(kind, interval.Upper - a, temperature, double.IsPositiveInfinity(interval.Upper));
+            return (lower * upper, (dLower * upper) - (lower * dUpper));
+        }
+
+        private static (double Value, double Derivative) Edge(SurrogateKind kind, double distance, double temperature, bool open)
+        {
+            if (open)
+            {
+                return (1, 0);
+            }
+
+            if (kind == SurrogateKind.Sigmoid)
+            {
+                double s = 1 / (1 + Math.Exp(-distance / temperature));
+                return (s, s * (1 - s) / temperature);
+            }
+
+            double ramp = 1 + (distance / temperature);
+            return ramp <= 0 ? (0, 0) : ramp >= 1 ? (1, 0) : (ramp, 1 / temperature);
+        }
+
+        private void ApplyUpdate()
+        {
+            _step++;
+            double lr = _options.LearningRate;
+            if (_options.Optimizer == OptimizerKind.Adam)
+            {
+                const double Beta1 = 0.9, Beta2 = 0.999, Epsilon = 1e-8;
+                double correction1 = 1 - Math.Pow(Beta1, _step), correction2 = 1 - Math.Pow(Beta2, _step);
+                for (int p = 0; p < _parameters.Length; p++)
+                {
+                    double grad = _gradient[p] + (_isBias[p] ? 0 : _options.WeightDecay * _parameters[p]);
+                    _moment1[p] = (float)((Beta1 * _moment1[p]) + ((1 - Beta1) * grad));
+                    _moment2[p] = (float)((Beta2 * _moment2[p]) + ((1 - Beta2) * grad * grad));
+                    double m = _moment1[p] / correction1, v = _moment2[p] / correction2;
+                    _parameters[p] -= (float)(lr * m / (Math.Sqrt(v) + Epsilon));
+                }
+            }
+            else
+            {
+                for (int p = 0; p < _parameters.Length; p++)
+                {
+                    double grad = _gradient[p] + (_isBias[p] ? 0 : _options.WeightDecay * _parameters[p]);
+                    _moment1[p] = (float)((_options.Momentum * _moment1[p]) + grad);
+                    _parameters[p] -= (float)(lr * _moment1[p]);
+                }
+            }
+
+            FixedPointGrid.SnapFirstLayer(_shape, _parameters);
+            _network.SetParameters(_parameters);
+        }
+
+        /// <summary>The proxy-Lagrangian multiplier step, from the true 0/1 rate on fresh inputs.</summary>
+        private void UpdateMultipliers()
+        {
+            int stride = _shape.ActivationCount;
+            foreach (Term term in _terms.Where(t => t.Preference?.Method == EnforcementMethod.ProxyLagrangian))
+            {
+                double rate;
+                if (term.Distribution == PreferenceDistribution.TrainingData)
+                {
+                    // Fresh rows of the training data (a random draw, not the batch the model step used).
+                    int n = Math.Min(_options.MultiplierSamplesPerStep, _train.Count);
+                    float[] activations = new float[n * stride];
+                    for (int s = 0; s < n; s++)
+                    {
+                        _network.ForwardActivations(_train.Row(_random.Next(_train.Count)), activations.AsSpan(s * stride, stride));
+                    }
+
+                    rate = term.TrueRate(activations, n, stride);
+                }
+                else
+                {
+                    rate = EstimateRate(term, _options.MultiplierSamplesPerStep).Rate;
+                }
+
+                double eta = _options.MultiplierLearningRate;
+                term.LambdaLower = term.AimLower > 0 ? Math.Max(0, term.LambdaLower + (eta * (term.AimLower - rate))) : 0;
+                term.LambdaUpper = term.AimUpper < 1 ? Math.Max(0, term.LambdaUpper + (eta * (rate - term.AimUpper))) : 0;
+            }
+        }
+
+        private (double Rate, long Hits, long Trials) EstimateRate(Term term, int samples)
+        {
+            int stride = _shape.ActivationCount;
+            sbyte[] inputs = Sample(term, samples);
+            float[] activations = new float[stride];
+            long hits = 0;
+            for (int s = 0; s < samples; s++)
+            {
+                _network.ForwardActivations(inputs.AsSpan(s * _shape.InputCount, _shape.InputCount), activations);
+                foreach (int k in term.Neurons)
+                {
+                    if (term.Preference!.Interval.Contains(activations[term.Layer.ActivationOffset + k]))
+                    {
+                        hits++;
+                    }
+                }
+            }
+
+            long trials = (long)samples * term.Neurons.Length;
+            return ((double)hits / trials, hits, trials);
+        }
+
+        private (long Hits, long Trials) DataRate(Term term)
+        {
+            int stride = _shape.ActivationCount;
+            float[] activations = new float[stride];
+            long hits = 0;
+            for (int r = 0; r < _train.Count; r++)
+            {
+                _network.ForwardActivations(_train.Row(r), activations);
+                foreach (int k in term.Neurons)
+                {
+                    if (term.Preference!.Interval.Contains(activations[term.Layer.ActivationOffset + k]))
+                    {
+                        hits++;
+                    }
+                }
+            }
+
+            return (hits, (long)_train.Count * term.Neurons.Length);
+        }
+
+        private static string DistributionKey(Term term) =>
+            term.Distribution == PreferenceDistribution.Product
+                ? "product:" + string.Join(",", term.Preference!.InputProbabilities!)
+                : term.Distribution.ToString();
+
+        /// <summary>Draws <paramref name="count"/> inputs from the term's distribution (the cube or a product).</summary>
+        private sbyte[] Sample(Term term, int count)
+        {
+            int n = _shape.InputCount;
+            sbyte[] inputs = new sbyte[count * n];
+            double[]? p = term.Distribution == PreferenceDistribution.Product ? term.Preference!.InputProbabilities : null;
+            for (int s = 0; s < count; s++)
+            {
+                RateEstimator.Draw(_random, p, inputs.AsSpan(s * n, n));
+            }
+
+            return inputs;
+        }
+
+        private (double Loss, double Accuracy) LossAndAccuracy(TernaryDataset data)
+        {
+            double loss = 0;
+            int correct = 0;
+            Span<float> output = stackalloc float[1];
+            for (int r = 0; r < data.Count; r++)
+            {
+                _network.Forward(data.Row(r), output);
+                loss += PreferenceTrainer.Loss(_options.Loss, _outputActivation, output[0], data.Labels[r], _threshold).Loss;
+                correct += (output[0] > _threshold) == (data.Labels[r] == 1) ? 1 : 0;
+            }
+
+            return (loss / data.Count, (double)correct / data.Count);
+        }
+
+        private EpochReport Evaluate(int epoch, double trainLoss, double trainAccuracy)
+        {
+            (double validationLoss, double validationAccuracy) = _validation is null ? (double.NaN, double.NaN) : LossAndAccuracy(_validation);
+            var statuses = new List<PreferenceStatus>();
+            foreach (Term term in _terms)
+            {
+                if (term.Preference is null)
+                {
+                    statuses.Add(new PreferenceStatus(double.NaN, double.NaN, 0, 0));
+                    continue;
+                }
+
+                double rate = term.Distribution == PreferenceDistribution.TrainingData
+                    ? (double)DataRate(term).Hits / DataRate(term).Trials
+                    : EstimateRate(term, _options.EvaluationSamples).Rate;
+                statuses.Add(new PreferenceStatus(rate, term.Preference.Slack(rate), term.LambdaLower, term.LambdaUpper));
+            }
+
+            return new EpochReport(epoch, _options.Epochs, trainLoss, trainAccuracy, validationLoss, validationAccuracy, statuses);
+        }
+
+        /// <summary>Calibrates where asked, then measures every preference once more with its final interval.</summary>
+        private List<PreferenceResult> Finish(CancellationToken cancellationToken)
+        {
+            var results = new List<PreferenceResult>();
+            foreach (Term term in _terms.Where(t => t.Preference is not null))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                Preference p = term.Preference!;
+                float shift = 0;
+                if (p.Method == EnforcementMethod.Calibration)
+                {
+                    shift = SampleCalibration.Calibrate(_network, p, _options.FinalSamples, _options.Confidence, _random.NextUInt64());
+                    _network.Parameters.CopyTo(_parameters);
+                }
+
+                RateInterval interval;
+                if (p.Distribution == PreferenceDistribution.TrainingData)
+                {
+                    (long hits, long trials) = DataRate(term);
+                    double fraction = (double)hits / trials;
+                    interval = new RateInterval(hits, trials, 1, fraction, fraction);
+                }
+                else
+                {
+                    (_, long hits, long trials) = EstimateRate(term, _options.FinalSamples);
+                    interval = ClopperPearson.Interval(hits, trials, _options.Confidence);
+                }
+
+                (double lo, double hi) = p.Bounds;
+                bool met = interval.Lower >= lo && interval.Upper <= hi;
+                results.Add(new PreferenceResult(p, interval, p.Distribution == PreferenceDistribution.TrainingData, met, shift, term.Trace));
+            }
+
+            return results;
+        }
+    }
+}

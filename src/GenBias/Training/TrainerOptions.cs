@@ -1,0 +1,124 @@
+using System;
+using System.Collections.Generic;
+
+namespace GenBias;
+
+/// <summary>The optimiser of the model step.</summary>
+public enum OptimizerKind
+{
+    /// <summary>Adam (β1 = 0.9, β2 = 0.999, ε = 1e-8).</summary>
+    Adam = 0,
+
+    /// <summary>Stochastic gradient descent with momentum.</summary>
+    Sgd = 1,
+}
+
+/// <summary>The task loss on the output neuron.</summary>
+public enum LossKind
+{
+    /// <summary>Binary cross-entropy: p = (y + 1)/2 for outputs in [-1, 1], y for sigmoid, sigmoid(y) for unbounded outputs.</summary>
+    Logistic = 0,
+
+    /// <summary>(y − t)², t = ±1 for symmetric outputs, 0/1 for sigmoid and ReLU.</summary>
+    Squared = 1,
+
+    /// <summary>max(0, 1 − t·(y − c)), t = ±1, c the decision threshold.</summary>
+    Hinge = 2,
+}
+
+/// <summary>Settings of <see cref="PreferenceTrainer"/>. Every default is a reasonable start for small ternary networks.</summary>
+public sealed record TrainerOptions
+{
+    /// <summary>The most epochs to run (early stopping may end sooner).</summary>
+    public int Epochs { get; init; } = 40;
+
+    /// <summary>Data rows per step.</summary>
+    public int BatchSize { get; init; } = 64;
+
+    /// <summary>The model step size.</summary>
+    public double LearningRate { get; init; } = 0.01;
+
+    /// <summary>The optimiser.</summary>
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
+
+    /// <summary>Momentum of <see cref="OptimizerKind.Sgd"/>.</summary>
+    public double Momentum { get; init; } = 0.9;
+
+    /// <summary>The task loss.</summary>
+    public LossKind Loss { get; init; } = LossKind.Logistic;
+
+    /// <summary>L2 weight decay on weights (not biases).</summary>
+    public double WeightDecay { get; init; }
+
+    /// <summary>The fraction of the data held out for validation and early stopping (0 for none).</summary>
+    public double ValidationFraction { get; init; } = 0.2;
+
+    /// <summary>Epochs without a better validation loss (among epochs that meet every preference) before stopping; 0 never stops early.</summary>
+    public int Patience { get; init; } = 8;
+
+    /// <summary>The seed: the same seed, data and options give the same parameters, bit for bit.</summary>
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>Whether to start from fresh random parameters (else from the network's current ones).</summary>
+    public bool InitializeParameters { get; init; } = true;
+
+    /// <summary>The preferences to enforce.</summary>
+    public IReadOnlyList<Preference> Preferences { get; init; } = [];
+
+    /// <summary>Soft rewards and penalties on activation ranges.</summary>
+    public IReadOnlyList<ActivationReward> Rewards { get; init; } = [];
+
+    /// <summary>Fresh inputs drawn per step for the surrogate of each cube or product-distribution term.</summary>
+    public int SurrogateSamplesPerStep { get; init; } = 64;
+
+    /// <summary>Fresh inputs drawn per step for the true 0/1 rate of the proxy-Lagrangian multiplier step.</summary>
+    public int MultiplierSamplesPerStep { get; init; } = 128;
+
+    /// <summary>The multiplier step size η: λ ← max(0, λ + η · violation) after every model step.</summary>
+    public double MultiplierLearningRate { get; init; } = 0.05;
+
+    /// <summary>
+    /// Added to each bound the trainer aims for, so that the final rate clears the target with room for the
+    /// confidence interval (0.02 by default).
+    /// </summary>
+    public double TargetMargin { get; init; } = 0.02;
+
+    /// <summary>Fresh inputs for the per-epoch rate estimates.</summary>
+    public int EvaluationSamples { get; init; } = 4096;
+
+    /// <summary>Fresh inputs for the final Clopper–Pearson interval of each cube or product rate (and for sample calibration).</summary>
+    public int FinalSamples { get; init; } = 40_000;
+
+    /// <summary>The confidence of the final intervals and of sample-based calibration.</summary>
+    public double Confidence { get; init; } = 0.99;
+
+    /// <summary>The output above which a row is classified 1; null picks 0 for symmetric outputs and 0.5 for sigmoid and ReLU.</summary>
+    public float? DecisionThreshold { get; init; }
+
+    /// <summary>Throws unless every setting is in range.</summary>
+    public void Validate()
+    {
+        Check(Epochs >= 1, nameof(Epochs), "at least 1");
+        Check(BatchSize >= 1, nameof(BatchSize), "at least 1");
+        Check(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), "positive");
+        Check(Momentum >= 0 && Momentum < 1, nameof(Momentum), "in [0, 1)");
+        Check(WeightDecay >= 0, nameof(WeightDecay), "non-negative");
+        Check(ValidationFraction >= 0 && ValidationFraction < 1, nameof(ValidationFraction), "in [0, 1)");
+        Check(Patience >= 0, nameof(Patience), "non-negative");
+        Check(SurrogateSamplesPerStep >= 1 && MultiplierSamplesPerStep >= 1, nameof(SurrogateSamplesPerStep), "at least 1");
+        Check(MultiplierLearningRate > 0, nameof(MultiplierLearningRate), "positive");
+        Check(TargetMargin >= 0 && TargetMargin < 0.5, nameof(TargetMargin), "in [0, 0.5)");
+        Check(EvaluationSamples >= 100 && FinalSamples >= 100, nameof(FinalSamples), "at least 100");
+        Check(Confidence > 0 && Confidence < 1, nameof(Confidence), "in (0, 1)");
+        ArgumentNullException.ThrowIfNull(Preferences);
+        ArgumentNullException.ThrowIfNull(Rewards);
+    }
+
+    private static void Check(bool ok, string name, string what)
+    {
+        if (!ok)
+        {
+            throw new ArgumentOutOfRangeException(name, $"TrainerOptions.{name} must be {what}.");
+        }
+    }
+}

@@ -1,0 +1,76 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+
+namespace GenBias;
+
+/// <summary>One preference during one epoch.</summary>
+/// <param name="Rate">The estimated rate (fresh samples of the cube or product distribution; exact over the data).</param>
+/// <param name="Slack">Positive when met: the distance to the nearest bound.</param>
+/// <param name="MultiplierLower">λ of the lower bound (proxy-Lagrangian), else 0.</param>
+/// <param name="MultiplierUpper">λ of the upper bound (proxy-Lagrangian), else 0.</param>
+public sealed record PreferenceStatus(double Rate, double Slack, double MultiplierLower, double MultiplierUpper);
+
+/// <summary>What an epoch reports through <see cref="IProgress{T}"/>.</summary>
+public sealed record EpochReport(
+    int Epoch,
+    int Epochs,
+    double TrainLoss,
+    double TrainAccuracy,
+    double ValidationLoss,
+    double ValidationAccuracy,
+    IReadOnlyList<PreferenceStatus> Preferences)
+{
+    /// <summary>Whether every preference's estimate meets its target.</summary>
+    public bool Feasible(IReadOnlyList<Preference> preferences) =>
+        Preferences.Select((s, i) => preferences[i].IsMetBy(s.Rate)).All(m => m);
+}
+
+/// <summary>A preference's final state.</summary>
+/// <param name="Preference">The preference.</param>
+/// <param name="Rate">The final rate with its interval: Clopper–Pearson over fresh samples, or exact over the data.</param>
+/// <param name="Exact">Whether <paramref name="Rate"/> is an exact count rather than an estimate.</param>
+/// <param name="Met">Whether the rate meets the target: for estimates, the whole confidence interval must lie inside the bounds.</param>
+/// <param name="BiasShift">For calibration, the shift added to the output bias.</param>
+/// <param name="MultiplierTrace">λ (lower bound) at the end of each epoch (proxy-Lagrangian), else empty.</param>
+public sealed record PreferenceResult(
+    Preference Preference, RateInterval Rate, bool Exact, bool Met, float BiasShift, IReadOnlyList<double> MultiplierTrace);
+
+/// <summary>The result of <see cref="PreferenceTrainer.Train"/>: one deterministic model's metrics and each preference's outcome.</summary>
+public sealed record TrainingReport(
+    IReadOnlyList<EpochReport> Epochs,
+    int SelectedEpoch,
+    bool StoppedEarly,
+    double TrainAccuracy,
+    double ValidationAccuracy,
+    IReadOnlyList<PreferenceResult> Preferences,
+    TimeSpan Elapsed)
+{
+    /// <summary>Whether every preference is met.</summary>
+    public bool AllMet => Preferences.All(p => p.Met);
+
+    /// <summary>A readable summary, one line per preference.</summary>
+    public override string ToString()
+    {
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture,
+            $"epochs run {Epochs.Count}, model from epoch {SelectedEpoch}{(StoppedEarly ? " (stopped early)" : "")}; accuracy: train {TrainAccuracy:P2}, validation {ValidationAccuracy:P2}; {Elapsed.TotalSeconds:F2} s");
+        foreach (PreferenceResult p in Preferences)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"\n  {p.Preference}: {(p.Exact ? "exact" : "estimated")} {p.Rate} — {(p.Met ? "met" : "NOT met")}");
+            if (p.BiasShift != 0)
+            {
+                text.Append(CultureInfo.InvariantCulture, $", output bias shifted by {p.BiasShift:G6}");
+            }
+
+            if (p.MultiplierTrace.Count > 0)
+            {
+                text.Append(CultureInfo.InvariantCulture, $", λ first/max/last {p.MultiplierTrace[0]:F3}/{p.MultiplierTrace.Max():F3}/{p.MultiplierTrace[^1]:F3}");
+            }
+        }
+
+        return text.ToString();
+    }
+}
