@@ -1,0 +1,207 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using GenBias.Serialization;
+
+namespace GenBias;
+
+/// <summary>A model read from a file: its shape, parameters, preferences and training metadata.</summary>
+public sealed record LoadedModel(NetworkShape Shape, float[] Parameters, IReadOnlyList<Preference> Preferences, TrainingDocument? Training);
+
+/// <summary>
+/// Saves and loads models as JSON (schema in README.md, "Model files"). Saving is atomic: the file is written
+/// beside the target and renamed over it, so a reader never sees half a file. Loading checks everything and says
+/// what is wrong: another format version, a truncated or hand-edited file, a shape that does not match, a
+/// parameter that is not finite.
+/// </summary>
+public static class ModelFile
+{
+    /// <summary>The format version this library writes and reads.</summary>
+    public const int FormatVersion = 1;
+
+    /// <summary>Writes the network's shape and parameters, with optional preferences and training metadata.</summary>
+    public static void Save(string path, ITernaryNetwork network, IReadOnlyList<Preference>? preferences = null, TrainingDocument? training = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(network);
+        NetworkShape shape = network.Shape;
+        var document = new ModelDocument
+        {
+            FormatVersion = FormatVersion,
+            Shape = new ShapeDocument
+            {
+                Inputs = shape.InputCount,
+                Layers = [.. shape.Layers.Select(l => new LayerDocument { Width = l.Width, Activation = l.Activation.ToString() })],
+            },
+            Parameters = network.Parameters.ToArray(),
+            Preferences = preferences?.Select(ToDocument).ToList(),
+            Training = training,
+        };
+        if (training?.ValidationAccuracy is double v && double.IsNaN(v))
+        {
+            training.ValidationAccuracy = null;
+        }
+
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(document, ModelJsonContext.Default.ModelDocument);
+        AtomicFile.Write(path, json);
+    }
+
+    /// <summary>Reads a model file.</summary>
+    /// <exception cref="InvalidDataException">The file is not a valid model file; the message says why and where.</exception>
+    public static LoadedModel Load(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        byte[] bytes = File.ReadAllBytes(path);
+        ModelDocument document;
+        try
+        {
+            document = JsonSerializer.Deserialize(bytes, ModelJsonContext.Default.ModelDocument)
+                ?? throw new InvalidDataException($"{path}: the file holds null, not a model.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException(
+                $"{path}: not a readable GenBias model file (truncated or edited?): {e.Message}", e);
+        }
+
+        if (document.FormatVersion != FormatVersion)
+        {
+            throw new InvalidDataException(document.FormatVersion > FormatVersion
+                ? $"{path}: format version {document.FormatVersion} was written by a newer GenBias; this one reads version {FormatVersion}."
+                : $"{path}: format version {document.FormatVersion} is not supported (expected {FormatVersion}; 0 means the field is missing).");
+        }
+
+        ShapeDocument shapeDocument = document.Shape ?? throw new InvalidDataException($"{path}: the 'shape' is missing.");
+        if (shapeDocument.Layers is not { Count: > 0 } layers)
+        {
+            throw new InvalidDataException($"{path}: the shape has no layers.");
+        }
+
+        NetworkShape shape;
+        try
+        {
+            shape = NetworkShape.Create(shapeDocument.Inputs, [.. layers.Select((l, i) => (l.Width, ParseEnum<Activation>(l.Activation, $"shape.layers[{i}].activation", path)))]);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{path}: the shape is invalid: {e.Message}", e);
+        }
+
+        float[] parameters = document.Parameters ?? throw new InvalidDataException($"{path}: the 'parameters' are missing.");
+        if (parameters.Length != shape.ParameterCount)
+        {
+            throw new InvalidDataException($"{path}: {parameters.Length} parameters, but the shape {shape} has {shape.ParameterCount}.");
+        }
+
+        for (int p = 0; p < parameters.Length; p++)
+        {
+            if (!float.IsFinite(parameters[p]))
+            {
+                throw new InvalidDataException($"{path}: parameters[{p}] ({ParameterPacking.Describe(shape, p)}) is {parameters[p]}.");
+            }
+        }
+
+        var preferences = new List<Preference>();
+        for (int i = 0; i < (document.Preferences?.Count ?? 0); i++)
+        {
+            Preference preference = FromDocument(document.Preferences![i], $"preferences[{i}]", path);
+            try
+            {
+                preference.Validate(shape);
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidDataException($"{path}: preferences[{i}] is invalid: {e.Message}", e);
+            }
+
+            preferences.Add(preference);
+        }
+
+        return new LoadedModel(shape, parameters, preferences, document.Training);
+    }
+
+    /// <summary>Reads a model file into <paramref name="network"/>, which must have the file's shape.</summary>
+    /// <exception cref="InvalidDataException">The file is invalid or was saved from another shape.</exception>
+    public static LoadedModel LoadInto(string path, ITernaryNetwork network)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        LoadedModel model = Load(path);
+        if (!model.Shape.Equals(network.Shape))
+        {
+            throw new InvalidDataException($"{path}: the file holds a {model.Shape} network; this network is {network.Shape}.");
+        }
+
+        network.SetParameters(model.Parameters);
+        return model;
+    }
+
+    private static PreferenceDocument ToDocument(Preference p) => new()
+    {
+        Layer = p.Layer,
+        Neuron = p.Neuron,
+        AllNeurons = p.Neuron is null,
+        Lower = double.IsNegativeInfinity(p.Interval.Lower) ? null : p.Interval.Lower,
+        Upper = double.IsPositiveInfinity(p.Interval.Upper) ? null : p.Interval.Upper,
+        LowerInclusive = p.Interval.LowerInclusive,
+        UpperInclusive = p.Interval.UpperInclusive,
+        Relation = p.Relation.ToString(),
+        Target = p.Target,
+        Tolerance = p.Tolerance,
+        Distribution = p.Distribution.ToString(),
+        InputProbabilities = p.InputProbabilities,
+        Method = p.Method.ToString(),
+    };
+
+    private static Preference FromDocument(PreferenceDocument d, string where, string path) => new()
+    {
+        Layer = d.Layer,
+        Neuron = d.AllNeurons ? null : d.Neuron ?? 0,
+        Interval = new ActivationInterval(d.Lower ?? double.NegativeInfinity, d.Upper ?? double.PositiveInfinity, d.LowerInclusive, d.UpperInclusive),
+        Relation = ParseEnum<PreferenceRelation>(d.Relation, where + ".relation", path),
+        Target = d.Target,
+        Tolerance = d.Tolerance,
+        Distribution = ParseEnum<PreferenceDistribution>(d.Distribution, where + ".distribution", path),
+        InputProbabilities = d.InputProbabilities,
+        Method = ParseEnum<EnforcementMethod>(d.Method, where + ".method", path),
+    };
+
+    private static T ParseEnum<T>(string? text, string where, string path)
+        where T : struct, Enum =>
+        Enum.TryParse(text, ignoreCase: false, out T value) && Enum.IsDefined(value)
+            ? value
+            : throw new InvalidDataException($"{path}: {where} is '{text}'; expected one of {string.Join(", ", Enum.GetNames<T>())}.");
+}
+
+/// <summary>Writes files so that readers see the old content or the new, never a part.</summary>
+public static class AtomicFile
+{
+    /// <summary>Writes <paramref name="bytes"/> to a temporary file in the same folder, flushes it, and renames it over <paramref name="path"/>.</summary>
+    public static void Write(string path, ReadOnlySpan<byte> bytes)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string full = Path.GetFullPath(path);
+        string directory = Path.GetDirectoryName(full) ?? ".";
+        Directory.CreateDirectory(directory);
+        string temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, full, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
+    }
+
+    /// <summary>Writes text as UTF-8 (see <see cref="Write(string, ReadOnlySpan{byte})"/>).</summary>
+    public static void WriteText(string path, string text) => Write(path, System.Text.Encoding.UTF8.GetBytes(text));
+}

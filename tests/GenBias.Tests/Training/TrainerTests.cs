@@ -1,0 +1,195 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace GenBias.Tests.Training;
+
+/// <summary>The trainer's preferences, methods, determinism, progress and cancellation, with real thresholds.</summary>
+public class TrainerTests(ITestOutputHelper output)
+{
+    private static readonly TernaryDataset Data = SeedProblem.Data(2000, seed: 2);
+
+    private static TrainerOptions Options => new() { Epochs = 25, Seed = 11, DecisionThreshold = 0.5f };
+
+    [Fact]
+    public void A_hidden_neuron_preference_is_met()
+    {
+        var network = new SeedHidden();
+        var preference = new Preference { Layer = 0, Neuron = 3, Interval = ActivationInterval.Above(0.5), Target = 0.7 };
+        TrainingReport report = PreferenceTrainer.Train(network, Data, Options with { Preferences = [preference] });
+        output.WriteLine(report.ToString());
+
+        Assert.True(report.Preferences[0].Met, report.ToString());
+        Assert.True(report.Preferences[0].Rate.Lower >= 0.7);
+        // The hidden neuron's preference leaves the task itself to the other neurons.
+        Assert.True(report.ValidationAccuracy > 0.9, report.ToString());
+        RateInterval check = RateEstimator.Estimate(network, preference, 20_000, 0.99, seed: 5);
+        Assert.True(check.Lower >= 0.69, check.ToString());
+    }
+
+    [Fact]
+    public void Two_preferences_at_once_are_both_met()
+    {
+        var network = new SeedHidden();
+        Preference[] preferences =
+        [
+            Preference.OutputAbove(0.5, 0.5),
+            new Preference { Layer = 0, Neuron = null, Interval = ActivationInterval.Below(0), Target = 0.6 },
+        ];
+        TrainingReport report = PreferenceTrainer.Train(network, Data, Options with { Epochs = 40, Preferences = preferences });
+        output.WriteLine(report.ToString());
+        Assert.All(report.Preferences, p => Assert.True(p.Met, p.ToString()));
+    }
+
+    [Fact]
+    public void An_at_most_preference_is_met()
+    {
+        var network = new SeedNeuron();
+        var preference = Preference.OutputAbove(0.5, 0.1) with { Relation = PreferenceRelation.AtMost };
+        TrainingReport report = PreferenceTrainer.Train(network, Data, Options with { Epochs = 40, Preferences = [preference] });
+        output.WriteLine(report.ToString());
+        Assert.True(report.Preferences[0].Met, report.ToString());
+        Assert.True(report.Preferences[0].Rate.Upper <= 0.1);
+    }
+
+    [Fact]
+    public void Penalty_and_calibration_also_reach_the_seed_target()
+    {
+        var penalized = new SeedNeuron();
+        TrainingReport penalty = PreferenceTrainer.Train(penalized, Data,
+            Options with { Preferences = [Preference.OutputAbove(0.5, 0.6) with { Method = EnforcementMethod.Penalty, PenaltyWeight = 20 }] });
+        output.WriteLine("penalty: " + penalty);
+        Assert.True(penalty.Preferences[0].Rate.Estimate >= 0.6, penalty.ToString());
+
+        var calibrated = new SeedNeuron();
+        TrainingReport calibration = PreferenceTrainer.Train(calibrated, Data,
+            Options with { Preferences = [Preference.OutputAbove(0.5, 0.6) with { Method = EnforcementMethod.Calibration }] });
+        output.WriteLine("calibration: " + calibration);
+        PreferenceResult result = calibration.Preferences[0];
+        Assert.True(result.Met, result.ToString());
+        Assert.True(result.BiasShift > 0, "the free neuron is below target, so the bias must rise");
+        Assert.Empty(result.MultiplierTrace);
+    }
+
+    [Fact]
+    public void Preferences_over_the_data_and_over_a_product_distribution_are_met()
+    {
+        var network = new SeedNeuron();
+        Preference onData = Preference.OutputAbove(0.5, 0.45) with { Distribution = PreferenceDistribution.TrainingData };
+        Preference onProduct = Preference.OutputAbove(0.5, 0.5) with
+        {
+            Distribution = PreferenceDistribution.Product,
+            InputProbabilities = [0.1, 0.6, 0.3],
+        };
+        // The data preference fights the task loss on the same rows, so its multiplier must grow faster.
+        TrainingReport report = PreferenceTrainer.Train(network, Data, Options with { Epochs = 60, MultiplierLearningRate = 0.2, Preferences = [onData, onProduct] });
+        output.WriteLine(report.ToString());
+        Assert.True(report.Preferences[0].Exact);
+        Assert.True(report.Preferences[0].Rate.Estimate >= 0.45, report.ToString());
+        Assert.True(report.Preferences[1].Met, report.ToString());
+    }
+
+    [Fact]
+    public void A_soft_reward_moves_activations_into_the_rewarded_range()
+    {
+        var plain = new SeedNeuron();
+        PreferenceTrainer.Train(plain, Data, Options);
+        var rewarded = new SeedNeuron();
+        var reward = new ActivationReward
+        {
+            Ranges = [(ActivationInterval.Above(0.5), 1.0), (ActivationInterval.Below(-0.5), -1.0)],
+            Weight = 2,
+        };
+        PreferenceTrainer.Train(rewarded, Data, Options with { Rewards = [reward] });
+
+        Preference above = Preference.OutputAbove(0.5, 0);
+        Preference below = new() { Interval = ActivationInterval.Below(-0.5), Target = 0 };
+        double plainAbove = RateEstimator.Estimate(plain, above, 20_000, 0.99, 1).Estimate;
+        double rewardedAbove = RateEstimator.Estimate(rewarded, above, 20_000, 0.99, 1).Estimate;
+        double plainBelow = RateEstimator.Estimate(plain, below, 20_000, 0.99, 1).Estimate;
+        double rewardedBelow = RateEstimator.Estimate(rewarded, below, 20_000, 0.99, 1).Estimate;
+        output.WriteLine($"above 0.5: {plainAbove:P1} -> {rewardedAbove:P1}; below -0.5: {plainBelow:P1} -> {rewardedBelow:P1}");
+        Assert.True(rewardedAbove > plainAbove + 0.1);
+        Assert.True(rewardedBelow < plainBelow - 0.1);
+    }
+
+    [Fact]
+    public void The_same_seed_gives_the_same_model_bit_for_bit()
+    {
+        TrainerOptions options = Options with { Epochs = 5, Preferences = [Preference.OutputAbove(0.5, 0.6)] };
+        var first = new SeedHidden();
+        var second = new SeedHidden();
+        TrainingReport a = PreferenceTrainer.Train(first, Data, options);
+        TrainingReport b = PreferenceTrainer.Train(second, Data, options);
+        Assert.Equal(first.Parameters.ToArray().Select(BitConverter.SingleToInt32Bits), second.Parameters.ToArray().Select(BitConverter.SingleToInt32Bits));
+        Assert.Equal(a.Epochs.Select(e => e.TrainLoss), b.Epochs.Select(e => e.TrainLoss));
+        Assert.Equal(a.Preferences[0].Rate, b.Preferences[0].Rate);
+
+        var third = new SeedHidden();
+        PreferenceTrainer.Train(third, Data, options with { Seed = 12 });
+        Assert.NotEqual(first.Parameters.ToArray(), third.Parameters.ToArray());
+
+        // And the first layer stays on the exact grid.
+        Assert.True(FixedPointGrid.IsFirstLayerOnGrid(SeedHidden.Shape, first.Parameters));
+    }
+
+    [Fact]
+    public void Progress_reports_every_epoch_and_cancellation_stops_the_run()
+    {
+        var reports = new List<EpochReport>();
+        var network = new SeedNeuron();
+        TrainingReport report = PreferenceTrainer.Train(network, Data, Options with { Epochs = 6, Patience = 0, Preferences = [Preference.OutputAbove(0.5, 0.6)] },
+            new SynchronousProgress<EpochReport>(reports.Add));
+        Assert.Equal([1, 2, 3, 4, 5, 6], reports.Select(r => r.Epoch));
+        Assert.All(reports, r => Assert.Single(r.Preferences));
+        Assert.Equal(6, report.Epochs.Count);
+
+        using var cancel = new CancellationTokenSource();
+        int seen = 0;
+        var progress = new SynchronousProgress<EpochReport>(_ =>
+        {
+            seen++;
+            cancel.Cancel();
+        });
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            PreferenceTrainer.Train(new SeedNeuron(), Data, Options with { Epochs = 50 }, progress, cancel.Token));
+        Assert.Equal(1, seen);
+    }
+
+    [Fact]
+    public void Bad_input_is_rejected_with_clear_messages()
+    {
+        Assert.Contains("label 2", Assert.Throws<ArgumentException>(() =>
+            TernaryDataset.FromArrays([new sbyte[] { 1, 0 }, new sbyte[] { 0, 1 }], [1, 2])).Message);
+        Assert.Contains("empty", Assert.Throws<ArgumentException>(() => TernaryDataset.FromArrays([], [])).Message);
+        Assert.Contains("Row 1, input 0 is 5", Assert.Throws<ArgumentException>(() =>
+            TernaryDataset.FromArrays([new sbyte[] { 1 }, new sbyte[] { 5 }], [0, 1])).Message);
+
+        TernaryDataset narrow = TernaryDataset.FromArrays([new sbyte[] { 1, 0 }, new sbyte[] { 0, 1 }], [0, 1]);
+        Assert.Contains("2 inputs per row", Assert.Throws<ArgumentException>(() => PreferenceTrainer.Train(new SeedNeuron(), narrow, Options)).Message);
+
+        var error = Assert.Throws<System.IO.InvalidDataException>(() =>
+            TernaryDataset.FromCsv(new System.IO.StringReader("1,0,1\n0,NaN,0\n"), new TextDataOptions()));
+        Assert.Contains("line 2", error.Message);
+        Assert.Contains("'NaN'", error.Message);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => PreferenceTrainer.Train(new SeedNeuron(), Data, Options with { BatchSize = 0 }));
+        Assert.Contains("outside [0, 1]", Assert.Throws<ArgumentException>(() =>
+            PreferenceTrainer.Train(new SeedNeuron(), Data, Options with { Preferences = [Preference.OutputAbove(0.5, 1.5)] })).Message);
+        Assert.Contains("outside the range", Assert.Throws<ArgumentException>(() =>
+            PreferenceTrainer.Train(new SeedNeuron(), Data, Options with { Preferences = [Preference.OutputAbove(1.0, 0.5)] })).Message);
+        Assert.Contains("neuron 9 does not exist", Assert.Throws<ArgumentException>(() =>
+            PreferenceTrainer.Train(new SeedHidden(), Data, Options with { Preferences = [Preference.OutputAbove(0.5, 0.5) with { Layer = 0, Neuron = 9 }] })).Message);
+        Assert.Contains("is empty", Assert.Throws<ArgumentException>(() =>
+            PreferenceTrainer.Train(new SeedNeuron(), Data, Options with { Preferences = [new Preference { Interval = ActivationInterval.Between(0.6, 0.2), Target = 0.5 }] })).Message);
+    }
+
+    /// <summary>Reports on the calling thread (Progress&lt;T&gt; posts to the thread pool, which a test cannot await).</summary>
+    private sealed class SynchronousProgress<T>(Action<T> handler) : IProgress<T>
+    {
+        public void Report(T value) => handler(value);
+    }
+}
