@@ -66,10 +66,41 @@ namespace GenBias.Generators
             "The network class must not be static",
             "'{0}' is static; a network holds its parameters in an instance, so remove 'static'");
 
+        /// <summary>GB0012: a fraction outside [0, 1].</summary>
+        public static readonly DiagnosticDescriptor FractionOutOfRange = Error("GB0012",
+            "A preference's fraction is outside [0, 1]",
+            "[Prefer] on '{0}' sets {1} = {2}; a fraction of inputs must be between 0 and 1");
+
+        /// <summary>GB0013: not exactly one of AtLeast, AtMost, About.</summary>
+        public static readonly DiagnosticDescriptor RelationCount = Error("GB0013",
+            "A preference needs exactly one relation",
+            "[Prefer] on '{0}' sets {1}; set exactly one of AtLeast, AtMost or About");
+
+        /// <summary>GB0014: no interval, or an empty one.</summary>
+        public static readonly DiagnosticDescriptor EmptyInterval = Error("GB0014",
+            "A preference's interval is missing or empty",
+            "[Prefer] on '{0}' {1}; set Above, Below, or both with Above < Below");
+
+        /// <summary>GB0015: the interval lies outside what the activation can produce.</summary>
+        public static readonly DiagnosticDescriptor IntervalOutsideRange = Error("GB0015",
+            "A preference's interval is outside the activation's range",
+            "[Prefer] on '{0}' asks for activations {1}, but {2} produces values in {3}, so no input can meet it");
+
+        /// <summary>GB0016: the layer or neuron does not exist.</summary>
+        public static readonly DiagnosticDescriptor NeuronOutOfRange = Error("GB0016",
+            "A preference's neuron does not exist",
+            "[Prefer] on '{0}' names {1}, which does not exist; the network has layers 0 to {2} (-1 is the output) and layer widths {3}");
+
+        /// <summary>GB0017: a setting the attribute cannot express.</summary>
+        public static readonly DiagnosticDescriptor UnsupportedPreference = Error("GB0017",
+            "A preference setting is not supported in the attribute",
+            "[Prefer] on '{0}': {1}");
+
         private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = new[]
         {
             NotPartial, ContainingTypeNotPartial, Generic, NoLayers, WidthOutOfRange, InputsOutOfRange,
             UndefinedActivation, DuplicateNetwork, TooManyLayers, DenseWithoutNetwork, StaticClass,
+            FractionOutOfRange, RelationCount, EmptyInterval, IntervalOutsideRange, NeuronOutOfRange, UnsupportedPreference,
         }.ToDictionary(d => d.Id);
 
         public static DiagnosticDescriptor ById(string id) => s_byId[id];

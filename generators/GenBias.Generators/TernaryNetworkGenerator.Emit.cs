@@ -166,11 +166,38 @@ namespace GenBias.Generators
             }
 
             w.Line();
+            w.Line("/// <summary>The preferences declared with [Prefer], in declaration order, for the trainer and the certifier.</summary>");
+            if (model.Preferences.Count == 0)
+            {
+                w.Line("public static global::System.Collections.Generic.IReadOnlyList<global::GenBias.Preference> Preferences { get; } = [];");
+            }
+            else
+            {
+                w.Line("public static global::System.Collections.Generic.IReadOnlyList<global::GenBias.Preference> Preferences { get; } =");
+                w.Line("[");
+                foreach (PreferenceModel p in model.Preferences)
+                {
+                    w.Line($"    // [Prefer] on {(p.Layer == -1 ? "the output layer" : "layer " + p.Layer)}, {(p.Neuron < 0 ? "every neuron" : "neuron " + p.Neuron)}");
+                    w.Line($"    new global::GenBias.Preference {{ Layer = {p.Layer}, Neuron = {(p.Neuron < 0 ? "null" : p.Neuron.ToString())}, " +
+                        $"Interval = new global::GenBias.ActivationInterval({Literal(p.Lower)}, {Literal(p.Upper)}), " +
+                        $"Relation = global::GenBias.PreferenceRelation.{p.Relation}, Target = {Literal(p.Target)}, Tolerance = {Literal(p.Tolerance)}, " +
+                        $"Distribution = global::GenBias.PreferenceDistribution.{p.Distribution}, Method = global::GenBias.EnforcementMethod.{p.Method} }},");
+                }
+
+                w.Line("];");
+            }
+
+            w.Line();
             w.Line("/// <summary>The runtime description of this network's shape, for the trainer and the certifier.</summary>");
             w.Line("public static global::GenBias.NetworkShape Shape { get; } = global::GenBias.NetworkShape.Create(InputCount" +
                 string.Concat(layers.Select(l => $", ({l.Width}, global::GenBias.Activation.{l.Activation})")) + ");");
             w.Line();
         }
+
+        private static string Literal(double value) =>
+            double.IsPositiveInfinity(value) ? "double.PositiveInfinity"
+            : double.IsNegativeInfinity(value) ? "double.NegativeInfinity"
+            : value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
         private static void EmitStateAndParameters(IndentedWriter w, List<LayerPlan> layers)
         {

@@ -11,6 +11,10 @@ namespace GenBias.Generators
     /// <summary>One dense layer of a spec.</summary>
     internal sealed record LayerModel(int Index, int InputCount, int Width, string Activation);
 
+    /// <summary>One [Prefer]: the neuron (-1 for every neuron of the layer), the interval, the relation and its fraction.</summary>
+    internal sealed record PreferenceModel(
+        int Layer, int Neuron, double Lower, double Upper, string Relation, double Target, double Tolerance, string Distribution, string Method);
+
     /// <summary>Everything the emitter needs, as equatable primitives: no symbols, no syntax, no locations.</summary>
     internal sealed record NetworkModel(
         string? Namespace,
@@ -19,6 +23,7 @@ namespace GenBias.Generators
         EquatableArray<string> ContainingTypes,
         int Inputs,
         EquatableArray<LayerModel> Layers,
+        EquatableArray<PreferenceModel> Preferences,
         string HintName);
 
     /// <summary>What the extraction step returns for one class: a model when the spec is valid, and diagnostics.</summary>
@@ -146,6 +151,20 @@ namespace GenBias.Generators
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoLayers, networkLocation, type.Name));
             }
 
+            var preferences = new List<PreferenceModel>();
+            if (diagnostics.Count == 0 && layersBound)
+            {
+                foreach (AttributeData prefer in type.GetAttributes().Where(a => a.AttributeClass?.ToDisplayString() == PreferAttribute))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    PreferenceModel? preference = ExtractPreference(prefer, type.Name, layers, diagnostics, cancellationToken);
+                    if (preference != null)
+                    {
+                        preferences.Add(preference);
+                    }
+                }
+            }
+
             if (diagnostics.Count > 0 || !layersBound)
             {
                 return new ExtractionResult(null, new EquatableArray<DiagnosticInfo>(diagnostics));
@@ -155,9 +174,110 @@ namespace GenBias.Generators
             string hint = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat)
                 .Replace("global::", "").Replace('<', '[').Replace('>', ']') + ".g.cs";
             var model = new NetworkModel(ns, type.Name, Keyword(type), new EquatableArray<string>(containing), inputs,
-                new EquatableArray<LayerModel>(layers), hint);
+                new EquatableArray<LayerModel>(layers), new EquatableArray<PreferenceModel>(preferences), hint);
             return new ExtractionResult(model, EquatableArray<DiagnosticInfo>.Empty);
         }
+
+        private static readonly string[] Distributions = { "UniformCube", "TrainingData", "Product" };
+        private static readonly string[] Methods = { "ProxyLagrangian", "Penalty", "Calibration" };
+
+        private static PreferenceModel? ExtractPreference(AttributeData prefer, string typeName, List<LayerModel> layers,
+            List<DiagnosticInfo> diagnostics, CancellationToken ct)
+        {
+            Location? at = prefer.ApplicationSyntaxReference?.GetSyntax(ct).GetLocation();
+            var named = prefer.NamedArguments.ToDictionary(a => a.Key, a => a.Value.Value);
+            double Get(string name, double fallback) => named.TryGetValue(name, out object? v) && v is double d ? d : fallback;
+            int GetInt(string name, int fallback) => named.TryGetValue(name, out object? v) && v is int i ? i : fallback;
+            Location? Where(string name) => NamedArgumentLocation(prefer, name, ct) ?? at;
+            int before = diagnostics.Count;
+
+            string[] relations = new[] { "AtLeast", "AtMost", "About" }.Where(r => !double.IsNaN(Get(r, double.NaN))).ToArray();
+            if (relations.Length != 1)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.RelationCount, at, typeName,
+                    relations.Length == 0 ? "none of them" : string.Join(" and ", relations)));
+            }
+
+            foreach (string relation in relations.Concat(new[] { "Tolerance" }))
+            {
+                double value = Get(relation, 0.01);
+                if (!(value >= 0 && value <= 1))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.FractionOutOfRange, Where(relation), typeName, relation,
+                        value.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                }
+            }
+
+            double above = Get("Above", double.NaN), below = Get("Below", double.NaN);
+            double lower = double.IsNaN(above) ? double.NegativeInfinity : above;
+            double upper = double.IsNaN(below) ? double.PositiveInfinity : below;
+            if (double.IsNaN(above) && double.IsNaN(below))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.EmptyInterval, at, typeName, "sets neither Above nor Below"));
+            }
+            else if (!(lower < upper))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.EmptyInterval, Where("Below"), typeName,
+                    $"asks for activations above {Format(lower)} and below {Format(upper)}, which is empty"));
+            }
+
+            int layer = GetInt("Layer", -1), neuron = GetInt("Neuron", 0);
+            bool all = named.TryGetValue("AllNeurons", out object? allValue) && allValue is bool b && b;
+            int layerIndex = layer < 0 ? layers.Count + layer : layer;
+            if (layerIndex < 0 || layerIndex >= layers.Count || (!all && (neuron < 0 || neuron >= layers[layerIndex].Width)))
+            {
+                string which = layerIndex < 0 || layerIndex >= layers.Count ? $"layer {layer}" : $"neuron {neuron} of layer {layer}";
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NeuronOutOfRange, Where(layerIndex < 0 || layerIndex >= layers.Count ? "Layer" : "Neuron"),
+                    typeName, which, (layers.Count - 1).ToString(), string.Join(", ", layers.Select(l => l.Width))));
+            }
+            else if (diagnostics.Count == before)
+            {
+                string activation = layers[layerIndex].Activation;
+                if (!Reachable(activation, lower, upper, out string range))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.IntervalOutsideRange, at, typeName,
+                        $"in ({Format(lower)}, {Format(upper)})", activation, range));
+                }
+            }
+
+            int distribution = GetInt("Over", 0), method = GetInt("Method", 0);
+            if (distribution == 2)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedPreference, Where("Over"), typeName,
+                    "a product distribution needs per-input probabilities, which an attribute cannot hold; build the Preference at run time"));
+            }
+            else if (distribution < 0 || distribution > 2 || method < 0 || method > 2)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedPreference, at, typeName,
+                    "Over or Method is not a defined value"));
+            }
+
+            if (diagnostics.Count > before)
+            {
+                return null;
+            }
+
+            string relationName = relations[0];
+            return new PreferenceModel(layer, all ? -1 : neuron, lower, upper, relationName, Get(relationName, 0), Get("Tolerance", 0.01),
+                Distributions[distribution], Methods[method]);
+        }
+
+        /// <summary>Whether an activation can produce a value strictly between <paramref name="lower"/> and <paramref name="upper"/>.</summary>
+        private static bool Reachable(string activation, double lower, double upper, out string range)
+        {
+            switch (activation)
+            {
+                case "Tanh": range = "(-1, 1)"; return lower < 1 && upper > -1;
+                case "HardTanh": range = "[-1, 1]"; return lower < 1 && upper > -1;
+                case "Sigmoid": range = "(0, 1)"; return lower < 1 && upper > 0;
+                case "ReLU": range = "[0, ∞)"; return upper > 0;
+                case "TernaryStep": range = "{-1, 0, 1}"; return new[] { -1.0, 0, 1 }.Any(v => v > lower && v < upper);
+                default: range = "(-∞, ∞)"; return true;
+            }
+        }
+
+        private static string Format(double value) =>
+            double.IsPositiveInfinity(value) ? "∞" : double.IsNegativeInfinity(value) ? "-∞" : value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
         private static string Keyword(INamedTypeSymbol type) =>
             type.IsRecord ? (type.IsValueType ? "record struct" : "record class")

@@ -23,6 +23,7 @@ namespace GenBias.Generators
 
         private const string NetworkAttribute = "GenBias.TernaryNetworkAttribute";
         private const string DenseAttribute = "GenBias.DenseAttribute";
+        private const string PreferAttribute = "GenBias.PreferAttribute";
 
         public void Initialize(IncrementalGeneratorInitializationContext context)
         {

@@ -85,6 +85,43 @@ public class DiagnosticTests
         [Dense(1, Activation.Tanh)]
         public static partial class Static;
         """, "TernaryNetwork(Inputs = 4)", "'Static' is static; a network holds its parameters in an instance, so remove 'static'")]
+    [InlineData("GB0012", """
+        [TernaryNetwork(Inputs = 4)]
+        [Dense(1, Activation.Tanh)]
+        [Prefer(Above = 0.5, AtLeast = 1.5)]
+        public partial class Fraction;
+        """, "AtLeast = 1.5", "[Prefer] on 'Fraction' sets AtLeast = 1.5; a fraction of inputs must be between 0 and 1")]
+    [InlineData("GB0013", """
+        [TernaryNetwork(Inputs = 4)]
+        [Dense(1, Activation.Tanh)]
+        [Prefer(Above = 0.5, AtLeast = 0.5, AtMost = 0.7)]
+        public partial class TwoRelations;
+        """, "Prefer(Above = 0.5, AtLeast = 0.5, AtMost = 0.7)", "[Prefer] on 'TwoRelations' sets AtLeast and AtMost; set exactly one of AtLeast, AtMost or About")]
+    [InlineData("GB0014", """
+        [TernaryNetwork(Inputs = 4)]
+        [Dense(1, Activation.Tanh)]
+        [Prefer(Above = 0.5, Below = 0.2, AtLeast = 0.5)]
+        public partial class Empty;
+        """, "Below = 0.2", "[Prefer] on 'Empty' asks for activations above 0.5 and below 0.2, which is empty; set Above, Below, or both with Above < Below")]
+    [InlineData("GB0015", """
+        [TernaryNetwork(Inputs = 4)]
+        [Dense(1, Activation.Sigmoid)]
+        [Prefer(Below = 0, AtLeast = 0.5)]
+        public partial class OutsideRange;
+        """, "Prefer(Below = 0, AtLeast = 0.5)", "[Prefer] on 'OutsideRange' asks for activations in (-∞, 0), but Sigmoid produces values in (0, 1), so no input can meet it")]
+    [InlineData("GB0016", """
+        [TernaryNetwork(Inputs = 4)]
+        [Dense(3, Activation.Tanh)]
+        [Dense(1, Activation.Tanh)]
+        [Prefer(Layer = 0, Neuron = 3, Above = 0, AtLeast = 0.5)]
+        public partial class NoSuchNeuron;
+        """, "Neuron = 3", "[Prefer] on 'NoSuchNeuron' names neuron 3 of layer 0, which does not exist; the network has layers 0 to 1 (-1 is the output) and layer widths 3, 1")]
+    [InlineData("GB0017", """
+        [TernaryNetwork(Inputs = 4)]
+        [Dense(1, Activation.Tanh)]
+        [Prefer(Above = 0, AtLeast = 0.5, Over = PreferenceDistribution.Product)]
+        public partial class Product;
+        """, "Over = PreferenceDistribution.Product", "[Prefer] on 'Product': a product distribution needs per-input probabilities, which an attribute cannot hold; build the Preference at run time")]
     public void Invalid_spec_reports_the_diagnostic_at_the_attribute(string id, string body, string underlined, string message)
     {
         string source = "using GenBias;\nnamespace Specs;\n" + body;

@@ -21,6 +21,8 @@ public class GoldenFileTests
         [TernaryNetwork(Inputs = 25)]
         [Dense(16, Activation.Tanh)]
         [Dense(1, Activation.Tanh)]
+        [Prefer(Above = 0.5, AtLeast = 0.6)]
+        [Prefer(Layer = 0, AllNeurons = true, Above = -0.25, Below = 0.25, About = 0.3, Tolerance = 0.05, Over = PreferenceDistribution.TrainingData)]
         public partial class SeedHidden;
         """)]
     [InlineData("NestedMixed", """

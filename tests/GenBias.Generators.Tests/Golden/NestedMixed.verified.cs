@@ -78,6 +78,9 @@ namespace Examples.Nested
             private const int Layer2Packed = 512;
             private const int Layer2Scratch = 64;
 
+            /// <summary>The preferences declared with [Prefer], in declaration order, for the trainer and the certifier.</summary>
+            public static global::System.Collections.Generic.IReadOnlyList<global::GenBias.Preference> Preferences { get; } = [];
+
             /// <summary>The runtime description of this network's shape, for the trainer and the certifier.</summary>
             public static global::GenBias.NetworkShape Shape { get; } = global::GenBias.NetworkShape.Create(InputCount, (7, global::GenBias.Activation.ReLU), (33, global::GenBias.Activation.Sigmoid), (3, global::GenBias.Activation.Linear));
 

@@ -54,6 +54,9 @@ namespace Examples
         private const int Layer0Packed = 0;
         private const int Layer0Scratch = 0;
 
+        /// <summary>The preferences declared with [Prefer], in declaration order, for the trainer and the certifier.</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<global::GenBias.Preference> Preferences { get; } = [];
+
         /// <summary>The runtime description of this network's shape, for the trainer and the certifier.</summary>
         public static global::GenBias.NetworkShape Shape { get; } = global::GenBias.NetworkShape.Create(InputCount, (1, global::GenBias.Activation.Tanh));
 

@@ -31,3 +31,10 @@ internal static class SeedProblem
         return TernaryDataset.FromArrays(inputs, labels);
     }
 }
+
+[TernaryNetwork(Inputs = 9)]
+[Dense(4, Activation.Tanh)]
+[Dense(1, Activation.Sigmoid)]
+[Prefer(Above = 0.5, AtLeast = 0.6)]
+[Prefer(Layer = 0, AllNeurons = true, Above = -0.25, Below = 0.25, AtMost = 0.3, Over = PreferenceDistribution.TrainingData, Method = EnforcementMethod.Penalty)]
+public partial class Declared;
