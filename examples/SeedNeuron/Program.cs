@@ -1,51 +1,68 @@
-using System.Linq;
 using System;
+using System.IO;
+using System.Linq;
 using GenBias;
 using SeedNeuron;
 
-// Until the trainer lands, the networks get fixed pseudo-random parameters on the exact first-layer grid.
-var neuron = new SeedNeuronNetwork();
-var hidden = new SeedHiddenNetwork();
-neuron.SetParameters(RandomParameters(SeedNeuronNetwork.Shape, seed: 1));
-hidden.SetParameters(RandomParameters(SeedHiddenNetwork.Shape, seed: 2));
+// The seed's question: can a neuron with 25 ternary inputs be trained so that the majority of all 3^25 inputs
+// give an output above 0.5 (the rest in [-1, 0.5)), and does it still classify?
+//
+// Data: uniform inputs from the cube labelled by a planted rule, x0 + x1 + x2 + x3 + x4 >= 2, which is positive
+// on about a fifth of the cube. Unconstrained training learns the rule and leaves ~21% of the cube above 0.5.
 
-Console.WriteLine($"SeedNeuronNetwork: {SeedNeuronNetwork.Shape}, {SeedNeuronNetwork.ParameterCount} parameters");
-Console.WriteLine($"SeedHiddenNetwork: {SeedHiddenNetwork.Shape}, {SeedHiddenNetwork.ParameterCount} parameters");
+TernaryDataset data = PlantedRule(rows: 4000, seed: 1);
+Console.WriteLine($"Data: {data.Count} rows of 25 ternary inputs, {data.PositiveCount} positive (planted rule x0+…+x4 >= 2).");
 Console.WriteLine();
 
-var random = new Random(3);
-sbyte[][] inputs =
+// The seed calls an output above 0.5 positive and one in [-1, 0.5) negative, so the decision threshold is 0.5.
+var options = new TrainerOptions { Epochs = 40, Seed = 7, DecisionThreshold = 0.5f };
+Preference seedPreference = Preference.OutputAbove(0.5, 0.6);   // at least 60% of all 3^25 inputs above 0.5
+
+Row[] rows =
 [
-    new sbyte[25],
-    Filled(1),
-    Filled(-1),
-    .. Enumerable.Range(0, 3).Select(_ => RandomInput(random)),
+    Train("25 → 1, no preference", new SeedNeuronNetwork(), options),
+    Train("25 → 1, ≥60% above 0.5", new SeedNeuronNetwork(), options with { Preferences = [seedPreference] }),
+    Train("25 → 16 → 1, no preference", new SeedHiddenNetwork(), options),
+    Train("25 → 16 → 1, ≥60% above 0.5", new SeedHiddenNetwork(), options with { Preferences = [seedPreference] }),
 ];
-Console.WriteLine($"{"input (+ - 0)",-28} {"neuron",10} {"25→16→1",10}");
-foreach (sbyte[] input in inputs)
+
+Console.WriteLine($"{"network",-30} {"train acc",10} {"valid acc",10} {"cube above 0.5 (99% interval, 40,000 samples)",-48} {"λ first/max/last",-20} {"time",7}");
+foreach (Row row in rows)
 {
-    string text = string.Concat(input.Select(v => v switch { 1 => '+', -1 => '-', _ => '0' }));
-    Console.WriteLine($"{text,-28} {neuron.Forward(input),10:F6} {hidden.Forward(input),10:F6}");
+    Console.WriteLine($"{row.Name,-30} {row.Report.TrainAccuracy,10:P1} {row.Report.ValidationAccuracy,10:P1} {row.Rate,-48} {row.Multipliers,-20} {row.Report.Elapsed.TotalSeconds,6:F2}s");
 }
 
-static sbyte[] Filled(sbyte value) => Enumerable.Repeat(value, 25).ToArray();
+Console.WriteLine();
+Console.WriteLine("With ≥60% of the cube called positive and ~21% truly positive, ≥39% of uniform inputs are misclassified:");
+Console.WriteLine("no network can exceed about 61% accuracy on such data (one neuron reaches 60.5% with x0+…+x4 >= 0).");
 
-static sbyte[] RandomInput(Random random) =>
-    Enumerable.Range(0, 25).Select(_ => (sbyte)random.Next(-1, 2)).ToArray();
+string folder = Path.Combine(AppContext.BaseDirectory, "models");
+ModelFile.Save(Path.Combine(folder, "seed-neuron-preferred.json"), rows[1].Network, [seedPreference]);
+Console.WriteLine($"Saved the constrained neuron to {Path.Combine(folder, "seed-neuron-preferred.json")}.");
 
-static float[] RandomParameters(NetworkShape shape, int seed)
+static Row Train(string name, ITernaryNetwork network, TrainerOptions options)
 {
-    var random = new Random(seed);
-    float[] parameters = new float[shape.ParameterCount];
-    foreach (LayerShape layer in shape.Layers)
+    TrainingReport report = PreferenceTrainer.Train(network, PlantedRule(rows: 4000, seed: 1), options);
+    RateInterval rate = RateEstimator.Estimate(network, Preference.OutputAbove(0.5, 0.6), 40_000, 0.99, seed: 99);
+    PreferenceResult? preference = report.Preferences.FirstOrDefault();
+    string multipliers = preference is { MultiplierTrace.Count: > 0 } p
+        ? $"{p.MultiplierTrace[0]:F2}/{p.MultiplierTrace.Max():F2}/{p.MultiplierTrace[^1]:F2}"
+        : "—";
+    return new Row(name, network, report, rate, multipliers);
+}
+
+static TernaryDataset PlantedRule(int rows, ulong seed)
+{
+    var random = new DeterministicRandom(seed);
+    var inputs = new sbyte[rows][];
+    var labels = new int[rows];
+    for (int r = 0; r < rows; r++)
     {
-        float scale = 1f / MathF.Sqrt(layer.InputCount);
-        for (int p = layer.WeightOffset; p < layer.BiasOffset + layer.Width; p++)
-        {
-            parameters[p] = ((float)random.NextDouble() * 2f - 1f) * scale;
-        }
+        inputs[r] = [.. Enumerable.Range(0, 25).Select(_ => (sbyte)(random.Next(3) - 1))];
+        labels[r] = inputs[r].Take(5).Sum(v => v) >= 2 ? 1 : 0;
     }
 
-    FixedPointGrid.SnapFirstLayer(shape, parameters);
-    return parameters;
+    return TernaryDataset.FromArrays(inputs, labels);
 }
+
+internal sealed record Row(string Name, ITernaryNetwork Network, TrainingReport Report, RateInterval Rate, string Multipliers);
