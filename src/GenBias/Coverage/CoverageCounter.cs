@@ -1,0 +1,569 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Runtime.Intrinsics;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace GenBias;
+
+/// <summary>Settings of <see cref="CoverageCounter.Count"/>.</summary>
+public sealed record CountOptions
+{
+    /// <summary>Threads counting disjoint sub-cubes at once.</summary>
+    public int MaxParallelism { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Sub-cubes with this many free inputs are enumerated with a ternary Gray code.</summary>
+    public int LeafFreeInputs { get; init; } = 9;
+
+    /// <summary>The inputs fixed at the top level: 3^SplitDepth sub-cubes, the unit of parallelism, progress and checkpoints.</summary>
+    public int SplitDepth { get; init; } = 6;
+
+    /// <summary>Whether to skip sub-cubes whose outcome interval bounds already decide.</summary>
+    public bool Prune { get; init; } = true;
+
+    /// <summary>Where to keep a resumable checkpoint of the finished sub-cubes (null for none).</summary>
+    public string? CheckpointPath { get; init; }
+
+    /// <summary>How often the checkpoint is rewritten while counting.</summary>
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Meet in the middle for a first-layer neuron (the fast exact method); false forces enumeration.</summary>
+    public bool AllowMeetInTheMiddle { get; init; } = true;
+}
+
+/// <summary>Progress of an exact count.</summary>
+/// <param name="SubCubesDone">Top-level sub-cubes finished (including those restored from a checkpoint).</param>
+/// <param name="SubCubesTotal">All top-level sub-cubes.</param>
+/// <param name="Elapsed">Time since this call started.</param>
+public sealed record CountProgress(long SubCubesDone, long SubCubesTotal, TimeSpan Elapsed)
+{
+    /// <summary>The estimated time left, from the pace so far (null before the first sub-cube).</summary>
+    public TimeSpan? Remaining => SubCubesDone == 0 ? null : Elapsed / SubCubesDone * (SubCubesTotal - SubCubesDone);
+}
+
+/// <summary>The exact number of (input, neuron) pairs meeting a preference's interval over the whole cube.</summary>
+/// <param name="Count">The pairs whose activation lies in the interval.</param>
+/// <param name="Total">All pairs: 3^n times the number of neurons of the preference.</param>
+/// <param name="Method">"meet in the middle" or "enumeration".</param>
+/// <param name="Elapsed">Time taken by this call.</param>
+/// <param name="DecidedByBounds">The fraction of the cube decided by interval bounds without enumeration.</param>
+public sealed record CountResult(long Count, long Total, string Method, TimeSpan Elapsed, double DecidedByBounds)
+{
+    /// <summary>Count / Total.</summary>
+    public double Fraction => (double)Count / Total;
+}
+
+/// <summary>
+/// Counts exactly how many of the 3^n inputs meet a preference, agreeing bit for bit with the generated
+/// <c>Forward</c>: meet in the middle for first-layer neurons, otherwise enumeration with a ternary Gray code over
+/// integer first-layer accumulators, SIMD activations, interval-bound pruning, threads over disjoint sub-cubes, and a
+/// resumable checkpoint. The first layer must be on <see cref="FixedPointGrid"/> (the trainer keeps it there):
+/// that is what makes every order of summation give the bits of Forward.
+/// </summary>
+public static class CoverageCounter
+{
+    /// <summary>The most inputs counted exactly.</summary>
+    public const int MaxInputs = 32;
+
+    /// <summary>Counts the inputs of the uniform cube whose activations meet <paramref name="preference"/>'s interval.</summary>
+    /// <exception cref="ArgumentException">The preference is not over the uniform cube, or the network has more than <see cref="MaxInputs"/> inputs.</exception>
+    /// <exception cref="InvalidOperationException">The first layer is not on the grid.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; finished sub-cubes are in the checkpoint, if one is kept.</exception>
+    public static CountResult Count(ITernaryNetwork network, Preference preference, CountOptions? options = null,
+        IProgress<CountProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(preference);
+        options ??= new CountOptions();
+        NetworkShape shape = network.Shape;
+        preference.Validate(shape);
+        if (preference.Distribution != PreferenceDistribution.UniformCube)
+        {
+            throw new ArgumentException($"{preference}: exact counts are over the uniform cube; estimate other distributions with RateEstimator.", nameof(preference));
+        }
+
+        if (shape.InputCount > MaxInputs)
+        {
+            throw new ArgumentException($"{shape} has {shape.InputCount} inputs; exact counting handles up to {MaxInputs}. Use RateEstimator.", nameof(network));
+        }
+
+        float[] parameters = network.Parameters.ToArray();
+        if (!FixedPointGrid.IsFirstLayerOnGrid(shape, parameters))
+        {
+            throw new InvalidOperationException(
+                "The first layer is not on FixedPointGrid, so the order of summation changes the bits and no count can be exact; call FixedPointGrid.SnapFirstLayer (the trainer does).");
+        }
+
+        var clock = Stopwatch.StartNew();
+        int layerIndex = preference.ResolveLayer(shape);
+        LayerShape layer = shape.Layers[layerIndex];
+        int[] neurons = preference.Neuron is int single ? [single] : [.. Enumerable.Range(0, layer.Width)];
+        long cube = Pow3(shape.InputCount);
+        long total = checked(cube * neurons.Length);
+        if (layerIndex == 0 && options.AllowMeetInTheMiddle)
+        {
+            long count = 0;
+            foreach (int k in neurons)
+            {
+                (int[] weights, long bias) = FirstLayerIntegers(shape, parameters, k);
+                count += MeetInTheMiddle.Count(weights, bias, layer.Activation, preference.Interval, cancellationToken);
+            }
+
+            progress?.Report(new CountProgress(1, 1, clock.Elapsed));
+            return new CountResult(count, total, "meet in the middle", clock.Elapsed, 0);
+        }
+
+        var enumerator = new LayeredEnumerator(shape, parameters, preference, neurons, options);
+        (long counted, long decided) = enumerator.Run(progress, clock, cancellationToken);
+        return new CountResult(counted, total, "enumeration", clock.Elapsed, (double)decided / cube);
+    }
+
+    /// <summary>A hash of the shape and the parameter bits, naming the network a count or certificate belongs to.</summary>
+    public static string NetworkHash(ITernaryNetwork network)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        byte[] shape = System.Text.Encoding.UTF8.GetBytes(network.Shape.ToString());
+        byte[] bits = new byte[network.Parameters.Length * 4];
+        System.Runtime.InteropServices.MemoryMarshal.AsBytes(network.Parameters).CopyTo(bits);
+        return Convert.ToHexString(SHA256.HashData([.. shape, .. bits]))[..16].ToLowerInvariant();
+    }
+
+    internal static long Pow3(int k)
+    {
+        long p = 1;
+        for (int i = 0; i < k; i++)
+        {
+            p = checked(p * 3);
+        }
+
+        return p;
+    }
+
+    /// <summary>Neuron k of the first layer as exact integers in units of 2^-16.</summary>
+    internal static (int[] Weights, long Bias) FirstLayerIntegers(NetworkShape shape, float[] parameters, int k)
+    {
+        LayerShape first = shape.Layers[0];
+        int[] weights = new int[first.InputCount];
+        for (int i = 0; i < weights.Length; i++)
+        {
+            weights[i] = (int)(parameters[first.WeightIndex(k, i)] * 65536f);
+        }
+
+        return (weights, (long)(parameters[first.BiasIndex(k)] * 65536f));
+    }
+
+    /// <summary>Enumeration for networks whose preference lies beyond the first layer.</summary>
+    private sealed class LayeredEnumerator
+    {
+        private readonly NetworkShape _shape;
+        private readonly Preference _preference;
+        private readonly int[] _neurons;
+        private readonly CountOptions _options;
+        private readonly int _n;
+        private readonly int _hidden;          // first-layer width
+        private readonly int _paddedHidden;    // rounded up to 16
+        private readonly int[] _order;         // inputs in the order they are fixed
+        private readonly int[][] _columns;     // _columns[i][k] = W_ki as an integer, padded to _paddedHidden
+        private readonly int[] _bias;          // first-layer biases as integers, padded
+        private readonly long[] _columnAbs;    // per (position in order, k): |W|, flattened
+        private readonly float[] _packed;      // the packed layout (ParameterPacking) of every layer
+        private readonly int[] _packedOffsets;
+        private readonly float[] _parameters;
+        private readonly int _targetLayer;
+        private readonly string _signature;
+
+        public LayeredEnumerator(NetworkShape shape, float[] parameters, Preference preference, int[] neurons, CountOptions options)
+        {
+            _shape = shape;
+            _preference = preference;
+            _neurons = neurons;
+            _options = options;
+            _parameters = parameters;
+            _n = shape.InputCount;
+            _targetLayer = preference.ResolveLayer(shape);
+            LayerShape first = shape.Layers[0];
+            _hidden = first.Width;
+            _paddedHidden = ShapeRules.PaddedWidth(_hidden);
+            _columns = new int[_n][];
+            _bias = new int[_paddedHidden];
+            for (int k = 0; k < _hidden; k++)
+            {
+                _bias[k] = (int)(parameters[first.BiasIndex(k)] * 65536f);
+            }
+
+            int[][] byInput = new int[_n][];
+            for (int i = 0; i < _n; i++)
+            {
+                byInput[i] = new int[_paddedHidden];
+                for (int k = 0; k < _hidden; k++)
+                {
+                    byInput[i][k] = (int)(parameters[first.WeightIndex(k, i)] * 65536f);
+                }
+            }
+
+            // Fix the inputs with the largest weights first: their sub-cubes have the tightest bounds.
+            _order = [.. Enumerable.Range(0, _n).OrderByDescending(i => byInput[i].Sum(w => Math.Abs((long)w))).ThenBy(i => i)];
+            for (int p = 0; p < _n; p++)
+            {
+                _columns[p] = byInput[_order[p]];
+            }
+
+            _columnAbs = new long[_n * _hidden];
+            for (int p = 0; p < _n; p++)
+            {
+                for (int k = 0; k < _hidden; k++)
+                {
+                    _columnAbs[(p * _hidden) + k] = Math.Abs((long)_columns[p][k]);
+                }
+            }
+
+            _packed = new float[ParameterPacking.PackedSize(shape) + 32];
+            ParameterPacking.Pack(shape, parameters, _packed);
+            _packedOffsets = new int[shape.Layers.Length];
+            int offset = 0;
+            for (int l = 0; l < shape.Layers.Length; l++)
+            {
+                _packedOffsets[l] = offset;
+                offset += ShapeRules.PackedLayerSize(shape.Layers[l].InputCount, shape.Layers[l].Width);
+            }
+
+            _signature = $"{shape}|{preference}|{Convert.ToHexString(SHA256.HashData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(parameters.AsSpan())))}|{SplitDepth}|{string.Join(",", _order)}";
+        }
+
+        private int SplitDepth => Math.Clamp(_options.SplitDepth, 0, Math.Max(0, _n - 1));
+
+        public (long Count, long Decided) Run(IProgress<CountProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
+        {
+            int depth = SplitDepth;
+            long subCubes = Pow3(depth);
+            CountCheckpoint state = CountCheckpoint.Load(_options.CheckpointPath, _signature) ?? new CountCheckpoint { Signature = _signature };
+            object gate = new();
+            var lastSave = Stopwatch.StartNew();
+            var pending = Enumerable.Range(0, (int)subCubes).Where(s => !state.Done.ContainsKey(s)).ToArray();
+            progress?.Report(new CountProgress(state.Done.Count, subCubes, clock.Elapsed));
+            try
+            {
+                Parallel.ForEach(pending, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.MaxParallelism), CancellationToken = cancellationToken }, s =>
+                {
+                    var worker = new Worker(this);
+                    (long count, long decided) = worker.CountSubCube(s, depth, cancellationToken);
+                    lock (gate)
+                    {
+                        state.Done[s] = [count, decided];
+                        if (_options.CheckpointPath is not null && lastSave.Elapsed >= _options.CheckpointInterval)
+                        {
+                            state.Save(_options.CheckpointPath);
+                            lastSave.Restart();
+                        }
+
+                        progress?.Report(new CountProgress(state.Done.Count, subCubes, clock.Elapsed));
+                    }
+                });
+            }
+            catch (OperationCanceledException)
+            {
+                lock (gate)
+                {
+                    if (_options.CheckpointPath is not null)
+                    {
+                        state.Save(_options.CheckpointPath);
+                    }
+                }
+
+                throw;
+            }
+
+            if (_options.CheckpointPath is not null)
+            {
+                state.Save(_options.CheckpointPath);
+            }
+
+            return (state.Done.Values.Sum(v => v[0]), state.Done.Values.Sum(v => v[1]));
+        }
+
+        /// <summary>One thread's buffers and the recursive count.</summary>
+        private sealed class Worker
+        {
+            private readonly LayeredEnumerator _e;
+            private readonly int[] _acc;
+            private readonly long[] _radius;
+            private readonly float[] _activations;   // per layer, padded to 16 (layer l at l * _stride)
+            private readonly int _stride;
+            private readonly double[] _low;
+            private readonly double[] _high;
+            private readonly double[] _nextLow;
+            private readonly double[] _nextHigh;
+
+            public Worker(LayeredEnumerator e)
+            {
+                _e = e;
+                _acc = new int[e._paddedHidden];
+                _radius = new long[e._hidden];
+                _stride = e._shape.Layers.Max(l => ShapeRules.PaddedWidth(l.Width)) + 16;
+                _activations = new float[e._shape.Layers.Length * _stride];
+                int widest = e._shape.Layers.Max(l => l.Width);
+                _low = new double[widest];
+                _high = new double[widest];
+                _nextLow = new double[widest];
+                _nextHigh = new double[widest];
+            }
+
+            public (long Count, long Decided) CountSubCube(int index, int depth, CancellationToken cancellationToken)
+            {
+                Array.Copy(_e._bias, _acc, _acc.Length);
+                int rest = index;
+                for (int p = 0; p < depth; p++)
+                {
+                    int x = (rest % 3) - 1;
+                    rest /= 3;
+                    Add(_acc, _e._columns[p], x);
+                }
+
+                return Descend(depth, cancellationToken);
+            }
+
+            private (long Count, long Decided) Descend(int fixedInputs, CancellationToken cancellationToken)
+            {
+                int free = _e._n - fixedInputs;
+                long size = Pow3(free);
+                if (_e._options.Prune && free > 0)
+                {
+                    int decision = Decide(fixedInputs);
+                    if (decision != 0)
+                    {
+                        return (decision > 0 ? size * _e._neurons.Length : 0, size);
+                    }
+                }
+
+                if (free <= _e._options.LeafFreeInputs)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    return (Leaf(fixedInputs), 0);
+                }
+
+                long count = 0, decided = 0;
+                int[] column = _e._columns[fixedInputs];
+                for (int x = -1; x <= 1; x++)
+                {
+                    Add(_acc, column, x);
+                    (long c, long d) = Descend(fixedInputs + 1, cancellationToken);
+                    count += c;
+                    decided += d;
+                    Add(_acc, column, -x);
+                }
+
+                return (count, decided);
+            }
+
+            /// <summary>+1 if every input of the sub-cube meets the interval for every neuron, −1 if none does, 0 if undecided.</summary>
+            private int Decide(int fixedInputs)
+            {
+                LayerShape first = _e._shape.Layers[0];
+                Array.Clear(_radius);
+                for (int p = fixedInputs; p < _e._n; p++)
+                {
+                    for (int k = 0; k < _e._hidden; k++)
+                    {
+                        _radius[k] += _e._columnAbs[(p * _e._hidden) + k];
+                    }
+                }
+
+                double tolerance = NeuronMembership.Tolerance(first.Activation);
+                for (int k = 0; k < _e._hidden; k++)
+                {
+                    _low[k] = NeuronMembership.Activate(first.Activation, _acc[k] - _radius[k]) - tolerance;
+                    _high[k] = NeuronMembership.Activate(first.Activation, _acc[k] + _radius[k]) + tolerance;
+                }
+
+                for (int l = 1; l <= _e._targetLayer; l++)
+                {
+                    LayerShape layer = _e._shape.Layers[l];
+                    double layerTolerance = NeuronMembership.Tolerance(layer.Activation);
+                    for (int k = 0; k < layer.Width; k++)
+                    {
+                        double bias = _e._parameters[layer.BiasIndex(k)];
+                        double lo = bias, hi = bias, magnitude = Math.Abs(bias);
+                        for (int j = 0; j < layer.InputCount; j++)
+                        {
+                            double w = _e._parameters[layer.WeightIndex(k, j)];
+                            double a = w * _low[j], b = w * _high[j];
+                            lo += Math.Min(a, b);
+                            hi += Math.Max(a, b);
+                            magnitude += Math.Max(Math.Abs(a), Math.Abs(b));
+                        }
+
+                        // Float rounding of the canonical sum is far below this margin.
+                        double margin = (1e-5 * magnitude) + 1e-6;
+                        _nextLow[k] = ActivationMath.Apply(layer.Activation, (float)(lo - margin)) - layerTolerance;
+                        _nextHigh[k] = ActivationMath.Apply(layer.Activation, (float)(hi + margin)) + layerTolerance;
+                    }
+
+                    Array.Copy(_nextLow, _low, layer.Width);
+                    Array.Copy(_nextHigh, _high, layer.Width);
+                }
+
+                ActivationInterval interval = _e._preference.Interval;
+                bool allIn = true, allOut = true;
+                foreach (int k in _e._neurons)
+                {
+                    bool inside = (interval.LowerInclusive ? _low[k] >= interval.Lower : _low[k] > interval.Lower) &&
+                                  (interval.UpperInclusive ? _high[k] <= interval.Upper : _high[k] < interval.Upper);
+                    bool outside = (interval.LowerInclusive ? _high[k] < interval.Lower : _high[k] <= interval.Lower) ||
+                                   (interval.UpperInclusive ? _low[k] > interval.Upper : _low[k] >= interval.Upper);
+                    allIn &= inside;
+                    allOut &= outside;
+                }
+
+                return allIn ? 1 : allOut ? -1 : 0;
+            }
+
+            /// <summary>Enumerates the free inputs with a reflected ternary Gray code: one input moves by ±1 per step.</summary>
+            private long Leaf(int fixedInputs)
+            {
+                int free = _e._n - fixedInputs;
+                // Start from every free input at -1.
+                for (int p = fixedInputs; p < _e._n; p++)
+                {
+                    Add(_acc, _e._columns[p], -1);
+                }
+
+                Span<int> digit = stackalloc int[Math.Max(1, free)];
+                Span<int> direction = stackalloc int[Math.Max(1, free)];
+                digit.Clear();
+                direction.Fill(1);
+                long count = Evaluate();
+                long steps = Pow3(free) - 1;
+                for (long s = 0; s < steps; s++)
+                {
+                    int d = 0;
+                    while (digit[d] + direction[d] is < 0 or > 2)
+                    {
+                        direction[d] = -direction[d];
+                        d++;
+                    }
+
+                    digit[d] += direction[d];
+                    Add(_acc, _e._columns[fixedInputs + d], direction[d]);
+                    count += Evaluate();
+                }
+
+                // Back to the state the caller had (each free input at its last value, undone).
+                for (int d = 0; d < free; d++)
+                {
+                    Add(_acc, _e._columns[fixedInputs + d], -(digit[d] - 1));
+                }
+
+                return count;
+            }
+
+            /// <summary>The network from the first-layer accumulators: how many of the preference's neurons meet the interval.</summary>
+            private int Evaluate()
+            {
+                LayerShape first = _e._shape.Layers[0];
+                Span<float> a0 = _activations.AsSpan(0, _stride);
+                // Layer 0: exact integer sums → floats (exact) → the shared activation, 16 or 8 lanes at a time.
+                int k = 0;
+                if (Vector512.IsHardwareAccelerated)
+                {
+                    for (; k < _e._paddedHidden; k += 16)
+                    {
+                        Vector512<float> z = Vector512.ConvertToSingle(Vector512.Create<int>(_acc.AsSpan(k, 16))) * FixedPointGrid.Step;
+                        ActivationMath.Apply(first.Activation, z).CopyTo(a0.Slice(k, 16));
+                    }
+                }
+                else if (Vector256.IsHardwareAccelerated)
+                {
+                    for (; k < _e._paddedHidden; k += 8)
+                    {
+                        Vector256<float> z = Vector256.ConvertToSingle(Vector256.Create<int>(_acc.AsSpan(k, 8))) * FixedPointGrid.Step;
+                        ActivationMath.Apply(first.Activation, z).CopyTo(a0.Slice(k, 8));
+                    }
+                }
+                else
+                {
+                    for (; k < _e._paddedHidden; k++)
+                    {
+                        a0[k] = NeuronMembership.Activate(first.Activation, _acc[k]);
+                    }
+                }
+
+                for (int l = 1; l <= _e._targetLayer; l++)
+                {
+                    Layer(l, _activations.AsSpan((l - 1) * _stride, _stride), _activations.AsSpan(l * _stride, _stride));
+                }
+
+                Span<float> target = _activations.AsSpan(_e._targetLayer * _stride, _stride);
+                int hits = 0;
+                foreach (int neuron in _e._neurons)
+                {
+                    hits += _e._preference.Interval.Contains(target[neuron]) ? 1 : 0;
+                }
+
+                return hits;
+            }
+
+            /// <summary>One later layer in the canonical order (bit-identical to generated code and the reference).</summary>
+            private void Layer(int l, ReadOnlySpan<float> input, Span<float> output)
+            {
+                LayerShape layer = _e._shape.Layers[l];
+                ReadOnlySpan<float> packed = _e._packed.AsSpan(_e._packedOffsets[l]);
+                if (!ShapeRules.VectoriseOverOutputs(layer.Width) && Vector256.IsHardwareAccelerated)
+                {
+                    // Rows padded to whole 8-float chunks; the inputs' padding holds finite values and meets zero weights.
+                    int stride = ShapeRules.DotStride(layer.InputCount);
+                    for (int k = 0; k < layer.Width; k++)
+                    {
+                        Vector256<float> p = Vector256<float>.Zero;
+                        for (int j = 0; j < stride; j += 8)
+                        {
+                            p = Vector256.FusedMultiplyAdd(Vector256.Create(input.Slice(j, 8)), Vector256.Create(packed.Slice((k * stride) + j, 8)), p);
+                        }
+
+                        float z = CanonicalSum.Tree(p) + packed[(layer.Width * stride) + k];
+                        output[k] = ActivationMath.Apply(layer.Activation, z);
+                    }
+
+                    return;
+                }
+
+                for (int k = 0; k < layer.Width; k++)
+                {
+                    float z = CanonicalSum.PreActivation(input.Slice(0, layer.InputCount),
+                        _e._parameters.AsSpan(layer.WeightIndex(k, 0), layer.InputCount), _e._parameters[layer.BiasIndex(k)]);
+                    output[k] = ActivationMath.Apply(layer.Activation, z);
+                }
+
+                // Padding lanes must stay finite for a narrow layer that reads whole vectors next.
+                output.Slice(layer.Width, ShapeRules.PaddedWidth(layer.Width) - layer.Width).Clear();
+            }
+
+            private static void Add(int[] acc, int[] column, int times)
+            {
+                if (times == 0)
+                {
+                    return;
+                }
+
+                int i = 0;
+                if (Vector512.IsHardwareAccelerated)
+                {
+                    Vector512<int> t = Vector512.Create(times);
+                    for (; i <= acc.Length - 16; i += 16)
+                    {
+                        (Vector512.Create<int>(acc.AsSpan(i, 16)) + (Vector512.Create<int>(column.AsSpan(i, 16)) * t)).CopyTo(acc.AsSpan(i, 16));
+                    }
+                }
+
+                for (; i < acc.Length; i++)
+                {
+                    acc[i] += column[i] * times;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+
+namespace GenBias;
+
+/// <summary>
+/// Exact counting for one first-layer neuron over all 3^n inputs by meet in the middle: the integer partial sums
+/// of the two halves of the inputs are enumerated in sorted order, and the pairs whose total lands in the neuron's
+/// member set (<see cref="NeuronMembership"/>) are counted with two pointers. 3^25 inputs take 3^12 + 3^13 sums.
+/// </summary>
+internal static class MeetInTheMiddle
+{
+    /// <summary>The largest number of inputs counted this way (the two halves need 2 · 3^16 ints).</summary>
+    public const int MaxInputs = 32;
+
+    /// <summary>
+    /// The number of inputs x for which first-layer neuron <paramref name="neuron"/> has its activation in
+    /// <paramref name="interval"/>, given the layer's parameters as integer multiples of 2^-16.
+    /// </summary>
+    public static long Count(int[] weights, long bias, Activation activation, ActivationInterval interval, CancellationToken cancellationToken)
+    {
+        int n = weights.Length;
+        if (n > MaxInputs)
+        {
+            throw new ArgumentOutOfRangeException(nameof(weights), n, $"Meet in the middle counts up to {MaxInputs} inputs.");
+        }
+
+        // Put the larger half second; both enumerations come out sorted.
+        int first = n / 2;
+        int[] a = SortedPartialSums(weights.AsSpan(0, first), cancellationToken);
+        int[] b = SortedPartialSums(weights.AsSpan(first), cancellationToken);
+        long reach = 0;
+        foreach (int w in weights)
+        {
+            reach += Math.Abs((long)w);
+        }
+
+        List<(long Low, long High)> members = NeuronMembership.Members(activation, interval, bias - reach, bias + reach);
+        long count = 0;
+        foreach ((long low, long high) in members)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            // Pairs with low ≤ bias + a + b ≤ high.
+            count += AtLeast(a, b, low - bias) - AtLeast(a, b, high + 1 - bias);
+        }
+
+        return count;
+    }
+
+    /// <summary>All 3^k sums Σ x_i w_i, x ∈ {-1, 0, 1}^k, in ascending order (each weight merges three shifted copies).</summary>
+    public static int[] SortedPartialSums(ReadOnlySpan<int> weights, CancellationToken cancellationToken)
+    {
+        long size = 1;
+        foreach (int _ in weights)
+        {
+            size *= 3;
+        }
+
+        int[] current = new int[size];
+        int[] next = new int[size];
+        int length = 1;
+        current[0] = 0;
+        foreach (int weight in weights)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int w = Math.Abs(weight);
+            // Three sorted runs: s − w, s, s + w; merged in one pass.
+            int i0 = 0, i1 = 0, i2 = 0, o = 0;
+            while (i0 < length || i1 < length || i2 < length)
+            {
+                long v0 = i0 < length ? (long)current[i0] - w : long.MaxValue;
+                long v1 = i1 < length ? current[i1] : long.MaxValue;
+                long v2 = i2 < length ? (long)current[i2] + w : long.MaxValue;
+                if (v0 <= v1 && v0 <= v2)
+                {
+                    next[o++] = (int)v0;
+                    i0++;
+                }
+                else if (v1 <= v2)
+                {
+                    next[o++] = (int)v1;
+                    i1++;
+                }
+                else
+                {
+                    next[o++] = (int)v2;
+                    i2++;
+                }
+            }
+
+            (current, next) = (next, current);
+            length *= 3;
+        }
+
+        return current;
+    }
+
+    /// <summary>The number of pairs (i, j) with a[i] + b[j] ≥ <paramref name="threshold"/>; both arrays ascending.</summary>
+    public static long AtLeast(int[] a, int[] b, long threshold)
+    {
+        long count = 0;
+        int j = b.Length;
+        // As a grows, the smallest b that reaches the threshold can only move left.
+        for (int i = 0; i < a.Length; i++)
+        {
+            long need = threshold - a[i];
+            while (j > 0 && b[j - 1] >= need)
+            {
+                j--;
+            }
+
+            count += b.Length - j;
+        }
+
+        return count;
+    }
+}

@@ -1,0 +1,231 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace GenBias.Tests.Coverage;
+
+/// <summary>Exact counts against the oracle: every one of the 3^n inputs through the generated Forward.</summary>
+public class ExactCountTests(ITestOutputHelper output)
+{
+    /// <summary>Every input of the cube, through ForwardActivations, counted against the preference.</summary>
+    internal static long BruteForce(ITernaryNetwork network, Preference preference) => BruteForce(network, [preference])[0];
+
+    /// <summary>One pass over the cube for several preferences.</summary>
+    internal static long[] BruteForce(ITernaryNetwork network, IReadOnlyList<Preference> preferences)
+    {
+        NetworkShape shape = network.Shape;
+        int n = shape.InputCount;
+        sbyte[] input = new sbyte[n];
+        float[] activations = new float[shape.ActivationCount];
+        long total = CubeSize(n);
+        long[] counts = new long[preferences.Count];
+        for (long index = 0; index < total; index++)
+        {
+            long rest = index;
+            for (int i = 0; i < n; i++)
+            {
+                input[i] = (sbyte)((rest % 3) - 1);
+                rest /= 3;
+            }
+
+            network.ForwardActivations(input, activations);
+            for (int p = 0; p < preferences.Count; p++)
+            {
+                Preference preference = preferences[p];
+                LayerShape layer = shape.Layers[preference.ResolveLayer(shape)];
+                for (int k = preference.Neuron ?? 0; k < (preference.Neuron is int single ? single + 1 : layer.Width); k++)
+                {
+                    counts[p] += preference.Interval.Contains(activations[layer.ActivationOffset + k]) ? 1 : 0;
+                }
+            }
+        }
+
+        return counts;
+    }
+
+    internal static long CubeSize(int n) => (long)Math.Pow(3, n);
+
+    /// <summary>Random parameters on the grid; <paramref name="integerWeights"/> makes first-layer weights multiples of 1/4 so that many inputs tie.</summary>
+    internal static T Network<T>(int seed, bool integerWeights = false, float scale = 1f)
+        where T : ITernaryNetwork, new()
+    {
+        var network = new T();
+        NetworkShape shape = network.Shape;
+        var random = new DeterministicRandom((ulong)seed);
+        float[] parameters = new float[shape.ParameterCount];
+        foreach (LayerShape layer in shape.Layers)
+        {
+            double limit = scale * 2.0 / Math.Sqrt(layer.InputCount);
+            for (int p = layer.WeightOffset; p < layer.BiasOffset + layer.Width; p++)
+            {
+                parameters[p] = integerWeights && layer.Index == 0
+                    ? (random.Next(9) - 4) * 0.25f
+                    : (float)(((random.NextDouble() * 2) - 1) * limit);
+            }
+        }
+
+        FixedPointGrid.SnapFirstLayer(shape, parameters);
+        network.SetParameters(parameters);
+        return network;
+    }
+
+    public static TheoryData<string, int, bool> Cases()
+    {
+        var data = new TheoryData<string, int, bool>();
+        foreach (string name in new[] { "Neuron9Tanh", "Neuron13Sigmoid", "Neuron14Linear", "Neuron12HardTanh", "Hidden10x6x1", "Hidden11x16x1", "Hidden12x9x2", "TwoHidden9x8x5x1", "TwoHidden13x10x12x1" })
+        {
+            data.Add(name, 1, false);
+            data.Add(name, 2, true);
+        }
+
+        return data;
+    }
+
+    private static ITernaryNetwork Create(string name, int seed, bool integerWeights) => name switch
+    {
+        "Neuron9Tanh" => Network<Neuron9Tanh>(seed, integerWeights),
+        "Neuron13Sigmoid" => Network<Neuron13Sigmoid>(seed, integerWeights),
+        "Neuron14Linear" => Network<Neuron14Linear>(seed, integerWeights),
+        "Neuron12HardTanh" => Network<Neuron12HardTanh>(seed, integerWeights),
+        "Hidden10x6x1" => Network<Hidden10x6x1>(seed, integerWeights),
+        "Hidden11x16x1" => Network<Hidden11x16x1>(seed, integerWeights),
+        "Hidden12x9x2" => Network<Hidden12x9x2>(seed, integerWeights),
+        "TwoHidden9x8x5x1" => Network<TwoHidden9x8x5x1>(seed, integerWeights),
+        _ => Network<TwoHidden13x10x12x1>(seed, integerWeights),
+    };
+
+    /// <summary>Thresholds at the median output and, for ties, exactly at activations that inputs reach.</summary>
+    private static IEnumerable<Preference> PreferencesFor(ITernaryNetwork network, int seed)
+    {
+        NetworkShape shape = network.Shape;
+        var random = new DeterministicRandom((ulong)seed + 100);
+        sbyte[] input = new sbyte[shape.InputCount];
+        float[] activations = new float[shape.ActivationCount];
+        var outputs = new List<float>();
+        var hidden = new List<float>();
+        for (int s = 0; s < 400; s++)
+        {
+            RateEstimator.Draw(random, null, input);
+            network.ForwardActivations(input, activations);
+            outputs.Add(activations[shape.OutputLayer.ActivationOffset]);
+            hidden.Add(activations[0]);
+        }
+
+        outputs.Sort();
+        float median = outputs[outputs.Count / 2], reached = outputs[outputs.Count / 3], other = outputs[(3 * outputs.Count) / 4];
+        yield return new Preference { Interval = ActivationInterval.Above(median), Target = 0.5 };
+        // A threshold equal to an activation some input produces: strict and inclusive bounds differ exactly there.
+        yield return new Preference { Interval = new ActivationInterval(reached, double.PositiveInfinity, LowerInclusive: true), Target = 0.5 };
+        yield return new Preference { Interval = ActivationInterval.Below(reached), Target = 0.5 };
+        yield return new Preference { Interval = ActivationInterval.Between(reached, other), Target = 0.5 };
+        // A first-layer neuron, and every neuron of the first layer.
+        hidden.Sort();
+        yield return new Preference { Layer = 0, Neuron = 0, Interval = ActivationInterval.Above(hidden[hidden.Count / 2]), Target = 0.5 };
+        yield return new Preference { Layer = 0, Neuron = null, Interval = ActivationInterval.Between(hidden[hidden.Count / 4], hidden[(3 * hidden.Count) / 4]), Target = 0.5 };
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Exact_counts_equal_brute_force_through_the_generated_forward(string name, int seed, bool integerWeights)
+    {
+        ITernaryNetwork network = Create(name, seed, integerWeights);
+        Preference[] preferences = [.. PreferencesFor(network, seed)];
+        long[] expected = BruteForce(network, preferences);
+        for (int p = 0; p < preferences.Length; p++)
+        {
+            Preference preference = preferences[p];
+            CountResult counted = CoverageCounter.Count(network, preference, new CountOptions { SplitDepth = 2, LeafFreeInputs = 4 });
+            Assert.True(expected[p] == counted.Count, $"{name} {preference}: brute force {expected[p]}, {counted.Method} {counted.Count}");
+            Assert.Equal(CubeSize(network.Shape.InputCount) * (preference.Neuron is null ? network.Shape.Layers[preference.ResolveLayer(network.Shape)].Width : 1), counted.Total);
+        }
+
+        // Without pruning, and by enumeration where meet in the middle was used: the same numbers.
+        foreach (int p in new[] { 1, 4 })
+        {
+            CountResult plain = CoverageCounter.Count(network, preferences[p], new CountOptions { Prune = false, AllowMeetInTheMiddle = false, SplitDepth = 3, LeafFreeInputs = 5 });
+            Assert.Equal(expected[p], plain.Count);
+        }
+    }
+
+    [Fact]
+    public void Many_inputs_exactly_on_the_threshold_are_counted_as_forward_classifies_them()
+    {
+        // Weights of ±0.25 and a zero bias: the pre-activation is a multiple of 0.25, so about a fifth of the 3^14
+        // inputs land exactly on 0.5.
+        var network = new Neuron14Linear();
+        float[] parameters = new float[Neuron14Linear.ParameterCount];
+        for (int i = 0; i < 14; i++)
+        {
+            parameters[i] = i % 3 == 0 ? -0.25f : 0.25f;
+        }
+
+        network.SetParameters(parameters);
+        long strict = CoverageCounter.Count(network, new Preference { Interval = ActivationInterval.Above(0.5), Target = 0.5 }).Count;
+        long inclusive = CoverageCounter.Count(network, new Preference { Interval = new ActivationInterval(0.5, double.PositiveInfinity, true), Target = 0.5 }).Count;
+        Assert.Equal(BruteForce(network, new Preference { Interval = ActivationInterval.Above(0.5), Target = 0.5 }), strict);
+        Assert.Equal(BruteForce(network, new Preference { Interval = new ActivationInterval(0.5, double.PositiveInfinity, true), Target = 0.5 }), inclusive);
+        output.WriteLine($"exactly on 0.5: {inclusive - strict} of {CubeSize(14)}");
+        Assert.True(inclusive - strict > CubeSize(14) / 10, "the test must put many inputs on the threshold");
+    }
+
+    [Fact]
+    public void Counting_off_the_grid_or_over_other_distributions_is_refused()
+    {
+        var network = new Neuron9Tanh();
+        network.SetParameters(Enumerable.Range(0, Neuron9Tanh.ParameterCount).Select(i => 0.1f + (i * 1e-7f)).ToArray());
+        Assert.Contains("not on FixedPointGrid", Assert.Throws<InvalidOperationException>(() =>
+            CoverageCounter.Count(network, Preference.OutputAbove(0, 0.5))).Message);
+        Assert.Throws<ArgumentException>(() => CoverageCounter.Count(Network<Neuron9Tanh>(1),
+            Preference.OutputAbove(0, 0.5) with { Distribution = PreferenceDistribution.TrainingData }));
+    }
+
+    [Fact]
+    public void A_cancelled_count_resumes_from_its_checkpoint_to_the_same_number()
+    {
+        TwoHidden13x10x12x1 network = Network<TwoHidden13x10x12x1>(5);
+        Preference preference = Preference.OutputAbove(0, 0.5);
+        var options = new CountOptions { SplitDepth = 4, LeafFreeInputs = 5, MaxParallelism = 1, Prune = false };
+        long expected = CoverageCounter.Count(network, preference, options).Count;
+
+        string path = Path.Combine(Path.GetTempPath(), $"genbias-checkpoint-{Guid.NewGuid():N}.json");
+        try
+        {
+            using var cancel = new CancellationTokenSource();
+            var reports = new List<CountProgress>();
+            var progress = new Inline<CountProgress>(p =>
+            {
+                reports.Add(p);
+                if (p.SubCubesDone >= 20)
+                {
+                    cancel.Cancel();
+                }
+            });
+            Assert.ThrowsAny<OperationCanceledException>(() =>
+                CoverageCounter.Count(network, preference, options with { CheckpointPath = path }, progress, cancel.Token));
+            Assert.True(File.Exists(path));
+            Assert.True(reports[^1].SubCubesDone is >= 20 and < 81);
+
+            var resumed = new List<CountProgress>();
+            CountResult result = CoverageCounter.Count(network, preference, options with { CheckpointPath = path }, new Inline<CountProgress>(resumed.Add));
+            Assert.Equal(expected, result.Count);
+            Assert.True(resumed[0].SubCubesDone >= 20, "the resumed run starts from the finished sub-cubes");
+            Assert.Equal(81, resumed[^1].SubCubesDone);
+
+            // A checkpoint of another network is refused rather than silently mixed in.
+            Assert.Throws<InvalidDataException>(() => CoverageCounter.Count(Network<TwoHidden13x10x12x1>(6), preference, options with { CheckpointPath = path }));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private sealed class Inline<T>(Action<T> handler) : IProgress<T>
+    {
+        public void Report(T value) => handler(value);
+    }
+}
