@@ -123,6 +123,27 @@ public static class CoverageCounter
         return new CountResult(counted, total, "enumeration", clock.Elapsed, (double)decided / cube);
     }
 
+    /// <summary>
+    /// Seconds per input of plain enumeration (no pruning), timed on one sub-cube of 3^<paramref name="freeInputs"/>
+    /// inputs with the rest fixed at 0: the basis of a projected count time.
+    /// </summary>
+    public static double MeasureSecondsPerInput(ITernaryNetwork network, Preference preference, int freeInputs)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(preference);
+        NetworkShape shape = network.Shape;
+        int n = shape.InputCount;
+        int free = Math.Min(freeInputs, n);
+        float[] parameters = network.Parameters.ToArray();
+        int layerIndex = preference.ResolveLayer(shape);
+        int[] neurons = preference.Neuron is int single ? [single] : [.. Enumerable.Range(0, shape.Layers[layerIndex].Width)];
+        var enumerator = new LayeredEnumerator(shape, parameters, preference,
+            neurons, new CountOptions { Prune = false, LeafFreeInputs = free, SplitDepth = n - free, MaxParallelism = 1 });
+        var clock = Stopwatch.StartNew();
+        enumerator.CountOneSubCube(CoverageCounter.Pow3(n - free) / 2);
+        return clock.Elapsed.TotalSeconds / Pow3(free);
+    }
+
     /// <summary>A hash of the shape and the parameter bits, naming the network a count or certificate belongs to.</summary>
     public static string NetworkHash(ITernaryNetwork network)
     {
@@ -237,6 +258,8 @@ public static class CoverageCounter
 
         private int SplitDepth => Math.Clamp(_options.SplitDepth, 0, Math.Max(0, _n - 1));
 
+        public long CountOneSubCube(long index) => new Worker(this).CountSubCube(index, SplitDepth, CancellationToken.None).Count;
+
         public (long Count, long Decided) Run(IProgress<CountProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
         {
             int depth = SplitDepth;
@@ -313,13 +336,13 @@ public static class CoverageCounter
                 _nextHigh = new double[widest];
             }
 
-            public (long Count, long Decided) CountSubCube(int index, int depth, CancellationToken cancellationToken)
+            public (long Count, long Decided) CountSubCube(long index, int depth, CancellationToken cancellationToken)
             {
                 Array.Copy(_e._bias, _acc, _acc.Length);
-                int rest = index;
+                long rest = index;
                 for (int p = 0; p < depth; p++)
                 {
-                    int x = (rest % 3) - 1;
+                    int x = (int)(rest % 3) - 1;
                     rest /= 3;
                     Add(_acc, _e._columns[p], x);
                 }

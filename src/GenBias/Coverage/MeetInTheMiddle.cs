@@ -18,7 +18,11 @@ internal static class MeetInTheMiddle
     /// The number of inputs x for which first-layer neuron <paramref name="neuron"/> has its activation in
     /// <paramref name="interval"/>, given the layer's parameters as integer multiples of 2^-16.
     /// </summary>
-    public static long Count(int[] weights, long bias, Activation activation, ActivationInterval interval, CancellationToken cancellationToken)
+    public static long Count(int[] weights, long bias, Activation activation, ActivationInterval interval, CancellationToken cancellationToken) =>
+        Prepare(weights, cancellationToken).Count(bias, activation, interval, cancellationToken);
+
+    /// <summary>The sorted half sums of a neuron's weights, reusable for any bias (calibration counts many).</summary>
+    public static Halves Prepare(int[] weights, CancellationToken cancellationToken)
     {
         int n = weights.Length;
         if (n > MaxInputs)
@@ -26,26 +30,33 @@ internal static class MeetInTheMiddle
             throw new ArgumentOutOfRangeException(nameof(weights), n, $"Meet in the middle counts up to {MaxInputs} inputs.");
         }
 
-        // Put the larger half second; both enumerations come out sorted.
         int first = n / 2;
-        int[] a = SortedPartialSums(weights.AsSpan(0, first), cancellationToken);
-        int[] b = SortedPartialSums(weights.AsSpan(first), cancellationToken);
         long reach = 0;
         foreach (int w in weights)
         {
             reach += Math.Abs((long)w);
         }
 
-        List<(long Low, long High)> members = NeuronMembership.Members(activation, interval, bias - reach, bias + reach);
-        long count = 0;
-        foreach ((long low, long high) in members)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            // Pairs with low ≤ bias + a + b ≤ high.
-            count += AtLeast(a, b, low - bias) - AtLeast(a, b, high + 1 - bias);
-        }
+        return new Halves(SortedPartialSums(weights.AsSpan(0, first), cancellationToken), SortedPartialSums(weights.AsSpan(first), cancellationToken), reach);
+    }
 
-        return count;
+    /// <summary>The two sorted halves and the largest |Σ x_i w_i|.</summary>
+    internal sealed record Halves(int[] First, int[] Second, long Reach)
+    {
+        /// <summary>The inputs whose activation at bias + Σ x_i w_i lies in the interval.</summary>
+        public long Count(long bias, Activation activation, ActivationInterval interval, CancellationToken cancellationToken)
+        {
+            List<(long Low, long High)> members = NeuronMembership.Members(activation, interval, bias - Reach, bias + Reach);
+            long count = 0;
+            foreach ((long low, long high) in members)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                // Pairs with low ≤ bias + a + b ≤ high.
+                count += AtLeast(First, Second, low - bias) - AtLeast(First, Second, high + 1 - bias);
+            }
+
+            return count;
+        }
     }
 
     /// <summary>All 3^k sums Σ x_i w_i, x ∈ {-1, 0, 1}^k, in ascending order (each weight merges three shifted copies).</summary>

@@ -624,9 +624,14 @@ public static class PreferenceTrainer
                 cancellationToken.ThrowIfCancellationRequested();
                 Preference p = term.Preference!;
                 float shift = 0;
+                // Exact where counting is cheap: meet in the middle for first-layer neurons, or a small cube.
+                double? projected = p.Distribution == PreferenceDistribution.UniformCube ? Certifier.ProjectedSeconds(_network, p) : null;
+                bool exact = projected is double seconds && seconds <= 2;
                 if (p.Method == EnforcementMethod.Calibration)
                 {
-                    shift = SampleCalibration.Calibrate(_network, p, _options.FinalSamples, _options.Confidence, _random.NextUInt64());
+                    shift = exact
+                        ? ExactCalibration.Calibrate(_network, p, cancellationToken: cancellationToken).BiasShift
+                        : SampleCalibration.Calibrate(_network, p, _options.FinalSamples, _options.Confidence, _random.NextUInt64());
                     _network.Parameters.CopyTo(_parameters);
                 }
 
@@ -636,6 +641,12 @@ public static class PreferenceTrainer
                     (long hits, long trials) = DataRate(term);
                     double fraction = (double)hits / trials;
                     interval = new RateInterval(hits, trials, 1, fraction, fraction);
+                    exact = true;
+                }
+                else if (exact)
+                {
+                    CountResult count = CoverageCounter.Count(_network, p, cancellationToken: cancellationToken);
+                    interval = new RateInterval(count.Count, count.Total, 1, count.Fraction, count.Fraction);
                 }
                 else
                 {
@@ -645,7 +656,7 @@ public static class PreferenceTrainer
 
                 (double lo, double hi) = p.Bounds;
                 bool met = interval.Lower >= lo && interval.Upper <= hi;
-                results.Add(new PreferenceResult(p, interval, p.Distribution == PreferenceDistribution.TrainingData, met, shift, term.Trace));
+                results.Add(new PreferenceResult(p, interval, exact, met, shift, term.Trace));
             }
 
             return results;

@@ -30,7 +30,7 @@ public sealed record EpochReport(
 
 /// <summary>A preference's final state.</summary>
 /// <param name="Preference">The preference.</param>
-/// <param name="Rate">The final rate with its interval: Clopper–Pearson over fresh samples, or exact over the data.</param>
+/// <param name="Rate">The final rate: exact over the cube where counting is cheap (first-layer neurons, small cubes) or over the data; otherwise a Clopper–Pearson interval over fresh samples.</param>
 /// <param name="Exact">Whether <paramref name="Rate"/> is an exact count rather than an estimate.</param>
 /// <param name="Met">Whether the rate meets the target: for estimates, the whole confidence interval must lie inside the bounds.</param>
 /// <param name="BiasShift">For calibration, the shift added to the output bias.</param>

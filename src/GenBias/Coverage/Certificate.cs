@@ -1,0 +1,191 @@
+using System;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Threading;
+
+namespace GenBias;
+
+/// <summary>
+/// What a network's preference was proven (or estimated) to meet: the network's hash, the preference, the count
+/// over the whole cube, the method and the time taken. Printable, and saved as JSON beside the model file.
+/// </summary>
+public sealed record Certificate
+{
+    /// <summary>The hash of the shape and parameter bits (<see cref="CoverageCounter.NetworkHash"/>).</summary>
+    public required string NetworkHash { get; init; }
+
+    /// <summary>The network's shape.</summary>
+    public required string Shape { get; init; }
+
+    /// <summary>The preference, in words.</summary>
+    public required string Preference { get; init; }
+
+    /// <summary>True for an exact count over every input; false for an estimate from samples.</summary>
+    public required bool Exact { get; init; }
+
+    /// <summary>"meet in the middle", "enumeration", or "estimate (Clopper–Pearson)".</summary>
+    public required string Method { get; init; }
+
+    /// <summary>Exact: the inputs (times neurons) meeting the interval. Estimate: the sampled hits.</summary>
+    public required long Count { get; init; }
+
+    /// <summary>Exact: 3^n times the neurons. Estimate: the samples.</summary>
+    public required long Total { get; init; }
+
+    /// <summary>Count / Total.</summary>
+    public double Fraction => (double)Count / Total;
+
+    /// <summary>For an estimate, the confidence of <see cref="Lower"/> and <see cref="Upper"/>.</summary>
+    public double? Confidence { get; init; }
+
+    /// <summary>The lower end of the rate: the fraction itself when exact.</summary>
+    public required double Lower { get; init; }
+
+    /// <summary>The upper end of the rate: the fraction itself when exact.</summary>
+    public required double Upper { get; init; }
+
+    /// <summary>Whether the preference holds (for an estimate: over the whole interval).</summary>
+    public required bool Met { get; init; }
+
+    /// <summary>Seconds the count or estimate took.</summary>
+    public required double Seconds { get; init; }
+
+    /// <summary>A calibration's change of the output bias, if any.</summary>
+    public float BiasShift { get; init; }
+
+    /// <summary>The path beside a model file where its certificate goes: model.json → model.certificate.json.</summary>
+    public static string PathBeside(string modelPath) =>
+        Path.Combine(Path.GetDirectoryName(modelPath) ?? ".", Path.GetFileNameWithoutExtension(modelPath) + ".certificate.json");
+
+    /// <summary>Saves the certificate as JSON, atomically.</summary>
+    public void Save(string path) => AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(this, CertificateJsonContext.Default.Certificate));
+
+    /// <summary>Reads a certificate.</summary>
+    public static Certificate Load(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllBytes(path), CertificateJsonContext.Default.Certificate)
+                ?? throw new InvalidDataException($"{path}: not a certificate.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: not a readable certificate: {e.Message}", e);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override string ToString()
+    {
+        var text = new StringBuilder();
+        CultureInfo c = CultureInfo.InvariantCulture;
+        text.Append(c, $"Certificate for {Shape} (parameters {NetworkHash})\n");
+        text.Append(c, $"  preference: {Preference}\n");
+        text.Append(Exact
+            ? string.Create(c, $"  EXACT ({Method}): {Count:N0} of {Total:N0} = {Fraction:P4}\n")
+            : string.Create(c, $"  ESTIMATED ({Method}, {Confidence:P1} confidence): {Fraction:P2} in [{Lower:P2}, {Upper:P2}] from {Total:N0} samples\n"));
+        if (BiasShift != 0)
+        {
+            text.Append(c, $"  output bias calibrated by {BiasShift:G6}\n");
+        }
+
+        text.Append(c, $"  {(Met ? "MET" : "NOT MET")}; {Seconds:F3} s");
+        return text.ToString();
+    }
+}
+
+/// <summary>Settings of <see cref="Certifier.Certify"/>.</summary>
+public sealed record CertifyOptions
+{
+    /// <summary>Count exactly when the projected time is within this; otherwise estimate.</summary>
+    public TimeSpan ExactTimeBudget { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Samples of an estimate.</summary>
+    public int Samples { get; init; } = 1_000_000;
+
+    /// <summary>The confidence of an estimate's interval.</summary>
+    public double Confidence { get; init; } = 0.999;
+
+    /// <summary>The seed of an estimate's samples.</summary>
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>Options of the exact count.</summary>
+    public CountOptions Count { get; init; } = new();
+}
+
+/// <summary>Certifies a preference: exactly where the count fits the time budget, otherwise by a labelled estimate.</summary>
+public static class Certifier
+{
+    /// <summary>Counts or estimates <paramref name="preference"/> for <paramref name="network"/> and says whether it holds.</summary>
+    public static Certificate Certify(ITernaryNetwork network, Preference preference, CertifyOptions? options = null,
+        IProgress<CountProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(preference);
+        options ??= new CertifyOptions();
+        NetworkShape shape = network.Shape;
+        preference.Validate(shape);
+        (double lo, double hi) = preference.Bounds;
+        string hash = CoverageCounter.NetworkHash(network);
+        double? projected = ProjectedSeconds(network, preference, options.Count);
+        if (projected is double seconds && seconds <= options.ExactTimeBudget.TotalSeconds)
+        {
+            CountResult result = CoverageCounter.Count(network, preference, options.Count, progress, cancellationToken);
+            return new Certificate
+            {
+                NetworkHash = hash, Shape = shape.ToString(), Preference = preference.ToString(), Exact = true, Method = result.Method,
+                Count = result.Count, Total = result.Total, Lower = result.Fraction, Upper = result.Fraction,
+                Met = preference.IsMetBy(result.Fraction), Seconds = result.Elapsed.TotalSeconds,
+            };
+        }
+
+        var clock = Stopwatch.StartNew();
+        RateInterval rate = RateEstimator.Estimate(network, preference, options.Samples, options.Confidence, options.Seed);
+        return new Certificate
+        {
+            NetworkHash = hash, Shape = shape.ToString(), Preference = preference.ToString(), Exact = false, Method = "estimate (Clopper–Pearson)",
+            Count = rate.Successes, Total = rate.Trials, Confidence = options.Confidence, Lower = rate.Lower, Upper = rate.Upper,
+            Met = rate.Lower >= lo && rate.Upper <= hi, Seconds = clock.Elapsed.TotalSeconds,
+        };
+    }
+
+    /// <summary>
+    /// The projected seconds of an exact count, or null if none is possible (another distribution, too many
+    /// inputs, a first layer off the grid). Meet in the middle is taken as instant; enumeration is timed on a sample.
+    /// </summary>
+    public static double? ProjectedSeconds(ITernaryNetwork network, Preference preference, CountOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(preference);
+        options ??= new CountOptions();
+        NetworkShape shape = network.Shape;
+        if (preference.Distribution != PreferenceDistribution.UniformCube || shape.InputCount > CoverageCounter.MaxInputs ||
+            !FixedPointGrid.IsFirstLayerOnGrid(shape, network.Parameters))
+        {
+            return null;
+        }
+
+        if (preference.ResolveLayer(shape) == 0 && options.AllowMeetInTheMiddle)
+        {
+            return 0;
+        }
+
+        // Time the plain enumeration of a 3^k corner of the cube (k ≤ 10) and scale to 3^n over the threads.
+        long cube = CoverageCounter.Pow3(shape.InputCount);
+        if (shape.InputCount <= 10)
+        {
+            return 0;
+        }
+
+        double perInput = CoverageCounter.MeasureSecondsPerInput(network, preference, 10);
+        return perInput * cube / Math.Max(1, Math.Min(options.MaxParallelism, Environment.ProcessorCount));
+    }
+}
+
+[JsonSerializable(typeof(Certificate))]
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+internal sealed partial class CertificateJsonContext : JsonSerializerContext;
