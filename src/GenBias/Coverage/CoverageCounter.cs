@@ -197,6 +197,8 @@ public static class CoverageCounter
         private readonly float[] _parameters;
         private readonly int _targetLayer;
         private readonly string _signature;
+        private readonly bool _fast;                       // two layers, ≤ 16 hidden, one output: the specialised leaf
+        private readonly long[] _outputMembers = [];       // output pre-activation ranges (ordered floats), flattened low/high
 
         public LayeredEnumerator(NetworkShape shape, float[] parameters, Preference preference, int[] neurons, CountOptions options)
         {
@@ -251,6 +253,13 @@ public static class CoverageCounter
             {
                 _packedOffsets[l] = offset;
                 offset += ShapeRules.PackedLayerSize(shape.Layers[l].InputCount, shape.Layers[l].Width);
+            }
+
+            LayerShape last = shape.Layers[^1];
+            _fast = shape.Layers.Length == 2 && _hidden <= 16 && last.Width == 1 && _targetLayer == 1 && Vector512.IsHardwareAccelerated;
+            if (_fast)
+            {
+                _outputMembers = [.. NeuronMembership.FloatMembers(last.Activation, preference.Interval).SelectMany(r => new[] { r.Low, r.High })];
             }
 
             _signature = $"{shape}|{preference}|{Convert.ToHexString(SHA256.HashData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(parameters.AsSpan())))}|{SplitDepth}|{string.Join(",", _order)}";
@@ -448,6 +457,11 @@ public static class CoverageCounter
             /// <summary>Enumerates the free inputs with a reflected ternary Gray code: one input moves by ±1 per step.</summary>
             private long Leaf(int fixedInputs)
             {
+                if (_e._fast)
+                {
+                    return FastLeaf(fixedInputs);
+                }
+
                 int free = _e._n - fixedInputs;
                 // Start from every free input at -1.
                 for (int p = fixedInputs; p < _e._n; p++)
@@ -476,6 +490,85 @@ public static class CoverageCounter
                 }
 
                 // Back to the state the caller had (each free input at its last value, undone).
+                for (int d = 0; d < free; d++)
+                {
+                    Add(_acc, _e._columns[fixedInputs + d], -(digit[d] - 1));
+                }
+
+                return count;
+            }
+
+            /// <summary>
+            /// The leaf for two layers, at most 16 first-layer neurons and one output: the accumulators live in one
+            /// Vector512 register, the activations never leave registers, and the output is classified by its
+            /// pre-activation against the exact member ranges (no output activation computed). Same bits as Forward:
+            /// the same int → float conversion, ActivationMath, and canonical dot product order.
+            /// </summary>
+            private long FastLeaf(int fixedInputs)
+            {
+                int free = _e._n - fixedInputs;
+                for (int p = fixedInputs; p < _e._n; p++)
+                {
+                    Add(_acc, _e._columns[p], -1);
+                }
+
+                LayerShape first = _e._shape.Layers[0];
+                Activation activation = first.Activation;
+                int stride = ShapeRules.DotStride(_e._hidden);
+                ReadOnlySpan<float> packed = _e._packed.AsSpan(_e._packedOffsets[1]);
+                Vector256<float> wLow = Vector256.Create(packed.Slice(0, 8));
+                Vector256<float> wHigh = stride > 8 ? Vector256.Create(packed.Slice(8, 8)) : Vector256<float>.Zero;
+                float bias = packed[stride];
+                long[] members = _e._outputMembers;
+                var columns = new Vector512<int>[free];
+                for (int d = 0; d < free; d++)
+                {
+                    columns[d] = Vector512.Create<int>(_e._columns[fixedInputs + d].AsSpan(0, 16));
+                }
+
+                Vector512<int> acc = Vector512.Create<int>(_acc.AsSpan(0, 16));
+                Span<int> digit = stackalloc int[Math.Max(1, free)];
+                Span<int> direction = stackalloc int[Math.Max(1, free)];
+                digit.Clear();
+                direction.Fill(1);
+                long count = 0;
+                long steps = Pow3(free);
+                for (long s = 0; ; s++)
+                {
+                    Vector512<float> a = ActivationMath.Apply(activation, Vector512.ConvertToSingle(acc) * FixedPointGrid.Step);
+                    Vector256<float> partial = Vector256.FusedMultiplyAdd(a.GetLower(), wLow, Vector256<float>.Zero);
+                    if (stride > 8)
+                    {
+                        partial = Vector256.FusedMultiplyAdd(a.GetUpper(), wHigh, partial);
+                    }
+
+                    long z = NeuronMembership.Ordered(CanonicalSum.Tree(partial) + bias);
+                    for (int r = 0; r < members.Length; r += 2)
+                    {
+                        if (z >= members[r] && z <= members[r + 1])
+                        {
+                            count++;
+                            break;
+                        }
+                    }
+
+                    if (s == steps - 1)
+                    {
+                        break;
+                    }
+
+                    int d = 0;
+                    while (digit[d] + direction[d] is < 0 or > 2)
+                    {
+                        direction[d] = -direction[d];
+                        d++;
+                    }
+
+                    digit[d] += direction[d];
+                    acc = direction[d] > 0 ? acc + columns[d] : acc - columns[d];
+                }
+
+                acc.CopyTo(_acc);
                 for (int d = 0; d < free; d++)
                 {
                     Add(_acc, _e._columns[fixedInputs + d], -(digit[d] - 1));

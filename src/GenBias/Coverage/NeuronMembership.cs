@@ -26,10 +26,30 @@ internal static class NeuronMembership
 
     /// <summary>Disjoint, sorted, inclusive ranges of z in [<paramref name="zMin"/>, <paramref name="zMax"/>] whose activation is in the interval.</summary>
     /// <exception cref="InvalidOperationException">The uncertain band is too wide to evaluate point by point.</exception>
-    public static List<(long Low, long High)> Members(Activation activation, ActivationInterval interval, long zMin, long zMax)
+    public static List<(long Low, long High)> Members(Activation activation, ActivationInterval interval, long zMin, long zMax) =>
+        Members(z => Activate(activation, z), Tolerance(activation), interval, zMin, zMax);
+
+    /// <summary>
+    /// The same for any pre-activation floats: z is a float's ordered integer (<see cref="Ordered"/>), so that the
+    /// ranges cover every float from -∞ to +∞.
+    /// </summary>
+    public static List<(long Low, long High)> FloatMembers(Activation activation, ActivationInterval interval) =>
+        Members(z => ActivationMath.Apply(activation, FromOrdered(z)), Tolerance(activation), interval,
+            Ordered(float.NegativeInfinity), Ordered(float.PositiveInfinity));
+
+    /// <summary>Maps floats to integers in the same order (-0 and +0 both to 0).</summary>
+    public static long Ordered(float value)
     {
-        double tolerance = Tolerance(activation);
-        float F(long z) => Activate(activation, z);
+        int bits = BitConverter.SingleToInt32Bits(value);
+        return bits >= 0 ? bits : int.MinValue - (long)bits;
+    }
+
+    /// <summary>The inverse of <see cref="Ordered"/>.</summary>
+    public static float FromOrdered(long ordered) =>
+        BitConverter.Int32BitsToSingle(ordered >= 0 ? (int)ordered : (int)(int.MinValue - ordered));
+
+    private static List<(long Low, long High)> Members(Func<long, float> F, double tolerance, ActivationInterval interval, long zMin, long zMax)
+    {
 
         // Lower bound: z ≤ pLow certainly below it, z ≥ qLow certainly above it.
         long pLow = zMin - 1, qLow = zMin;
