@@ -543,13 +543,11 @@ public static class CoverageCounter
                     }
 
                     long z = NeuronMembership.Ordered(CanonicalSum.Tree(partial) + bias);
+                    // Branch-free: whether z is in the (disjoint) ranges is a coin flip a predictor cannot learn, and
+                    // a misprediction would expose the whole activation latency.
                     for (int r = 0; r < members.Length; r += 2)
                     {
-                        if (z >= members[r] && z <= members[r + 1])
-                        {
-                            count++;
-                            break;
-                        }
+                        count += (ulong)(z - members[r]) <= (ulong)(members[r + 1] - members[r]) ? 1 : 0;
                     }
 
                     if (s == steps - 1)

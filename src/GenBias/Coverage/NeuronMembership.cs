@@ -37,16 +37,23 @@ internal static class NeuronMembership
         Members(z => ActivationMath.Apply(activation, FromOrdered(z)), Tolerance(activation), interval,
             Ordered(float.NegativeInfinity), Ordered(float.PositiveInfinity));
 
-    /// <summary>Maps floats to integers in the same order (-0 and +0 both to 0).</summary>
+    /// <summary>
+    /// Maps floats to integers in the same order (−0 just below +0), without a branch: negative floats have every
+    /// bit but the sign flipped.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static long Ordered(float value)
     {
         int bits = BitConverter.SingleToInt32Bits(value);
-        return bits >= 0 ? bits : int.MinValue - (long)bits;
+        return bits ^ ((bits >> 31) & 0x7FFFFFFF);
     }
 
     /// <summary>The inverse of <see cref="Ordered"/>.</summary>
-    public static float FromOrdered(long ordered) =>
-        BitConverter.Int32BitsToSingle(ordered >= 0 ? (int)ordered : (int)(int.MinValue - ordered));
+    public static float FromOrdered(long ordered)
+    {
+        int bits = (int)ordered;
+        return BitConverter.Int32BitsToSingle(bits ^ ((bits >> 31) & 0x7FFFFFFF));
+    }
 
     private static List<(long Low, long High)> Members(Func<long, float> F, double tolerance, ActivationInterval interval, long zMin, long zMax)
     {
