@@ -58,7 +58,7 @@ foreach ((Row row, string file) in new[] { (rows[1], "seed-neuron-preferred.json
     Console.WriteLine(certificate);
     if (!certificate.Exact && projected is double seconds)
     {
-        Console.WriteLine($"  (an exact count would take about {TimeSpan.FromSeconds(seconds):g} on {Environment.ProcessorCount} threads: run with --full-count)");
+        Console.WriteLine($"  (an exact count by plain enumeration would take about {seconds / 60:F0} minutes on {Environment.ProcessorCount} threads, less where bounds prune: run with --full-count)");
     }
 
     Console.WriteLine($"  saved {modelPath} and {Path.GetFileName(Certificate.PathBeside(modelPath))}");

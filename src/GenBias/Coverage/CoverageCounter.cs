@@ -139,6 +139,9 @@ public static class CoverageCounter
         int[] neurons = preference.Neuron is int single ? [single] : [.. Enumerable.Range(0, shape.Layers[layerIndex].Width)];
         var enumerator = new LayeredEnumerator(shape, parameters, preference,
             neurons, new CountOptions { Prune = false, LeafFreeInputs = free, SplitDepth = n - free, MaxParallelism = 1 });
+        // A first, smaller sub-cube warms the code up, so that compilation does not count as enumeration.
+        new LayeredEnumerator(shape, parameters, preference, neurons,
+            new CountOptions { Prune = false, LeafFreeInputs = Math.Min(free, 4), SplitDepth = n - Math.Min(free, 4), MaxParallelism = 1 }).CountOneSubCube(0);
         var clock = Stopwatch.StartNew();
         enumerator.CountOneSubCube(CoverageCounter.Pow3(n - free) / 2);
         return clock.Elapsed.TotalSeconds / Pow3(free);

@@ -141,6 +141,9 @@ public static class PreferenceTrainer
 
         public PreferenceDistribution Distribution => Preference?.Distribution ?? Reward!.Distribution;
 
+        /// <summary>Whether per-epoch rates are counted exactly (decided once: it depends on the shape, not the values).</summary>
+        public bool CountExactly { get; set; }
+
         public bool Enforced => Preference is null || Preference.Method != EnforcementMethod.Calibration;
 
         /// <summary>The fraction of (sample, neuron) pairs whose activation lies in the interval.</summary>
@@ -225,6 +228,10 @@ public static class PreferenceTrainer
 
             FixedPointGrid.SnapFirstLayer(_shape, _parameters);
             _network.SetParameters(_parameters);
+            foreach (Term term in _terms.Where(t => t.Preference?.Distribution == PreferenceDistribution.UniformCube))
+            {
+                term.CountExactly = Certifier.ProjectedSeconds(_network, term.Preference!) is double seconds && seconds <= 0.02;
+            }
 
             var epochs = new List<EpochReport>();
             float[]? best = null;
@@ -256,8 +263,12 @@ public static class PreferenceTrainer
                 progress?.Report(report);
 
                 double monitored = _validation is null ? report.TrainLoss : report.ValidationLoss;
-                bool feasible = _terms.Where(t => t.Preference is not null && t.Enforced)
-                    .Select((t, i) => t.Preference!.IsMetBy(report.Preferences[Array.IndexOf(_terms, t)].Rate)).All(m => m);
+                // Feasible: every enforced preference met over its whole interval (exact, or the 95% bounds of the estimate).
+                bool feasible = _terms.Where(t => t.Preference is not null && t.Enforced).All(t =>
+                {
+                    PreferenceStatus status = report.Preferences[Array.IndexOf(_terms, t)];
+                    return t.Preference!.IsMetBy(status.Lower) && t.Preference.IsMetBy(status.Upper);
+                });
                 if (feasible && monitored < bestLoss)
                 {
                     bestLoss = monitored;
@@ -602,14 +613,29 @@ public static class PreferenceTrainer
             {
                 if (term.Preference is null)
                 {
-                    statuses.Add(new PreferenceStatus(double.NaN, double.NaN, 0, 0));
+                    statuses.Add(new PreferenceStatus(double.NaN, double.NaN, 0, 0, double.NaN, double.NaN));
                     continue;
                 }
 
-                double rate = term.Distribution == PreferenceDistribution.TrainingData
-                    ? (double)DataRate(term).Hits / DataRate(term).Trials
-                    : EstimateRate(term, _options.EvaluationSamples).Rate;
-                statuses.Add(new PreferenceStatus(rate, term.Preference.Slack(rate), term.LambdaLower, term.LambdaUpper));
+                double rate, lower, upper;
+                if (term.Distribution == PreferenceDistribution.TrainingData)
+                {
+                    (long hits, long trials) = DataRate(term);
+                    rate = lower = upper = (double)hits / trials;
+                }
+                else if (term.CountExactly)
+                {
+                    // Cheap to count (first-layer neuron, small cube): the exact rate, not an estimate.
+                    rate = lower = upper = CoverageCounter.Count(_network, term.Preference, new CountOptions { MaxParallelism = 1 }).Fraction;
+                }
+                else
+                {
+                    (_, long hits, long trials) = EstimateRate(term, _options.EvaluationSamples);
+                    RateInterval interval = ClopperPearson.Interval(hits, trials, 0.95);
+                    (rate, lower, upper) = (interval.Estimate, interval.Lower, interval.Upper);
+                }
+
+                statuses.Add(new PreferenceStatus(rate, term.Preference.Slack(rate), term.LambdaLower, term.LambdaUpper, lower, upper));
             }
 
             return new EpochReport(epoch, _options.Epochs, trainLoss, trainAccuracy, validationLoss, validationAccuracy, statuses);

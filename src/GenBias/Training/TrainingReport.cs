@@ -11,7 +11,9 @@ namespace GenBias;
 /// <param name="Slack">Positive when met: the distance to the nearest bound.</param>
 /// <param name="MultiplierLower">λ of the lower bound (proxy-Lagrangian), else 0.</param>
 /// <param name="MultiplierUpper">λ of the upper bound (proxy-Lagrangian), else 0.</param>
-public sealed record PreferenceStatus(double Rate, double Slack, double MultiplierLower, double MultiplierUpper);
+/// <param name="Lower">The lower end of the rate: a 95% Clopper–Pearson bound for estimates, the rate itself when counted exactly.</param>
+/// <param name="Upper">The upper end of the rate, likewise.</param>
+public sealed record PreferenceStatus(double Rate, double Slack, double MultiplierLower, double MultiplierUpper, double Lower, double Upper);
 
 /// <summary>What an epoch reports through <see cref="IProgress{T}"/>.</summary>
 public sealed record EpochReport(
@@ -23,9 +25,9 @@ public sealed record EpochReport(
     double ValidationAccuracy,
     IReadOnlyList<PreferenceStatus> Preferences)
 {
-    /// <summary>Whether every preference's estimate meets its target.</summary>
+    /// <summary>Whether every preference's whole interval (exact rate, or 95% bounds of the estimate) lies within its target.</summary>
     public bool Feasible(IReadOnlyList<Preference> preferences) =>
-        Preferences.Select((s, i) => preferences[i].IsMetBy(s.Rate)).All(m => m);
+        Preferences.Select((s, i) => preferences[i].IsMetBy(s.Lower) && preferences[i].IsMetBy(s.Upper)).All(m => m);
 }
 
 /// <summary>A preference's final state.</summary>

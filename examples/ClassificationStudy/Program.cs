@@ -1,0 +1,77 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using ClassificationStudy;
+using GenBias;
+
+// The study: does a network trained so that most of its input cube gives an output above 0.5 classify as well as
+// one trained without that requirement? Writes docs/study/results.md and PNG plots into the repository.
+//
+//   dotnet run --project examples/ClassificationStudy -c Release            the whole study (resumes if stopped)
+//   ... -- --quick                                                          tic-tac-toe, two τ, two folds
+//   ... -- --fresh                                                          forget finished cells and start over
+//   ... -- --out DIR                                                        write elsewhere
+
+bool quick = args.Contains("--quick");
+string output = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? Path.Combine(RepositoryRoot(), "docs", "study");
+Directory.CreateDirectory(output);
+string statePath = Path.Combine(output, quick ? ".state-quick.json" : ".state.json");
+if (args.Contains("--fresh") && File.Exists(statePath))
+{
+    File.Delete(statePath);
+}
+
+StudyOptions options = quick ? new StudyOptions { Taus = [0.6, 0.9], Folds = 2 } : new StudyOptions();
+var clock = Stopwatch.StartNew();
+var tasks = quick ? [StudyData.TicTacToeTask()] : StudyData.All();
+foreach (StudyTask task in tasks)
+{
+    Console.WriteLine($"{task.Name}: {task.Description}; {task.Data.Count} rows, {task.Data.InputCount} inputs, {task.Data.PositiveCount} positive");
+}
+
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancel.Cancel();
+    Console.WriteLine("Stopping after this fold; finished cells are saved and a rerun resumes.");
+};
+var progress = new Inline(p => Console.WriteLine(
+    $"[{p.CellsDone}/{p.CellsTotal}] {p.Cell}  elapsed {p.Elapsed:mm\\:ss}, left ~{(p.Remaining is TimeSpan r ? r.ToString(@"mm\:ss") : "?")}"));
+StudyState state;
+try
+{
+    state = StudyRunner.Run(tasks, options, statePath, progress, cancel.Token);
+}
+catch (OperationCanceledException)
+{
+    Console.WriteLine($"Stopped; state in {statePath}.");
+    return;
+}
+
+string table = Report.Table(tasks, state, options);
+AtomicFile.WriteText(Path.Combine(output, quick ? "results-quick.md" : "results.md"), table);
+var plots = quick ? [] : Report.Plots(tasks, state, options, output);
+Console.WriteLine();
+Console.WriteLine(table);
+Console.WriteLine($"Wrote {Path.Combine(output, quick ? "results-quick.md" : "results.md")} and {plots.Count} plots in {clock.Elapsed:mm\\:ss}.");
+
+static string RepositoryRoot()
+{
+    for (string? dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
+    {
+        if (File.Exists(Path.Combine(dir, "GenBias.sln")))
+        {
+            return dir;
+        }
+    }
+
+    return Directory.GetCurrentDirectory();
+}
+
+internal sealed class Inline(Action<StudyProgress> handler) : IProgress<StudyProgress>
+{
+    public void Report(StudyProgress value) => handler(value);
+}

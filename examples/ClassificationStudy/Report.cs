@@ -1,0 +1,128 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text;
+using GenBias;
+
+namespace ClassificationStudy;
+
+/// <summary>Writes the study's markdown table and PNG plots.</summary>
+public static class Report
+{
+    private static readonly CultureInfo C = CultureInfo.InvariantCulture;
+
+    /// <summary>The markdown table: one row per cell, tasks in order.</summary>
+    public static string Table(IReadOnlyList<StudyTask> tasks, StudyState state, StudyOptions options)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("| task | model | training | τ | accuracy (mean ± sd over folds) | cube above 0.5: certified fraction (mean; lowest bound) | certificate | folds meeting τ | train s |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|---|");
+        foreach (StudyTask task in tasks)
+        {
+            foreach (Model model in options.Models)
+            {
+                foreach (CellResult cell in Cells(state, task.Name, model, options))
+                {
+                    string tau = cell.Tau is double t ? t.ToString("0.##", C) : "—";
+                    string certificate = cell.AllExact ? "exact" : cell.Folds.Any(f => f.Exact) ? "exact/estimated" : "estimated (99.9%)";
+                    string met = cell.Tau is null ? "—" : $"{cell.FoldsMet}/{cell.Folds.Count}";
+                    text.AppendLine(string.Create(C,
+                        $"| {task.Name} | {Name(model)} | {Name(cell.Variant)} | {tau} | {cell.MeanAccuracy:P1} ± {cell.AccuracySpread * 100:F1} | {cell.MeanCertified:P1}; {cell.MinCertifiedLower:P1} | {certificate} | {met} | {cell.MeanSeconds:F2} |"));
+                }
+            }
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>The cells of one task and model in table order (free first, then each variant by τ).</summary>
+    public static IEnumerable<CellResult> Cells(StudyState state, string task, Model model, StudyOptions options)
+    {
+        foreach (Variant variant in options.Variants)
+        {
+            IEnumerable<double?> taus = variant == Variant.Free ? [null] : options.Taus.Select(t => (double?)t);
+            foreach (double? tau in taus)
+            {
+                if (state.Cells.TryGetValue(CellResult.CellKey(task, model, variant, tau), out CellResult? cell))
+                {
+                    yield return cell;
+                }
+            }
+        }
+    }
+
+    /// <summary>Per task: accuracy against τ, and the certified fraction against τ. Returns the files written.</summary>
+    public static List<string> Plots(IReadOnlyList<StudyTask> tasks, StudyState state, StudyOptions options, string folder)
+    {
+        var files = new List<string>();
+        foreach (StudyTask task in tasks)
+        {
+            var accuracy = new ScottPlot.Plot();
+            var certified = new ScottPlot.Plot();
+            foreach (Model model in options.Models)
+            {
+                foreach (Variant variant in options.Variants.Where(v => v != Variant.Free))
+                {
+                    CellResult[] cells = [.. Cells(state, task.Name, model, options).Where(c => c.Variant == variant)];
+                    if (cells.Length == 0)
+                    {
+                        continue;
+                    }
+
+                    double[] taus = [.. cells.Select(c => c.Tau!.Value)];
+                    var line = accuracy.Add.Scatter(taus, [.. cells.Select(c => c.MeanAccuracy)]);
+                    line.LegendText = $"{Name(model)}, {Name(variant)}";
+                    line.LinePattern = model == Model.Neuron ? ScottPlot.LinePattern.Solid : ScottPlot.LinePattern.Dashed;
+                    var fraction = certified.Add.Scatter(taus, [.. cells.Select(c => c.MeanCertified)]);
+                    fraction.LegendText = line.LegendText;
+                    fraction.LinePattern = line.LinePattern;
+                    fraction.Color = line.Color;
+                }
+
+                CellResult? free = Cells(state, task.Name, model, options).FirstOrDefault(c => c.Variant == Variant.Free);
+                if (free is not null)
+                {
+                    var baseline = accuracy.Add.HorizontalLine(free.MeanAccuracy);
+                    baseline.LegendText = $"{Name(model)}, no preference";
+                    baseline.LinePattern = ScottPlot.LinePattern.Dotted;
+                    baseline.Color = model == Model.Neuron ? ScottPlot.Colors.Black : ScottPlot.Colors.Gray;
+                }
+            }
+
+            double[] grid = [.. options.Taus];
+            var diagonal = certified.Add.Scatter(grid, grid);
+            diagonal.LegendText = "required: τ";
+            diagonal.Color = ScottPlot.Colors.Black;
+            diagonal.LinePattern = ScottPlot.LinePattern.Dotted;
+
+            accuracy.Title($"{task.Name}: {task.Description} — test accuracy");
+            accuracy.XLabel("τ: required fraction of all 3^n inputs with output > 0.5");
+            accuracy.YLabel("accuracy (mean over folds)");
+            accuracy.ShowLegend(ScottPlot.Alignment.LowerLeft);
+            certified.Title($"{task.Name}: fraction of the cube with output > 0.5");
+            certified.XLabel("τ");
+            certified.YLabel("certified fraction (mean over folds)");
+            certified.ShowLegend(ScottPlot.Alignment.UpperLeft);
+            foreach ((ScottPlot.Plot plot, string suffix) in new[] { (accuracy, "accuracy"), (certified, "certified") })
+            {
+                string path = Path.Combine(folder, $"{task.Name}-{suffix}.png");
+                AtomicFile.Write(path, plot.GetImageBytes(900, 560, ScottPlot.ImageFormat.Png));
+                files.Add(path);
+            }
+        }
+
+        return files;
+    }
+
+    public static string Name(Model model) => model == Model.Neuron ? "1 neuron" : "16 hidden";
+
+    public static string Name(Variant variant) => variant switch
+    {
+        Variant.Free => "no preference",
+        Variant.Cube => "preference over the cube",
+        Variant.Data => "preference over the data",
+        _ => "output bias shifted",
+    };
+}
