@@ -289,16 +289,59 @@ namespace GenBias.Generators
 
             w.Line();
             w.Line("/// <inheritdoc/>");
+            bool lanes = BatchInLanes(model, layers);
+            if (!lanes)
+            {
+                w.Line($"/// <remarks>Rows are computed one at a time: the network is too large for the rows-in-lanes batch kernel's stack buffers.</remarks>");
+            }
+
             using (w.Block("public void ForwardBatch(ReadOnlySpan<sbyte> inputs, Span<float> outputs)"))
             {
                 w.Line("int rows = TernaryInput.ValidateBatch(inputs, InputCount, OutputCount, outputs.Length);");
-                EmitScratch(w, layers);
                 w.Line("ref sbyte first = ref MemoryMarshal.GetReference(inputs);");
-                using (w.Block("for (int r = 0; r < rows; r++)"))
+                w.Line("int r = 0;");
+                if (lanes)
                 {
-                    w.Line("Run(ref Unsafe.Add(ref first, r * InputCount), h, z);");
-                    w.Line($"h.Slice({output.Name}Scratch, OutputCount).CopyTo(outputs.Slice(r * OutputCount, OutputCount));");
+                    w.Line("global::GenBias.ComputePath path = Path;");
+                    using (w.Block("if (path != global::GenBias.ComputePath.Scalar && Vector256.IsHardwareAccelerated)"))
+                    {
+                        w.Line("ref float last = ref MemoryMarshal.GetReference(outputs);");
+                        using (w.Block("if (path != global::GenBias.ComputePath.Vector256 && Vector512.IsHardwareAccelerated)"))
+                        {
+                            using (w.Block("for (; r + 16 <= rows; r += 16)"))
+                            {
+                                w.Line("BatchVector512(ref Unsafe.Add(ref first, r * InputCount), ref Unsafe.Add(ref last, r * OutputCount));");
+                            }
+                        }
+
+                        w.Line();
+                        using (w.Block("for (; r + 8 <= rows; r += 8)"))
+                        {
+                            w.Line("BatchVector256(ref Unsafe.Add(ref first, r * InputCount), ref Unsafe.Add(ref last, r * OutputCount));");
+                        }
+                    }
+
+                    w.Line();
+                    w.Line("// The rows left over (and every row on the scalar path), one at a time.");
                 }
+
+                using (w.Block("if (r < rows)"))
+                {
+                    EmitScratch(w, layers);
+                    using (w.Block("for (; r < rows; r++)"))
+                    {
+                        w.Line("Run(ref Unsafe.Add(ref first, r * InputCount), h, z);");
+                        w.Line($"h.Slice({output.Name}Scratch, OutputCount).CopyTo(outputs.Slice(r * OutputCount, OutputCount));");
+                    }
+                }
+            }
+
+            if (lanes)
+            {
+                w.Line();
+                EmitBatchKernel(w, layers, "Vector512", 16);
+                w.Line();
+                EmitBatchKernel(w, layers, "Vector256", 8);
             }
 
             w.Line();
@@ -316,6 +359,78 @@ namespace GenBias.Generators
             }
 
             w.Line();
+        }
+
+        /// <summary>Whether the rows-in-lanes kernel's buffers (one vector per input and per neuron) fit comfortably on the stack.</summary>
+        private static bool BatchInLanes(NetworkModel model, List<LayerPlan> layers) =>
+            (model.Inputs + layers.Sum(l => l.Width)) * 64 <= 64 * 1024;
+
+        private static void EmitBatchKernel(IndentedWriter w, List<LayerPlan> layers, string vector, int lanes)
+        {
+            LayerPlan output = layers[layers.Count - 1];
+            w.Line($"// {lanes} rows at once, row t in lane t of every {vector}: each neuron is computed in the canonical order, lane by");
+            w.Line("// lane, so every row gets the bits of Forward. Weights are broadcast from the canonical parameter buffer.");
+            using (w.Block($"private void Batch{vector}(ref sbyte input, ref float output)"))
+            {
+                w.Line("ref float w = ref MemoryMarshal.GetArrayDataReference(_parameters);");
+                w.Line($"// The inputs transposed: vector i holds input i of the {lanes} rows.");
+                w.Line($"Span<{vector}<float>> x = stackalloc {vector}<float>[InputCount];");
+                w.Line($"TernaryInput.Transpose(ref input, InputCount, MemoryMarshal.Cast<{vector}<float>, float>(x));");
+                string previous = "x";
+                foreach (LayerPlan l in layers)
+                {
+                    int whole = l.Inputs / 8 * 8;
+                    string current = "y" + l.Index;
+                    w.Line();
+                    w.Line($"// Layer {l.Index}: {l.Describe}; input j feeds partial sum j % 8, then the fixed tree and the bias.");
+                    w.Line($"Span<{vector}<float>> {current} = stackalloc {vector}<float>[{l.Width}];");
+                    using (w.Block($"for (int k = 0; k < {l.Width}; k++)"))
+                    {
+                        w.Line($"ref float row = ref Unsafe.Add(ref w, {l.Name}WeightOffset + (k * {l.Inputs}));");
+                        w.Line($"ref {vector}<float> a = ref MemoryMarshal.GetReference({previous});");
+                        w.Line($"{vector}<float> s0 = {vector}<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;");
+                        if (whole > 0)
+                        {
+                            using (w.Block($"for (int j = 0; j < {whole}; j += 8)"))
+                            {
+                                for (int t = 0; t < 8; t++)
+                                {
+                                    string at = t == 0 ? "j" : $"j + {t}";
+                                    w.Line($"s{t} = {vector}.FusedMultiplyAdd(Unsafe.Add(ref a, {at}), {vector}.Create(Unsafe.Add(ref row, {at})), s{t});");
+                                }
+                            }
+                        }
+
+                        for (int j = whole; j < l.Inputs; j++)
+                        {
+                            w.Line($"s{j % 8} = {vector}.FusedMultiplyAdd(Unsafe.Add(ref a, {j}), {vector}.Create(Unsafe.Add(ref row, {j})), s{j % 8}); // input {j}");
+                        }
+
+                        w.Line($"{vector}<float> pre = CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + {vector}.Create(Unsafe.Add(ref w, {l.Name}BiasOffset + k));");
+                        w.Line($"{current}[k] = ActivationMath.Apply(Activation.{l.Activation}, pre);");
+                    }
+
+                    previous = current;
+                }
+
+                w.Line();
+                if (output.Width == 1)
+                {
+                    w.Line($"// One output per row: the lanes are the rows' outputs in order.");
+                    w.Line($"{previous}[0].StoreUnsafe(ref output);");
+                }
+                else
+                {
+                    w.Line($"// Back from lanes to rows: row t's output k at t * OutputCount + k.");
+                    using (w.Block($"for (int k = 0; k < OutputCount; k++)"))
+                    {
+                        using (w.Block($"for (int t = 0; t < {lanes}; t++)"))
+                        {
+                            w.Line($"Unsafe.Add(ref output, (t * OutputCount) + k) = {previous}[k].GetElement(t);");
+                        }
+                    }
+                }
+            }
         }
 
         private static void EmitUnpack(IndentedWriter w)

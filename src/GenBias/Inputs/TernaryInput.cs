@@ -245,6 +245,23 @@ public static class TernaryInput
         return Vector256.Create<float>(lanes);
     }
 
+    /// <summary>
+    /// Transposes rows of <paramref name="width"/> ternary values into floats by input: destination[i * rows + t] is
+    /// input i of row t, for destination.Length / width rows read from <paramref name="rows"/>.
+    /// </summary>
+    public static void Transpose(ref sbyte rows, int width, Span<float> destination)
+    {
+        int count = destination.Length / width;
+        for (int t = 0; t < count; t++)
+        {
+            ref sbyte row = ref Unsafe.Add(ref rows, t * width);
+            for (int i = 0; i < width; i++)
+            {
+                destination[(i * count) + t] = Unsafe.Add(ref row, i);
+            }
+        }
+    }
+
     /// <summary>Packs a ternary span of at most 64 values into the two-mask form.</summary>
     public static (ulong Positive, ulong Negative) Pack(ReadOnlySpan<sbyte> input)
     {
