@@ -40,10 +40,12 @@ public sealed record CountOptions
 /// <param name="SubCubesDone">Top-level sub-cubes finished (including those restored from a checkpoint).</param>
 /// <param name="SubCubesTotal">All top-level sub-cubes.</param>
 /// <param name="Elapsed">Time since this call started.</param>
-public sealed record CountProgress(long SubCubesDone, long SubCubesTotal, TimeSpan Elapsed)
+/// <param name="SubCubesRestored">Sub-cubes already finished in the checkpoint when this call started.</param>
+public sealed record CountProgress(long SubCubesDone, long SubCubesTotal, TimeSpan Elapsed, long SubCubesRestored = 0)
 {
-    /// <summary>The estimated time left, from the pace so far (null before the first sub-cube).</summary>
-    public TimeSpan? Remaining => SubCubesDone == 0 ? null : Elapsed / SubCubesDone * (SubCubesTotal - SubCubesDone);
+    /// <summary>The estimated time left, from this call's pace (null before its first sub-cube).</summary>
+    public TimeSpan? Remaining => SubCubesDone == SubCubesRestored ? null
+        : Elapsed / (SubCubesDone - SubCubesRestored) * (SubCubesTotal - SubCubesDone);
 }
 
 /// <summary>The exact number of (input, neuron) pairs meeting a preference's interval over the whole cube.</summary>
@@ -280,7 +282,8 @@ public static class CoverageCounter
             object gate = new();
             var lastSave = Stopwatch.StartNew();
             var pending = Enumerable.Range(0, (int)subCubes).Where(s => !state.Done.ContainsKey(s)).ToArray();
-            progress?.Report(new CountProgress(state.Done.Count, subCubes, clock.Elapsed));
+            int restored = state.Done.Count;
+            progress?.Report(new CountProgress(restored, subCubes, clock.Elapsed, restored));
             try
             {
                 Parallel.ForEach(pending, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.MaxParallelism), CancellationToken = cancellationToken }, s =>
@@ -296,7 +299,7 @@ public static class CoverageCounter
                             lastSave.Restart();
                         }
 
-                        progress?.Report(new CountProgress(state.Done.Count, subCubes, clock.Elapsed));
+                        progress?.Report(new CountProgress(state.Done.Count, subCubes, clock.Elapsed, restored));
                     }
                 });
             }

@@ -213,6 +213,9 @@ public class ExactCountTests(ITestOutputHelper output)
             CountResult result = CoverageCounter.Count(network, preference, options with { CheckpointPath = path }, new Inline<CountProgress>(resumed.Add));
             Assert.Equal(expected, result.Count);
             Assert.True(resumed[0].SubCubesDone >= 20, "the resumed run starts from the finished sub-cubes");
+            Assert.Equal(resumed[0].SubCubesDone, resumed[0].SubCubesRestored);
+            Assert.Null(resumed[0].Remaining);
+            Assert.NotNull(resumed[^1].Remaining);
             Assert.Equal(81, resumed[^1].SubCubesDone);
 
             // A checkpoint of another network is refused rather than silently mixed in.
