@@ -252,12 +252,17 @@ public static class TernaryInput
     public static void Transpose(ref sbyte rows, int width, Span<float> destination)
     {
         int count = destination.Length / width;
+        ref float dst = ref MemoryMarshal.GetReference(destination);
+        // A table instead of an int → float conversion: cvtsi2ss writes only part of its register, which chains
+        // every conversion to the previous one.
+        ReadOnlySpan<float> values = [-1f, 0f, 1f];
+        ref float value = ref MemoryMarshal.GetReference(values);
         for (int t = 0; t < count; t++)
         {
             ref sbyte row = ref Unsafe.Add(ref rows, t * width);
             for (int i = 0; i < width; i++)
             {
-                destination[(i * count) + t] = Unsafe.Add(ref row, i);
+                Unsafe.Add(ref dst, (i * count) + t) = Unsafe.Add(ref value, Unsafe.Add(ref row, i) + 1);
             }
         }
     }

@@ -129,30 +129,12 @@ namespace Examples
         }
 
         /// <inheritdoc/>
+        /// <remarks>Rows are computed one at a time (a narrow first layer is faster so, and very large networks would overflow the rows-in-lanes kernel's stack buffers).</remarks>
         public void ForwardBatch(ReadOnlySpan<sbyte> inputs, Span<float> outputs)
         {
             int rows = TernaryInput.ValidateBatch(inputs, InputCount, OutputCount, outputs.Length);
             ref sbyte first = ref MemoryMarshal.GetReference(inputs);
             int r = 0;
-            global::GenBias.ComputePath path = Path;
-            if (path != global::GenBias.ComputePath.Scalar && Vector256.IsHardwareAccelerated)
-            {
-                ref float last = ref MemoryMarshal.GetReference(outputs);
-                if (path != global::GenBias.ComputePath.Vector256 && Vector512.IsHardwareAccelerated)
-                {
-                    for (; r + 16 <= rows; r += 16)
-                    {
-                        BatchVector512(ref Unsafe.Add(ref first, r * InputCount), ref Unsafe.Add(ref last, r * OutputCount));
-                    }
-                }
-
-                for (; r + 8 <= rows; r += 8)
-                {
-                    BatchVector256(ref Unsafe.Add(ref first, r * InputCount), ref Unsafe.Add(ref last, r * OutputCount));
-                }
-            }
-
-            // The rows left over (and every row on the scalar path), one at a time.
             if (r < rows)
             {
                 Span<float> h = stackalloc float[ScratchSize];
@@ -163,78 +145,6 @@ namespace Examples
                     h.Slice(Layer0Scratch, OutputCount).CopyTo(outputs.Slice(r * OutputCount, OutputCount));
                 }
             }
-        }
-
-        // 16 rows at once, row t in lane t of every Vector512: each neuron is computed in the canonical order, lane by
-        // lane, so every row gets the bits of Forward. Weights are broadcast from the canonical parameter buffer.
-        private void BatchVector512(ref sbyte input, ref float output)
-        {
-            ref float w = ref MemoryMarshal.GetArrayDataReference(_parameters);
-            // The inputs transposed: vector i holds input i of the 16 rows.
-            Span<Vector512<float>> x = stackalloc Vector512<float>[InputCount];
-            TernaryInput.Transpose(ref input, InputCount, MemoryMarshal.Cast<Vector512<float>, float>(x));
-
-            // Layer 0: Dense(1, Tanh) over 25 inputs; input j feeds partial sum j % 8, then the fixed tree and the bias.
-            Span<Vector512<float>> y0 = stackalloc Vector512<float>[1];
-            for (int k = 0; k < 1; k++)
-            {
-                ref float row = ref Unsafe.Add(ref w, Layer0WeightOffset + (k * 25));
-                ref Vector512<float> a = ref MemoryMarshal.GetReference(x);
-                Vector512<float> s0 = Vector512<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-                for (int j = 0; j < 24; j += 8)
-                {
-                    s0 = Vector512.FusedMultiplyAdd(Unsafe.Add(ref a, j), Vector512.Create(Unsafe.Add(ref row, j)), s0);
-                    s1 = Vector512.FusedMultiplyAdd(Unsafe.Add(ref a, j + 1), Vector512.Create(Unsafe.Add(ref row, j + 1)), s1);
-                    s2 = Vector512.FusedMultiplyAdd(Unsafe.Add(ref a, j + 2), Vector512.Create(Unsafe.Add(ref row, j + 2)), s2);
-                    s3 = Vector512.FusedMultiplyAdd(Unsafe.Add(ref a, j + 3), Vector512.Create(Unsafe.Add(ref row, j + 3)), s3);
-                    s4 = Vector512.FusedMultiplyAdd(Unsafe.Add(ref a, j + 4), Vector512.Create(Unsafe.Add(ref row, j + 4)), s4);
-                    s5 = Vector512.FusedMultiplyAdd(Unsafe.Add(ref a, j + 5), Vector512.Create(Unsafe.Add(ref row, j + 5)), s5);
-                    s6 = Vector512.FusedMultiplyAdd(Unsafe.Add(ref a, j + 6), Vector512.Create(Unsafe.Add(ref row, j + 6)), s6);
-                    s7 = Vector512.FusedMultiplyAdd(Unsafe.Add(ref a, j + 7), Vector512.Create(Unsafe.Add(ref row, j + 7)), s7);
-                }
-                s0 = Vector512.FusedMultiplyAdd(Unsafe.Add(ref a, 24), Vector512.Create(Unsafe.Add(ref row, 24)), s0); // input 24
-                Vector512<float> pre = CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + Vector512.Create(Unsafe.Add(ref w, Layer0BiasOffset + k));
-                y0[k] = ActivationMath.Apply(Activation.Tanh, pre);
-            }
-
-            // One output per row: the lanes are the rows' outputs in order.
-            y0[0].StoreUnsafe(ref output);
-        }
-
-        // 8 rows at once, row t in lane t of every Vector256: each neuron is computed in the canonical order, lane by
-        // lane, so every row gets the bits of Forward. Weights are broadcast from the canonical parameter buffer.
-        private void BatchVector256(ref sbyte input, ref float output)
-        {
-            ref float w = ref MemoryMarshal.GetArrayDataReference(_parameters);
-            // The inputs transposed: vector i holds input i of the 8 rows.
-            Span<Vector256<float>> x = stackalloc Vector256<float>[InputCount];
-            TernaryInput.Transpose(ref input, InputCount, MemoryMarshal.Cast<Vector256<float>, float>(x));
-
-            // Layer 0: Dense(1, Tanh) over 25 inputs; input j feeds partial sum j % 8, then the fixed tree and the bias.
-            Span<Vector256<float>> y0 = stackalloc Vector256<float>[1];
-            for (int k = 0; k < 1; k++)
-            {
-                ref float row = ref Unsafe.Add(ref w, Layer0WeightOffset + (k * 25));
-                ref Vector256<float> a = ref MemoryMarshal.GetReference(x);
-                Vector256<float> s0 = Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-                for (int j = 0; j < 24; j += 8)
-                {
-                    s0 = Vector256.FusedMultiplyAdd(Unsafe.Add(ref a, j), Vector256.Create(Unsafe.Add(ref row, j)), s0);
-                    s1 = Vector256.FusedMultiplyAdd(Unsafe.Add(ref a, j + 1), Vector256.Create(Unsafe.Add(ref row, j + 1)), s1);
-                    s2 = Vector256.FusedMultiplyAdd(Unsafe.Add(ref a, j + 2), Vector256.Create(Unsafe.Add(ref row, j + 2)), s2);
-                    s3 = Vector256.FusedMultiplyAdd(Unsafe.Add(ref a, j + 3), Vector256.Create(Unsafe.Add(ref row, j + 3)), s3);
-                    s4 = Vector256.FusedMultiplyAdd(Unsafe.Add(ref a, j + 4), Vector256.Create(Unsafe.Add(ref row, j + 4)), s4);
-                    s5 = Vector256.FusedMultiplyAdd(Unsafe.Add(ref a, j + 5), Vector256.Create(Unsafe.Add(ref row, j + 5)), s5);
-                    s6 = Vector256.FusedMultiplyAdd(Unsafe.Add(ref a, j + 6), Vector256.Create(Unsafe.Add(ref row, j + 6)), s6);
-                    s7 = Vector256.FusedMultiplyAdd(Unsafe.Add(ref a, j + 7), Vector256.Create(Unsafe.Add(ref row, j + 7)), s7);
-                }
-                s0 = Vector256.FusedMultiplyAdd(Unsafe.Add(ref a, 24), Vector256.Create(Unsafe.Add(ref row, 24)), s0); // input 24
-                Vector256<float> pre = CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + Vector256.Create(Unsafe.Add(ref w, Layer0BiasOffset + k));
-                y0[k] = ActivationMath.Apply(Activation.Tanh, pre);
-            }
-
-            // One output per row: the lanes are the rows' outputs in order.
-            y0[0].StoreUnsafe(ref output);
         }
 
         /// <inheritdoc/>
