@@ -37,12 +37,17 @@ public static class ModelFile
             },
             Parameters = network.Parameters.ToArray(),
             Preferences = preferences?.Select(ToDocument).ToList(),
-            Training = training,
+            // A copy: JSON has no NaN (no validation split), and the caller's object stays as it was.
+            Training = training is null ? null : new TrainingDocument
+            {
+                Seed = training.Seed,
+                Epochs = training.Epochs,
+                SelectedEpoch = training.SelectedEpoch,
+                TrainAccuracy = training.TrainAccuracy,
+                ValidationAccuracy = training.ValidationAccuracy is double v && double.IsNaN(v) ? null : training.ValidationAccuracy,
+                Settings = training.Settings,
+            },
         };
-        if (training?.ValidationAccuracy is double v && double.IsNaN(v))
-        {
-            training.ValidationAccuracy = null;
-        }
 
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(document, ModelJsonContext.Default.ModelDocument);
         AtomicFile.Write(path, json);
