@@ -225,8 +225,7 @@ public static class StudyRunner
                 }
 
                 Preference calibration = cubePreference with { Method = EnforcementMethod.Calibration };
-                double? projected = Certifier.ProjectedSeconds(network, calibration);
-                if (model == Model.Neuron && projected is double s && s <= 1)
+                if (CoverageCounter.IsCheap(network, calibration) && network.Shape.Layers.Length == 1)
                 {
                     ExactCalibration.Calibrate(network, calibration, cancellationToken: cancellationToken);
                 }

@@ -126,6 +126,20 @@ public static class CoverageCounter
     }
 
     /// <summary>
+    /// Whether an exact count takes milliseconds: a first-layer neuron (meet in the middle) or a cube of at most
+    /// 3^12 inputs, over the uniform cube, with the first layer on the grid. Needs no timing.
+    /// </summary>
+    public static bool IsCheap(ITernaryNetwork network, Preference preference)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(preference);
+        NetworkShape shape = network.Shape;
+        return preference.Distribution == PreferenceDistribution.UniformCube && shape.InputCount <= MaxInputs &&
+               (preference.ResolveLayer(shape) == 0 || shape.InputCount <= 12) &&
+               FixedPointGrid.IsFirstLayerOnGrid(shape, network.Parameters);
+    }
+
+    /// <summary>
     /// Seconds per input of plain enumeration (no pruning), timed on one sub-cube of 3^<paramref name="freeInputs"/>
     /// inputs with the rest fixed at 0: the basis of a projected count time.
     /// </summary>
@@ -141,9 +155,20 @@ public static class CoverageCounter
         int[] neurons = preference.Neuron is int single ? [single] : [.. Enumerable.Range(0, shape.Layers[layerIndex].Width)];
         var enumerator = new LayeredEnumerator(shape, parameters, preference,
             neurons, new CountOptions { Prune = false, LeafFreeInputs = free, SplitDepth = n - free, MaxParallelism = 1 });
-        // A first, smaller sub-cube warms the code up, so that compilation does not count as enumeration.
-        new LayeredEnumerator(shape, parameters, preference, neurons,
-            new CountOptions { Prune = false, LeafFreeInputs = Math.Min(free, 4), SplitDepth = n - Math.Min(free, 4), MaxParallelism = 1 }).CountOneSubCube(0);
+        // Small sub-cubes first, twice with a pause: a real count calls the leaf tens of thousands of times, so the
+        // runtime recompiles it optimised (tiered compilation); a single long call would time unoptimised code.
+        var warm = new LayeredEnumerator(shape, parameters, preference, neurons,
+            new CountOptions { Prune = false, LeafFreeInputs = Math.Min(free, 4), SplitDepth = n - Math.Min(free, 4), MaxParallelism = 1 });
+        for (int round = 0; round < 2; round++)
+        {
+            for (int i = 0; i < 64; i++)
+            {
+                warm.CountOneSubCube(i);
+            }
+
+            Thread.Sleep(200);
+        }
+
         var clock = Stopwatch.StartNew();
         enumerator.CountOneSubCube(CoverageCounter.Pow3(n - free) / 2);
         return clock.Elapsed.TotalSeconds / Pow3(free);
@@ -541,7 +566,8 @@ public static class CoverageCounter
                 long steps = Pow3(free);
                 for (long s = 0; ; s++)
                 {
-                    Vector512<float> a = ActivationMath.Apply(activation, Vector512.ConvertToSingle(acc) * FixedPointGrid.Step);
+                    Vector512<float> h = Vector512.ConvertToSingle(acc) * FixedPointGrid.Step;
+                    Vector512<float> a = ActivationMath.Apply(activation, h);
                     Vector256<float> partial = Vector256.FusedMultiplyAdd(a.GetLower(), wLow, Vector256<float>.Zero);
                     if (stride > 8)
                     {

@@ -230,7 +230,7 @@ public static class PreferenceTrainer
             _network.SetParameters(_parameters);
             foreach (Term term in _terms.Where(t => t.Preference?.Distribution == PreferenceDistribution.UniformCube))
             {
-                term.CountExactly = Certifier.ProjectedSeconds(_network, term.Preference!) is double seconds && seconds <= 0.02;
+                term.CountExactly = CoverageCounter.IsCheap(_network, term.Preference!);
             }
 
             var epochs = new List<EpochReport>();
@@ -651,8 +651,7 @@ public static class PreferenceTrainer
                 Preference p = term.Preference!;
                 float shift = 0;
                 // Exact where counting is cheap: meet in the middle for first-layer neurons, or a small cube.
-                double? projected = p.Distribution == PreferenceDistribution.UniformCube ? Certifier.ProjectedSeconds(_network, p) : null;
-                bool exact = projected is double seconds && seconds <= 2;
+                bool exact = CoverageCounter.IsCheap(_network, p);
                 if (p.Method == EnforcementMethod.Calibration)
                 {
                     shift = exact
