@@ -50,7 +50,7 @@ string folder = Path.Combine(AppContext.BaseDirectory, "models");
 foreach ((Row row, string file) in new[] { (rows[1], "seed-neuron-preferred.json"), (rows[3], "seed-hidden-preferred.json") })
 {
     string modelPath = Path.Combine(folder, file);
-    ModelFile.Save(modelPath, row.Network, [seedPreference]);
+    ModelFile.Save(modelPath, row.Network, [seedPreference], row.Report.ToDocument(options));
     var certifyOptions = new CertifyOptions { ExactTimeBudget = TimeSpan.FromSeconds(30) };
     double? projected = Certifier.ProjectedSeconds(row.Network, seedPreference, certifyOptions.Count);
     Certificate certificate = Certifier.Certify(row.Network, seedPreference, certifyOptions);

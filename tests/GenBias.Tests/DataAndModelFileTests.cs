@@ -70,13 +70,16 @@ public sealed class ModelFileTests : IDisposable
         SeedHidden network = Trained(out TrainingReport report);
         string path = Path.Combine(_folder, "seed.json");
         Preference[] preferences = [Preference.OutputAbove(0.5, 0.6), new Preference { Layer = 0, Neuron = null, Interval = ActivationInterval.Between(-0.5, 0.5), Target = 0.3, Relation = PreferenceRelation.About, Tolerance = 0.05 }];
-        ModelFile.Save(path, network, preferences, new Serialization.TrainingDocument { Seed = 1, Epochs = report.Epochs.Count, ValidationAccuracy = report.ValidationAccuracy });
+        ModelFile.Save(path, network, preferences, report.ToDocument(new TrainerOptions { Epochs = 3 }));
 
         var copy = new SeedHidden();
         LoadedModel model = ModelFile.LoadInto(path, copy);
         Assert.Equal(network.Parameters.ToArray().Select(BitConverter.SingleToInt32Bits), copy.Parameters.ToArray().Select(BitConverter.SingleToInt32Bits));
         Assert.Equal(preferences, model.Preferences);
         Assert.Equal(SeedHidden.Shape, model.Shape);
+        Assert.Equal(report.Epochs.Count, model.Training!.Epochs);
+        Assert.Equal(report.TrainAccuracy, model.Training.TrainAccuracy);
+        Assert.Contains("Adam, Logistic loss", model.Training.Settings);
         Assert.Single(Directory.GetFiles(_folder));
     }
 

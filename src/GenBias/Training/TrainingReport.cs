@@ -53,6 +53,22 @@ public sealed record TrainingReport(
     /// <summary>Whether every preference is met.</summary>
     public bool AllMet => Preferences.All(p => p.Met);
 
+    /// <summary>The training metadata a model file keeps (<see cref="ModelFile.Save"/>).</summary>
+    public Serialization.TrainingDocument ToDocument(TrainerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new Serialization.TrainingDocument
+        {
+            Seed = options.Seed,
+            Epochs = Epochs.Count,
+            SelectedEpoch = SelectedEpoch,
+            TrainAccuracy = TrainAccuracy,
+            ValidationAccuracy = double.IsNaN(ValidationAccuracy) ? null : ValidationAccuracy,
+            Settings = string.Create(CultureInfo.InvariantCulture,
+                $"{options.Optimizer}, {options.Loss} loss, learning rate {options.LearningRate}, batch {options.BatchSize}, weight decay {options.WeightDecay}"),
+        };
+    }
+
     /// <summary>A readable summary, one line per preference.</summary>
     public override string ToString()
     {
