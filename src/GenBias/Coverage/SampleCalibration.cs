@@ -116,7 +116,16 @@ public static class SampleCalibration
         }
 
         float result = direction * far;
-        network.SetParameters(WithBias(parameters, biasIndex, bias + result));
+        float calibrated = bias + result;
+        if (shape.Layers.Length == 1)
+        {
+            // The output is a first-layer neuron: keep its bias on the exact grid, rounding away from the old bias
+            // (a larger shift still meets the target, the count being monotone in the bias).
+            calibrated = (direction > 0 ? MathF.Ceiling(calibrated * 65536f) : MathF.Floor(calibrated * 65536f)) * FixedPointGrid.Step;
+            result = calibrated - bias;
+        }
+
+        network.SetParameters(WithBias(parameters, biasIndex, calibrated));
         return result;
     }
 

@@ -58,6 +58,21 @@ public class CalibrationAndEstimateTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Sample_calibration_meets_the_target_with_its_confidence_and_keeps_a_neuron_on_the_grid()
+    {
+        Neuron13Sigmoid network = ExactCountTests.Network<Neuron13Sigmoid>(5);
+        double now = CoverageCounter.Count(network, Preference.OutputAbove(0.5, 0)).Fraction;
+        Preference preference = Preference.OutputAbove(0.5, Math.Min(0.95, now + 0.2)) with { Method = EnforcementMethod.Calibration };
+        float shift = SampleCalibration.Calibrate(network, preference, 20_000, 0.99, seed: 3);
+        Assert.True(shift > 0);
+        Assert.True(FixedPointGrid.IsFirstLayerOnGrid(Neuron13Sigmoid.Shape, network.Parameters));
+        // The sample's lower bound met the target; the exact count over the cube agrees.
+        double exact = CoverageCounter.Count(network, preference).Fraction;
+        output.WriteLine($"target {preference.Target:P2}: shift {shift}, exact {exact:P3}");
+        Assert.True(exact >= preference.Target, $"exact {exact} < target {preference.Target}");
+    }
+
+    [Fact]
     public void Estimator_intervals_cover_the_exact_fraction_at_their_stated_rate()
     {
         Hidden11x16x1 network = ExactCountTests.Network<Hidden11x16x1>(7);
