@@ -111,6 +111,7 @@ namespace GenBias.Generators
                 EmitVectorPath(w, layers, wide: false);
                 if (anyOverOutputs)
                 {
+                    w.Line();
                     EmitVectorPath(w, layers, wide: true);
                 }
             }
@@ -608,8 +609,6 @@ namespace GenBias.Generators
                     }
                 }
             }
-
-            w.Line();
         }
 
         private static void EmitOverOutputs(IndentedWriter w, LayerPlan l, string source, string vector, int lanes)
@@ -705,7 +704,7 @@ namespace GenBias.Generators
             w.Line("// (lane l accumulates inputs l, l + 8, …: the canonical partial sums), reduced by the fixed tree.");
             using (w.Block())
             {
-                if (!first)
+                if (!first && (fromRegisters == null || chunks > 4))
                 {
                     w.Line($"ref float a = {source};");
                 }

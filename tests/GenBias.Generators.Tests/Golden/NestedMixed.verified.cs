@@ -569,7 +569,6 @@ namespace Examples.Nested
                     Unsafe.Add(ref h, Layer2Scratch + 2) = ActivationMath.Apply(Activation.Linear, pre2);
                 }
             }
-
         }
     }
 }

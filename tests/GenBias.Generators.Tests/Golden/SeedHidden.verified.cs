@@ -463,7 +463,6 @@ namespace Examples
             // Layer 1: Dense(1, Tanh) over 16 inputs, one dot product per neuron with 8 inputs per Vector256
             // (lane l accumulates inputs l, l + 8, …: the canonical partial sums), reduced by the fixed tree.
             {
-                ref float a = ref Unsafe.Add(ref h, Layer0Scratch);
                 ref float p = ref Unsafe.Add(ref w, Layer1Packed); // neuron k's weights at k * 16, zero padded
                 Vector256<float> n0 = Vector256<float>.Zero;
                 // Inputs 0-7
@@ -524,7 +523,6 @@ namespace Examples
             // Layer 1: Dense(1, Tanh) over 16 inputs, one dot product per neuron with 8 inputs per Vector256
             // (lane l accumulates inputs l, l + 8, …: the canonical partial sums), reduced by the fixed tree.
             {
-                ref float a = ref Unsafe.Add(ref h, Layer0Scratch);
                 ref float p = ref Unsafe.Add(ref w, Layer1Packed); // neuron k's weights at k * 16, zero padded
                 Vector256<float> n0 = Vector256<float>.Zero;
                 // Inputs 0-7
@@ -539,6 +537,5 @@ namespace Examples
                 Unsafe.Add(ref h, Layer1Scratch + 0) = ActivationMath.Apply(Activation.Tanh, pre0);
             }
         }
-
     }
 }

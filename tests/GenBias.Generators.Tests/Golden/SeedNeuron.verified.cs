@@ -256,6 +256,5 @@ namespace Examples
                 Unsafe.Add(ref h, Layer0Scratch + 0) = ActivationMath.Apply(Activation.Tanh, pre0);
             }
         }
-
     }
 }
