@@ -80,6 +80,27 @@ public class KernelTests
         }
     }
 
+    [Theory]
+    [InlineData(8)]
+    [InlineData(16)]
+    public void Transposition_puts_input_i_of_row_t_at_i_times_rows_plus_t(int rows)
+    {
+        var random = new Random(6);
+        foreach (int width in new[] { 1, 3, 7, 8, 9, 16, 25, 64 })
+        {
+            sbyte[] data = [.. Enumerable.Range(0, rows * width).Select(_ => (sbyte)random.Next(-1, 2))];
+            float[] transposed = new float[rows * width];
+            TernaryInput.Transpose(ref data[0], width, transposed);
+            for (int t = 0; t < rows; t++)
+            {
+                for (int i = 0; i < width; i++)
+                {
+                    Assert.Equal(data[(t * width) + i], transposed[(i * rows) + t]);
+                }
+            }
+        }
+    }
+
     [Fact]
     public void Shapes_reject_out_of_range_specs_with_clear_messages()
     {

@@ -249,10 +249,33 @@ public static class TernaryInput
     /// Transposes rows of <paramref name="width"/> ternary values into floats by input: destination[i * rows + t] is
     /// input i of row t, for destination.Length / width rows read from <paramref name="rows"/>.
     /// </summary>
-    public static void Transpose(ref sbyte rows, int width, Span<float> destination)
+    public static unsafe void Transpose(ref sbyte rows, int width, Span<float> destination)
     {
         int count = destination.Length / width;
         ref float dst = ref MemoryMarshal.GetReference(destination);
+        if ((count == 8 || count == 16) && width >= 8 && Avx2.IsSupported)
+        {
+            // Gathers of 8 dwords per input: the byte of row t sits at t * width + i. A dword read from there would
+            // pass the last row's end, so inputs 0..2 read forwards (low byte) and the others backwards (high byte):
+            // every byte read belongs to the rows.
+            fixed (sbyte* start = &rows)
+            {
+                for (int half = 0; half < count; half += 8)
+                {
+                    Vector256<int> offsets = (Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) + Vector256.Create(half)) * width;
+                    for (int i = 0; i < width; i++)
+                    {
+                        Vector256<int> words = i < 3
+                            ? Avx2.GatherVector256((int*)(start + i), offsets, 1) << 24
+                            : Avx2.GatherVector256((int*)(start + i - 3), offsets, 1);
+                        Vector256.ConvertToSingle(words >> 24).StoreUnsafe(ref dst, (nuint)((i * count) + half));
+                    }
+                }
+            }
+
+            return;
+        }
+
         // A table instead of an int → float conversion: cvtsi2ss writes only part of its register, which chains
         // every conversion to the previous one.
         ReadOnlySpan<float> values = [-1f, 0f, 1f];
