@@ -143,12 +143,9 @@ public static class ExactCalibration
     /// <summary>The float <paramref name="steps"/> floats away from <paramref name="origin"/> (negative: downwards).</summary>
     private static float BiasAt(float origin, long steps)
     {
-        // Map floats to integers in order: negative floats reversed below zero.
-        int bits = BitConverter.SingleToInt32Bits(origin);
-        long ordered = bits >= 0 ? bits : int.MinValue - (long)bits;
-        long moved = ordered + steps;
-        int back = moved >= 0 ? (int)moved : (int)(int.MinValue - moved);
-        float result = BitConverter.Int32BitsToSingle(back);
+        // Adjacent floats are adjacent ordered integers (NeuronMembership.Ordered).
+        long moved = NeuronMembership.Ordered(origin) + steps;
+        float result = moved < int.MinValue || moved > int.MaxValue ? float.NaN : NeuronMembership.FromOrdered(moved);
         return float.IsFinite(result) ? result : throw new InvalidOperationException("The output bias search left the finite floats.");
     }
 
