@@ -20,7 +20,19 @@ namespace GenBias.Generators
                 OverOutputs = ShapeRules.VectoriseOverOutputs(layer.Width);
                 Padded = ShapeRules.PaddedWidth(layer.Width);
                 Stride = ShapeRules.DotStride(layer.InputCount);
+                Groups = ShapeRules.Groups(layer.InputCount);
+                Tables = layer.Index == 0 && ShapeRules.UsesTables(layer.InputCount, layer.Width);
+                TableStride = ShapeRules.TableStride(layer.Width);
             }
+
+            /// <summary>Groups of five inputs (first layer).</summary>
+            public int Groups { get; }
+
+            /// <summary>Whether this (first) layer is computed from tables of group sums.</summary>
+            public bool Tables { get; }
+
+            /// <summary>Floats per table row.</summary>
+            public int TableStride { get; }
 
             public LayerModel Layer { get; }
             public int Index => Layer.Index;
@@ -199,6 +211,11 @@ namespace GenBias.Generators
         {
             w.Line("private readonly float[] _parameters = new float[ParameterCount];");
             w.Line("private readonly float[] _packed = new float[PackedSize];");
+            if (layers[0].Tables)
+            {
+                w.Line("private readonly global::GenBias.FirstLayerTables _tables = new(Shape);");
+            }
+
             w.Line();
             w.Line("/// <inheritdoc/>");
             w.Line("global::GenBias.NetworkShape global::GenBias.ITernaryNetwork.Shape => Shape;");
@@ -216,6 +233,11 @@ namespace GenBias.Generators
                 w.Line("global::GenBias.ParameterPacking.CheckFinite(Shape, parameters, nameof(parameters));");
                 w.Line("parameters.CopyTo(_parameters);");
                 w.Line("global::GenBias.ParameterPacking.Pack(Shape, _parameters, _packed);");
+                if (layers[0].Tables)
+                {
+                    w.Line($"// {layers[0].Groups} groups × 243 rows of every first-layer neuron's group sum.");
+                    w.Line("_tables.Build(_parameters);");
+                }
             }
 
             w.Line();
@@ -231,9 +253,7 @@ namespace GenBias.Generators
                 w.Line("/// <exception cref=\"ArgumentException\">The input does not have <see cref=\"InputCount\"/> values, or one is not ternary (the message names its index).</exception>");
                 using (w.Block("public float Forward(global::System.ReadOnlySpan<sbyte> input)"))
                 {
-                    w.Line("global::GenBias.TernaryInput.Validate(input, InputCount);");
-                    EmitScratch(w, layers);
-                    w.Line("Run(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), h, z);");
+                    EmitSpanRun(w, layers);
                     w.Line($"return h[{output.Name}Scratch];");
                 }
 
@@ -243,9 +263,7 @@ namespace GenBias.Generators
                     w.Line("/// <summary>The output for one input in the packed form: bit i of <paramref name=\"positive\"/> means +1, of <paramref name=\"negative\"/> -1.</summary>");
                     using (w.Block("public float Forward(ulong positive, ulong negative)"))
                     {
-                        EmitUnpack(w);
-                        EmitScratch(w, layers);
-                        w.Line("Run(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), h, z);");
+                        EmitPackedRun(w, layers);
                         w.Line($"return h[{output.Name}Scratch];");
                     }
 
@@ -256,10 +274,8 @@ namespace GenBias.Generators
             w.Line("/// <inheritdoc/>");
             using (w.Block("public void Forward(global::System.ReadOnlySpan<sbyte> input, global::System.Span<float> output)"))
             {
-                w.Line("global::GenBias.TernaryInput.Validate(input, InputCount);");
                 w.Line("global::GenBias.TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));");
-                EmitScratch(w, layers);
-                w.Line("Run(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), h, z);");
+                EmitSpanRun(w, layers);
                 w.Line($"h.Slice({output.Name}Scratch, OutputCount).CopyTo(output);");
             }
 
@@ -270,9 +286,7 @@ namespace GenBias.Generators
                 using (w.Block("public void Forward(ulong positive, ulong negative, global::System.Span<float> output)"))
                 {
                     w.Line("global::GenBias.TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));");
-                    EmitUnpack(w);
-                    EmitScratch(w, layers);
-                    w.Line("Run(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), h, z);");
+                    EmitPackedRun(w, layers);
                     w.Line($"h.Slice({output.Name}Scratch, OutputCount).CopyTo(output);");
                 }
             }
@@ -284,6 +298,33 @@ namespace GenBias.Generators
             }
 
             w.Line();
+            if (layers[0].Tables)
+            {
+                EmitTableBatches(w, layers);
+            }
+            else
+            {
+                EmitComputedBatch(w, model, layers);
+            }
+
+            w.Line();
+            w.Line("/// <inheritdoc/>");
+            using (w.Block("public void ForwardActivations(global::System.ReadOnlySpan<sbyte> input, global::System.Span<float> activations)"))
+            {
+                w.Line("global::GenBias.TernaryInput.CheckLength(activations.Length, ActivationCount, nameof(activations));");
+                EmitSpanRun(w, layers);
+                foreach (LayerPlan l in layers)
+                {
+                    w.Line($"h.Slice({l.Name}Scratch, {l.Width}).CopyTo(activations.Slice({l.Name}ActivationOffset));");
+                }
+            }
+
+            w.Line();
+        }
+
+        private static void EmitComputedBatch(IndentedWriter w, NetworkModel model, List<LayerPlan> layers)
+        {
+            LayerPlan output = layers[layers.Count - 1];
             w.Line("/// <inheritdoc/>");
             bool lanes = BatchInLanes(model, layers);
             if (!lanes)
@@ -339,22 +380,90 @@ namespace GenBias.Generators
                 w.Line();
                 EmitBatchKernel(w, layers, "Vector256", 8);
             }
+        }
 
-            w.Line();
-            w.Line("/// <inheritdoc/>");
-            using (w.Block("public void ForwardActivations(global::System.ReadOnlySpan<sbyte> input, global::System.Span<float> activations)"))
+        /// <summary>
+        /// Batches for a table-driven first layer: each row is packed (two compares and a movemask per vector; the
+        /// packed batch needs nothing) and runs through the chosen SIMD path, with the path chosen once per batch.
+        /// </summary>
+        private static void EmitTableBatches(IndentedWriter w, List<LayerPlan> layers)
+        {
+            LayerPlan output = layers[layers.Count - 1];
+            bool anyOverOutputs = layers.Any(l => l.OverOutputs);
+            for (int form = 0; form < 2; form++)
             {
-                w.Line("global::GenBias.TernaryInput.Validate(input, InputCount);");
-                w.Line("global::GenBias.TernaryInput.CheckLength(activations.Length, ActivationCount, nameof(activations));");
-                EmitScratch(w, layers);
-                w.Line("Run(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), h, z);");
-                foreach (LayerPlan l in layers)
+                bool packed = form == 1;
+                if (packed)
                 {
-                    w.Line($"h.Slice({l.Name}Scratch, {l.Width}).CopyTo(activations.Slice({l.Name}ActivationOffset));");
+                    w.Line();
+                    w.Line("/// <summary>");
+                    w.Line("/// The outputs for a batch of packed inputs: <paramref name=\"packedInputs\"/> holds, per row, the positive mask then the");
+                    w.Line("/// negative mask; <paramref name=\"outputs\"/> receives <see cref=\"OutputCount\"/> values per row. The fastest batch form.");
+                    w.Line("/// </summary>");
+                    w.Line("/// <exception cref=\"System.ArgumentException\">The lengths do not match, or a row's masks overlap or set a bit at or above <see cref=\"InputCount\"/> (the message names the row).</exception>");
+                    w.Line("public void ForwardBatch(global::System.ReadOnlySpan<ulong> packedInputs, global::System.Span<float> outputs)");
+                }
+                else
+                {
+                    w.Line("/// <inheritdoc/>");
+                    w.Line("public void ForwardBatch(global::System.ReadOnlySpan<sbyte> inputs, global::System.Span<float> outputs)");
+                }
+
+                using (w.Block())
+                {
+                    w.Line(packed
+                        ? "int rows = global::GenBias.TernaryInput.ValidatePackedBatch(packedInputs, InputCount, OutputCount, outputs.Length);"
+                        : "int rows = global::GenBias.TernaryInput.ValidateBatch(inputs, InputCount, OutputCount, outputs.Length);");
+                    w.Line(packed
+                        ? "ref ulong first = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(packedInputs);"
+                        : "ref sbyte first = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);");
+                    w.Line("ref float last = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs);");
+                    EmitScratch(w, layers);
+                    w.Line("ref float h0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h);");
+                    w.Line("ref float z0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z);");
+                    w.Line("global::GenBias.ComputePath path = Path;");
+                    string Pack() => packed
+                        ? "ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);"
+                        : "global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount, out ulong positive, out ulong negative);";
+                    string Store() => output.Width == 1
+                        ? $"global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, {output.Name}Scratch);"
+                        : $"h.Slice({output.Name}Scratch, OutputCount).CopyTo(outputs.Slice(r * OutputCount, OutputCount));";
+                    void Loop(string kernel)
+                    {
+                        using (w.Block("for (int r = 0; r < rows; r++)"))
+                        {
+                            w.Line(Pack());
+                            w.Line($"{kernel}(positive, negative, ref h0, ref z0);");
+                            w.Line(Store());
+                        }
+
+                        w.Line("return;");
+                    }
+
+                    if (anyOverOutputs)
+                    {
+                        using (w.Block("if (path != global::GenBias.ComputePath.Scalar && path != global::GenBias.ComputePath.Vector256 && global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
+                        {
+                            Loop("RunVector512");
+                        }
+
+                        w.Line();
+                    }
+
+                    using (w.Block("if (path != global::GenBias.ComputePath.Scalar && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)"))
+                    {
+                        Loop("RunVector256");
+                    }
+
+                    w.Line();
+                    using (w.Block("for (int r = 0; r < rows; r++)"))
+                    {
+                        w.Line(Pack());
+                        w.Line("RunScalar(positive, negative, h, z);");
+                        w.Line(Store());
+                    }
                 }
             }
-
-            w.Line();
         }
 
         /// <summary>
@@ -363,7 +472,7 @@ namespace GenBias.Generators
         /// kernel's buffers (one vector per input and per neuron) fit comfortably on the stack.
         /// </summary>
         private static bool BatchInLanes(NetworkModel model, List<LayerPlan> layers) =>
-            layers[0].OverOutputs && (model.Inputs + layers.Sum(l => l.Width)) * 64 <= 64 * 1024;
+            layers[0].OverOutputs && !layers[0].Tables && (model.Inputs + layers.Sum(l => l.Width)) * 64 <= 64 * 1024;
 
         private static void EmitBatchKernel(IndentedWriter w, List<LayerPlan> layers, string vector, int lanes)
         {
@@ -383,32 +492,45 @@ namespace GenBias.Generators
                     int whole = l.Inputs / 8 * 8;
                     string current = "y" + l.Index;
                     w.Line();
-                    w.Line($"// Layer {l.Index}: {l.Describe}; input j feeds partial sum j % 8, then the fixed tree and the bias.");
+                    w.Line(l.Index == 0
+                        ? $"// Layer 0: {l.Describe}; groups of five inputs in the canonical group order (CanonicalSum.FirstLayer)."
+                        : $"// Layer {l.Index}: {l.Describe}; input j feeds partial sum j % 8, then the fixed tree and the bias.");
                     w.Line($"global::System.Span<{type}<float>> {current} = stackalloc {type}<float>[{l.Width}];");
                     using (w.Block($"for (int k = 0; k < {l.Width}; k++)"))
                     {
                         w.Line($"ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref w, {l.Name}WeightOffset + (k * {l.Inputs}));");
                         w.Line($"ref {type}<float> a = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference({previous});");
-                        w.Line($"{type}<float> s0 = {type}<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;");
-                        if (whole > 0)
+                        if (l.Index == 0)
                         {
-                            using (w.Block($"for (int j = 0; j < {whole}; j += 8)"))
+                            // The first layer in the canonical group order, with broadcast weights.
+                            EmitGroupedSum(w, $"{type}<float>", $"{type}<float>.Zero", l.Inputs,
+                                first => first ? $"{type}.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref w, Layer0BiasOffset + k))" : $"{type}<float>.Zero",
+                                (index, acc) => $"{type}.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, {index}), {type}.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, {index})), {acc})");
+                            w.Line($"{current}[k] = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{l.Activation}, pre);");
+                        }
+                        else
+                        {
+                            w.Line($"{type}<float> s0 = {type}<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;");
+                            if (whole > 0)
                             {
-                                for (int t = 0; t < 8; t++)
+                                using (w.Block($"for (int j = 0; j < {whole}; j += 8)"))
                                 {
-                                    string at = t == 0 ? "j" : $"j + {t}";
-                                    w.Line($"s{t} = {type}.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, {at}), {type}.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, {at})), s{t});");
+                                    for (int t = 0; t < 8; t++)
+                                    {
+                                        string at = t == 0 ? "j" : $"j + {t}";
+                                        w.Line($"s{t} = {type}.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, {at}), {type}.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, {at})), s{t});");
+                                    }
                                 }
                             }
-                        }
 
-                        for (int j = whole; j < l.Inputs; j++)
-                        {
-                            w.Line($"s{j % 8} = {type}.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, {j}), {type}.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, {j})), s{j % 8}); // input {j}");
-                        }
+                            for (int j = whole; j < l.Inputs; j++)
+                            {
+                                w.Line($"s{j % 8} = {type}.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, {j}), {type}.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, {j})), s{j % 8}); // input {j}");
+                            }
 
-                        w.Line($"{type}<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + {type}.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref w, {l.Name}BiasOffset + k));");
-                        w.Line($"{current}[k] = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{l.Activation}, pre);");
+                            w.Line($"{type}<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + {type}.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref w, {l.Name}BiasOffset + k));");
+                            w.Line($"{current}[k] = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{l.Activation}, pre);");
+                        }
                     }
 
                     previous = current;
@@ -432,6 +554,44 @@ namespace GenBias.Generators
                     }
                 }
             }
+        }
+
+        /// <summary>Validates the span <c>input</c> and runs the network on it into h and z.</summary>
+        private static void EmitSpanRun(IndentedWriter w, List<LayerPlan> layers)
+        {
+            if (!layers[0].Tables)
+            {
+                w.Line("global::GenBias.TernaryInput.Validate(input, InputCount);");
+                EmitScratch(w, layers);
+                w.Line("Run(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), h, z);");
+                return;
+            }
+
+            w.Line("// Two compares and a movemask per vector pack the input and check that it is ternary.");
+            w.Line("ulong positive = 0, negative = 0;");
+            using (w.Block("if (input.Length != InputCount || !global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), InputCount, out positive, out negative))"))
+            {
+                w.Line("global::GenBias.TernaryInput.Validate(input, InputCount); // throws, naming the wrong length or value");
+            }
+
+            EmitScratch(w, layers);
+            w.Line("RunPacked(positive, negative, h, z);");
+        }
+
+        /// <summary>Validates the packed <c>positive</c>, <c>negative</c> and runs the network on them into h and z.</summary>
+        private static void EmitPackedRun(IndentedWriter w, List<LayerPlan> layers)
+        {
+            if (!layers[0].Tables)
+            {
+                EmitUnpack(w);
+                EmitScratch(w, layers);
+                w.Line("Run(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), h, z);");
+                return;
+            }
+
+            w.Line("global::GenBias.TernaryInput.ValidatePacked(positive, negative, InputCount);");
+            EmitScratch(w, layers);
+            w.Line("RunPacked(positive, negative, h, z);");
         }
 
         private static void EmitUnpack(IndentedWriter w)
@@ -520,9 +680,25 @@ namespace GenBias.Generators
 
         private static void EmitDispatch(IndentedWriter w, bool anyOverOutputs, List<LayerPlan> layers)
         {
-            w.Line("// Picks the widest accelerated path allowed by Path. input: InputCount validated ternary values; h, z: every");
+            bool tables = layers[0].Tables;
+            string name = tables ? "RunPacked" : "Run";
+            string parameters = tables ? "ulong positive, ulong negative" : "ref sbyte input";
+            string arguments = tables ? "positive, negative" : "ref input";
+            if (tables)
+            {
+                w.Line("// input: InputCount validated ternary values, packed for the table-driven first layer.");
+                using (w.Block("private void Run(ref sbyte input, global::System.Span<float> h, global::System.Span<float> z)"))
+                {
+                    w.Line("global::GenBias.TernaryInput.TryPack(ref input, InputCount, out ulong positive, out ulong negative);");
+                    w.Line("RunPacked(positive, negative, h, z);");
+                }
+
+                w.Line();
+            }
+
+            w.Line("// Picks the widest accelerated path allowed by Path. " + (tables ? "positive, negative: a validated packed input" : "input: InputCount validated ternary values") + "; h, z: every");
             w.Line("// layer's outputs and pre-activations, each layer padded to whole 16-float blocks.");
-            using (w.Block("private void Run(ref sbyte input, global::System.Span<float> h, global::System.Span<float> z)"))
+            using (w.Block($"private void {name}({parameters}, global::System.Span<float> h, global::System.Span<float> z)"))
             {
                 w.Line("global::GenBias.ComputePath path = Path;");
                 using (w.Block("if (path != global::GenBias.ComputePath.Scalar && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)"))
@@ -531,7 +707,7 @@ namespace GenBias.Generators
                     {
                         using (w.Block("if (path != global::GenBias.ComputePath.Vector256 && global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
                         {
-                            w.Line("RunVector512(ref input, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z));");
+                            w.Line($"RunVector512({arguments}, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z));");
                             w.Line("return;");
                         }
 
@@ -542,22 +718,24 @@ namespace GenBias.Generators
                         w.Line("// No layer is wide enough for Vector512 lanes: the Vector256 path is also the Vector512 path.");
                     }
 
-                    w.Line("RunVector256(ref input, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z));");
+                    w.Line($"RunVector256({arguments}, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z));");
                     w.Line("return;");
                 }
 
                 w.Line();
-                w.Line("RunScalar(ref input, h, z);");
+                w.Line($"RunScalar({arguments}, h, z);");
             }
 
             w.Line();
             w.Line("// Scalar: the reference kernels over the canonical layout, copied into the padded scratch layout. Kept out of");
             w.Line("// Run so that its buffers do not weigh on the SIMD paths.");
             w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]");
-            using (w.Block("private void RunScalar(ref sbyte input, global::System.Span<float> h, global::System.Span<float> z)"))
+            using (w.Block($"private void RunScalar({parameters}, global::System.Span<float> h, global::System.Span<float> z)"))
             {
                 w.Line("global::System.Span<float> x = stackalloc float[InputCount];");
-                w.Line("global::GenBias.TernaryInput.ToFloats(global::System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref input, InputCount), x);");
+                w.Line(tables
+                    ? "global::GenBias.TernaryInput.PackedToFloats(positive, negative, InputCount, x);"
+                    : "global::GenBias.TernaryInput.ToFloats(global::System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref input, InputCount), x);");
                 w.Line("global::System.Span<float> pre = stackalloc float[ActivationCount];");
                 w.Line("global::System.Span<float> act = stackalloc float[ActivationCount];");
                 w.Line("global::GenBias.ReferenceNetwork.ForwardScalar(Shape, _parameters, x, pre, act);");
@@ -577,20 +755,19 @@ namespace GenBias.Generators
             w.Line(wide
                 ? "// Vector512 lanes for layers of 8 or more neurons (16 outputs per vector), Vector256 dot products for narrower ones."
                 : "// Vector256 throughout: 8 outputs per vector for layers of 8 or more neurons, dot products for narrower ones.");
-            using (w.Block($"private void {name}(ref sbyte input, ref float h, ref float z)"))
+            string input = layers[0].Tables ? "ulong positive, ulong negative" : "ref sbyte input";
+            using (w.Block($"private void {name}({input}, ref float h, ref float z)"))
             {
                 w.Line("ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);");
                 foreach (LayerPlan l in layers)
                 {
                     w.Line();
                     string source = l.Index == 0 ? "" : $"ref global::System.Runtime.CompilerServices.Unsafe.Add(ref h, {layers[l.Index - 1].Name}Scratch)";
-                    if (l.OverOutputs && l.Index == 0)
+                    if (l.Index == 0)
                     {
-                        EmitInputToFloats(w, l);
-                        source = "ref x";
+                        EmitFirstLayer(w, l, wide ? "Vector512" : "Vector256", wide ? 16 : 8);
                     }
-
-                    if (l.OverOutputs)
+                    else if (l.OverOutputs)
                     {
                         EmitOverOutputs(w, l, source, wide ? "Vector512" : "Vector256", wide ? 16 : 8);
                     }

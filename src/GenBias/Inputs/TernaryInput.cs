@@ -1,4 +1,5 @@
 using System;
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -51,6 +52,46 @@ public static class TernaryInput
         if (!AllTernary(inputs))
         {
             ThrowNotTernary(inputs, width, paramName);
+        }
+
+        return rows;
+    }
+
+    /// <summary>
+    /// Throws unless <paramref name="packedInputs"/> holds whole rows of (positive, negative) mask pairs, each valid for
+    /// <paramref name="inputCount"/> inputs, and the outputs fit; returns the row count.
+    /// </summary>
+    public static int ValidatePackedBatch(ReadOnlySpan<ulong> packedInputs, int inputCount, int outputWidth, int outputLength,
+        [CallerArgumentExpression(nameof(packedInputs))] string? paramName = null)
+    {
+        if (packedInputs.Length % 2 != 0)
+        {
+            throw new ArgumentException(
+                $"The packed batch has {packedInputs.Length} masks; each row is two (positive, then negative).", paramName);
+        }
+
+        int rows = packedInputs.Length / 2;
+        if (outputLength != rows * outputWidth)
+        {
+            throw new ArgumentException(
+                $"The output span has {outputLength} values; {rows} rows of {outputWidth} outputs need {rows * outputWidth}.", "outputs");
+        }
+
+        ulong outside = inputCount >= 64 ? 0 : ~0UL << inputCount;
+        for (int r = 0; r < rows; r++)
+        {
+            ulong positive = packedInputs[2 * r], negative = packedInputs[(2 * r) + 1];
+            if ((positive & negative) != 0 || ((positive | negative) & outside) != 0)
+            {
+                try
+                {
+                    ValidatePacked(positive, negative, inputCount);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new ArgumentException($"Row {r} (packedInputs[{2 * r}] and [{(2 * r) + 1}]): {e.Message}", paramName, e);
+                }
+            }
         }
 
         return rows;
@@ -311,6 +352,72 @@ public static class TernaryInput
         }
 
         return (positive, negative);
+    }
+
+    /// <summary>
+    /// Packs the <paramref name="length"/> (at most 64) values at <paramref name="input"/> into the two-mask form with
+    /// vector compares and movemasks (overlapping loads, nothing read past the end); false if a value is not ternary.
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TryPack(ref sbyte input, int length, out ulong positive, out ulong negative)
+    {
+        if (length >= 32 && Vector256.IsHardwareAccelerated)
+        {
+            Vector256<sbyte> a = Vector256.LoadUnsafe(ref input), b = Vector256.LoadUnsafe(ref input, (nuint)(length - 32));
+            int shift = length - 32;
+            positive = Vector256.Equals(a, Vector256<sbyte>.One).ExtractMostSignificantBits()
+                | ((ulong)Vector256.Equals(b, Vector256<sbyte>.One).ExtractMostSignificantBits() << shift);
+            negative = Vector256.Equals(a, Vector256<sbyte>.AllBitsSet).ExtractMostSignificantBits()
+                | ((ulong)Vector256.Equals(b, Vector256<sbyte>.AllBitsSet).ExtractMostSignificantBits() << shift);
+            Vector256<byte> two = Vector256.Create((byte)2);
+            return (Vector256.GreaterThan((a + Vector256<sbyte>.One).AsByte(), two) | Vector256.GreaterThan((b + Vector256<sbyte>.One).AsByte(), two))
+                == Vector256<byte>.Zero;
+        }
+
+        if (length >= 16 && Vector128.IsHardwareAccelerated)
+        {
+            int shift = length - 16;
+            Vector128<sbyte> a = Vector128.LoadUnsafe(ref input), b = Vector128.LoadUnsafe(ref input, (nuint)shift);
+            if (length > 32)
+            {
+                // 33 to 64 values without Vector256: four loads.
+                Vector128<sbyte> c = Vector128.LoadUnsafe(ref input, 16), d = Vector128.LoadUnsafe(ref input, (nuint)(length - 32));
+                positive = Vector128.Equals(a, Vector128<sbyte>.One).ExtractMostSignificantBits()
+                    | ((ulong)Vector128.Equals(c, Vector128<sbyte>.One).ExtractMostSignificantBits() << 16)
+                    | ((ulong)Vector128.Equals(d, Vector128<sbyte>.One).ExtractMostSignificantBits() << (length - 32))
+                    | ((ulong)Vector128.Equals(b, Vector128<sbyte>.One).ExtractMostSignificantBits() << shift);
+                negative = Vector128.Equals(a, Vector128<sbyte>.AllBitsSet).ExtractMostSignificantBits()
+                    | ((ulong)Vector128.Equals(c, Vector128<sbyte>.AllBitsSet).ExtractMostSignificantBits() << 16)
+                    | ((ulong)Vector128.Equals(d, Vector128<sbyte>.AllBitsSet).ExtractMostSignificantBits() << (length - 32))
+                    | ((ulong)Vector128.Equals(b, Vector128<sbyte>.AllBitsSet).ExtractMostSignificantBits() << shift);
+                Vector128<byte> two4 = Vector128.Create((byte)2);
+                return (Vector128.GreaterThan((a + Vector128<sbyte>.One).AsByte(), two4) | Vector128.GreaterThan((b + Vector128<sbyte>.One).AsByte(), two4)
+                    | Vector128.GreaterThan((c + Vector128<sbyte>.One).AsByte(), two4) | Vector128.GreaterThan((d + Vector128<sbyte>.One).AsByte(), two4))
+                    == Vector128<byte>.Zero;
+            }
+
+            positive = Vector128.Equals(a, Vector128<sbyte>.One).ExtractMostSignificantBits()
+                | ((ulong)Vector128.Equals(b, Vector128<sbyte>.One).ExtractMostSignificantBits() << shift);
+            negative = Vector128.Equals(a, Vector128<sbyte>.AllBitsSet).ExtractMostSignificantBits()
+                | ((ulong)Vector128.Equals(b, Vector128<sbyte>.AllBitsSet).ExtractMostSignificantBits() << shift);
+            Vector128<byte> two = Vector128.Create((byte)2);
+            return (Vector128.GreaterThan((a + Vector128<sbyte>.One).AsByte(), two) | Vector128.GreaterThan((b + Vector128<sbyte>.One).AsByte(), two))
+                == Vector128<byte>.Zero;
+        }
+
+        positive = 0;
+        negative = 0;
+        bool valid = true;
+        for (int i = 0; i < length; i++)
+        {
+            sbyte v = Unsafe.Add(ref input, i);
+            positive |= (ulong)(v == 1 ? 1 : 0) << i;
+            negative |= (ulong)(v == -1 ? 1 : 0) << i;
+            valid &= (byte)(v + 1) <= 2;
+        }
+
+        return valid;
     }
 
     /// <summary>Throws unless a caller's span has the length the network needs.</summary>

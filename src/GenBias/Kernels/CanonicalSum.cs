@@ -9,10 +9,19 @@ namespace GenBias;
 /// reference, the Vector256 and Vector512 paths of generated code, and the certifier produce the same bits.
 /// </summary>
 /// <remarks>
+/// <para><b>First layer</b> (<see cref="FirstLayer"/>): the ternary inputs are cut into groups of five
+/// (<see cref="ShapeRules.GroupSize"/>; the last group may be shorter). Group g's sum S_g is a chain of fused
+/// multiply-adds over its inputs in order, starting from the bias for group 0 and from +0 for the others. The group
+/// sums are then combined like the partial sums below: p[l] = S_l, then p[l] += S_{l+8}, S_{l+16}, …; then the fixed
+/// tree, where a partial sum that does not exist (fewer than eight groups) is left out rather than added as zero.
+/// This is the order of a table of group sums: 243 precomputed rows per group hold every S_g, so the first layer
+/// costs one row load per group (<see cref="FirstLayerTables"/>). On the exact grid (<see cref="FixedPointGrid"/>) every
+/// partial sum is exact and any order gives these bits.</para>
+/// <para><b>Later layers</b> (<see cref="PreActivation"/>):
 /// For inputs <c>a</c> and weights <c>w</c> of length <c>n</c>: eight partial sums <c>p[l]</c>, each a chain of fused
 /// multiply-adds over <c>j = l, l + 8, l + 16, …</c> starting from +0; then the fixed tree
 /// <c>((p0 + p4) + (p2 + p6)) + ((p1 + p5) + (p3 + p7))</c>; then the bias is added. Eight independent chains
-/// hide the multiply-add latency, and the tree is exactly what a Vector256 reduction computes.
+/// hide the multiply-add latency, and the tree is exactly what a Vector256 reduction computes.</para>
 /// </remarks>
 public static class CanonicalSum
 {
@@ -32,6 +41,60 @@ public static class CanonicalSum
         }
 
         return Tree(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]) + bias;
+    }
+
+    /// <summary>
+    /// The canonical first-layer pre-activation (group order, see remarks) of ternary <paramref name="inputs"/> (as
+    /// floats -1, 0, +1) with <paramref name="weights"/> and <paramref name="bias"/>.
+    /// </summary>
+    public static float FirstLayer(ReadOnlySpan<float> inputs, ReadOnlySpan<float> weights, float bias)
+    {
+        if (inputs.Length != weights.Length)
+        {
+            throw new ArgumentException($"{inputs.Length} inputs but {weights.Length} weights.", nameof(weights));
+        }
+
+        int groups = ShapeRules.Groups(inputs.Length);
+        Span<float> p = stackalloc float[ShapeRules.PartialSums];
+        for (int g = 0; g < groups; g++)
+        {
+            float s = g == 0 ? bias : 0f;
+            int end = Math.Min((g + 1) * ShapeRules.GroupSize, inputs.Length);
+            for (int i = g * ShapeRules.GroupSize; i < end; i++)
+            {
+                s = MathF.FusedMultiplyAdd(inputs[i], weights[i], s);
+            }
+
+            p[g & 7] = g < ShapeRules.PartialSums ? s : p[g & 7] + s;
+        }
+
+        if (groups == 0)
+        {
+            return bias;
+        }
+
+        return TreeOfPresent(p, Math.Min(groups, ShapeRules.PartialSums));
+    }
+
+    /// <summary>
+    /// The fixed tree over the first <paramref name="present"/> (1 to 8) partial sums, leaving out those that do not
+    /// exist: with five, ((p0 + p4) + p2) + (p1 + p3).
+    /// </summary>
+    public static float TreeOfPresent(ReadOnlySpan<float> p, int present)
+    {
+        if (present < 1 || present > ShapeRules.PartialSums)
+        {
+            throw new ArgumentOutOfRangeException(nameof(present), present, "Between 1 and 8 partial sums.");
+        }
+
+        Span<float?> at = stackalloc float?[ShapeRules.PartialSums];
+        for (int l = 0; l < present; l++)
+        {
+            at[l] = p[l];
+        }
+
+        static float? Pair(float? a, float? b) => a is null ? b : b is null ? a : a.Value + b.Value;
+        return Pair(Pair(Pair(at[0], at[4]), Pair(at[2], at[6])), Pair(Pair(at[1], at[5]), Pair(at[3], at[7])))!.Value;
     }
 
     /// <summary>The fixed reduction tree over eight partial sums.</summary>

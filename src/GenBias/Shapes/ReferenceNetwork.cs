@@ -5,7 +5,7 @@ namespace GenBias;
 /// <summary>
 /// The plain, obviously correct implementation of any <see cref="NetworkShape"/>: scalar loops over the canonical
 /// parameter layout. It is the oracle the generated code is tested against and the fallback where a network
-/// cannot be specialised at compile time. Its forward pass uses the canonical summation order
+/// cannot be specialised at compile time. Its forward pass uses the canonical summation orders
 /// (<see cref="CanonicalSum"/>) and the shared activation math, so it returns the same bits as generated code.
 /// </summary>
 public sealed class ReferenceNetwork : ITernaryNetwork
@@ -123,8 +123,11 @@ public sealed class ReferenceNetwork : ITernaryNetwork
         {
             for (int k = 0; k < layer.Width; k++)
             {
-                float z = CanonicalSum.PreActivation(a, parameters.Slice(layer.WeightIndex(k, 0), layer.InputCount),
-                    parameters[layer.BiasIndex(k)]);
+                // The first layer sums its ternary inputs in groups of five (the order of its tables), later layers in
+                // the eight interleaved partial sums.
+                ReadOnlySpan<float> weights = parameters.Slice(layer.WeightIndex(k, 0), layer.InputCount);
+                float bias = parameters[layer.BiasIndex(k)];
+                float z = layer.Index == 0 ? CanonicalSum.FirstLayer(a, weights, bias) : CanonicalSum.PreActivation(a, weights, bias);
                 preActivations[layer.ActivationOffset + k] = z;
                 activations[layer.ActivationOffset + k] = ActivationMath.Apply(layer.Activation, z);
             }

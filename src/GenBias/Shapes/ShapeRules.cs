@@ -51,6 +51,36 @@ namespace GenBias
         /// </summary>
         public static bool VectoriseOverOutputs(int width) => width >= PartialSums;
 
+        /// <summary>Inputs per group of the first layer's canonical order (3^5 = 243 combinations per group).</summary>
+        public const int GroupSize = 5;
+
+        /// <summary>Rows of one group's table: every combination of <see cref="GroupSize"/> ternary inputs.</summary>
+        public const int GroupRows = 243;
+
+        /// <summary>The largest size, in floats, of the first-layer tables a generated network keeps (2 MiB).</summary>
+        public const int MaxTableFloats = 512 * 1024;
+
+        /// <summary>The number of input groups of the first layer: the last group may hold fewer than five inputs.</summary>
+        public static int Groups(int inputs) => (inputs + GroupSize - 1) / GroupSize;
+
+        /// <summary>
+        /// Floats per row of a first-layer table: the padded width for layers vectorised over their outputs, 8 for
+        /// other layers of 2 to 7 neurons (one Vector256), 1 for a single neuron.
+        /// </summary>
+        public static int TableStride(int width) => VectoriseOverOutputs(width) ? PaddedWidth(width) : width == 1 ? 1 : PartialSums;
+
+        /// <summary>Floats of all first-layer tables (0 when the layer is computed without tables).</summary>
+        public static int TableFloats(int inputs, int width) =>
+            UsesTables(inputs, width) ? Groups(inputs) * GroupRows * TableStride(width) : 0;
+
+        /// <summary>
+        /// Whether the generated code computes the first layer from tables of group sums: the input must fit the packed
+        /// form (at most 64 inputs) and the tables <see cref="MaxTableFloats"/>. Otherwise it computes the same group sums
+        /// directly, in the same order, so the bits are the same either way.
+        /// </summary>
+        public static bool UsesTables(int inputs, int width) =>
+            inputs <= MaxPackedInputs && (long)Groups(inputs) * GroupRows * TableStride(width) <= MaxTableFloats;
+
         /// <summary>Parameters of one layer in the canonical layout: weights then biases.</summary>
         public static int LayerParameterCount(int inputs, int width) => inputs * width + width;
 

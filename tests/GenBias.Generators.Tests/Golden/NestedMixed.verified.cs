@@ -81,6 +81,7 @@ namespace Examples.Nested
 
             private readonly float[] _parameters = new float[ParameterCount];
             private readonly float[] _packed = new float[PackedSize];
+            private readonly global::GenBias.FirstLayerTables _tables = new(Shape);
 
             /// <inheritdoc/>
             global::GenBias.NetworkShape global::GenBias.ITernaryNetwork.Shape => Shape;
@@ -98,16 +99,23 @@ namespace Examples.Nested
                 global::GenBias.ParameterPacking.CheckFinite(Shape, parameters, nameof(parameters));
                 parameters.CopyTo(_parameters);
                 global::GenBias.ParameterPacking.Pack(Shape, _parameters, _packed);
+                // 2 groups × 243 rows of every first-layer neuron's group sum.
+                _tables.Build(_parameters);
             }
 
             /// <inheritdoc/>
             public void Forward(global::System.ReadOnlySpan<sbyte> input, global::System.Span<float> output)
             {
-                global::GenBias.TernaryInput.Validate(input, InputCount);
                 global::GenBias.TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));
+                // Two compares and a movemask per vector pack the input and check that it is ternary.
+                ulong positive = 0, negative = 0;
+                if (input.Length != InputCount || !global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), InputCount, out positive, out negative))
+                {
+                    global::GenBias.TernaryInput.Validate(input, InputCount); // throws, naming the wrong length or value
+                }
                 global::System.Span<float> h = stackalloc float[ScratchSize];
                 global::System.Span<float> z = stackalloc float[ScratchSize];
-                Run(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), h, z);
+                RunPacked(positive, negative, h, z);
                 h.Slice(Layer2Scratch, OutputCount).CopyTo(output);
             }
 
@@ -116,41 +124,111 @@ namespace Examples.Nested
             {
                 global::GenBias.TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));
                 global::GenBias.TernaryInput.ValidatePacked(positive, negative, InputCount);
-                global::System.Span<sbyte> input = stackalloc sbyte[PackedBufferSize];
-                global::GenBias.TernaryInput.Unpack(positive, negative, InputCount, input);
                 global::System.Span<float> h = stackalloc float[ScratchSize];
                 global::System.Span<float> z = stackalloc float[ScratchSize];
-                Run(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), h, z);
+                RunPacked(positive, negative, h, z);
                 h.Slice(Layer2Scratch, OutputCount).CopyTo(output);
             }
 
             /// <inheritdoc/>
-            /// <remarks>Rows are computed one at a time (a narrow first layer is faster so, and very large networks would overflow the rows-in-lanes kernel's stack buffers).</remarks>
             public void ForwardBatch(global::System.ReadOnlySpan<sbyte> inputs, global::System.Span<float> outputs)
             {
                 int rows = global::GenBias.TernaryInput.ValidateBatch(inputs, InputCount, OutputCount, outputs.Length);
                 ref sbyte first = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);
-                int r = 0;
-                if (r < rows)
+                ref float last = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs);
+                global::System.Span<float> h = stackalloc float[ScratchSize];
+                global::System.Span<float> z = stackalloc float[ScratchSize];
+                ref float h0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h);
+                ref float z0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z);
+                global::GenBias.ComputePath path = Path;
+                if (path != global::GenBias.ComputePath.Scalar && path != global::GenBias.ComputePath.Vector256 && global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
                 {
-                    global::System.Span<float> h = stackalloc float[ScratchSize];
-                    global::System.Span<float> z = stackalloc float[ScratchSize];
-                    for (; r < rows; r++)
+                    for (int r = 0; r < rows; r++)
                     {
-                        Run(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), h, z);
+                        global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount, out ulong positive, out ulong negative);
+                        RunVector512(positive, negative, ref h0, ref z0);
                         h.Slice(Layer2Scratch, OutputCount).CopyTo(outputs.Slice(r * OutputCount, OutputCount));
                     }
+                    return;
+                }
+
+                if (path != global::GenBias.ComputePath.Scalar && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                {
+                    for (int r = 0; r < rows; r++)
+                    {
+                        global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount, out ulong positive, out ulong negative);
+                        RunVector256(positive, negative, ref h0, ref z0);
+                        h.Slice(Layer2Scratch, OutputCount).CopyTo(outputs.Slice(r * OutputCount, OutputCount));
+                    }
+                    return;
+                }
+
+                for (int r = 0; r < rows; r++)
+                {
+                    global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount, out ulong positive, out ulong negative);
+                    RunScalar(positive, negative, h, z);
+                    h.Slice(Layer2Scratch, OutputCount).CopyTo(outputs.Slice(r * OutputCount, OutputCount));
+                }
+            }
+
+            /// <summary>
+            /// The outputs for a batch of packed inputs: <paramref name="packedInputs"/> holds, per row, the positive mask then the
+            /// negative mask; <paramref name="outputs"/> receives <see cref="OutputCount"/> values per row. The fastest batch form.
+            /// </summary>
+            /// <exception cref="System.ArgumentException">The lengths do not match, or a row's masks overlap or set a bit at or above <see cref="InputCount"/> (the message names the row).</exception>
+            public void ForwardBatch(global::System.ReadOnlySpan<ulong> packedInputs, global::System.Span<float> outputs)
+            {
+                int rows = global::GenBias.TernaryInput.ValidatePackedBatch(packedInputs, InputCount, OutputCount, outputs.Length);
+                ref ulong first = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(packedInputs);
+                ref float last = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs);
+                global::System.Span<float> h = stackalloc float[ScratchSize];
+                global::System.Span<float> z = stackalloc float[ScratchSize];
+                ref float h0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h);
+                ref float z0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z);
+                global::GenBias.ComputePath path = Path;
+                if (path != global::GenBias.ComputePath.Scalar && path != global::GenBias.ComputePath.Vector256 && global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+                {
+                    for (int r = 0; r < rows; r++)
+                    {
+                        ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
+                        RunVector512(positive, negative, ref h0, ref z0);
+                        h.Slice(Layer2Scratch, OutputCount).CopyTo(outputs.Slice(r * OutputCount, OutputCount));
+                    }
+                    return;
+                }
+
+                if (path != global::GenBias.ComputePath.Scalar && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                {
+                    for (int r = 0; r < rows; r++)
+                    {
+                        ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
+                        RunVector256(positive, negative, ref h0, ref z0);
+                        h.Slice(Layer2Scratch, OutputCount).CopyTo(outputs.Slice(r * OutputCount, OutputCount));
+                    }
+                    return;
+                }
+
+                for (int r = 0; r < rows; r++)
+                {
+                    ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
+                    RunScalar(positive, negative, h, z);
+                    h.Slice(Layer2Scratch, OutputCount).CopyTo(outputs.Slice(r * OutputCount, OutputCount));
                 }
             }
 
             /// <inheritdoc/>
             public void ForwardActivations(global::System.ReadOnlySpan<sbyte> input, global::System.Span<float> activations)
             {
-                global::GenBias.TernaryInput.Validate(input, InputCount);
                 global::GenBias.TernaryInput.CheckLength(activations.Length, ActivationCount, nameof(activations));
+                // Two compares and a movemask per vector pack the input and check that it is ternary.
+                ulong positive = 0, negative = 0;
+                if (input.Length != InputCount || !global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), InputCount, out positive, out negative))
+                {
+                    global::GenBias.TernaryInput.Validate(input, InputCount); // throws, naming the wrong length or value
+                }
                 global::System.Span<float> h = stackalloc float[ScratchSize];
                 global::System.Span<float> z = stackalloc float[ScratchSize];
-                Run(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), h, z);
+                RunPacked(positive, negative, h, z);
                 h.Slice(Layer0Scratch, 7).CopyTo(activations.Slice(Layer0ActivationOffset));
                 h.Slice(Layer1Scratch, 33).CopyTo(activations.Slice(Layer1ActivationOffset));
                 h.Slice(Layer2Scratch, 3).CopyTo(activations.Slice(Layer2ActivationOffset));
@@ -217,33 +295,40 @@ namespace Examples.Nested
                 global::GenBias.GradientKernels.Add(parameterGradient.Slice(Layer0BiasOffset, 7), d0);
             }
 
-            // Picks the widest accelerated path allowed by Path. input: InputCount validated ternary values; h, z: every
-            // layer's outputs and pre-activations, each layer padded to whole 16-float blocks.
+            // input: InputCount validated ternary values, packed for the table-driven first layer.
             private void Run(ref sbyte input, global::System.Span<float> h, global::System.Span<float> z)
+            {
+                global::GenBias.TernaryInput.TryPack(ref input, InputCount, out ulong positive, out ulong negative);
+                RunPacked(positive, negative, h, z);
+            }
+
+            // Picks the widest accelerated path allowed by Path. positive, negative: a validated packed input; h, z: every
+            // layer's outputs and pre-activations, each layer padded to whole 16-float blocks.
+            private void RunPacked(ulong positive, ulong negative, global::System.Span<float> h, global::System.Span<float> z)
             {
                 global::GenBias.ComputePath path = Path;
                 if (path != global::GenBias.ComputePath.Scalar && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
                 {
                     if (path != global::GenBias.ComputePath.Vector256 && global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
                     {
-                        RunVector512(ref input, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z));
+                        RunVector512(positive, negative, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z));
                         return;
                     }
 
-                    RunVector256(ref input, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z));
+                    RunVector256(positive, negative, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z));
                     return;
                 }
 
-                RunScalar(ref input, h, z);
+                RunScalar(positive, negative, h, z);
             }
 
             // Scalar: the reference kernels over the canonical layout, copied into the padded scratch layout. Kept out of
             // Run so that its buffers do not weigh on the SIMD paths.
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-            private void RunScalar(ref sbyte input, global::System.Span<float> h, global::System.Span<float> z)
+            private void RunScalar(ulong positive, ulong negative, global::System.Span<float> h, global::System.Span<float> z)
             {
                 global::System.Span<float> x = stackalloc float[InputCount];
-                global::GenBias.TernaryInput.ToFloats(global::System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref input, InputCount), x);
+                global::GenBias.TernaryInput.PackedToFloats(positive, negative, InputCount, x);
                 global::System.Span<float> pre = stackalloc float[ActivationCount];
                 global::System.Span<float> act = stackalloc float[ActivationCount];
                 global::GenBias.ReferenceNetwork.ForwardScalar(Shape, _parameters, x, pre, act);
@@ -256,61 +341,25 @@ namespace Examples.Nested
             }
 
             // Vector256 throughout: 8 outputs per vector for layers of 8 or more neurons, dot products for narrower ones.
-            private void RunVector256(ref sbyte input, ref float h, ref float z)
+            private void RunVector256(ulong positive, ulong negative, ref float h, ref float z)
             {
                 ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);
 
-                // Layer 0: Dense(7, ReLU) over 9 inputs, one dot product per neuron with 8 inputs per Vector256
-                // (lane l accumulates inputs l, l + 8, …: the canonical partial sums), reduced by the fixed tree.
+                // Layer 0: Dense(7, ReLU) over 9 inputs, from tables: the five inputs of group g pick one of 243 rows of every neuron's
+                // group sum (group 0 includes the bias); the rows are combined in the canonical order, so no multiply is left.
                 {
-                    ref float p = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref w, Layer0Packed); // neuron k's weights at k * 16, zero padded
-                    global::System.Runtime.Intrinsics.Vector256<float> n0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, n1 = n0, n2 = n0, n3 = n0, n4 = n0, n5 = n0, n6 = n0;
-                    // Inputs 0-7
-                    global::System.Runtime.Intrinsics.Vector256<float> a0 = global::GenBias.TernaryInput.LoadVector256(ref input, 0);
-                    n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 0), n0);
-                    n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 16), n1);
-                    n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 32), n2);
-                    n3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 48), n3);
-                    n4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 64), n4);
-                    n5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 80), n5);
-                    n6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 96), n6);
-                    // Input 8 (then zero padding)
-                    global::System.Runtime.Intrinsics.Vector256<float> a1 = global::GenBias.TernaryInput.LoadVector256Tail(ref input, InputCount);
-                    n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 8), n0);
-                    n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 24), n1);
-                    n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 40), n2);
-                    n3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 56), n3);
-                    n4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 72), n4);
-                    n5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 88), n5);
-                    n6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 104), n6);
-                    // Neuron 0
-                    float pre0 = global::GenBias.CanonicalSum.Tree(n0) + global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 112);
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref z, Layer0Scratch + 0) = pre0;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer0Scratch + 0) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.ReLU, pre0);
-                    // Neuron 1
-                    float pre1 = global::GenBias.CanonicalSum.Tree(n1) + global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 113);
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref z, Layer0Scratch + 1) = pre1;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer0Scratch + 1) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.ReLU, pre1);
-                    // Neuron 2
-                    float pre2 = global::GenBias.CanonicalSum.Tree(n2) + global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 114);
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref z, Layer0Scratch + 2) = pre2;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer0Scratch + 2) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.ReLU, pre2);
-                    // Neuron 3
-                    float pre3 = global::GenBias.CanonicalSum.Tree(n3) + global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 115);
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref z, Layer0Scratch + 3) = pre3;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer0Scratch + 3) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.ReLU, pre3);
-                    // Neuron 4
-                    float pre4 = global::GenBias.CanonicalSum.Tree(n4) + global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 116);
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref z, Layer0Scratch + 4) = pre4;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer0Scratch + 4) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.ReLU, pre4);
-                    // Neuron 5
-                    float pre5 = global::GenBias.CanonicalSum.Tree(n5) + global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 117);
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref z, Layer0Scratch + 5) = pre5;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer0Scratch + 5) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.ReLU, pre5);
-                    // Neuron 6
-                    float pre6 = global::GenBias.CanonicalSum.Tree(n6) + global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 118);
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref z, Layer0Scratch + 6) = pre6;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer0Scratch + 6) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.ReLU, pre6);
+                    ref float t = ref _tables.Origin;
+                    nuint r0 = ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 0) * 8); // group 0
+                    nuint r1 = 1944 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 5) * 8); // group 1
+                    // Neurons 0-6 (the rest of the block is zero padding)
+                    {
+                        global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r0);
+                        global::System.Runtime.Intrinsics.Vector256<float> s1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r1);
+                        global::System.Runtime.Intrinsics.Vector256<float> pre = (s0 + s1);
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(pre, ref z, Layer0Scratch + 0);
+                        global::System.Runtime.Intrinsics.Vector256<float> y0 = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.ReLU, pre);
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(y0, ref h, Layer0Scratch + 0);
+                    }
                 }
 
                 // Layer 1: Dense(33, Sigmoid) over 7 inputs, outputs in Vector256 lanes (5 blocks of 8).
@@ -426,61 +475,25 @@ namespace Examples.Nested
             }
 
             // Vector512 lanes for layers of 8 or more neurons (16 outputs per vector), Vector256 dot products for narrower ones.
-            private void RunVector512(ref sbyte input, ref float h, ref float z)
+            private void RunVector512(ulong positive, ulong negative, ref float h, ref float z)
             {
                 ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);
 
-                // Layer 0: Dense(7, ReLU) over 9 inputs, one dot product per neuron with 8 inputs per Vector256
-                // (lane l accumulates inputs l, l + 8, …: the canonical partial sums), reduced by the fixed tree.
+                // Layer 0: Dense(7, ReLU) over 9 inputs, from tables: the five inputs of group g pick one of 243 rows of every neuron's
+                // group sum (group 0 includes the bias); the rows are combined in the canonical order, so no multiply is left.
                 {
-                    ref float p = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref w, Layer0Packed); // neuron k's weights at k * 16, zero padded
-                    global::System.Runtime.Intrinsics.Vector256<float> n0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, n1 = n0, n2 = n0, n3 = n0, n4 = n0, n5 = n0, n6 = n0;
-                    // Inputs 0-7
-                    global::System.Runtime.Intrinsics.Vector256<float> a0 = global::GenBias.TernaryInput.LoadVector256(ref input, 0);
-                    n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 0), n0);
-                    n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 16), n1);
-                    n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 32), n2);
-                    n3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 48), n3);
-                    n4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 64), n4);
-                    n5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 80), n5);
-                    n6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 96), n6);
-                    // Input 8 (then zero padding)
-                    global::System.Runtime.Intrinsics.Vector256<float> a1 = global::GenBias.TernaryInput.LoadVector256Tail(ref input, InputCount);
-                    n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 8), n0);
-                    n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 24), n1);
-                    n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 40), n2);
-                    n3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 56), n3);
-                    n4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 72), n4);
-                    n5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 88), n5);
-                    n6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 104), n6);
-                    // Neuron 0
-                    float pre0 = global::GenBias.CanonicalSum.Tree(n0) + global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 112);
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref z, Layer0Scratch + 0) = pre0;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer0Scratch + 0) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.ReLU, pre0);
-                    // Neuron 1
-                    float pre1 = global::GenBias.CanonicalSum.Tree(n1) + global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 113);
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref z, Layer0Scratch + 1) = pre1;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer0Scratch + 1) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.ReLU, pre1);
-                    // Neuron 2
-                    float pre2 = global::GenBias.CanonicalSum.Tree(n2) + global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 114);
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref z, Layer0Scratch + 2) = pre2;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer0Scratch + 2) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.ReLU, pre2);
-                    // Neuron 3
-                    float pre3 = global::GenBias.CanonicalSum.Tree(n3) + global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 115);
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref z, Layer0Scratch + 3) = pre3;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer0Scratch + 3) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.ReLU, pre3);
-                    // Neuron 4
-                    float pre4 = global::GenBias.CanonicalSum.Tree(n4) + global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 116);
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref z, Layer0Scratch + 4) = pre4;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer0Scratch + 4) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.ReLU, pre4);
-                    // Neuron 5
-                    float pre5 = global::GenBias.CanonicalSum.Tree(n5) + global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 117);
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref z, Layer0Scratch + 5) = pre5;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer0Scratch + 5) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.ReLU, pre5);
-                    // Neuron 6
-                    float pre6 = global::GenBias.CanonicalSum.Tree(n6) + global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 118);
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref z, Layer0Scratch + 6) = pre6;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer0Scratch + 6) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.ReLU, pre6);
+                    ref float t = ref _tables.Origin;
+                    nuint r0 = ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 0) * 8); // group 0
+                    nuint r1 = 1944 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 5) * 8); // group 1
+                    // Neurons 0-6 (the rest of the block is zero padding)
+                    {
+                        global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r0);
+                        global::System.Runtime.Intrinsics.Vector256<float> s1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r1);
+                        global::System.Runtime.Intrinsics.Vector256<float> pre = (s0 + s1);
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(pre, ref z, Layer0Scratch + 0);
+                        global::System.Runtime.Intrinsics.Vector256<float> y0 = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.ReLU, pre);
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(y0, ref h, Layer0Scratch + 0);
+                    }
                 }
 
                 // Layer 1: Dense(33, Sigmoid) over 7 inputs, outputs in Vector512 lanes (3 blocks of 16).

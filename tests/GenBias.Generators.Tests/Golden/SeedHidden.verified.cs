@@ -74,6 +74,7 @@ namespace Examples
 
         private readonly float[] _parameters = new float[ParameterCount];
         private readonly float[] _packed = new float[PackedSize];
+        private readonly global::GenBias.FirstLayerTables _tables = new(Shape);
 
         /// <inheritdoc/>
         global::GenBias.NetworkShape global::GenBias.ITernaryNetwork.Shape => Shape;
@@ -91,16 +92,23 @@ namespace Examples
             global::GenBias.ParameterPacking.CheckFinite(Shape, parameters, nameof(parameters));
             parameters.CopyTo(_parameters);
             global::GenBias.ParameterPacking.Pack(Shape, _parameters, _packed);
+            // 5 groups × 243 rows of every first-layer neuron's group sum.
+            _tables.Build(_parameters);
         }
 
         /// <summary>The output for one input of -1, 0, +1 values.</summary>
         /// <exception cref="ArgumentException">The input does not have <see cref="InputCount"/> values, or one is not ternary (the message names its index).</exception>
         public float Forward(global::System.ReadOnlySpan<sbyte> input)
         {
-            global::GenBias.TernaryInput.Validate(input, InputCount);
+            // Two compares and a movemask per vector pack the input and check that it is ternary.
+            ulong positive = 0, negative = 0;
+            if (input.Length != InputCount || !global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), InputCount, out positive, out negative))
+            {
+                global::GenBias.TernaryInput.Validate(input, InputCount); // throws, naming the wrong length or value
+            }
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
-            Run(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), h, z);
+            RunPacked(positive, negative, h, z);
             return h[Layer1Scratch];
         }
 
@@ -108,22 +116,25 @@ namespace Examples
         public float Forward(ulong positive, ulong negative)
         {
             global::GenBias.TernaryInput.ValidatePacked(positive, negative, InputCount);
-            global::System.Span<sbyte> input = stackalloc sbyte[PackedBufferSize];
-            global::GenBias.TernaryInput.Unpack(positive, negative, InputCount, input);
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
-            Run(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), h, z);
+            RunPacked(positive, negative, h, z);
             return h[Layer1Scratch];
         }
 
         /// <inheritdoc/>
         public void Forward(global::System.ReadOnlySpan<sbyte> input, global::System.Span<float> output)
         {
-            global::GenBias.TernaryInput.Validate(input, InputCount);
             global::GenBias.TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));
+            // Two compares and a movemask per vector pack the input and check that it is ternary.
+            ulong positive = 0, negative = 0;
+            if (input.Length != InputCount || !global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), InputCount, out positive, out negative))
+            {
+                global::GenBias.TernaryInput.Validate(input, InputCount); // throws, naming the wrong length or value
+            }
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
-            Run(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), h, z);
+            RunPacked(positive, negative, h, z);
             h.Slice(Layer1Scratch, OutputCount).CopyTo(output);
         }
 
@@ -132,11 +143,9 @@ namespace Examples
         {
             global::GenBias.TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));
             global::GenBias.TernaryInput.ValidatePacked(positive, negative, InputCount);
-            global::System.Span<sbyte> input = stackalloc sbyte[PackedBufferSize];
-            global::GenBias.TernaryInput.Unpack(positive, negative, InputCount, input);
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
-            Run(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), h, z);
+            RunPacked(positive, negative, h, z);
             h.Slice(Layer1Scratch, OutputCount).CopyTo(output);
         }
 
@@ -145,162 +154,100 @@ namespace Examples
         {
             int rows = global::GenBias.TernaryInput.ValidateBatch(inputs, InputCount, OutputCount, outputs.Length);
             ref sbyte first = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);
-            int r = 0;
+            ref float last = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs);
+            global::System.Span<float> h = stackalloc float[ScratchSize];
+            global::System.Span<float> z = stackalloc float[ScratchSize];
+            ref float h0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h);
+            ref float z0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z);
             global::GenBias.ComputePath path = Path;
+            if (path != global::GenBias.ComputePath.Scalar && path != global::GenBias.ComputePath.Vector256 && global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount, out ulong positive, out ulong negative);
+                    RunVector512(positive, negative, ref h0, ref z0);
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer1Scratch);
+                }
+                return;
+            }
+
             if (path != global::GenBias.ComputePath.Scalar && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
             {
-                ref float last = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs);
-                if (path != global::GenBias.ComputePath.Vector256 && global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+                for (int r = 0; r < rows; r++)
                 {
-                    for (; r + 16 <= rows; r += 16)
-                    {
-                        BatchVector512(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount));
-                    }
+                    global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount, out ulong positive, out ulong negative);
+                    RunVector256(positive, negative, ref h0, ref z0);
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer1Scratch);
                 }
-
-                for (; r + 8 <= rows; r += 8)
-                {
-                    BatchVector256(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount));
-                }
+                return;
             }
 
-            // The rows left over (and every row on the scalar path), one at a time.
-            if (r < rows)
+            for (int r = 0; r < rows; r++)
             {
-                global::System.Span<float> h = stackalloc float[ScratchSize];
-                global::System.Span<float> z = stackalloc float[ScratchSize];
-                for (; r < rows; r++)
-                {
-                    Run(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), h, z);
-                    h.Slice(Layer1Scratch, OutputCount).CopyTo(outputs.Slice(r * OutputCount, OutputCount));
-                }
+                global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount, out ulong positive, out ulong negative);
+                RunScalar(positive, negative, h, z);
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer1Scratch);
             }
         }
 
-        // 16 rows at once, row t in lane t of every Vector512: each neuron is computed in the canonical order, lane by
-        // lane, so every row gets the bits of Forward. Weights are broadcast from the canonical parameter buffer.
-        private void BatchVector512(ref sbyte input, ref float output)
+        /// <summary>
+        /// The outputs for a batch of packed inputs: <paramref name="packedInputs"/> holds, per row, the positive mask then the
+        /// negative mask; <paramref name="outputs"/> receives <see cref="OutputCount"/> values per row. The fastest batch form.
+        /// </summary>
+        /// <exception cref="System.ArgumentException">The lengths do not match, or a row's masks overlap or set a bit at or above <see cref="InputCount"/> (the message names the row).</exception>
+        public void ForwardBatch(global::System.ReadOnlySpan<ulong> packedInputs, global::System.Span<float> outputs)
         {
-            ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters);
-            // The inputs transposed: vector i holds input i of the 16 rows.
-            global::System.Span<global::System.Runtime.Intrinsics.Vector512<float>> x = stackalloc global::System.Runtime.Intrinsics.Vector512<float>[InputCount];
-            global::GenBias.TernaryInput.Transpose(ref input, InputCount, global::System.Runtime.InteropServices.MemoryMarshal.Cast<global::System.Runtime.Intrinsics.Vector512<float>, float>(x));
-
-            // Layer 0: Dense(16, Tanh) over 25 inputs; input j feeds partial sum j % 8, then the fixed tree and the bias.
-            global::System.Span<global::System.Runtime.Intrinsics.Vector512<float>> y0 = stackalloc global::System.Runtime.Intrinsics.Vector512<float>[16];
-            for (int k = 0; k < 16; k++)
+            int rows = global::GenBias.TernaryInput.ValidatePackedBatch(packedInputs, InputCount, OutputCount, outputs.Length);
+            ref ulong first = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(packedInputs);
+            ref float last = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs);
+            global::System.Span<float> h = stackalloc float[ScratchSize];
+            global::System.Span<float> z = stackalloc float[ScratchSize];
+            ref float h0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h);
+            ref float z0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z);
+            global::GenBias.ComputePath path = Path;
+            if (path != global::GenBias.ComputePath.Scalar && path != global::GenBias.ComputePath.Vector256 && global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
             {
-                ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref w, Layer0WeightOffset + (k * 25));
-                ref global::System.Runtime.Intrinsics.Vector512<float> a = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
-                global::System.Runtime.Intrinsics.Vector512<float> s0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-                for (int j = 0; j < 24; j += 8)
+                for (int r = 0; r < rows; r++)
                 {
-                    s0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j), global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j)), s0);
-                    s1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 1), global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 1)), s1);
-                    s2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 2), global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 2)), s2);
-                    s3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 3), global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 3)), s3);
-                    s4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 4), global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 4)), s4);
-                    s5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 5), global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 5)), s5);
-                    s6 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 6), global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 6)), s6);
-                    s7 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 7), global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 7)), s7);
+                    ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
+                    RunVector512(positive, negative, ref h0, ref z0);
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer1Scratch);
                 }
-                s0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 24), global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, 24)), s0); // input 24
-                global::System.Runtime.Intrinsics.Vector512<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref w, Layer0BiasOffset + k));
-                y0[k] = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, pre);
+                return;
             }
 
-            // Layer 1: Dense(1, Tanh) over 16 inputs; input j feeds partial sum j % 8, then the fixed tree and the bias.
-            global::System.Span<global::System.Runtime.Intrinsics.Vector512<float>> y1 = stackalloc global::System.Runtime.Intrinsics.Vector512<float>[1];
-            for (int k = 0; k < 1; k++)
+            if (path != global::GenBias.ComputePath.Scalar && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
             {
-                ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref w, Layer1WeightOffset + (k * 16));
-                ref global::System.Runtime.Intrinsics.Vector512<float> a = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(y0);
-                global::System.Runtime.Intrinsics.Vector512<float> s0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-                for (int j = 0; j < 16; j += 8)
+                for (int r = 0; r < rows; r++)
                 {
-                    s0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j), global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j)), s0);
-                    s1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 1), global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 1)), s1);
-                    s2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 2), global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 2)), s2);
-                    s3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 3), global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 3)), s3);
-                    s4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 4), global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 4)), s4);
-                    s5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 5), global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 5)), s5);
-                    s6 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 6), global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 6)), s6);
-                    s7 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 7), global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 7)), s7);
+                    ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
+                    RunVector256(positive, negative, ref h0, ref z0);
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer1Scratch);
                 }
-                global::System.Runtime.Intrinsics.Vector512<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref w, Layer1BiasOffset + k));
-                y1[k] = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, pre);
+                return;
             }
 
-            // One output per row: the lanes are the rows' outputs in order.
-            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(y1[0], ref output);
-        }
-
-        // 8 rows at once, row t in lane t of every Vector256: each neuron is computed in the canonical order, lane by
-        // lane, so every row gets the bits of Forward. Weights are broadcast from the canonical parameter buffer.
-        private void BatchVector256(ref sbyte input, ref float output)
-        {
-            ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters);
-            // The inputs transposed: vector i holds input i of the 8 rows.
-            global::System.Span<global::System.Runtime.Intrinsics.Vector256<float>> x = stackalloc global::System.Runtime.Intrinsics.Vector256<float>[InputCount];
-            global::GenBias.TernaryInput.Transpose(ref input, InputCount, global::System.Runtime.InteropServices.MemoryMarshal.Cast<global::System.Runtime.Intrinsics.Vector256<float>, float>(x));
-
-            // Layer 0: Dense(16, Tanh) over 25 inputs; input j feeds partial sum j % 8, then the fixed tree and the bias.
-            global::System.Span<global::System.Runtime.Intrinsics.Vector256<float>> y0 = stackalloc global::System.Runtime.Intrinsics.Vector256<float>[16];
-            for (int k = 0; k < 16; k++)
+            for (int r = 0; r < rows; r++)
             {
-                ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref w, Layer0WeightOffset + (k * 25));
-                ref global::System.Runtime.Intrinsics.Vector256<float> a = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
-                global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-                for (int j = 0; j < 24; j += 8)
-                {
-                    s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j), global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j)), s0);
-                    s1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 1), global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 1)), s1);
-                    s2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 2), global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 2)), s2);
-                    s3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 3), global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 3)), s3);
-                    s4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 4), global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 4)), s4);
-                    s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 5), global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 5)), s5);
-                    s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 6), global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 6)), s6);
-                    s7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 7), global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 7)), s7);
-                }
-                s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 24), global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, 24)), s0); // input 24
-                global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref w, Layer0BiasOffset + k));
-                y0[k] = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, pre);
+                ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
+                RunScalar(positive, negative, h, z);
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer1Scratch);
             }
-
-            // Layer 1: Dense(1, Tanh) over 16 inputs; input j feeds partial sum j % 8, then the fixed tree and the bias.
-            global::System.Span<global::System.Runtime.Intrinsics.Vector256<float>> y1 = stackalloc global::System.Runtime.Intrinsics.Vector256<float>[1];
-            for (int k = 0; k < 1; k++)
-            {
-                ref float row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref w, Layer1WeightOffset + (k * 16));
-                ref global::System.Runtime.Intrinsics.Vector256<float> a = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(y0);
-                global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-                for (int j = 0; j < 16; j += 8)
-                {
-                    s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j), global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j)), s0);
-                    s1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 1), global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 1)), s1);
-                    s2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 2), global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 2)), s2);
-                    s3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 3), global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 3)), s3);
-                    s4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 4), global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 4)), s4);
-                    s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 5), global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 5)), s5);
-                    s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 6), global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 6)), s6);
-                    s7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 7), global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref row, j + 7)), s7);
-                }
-                global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref w, Layer1BiasOffset + k));
-                y1[k] = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, pre);
-            }
-
-            // One output per row: the lanes are the rows' outputs in order.
-            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(y1[0], ref output);
         }
 
         /// <inheritdoc/>
         public void ForwardActivations(global::System.ReadOnlySpan<sbyte> input, global::System.Span<float> activations)
         {
-            global::GenBias.TernaryInput.Validate(input, InputCount);
             global::GenBias.TernaryInput.CheckLength(activations.Length, ActivationCount, nameof(activations));
+            // Two compares and a movemask per vector pack the input and check that it is ternary.
+            ulong positive = 0, negative = 0;
+            if (input.Length != InputCount || !global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), InputCount, out positive, out negative))
+            {
+                global::GenBias.TernaryInput.Validate(input, InputCount); // throws, naming the wrong length or value
+            }
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
-            Run(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), h, z);
+            RunPacked(positive, negative, h, z);
             h.Slice(Layer0Scratch, 16).CopyTo(activations.Slice(Layer0ActivationOffset));
             h.Slice(Layer1Scratch, 1).CopyTo(activations.Slice(Layer1ActivationOffset));
         }
@@ -356,33 +303,40 @@ namespace Examples
             global::GenBias.GradientKernels.Add(parameterGradient.Slice(Layer0BiasOffset, 16), d0);
         }
 
-        // Picks the widest accelerated path allowed by Path. input: InputCount validated ternary values; h, z: every
-        // layer's outputs and pre-activations, each layer padded to whole 16-float blocks.
+        // input: InputCount validated ternary values, packed for the table-driven first layer.
         private void Run(ref sbyte input, global::System.Span<float> h, global::System.Span<float> z)
+        {
+            global::GenBias.TernaryInput.TryPack(ref input, InputCount, out ulong positive, out ulong negative);
+            RunPacked(positive, negative, h, z);
+        }
+
+        // Picks the widest accelerated path allowed by Path. positive, negative: a validated packed input; h, z: every
+        // layer's outputs and pre-activations, each layer padded to whole 16-float blocks.
+        private void RunPacked(ulong positive, ulong negative, global::System.Span<float> h, global::System.Span<float> z)
         {
             global::GenBias.ComputePath path = Path;
             if (path != global::GenBias.ComputePath.Scalar && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
             {
                 if (path != global::GenBias.ComputePath.Vector256 && global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
                 {
-                    RunVector512(ref input, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z));
+                    RunVector512(positive, negative, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z));
                     return;
                 }
 
-                RunVector256(ref input, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z));
+                RunVector256(positive, negative, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z));
                 return;
             }
 
-            RunScalar(ref input, h, z);
+            RunScalar(positive, negative, h, z);
         }
 
         // Scalar: the reference kernels over the canonical layout, copied into the padded scratch layout. Kept out of
         // Run so that its buffers do not weigh on the SIMD paths.
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-        private void RunScalar(ref sbyte input, global::System.Span<float> h, global::System.Span<float> z)
+        private void RunScalar(ulong positive, ulong negative, global::System.Span<float> h, global::System.Span<float> z)
         {
             global::System.Span<float> x = stackalloc float[InputCount];
-            global::GenBias.TernaryInput.ToFloats(global::System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref input, InputCount), x);
+            global::GenBias.TernaryInput.PackedToFloats(positive, negative, InputCount, x);
             global::System.Span<float> pre = stackalloc float[ActivationCount];
             global::System.Span<float> act = stackalloc float[ActivationCount];
             global::GenBias.ReferenceNetwork.ForwardScalar(Shape, _parameters, x, pre, act);
@@ -393,62 +347,40 @@ namespace Examples
         }
 
         // Vector256 throughout: 8 outputs per vector for layers of 8 or more neurons, dot products for narrower ones.
-        private void RunVector256(ref sbyte input, ref float h, ref float z)
+        private void RunVector256(ulong positive, ulong negative, ref float h, ref float z)
         {
             ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);
 
-            // The input as floats, converted eight at a time; the first layer broadcasts them one by one from memory.
-            global::System.Span<float> inputFloats = stackalloc float[PackedBufferSize];
-            ref float x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputFloats);
-            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.TernaryInput.LoadVector256(ref input, 0), ref x, 0);
-            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.TernaryInput.LoadVector256(ref input, 8), ref x, 8);
-            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.TernaryInput.LoadVector256(ref input, 16), ref x, 16);
-            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.TernaryInput.LoadVector256Tail(ref input, InputCount), ref x, 24);
-            // Layer 0: Dense(16, Tanh) over 25 inputs, outputs in Vector256 lanes (2 blocks of 8).
-            // Input j feeds partial sum j % 8 of every output; the fixed tree reduces the eight partial sums.
-            // The activations stay in registers for a narrow layer that follows (a load right after the store would stall).
+            // Layer 0: Dense(16, Tanh) over 25 inputs, from tables: the five inputs of group g pick one of 243 rows of every neuron's
+            // group sum (group 0 includes the bias); the rows are combined in the canonical order, so no multiply is left.
             global::System.Runtime.Intrinsics.Vector256<float> y0_0, y0_1;
             {
-                ref float a = ref x;
-                ref float p = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref w, Layer0Packed); // column j (input j to every neuron) at j * 16
+                ref float t = ref _tables.Origin;
+                nuint r0 = ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 0) * 16); // group 0
+                nuint r1 = 3888 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 5) * 16); // group 1
+                nuint r2 = 7776 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 10) * 16); // group 2
+                nuint r3 = 11664 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 15) * 16); // group 3
+                nuint r4 = 15552 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 20) * 16); // group 4
                 // Neurons 0-7
                 {
-                    global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-                    for (int j = 0; j < 24; j += 8)
-                    {
-                        ref float column = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref p, j * 16);
-                        s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 0), s0);
-                        s1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 1)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 16), s1);
-                        s2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 2)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 32), s2);
-                        s3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 3)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 48), s3);
-                        s4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 4)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 64), s4);
-                        s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 80), s5);
-                        s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 96), s6);
-                        s7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 7)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 112), s7);
-                    }
-                    s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 24)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 384), s0); // input 24
-                    global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 400);
+                    global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r0);
+                    global::System.Runtime.Intrinsics.Vector256<float> s1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r1);
+                    global::System.Runtime.Intrinsics.Vector256<float> s2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r2);
+                    global::System.Runtime.Intrinsics.Vector256<float> s3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r3);
+                    global::System.Runtime.Intrinsics.Vector256<float> s4 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r4);
+                    global::System.Runtime.Intrinsics.Vector256<float> pre = (((s0 + s4) + s2) + (s1 + s3));
                     global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(pre, ref z, Layer0Scratch + 0);
                     y0_0 = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, pre);
                     global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(y0_0, ref h, Layer0Scratch + 0);
                 }
                 // Neurons 8-15
                 {
-                    global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-                    for (int j = 0; j < 24; j += 8)
-                    {
-                        ref float column = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref p, j * 16);
-                        s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 8), s0);
-                        s1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 1)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 24), s1);
-                        s2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 2)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 40), s2);
-                        s3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 3)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 56), s3);
-                        s4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 4)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 72), s4);
-                        s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 88), s5);
-                        s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 104), s6);
-                        s7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 7)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 120), s7);
-                    }
-                    s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 24)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 392), s0); // input 24
-                    global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 408);
+                    global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r0 + 8);
+                    global::System.Runtime.Intrinsics.Vector256<float> s1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r1 + 8);
+                    global::System.Runtime.Intrinsics.Vector256<float> s2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r2 + 8);
+                    global::System.Runtime.Intrinsics.Vector256<float> s3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r3 + 8);
+                    global::System.Runtime.Intrinsics.Vector256<float> s4 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r4 + 8);
+                    global::System.Runtime.Intrinsics.Vector256<float> pre = (((s0 + s4) + s2) + (s1 + s3));
                     global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(pre, ref z, Layer0Scratch + 8);
                     y0_1 = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, pre);
                     global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(y0_1, ref h, Layer0Scratch + 8);
@@ -474,41 +406,28 @@ namespace Examples
         }
 
         // Vector512 lanes for layers of 8 or more neurons (16 outputs per vector), Vector256 dot products for narrower ones.
-        private void RunVector512(ref sbyte input, ref float h, ref float z)
+        private void RunVector512(ulong positive, ulong negative, ref float h, ref float z)
         {
             ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);
 
-            // The input as floats, converted eight at a time; the first layer broadcasts them one by one from memory.
-            global::System.Span<float> inputFloats = stackalloc float[PackedBufferSize];
-            ref float x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputFloats);
-            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.TernaryInput.LoadVector256(ref input, 0), ref x, 0);
-            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.TernaryInput.LoadVector256(ref input, 8), ref x, 8);
-            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.TernaryInput.LoadVector256(ref input, 16), ref x, 16);
-            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.TernaryInput.LoadVector256Tail(ref input, InputCount), ref x, 24);
-            // Layer 0: Dense(16, Tanh) over 25 inputs, outputs in Vector512 lanes (1 block of 16).
-            // Input j feeds partial sum j % 8 of every output; the fixed tree reduces the eight partial sums.
-            // The activations stay in registers for a narrow layer that follows (a load right after the store would stall).
+            // Layer 0: Dense(16, Tanh) over 25 inputs, from tables: the five inputs of group g pick one of 243 rows of every neuron's
+            // group sum (group 0 includes the bias); the rows are combined in the canonical order, so no multiply is left.
             global::System.Runtime.Intrinsics.Vector512<float> y0_0;
             {
-                ref float a = ref x;
-                ref float p = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref w, Layer0Packed); // column j (input j to every neuron) at j * 16
+                ref float t = ref _tables.Origin;
+                nuint r0 = ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 0) * 16); // group 0
+                nuint r1 = 3888 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 5) * 16); // group 1
+                nuint r2 = 7776 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 10) * 16); // group 2
+                nuint r3 = 11664 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 15) * 16); // group 3
+                nuint r4 = 15552 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 20) * 16); // group 4
                 // Neurons 0-15
                 {
-                    global::System.Runtime.Intrinsics.Vector512<float> s0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-                    for (int j = 0; j < 24; j += 8)
-                    {
-                        ref float column = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref p, j * 16);
-                        s0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 0), s0);
-                        s1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 1)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 16), s1);
-                        s2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 2)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 32), s2);
-                        s3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 3)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 48), s3);
-                        s4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 4)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 64), s4);
-                        s5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 5)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 80), s5);
-                        s6 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 6)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 96), s6);
-                        s7 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j + 7)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 112), s7);
-                    }
-                    s0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 24)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 384), s0); // input 24
-                    global::System.Runtime.Intrinsics.Vector512<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 400);
+                    global::System.Runtime.Intrinsics.Vector512<float> s0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref t, r0);
+                    global::System.Runtime.Intrinsics.Vector512<float> s1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref t, r1);
+                    global::System.Runtime.Intrinsics.Vector512<float> s2 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref t, r2);
+                    global::System.Runtime.Intrinsics.Vector512<float> s3 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref t, r3);
+                    global::System.Runtime.Intrinsics.Vector512<float> s4 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref t, r4);
+                    global::System.Runtime.Intrinsics.Vector512<float> pre = (((s0 + s4) + s2) + (s1 + s3));
                     global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(pre, ref z, Layer0Scratch + 0);
                     y0_0 = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, pre);
                     global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(y0_0, ref h, Layer0Scratch + 0);

@@ -57,6 +57,7 @@ namespace Examples
 
         private readonly float[] _parameters = new float[ParameterCount];
         private readonly float[] _packed = new float[PackedSize];
+        private readonly global::GenBias.FirstLayerTables _tables = new(Shape);
 
         /// <inheritdoc/>
         global::GenBias.NetworkShape global::GenBias.ITernaryNetwork.Shape => Shape;
@@ -74,16 +75,23 @@ namespace Examples
             global::GenBias.ParameterPacking.CheckFinite(Shape, parameters, nameof(parameters));
             parameters.CopyTo(_parameters);
             global::GenBias.ParameterPacking.Pack(Shape, _parameters, _packed);
+            // 5 groups × 243 rows of every first-layer neuron's group sum.
+            _tables.Build(_parameters);
         }
 
         /// <summary>The output for one input of -1, 0, +1 values.</summary>
         /// <exception cref="ArgumentException">The input does not have <see cref="InputCount"/> values, or one is not ternary (the message names its index).</exception>
         public float Forward(global::System.ReadOnlySpan<sbyte> input)
         {
-            global::GenBias.TernaryInput.Validate(input, InputCount);
+            // Two compares and a movemask per vector pack the input and check that it is ternary.
+            ulong positive = 0, negative = 0;
+            if (input.Length != InputCount || !global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), InputCount, out positive, out negative))
+            {
+                global::GenBias.TernaryInput.Validate(input, InputCount); // throws, naming the wrong length or value
+            }
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
-            Run(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), h, z);
+            RunPacked(positive, negative, h, z);
             return h[Layer0Scratch];
         }
 
@@ -91,22 +99,25 @@ namespace Examples
         public float Forward(ulong positive, ulong negative)
         {
             global::GenBias.TernaryInput.ValidatePacked(positive, negative, InputCount);
-            global::System.Span<sbyte> input = stackalloc sbyte[PackedBufferSize];
-            global::GenBias.TernaryInput.Unpack(positive, negative, InputCount, input);
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
-            Run(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), h, z);
+            RunPacked(positive, negative, h, z);
             return h[Layer0Scratch];
         }
 
         /// <inheritdoc/>
         public void Forward(global::System.ReadOnlySpan<sbyte> input, global::System.Span<float> output)
         {
-            global::GenBias.TernaryInput.Validate(input, InputCount);
             global::GenBias.TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));
+            // Two compares and a movemask per vector pack the input and check that it is ternary.
+            ulong positive = 0, negative = 0;
+            if (input.Length != InputCount || !global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), InputCount, out positive, out negative))
+            {
+                global::GenBias.TernaryInput.Validate(input, InputCount); // throws, naming the wrong length or value
+            }
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
-            Run(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), h, z);
+            RunPacked(positive, negative, h, z);
             h.Slice(Layer0Scratch, OutputCount).CopyTo(output);
         }
 
@@ -115,41 +126,89 @@ namespace Examples
         {
             global::GenBias.TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));
             global::GenBias.TernaryInput.ValidatePacked(positive, negative, InputCount);
-            global::System.Span<sbyte> input = stackalloc sbyte[PackedBufferSize];
-            global::GenBias.TernaryInput.Unpack(positive, negative, InputCount, input);
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
-            Run(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), h, z);
+            RunPacked(positive, negative, h, z);
             h.Slice(Layer0Scratch, OutputCount).CopyTo(output);
         }
 
         /// <inheritdoc/>
-        /// <remarks>Rows are computed one at a time (a narrow first layer is faster so, and very large networks would overflow the rows-in-lanes kernel's stack buffers).</remarks>
         public void ForwardBatch(global::System.ReadOnlySpan<sbyte> inputs, global::System.Span<float> outputs)
         {
             int rows = global::GenBias.TernaryInput.ValidateBatch(inputs, InputCount, OutputCount, outputs.Length);
             ref sbyte first = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);
-            int r = 0;
-            if (r < rows)
+            ref float last = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs);
+            global::System.Span<float> h = stackalloc float[ScratchSize];
+            global::System.Span<float> z = stackalloc float[ScratchSize];
+            ref float h0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h);
+            ref float z0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z);
+            global::GenBias.ComputePath path = Path;
+            if (path != global::GenBias.ComputePath.Scalar && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
             {
-                global::System.Span<float> h = stackalloc float[ScratchSize];
-                global::System.Span<float> z = stackalloc float[ScratchSize];
-                for (; r < rows; r++)
+                for (int r = 0; r < rows; r++)
                 {
-                    Run(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), h, z);
-                    h.Slice(Layer0Scratch, OutputCount).CopyTo(outputs.Slice(r * OutputCount, OutputCount));
+                    global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount, out ulong positive, out ulong negative);
+                    RunVector256(positive, negative, ref h0, ref z0);
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer0Scratch);
                 }
+                return;
+            }
+
+            for (int r = 0; r < rows; r++)
+            {
+                global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount, out ulong positive, out ulong negative);
+                RunScalar(positive, negative, h, z);
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer0Scratch);
+            }
+        }
+
+        /// <summary>
+        /// The outputs for a batch of packed inputs: <paramref name="packedInputs"/> holds, per row, the positive mask then the
+        /// negative mask; <paramref name="outputs"/> receives <see cref="OutputCount"/> values per row. The fastest batch form.
+        /// </summary>
+        /// <exception cref="System.ArgumentException">The lengths do not match, or a row's masks overlap or set a bit at or above <see cref="InputCount"/> (the message names the row).</exception>
+        public void ForwardBatch(global::System.ReadOnlySpan<ulong> packedInputs, global::System.Span<float> outputs)
+        {
+            int rows = global::GenBias.TernaryInput.ValidatePackedBatch(packedInputs, InputCount, OutputCount, outputs.Length);
+            ref ulong first = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(packedInputs);
+            ref float last = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs);
+            global::System.Span<float> h = stackalloc float[ScratchSize];
+            global::System.Span<float> z = stackalloc float[ScratchSize];
+            ref float h0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h);
+            ref float z0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z);
+            global::GenBias.ComputePath path = Path;
+            if (path != global::GenBias.ComputePath.Scalar && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
+                    RunVector256(positive, negative, ref h0, ref z0);
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer0Scratch);
+                }
+                return;
+            }
+
+            for (int r = 0; r < rows; r++)
+            {
+                ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
+                RunScalar(positive, negative, h, z);
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer0Scratch);
             }
         }
 
         /// <inheritdoc/>
         public void ForwardActivations(global::System.ReadOnlySpan<sbyte> input, global::System.Span<float> activations)
         {
-            global::GenBias.TernaryInput.Validate(input, InputCount);
             global::GenBias.TernaryInput.CheckLength(activations.Length, ActivationCount, nameof(activations));
+            // Two compares and a movemask per vector pack the input and check that it is ternary.
+            ulong positive = 0, negative = 0;
+            if (input.Length != InputCount || !global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), InputCount, out positive, out negative))
+            {
+                global::GenBias.TernaryInput.Validate(input, InputCount); // throws, naming the wrong length or value
+            }
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
-            Run(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), h, z);
+            RunPacked(positive, negative, h, z);
             h.Slice(Layer0Scratch, 1).CopyTo(activations.Slice(Layer0ActivationOffset));
         }
 
@@ -194,28 +253,35 @@ namespace Examples
             global::GenBias.GradientKernels.Add(parameterGradient.Slice(Layer0BiasOffset, 1), d0);
         }
 
-        // Picks the widest accelerated path allowed by Path. input: InputCount validated ternary values; h, z: every
-        // layer's outputs and pre-activations, each layer padded to whole 16-float blocks.
+        // input: InputCount validated ternary values, packed for the table-driven first layer.
         private void Run(ref sbyte input, global::System.Span<float> h, global::System.Span<float> z)
+        {
+            global::GenBias.TernaryInput.TryPack(ref input, InputCount, out ulong positive, out ulong negative);
+            RunPacked(positive, negative, h, z);
+        }
+
+        // Picks the widest accelerated path allowed by Path. positive, negative: a validated packed input; h, z: every
+        // layer's outputs and pre-activations, each layer padded to whole 16-float blocks.
+        private void RunPacked(ulong positive, ulong negative, global::System.Span<float> h, global::System.Span<float> z)
         {
             global::GenBias.ComputePath path = Path;
             if (path != global::GenBias.ComputePath.Scalar && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
             {
                 // No layer is wide enough for Vector512 lanes: the Vector256 path is also the Vector512 path.
-                RunVector256(ref input, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z));
+                RunVector256(positive, negative, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z));
                 return;
             }
 
-            RunScalar(ref input, h, z);
+            RunScalar(positive, negative, h, z);
         }
 
         // Scalar: the reference kernels over the canonical layout, copied into the padded scratch layout. Kept out of
         // Run so that its buffers do not weigh on the SIMD paths.
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-        private void RunScalar(ref sbyte input, global::System.Span<float> h, global::System.Span<float> z)
+        private void RunScalar(ulong positive, ulong negative, global::System.Span<float> h, global::System.Span<float> z)
         {
             global::System.Span<float> x = stackalloc float[InputCount];
-            global::GenBias.TernaryInput.ToFloats(global::System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref input, InputCount), x);
+            global::GenBias.TernaryInput.PackedToFloats(positive, negative, InputCount, x);
             global::System.Span<float> pre = stackalloc float[ActivationCount];
             global::System.Span<float> act = stackalloc float[ActivationCount];
             global::GenBias.ReferenceNetwork.ForwardScalar(Shape, _parameters, x, pre, act);
@@ -224,31 +290,27 @@ namespace Examples
         }
 
         // Vector256 throughout: 8 outputs per vector for layers of 8 or more neurons, dot products for narrower ones.
-        private void RunVector256(ref sbyte input, ref float h, ref float z)
+        private void RunVector256(ulong positive, ulong negative, ref float h, ref float z)
         {
             ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);
 
-            // Layer 0: Dense(1, Tanh) over 25 inputs, one dot product per neuron with 8 inputs per Vector256
-            // (lane l accumulates inputs l, l + 8, …: the canonical partial sums), reduced by the fixed tree.
+            // Layer 0: Dense(1, Tanh) over 25 inputs, from tables: the five inputs of group g pick one of 243 rows of every neuron's
+            // group sum (group 0 includes the bias); the rows are combined in the canonical order, so no multiply is left.
             {
-                ref float p = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref w, Layer0Packed); // neuron k's weights at k * 32, zero padded
-                global::System.Runtime.Intrinsics.Vector256<float> n0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                // Inputs 0-7
-                global::System.Runtime.Intrinsics.Vector256<float> a0 = global::GenBias.TernaryInput.LoadVector256(ref input, 0);
-                n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 0), n0);
-                // Inputs 8-15
-                global::System.Runtime.Intrinsics.Vector256<float> a1 = global::GenBias.TernaryInput.LoadVector256(ref input, 8);
-                n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 8), n0);
-                // Inputs 16-23
-                global::System.Runtime.Intrinsics.Vector256<float> a2 = global::GenBias.TernaryInput.LoadVector256(ref input, 16);
-                n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a2, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 16), n0);
-                // Input 24 (then zero padding)
-                global::System.Runtime.Intrinsics.Vector256<float> a3 = global::GenBias.TernaryInput.LoadVector256Tail(ref input, InputCount);
-                n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a3, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 24), n0);
-                // Neuron 0
-                float pre0 = global::GenBias.CanonicalSum.Tree(n0) + global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 32);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref z, Layer0Scratch + 0) = pre0;
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer0Scratch + 0) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, pre0);
+                ref float t = ref _tables.Origin;
+                nuint r0 = ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 0) * 1); // group 0
+                nuint r1 = 243 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 5) * 1); // group 1
+                nuint r2 = 486 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 10) * 1); // group 2
+                nuint r3 = 729 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 15) * 1); // group 3
+                nuint r4 = 972 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 20) * 1); // group 4
+                float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r0);
+                float s1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r1);
+                float s2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r2);
+                float s3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r3);
+                float s4 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r4);
+                float pre0 = (((s0 + s4) + s2) + (s1 + s3));
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref z, Layer0Scratch) = pre0;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer0Scratch) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, pre0);
             }
         }
     }

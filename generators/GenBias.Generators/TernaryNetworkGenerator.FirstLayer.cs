@@ -1,0 +1,200 @@
+using System.Collections.Generic;
+using System.Linq;
+using GenBias.Generators.Helpers;
+
+namespace GenBias.Generators
+{
+    // The first layer in the canonical group order of GenBias.CanonicalSum.FirstLayer: inputs in groups of five, each
+    // group's sum a chain of fused multiply-adds (the bias starts group 0), group sums combined into eight partial
+    // sums and then the fixed tree without the partial sums that do not exist. Small first layers read each group's
+    // sum from a table (one row per combination of the group's five inputs); large ones compute it, in the same order.
+    public sealed partial class TernaryNetworkGenerator
+    {
+        private const string Unsafe = "global::System.Runtime.CompilerServices.Unsafe";
+
+        /// <summary>The fixed tree over the first <paramref name="present"/> partial sums, those missing left out.</summary>
+        private static string TreeOfPresent(int present, System.Func<int, string> partial)
+        {
+            string? At(int l) => l < present ? partial(l) : null;
+            string? Pair(string? a, string? b) => a == null ? b : b == null ? a : $"({a} + {b})";
+            return Pair(Pair(Pair(At(0), At(4)), Pair(At(2), At(6))), Pair(Pair(At(1), At(5)), Pair(At(3), At(7))))!;
+        }
+
+        /// <summary>
+        /// Emits <c>{type} pre</c>: the canonical grouped sum over <paramref name="inputs"/> inputs, computing each group's
+        /// sum with <paramref name="fma"/> (input index expression, accumulator → the next accumulator) from
+        /// <paramref name="start"/> (true for group 0, whose start is the bias).
+        /// </summary>
+        private static void EmitGroupedSum(IndentedWriter w, string type, string zero, int inputs,
+            System.Func<bool, string> start, System.Func<string, string, string> fma)
+        {
+            int groups = ShapeRules.Groups(inputs), present = System.Math.Min(groups, ShapeRules.PartialSums);
+            int size = ShapeRules.GroupSize;
+            void Group(int g, string target, bool declare)
+            {
+                int first = g * size, count = System.Math.Min(size, inputs - first);
+                w.Line($"{(declare ? type + " " : "")}{target} = {start(g == 0)}; // group {g}: input{(count == 1 ? $" {first}" : $"s {first}-{first + count - 1}")}");
+                for (int i = 0; i < count; i++)
+                {
+                    w.Line($"{target} = {fma((first + i).ToString(), target)};");
+                }
+            }
+
+            for (int g = 0; g < present; g++)
+            {
+                Group(g, "s" + g, declare: true);
+            }
+
+            // Groups 8 and on add to partial sum g % 8, in order: whole rounds of eight full groups in a loop.
+            int fullGroups = inputs / size;
+            int rounds = groups > ShapeRules.PartialSums ? (fullGroups - ShapeRules.PartialSums) / ShapeRules.PartialSums : 0;
+            if (rounds > 1)
+            {
+                int end = (ShapeRules.PartialSums + (rounds * ShapeRules.PartialSums)) * size;
+                using (w.Block($"for (int j = {ShapeRules.PartialSums * size}; j < {end}; j += {ShapeRules.PartialSums * size})"))
+                {
+                    for (int t = 0; t < ShapeRules.PartialSums; t++)
+                    {
+                        w.Line($"{type} q{t} = {zero};");
+                        for (int i = 0; i < size; i++)
+                        {
+                            w.Line($"q{t} = {fma($"j + {(t * size) + i}", "q" + t)};");
+                        }
+
+                        w.Line($"s{t} += q{t};");
+                    }
+                }
+            }
+
+            int next = rounds > 1 ? ShapeRules.PartialSums + (rounds * ShapeRules.PartialSums) : ShapeRules.PartialSums;
+            for (int g = next; g < groups; g++)
+            {
+                using (w.Block())
+                {
+                    Group(g, "q", declare: true);
+                    w.Line($"s{g % ShapeRules.PartialSums} += q;");
+                }
+            }
+
+            w.Line($"{type} pre = {TreeOfPresent(present, l => "s" + l)};");
+        }
+
+        /// <summary>The first layer of a vector path: from tables or computed, over outputs or narrow.</summary>
+        private static void EmitFirstLayer(IndentedWriter w, LayerPlan l, string vector, int lanes)
+        {
+            if (l.Tables)
+            {
+                EmitFirstLayerFromTables(w, l, l.OverOutputs ? vector : "Vector256", l.OverOutputs ? lanes : 8);
+            }
+            else if (l.OverOutputs)
+            {
+                EmitInputToFloats(w, l);
+                EmitFirstLayerComputed(w, l, vector, lanes);
+            }
+            else
+            {
+                EmitInputToFloats(w, l);
+                w.Line($"// Layer 0: {l.Describe}, one neuron at a time in the canonical group order (too many inputs for tables).");
+                using (w.Block())
+                {
+                    w.Line("global::System.ReadOnlySpan<float> xs = global::System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref x, InputCount);");
+                    for (int k = 0; k < l.Width; k++)
+                    {
+                        w.Line($"float pre{k} = global::GenBias.CanonicalSum.FirstLayer(xs, new global::System.ReadOnlySpan<float>(_parameters, Layer0WeightOffset + {k * l.Inputs}, {l.Inputs}), _parameters[Layer0BiasOffset + {k}]);");
+                        w.Line($"{Unsafe}.Add(ref z, Layer0Scratch + {k}) = pre{k};");
+                        w.Line($"{Unsafe}.Add(ref h, Layer0Scratch + {k}) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{l.Activation}, pre{k});");
+                    }
+                }
+            }
+        }
+
+        private static void EmitFirstLayerFromTables(IndentedWriter w, LayerPlan l, string vector, int lanes)
+        {
+            string type = "global::System.Runtime.Intrinsics." + vector;
+            int stride = l.TableStride, groupFloats = ShapeRules.GroupRows * stride;
+            int blocks = l.OverOutputs ? (l.Width + lanes - 1) / lanes : 1;
+            w.Line($"// Layer 0: {l.Describe}, from tables: the five inputs of group g pick one of 243 rows of every neuron's");
+            w.Line("// group sum (group 0 includes the bias); the rows are combined in the canonical order, so no multiply is left.");
+            if (l.OverOutputs)
+            {
+                w.Line(string.Join(", ", Enumerable.Range(0, blocks).Select(b => b == 0 ? $"{type}<float> y0_0" : $"y0_{b}")) + ";");
+            }
+
+            using (w.Block())
+            {
+                w.Line("ref float t = ref _tables.Origin;");
+                for (int g = 0; g < l.Groups; g++)
+                {
+                    string offset = g == 0 ? "" : $"{g * groupFloats} + ";
+                    w.Line($"nuint r{g} = {offset}((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, {g * ShapeRules.GroupSize}) * {stride}); // group {g}");
+                }
+
+                int present = System.Math.Min(l.Groups, ShapeRules.PartialSums);
+                if (l.Width == 1)
+                {
+                    for (int g = 0; g < l.Groups; g++)
+                    {
+                        w.Line(g < ShapeRules.PartialSums ? $"float s{g} = {Unsafe}.Add(ref t, r{g});" : $"s{g % 8} += {Unsafe}.Add(ref t, r{g});");
+                    }
+
+                    w.Line($"float pre0 = {TreeOfPresent(present, p => "s" + p)};");
+                    w.Line($"{Unsafe}.Add(ref z, Layer0Scratch) = pre0;");
+                    w.Line($"{Unsafe}.Add(ref h, Layer0Scratch) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{l.Activation}, pre0);");
+                    return;
+                }
+
+                for (int b = 0; b < blocks; b++)
+                {
+                    int lo = b * lanes, hi = System.Math.Min(lo + lanes, l.Width) - 1;
+                    w.Line((lo == hi ? $"// Neuron {lo}" : $"// Neurons {lo}-{hi}") + (hi - lo + 1 < lanes ? " (the rest of the block is zero padding)" : ""));
+                    using (w.Block())
+                    {
+                        for (int g = 0; g < l.Groups; g++)
+                        {
+                            string load = $"{type}.LoadUnsafe(ref t, r{g}{(lo == 0 ? "" : " + " + lo)})";
+                            w.Line(g < ShapeRules.PartialSums ? $"{type}<float> s{g} = {load};" : $"s{g % 8} += {load};");
+                        }
+
+                        w.Line($"{type}<float> pre = {TreeOfPresent(present, p => "s" + p)};");
+                        w.Line($"{type}.StoreUnsafe(pre, ref z, Layer0Scratch + {lo});");
+                        string y = l.OverOutputs ? $"y0_{b}" : $"{type}<float> y0";
+                        w.Line($"{y} = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{l.Activation}, pre);");
+                        w.Line($"{type}.StoreUnsafe({(l.OverOutputs ? $"y0_{b}" : "y0")}, ref h, Layer0Scratch + {lo});");
+                    }
+                }
+            }
+        }
+
+        private static void EmitFirstLayerComputed(IndentedWriter w, LayerPlan l, string vector, int lanes)
+        {
+            string type = "global::System.Runtime.Intrinsics." + vector;
+            int blocks = (l.Width + lanes - 1) / lanes;
+            w.Line($"// Layer 0: {l.Describe}, outputs in {vector} lanes ({blocks} block{(blocks == 1 ? "" : "s")} of {lanes}), in the");
+            w.Line("// canonical group order: a chain of multiply-adds per group of five inputs (the bias starts group 0), the");
+            w.Line("// group sums into eight partial sums, then the fixed tree.");
+            w.Line(string.Join(", ", Enumerable.Range(0, blocks).Select(b => b == 0 ? $"{type}<float> y0_0" : $"y0_{b}")) + ";");
+            using (w.Block())
+            {
+                w.Line("ref float a = ref x;");
+                w.Line($"ref float p = ref {Unsafe}.Add(ref w, Layer0Packed); // column j (input j to every neuron) at j * {l.Padded}, biases at {l.Inputs * l.Padded}");
+                for (int b = 0; b < blocks; b++)
+                {
+                    int lo = b * lanes, hi = System.Math.Min(lo + lanes, l.Width) - 1;
+                    w.Line((lo == hi ? $"// Neuron {lo}" : $"// Neurons {lo}-{hi}") + (hi - lo + 1 < lanes ? " (the rest of the block is zero padding)" : ""));
+                    using (w.Block())
+                    {
+                        int block = lo;
+                        EmitGroupedSum(w, $"{type}<float>", $"{type}<float>.Zero", l.Inputs,
+                            first => first ? $"{type}.LoadUnsafe(ref p, {(l.Inputs * l.Padded) + block})" : $"{type}<float>.Zero",
+                            (index, acc) => int.TryParse(index, out int j)
+                                ? $"{type}.FusedMultiplyAdd({type}.Create({Unsafe}.Add(ref a, {j})), {type}.LoadUnsafe(ref p, {(j * l.Padded) + block}), {acc})"
+                                : $"{type}.FusedMultiplyAdd({type}.Create({Unsafe}.Add(ref a, {index})), {type}.LoadUnsafe(ref p, (nuint)((({index}) * {l.Padded}) + {block})), {acc})");
+                        w.Line($"{type}.StoreUnsafe(pre, ref z, Layer0Scratch + {lo});");
+                        w.Line($"y0_{b} = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{l.Activation}, pre);");
+                        w.Line($"{type}.StoreUnsafe(y0_{b}, ref h, Layer0Scratch + {lo});");
+                    }
+                }
+            }
+        }
+    }
+}
