@@ -389,7 +389,8 @@ namespace GenBias.Generators
         private static void EmitTableBatches(IndentedWriter w, List<LayerPlan> layers)
         {
             LayerPlan output = layers[layers.Count - 1];
-            bool anyOverOutputs = layers.Any(l => l.OverOutputs);
+            EmitBatchConstants(w, layers);
+            w.Line();
             for (int form = 0; form < 2; form++)
             {
                 bool packed = form == 1;
@@ -428,35 +429,48 @@ namespace GenBias.Generators
                     string Store() => output.Width == 1
                         ? $"global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, {output.Name}Scratch);"
                         : $"h.Slice({output.Name}Scratch, OutputCount).CopyTo(outputs.Slice(r * OutputCount, OutputCount));";
-                    void Loop(string kernel)
+                    w.Line("int r = 0;");
+                    using (w.Block("if (path != global::GenBias.ComputePath.Scalar && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)"))
                     {
-                        using (w.Block("for (int r = 0; r < rows; r++)"))
+                        w.Line("// Eight rows per kernel call, then the rest one at a time.");
+                        w.Line("global::System.Span<float> buffer = stackalloc float[BatchBufferSize];");
+                        w.Line("buffer.Clear(); // padding that narrow layers read must be zero, even under [SkipLocalsInit]");
+                        w.Line("ref float b0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(buffer);");
+                        if (!packed)
                         {
-                            w.Line(Pack());
-                            w.Line($"{kernel}(positive, negative, ref h0, ref z0);");
-                            w.Line(Store());
+                            w.Line("global::System.Span<ulong> masks = stackalloc ulong[16];");
+                            w.Line("ref ulong m0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(masks);");
                         }
 
-                        w.Line("return;");
-                    }
-
-                    if (anyOverOutputs)
-                    {
-                        using (w.Block("if (path != global::GenBias.ComputePath.Scalar && path != global::GenBias.ComputePath.Vector256 && global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
+                        using (w.Block("for (; r + 8 <= rows; r += 8)"))
                         {
-                            Loop("RunVector512");
+                            if (packed)
+                            {
+                                w.Line("BatchRows8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount), ref b0);");
+                            }
+                            else
+                            {
+                                using (w.Block("for (int i = 0; i < 8; i++)"))
+                                {
+                                    w.Line("global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (r + i) * InputCount), InputCount,");
+                                    w.Line("    out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, 2 * i), out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, (2 * i) + 1));");
+                                }
+
+                                w.Line("BatchRows8(ref m0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount), ref b0);");
+                            }
                         }
 
                         w.Line();
-                    }
-
-                    using (w.Block("if (path != global::GenBias.ComputePath.Scalar && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)"))
-                    {
-                        Loop("RunVector256");
+                        using (w.Block("for (; r < rows; r++)"))
+                        {
+                            w.Line(Pack());
+                            w.Line("RunVector256(positive, negative, ref h0, ref z0);");
+                            w.Line(Store());
+                        }
                     }
 
                     w.Line();
-                    using (w.Block("for (int r = 0; r < rows; r++)"))
+                    using (w.Block("for (; r < rows; r++)"))
                     {
                         w.Line(Pack());
                         w.Line("RunScalar(positive, negative, h, z);");
@@ -464,6 +478,9 @@ namespace GenBias.Generators
                     }
                 }
             }
+
+            w.Line();
+            EmitTableBatchKernel(w, layers);
         }
 
         /// <summary>

@@ -10,3 +10,20 @@ public partial class Neuron25;
 [Dense(16, Activation.Tanh)]
 [Dense(1, Activation.Tanh)]
 public partial class Hidden25x16x1;
+
+[TernaryNetwork(Inputs = 64)]
+[Dense(33, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Wide64x33x1;
+
+[TernaryNetwork(Inputs = 100)]
+[Dense(8, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Long100x8x1;
+
+[TernaryNetwork(Inputs = 25)]
+[Dense(32, Activation.Tanh)]
+[Dense(16, Activation.Tanh)]
+[Dense(8, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Deep25x32x16x8x1;

@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace GenBias;
 
@@ -111,6 +112,34 @@ public static class CanonicalSum
         // ((p0+p4)+(p2+p6), (p1+p5)+(p3+p7), …)
         Vector128<float> quarter = half + Vector128.Shuffle(half, Vector128.Create(2, 3, 0, 1));
         return quarter.ToScalar() + quarter.GetElement(1);
+    }
+
+    /// <summary>
+    /// The fixed tree of eight rows at once: lane r of the result is <see cref="Tree(Vector256{float})"/> of
+    /// <c>p_r</c> (the same additions, so the same bits), with rows transposed into lanes by shuffles instead of eight
+    /// horizontal reductions. The batch kernels use it to put the rows of a narrow layer into lanes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> TreeOfRows(
+        Vector256<float> p0, Vector256<float> p1, Vector256<float> p2, Vector256<float> p3,
+        Vector256<float> p4, Vector256<float> p5, Vector256<float> p6, Vector256<float> p7)
+    {
+        if (Avx2.IsSupported)
+        {
+            // Lower + upper half of each row, two rows per vector: h_r = (p0+p4, p1+p5, p2+p6, p3+p7).
+            Vector256<float> h01 = Avx.Permute2x128(p0, p1, 0x20) + Avx.Permute2x128(p0, p1, 0x31);
+            Vector256<float> h23 = Avx.Permute2x128(p2, p3, 0x20) + Avx.Permute2x128(p2, p3, 0x31);
+            Vector256<float> h45 = Avx.Permute2x128(p4, p5, 0x20) + Avx.Permute2x128(p4, p5, 0x31);
+            Vector256<float> h67 = Avx.Permute2x128(p6, p7, 0x20) + Avx.Permute2x128(p6, p7, 0x31);
+            // (p0+p4)+(p2+p6) and (p1+p5)+(p3+p7) of rows 0, 2 | 1, 3 (then 4, 6 | 5, 7).
+            Vector256<float> q0123 = Avx.Shuffle(h01, h23, 0x44) + Avx.Shuffle(h01, h23, 0xEE);
+            Vector256<float> q4567 = Avx.Shuffle(h45, h67, 0x44) + Avx.Shuffle(h45, h67, 0xEE);
+            // The two quarters of each row added: rows 0, 2, 4, 6 | 1, 3, 5, 7, then put in order.
+            Vector256<float> sum = Avx.Shuffle(q0123, q4567, 0x88) + Avx.Shuffle(q0123, q4567, 0xDD);
+            return Avx2.PermuteVar8x32(sum, Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7));
+        }
+
+        return Vector256.Create(Tree(p0), Tree(p1), Tree(p2), Tree(p3), Tree(p4), Tree(p5), Tree(p6), Tree(p7));
     }
 
     /// <summary>The fixed reduction tree applied lane by lane to eight vectors of partial sums.</summary>

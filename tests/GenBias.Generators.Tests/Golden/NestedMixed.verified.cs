@@ -130,6 +130,13 @@ namespace Examples.Nested
                 h.Slice(Layer2Scratch, OutputCount).CopyTo(output);
             }
 
+            // The eight-row batch kernel's buffer: each layer's activations row by row (8 × padded width), then 8 lanes.
+            private const int BatchLayer0 = 0;
+            private const int BatchLayer1 = 128;
+            private const int BatchLayer2 = 512;
+            private const int BatchLanes = 640;
+            private const int BatchBufferSize = 648;
+
             /// <inheritdoc/>
             public void ForwardBatch(global::System.ReadOnlySpan<sbyte> inputs, global::System.Span<float> outputs)
             {
@@ -141,29 +148,34 @@ namespace Examples.Nested
                 ref float h0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h);
                 ref float z0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z);
                 global::GenBias.ComputePath path = Path;
-                if (path != global::GenBias.ComputePath.Scalar && path != global::GenBias.ComputePath.Vector256 && global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
-                {
-                    for (int r = 0; r < rows; r++)
-                    {
-                        global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount, out ulong positive, out ulong negative);
-                        RunVector512(positive, negative, ref h0, ref z0);
-                        h.Slice(Layer2Scratch, OutputCount).CopyTo(outputs.Slice(r * OutputCount, OutputCount));
-                    }
-                    return;
-                }
-
+                int r = 0;
                 if (path != global::GenBias.ComputePath.Scalar && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
                 {
-                    for (int r = 0; r < rows; r++)
+                    // Eight rows per kernel call, then the rest one at a time.
+                    global::System.Span<float> buffer = stackalloc float[BatchBufferSize];
+                    buffer.Clear(); // padding that narrow layers read must be zero, even under [SkipLocalsInit]
+                    ref float b0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(buffer);
+                    global::System.Span<ulong> masks = stackalloc ulong[16];
+                    ref ulong m0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(masks);
+                    for (; r + 8 <= rows; r += 8)
+                    {
+                        for (int i = 0; i < 8; i++)
+                        {
+                            global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (r + i) * InputCount), InputCount,
+                                out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, 2 * i), out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, (2 * i) + 1));
+                        }
+                        BatchRows8(ref m0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount), ref b0);
+                    }
+
+                    for (; r < rows; r++)
                     {
                         global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount, out ulong positive, out ulong negative);
                         RunVector256(positive, negative, ref h0, ref z0);
                         h.Slice(Layer2Scratch, OutputCount).CopyTo(outputs.Slice(r * OutputCount, OutputCount));
                     }
-                    return;
                 }
 
-                for (int r = 0; r < rows; r++)
+                for (; r < rows; r++)
                 {
                     global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount, out ulong positive, out ulong negative);
                     RunScalar(positive, negative, h, z);
@@ -186,33 +198,295 @@ namespace Examples.Nested
                 ref float h0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h);
                 ref float z0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z);
                 global::GenBias.ComputePath path = Path;
-                if (path != global::GenBias.ComputePath.Scalar && path != global::GenBias.ComputePath.Vector256 && global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
-                {
-                    for (int r = 0; r < rows; r++)
-                    {
-                        ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
-                        RunVector512(positive, negative, ref h0, ref z0);
-                        h.Slice(Layer2Scratch, OutputCount).CopyTo(outputs.Slice(r * OutputCount, OutputCount));
-                    }
-                    return;
-                }
-
+                int r = 0;
                 if (path != global::GenBias.ComputePath.Scalar && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
                 {
-                    for (int r = 0; r < rows; r++)
+                    // Eight rows per kernel call, then the rest one at a time.
+                    global::System.Span<float> buffer = stackalloc float[BatchBufferSize];
+                    buffer.Clear(); // padding that narrow layers read must be zero, even under [SkipLocalsInit]
+                    ref float b0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(buffer);
+                    for (; r + 8 <= rows; r += 8)
+                    {
+                        BatchRows8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount), ref b0);
+                    }
+
+                    for (; r < rows; r++)
                     {
                         ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
                         RunVector256(positive, negative, ref h0, ref z0);
                         h.Slice(Layer2Scratch, OutputCount).CopyTo(outputs.Slice(r * OutputCount, OutputCount));
                     }
-                    return;
                 }
 
-                for (int r = 0; r < rows; r++)
+                for (; r < rows; r++)
                 {
                     ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
                     RunScalar(positive, negative, h, z);
                     h.Slice(Layer2Scratch, OutputCount).CopyTo(outputs.Slice(r * OutputCount, OutputCount));
+                }
+            }
+
+            // Eight rows: masks holds each row's positive then negative mask, output receives 8 rows of outputs, buffer
+            // holds BatchBufferSize floats (zero padding between calls). Same bits as Forward for every row.
+            private void BatchRows8(ref ulong masks, ref float output, ref float buffer)
+            {
+                ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);
+                ref float t = ref _tables.Origin;
+
+                // Layer 0: Dense(7, ReLU) over 9 inputs, from the tables, row by row.
+                for (int r = 0; r < 8; r++)
+                {
+                    ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, (2 * r) + 1);
+                    nuint r0 = ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 0) * 8); // group 0
+                    nuint r1 = 1944 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 5) * 8); // group 1
+                    ref float y = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref buffer, BatchLayer0 + (r * 16));
+                    // Neurons 0-6
+                    {
+                        global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r0);
+                        global::System.Runtime.Intrinsics.Vector256<float> s1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r1);
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.ReLU, (s0 + s1)), ref y, 0);
+                    }
+                }
+
+                // Layer 1: Dense(33, Sigmoid) over 7 inputs, row by row with the neurons in lanes; input j feeds partial sum j % 8.
+                {
+                    ref float p = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref w, Layer1Packed); // column j (input j to every neuron) at j * 48
+                    for (int r = 0; r < 8; r++)
+                    {
+                        ref float a = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref buffer, BatchLayer0 + (r * 16));
+                        ref float y = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref buffer, BatchLayer1 + (r * 48));
+                        // Neurons 0-7
+                        {
+                            global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+                            s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 0)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 0), s0); // input 0
+                            s1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 48), s1); // input 1
+                            s2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 2)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 96), s2); // input 2
+                            s3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 3)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 144), s3); // input 3
+                            s4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 4)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 192), s4); // input 4
+                            s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 240), s5); // input 5
+                            s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 288), s6); // input 6
+                            global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 336);
+                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid, pre), ref y, 0);
+                        }
+                        // Neurons 8-15
+                        {
+                            global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+                            s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 0)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 8), s0); // input 0
+                            s1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 56), s1); // input 1
+                            s2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 2)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 104), s2); // input 2
+                            s3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 3)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 152), s3); // input 3
+                            s4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 4)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 200), s4); // input 4
+                            s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 248), s5); // input 5
+                            s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 296), s6); // input 6
+                            global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 344);
+                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid, pre), ref y, 8);
+                        }
+                        // Neurons 16-23
+                        {
+                            global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+                            s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 0)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 16), s0); // input 0
+                            s1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 64), s1); // input 1
+                            s2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 2)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 112), s2); // input 2
+                            s3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 3)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 160), s3); // input 3
+                            s4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 4)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 208), s4); // input 4
+                            s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 256), s5); // input 5
+                            s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 304), s6); // input 6
+                            global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 352);
+                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid, pre), ref y, 16);
+                        }
+                        // Neurons 24-31
+                        {
+                            global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+                            s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 0)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 24), s0); // input 0
+                            s1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 72), s1); // input 1
+                            s2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 2)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 120), s2); // input 2
+                            s3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 3)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 168), s3); // input 3
+                            s4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 4)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 216), s4); // input 4
+                            s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 264), s5); // input 5
+                            s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 312), s6); // input 6
+                            global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 360);
+                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid, pre), ref y, 24);
+                        }
+                        // Neuron 32
+                        {
+                            global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+                            s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 0)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 32), s0); // input 0
+                            s1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 80), s1); // input 1
+                            s2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 2)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 128), s2); // input 2
+                            s3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 3)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 176), s3); // input 3
+                            s4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 4)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 224), s4); // input 4
+                            s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 272), s5); // input 5
+                            s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 320), s6); // input 6
+                            global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 368);
+                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid, pre), ref y, 32);
+                        }
+                    }
+                }
+
+                // Layer 2: Dense(3, Linear) over 33 inputs, rows in lanes: per row, lane l accumulates inputs l, l + 8, … (the canonical
+                // partial sums); the fixed tree of the eight rows at once puts row r in lane r.
+                {
+                    ref float p = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref w, Layer2Packed); // neuron k's weights at k * 40, zero padded
+                    ref float a = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref buffer, BatchLayer1);
+                    // Neuron 0
+                    {
+                        global::System.Runtime.Intrinsics.Vector256<float> n0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int j = 0; j < 40; j += 8)
+                        {
+                            n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(0 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(0 + j)), n0);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256<float> n1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int j = 0; j < 40; j += 8)
+                        {
+                            n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(48 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(0 + j)), n1);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256<float> n2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int j = 0; j < 40; j += 8)
+                        {
+                            n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(96 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(0 + j)), n2);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256<float> n3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int j = 0; j < 40; j += 8)
+                        {
+                            n3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(144 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(0 + j)), n3);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256<float> n4 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int j = 0; j < 40; j += 8)
+                        {
+                            n4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(192 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(0 + j)), n4);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256<float> n5 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int j = 0; j < 40; j += 8)
+                        {
+                            n5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(240 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(0 + j)), n5);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256<float> n6 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int j = 0; j < 40; j += 8)
+                        {
+                            n6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(288 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(0 + j)), n6);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256<float> n7 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int j = 0; j < 40; j += 8)
+                        {
+                            n7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(336 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(0 + j)), n7);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.TreeOfRows(n0, n1, n2, n3, n4, n5, n6, n7) + global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 120));
+                        global::System.Runtime.Intrinsics.Vector256<float> y = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Linear, pre);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 0) = global::System.Runtime.Intrinsics.Vector256.GetElement(y, 0);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 3) = global::System.Runtime.Intrinsics.Vector256.GetElement(y, 1);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 6) = global::System.Runtime.Intrinsics.Vector256.GetElement(y, 2);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 9) = global::System.Runtime.Intrinsics.Vector256.GetElement(y, 3);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 12) = global::System.Runtime.Intrinsics.Vector256.GetElement(y, 4);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 15) = global::System.Runtime.Intrinsics.Vector256.GetElement(y, 5);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 18) = global::System.Runtime.Intrinsics.Vector256.GetElement(y, 6);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 21) = global::System.Runtime.Intrinsics.Vector256.GetElement(y, 7);
+                    }
+                    // Neuron 1
+                    {
+                        global::System.Runtime.Intrinsics.Vector256<float> n0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int j = 0; j < 40; j += 8)
+                        {
+                            n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(0 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(40 + j)), n0);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256<float> n1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int j = 0; j < 40; j += 8)
+                        {
+                            n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(48 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(40 + j)), n1);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256<float> n2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int j = 0; j < 40; j += 8)
+                        {
+                            n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(96 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(40 + j)), n2);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256<float> n3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int j = 0; j < 40; j += 8)
+                        {
+                            n3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(144 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(40 + j)), n3);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256<float> n4 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int j = 0; j < 40; j += 8)
+                        {
+                            n4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(192 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(40 + j)), n4);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256<float> n5 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int j = 0; j < 40; j += 8)
+                        {
+                            n5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(240 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(40 + j)), n5);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256<float> n6 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int j = 0; j < 40; j += 8)
+                        {
+                            n6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(288 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(40 + j)), n6);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256<float> n7 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int j = 0; j < 40; j += 8)
+                        {
+                            n7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(336 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(40 + j)), n7);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.TreeOfRows(n0, n1, n2, n3, n4, n5, n6, n7) + global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 121));
+                        global::System.Runtime.Intrinsics.Vector256<float> y = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Linear, pre);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1) = global::System.Runtime.Intrinsics.Vector256.GetElement(y, 0);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 4) = global::System.Runtime.Intrinsics.Vector256.GetElement(y, 1);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 7) = global::System.Runtime.Intrinsics.Vector256.GetElement(y, 2);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 10) = global::System.Runtime.Intrinsics.Vector256.GetElement(y, 3);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 13) = global::System.Runtime.Intrinsics.Vector256.GetElement(y, 4);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 16) = global::System.Runtime.Intrinsics.Vector256.GetElement(y, 5);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 19) = global::System.Runtime.Intrinsics.Vector256.GetElement(y, 6);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 22) = global::System.Runtime.Intrinsics.Vector256.GetElement(y, 7);
+                    }
+                    // Neuron 2
+                    {
+                        global::System.Runtime.Intrinsics.Vector256<float> n0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int j = 0; j < 40; j += 8)
+                        {
+                            n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(0 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(80 + j)), n0);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256<float> n1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int j = 0; j < 40; j += 8)
+                        {
+                            n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(48 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(80 + j)), n1);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256<float> n2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int j = 0; j < 40; j += 8)
+                        {
+                            n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(96 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(80 + j)), n2);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256<float> n3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int j = 0; j < 40; j += 8)
+                        {
+                            n3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(144 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(80 + j)), n3);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256<float> n4 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int j = 0; j < 40; j += 8)
+                        {
+                            n4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(192 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(80 + j)), n4);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256<float> n5 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int j = 0; j < 40; j += 8)
+                        {
+                            n5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(240 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(80 + j)), n5);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256<float> n6 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int j = 0; j < 40; j += 8)
+                        {
+                            n6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(288 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(80 + j)), n6);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256<float> n7 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        for (int j = 0; j < 40; j += 8)
+                        {
+                            n7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(336 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(80 + j)), n7);
+                        }
+                        global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.TreeOfRows(n0, n1, n2, n3, n4, n5, n6, n7) + global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 122));
+                        global::System.Runtime.Intrinsics.Vector256<float> y = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Linear, pre);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2) = global::System.Runtime.Intrinsics.Vector256.GetElement(y, 0);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 5) = global::System.Runtime.Intrinsics.Vector256.GetElement(y, 1);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 8) = global::System.Runtime.Intrinsics.Vector256.GetElement(y, 2);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 11) = global::System.Runtime.Intrinsics.Vector256.GetElement(y, 3);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 14) = global::System.Runtime.Intrinsics.Vector256.GetElement(y, 4);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 17) = global::System.Runtime.Intrinsics.Vector256.GetElement(y, 5);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 20) = global::System.Runtime.Intrinsics.Vector256.GetElement(y, 6);
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 23) = global::System.Runtime.Intrinsics.Vector256.GetElement(y, 7);
+                    }
                 }
             }
 

@@ -149,6 +149,12 @@ namespace Examples
             h.Slice(Layer1Scratch, OutputCount).CopyTo(output);
         }
 
+        // The eight-row batch kernel's buffer: each layer's activations row by row (8 × padded width), then 8 lanes.
+        private const int BatchLayer0 = 0;
+        private const int BatchLayer1 = 128;
+        private const int BatchLanes = 256;
+        private const int BatchBufferSize = 264;
+
         /// <inheritdoc/>
         public void ForwardBatch(global::System.ReadOnlySpan<sbyte> inputs, global::System.Span<float> outputs)
         {
@@ -160,29 +166,34 @@ namespace Examples
             ref float h0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h);
             ref float z0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z);
             global::GenBias.ComputePath path = Path;
-            if (path != global::GenBias.ComputePath.Scalar && path != global::GenBias.ComputePath.Vector256 && global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
-            {
-                for (int r = 0; r < rows; r++)
-                {
-                    global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount, out ulong positive, out ulong negative);
-                    RunVector512(positive, negative, ref h0, ref z0);
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer1Scratch);
-                }
-                return;
-            }
-
+            int r = 0;
             if (path != global::GenBias.ComputePath.Scalar && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
             {
-                for (int r = 0; r < rows; r++)
+                // Eight rows per kernel call, then the rest one at a time.
+                global::System.Span<float> buffer = stackalloc float[BatchBufferSize];
+                buffer.Clear(); // padding that narrow layers read must be zero, even under [SkipLocalsInit]
+                ref float b0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(buffer);
+                global::System.Span<ulong> masks = stackalloc ulong[16];
+                ref ulong m0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(masks);
+                for (; r + 8 <= rows; r += 8)
+                {
+                    for (int i = 0; i < 8; i++)
+                    {
+                        global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (r + i) * InputCount), InputCount,
+                            out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, 2 * i), out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, (2 * i) + 1));
+                    }
+                    BatchRows8(ref m0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount), ref b0);
+                }
+
+                for (; r < rows; r++)
                 {
                     global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount, out ulong positive, out ulong negative);
                     RunVector256(positive, negative, ref h0, ref z0);
                     global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer1Scratch);
                 }
-                return;
             }
 
-            for (int r = 0; r < rows; r++)
+            for (; r < rows; r++)
             {
                 global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount, out ulong positive, out ulong negative);
                 RunScalar(positive, negative, h, z);
@@ -205,33 +216,90 @@ namespace Examples
             ref float h0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h);
             ref float z0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z);
             global::GenBias.ComputePath path = Path;
-            if (path != global::GenBias.ComputePath.Scalar && path != global::GenBias.ComputePath.Vector256 && global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
-            {
-                for (int r = 0; r < rows; r++)
-                {
-                    ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
-                    RunVector512(positive, negative, ref h0, ref z0);
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer1Scratch);
-                }
-                return;
-            }
-
+            int r = 0;
             if (path != global::GenBias.ComputePath.Scalar && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
             {
-                for (int r = 0; r < rows; r++)
+                // Eight rows per kernel call, then the rest one at a time.
+                global::System.Span<float> buffer = stackalloc float[BatchBufferSize];
+                buffer.Clear(); // padding that narrow layers read must be zero, even under [SkipLocalsInit]
+                ref float b0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(buffer);
+                for (; r + 8 <= rows; r += 8)
+                {
+                    BatchRows8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount), ref b0);
+                }
+
+                for (; r < rows; r++)
                 {
                     ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
                     RunVector256(positive, negative, ref h0, ref z0);
                     global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer1Scratch);
                 }
-                return;
             }
 
-            for (int r = 0; r < rows; r++)
+            for (; r < rows; r++)
             {
                 ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
                 RunScalar(positive, negative, h, z);
                 global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer1Scratch);
+            }
+        }
+
+        // Eight rows: masks holds each row's positive then negative mask, output receives 8 rows of outputs, buffer
+        // holds BatchBufferSize floats (zero padding between calls). Same bits as Forward for every row.
+        private void BatchRows8(ref ulong masks, ref float output, ref float buffer)
+        {
+            ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);
+            ref float t = ref _tables.Origin;
+
+            // Layer 0: Dense(16, Tanh) over 25 inputs, from the tables, row by row.
+            for (int r = 0; r < 8; r++)
+            {
+                ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, (2 * r) + 1);
+                nuint r0 = ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 0) * 16); // group 0
+                nuint r1 = 3888 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 5) * 16); // group 1
+                nuint r2 = 7776 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 10) * 16); // group 2
+                nuint r3 = 11664 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 15) * 16); // group 3
+                nuint r4 = 15552 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 20) * 16); // group 4
+                ref float y = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref buffer, BatchLayer0 + (r * 16));
+                // Neurons 0-7
+                {
+                    global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r0);
+                    global::System.Runtime.Intrinsics.Vector256<float> s1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r1);
+                    global::System.Runtime.Intrinsics.Vector256<float> s2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r2);
+                    global::System.Runtime.Intrinsics.Vector256<float> s3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r3);
+                    global::System.Runtime.Intrinsics.Vector256<float> s4 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r4);
+                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, (((s0 + s4) + s2) + (s1 + s3))), ref y, 0);
+                }
+                // Neurons 8-15
+                {
+                    global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r0 + 8);
+                    global::System.Runtime.Intrinsics.Vector256<float> s1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r1 + 8);
+                    global::System.Runtime.Intrinsics.Vector256<float> s2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r2 + 8);
+                    global::System.Runtime.Intrinsics.Vector256<float> s3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r3 + 8);
+                    global::System.Runtime.Intrinsics.Vector256<float> s4 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r4 + 8);
+                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, (((s0 + s4) + s2) + (s1 + s3))), ref y, 8);
+                }
+            }
+
+            // Layer 1: Dense(1, Tanh) over 16 inputs, rows in lanes: per row, lane l accumulates inputs l, l + 8, … (the canonical
+            // partial sums); the fixed tree of the eight rows at once puts row r in lane r.
+            {
+                ref float p = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref w, Layer1Packed); // neuron k's weights at k * 16, zero padded
+                ref float a = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref buffer, BatchLayer0);
+                // Neuron 0
+                {
+                    global::System.Runtime.Intrinsics.Vector256<float> n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 8), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 8), global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 0), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 0), global::System.Runtime.Intrinsics.Vector256<float>.Zero));
+                    global::System.Runtime.Intrinsics.Vector256<float> n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 24), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 8), global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 16), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 0), global::System.Runtime.Intrinsics.Vector256<float>.Zero));
+                    global::System.Runtime.Intrinsics.Vector256<float> n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 40), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 8), global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 32), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 0), global::System.Runtime.Intrinsics.Vector256<float>.Zero));
+                    global::System.Runtime.Intrinsics.Vector256<float> n3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 56), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 8), global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 48), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 0), global::System.Runtime.Intrinsics.Vector256<float>.Zero));
+                    global::System.Runtime.Intrinsics.Vector256<float> n4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 72), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 8), global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 64), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 0), global::System.Runtime.Intrinsics.Vector256<float>.Zero));
+                    global::System.Runtime.Intrinsics.Vector256<float> n5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 88), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 8), global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 80), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 0), global::System.Runtime.Intrinsics.Vector256<float>.Zero));
+                    global::System.Runtime.Intrinsics.Vector256<float> n6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 104), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 8), global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 96), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 0), global::System.Runtime.Intrinsics.Vector256<float>.Zero));
+                    global::System.Runtime.Intrinsics.Vector256<float> n7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 120), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 8), global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 112), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 0), global::System.Runtime.Intrinsics.Vector256<float>.Zero));
+                    global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.TreeOfRows(n0, n1, n2, n3, n4, n5, n6, n7) + global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 16));
+                    global::System.Runtime.Intrinsics.Vector256<float> y = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, pre);
+                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(y, ref output);
+                }
             }
         }
 

@@ -132,6 +132,11 @@ namespace Examples
             h.Slice(Layer0Scratch, OutputCount).CopyTo(output);
         }
 
+        // The eight-row batch kernel's buffer: each layer's activations row by row (8 × padded width), then 8 lanes.
+        private const int BatchLayer0 = 0;
+        private const int BatchLanes = 128;
+        private const int BatchBufferSize = 136;
+
         /// <inheritdoc/>
         public void ForwardBatch(global::System.ReadOnlySpan<sbyte> inputs, global::System.Span<float> outputs)
         {
@@ -143,18 +148,34 @@ namespace Examples
             ref float h0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h);
             ref float z0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z);
             global::GenBias.ComputePath path = Path;
+            int r = 0;
             if (path != global::GenBias.ComputePath.Scalar && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
             {
-                for (int r = 0; r < rows; r++)
+                // Eight rows per kernel call, then the rest one at a time.
+                global::System.Span<float> buffer = stackalloc float[BatchBufferSize];
+                buffer.Clear(); // padding that narrow layers read must be zero, even under [SkipLocalsInit]
+                ref float b0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(buffer);
+                global::System.Span<ulong> masks = stackalloc ulong[16];
+                ref ulong m0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(masks);
+                for (; r + 8 <= rows; r += 8)
+                {
+                    for (int i = 0; i < 8; i++)
+                    {
+                        global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (r + i) * InputCount), InputCount,
+                            out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, 2 * i), out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, (2 * i) + 1));
+                    }
+                    BatchRows8(ref m0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount), ref b0);
+                }
+
+                for (; r < rows; r++)
                 {
                     global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount, out ulong positive, out ulong negative);
                     RunVector256(positive, negative, ref h0, ref z0);
                     global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer0Scratch);
                 }
-                return;
             }
 
-            for (int r = 0; r < rows; r++)
+            for (; r < rows; r++)
             {
                 global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount, out ulong positive, out ulong negative);
                 RunScalar(positive, negative, h, z);
@@ -177,23 +198,60 @@ namespace Examples
             ref float h0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h);
             ref float z0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z);
             global::GenBias.ComputePath path = Path;
+            int r = 0;
             if (path != global::GenBias.ComputePath.Scalar && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
             {
-                for (int r = 0; r < rows; r++)
+                // Eight rows per kernel call, then the rest one at a time.
+                global::System.Span<float> buffer = stackalloc float[BatchBufferSize];
+                buffer.Clear(); // padding that narrow layers read must be zero, even under [SkipLocalsInit]
+                ref float b0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(buffer);
+                for (; r + 8 <= rows; r += 8)
+                {
+                    BatchRows8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount), ref b0);
+                }
+
+                for (; r < rows; r++)
                 {
                     ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
                     RunVector256(positive, negative, ref h0, ref z0);
                     global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer0Scratch);
                 }
-                return;
             }
 
-            for (int r = 0; r < rows; r++)
+            for (; r < rows; r++)
             {
                 ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
                 RunScalar(positive, negative, h, z);
                 global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer0Scratch);
             }
+        }
+
+        // Eight rows: masks holds each row's positive then negative mask, output receives 8 rows of outputs, buffer
+        // holds BatchBufferSize floats (zero padding between calls). Same bits as Forward for every row.
+        private void BatchRows8(ref ulong masks, ref float output, ref float buffer)
+        {
+            ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);
+            ref float t = ref _tables.Origin;
+
+            // Layer 0: Dense(1, Tanh) over 25 inputs, from the tables, row by row.
+            for (int r = 0; r < 8; r++)
+            {
+                ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, (2 * r) + 1);
+                nuint r0 = ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 0) * 1); // group 0
+                nuint r1 = 243 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 5) * 1); // group 1
+                nuint r2 = 486 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 10) * 1); // group 2
+                nuint r3 = 729 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 15) * 1); // group 3
+                nuint r4 = 972 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 20) * 1); // group 4
+                float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r0);
+                float s1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r1);
+                float s2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r2);
+                float s3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r3);
+                float s4 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r4);
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref buffer, BatchLanes + r) = (((s0 + s4) + s2) + (s1 + s3));
+            }
+            // A single neuron: its eight rows are in lanes now.
+            global::System.Runtime.Intrinsics.Vector256<float> y0 = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref buffer, BatchLanes));
+            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(y0, ref output);
         }
 
         /// <inheritdoc/>

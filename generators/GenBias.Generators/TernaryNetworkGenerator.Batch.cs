@@ -1,0 +1,236 @@
+using System.Collections.Generic;
+using System.Linq;
+using GenBias.Generators.Helpers;
+
+namespace GenBias.Generators
+{
+    // Batches for networks whose first layer reads tables: eight rows per kernel call. The first layer and every layer
+    // of 8 or more neurons run row by row with their neurons in lanes (independent rows keep the core busy); a narrow
+    // layer puts the rows in lanes (CanonicalSum.TreeOfRows), so its activation runs once per eight rows and an output
+    // of width 1 is stored as one vector. Every value is computed in the canonical order: the bits of Forward.
+    public sealed partial class TernaryNetworkGenerator
+    {
+        private const string V256 = "global::System.Runtime.Intrinsics.Vector256";
+
+        /// <summary>Floats per row of layer l's buffer in the batch kernel.</summary>
+        private static int BatchRowFloats(LayerPlan l) => l.Padded;
+
+        private static void EmitBatchConstants(IndentedWriter w, List<LayerPlan> layers)
+        {
+            int offset = 0;
+            w.Line("// The eight-row batch kernel's buffer: each layer's activations row by row (8 × padded width), then 8 lanes.");
+            foreach (LayerPlan l in layers)
+            {
+                w.Line($"private const int Batch{l.Name} = {offset};");
+                offset += 8 * BatchRowFloats(l);
+            }
+
+            w.Line($"private const int BatchLanes = {offset};");
+            w.Line($"private const int BatchBufferSize = {offset + 8};");
+        }
+
+        private static void EmitTableBatchKernel(IndentedWriter w, List<LayerPlan> layers)
+        {
+            LayerPlan output = layers[layers.Count - 1];
+            w.Line("// Eight rows: masks holds each row's positive then negative mask, output receives 8 rows of outputs, buffer");
+            w.Line("// holds BatchBufferSize floats (zero padding between calls). Same bits as Forward for every row.");
+            using (w.Block("private void BatchRows8(ref ulong masks, ref float output, ref float buffer)"))
+            {
+                w.Line("ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);");
+                w.Line("ref float t = ref _tables.Origin;");
+                foreach (LayerPlan l in layers)
+                {
+                    w.Line();
+                    bool last = l == output;
+                    if (l.Index == 0)
+                    {
+                        EmitBatchFirstLayer(w, l, last);
+                    }
+                    else if (l.OverOutputs)
+                    {
+                        EmitBatchOverOutputs(w, l, layers[l.Index - 1]);
+                    }
+                    else
+                    {
+                        EmitBatchNarrow(w, l, layers[l.Index - 1], last);
+                    }
+
+                    if (last && (l.OverOutputs || (l.Index == 0 && l.Width > 1)))
+                    {
+                        w.Line("// The outputs, row by row.");
+                        using (w.Block("for (int r = 0; r < 8; r++)"))
+                        {
+                            w.Line($"global::System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref {Unsafe}.Add(ref buffer, Batch{l.Name} + (r * {BatchRowFloats(l)})), OutputCount)");
+                            w.Line($"    .CopyTo(global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref {Unsafe}.Add(ref output, r * OutputCount), OutputCount));");
+                        }
+                    }
+                }
+            }
+        }
+
+        private static void EmitBatchFirstLayer(IndentedWriter w, LayerPlan l, bool last)
+        {
+            int stride = l.TableStride, groupFloats = ShapeRules.GroupRows * stride;
+            int present = System.Math.Min(l.Groups, ShapeRules.PartialSums);
+            w.Line($"// Layer 0: {l.Describe}, from the tables, row by row.");
+            using (w.Block("for (int r = 0; r < 8; r++)"))
+            {
+                w.Line($"ulong positive = {Unsafe}.Add(ref masks, 2 * r), negative = {Unsafe}.Add(ref masks, (2 * r) + 1);");
+                for (int g = 0; g < l.Groups; g++)
+                {
+                    string offset = g == 0 ? "" : $"{g * groupFloats} + ";
+                    w.Line($"nuint r{g} = {offset}((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, {g * ShapeRules.GroupSize}) * {stride}); // group {g}");
+                }
+
+                if (l.Width == 1)
+                {
+                    for (int g = 0; g < l.Groups; g++)
+                    {
+                        w.Line(g < ShapeRules.PartialSums ? $"float s{g} = {Unsafe}.Add(ref t, r{g});" : $"s{g % 8} += {Unsafe}.Add(ref t, r{g});");
+                    }
+
+                    w.Line($"{Unsafe}.Add(ref buffer, BatchLanes + r) = {TreeOfPresent(present, p => "s" + p)};");
+                }
+                else
+                {
+                    w.Line($"ref float y = ref {Unsafe}.Add(ref buffer, BatchLayer0 + (r * {BatchRowFloats(l)}));");
+                    int blocks = (l.Width + 7) / 8;
+                    for (int b = 0; b < blocks; b++)
+                    {
+                        int lo = b * 8, hi = System.Math.Min(lo + 8, l.Width) - 1;
+                        w.Line(lo == hi ? $"// Neuron {lo}" : $"// Neurons {lo}-{hi}");
+                        using (w.Block())
+                        {
+                            for (int g = 0; g < l.Groups; g++)
+                            {
+                                string load = $"{V256}.LoadUnsafe(ref t, r{g}{(lo == 0 ? "" : " + " + lo)})";
+                                w.Line(g < ShapeRules.PartialSums ? $"{V256}<float> s{g} = {load};" : $"s{g % 8} += {load};");
+                            }
+
+                            w.Line($"{V256}.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{l.Activation}, {TreeOfPresent(present, p => "s" + p)}), ref y, {lo});");
+                        }
+                    }
+                }
+            }
+
+            if (l.Width == 1)
+            {
+                w.Line("// A single neuron: its eight rows are in lanes now.");
+                w.Line($"{V256}<float> y0 = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{l.Activation}, {V256}.LoadUnsafe(ref buffer, BatchLanes));");
+                EmitLanesResult(w, l, "y0", 0, last);
+            }
+        }
+
+        /// <summary>Stores neuron k's eight rows (lanes of <paramref name="y"/>) as outputs or into the layer's row buffer.</summary>
+        private static void EmitLanesResult(IndentedWriter w, LayerPlan l, string y, int k, bool last)
+        {
+            if (last && l.Width == 1)
+            {
+                w.Line($"{V256}.StoreUnsafe({y}, ref output);");
+            }
+            else if (last)
+            {
+                for (int r = 0; r < 8; r++)
+                {
+                    w.Line($"{Unsafe}.Add(ref output, {(r * l.Width) + k}) = {V256}.GetElement({y}, {r});");
+                }
+            }
+            else
+            {
+                for (int r = 0; r < 8; r++)
+                {
+                    w.Line($"{Unsafe}.Add(ref buffer, Batch{l.Name} + {(r * BatchRowFloats(l)) + k}) = {V256}.GetElement({y}, {r});");
+                }
+            }
+        }
+
+        private static void EmitBatchOverOutputs(IndentedWriter w, LayerPlan l, LayerPlan previous)
+        {
+            int whole = l.Inputs / ShapeRules.PartialSums * ShapeRules.PartialSums;
+            int blocks = (l.Width + 7) / 8;
+            w.Line($"// Layer {l.Index}: {l.Describe}, row by row with the neurons in lanes; input j feeds partial sum j % 8.");
+            using (w.Block())
+            {
+                w.Line($"ref float p = ref {Unsafe}.Add(ref w, {l.Name}Packed); // column j (input j to every neuron) at j * {l.Padded}");
+                using (w.Block("for (int r = 0; r < 8; r++)"))
+                {
+                    w.Line($"ref float a = ref {Unsafe}.Add(ref buffer, Batch{previous.Name} + (r * {BatchRowFloats(previous)}));");
+                    w.Line($"ref float y = ref {Unsafe}.Add(ref buffer, Batch{l.Name} + (r * {BatchRowFloats(l)}));");
+                    for (int b = 0; b < blocks; b++)
+                    {
+                        int lo = b * 8, hi = System.Math.Min(lo + 8, l.Width) - 1;
+                        w.Line(lo == hi ? $"// Neuron {lo}" : $"// Neurons {lo}-{hi}");
+                        using (w.Block())
+                        {
+                            w.Line($"{V256}<float> s0 = {V256}<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;");
+                            if (whole > 0)
+                            {
+                                using (w.Block($"for (int j = 0; j < {whole}; j += 8)"))
+                                {
+                                    w.Line($"ref float column = ref {Unsafe}.Add(ref p, j * {l.Padded});");
+                                    for (int t = 0; t < 8; t++)
+                                    {
+                                        string at = t == 0 ? "j" : $"j + {t}";
+                                        w.Line($"s{t} = {V256}.FusedMultiplyAdd({V256}.Create({Unsafe}.Add(ref a, {at})), {V256}.LoadUnsafe(ref column, {(t * l.Padded) + lo}), s{t});");
+                                    }
+                                }
+                            }
+
+                            for (int j = whole; j < l.Inputs; j++)
+                            {
+                                w.Line($"s{j % 8} = {V256}.FusedMultiplyAdd({V256}.Create({Unsafe}.Add(ref a, {j})), {V256}.LoadUnsafe(ref p, {(j * l.Padded) + lo}), s{j % 8}); // input {j}");
+                            }
+
+                            w.Line($"{V256}<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + {V256}.LoadUnsafe(ref p, {(l.Inputs * l.Padded) + lo});");
+                            w.Line($"{V256}.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{l.Activation}, pre), ref y, {lo});");
+                        }
+                    }
+                }
+            }
+        }
+
+        private static void EmitBatchNarrow(IndentedWriter w, LayerPlan l, LayerPlan previous, bool last)
+        {
+            int chunks = l.Stride / 8, rowFloats = BatchRowFloats(previous);
+            w.Line($"// Layer {l.Index}: {l.Describe}, rows in lanes: per row, lane l accumulates inputs l, l + 8, … (the canonical");
+            w.Line("// partial sums); the fixed tree of the eight rows at once puts row r in lane r.");
+            using (w.Block())
+            {
+                w.Line($"ref float p = ref {Unsafe}.Add(ref w, {l.Name}Packed); // neuron k's weights at k * {l.Stride}, zero padded");
+                w.Line($"ref float a = ref {Unsafe}.Add(ref buffer, Batch{previous.Name});");
+                for (int k = 0; k < l.Width; k++)
+                {
+                    w.Line($"// Neuron {k}");
+                    using (w.Block())
+                    {
+                        for (int r = 0; r < 8; r++)
+                        {
+                            if (chunks <= 4)
+                            {
+                                string sum = $"{V256}<float>.Zero";
+                                for (int c = 0; c < chunks; c++)
+                                {
+                                    sum = $"{V256}.FusedMultiplyAdd({V256}.LoadUnsafe(ref a, {(r * rowFloats) + (c * 8)}), {V256}.LoadUnsafe(ref p, {(k * l.Stride) + (c * 8)}), {sum})";
+                                }
+
+                                w.Line($"{V256}<float> n{r} = {sum};");
+                            }
+                            else
+                            {
+                                w.Line($"{V256}<float> n{r} = {V256}<float>.Zero;");
+                                using (w.Block($"for (int j = 0; j < {l.Stride}; j += 8)"))
+                                {
+                                    w.Line($"n{r} = {V256}.FusedMultiplyAdd({V256}.LoadUnsafe(ref a, (nuint)({r * rowFloats} + j)), {V256}.LoadUnsafe(ref p, (nuint)({k * l.Stride} + j)), n{r});");
+                                }
+                            }
+                        }
+
+                        w.Line($"{V256}<float> pre = global::GenBias.CanonicalSum.TreeOfRows(n0, n1, n2, n3, n4, n5, n6, n7) + {V256}.Create({Unsafe}.Add(ref p, {(l.Width * l.Stride) + k}));");
+                        w.Line($"{V256}<float> y = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{l.Activation}, pre);");
+                        EmitLanesResult(w, l, "y", k, last);
+                    }
+                }
+            }
+        }
+    }
+}

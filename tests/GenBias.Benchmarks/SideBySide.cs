@@ -1,0 +1,179 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+
+namespace GenBias.Benchmarks;
+
+/// <summary>
+/// Interleaved rounds in one process: every contender runs once per round, in a rotating order, for about the same
+/// wall time; the median of its per-item times over the rounds is reported with the ratio to its peer. The shared,
+/// noisy machines this project runs on make separate runs incomparable; this is the comparison the README cites.
+/// Run: dotnet run -c Release --project tests/GenBias.Benchmarks -- --side-by-side [rounds]
+/// </summary>
+internal static class SideBySide
+{
+    private sealed record Contender(string Group, string Name, Func<long> Run, string? Peer = null);
+
+    public static void Run(int rounds)
+    {
+        var contenders = new List<Contender>();
+        var disposables = new List<IDisposable>();
+        AddForward(contenders, disposables, new Hidden25x16x1(), "25-16-1");
+        AddForward(contenders, disposables, new Neuron25(), "25-1");
+        AddForward(contenders, disposables, new Wide64x33x1(), "64-33-1");
+        AddForward(contenders, disposables, new Long100x8x1(), "100-8-1");
+        AddForward(contenders, disposables, new Deep25x32x16x8x1(), "25-32-16-8-1");
+
+        Console.WriteLine($"CPU: {Machine.Cpu()}; load average before: {Machine.LoadAverage()}");
+        // Warm up: tier-up to optimised code before measuring.
+        foreach (Contender c in contenders)
+        {
+            var warm = Stopwatch.StartNew();
+            while (warm.ElapsedMilliseconds < 300)
+            {
+                c.Run();
+            }
+        }
+
+        var samples = contenders.ToDictionary(c => c.Name, _ => new List<double>());
+        for (int round = 0; round < rounds; round++)
+        {
+            for (int i = 0; i < contenders.Count; i++)
+            {
+                Contender c = contenders[(i + round) % contenders.Count];
+                long items = 0;
+                var clock = Stopwatch.StartNew();
+                while (clock.ElapsedTicks < Stopwatch.Frequency / 20)
+                {
+                    items += c.Run();
+                }
+
+                samples[c.Name].Add(clock.Elapsed.TotalNanoseconds / items);
+            }
+        }
+
+        Console.WriteLine($"load average after: {Machine.LoadAverage()}; {rounds} interleaved rounds, median ns per item");
+        Console.WriteLine();
+        Console.WriteLine("| work | ns per item (median) | peer | ratio (median of per-round ratios) |");
+        Console.WriteLine("|---|---|---|---|");
+        foreach (Contender c in contenders)
+        {
+            double median = Median(samples[c.Name]);
+            string peer = "", ratio = "";
+            if (c.Peer != null)
+            {
+                peer = c.Peer;
+                ratio = Median(samples[c.Name].Zip(samples[c.Peer], (a, b) => a / b).ToList()).ToString("0.000");
+            }
+
+            Console.WriteLine($"| {c.Name} | {median:0.00} | {peer} | {ratio} |");
+        }
+
+        foreach (IDisposable d in disposables)
+        {
+            d.Dispose();
+        }
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.OrderBy(v => v).ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    private static void AddForward<T>(List<Contender> list, List<IDisposable> disposables, T network, string tag)
+        where T : ITernaryNetwork
+    {
+        const int Rows = 4096, Singles = 256;
+        NetworkShape shape = network.Shape;
+        network.SetParameters(BenchmarkData.Parameters(shape, 2));
+        int n = shape.InputCount, outputs = shape.OutputCount;
+        sbyte[] inputs = BenchmarkData.Inputs(Rows, n, 3);
+        float[] floats = inputs.Select(v => (float)v).ToArray();
+        float[] results = new float[Rows * outputs];
+        float[] peerResults = new float[Rows * outputs];
+        ulong[] packed = new ulong[2 * Rows];
+        if (n <= 64)
+        {
+            for (int r = 0; r < Rows; r++)
+            {
+                (packed[2 * r], packed[(2 * r) + 1]) = TernaryInput.Pack(inputs.AsSpan(r * n, n));
+            }
+        }
+
+        var peer = new OnnxPeer(shape, network.Parameters, floats, peerResults);
+        disposables.Add(peer);
+        string ort = $"ONNX Runtime batch {tag}";
+        list.Add(new Contender(tag, ort, () => { peer.Run(); return Rows; }));
+        list.Add(new Contender(tag, $"GenBias batch {tag} (sbyte rows)", () => { network.ForwardBatch(inputs, results); return Rows; }, ort));
+        if (network is Hidden25x16x1 h)
+        {
+            list.Add(new Contender(tag, $"GenBias batch {tag} (packed)", () => { h.ForwardBatch(packed, results); return Rows; }, ort));
+        }
+        else if (network is Neuron25 o)
+        {
+            list.Add(new Contender(tag, $"GenBias batch {tag} (packed)", () => { o.ForwardBatch(packed, results); return Rows; }, ort));
+        }
+        else if (network is Wide64x33x1 wd)
+        {
+            list.Add(new Contender(tag, $"GenBias batch {tag} (packed)", () => { wd.ForwardBatch(packed, results); return Rows; }, ort));
+        }
+        else if (network is Deep25x32x16x8x1 dp)
+        {
+            list.Add(new Contender(tag, $"GenBias batch {tag} (packed)", () => { dp.ForwardBatch(packed, results); return Rows; }, ort));
+        }
+
+        float[] one = new float[outputs];
+        string span = $"GenBias single {tag} (span)";
+        list.Add(new Contender(tag, span, () =>
+        {
+            for (int r = 0; r < Singles; r++)
+            {
+                network.Forward(inputs.AsSpan(r * n, n), one);
+            }
+
+            return Singles;
+        }));
+        if (n <= 64)
+        {
+            list.Add(new Contender(tag, $"GenBias single {tag} (packed)", () =>
+            {
+                for (int r = 0; r < Singles; r++)
+                {
+                    network.Forward(packed[2 * r], packed[(2 * r) + 1], one);
+                }
+
+                return Singles;
+            }, span));
+        }
+    }
+}
+
+internal static class Machine
+{
+    public static string Cpu()
+    {
+        try
+        {
+            string? line = System.IO.File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+            return line == null ? "unknown" : line[(line.IndexOf(':') + 1)..].Trim() + $", {Environment.ProcessorCount} logical cores";
+        }
+        catch (System.IO.IOException)
+        {
+            return "unknown";
+        }
+    }
+
+    public static string LoadAverage()
+    {
+        try
+        {
+            return System.IO.File.ReadAllText("/proc/loadavg").Trim();
+        }
+        catch (System.IO.IOException)
+        {
+            return "unknown";
+        }
+    }
+}
