@@ -38,6 +38,7 @@ namespace GenBias.Generators
             {
                 w.Line("ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);");
                 w.Line("ref float t = ref _tables.Origin;");
+                w.Line("ref int keys = ref _tables.KeyOrigin; // ten mask bits → the offset of the group's row");
                 foreach (LayerPlan l in layers)
                 {
                     w.Line();
@@ -72,14 +73,15 @@ namespace GenBias.Generators
         {
             int stride = l.TableStride, groupFloats = ShapeRules.GroupRows * stride;
             int present = System.Math.Min(l.Groups, ShapeRules.PartialSums);
-            w.Line($"// Layer 0: {l.Describe}, from the tables, row by row.");
+            w.Line($"// Layer 0: {l.Describe}, from the tables, row by row: pre-activations first, so that the short");
+            w.Line("// independent chains of eight rows overlap; then the activations.");
             using (w.Block("for (int r = 0; r < 8; r++)"))
             {
                 w.Line($"ulong positive = {Unsafe}.Add(ref masks, 2 * r), negative = {Unsafe}.Add(ref masks, (2 * r) + 1);");
                 for (int g = 0; g < l.Groups; g++)
                 {
                     string offset = g == 0 ? "" : $"{g * groupFloats} + ";
-                    w.Line($"nuint r{g} = {offset}((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, {g * ShapeRules.GroupSize}) * {stride}); // group {g}");
+                    w.Line($"nuint r{g} = {offset}(nuint){Unsafe}.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, {g * ShapeRules.GroupSize})); // group {g}");
                 }
 
                 if (l.Width == 1)
@@ -107,10 +109,15 @@ namespace GenBias.Generators
                                 w.Line(g < ShapeRules.PartialSums ? $"{V256}<float> s{g} = {load};" : $"s{g % 8} += {load};");
                             }
 
-                            w.Line($"{V256}.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{l.Activation}, {TreeOfPresent(present, p => "s" + p)}), ref y, {lo});");
+                            w.Line($"{V256}.StoreUnsafe({TreeOfPresent(present, p => "s" + p)}, ref y, {lo});");
                         }
                     }
                 }
+            }
+
+            if (l.Width > 1)
+            {
+                EmitBatchActivation(w, l);
             }
 
             if (l.Width == 1)
@@ -182,9 +189,26 @@ namespace GenBias.Generators
                             }
 
                             w.Line($"{V256}<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + {V256}.LoadUnsafe(ref p, {(l.Inputs * l.Padded) + lo});");
-                            w.Line($"{V256}.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{l.Activation}, pre), ref y, {lo});");
+                            w.Line($"{V256}.StoreUnsafe(pre, ref y, {lo});");
                         }
                     }
+                }
+
+                EmitBatchActivation(w, l);
+            }
+        }
+
+        /// <summary>Applies the layer's activation to the pre-activations of its eight buffered rows, in place.</summary>
+        private static void EmitBatchActivation(IndentedWriter w, LayerPlan l)
+        {
+            int blocks = (l.Width + 7) / 8;
+            w.Line($"// The activations of the eight rows: {8 * blocks} independent vectors.");
+            using (w.Block("for (int r = 0; r < 8; r++)"))
+            {
+                w.Line($"ref float y = ref {Unsafe}.Add(ref buffer, Batch{l.Name} + (r * {BatchRowFloats(l)}));");
+                for (int b = 0; b < blocks; b++)
+                {
+                    w.Line($"{V256}.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{l.Activation}, {V256}.LoadUnsafe(ref y, {b * 8})), ref y, {b * 8});");
                 }
             }
         }
@@ -203,24 +227,32 @@ namespace GenBias.Generators
                     w.Line($"// Neuron {k}");
                     using (w.Block())
                     {
-                        for (int r = 0; r < 8; r++)
+                        if (chunks <= 4)
                         {
-                            if (chunks <= 4)
+                            // The neuron's weights once, then per row a chain of multiply-adds over its chunks of 8 inputs.
+                            for (int c = 0; c < chunks; c++)
                             {
-                                string sum = $"{V256}<float>.Zero";
-                                for (int c = 0; c < chunks; c++)
-                                {
-                                    sum = $"{V256}.FusedMultiplyAdd({V256}.LoadUnsafe(ref a, {(r * rowFloats) + (c * 8)}), {V256}.LoadUnsafe(ref p, {(k * l.Stride) + (c * 8)}), {sum})";
-                                }
-
-                                w.Line($"{V256}<float> n{r} = {sum};");
+                                w.Line($"{V256}<float> w{c} = {V256}.LoadUnsafe(ref p, {(k * l.Stride) + (c * 8)});");
                             }
-                            else
+
+                            for (int r = 0; r < 8; r++)
                             {
-                                w.Line($"{V256}<float> n{r} = {V256}<float>.Zero;");
-                                using (w.Block($"for (int j = 0; j < {l.Stride}; j += 8)"))
+                                w.Line($"{V256}<float> n{r} = {V256}.FusedMultiplyAdd({V256}.LoadUnsafe(ref a, {r * rowFloats}), w0, {V256}<float>.Zero);");
+                                for (int c = 1; c < chunks; c++)
                                 {
-                                    w.Line($"n{r} = {V256}.FusedMultiplyAdd({V256}.LoadUnsafe(ref a, (nuint)({r * rowFloats} + j)), {V256}.LoadUnsafe(ref p, (nuint)({k * l.Stride} + j)), n{r});");
+                                    w.Line($"n{r} = {V256}.FusedMultiplyAdd({V256}.LoadUnsafe(ref a, {(r * rowFloats) + (c * 8)}), w{c}, n{r});");
+                                }
+                            }
+                        }
+                        else
+                        {
+                            w.Line(string.Join(", ", Enumerable.Range(0, 8).Select(r => r == 0 ? $"{V256}<float> n0 = {V256}<float>.Zero" : $"n{r} = n0")) + ";");
+                            using (w.Block($"for (int j = 0; j < {l.Stride}; j += 8)"))
+                            {
+                                w.Line($"{V256}<float> wj = {V256}.LoadUnsafe(ref p, (nuint)({k * l.Stride} + j));");
+                                for (int r = 0; r < 8; r++)
+                                {
+                                    w.Line($"n{r} = {V256}.FusedMultiplyAdd({V256}.LoadUnsafe(ref a, (nuint)({r * rowFloats} + j)), wj, n{r});");
                                 }
                             }
                         }

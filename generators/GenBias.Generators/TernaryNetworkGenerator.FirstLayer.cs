@@ -123,10 +123,11 @@ namespace GenBias.Generators
             using (w.Block())
             {
                 w.Line("ref float t = ref _tables.Origin;");
+                w.Line("ref int keys = ref _tables.KeyOrigin; // ten mask bits → the offset of the group's row");
                 for (int g = 0; g < l.Groups; g++)
                 {
                     string offset = g == 0 ? "" : $"{g * groupFloats} + ";
-                    w.Line($"nuint r{g} = {offset}((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, {g * ShapeRules.GroupSize}) * {stride}); // group {g}");
+                    w.Line($"nuint r{g} = {offset}(nuint){Unsafe}.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, {g * ShapeRules.GroupSize})); // group {g}");
                 }
 
                 int present = System.Math.Min(l.Groups, ShapeRules.PartialSums);

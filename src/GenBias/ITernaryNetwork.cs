@@ -53,6 +53,31 @@ public interface ITernaryNetwork
     /// <summary>Computes the outputs for a batch: <paramref name="inputs"/> holds rows of inputs, <paramref name="outputs"/> rows of outputs.</summary>
     void ForwardBatch(ReadOnlySpan<sbyte> inputs, Span<float> outputs);
 
+    /// <summary>
+    /// Computes the outputs for a batch of packed inputs (at most 64 inputs per row): <paramref name="packedInputs"/>
+    /// holds each row's positive mask, then its negative mask. Generated networks whose first layer reads tables
+    /// implement it natively (the fastest batch form); otherwise the rows are unpacked.
+    /// </summary>
+    /// <exception cref="ArgumentException">The lengths do not match, or a row's masks are invalid (the message names the row).</exception>
+    void ForwardBatch(ReadOnlySpan<ulong> packedInputs, Span<float> outputs)
+    {
+        if (Shape.InputCount > ShapeRules.MaxPackedInputs)
+        {
+            throw TernaryInput.PackedUnavailable(Shape.InputCount);
+        }
+
+        int rows = TernaryInput.ValidatePackedBatch(packedInputs, Shape.InputCount, Shape.OutputCount, outputs.Length);
+        sbyte[] inputs = new sbyte[rows * Shape.InputCount];
+        Span<sbyte> row = stackalloc sbyte[ShapeRules.MaxPackedInputs];
+        for (int r = 0; r < rows; r++)
+        {
+            TernaryInput.Unpack(packedInputs[2 * r], packedInputs[(2 * r) + 1], Shape.InputCount, row);
+            row[..Shape.InputCount].CopyTo(inputs.AsSpan(r * Shape.InputCount, Shape.InputCount));
+        }
+
+        ForwardBatch(inputs, outputs);
+    }
+
     /// <summary>Computes every layer's activations for one input, concatenated in layer order (<see cref="LayerShape.ActivationOffset"/>).</summary>
     void ForwardActivations(ReadOnlySpan<sbyte> input, Span<float> activations);
 

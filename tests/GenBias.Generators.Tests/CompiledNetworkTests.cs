@@ -159,6 +159,20 @@ public class CompiledNetworkTests
                 reference.Forward(batch.AsSpan(r * shape.InputCount, shape.InputCount), expected);
                 AssertBits(expected, batchOut.AsSpan(r * shape.OutputCount, shape.OutputCount).ToArray(), $"{name} batch path {path} row {r}");
             }
+
+            if (shape.InputCount <= 64)
+            {
+                // The packed batch form gives the same rows too.
+                ulong[] packed = new ulong[2 * 37];
+                for (int r = 0; r < 37; r++)
+                {
+                    (packed[2 * r], packed[(2 * r) + 1]) = TernaryInput.Pack(batch.AsSpan(r * shape.InputCount, shape.InputCount));
+                }
+
+                float[] packedOut = new float[37 * shape.OutputCount];
+                network.ForwardBatch(packed, packedOut);
+                AssertBits(batchOut, packedOut, $"{name} packed batch path {path}");
+            }
         }
     }
 

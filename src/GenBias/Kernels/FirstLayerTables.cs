@@ -26,6 +26,7 @@ public sealed class FirstLayerTables
 {
     private readonly float[] _storage;
     private readonly int _origin;
+    private readonly int[] _keyOffsets = new int[1024];
     private readonly LayerShape _layer;
 
     /// <summary>Tables for the first layer of <paramref name="shape"/> (all zero until <see cref="Build"/>).</summary>
@@ -41,6 +42,12 @@ public sealed class FirstLayerTables
 
         Stride = ShapeRules.TableStride(_layer.Width);
         Length = ShapeRules.TableFloats(_layer.InputCount, _layer.Width);
+        for (int key = 0; key < _keyOffsets.Length; key++)
+        {
+            // Keys with a bit in both masks never occur (inputs are validated); they point at row 0.
+            int positive = key & 31, negative = key >> 5;
+            _keyOffsets[key] = (positive & negative) != 0 ? 0 : (Base3[positive] + (2 * Base3[negative])) * Stride;
+        }
         _storage = GC.AllocateArray<float>(Length + 16, pinned: true);
         unsafe
         {
@@ -57,6 +64,12 @@ public sealed class FirstLayerTables
 
     /// <summary>The first float of group 0's table, 64-byte aligned.</summary>
     public ref float Origin => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_storage), _origin);
+
+    /// <summary>
+    /// Entry <c>k</c> is the offset, in floats, of the row of a group whose key (<see cref="Key"/>) is <c>k</c>: one
+    /// load turns ten mask bits into a row.
+    /// </summary>
+    public ref int KeyOrigin => ref MemoryMarshal.GetArrayDataReference(_keyOffsets);
 
     /// <summary>The tables as a span (for tests).</summary>
     public ReadOnlySpan<float> Values => _storage.AsSpan(_origin, Length);
@@ -104,6 +117,14 @@ public sealed class FirstLayerTables
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Row(ulong positive, ulong negative, int shift) =>
         Base3[(int)(positive >> shift) & 31] + (2 * Base3[(int)(negative >> shift) & 31]);
+
+    /// <summary>
+    /// The ten-bit key of the group whose five inputs start at bit <paramref name="shift"/>: its positive bits, then its
+    /// negative bits above them. <see cref="KeyOrigin"/> maps it to the group's row.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Key(ulong positive, ulong negative, int shift) =>
+        (int)((positive >> shift) & 31) | (int)(((negative >> shift) & 31) << 5);
 
     /// <summary>The base-3 value of five bits: bit i counts 3^i.</summary>
     private static ReadOnlySpan<byte> Base3 =>

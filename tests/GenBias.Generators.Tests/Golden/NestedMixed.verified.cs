@@ -232,20 +232,28 @@ namespace Examples.Nested
             {
                 ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);
                 ref float t = ref _tables.Origin;
+                ref int keys = ref _tables.KeyOrigin; // ten mask bits → the offset of the group's row
 
-                // Layer 0: Dense(7, ReLU) over 9 inputs, from the tables, row by row.
+                // Layer 0: Dense(7, ReLU) over 9 inputs, from the tables, row by row: pre-activations first, so that the short
+                // independent chains of eight rows overlap; then the activations.
                 for (int r = 0; r < 8; r++)
                 {
                     ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, (2 * r) + 1);
-                    nuint r0 = ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 0) * 8); // group 0
-                    nuint r1 = 1944 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 5) * 8); // group 1
+                    nuint r0 = (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 0)); // group 0
+                    nuint r1 = 1944 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 5)); // group 1
                     ref float y = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref buffer, BatchLayer0 + (r * 16));
                     // Neurons 0-6
                     {
                         global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r0);
                         global::System.Runtime.Intrinsics.Vector256<float> s1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r1);
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.ReLU, (s0 + s1)), ref y, 0);
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe((s0 + s1), ref y, 0);
                     }
+                }
+                // The activations of the eight rows: 8 independent vectors.
+                for (int r = 0; r < 8; r++)
+                {
+                    ref float y = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref buffer, BatchLayer0 + (r * 16));
+                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.ReLU, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref y, 0)), ref y, 0);
                 }
 
                 // Layer 1: Dense(33, Sigmoid) over 7 inputs, row by row with the neurons in lanes; input j feeds partial sum j % 8.
@@ -266,7 +274,7 @@ namespace Examples.Nested
                             s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 240), s5); // input 5
                             s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 288), s6); // input 6
                             global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 336);
-                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid, pre), ref y, 0);
+                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(pre, ref y, 0);
                         }
                         // Neurons 8-15
                         {
@@ -279,7 +287,7 @@ namespace Examples.Nested
                             s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 248), s5); // input 5
                             s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 296), s6); // input 6
                             global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 344);
-                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid, pre), ref y, 8);
+                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(pre, ref y, 8);
                         }
                         // Neurons 16-23
                         {
@@ -292,7 +300,7 @@ namespace Examples.Nested
                             s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 256), s5); // input 5
                             s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 304), s6); // input 6
                             global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 352);
-                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid, pre), ref y, 16);
+                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(pre, ref y, 16);
                         }
                         // Neurons 24-31
                         {
@@ -305,7 +313,7 @@ namespace Examples.Nested
                             s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 264), s5); // input 5
                             s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 312), s6); // input 6
                             global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 360);
-                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid, pre), ref y, 24);
+                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(pre, ref y, 24);
                         }
                         // Neuron 32
                         {
@@ -318,8 +326,18 @@ namespace Examples.Nested
                             s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 272), s5); // input 5
                             s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 320), s6); // input 6
                             global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 368);
-                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid, pre), ref y, 32);
+                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(pre, ref y, 32);
                         }
+                    }
+                    // The activations of the eight rows: 40 independent vectors.
+                    for (int r = 0; r < 8; r++)
+                    {
+                        ref float y = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref buffer, BatchLayer1 + (r * 48));
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref y, 0)), ref y, 0);
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref y, 8)), ref y, 8);
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref y, 16)), ref y, 16);
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref y, 24)), ref y, 24);
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref y, 32)), ref y, 32);
                     }
                 }
 
@@ -330,45 +348,18 @@ namespace Examples.Nested
                     ref float a = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref buffer, BatchLayer1);
                     // Neuron 0
                     {
-                        global::System.Runtime.Intrinsics.Vector256<float> n0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        global::System.Runtime.Intrinsics.Vector256<float> n0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, n1 = n0, n2 = n0, n3 = n0, n4 = n0, n5 = n0, n6 = n0, n7 = n0;
                         for (int j = 0; j < 40; j += 8)
                         {
-                            n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(0 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(0 + j)), n0);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256<float> n1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int j = 0; j < 40; j += 8)
-                        {
-                            n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(48 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(0 + j)), n1);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256<float> n2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int j = 0; j < 40; j += 8)
-                        {
-                            n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(96 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(0 + j)), n2);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256<float> n3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int j = 0; j < 40; j += 8)
-                        {
-                            n3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(144 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(0 + j)), n3);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256<float> n4 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int j = 0; j < 40; j += 8)
-                        {
-                            n4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(192 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(0 + j)), n4);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256<float> n5 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int j = 0; j < 40; j += 8)
-                        {
-                            n5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(240 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(0 + j)), n5);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256<float> n6 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int j = 0; j < 40; j += 8)
-                        {
-                            n6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(288 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(0 + j)), n6);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256<float> n7 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int j = 0; j < 40; j += 8)
-                        {
-                            n7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(336 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(0 + j)), n7);
+                            global::System.Runtime.Intrinsics.Vector256<float> wj = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(0 + j));
+                            n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(0 + j)), wj, n0);
+                            n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(48 + j)), wj, n1);
+                            n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(96 + j)), wj, n2);
+                            n3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(144 + j)), wj, n3);
+                            n4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(192 + j)), wj, n4);
+                            n5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(240 + j)), wj, n5);
+                            n6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(288 + j)), wj, n6);
+                            n7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(336 + j)), wj, n7);
                         }
                         global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.TreeOfRows(n0, n1, n2, n3, n4, n5, n6, n7) + global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 120));
                         global::System.Runtime.Intrinsics.Vector256<float> y = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Linear, pre);
@@ -383,45 +374,18 @@ namespace Examples.Nested
                     }
                     // Neuron 1
                     {
-                        global::System.Runtime.Intrinsics.Vector256<float> n0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        global::System.Runtime.Intrinsics.Vector256<float> n0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, n1 = n0, n2 = n0, n3 = n0, n4 = n0, n5 = n0, n6 = n0, n7 = n0;
                         for (int j = 0; j < 40; j += 8)
                         {
-                            n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(0 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(40 + j)), n0);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256<float> n1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int j = 0; j < 40; j += 8)
-                        {
-                            n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(48 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(40 + j)), n1);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256<float> n2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int j = 0; j < 40; j += 8)
-                        {
-                            n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(96 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(40 + j)), n2);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256<float> n3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int j = 0; j < 40; j += 8)
-                        {
-                            n3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(144 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(40 + j)), n3);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256<float> n4 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int j = 0; j < 40; j += 8)
-                        {
-                            n4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(192 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(40 + j)), n4);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256<float> n5 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int j = 0; j < 40; j += 8)
-                        {
-                            n5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(240 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(40 + j)), n5);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256<float> n6 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int j = 0; j < 40; j += 8)
-                        {
-                            n6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(288 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(40 + j)), n6);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256<float> n7 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int j = 0; j < 40; j += 8)
-                        {
-                            n7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(336 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(40 + j)), n7);
+                            global::System.Runtime.Intrinsics.Vector256<float> wj = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(40 + j));
+                            n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(0 + j)), wj, n0);
+                            n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(48 + j)), wj, n1);
+                            n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(96 + j)), wj, n2);
+                            n3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(144 + j)), wj, n3);
+                            n4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(192 + j)), wj, n4);
+                            n5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(240 + j)), wj, n5);
+                            n6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(288 + j)), wj, n6);
+                            n7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(336 + j)), wj, n7);
                         }
                         global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.TreeOfRows(n0, n1, n2, n3, n4, n5, n6, n7) + global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 121));
                         global::System.Runtime.Intrinsics.Vector256<float> y = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Linear, pre);
@@ -436,45 +400,18 @@ namespace Examples.Nested
                     }
                     // Neuron 2
                     {
-                        global::System.Runtime.Intrinsics.Vector256<float> n0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                        global::System.Runtime.Intrinsics.Vector256<float> n0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, n1 = n0, n2 = n0, n3 = n0, n4 = n0, n5 = n0, n6 = n0, n7 = n0;
                         for (int j = 0; j < 40; j += 8)
                         {
-                            n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(0 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(80 + j)), n0);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256<float> n1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int j = 0; j < 40; j += 8)
-                        {
-                            n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(48 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(80 + j)), n1);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256<float> n2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int j = 0; j < 40; j += 8)
-                        {
-                            n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(96 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(80 + j)), n2);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256<float> n3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int j = 0; j < 40; j += 8)
-                        {
-                            n3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(144 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(80 + j)), n3);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256<float> n4 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int j = 0; j < 40; j += 8)
-                        {
-                            n4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(192 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(80 + j)), n4);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256<float> n5 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int j = 0; j < 40; j += 8)
-                        {
-                            n5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(240 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(80 + j)), n5);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256<float> n6 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int j = 0; j < 40; j += 8)
-                        {
-                            n6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(288 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(80 + j)), n6);
-                        }
-                        global::System.Runtime.Intrinsics.Vector256<float> n7 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                        for (int j = 0; j < 40; j += 8)
-                        {
-                            n7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(336 + j)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(80 + j)), n7);
+                            global::System.Runtime.Intrinsics.Vector256<float> wj = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(80 + j));
+                            n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(0 + j)), wj, n0);
+                            n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(48 + j)), wj, n1);
+                            n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(96 + j)), wj, n2);
+                            n3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(144 + j)), wj, n3);
+                            n4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(192 + j)), wj, n4);
+                            n5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(240 + j)), wj, n5);
+                            n6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(288 + j)), wj, n6);
+                            n7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(336 + j)), wj, n7);
                         }
                         global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.TreeOfRows(n0, n1, n2, n3, n4, n5, n6, n7) + global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 122));
                         global::System.Runtime.Intrinsics.Vector256<float> y = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Linear, pre);
@@ -623,8 +560,9 @@ namespace Examples.Nested
                 // group sum (group 0 includes the bias); the rows are combined in the canonical order, so no multiply is left.
                 {
                     ref float t = ref _tables.Origin;
-                    nuint r0 = ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 0) * 8); // group 0
-                    nuint r1 = 1944 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 5) * 8); // group 1
+                    ref int keys = ref _tables.KeyOrigin; // ten mask bits → the offset of the group's row
+                    nuint r0 = (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 0)); // group 0
+                    nuint r1 = 1944 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 5)); // group 1
                     // Neurons 0-6 (the rest of the block is zero padding)
                     {
                         global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r0);
@@ -757,8 +695,9 @@ namespace Examples.Nested
                 // group sum (group 0 includes the bias); the rows are combined in the canonical order, so no multiply is left.
                 {
                     ref float t = ref _tables.Origin;
-                    nuint r0 = ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 0) * 8); // group 0
-                    nuint r1 = 1944 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 5) * 8); // group 1
+                    ref int keys = ref _tables.KeyOrigin; // ten mask bits → the offset of the group's row
+                    nuint r0 = (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 0)); // group 0
+                    nuint r1 = 1944 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 5)); // group 1
                     // Neurons 0-6 (the rest of the block is zero padding)
                     {
                         global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r0);

@@ -250,16 +250,18 @@ namespace Examples
         {
             ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);
             ref float t = ref _tables.Origin;
+            ref int keys = ref _tables.KeyOrigin; // ten mask bits → the offset of the group's row
 
-            // Layer 0: Dense(16, Tanh) over 25 inputs, from the tables, row by row.
+            // Layer 0: Dense(16, Tanh) over 25 inputs, from the tables, row by row: pre-activations first, so that the short
+            // independent chains of eight rows overlap; then the activations.
             for (int r = 0; r < 8; r++)
             {
                 ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, (2 * r) + 1);
-                nuint r0 = ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 0) * 16); // group 0
-                nuint r1 = 3888 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 5) * 16); // group 1
-                nuint r2 = 7776 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 10) * 16); // group 2
-                nuint r3 = 11664 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 15) * 16); // group 3
-                nuint r4 = 15552 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 20) * 16); // group 4
+                nuint r0 = (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 0)); // group 0
+                nuint r1 = 3888 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 5)); // group 1
+                nuint r2 = 7776 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 10)); // group 2
+                nuint r3 = 11664 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 15)); // group 3
+                nuint r4 = 15552 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 20)); // group 4
                 ref float y = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref buffer, BatchLayer0 + (r * 16));
                 // Neurons 0-7
                 {
@@ -268,7 +270,7 @@ namespace Examples
                     global::System.Runtime.Intrinsics.Vector256<float> s2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r2);
                     global::System.Runtime.Intrinsics.Vector256<float> s3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r3);
                     global::System.Runtime.Intrinsics.Vector256<float> s4 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r4);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, (((s0 + s4) + s2) + (s1 + s3))), ref y, 0);
+                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe((((s0 + s4) + s2) + (s1 + s3)), ref y, 0);
                 }
                 // Neurons 8-15
                 {
@@ -277,8 +279,15 @@ namespace Examples
                     global::System.Runtime.Intrinsics.Vector256<float> s2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r2 + 8);
                     global::System.Runtime.Intrinsics.Vector256<float> s3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r3 + 8);
                     global::System.Runtime.Intrinsics.Vector256<float> s4 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r4 + 8);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, (((s0 + s4) + s2) + (s1 + s3))), ref y, 8);
+                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe((((s0 + s4) + s2) + (s1 + s3)), ref y, 8);
                 }
+            }
+            // The activations of the eight rows: 16 independent vectors.
+            for (int r = 0; r < 8; r++)
+            {
+                ref float y = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref buffer, BatchLayer0 + (r * 16));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref y, 0)), ref y, 0);
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref y, 8)), ref y, 8);
             }
 
             // Layer 1: Dense(1, Tanh) over 16 inputs, rows in lanes: per row, lane l accumulates inputs l, l + 8, … (the canonical
@@ -288,14 +297,24 @@ namespace Examples
                 ref float a = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref buffer, BatchLayer0);
                 // Neuron 0
                 {
-                    global::System.Runtime.Intrinsics.Vector256<float> n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 8), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 8), global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 0), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 0), global::System.Runtime.Intrinsics.Vector256<float>.Zero));
-                    global::System.Runtime.Intrinsics.Vector256<float> n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 24), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 8), global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 16), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 0), global::System.Runtime.Intrinsics.Vector256<float>.Zero));
-                    global::System.Runtime.Intrinsics.Vector256<float> n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 40), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 8), global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 32), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 0), global::System.Runtime.Intrinsics.Vector256<float>.Zero));
-                    global::System.Runtime.Intrinsics.Vector256<float> n3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 56), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 8), global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 48), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 0), global::System.Runtime.Intrinsics.Vector256<float>.Zero));
-                    global::System.Runtime.Intrinsics.Vector256<float> n4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 72), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 8), global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 64), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 0), global::System.Runtime.Intrinsics.Vector256<float>.Zero));
-                    global::System.Runtime.Intrinsics.Vector256<float> n5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 88), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 8), global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 80), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 0), global::System.Runtime.Intrinsics.Vector256<float>.Zero));
-                    global::System.Runtime.Intrinsics.Vector256<float> n6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 104), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 8), global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 96), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 0), global::System.Runtime.Intrinsics.Vector256<float>.Zero));
-                    global::System.Runtime.Intrinsics.Vector256<float> n7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 120), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 8), global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 112), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 0), global::System.Runtime.Intrinsics.Vector256<float>.Zero));
+                    global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 0);
+                    global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 8);
+                    global::System.Runtime.Intrinsics.Vector256<float> n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 0), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+                    n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 8), w1, n0);
+                    global::System.Runtime.Intrinsics.Vector256<float> n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 16), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+                    n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 24), w1, n1);
+                    global::System.Runtime.Intrinsics.Vector256<float> n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 32), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+                    n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 40), w1, n2);
+                    global::System.Runtime.Intrinsics.Vector256<float> n3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 48), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+                    n3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 56), w1, n3);
+                    global::System.Runtime.Intrinsics.Vector256<float> n4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 64), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+                    n4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 72), w1, n4);
+                    global::System.Runtime.Intrinsics.Vector256<float> n5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 80), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+                    n5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 88), w1, n5);
+                    global::System.Runtime.Intrinsics.Vector256<float> n6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 96), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+                    n6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 104), w1, n6);
+                    global::System.Runtime.Intrinsics.Vector256<float> n7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 112), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+                    n7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 120), w1, n7);
                     global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.TreeOfRows(n0, n1, n2, n3, n4, n5, n6, n7) + global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 16));
                     global::System.Runtime.Intrinsics.Vector256<float> y = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, pre);
                     global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(y, ref output);
@@ -424,11 +443,12 @@ namespace Examples
             global::System.Runtime.Intrinsics.Vector256<float> y0_0, y0_1;
             {
                 ref float t = ref _tables.Origin;
-                nuint r0 = ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 0) * 16); // group 0
-                nuint r1 = 3888 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 5) * 16); // group 1
-                nuint r2 = 7776 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 10) * 16); // group 2
-                nuint r3 = 11664 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 15) * 16); // group 3
-                nuint r4 = 15552 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 20) * 16); // group 4
+                ref int keys = ref _tables.KeyOrigin; // ten mask bits → the offset of the group's row
+                nuint r0 = (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 0)); // group 0
+                nuint r1 = 3888 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 5)); // group 1
+                nuint r2 = 7776 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 10)); // group 2
+                nuint r3 = 11664 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 15)); // group 3
+                nuint r4 = 15552 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 20)); // group 4
                 // Neurons 0-7
                 {
                     global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r0);
@@ -483,11 +503,12 @@ namespace Examples
             global::System.Runtime.Intrinsics.Vector512<float> y0_0;
             {
                 ref float t = ref _tables.Origin;
-                nuint r0 = ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 0) * 16); // group 0
-                nuint r1 = 3888 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 5) * 16); // group 1
-                nuint r2 = 7776 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 10) * 16); // group 2
-                nuint r3 = 11664 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 15) * 16); // group 3
-                nuint r4 = 15552 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 20) * 16); // group 4
+                ref int keys = ref _tables.KeyOrigin; // ten mask bits → the offset of the group's row
+                nuint r0 = (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 0)); // group 0
+                nuint r1 = 3888 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 5)); // group 1
+                nuint r2 = 7776 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 10)); // group 2
+                nuint r3 = 11664 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 15)); // group 3
+                nuint r4 = 15552 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 20)); // group 4
                 // Neurons 0-15
                 {
                     global::System.Runtime.Intrinsics.Vector512<float> s0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref t, r0);

@@ -232,16 +232,18 @@ namespace Examples
         {
             ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);
             ref float t = ref _tables.Origin;
+            ref int keys = ref _tables.KeyOrigin; // ten mask bits → the offset of the group's row
 
-            // Layer 0: Dense(1, Tanh) over 25 inputs, from the tables, row by row.
+            // Layer 0: Dense(1, Tanh) over 25 inputs, from the tables, row by row: pre-activations first, so that the short
+            // independent chains of eight rows overlap; then the activations.
             for (int r = 0; r < 8; r++)
             {
                 ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, (2 * r) + 1);
-                nuint r0 = ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 0) * 1); // group 0
-                nuint r1 = 243 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 5) * 1); // group 1
-                nuint r2 = 486 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 10) * 1); // group 2
-                nuint r3 = 729 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 15) * 1); // group 3
-                nuint r4 = 972 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 20) * 1); // group 4
+                nuint r0 = (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 0)); // group 0
+                nuint r1 = 243 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 5)); // group 1
+                nuint r2 = 486 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 10)); // group 2
+                nuint r3 = 729 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 15)); // group 3
+                nuint r4 = 972 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 20)); // group 4
                 float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r0);
                 float s1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r1);
                 float s2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r2);
@@ -356,11 +358,12 @@ namespace Examples
             // group sum (group 0 includes the bias); the rows are combined in the canonical order, so no multiply is left.
             {
                 ref float t = ref _tables.Origin;
-                nuint r0 = ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 0) * 1); // group 0
-                nuint r1 = 243 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 5) * 1); // group 1
-                nuint r2 = 486 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 10) * 1); // group 2
-                nuint r3 = 729 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 15) * 1); // group 3
-                nuint r4 = 972 + ((nuint)global::GenBias.FirstLayerTables.Row(positive, negative, 20) * 1); // group 4
+                ref int keys = ref _tables.KeyOrigin; // ten mask bits → the offset of the group's row
+                nuint r0 = (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 0)); // group 0
+                nuint r1 = 243 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 5)); // group 1
+                nuint r2 = 486 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 10)); // group 2
+                nuint r3 = 729 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 15)); // group 3
+                nuint r4 = 972 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 20)); // group 4
                 float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r0);
                 float s1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r1);
                 float s2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r2);

@@ -1,0 +1,214 @@
+using System;
+using System.Linq;
+using System.Runtime.Intrinsics;
+using Xunit;
+
+namespace GenBias.Tests;
+
+/// <summary>The ternary kernels: the group order of the first layer, its tables, packing, and the tree of eight rows.</summary>
+public class TernaryKernelTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(9)]
+    [InlineData(25)]
+    [InlineData(41)]
+    [InlineData(64)]
+    [InlineData(100)]
+    [InlineData(1024)]
+    public void The_group_order_is_the_sum_to_float_rounding_and_follows_its_definition(int n)
+    {
+        var random = new Random(n);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            float[] x = [.. Enumerable.Range(0, n).Select(_ => (float)random.Next(-1, 2))];
+            float[] w = [.. Enumerable.Range(0, n).Select(_ => (float)((random.NextDouble() - 0.5) * 4))];
+            float bias = (float)(random.NextDouble() - 0.5);
+            float actual = CanonicalSum.FirstLayer(x, w, bias);
+
+            // Against exact arithmetic: within the rounding of n additions.
+            double exact = bias + x.Zip(w, (a, b) => (double)a * b).Sum();
+            double magnitude = Math.Abs(bias) + w.Sum(v => Math.Abs((double)v));
+            Assert.True(Math.Abs(actual - exact) <= (n + 1) * magnitude * 6e-8, $"n {n}: {actual} against {exact}");
+
+            // Against the definition written out independently: group sums, eight interleaved partials, the tree.
+            int groups = (n + 4) / 5;
+            float[] s = new float[groups];
+            for (int g = 0; g < groups; g++)
+            {
+                s[g] = g == 0 ? bias : 0f;
+                for (int i = 5 * g; i < Math.Min(5 * g + 5, n); i++)
+                {
+                    s[g] = MathF.FusedMultiplyAdd(x[i], w[i], s[g]);
+                }
+            }
+
+            float?[] p = new float?[8];
+            for (int g = 0; g < groups; g++)
+            {
+                p[g % 8] = p[g % 8] is { } previous ? previous + s[g] : s[g];
+            }
+
+            static float? Add(float? a, float? b) => a is null ? b : b is null ? a : a + b;
+            float expected = Add(Add(Add(p[0], p[4]), Add(p[2], p[6])), Add(Add(p[1], p[5]), Add(p[3], p[7])))!.Value;
+            Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(actual));
+        }
+    }
+
+    [Fact]
+    public void On_the_grid_the_group_order_equals_the_interleaved_order()
+    {
+        var random = new Random(4);
+        NetworkShape shape = NetworkShape.Create(64, (3, Activation.Tanh));
+        float[] parameters = [.. Enumerable.Range(0, shape.ParameterCount).Select(_ => (float)((random.NextDouble() - 0.5) * 8))];
+        FixedPointGrid.SnapFirstLayer(shape, parameters);
+        LayerShape layer = shape.Layers[0];
+        for (int trial = 0; trial < 300; trial++)
+        {
+            float[] x = [.. Enumerable.Range(0, 64).Select(_ => (float)random.Next(-1, 2))];
+            for (int k = 0; k < 3; k++)
+            {
+                float[] w = parameters.AsSpan(layer.WeightIndex(k, 0), 64).ToArray();
+                Assert.Equal(
+                    BitConverter.SingleToInt32Bits(CanonicalSum.PreActivation(x, w, parameters[layer.BiasIndex(k)])),
+                    BitConverter.SingleToInt32Bits(CanonicalSum.FirstLayer(x, w, parameters[layer.BiasIndex(k)])));
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(25, 16)]
+    [InlineData(25, 1)]
+    [InlineData(7, 3)]
+    [InlineData(64, 33)]
+    public void Every_table_row_is_the_group_sum_of_its_inputs(int n, int width)
+    {
+        var random = new Random(n * width);
+        NetworkShape shape = NetworkShape.Create(n, (width, Activation.Tanh));
+        // Off the grid on purpose: the tables give the canonical bits for any parameters.
+        float[] parameters = [.. Enumerable.Range(0, shape.ParameterCount).Select(_ => (float)((random.NextDouble() - 0.5) * 3))];
+        var tables = new FirstLayerTables(shape);
+        tables.Build(parameters);
+        LayerShape layer = shape.Layers[0];
+        ReadOnlySpan<float> values = tables.Values;
+        for (int trial = 0; trial < 500; trial++)
+        {
+            sbyte[] input = [.. Enumerable.Range(0, n).Select(_ => (sbyte)random.Next(-1, 2))];
+            (ulong positive, ulong negative) = TernaryInput.Pack(input);
+            for (int g = 0; g < (n + 4) / 5; g++)
+            {
+                int row = FirstLayerTables.Row(positive, negative, 5 * g);
+                int key = FirstLayerTables.Key(positive, negative, 5 * g);
+                Assert.Equal(row * tables.Stride, System.Runtime.CompilerServices.Unsafe.Add(ref tables.KeyOrigin, key));
+                for (int k = 0; k < width; k++)
+                {
+                    float s = g == 0 ? parameters[layer.BiasIndex(k)] : 0f;
+                    for (int i = 5 * g; i < Math.Min(5 * g + 5, n); i++)
+                    {
+                        s = MathF.FusedMultiplyAdd(input[i], parameters[layer.WeightIndex(k, i)], s);
+                    }
+
+                    float fromTable = values[((g * 243) + row) * tables.Stride + k];
+                    Assert.Equal(BitConverter.SingleToInt32Bits(s), BitConverter.SingleToInt32Bits(fromTable));
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Tables_are_refused_where_the_generated_code_computes_the_first_layer()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new FirstLayerTables(NetworkShape.Create(100, (8, Activation.Tanh))));
+        Assert.Contains("without tables", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TryPack_equals_Pack_for_every_length_and_rejects_what_is_not_ternary()
+    {
+        var random = new Random(6);
+        for (int n = 1; n <= 64; n++)
+        {
+            for (int trial = 0; trial < 50; trial++)
+            {
+                // The span sits inside a larger buffer, so reading past its end would see non-ternary bytes.
+                sbyte[] buffer = [.. Enumerable.Range(0, n + 64).Select(_ => (sbyte)77)];
+                Span<sbyte> input = buffer.AsSpan(0, n);
+                for (int i = 0; i < n; i++)
+                {
+                    input[i] = (sbyte)random.Next(-1, 2);
+                }
+
+                (ulong positive, ulong negative) = TernaryInput.Pack(input);
+                Assert.True(TernaryInput.TryPack(ref input[0], n, out ulong p, out ulong q), $"n {n}");
+                Assert.Equal(positive, p);
+                Assert.Equal(negative, q);
+
+                int bad = random.Next(n);
+                sbyte keep = input[bad];
+                input[bad] = (sbyte)(random.Next(2) == 0 ? 2 : -128);
+                Assert.False(TernaryInput.TryPack(ref input[0], n, out _, out _), $"n {n}, bad index {bad}");
+                input[bad] = keep;
+            }
+        }
+    }
+
+    [Fact]
+    public void The_tree_of_eight_rows_equals_eight_trees()
+    {
+        var random = new Random(8);
+        for (int trial = 0; trial < 1000; trial++)
+        {
+            Vector256<float>[] rows = new Vector256<float>[8];
+            for (int r = 0; r < 8; r++)
+            {
+                rows[r] = Vector256.Create([.. Enumerable.Range(0, 8).Select(_ => (float)((random.NextDouble() - 0.5) * Math.Pow(10, random.Next(-3, 4))))]);
+            }
+
+            Vector256<float> all = CanonicalSum.TreeOfRows(rows[0], rows[1], rows[2], rows[3], rows[4], rows[5], rows[6], rows[7]);
+            for (int r = 0; r < 8; r++)
+            {
+                Assert.Equal(BitConverter.SingleToInt32Bits(CanonicalSum.Tree(rows[r])), BitConverter.SingleToInt32Bits(all.GetElement(r)));
+            }
+        }
+    }
+
+    [Fact]
+    public void The_packed_batch_equals_the_sbyte_batch_and_names_a_bad_row()
+    {
+        var network = new Seed25x16x1();
+        var random = new Random(9);
+        float[] parameters = [.. Enumerable.Range(0, Seed25x16x1.ParameterCount).Select(_ => (float)((random.NextDouble() - 0.5) * 0.8))];
+        network.SetParameters(parameters);
+        const int Rows = 45;
+        sbyte[] inputs = [.. Enumerable.Range(0, Rows * 25).Select(_ => (sbyte)random.Next(-1, 2))];
+        ulong[] packed = new ulong[2 * Rows];
+        for (int r = 0; r < Rows; r++)
+        {
+            (packed[2 * r], packed[(2 * r) + 1]) = TernaryInput.Pack(inputs.AsSpan(r * 25, 25));
+        }
+
+        foreach (ComputePath path in Enum.GetValues<ComputePath>())
+        {
+            network.Path = path;
+            float[] fromRows = new float[Rows], fromPacked = new float[Rows];
+            network.ForwardBatch(inputs, fromRows);
+            network.ForwardBatch(packed, fromPacked);
+            for (int r = 0; r < Rows; r++)
+            {
+                float single = network.Forward(inputs.AsSpan(r * 25, 25));
+                Assert.Equal(BitConverter.SingleToInt32Bits(single), BitConverter.SingleToInt32Bits(fromRows[r]));
+                Assert.Equal(BitConverter.SingleToInt32Bits(single), BitConverter.SingleToInt32Bits(fromPacked[r]));
+            }
+        }
+
+        packed[2 * 7] |= 1UL << 3;
+        packed[(2 * 7) + 1] |= 1UL << 3;
+        var e = Assert.Throws<ArgumentException>(() => network.ForwardBatch(packed, new float[Rows]));
+        Assert.Contains("Row 7", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Input 3", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<ArgumentException>(() => network.ForwardBatch(packed.AsSpan(0, 3), new float[1]));
+        Assert.Contains("two", e.Message, StringComparison.Ordinal);
+    }
+}
