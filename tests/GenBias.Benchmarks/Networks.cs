@@ -27,3 +27,13 @@ public partial class Long100x8x1;
 [Dense(8, Activation.Tanh)]
 [Dense(1, Activation.Tanh)]
 public partial class Deep25x32x16x8x1;
+
+[TernaryNetwork(Inputs = 12)]
+[Dense(16, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Count12x16x1;
+
+[TernaryNetwork(Inputs = 12)]
+[Dense(32, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Count12x32x1;

@@ -24,6 +24,14 @@ internal static class SideBySide
         AddForward(contenders, disposables, new Wide64x33x1(), "64-33-1");
         AddForward(contenders, disposables, new Long100x8x1(), "100-8-1");
         AddForward(contenders, disposables, new Deep25x32x16x8x1(), "25-32-16-8-1");
+        if (Array.IndexOf(Environment.GetCommandLineArgs(), "--leaf") >= 0)
+        {
+            contenders.Clear();
+            AddForward(contenders, disposables, new Hidden25x16x1(), "25-16-1");
+        }
+
+        AddLeaf(contenders, new Count12x16x1(), "12-16-1", "ONNX Runtime batch 25-16-1");
+        AddLeaf(contenders, new Count12x32x1(), "12-32-1", null);
 
         Console.WriteLine($"CPU: {Machine.Cpu()}; load average before: {Machine.LoadAverage()}");
         // Warm up: tier-up to optimised code before measuring.
@@ -80,6 +88,23 @@ internal static class SideBySide
     {
         var sorted = values.OrderBy(v => v).ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    /// <summary>
+    /// The counting leaf: every one of the 3^12 inputs of a network with the seed's hidden width, enumerated without
+    /// pruning on one thread (the per-input cost of the leaf does not depend on the input count).
+    /// </summary>
+    private static void AddLeaf(List<Contender> list, ITernaryNetwork network, string tag, string? peer)
+    {
+        network.SetParameters(BenchmarkData.Parameters(network.Shape, 4));
+        var preference = Preference.OutputAbove(0.5, 0.5);
+        var options = new CountOptions { Prune = false, AllowMeetInTheMiddle = false, MaxParallelism = 1, SplitDepth = 3, LeafFreeInputs = 9 };
+        long cube = (long)Math.Pow(3, network.Shape.InputCount);
+        list.Add(new Contender(tag, $"GenBias exact count {tag}, per input (leaf, no pruning)", () =>
+        {
+            CoverageCounter.Count(network, preference, options);
+            return cube;
+        }, peer));
     }
 
     private static void AddForward<T>(List<Contender> list, List<IDisposable> disposables, T network, string tag)

@@ -229,6 +229,7 @@ public static class CoverageCounter
         private readonly string _signature;
         private readonly bool _fast;                       // two layers, ≤ 16 hidden, one output: the specialised leaf
         private readonly long[] _outputMembers = [];       // output pre-activation ranges (ordered floats), flattened low/high
+        private readonly InnerTable? _innerTable;          // the lanes-are-inputs leaf for a preference on layer 1
 
         public LayeredEnumerator(NetworkShape shape, float[] parameters, Preference preference, int[] neurons, CountOptions options)
         {
@@ -286,7 +287,12 @@ public static class CoverageCounter
             }
 
             LayerShape last = shape.Layers[^1];
-            _fast = shape.Layers.Length == 2 && _hidden <= 16 && last.Width == 1 && _targetLayer == 1 && Vector512.IsHardwareAccelerated;
+            if (_targetLayer == 1 && Vector256.IsHardwareAccelerated && _hidden <= InnerTable.MaxHidden)
+            {
+                _innerTable = new InnerTable(this, Math.Min(InnerTable.MaxInner, _n));
+            }
+
+            _fast = _innerTable is null && shape.Layers.Length == 2 && _hidden <= 16 && last.Width == 1 && _targetLayer == 1 && Vector512.IsHardwareAccelerated;
             if (_fast)
             {
                 _outputMembers = [.. NeuronMembership.FloatMembers(last.Activation, preference.Interval).SelectMany(r => new[] { r.Low, r.High })];
@@ -349,11 +355,228 @@ public static class CoverageCounter
             return (state.Done.Values.Sum(v => v[0]), state.Done.Values.Sum(v => v[1]));
         }
 
+        /// <summary>
+        /// The leaf with inputs in lanes, for a preference on layer 1: the last <see cref="Inner"/> inputs of the order
+        /// (243 combinations for five) have their first-layer contributions in a table, one row of lanes per hidden
+        /// neuron; the other free inputs move by a ternary Gray code in the accumulators. For eight combinations at
+        /// once, each hidden neuron is one integer add, an exact conversion and the shared activation over a full
+        /// vector, and each target neuron's pre-activation is broadcast-weight multiply-adds into its eight partial
+        /// sums, lane by lane in the canonical order, then the fixed tree: the bits of Forward, with no horizontal
+        /// reduction. The pre-activation is classified against the exact member ranges of the target activation.
+        /// </summary>
+        private sealed class InnerTable
+        {
+            public const int MaxInner = 5;
+            public const int MaxHidden = 256;
+
+            private readonly LayeredEnumerator _e;
+            private readonly int _lanes;             // 3^Inner rounded up to whole vectors of 8
+            private readonly int[] _table;            // hidden neuron k's contributions at k * _lanes + combination
+            private readonly float[][] _weights;     // per target neuron: its layer-1 weights
+            private readonly float[] _biases;
+            private readonly int[][] _members;       // per target neuron: ordered-float ranges, low/high pairs
+            private readonly Activation _hiddenActivation;
+
+            public InnerTable(LayeredEnumerator e, int inner)
+            {
+                _e = e;
+                Inner = inner;
+                Combinations = (int)Pow3(inner);
+                _lanes = (Combinations + 7) / 8 * 8;
+                _table = new int[e._hidden * _lanes];
+                for (int c = 0; c < _lanes; c++)
+                {
+                    // Lanes past the last combination repeat combination 0; they are masked out of the count.
+                    int rest = c < Combinations ? c : 0;
+                    for (int d = 0; d < inner; d++, rest /= 3)
+                    {
+                        int x = (rest % 3) - 1;
+                        int[] column = e._columns[e._n - inner + d];
+                        for (int k = 0; k < e._hidden; k++)
+                        {
+                            _table[(k * _lanes) + c] += x * column[k];
+                        }
+                    }
+                }
+
+                LayerShape target = e._shape.Layers[1];
+                _hiddenActivation = e._shape.Layers[0].Activation;
+                _weights = [.. e._neurons.Select(j => e._parameters.AsSpan(target.WeightIndex(j, 0), target.InputCount).ToArray())];
+                _biases = [.. e._neurons.Select(j => e._parameters[target.BiasIndex(j)])];
+                int[] members = [.. NeuronMembership.FloatMembers(target.Activation, e._preference.Interval)
+                    .SelectMany(r => new[] { (int)r.Low, (int)r.High })];
+                _members = [.. e._neurons.Select(_ => members)];
+            }
+
+            /// <summary>The inputs whose contributions are tabled (the last of the order).</summary>
+            public int Inner { get; }
+
+            /// <summary>3^Inner.</summary>
+            public int Combinations { get; }
+
+            /// <summary>Counts the sub-cube whose first <paramref name="fixedInputs"/> inputs (of the order) are in the worker's accumulators.</summary>
+            public long Count(Worker worker, int fixedInputs) => _hiddenActivation switch
+            {
+                Activation.Tanh => Count<TanhLanes>(worker, fixedInputs),
+                Activation.HardTanh => Count<HardTanhLanes>(worker, fixedInputs),
+                Activation.Sigmoid => Count<SigmoidLanes>(worker, fixedInputs),
+                Activation.ReLU => Count<ReLULanes>(worker, fixedInputs),
+                Activation.Linear => Count<LinearLanes>(worker, fixedInputs),
+                _ => Count<TernaryStepLanes>(worker, fixedInputs),
+            };
+
+            private long Count<TActivation>(Worker worker, int fixedInputs)
+                where TActivation : struct, ILaneActivation
+            {
+                int[] acc = worker.Accumulators;
+                int outer = _e._n - fixedInputs - Inner;
+                int hidden = _e._hidden;
+                // Every outer free input starts at -1.
+                for (int p = fixedInputs; p < fixedInputs + outer; p++)
+                {
+                    int[] column = _e._columns[p];
+                    for (int k = 0; k < hidden; k++)
+                    {
+                        acc[k] -= column[k];
+                    }
+                }
+
+                Span<int> digit = stackalloc int[Math.Max(1, outer)];
+                Span<int> direction = stackalloc int[Math.Max(1, outer)];
+                digit.Clear();
+                direction.Fill(1);
+                long count = 0;
+                long steps = Pow3(outer);
+                int lastMask = (1 << (8 - (_lanes - Combinations))) - 1;
+                for (long s = 0; ; s++)
+                {
+                    for (int t = 0; t < _e._neurons.Length; t++)
+                    {
+                        count += CountCombinations<TActivation>(acc, t, lastMask);
+                    }
+
+                    if (s == steps - 1)
+                    {
+                        break;
+                    }
+
+                    int d = 0;
+                    while (digit[d] + direction[d] is < 0 or > 2)
+                    {
+                        direction[d] = -direction[d];
+                        d++;
+                    }
+
+                    digit[d] += direction[d];
+                    int[] moved = _e._columns[fixedInputs + d];
+                    int step = direction[d];
+                    for (int k = 0; k < hidden; k++)
+                    {
+                        acc[k] += step * moved[k];
+                    }
+                }
+
+                // Back to the caller's state: undo each outer input's last value.
+                for (int d = 0; d < outer; d++)
+                {
+                    int[] column = _e._columns[fixedInputs + d];
+                    for (int k = 0; k < hidden; k++)
+                    {
+                        acc[k] -= (digit[d] - 1) * column[k];
+                    }
+                }
+
+                return count;
+            }
+
+            /// <summary>How many of the 3^Inner combinations put target neuron t in its interval, the accumulators fixed.</summary>
+            private long CountCombinations<TActivation>(int[] acc, int t, int lastMask)
+                where TActivation : struct, ILaneActivation
+            {
+                ref int table = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_table);
+                ref int accumulators = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(acc);
+                ref float weights = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_weights[t]);
+                int[] members = _members[t];
+                Vector256<float> bias = Vector256.Create(_biases[t]);
+                Vector256<float> step = Vector256.Create(FixedPointGrid.Step);
+                int hidden = _e._hidden;
+                long count = 0;
+                for (int c = 0; c < _lanes; c += 8)
+                {
+                    Vector256<float> p0 = Vector256<float>.Zero, p1 = p0, p2 = p0, p3 = p0, p4 = p0, p5 = p0, p6 = p0, p7 = p0;
+                    int k = 0;
+                    for (; k + 8 <= hidden; k += 8)
+                    {
+                        p0 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k, c, step), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k)), p0);
+                        p1 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k + 1, c, step), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k + 1)), p1);
+                        p2 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k + 2, c, step), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k + 2)), p2);
+                        p3 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k + 3, c, step), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k + 3)), p3);
+                        p4 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k + 4, c, step), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k + 4)), p4);
+                        p5 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k + 5, c, step), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k + 5)), p5);
+                        p6 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k + 6, c, step), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k + 6)), p6);
+                        p7 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k + 7, c, step), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k + 7)), p7);
+                    }
+
+                    // The last hidden neurons (fewer than eight) feed partial sums 0, 1, … in order.
+                    for (int l = 0; k < hidden; k++, l++)
+                    {
+                        Vector256<float> term = Hidden<TActivation>(ref accumulators, ref table, k, c, step);
+                        Vector256<float> w = Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k));
+                        switch (l)
+                        {
+                            case 0: p0 = Vector256.FusedMultiplyAdd(term, w, p0); break;
+                            case 1: p1 = Vector256.FusedMultiplyAdd(term, w, p1); break;
+                            case 2: p2 = Vector256.FusedMultiplyAdd(term, w, p2); break;
+                            case 3: p3 = Vector256.FusedMultiplyAdd(term, w, p3); break;
+                            case 4: p4 = Vector256.FusedMultiplyAdd(term, w, p4); break;
+                            case 5: p5 = Vector256.FusedMultiplyAdd(term, w, p5); break;
+                            default: p6 = Vector256.FusedMultiplyAdd(term, w, p6); break;
+                        }
+                    }
+
+                    Vector256<float> z = CanonicalSum.Tree(p0, p1, p2, p3, p4, p5, p6, p7) + bias;
+                    // Ordered integers (negative floats with every bit but the sign flipped), then the member ranges.
+                    Vector256<int> bits = z.AsInt32();
+                    Vector256<int> ordered = bits ^ (Vector256.ShiftRightArithmetic(bits, 31) & Vector256.Create(0x7FFFFFFF));
+                    Vector256<int> inside = Vector256<int>.Zero;
+                    for (int r = 0; r < members.Length; r += 2)
+                    {
+                        // low <= z <= high, as one unsigned comparison of z - low against high - low.
+                        Vector256<uint> offset = (ordered - Vector256.Create(members[r])).AsUInt32();
+                        inside |= Vector256.LessThanOrEqual(offset, Vector256.Create((uint)(members[r + 1] - members[r]))).AsInt32();
+                    }
+
+                    uint mask = inside.ExtractMostSignificantBits();
+                    if (c + 8 == _lanes)
+                    {
+                        mask &= (uint)lastMask;
+                    }
+
+                    count += System.Numerics.BitOperations.PopCount(mask);
+                }
+
+                return count;
+            }
+
+            /// <summary>Hidden neuron k of eight combinations: accumulator plus tabled contributions, exactly as a float, activated.</summary>
+            [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            private Vector256<float> Hidden<TActivation>(ref int accumulators, ref int table, int k, int c, Vector256<float> step)
+                where TActivation : struct, ILaneActivation
+            {
+                Vector256<int> sums = Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref accumulators, k))
+                    + Vector256.LoadUnsafe(ref table, (nuint)((k * _lanes) + c));
+                return TActivation.Apply(Vector256.ConvertToSingle(sums) * step);
+            }
+        }
+
         /// <summary>One thread's buffers and the recursive count.</summary>
         private sealed class Worker
         {
             private readonly LayeredEnumerator _e;
             private readonly int[] _acc;
+
+            /// <summary>The first-layer accumulators of the current sub-cube (bias plus fixed inputs, in units of 2^-16).</summary>
+            public int[] Accumulators => _acc;
             private readonly long[] _radius;
             private readonly float[] _activations;   // per layer, padded to 16 (layer l at l * _stride)
             private readonly int _stride;
@@ -488,6 +711,11 @@ public static class CoverageCounter
             /// <summary>Enumerates the free inputs with a reflected ternary Gray code: one input moves by ±1 per step.</summary>
             private long Leaf(int fixedInputs)
             {
+                if (_e._innerTable is { } inner && _e._n - fixedInputs >= inner.Inner)
+                {
+                    return inner.Count(this, fixedInputs);
+                }
+
                 if (_e._fast)
                 {
                     return FastLeaf(fixedInputs);
@@ -712,4 +940,40 @@ public static class CoverageCounter
             }
         }
     }
+}
+
+/// <summary>An activation over eight lanes, as a type, so that the counting leaf is compiled once per activation.</summary>
+internal interface ILaneActivation
+{
+    static abstract Vector256<float> Apply(Vector256<float> x);
+}
+
+internal readonly struct TanhLanes : ILaneActivation
+{
+    public static Vector256<float> Apply(Vector256<float> x) => ActivationMath.Apply(Activation.Tanh, x);
+}
+
+internal readonly struct HardTanhLanes : ILaneActivation
+{
+    public static Vector256<float> Apply(Vector256<float> x) => ActivationMath.Apply(Activation.HardTanh, x);
+}
+
+internal readonly struct SigmoidLanes : ILaneActivation
+{
+    public static Vector256<float> Apply(Vector256<float> x) => ActivationMath.Apply(Activation.Sigmoid, x);
+}
+
+internal readonly struct ReLULanes : ILaneActivation
+{
+    public static Vector256<float> Apply(Vector256<float> x) => ActivationMath.Apply(Activation.ReLU, x);
+}
+
+internal readonly struct LinearLanes : ILaneActivation
+{
+    public static Vector256<float> Apply(Vector256<float> x) => ActivationMath.Apply(Activation.Linear, x);
+}
+
+internal readonly struct TernaryStepLanes : ILaneActivation
+{
+    public static Vector256<float> Apply(Vector256<float> x) => ActivationMath.Apply(Activation.TernaryStep, x);
 }

@@ -42,3 +42,30 @@ public partial class TwoHidden9x8x5x1;
 [Dense(12, Activation.Tanh)]
 [Dense(1, Activation.Linear)]
 public partial class TwoHidden13x10x12x1;
+
+// The lanes-are-inputs leaf's edge cases: hidden widths around its blocks of eight, two target neurons.
+[TernaryNetwork(Inputs = 11)]
+[Dense(1, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Leaf11x1x1;
+
+[TernaryNetwork(Inputs = 11)]
+[Dense(15, Activation.Tanh)]
+[Dense(1, Activation.Sigmoid)]
+public partial class Leaf11x15x1;
+
+[TernaryNetwork(Inputs = 12)]
+[Dense(16, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Leaf12x16x1;
+
+[TernaryNetwork(Inputs = 10)]
+[Dense(17, Activation.ReLU)]
+[Dense(2, Activation.Linear)]
+public partial class Leaf10x17x2;
+
+[TernaryNetwork(Inputs = 10)]
+[Dense(33, Activation.Sigmoid)]
+[Dense(1, Activation.HardTanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Leaf10x33x1x1;

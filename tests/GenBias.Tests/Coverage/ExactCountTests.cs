@@ -151,6 +151,59 @@ public class ExactCountTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData("Leaf11x1x1")]
+    [InlineData("Leaf11x15x1")]
+    [InlineData("Leaf12x16x1")]
+    [InlineData("Leaf10x17x2")]
+    [InlineData("Leaf10x33x1x1")]
+    public void The_lanes_leaf_counts_what_forward_classifies(string name)
+    {
+        ITernaryNetwork network = name switch
+        {
+            "Leaf11x1x1" => Network<Leaf11x1x1>(3, false),
+            "Leaf11x15x1" => Network<Leaf11x15x1>(3, false),
+            "Leaf12x16x1" => Network<Leaf12x16x1>(3, false),
+            "Leaf10x17x2" => Network<Leaf10x17x2>(3, true),
+            _ => Network<Leaf10x33x1x1>(3, false),
+        };
+
+        // Preferences on layer 1 (the leaf's target), at the median and exactly at reached activations.
+        NetworkShape shape = network.Shape;
+        var random = new DeterministicRandom(5);
+        sbyte[] input = new sbyte[shape.InputCount];
+        float[] activations = new float[shape.ActivationCount];
+        var values = new List<float>();
+        for (int s = 0; s < 400; s++)
+        {
+            RateEstimator.Draw(random, null, input);
+            network.ForwardActivations(input, activations);
+            values.Add(activations[shape.Layers[1].ActivationOffset]);
+        }
+
+        values.Sort();
+        float median = values[values.Count / 2], reached = values[values.Count / 3];
+        Preference[] preferences =
+        [
+            new Preference { Layer = 1, Neuron = 0, Interval = ActivationInterval.Above(median), Target = 0.5 },
+            new Preference { Layer = 1, Neuron = 0, Interval = new ActivationInterval(reached, double.PositiveInfinity, LowerInclusive: true), Target = 0.5 },
+            new Preference { Layer = 1, Neuron = null, Interval = ActivationInterval.Below(reached), Target = 0.5 },
+        ];
+        long[] expected = BruteForce(network, preferences);
+        for (int p = 0; p < preferences.Length; p++)
+        {
+            // Leaves of 3^8 (3^3 Gray-code steps of 243 tabled combinations), with and without pruning.
+            foreach (bool prune in new[] { false, true })
+            {
+                CountResult counted = CoverageCounter.Count(network, preferences[p],
+                    new CountOptions { Prune = prune, SplitDepth = 1, LeafFreeInputs = 8, AllowMeetInTheMiddle = false });
+                Assert.True(expected[p] == counted.Count, $"{name} {preferences[p]} prune {prune}: brute force {expected[p]}, counted {counted.Count}");
+            }
+        }
+
+        Assert.NotEqual(expected[0], expected[1]);
+    }
+
     [Fact]
     public void Many_inputs_exactly_on_the_threshold_are_counted_as_forward_classifies_them()
     {
