@@ -109,20 +109,101 @@ public sealed class TernaryDataset
         var rows = new List<string[]>();
         var lines = new List<int>();
         int lineNumber = 0;
+        bool headerSkipped = !options.HasHeader;
         string? line;
         while ((line = reader.ReadLine()) != null)
         {
             lineNumber++;
-            if (line.Trim().Length == 0 || (options.HasHeader && rows.Count == 0 && lines.Count == 0 && lineNumber == 1))
+            if (line.Trim().Length == 0)
             {
                 continue;
             }
 
-            rows.Add(line.Split(options.Separator).Select(t => t.Trim()).ToArray());
+            if (!headerSkipped)
+            {
+                // The header is the first line that is not blank.
+                headerSkipped = true;
+                continue;
+            }
+
+            rows.Add(SplitCsvLine(line, options.Separator, lineNumber));
             lines.Add(lineNumber);
         }
 
         return FromTokens(rows, lines, options, "CSV");
+    }
+
+    /// <summary>
+    /// One CSV line into trimmed fields: a field may be quoted ("a,b"), with "" for a quote inside; an unclosed quote
+    /// is an error naming the line.
+    /// </summary>
+    private static string[] SplitCsvLine(string line, char separator, int lineNumber)
+    {
+        var fields = new List<string>();
+        var field = new System.Text.StringBuilder();
+        int i = 0;
+        while (true)
+        {
+            field.Clear();
+            while (i < line.Length && line[i] is ' ' or '\t' && line[i] != separator)
+            {
+                i++;
+            }
+
+            if (i < line.Length && line[i] == '"')
+            {
+                int open = i;
+                i++;
+                while (true)
+                {
+                    if (i >= line.Length)
+                    {
+                        throw new InvalidDataException($"CSV line {lineNumber}, column {fields.Count + 1}: the quote opened at character {open + 1} is not closed.");
+                    }
+
+                    if (line[i] == '"')
+                    {
+                        if (i + 1 < line.Length && line[i + 1] == '"')
+                        {
+                            field.Append('"');
+                            i += 2;
+                            continue;
+                        }
+
+                        i++;
+                        break;
+                    }
+
+                    field.Append(line[i++]);
+                }
+
+                while (i < line.Length && line[i] != separator)
+                {
+                    if (!char.IsWhiteSpace(line[i]))
+                    {
+                        throw new InvalidDataException($"CSV line {lineNumber}, column {fields.Count + 1}: text after the closing quote.");
+                    }
+
+                    i++;
+                }
+
+                fields.Add(field.ToString());
+            }
+            else
+            {
+                int end = line.IndexOf(separator, i);
+                end = end < 0 ? line.Length : end;
+                fields.Add(line[i..end].Trim());
+                i = end;
+            }
+
+            if (i >= line.Length)
+            {
+                return [.. fields];
+            }
+
+            i++; // the separator
+        }
     }
 
     /// <summary>Reads CSV from a file (see <see cref="FromCsv(TextReader, TextDataOptions)"/>).</summary>
@@ -142,6 +223,7 @@ public sealed class TernaryDataset
         ArgumentNullException.ThrowIfNull(options);
         var rows = new List<string[]>();
         var lines = new List<int>();
+        var declared = new List<string[]?>();   // per attribute: its nominal values, if declared as {a, b, …}
         int attributes = 0, lineNumber = 0;
         bool inData = false;
         string? line;
@@ -159,6 +241,10 @@ public sealed class TernaryDataset
                 if (text.StartsWith("@attribute", StringComparison.OrdinalIgnoreCase))
                 {
                     attributes++;
+                    int open = text.IndexOf('{', StringComparison.Ordinal), close = text.LastIndexOf('}');
+                    declared.Add(open >= 0 && close > open
+                        ? [.. text[(open + 1)..close].Split(',').Select(v => v.Trim().Trim('\'', '"'))]
+                        : null);
                 }
                 else if (text.StartsWith("@data", StringComparison.OrdinalIgnoreCase))
                 {
@@ -181,6 +267,20 @@ public sealed class TernaryDataset
         if (!inData)
         {
             throw new InvalidDataException("ARFF: no @data section.");
+        }
+
+        // The class attribute's declared values are the only labels allowed.
+        int labelColumn = options.LabelColumn < 0 ? attributes + options.LabelColumn : options.LabelColumn;
+        if (labelColumn >= 0 && labelColumn < declared.Count && declared[labelColumn] is { } classes)
+        {
+            for (int r = 0; r < rows.Count; r++)
+            {
+                string label = rows[r][labelColumn];
+                if (!classes.Contains(label, StringComparer.Ordinal))
+                {
+                    throw new InvalidDataException($"ARFF line {lines[r]}: class '{label}' is not one of the declared values {{{string.Join(", ", classes)}}}.");
+                }
+            }
         }
 
         return FromTokens(rows, lines, options, "ARFF");
@@ -284,8 +384,34 @@ public sealed class TernaryDataset
             }
             else
             {
-                throw new InvalidDataException($"{format}: labels {string.Join(", ", labelNames.Take(5))}{(labelNames.Count > 5 ? ", …" : "")} are not binary; name the positive class with PositiveLabel.");
+                string hint = format == "CSV" && !options.HasHeader && rows.Count > 1 && rows[0].Length == columns &&
+                              labelNames.Remove(rows[0][labelColumn]) && labelNames.All(n => n is "0" or "1")
+                    ? $" Line {lines[0]} looks like a header ('{rows[0][labelColumn]}'): set HasHeader."
+                    : " Name the positive class with PositiveLabel.";
+                labelNames.Add(rows[0][labelColumn]);
+                throw new InvalidDataException($"{format}: labels {string.Join(", ", labelNames.Take(5))}{(labelNames.Count > 5 ? ", …" : "")} are not binary.{hint}");
             }
+        }
+        else if (options.NegativeLabel is { } negative)
+        {
+            // Both classes named: any other label is an error (a typo would otherwise become a silent negative).
+            for (int r = 0; r < rows.Count; r++)
+            {
+                if (rows[r].Length == columns && rows[r][labelColumn] is { } label && label != positive && label != negative)
+                {
+                    throw new InvalidDataException($"{format} line {lines[r]}: label '{label}' is neither the positive '{positive}' nor the negative '{negative}'.");
+                }
+            }
+        }
+        else if (labelNames.Count > 2 && !options.OtherLabelsNegative)
+        {
+            // More than two labels with only the positive one named: one against the rest must be asked for.
+            int r = rows.FindIndex(row => row.Length == columns && row[labelColumn] != positive);
+            string other = rows[r][labelColumn];
+            int second = rows.FindIndex(row => row.Length == columns && row[labelColumn] != positive && row[labelColumn] != other);
+            throw new InvalidDataException(
+                $"{format} line {lines[second]}: label '{rows[second][labelColumn]}' is a third class beside '{positive}' and '{other}'; " +
+                "set NegativeLabel to reject it, or OtherLabelsNegative = true to train one class against the rest.");
         }
 
         sbyte[] inputs = new sbyte[rows.Count * width];
@@ -352,12 +478,21 @@ public sealed record TextDataOptions
     /// <summary>The label value that becomes 1; if null, labels must be 0/1 or exactly two names.</summary>
     public string? PositiveLabel { get; init; }
 
+    /// <summary>The label value that becomes 0; when set (with <see cref="PositiveLabel"/>), any other label is an error naming its line.</summary>
+    public string? NegativeLabel { get; init; }
+
+    /// <summary>
+    /// With <see cref="PositiveLabel"/> set, whether labels other than it all become 0 (one class against the rest). If
+    /// false (the default), a third distinct label is an error naming its line.
+    /// </summary>
+    public bool OtherLabelsNegative { get; init; }
+
     /// <summary>Maps input tokens to -1/0/+1 (for example y → 1, n → -1, ? → 0); if null, tokens are the numbers themselves.</summary>
     public IReadOnlyDictionary<string, sbyte>? InputTokens { get; init; }
 
     /// <summary>The CSV separator.</summary>
     public char Separator { get; init; } = ',';
 
-    /// <summary>Whether the first CSV line is a header.</summary>
+    /// <summary>Whether the first CSV line that is not blank is a header.</summary>
     public bool HasHeader { get; init; }
 }

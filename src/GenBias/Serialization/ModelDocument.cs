@@ -89,4 +89,5 @@ public sealed class TrainingDocument
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
 [JsonSerializable(typeof(ModelDocument))]
+[JsonSerializable(typeof(ShapeDocument))]
 internal sealed partial class ModelJsonContext : JsonSerializerContext;

@@ -58,7 +58,13 @@ public static class ModelFile
     public static LoadedModel Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        if (Directory.Exists(path))
+        {
+            throw new InvalidDataException($"{path} is a directory, not a model file.");
+        }
+
         byte[] bytes = File.ReadAllBytes(path);
+        CheckParameterCountFirst(bytes, path);
         ModelDocument document;
         try
         {
@@ -172,11 +178,96 @@ public static class ModelFile
         Method = ParseEnum<EnforcementMethod>(d.Method, where + ".method", path),
     };
 
+    /// <summary>
+    /// A member's exact name (case aside): not a number, not a list of flags, no spaces — an edited value must not load
+    /// as something else.
+    /// </summary>
     private static T ParseEnum<T>(string? text, string where, string path)
-        where T : struct, Enum =>
-        Enum.TryParse(text, ignoreCase: false, out T value) && Enum.IsDefined(value)
-            ? value
-            : throw new InvalidDataException($"{path}: {where} is '{text}'; expected one of {string.Join(", ", Enum.GetNames<T>())}.");
+        where T : struct, Enum
+    {
+        foreach (string name in Enum.GetNames<T>())
+        {
+            if (string.Equals(name, text, StringComparison.OrdinalIgnoreCase))
+            {
+                return Enum.Parse<T>(name);
+            }
+        }
+
+        throw new InvalidDataException($"{path}: {where} is '{text}'; expected one of {string.Join(", ", Enum.GetNames<T>())}.");
+    }
+
+    /// <summary>
+    /// Before anything is deserialised: the number of values in "parameters" against the parameter count of "shape",
+    /// by streaming over the bytes, so that an oversized or mismatched file is refused without materialising it.
+    /// </summary>
+    private static void CheckParameterCountFirst(byte[] bytes, string path)
+    {
+        ShapeDocument? shape = null;
+        long parameters = -1;
+        try
+        {
+            var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return; // the full parse reports what is wrong
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("shape"u8))
+                {
+                    reader.Read();
+                    shape = JsonSerializer.Deserialize(ref reader, ModelJsonContext.Default.ShapeDocument);
+                }
+                else if (reader.ValueTextEquals("parameters"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.StartArray)
+                    {
+                        reader.Skip();
+                        continue;
+                    }
+
+                    parameters = 0;
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                    {
+                        parameters++;
+                        reader.Skip();
+                    }
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            return; // malformed: the full parse says where
+        }
+
+        if (shape is null || parameters < 0 || shape.Layers is not { Count: > 0 } layers ||
+            shape.Inputs is < 1 or > ShapeRules.MaxInputs || layers.Any(l => l.Width is < 1 or > ShapeRules.MaxWidth))
+        {
+            return; // the full parse reports an invalid shape
+        }
+
+        NetworkShape parsed;
+        try
+        {
+            parsed = NetworkShape.Create(shape.Inputs, [.. layers.Select((l, i) => (l.Width, ParseEnum<Activation>(l.Activation, $"shape.layers[{i}].activation", path)))]);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException)
+        {
+            return; // the full parse reports an invalid shape
+        }
+
+        if (parameters != parsed.ParameterCount)
+        {
+            throw new InvalidDataException($"{path}: {parameters} parameters, but the shape {parsed} has {parsed.ParameterCount}.");
+        }
+    }
 }
 
 /// <summary>Writes files so that readers see the old content or the new, never a part.</summary>
