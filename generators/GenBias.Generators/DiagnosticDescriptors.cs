@@ -96,11 +96,42 @@ namespace GenBias.Generators
             "A preference setting is not supported in the attribute",
             "[Prefer] on '{0}': {1}");
 
+        /// <summary>GB0018: a struct, record struct or interface cannot hold a network's state.</summary>
+        public static readonly DiagnosticDescriptor NotAClass = Error("GB0018",
+            "A network must be a class or a record class",
+            "'{0}' is {1}; a network holds its parameters and tables by reference, so declare it as a partial class or partial record class");
+
+        /// <summary>GB0019: [Dense] on two partial declarations would make the layer order depend on file order.</summary>
+        public static readonly DiagnosticDescriptor DenseOnSeveralDeclarations = Error("GB0019",
+            "Layers are declared on more than one partial declaration",
+            "'{0}' has [Dense] layers on more than one partial declaration, so their order would follow the order of files; put every [Dense] on one declaration");
+
+        /// <summary>GB0020: a file-local type cannot be extended from the generated file.</summary>
+        public static readonly DiagnosticDescriptor FileLocal = Error("GB0020",
+            "A network cannot be file-local",
+            "'{0}' is declared 'file', so the generated code (another file) cannot add to it; remove the 'file' modifier");
+
+        /// <summary>GB0021: [Prefer] on a class that has no [TernaryNetwork].</summary>
+        public static readonly DiagnosticDescriptor PreferWithoutNetwork = Error("GB0021",
+            "[Prefer] needs [TernaryNetwork]",
+            "'{0}' has [Prefer] but no [TernaryNetwork(Inputs = n)], so nothing would use it; add the network attribute and its [Dense] layers");
+
+        /// <summary>GB0022: a member of the user's class has a name the generator uses.</summary>
+        public static readonly DiagnosticDescriptor ReservedMemberName = Error("GB0022",
+            "A member name is used by the generated code",
+            "'{0}.{1}' has a name the generated network code uses; rename it (GenBias generates {2})");
+
+        /// <summary>GB0023: a network deriving from another network would hide every generated member.</summary>
+        public static readonly DiagnosticDescriptor DerivedNetwork = Error("GB0023",
+            "A network cannot derive from another network",
+            "'{0}' derives from '{1}', which is a network already, so every generated member would hide one of the base; derive from object (share code by composition) or drop [TernaryNetwork] here");
+
         private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = new[]
         {
             NotPartial, ContainingTypeNotPartial, Generic, NoLayers, WidthOutOfRange, InputsOutOfRange,
             UndefinedActivation, DuplicateNetwork, TooManyLayers, DenseWithoutNetwork, StaticClass,
             FractionOutOfRange, RelationCount, EmptyInterval, IntervalOutsideRange, NeuronOutOfRange, UnsupportedPreference,
+            NotAClass, DenseOnSeveralDeclarations, FileLocal, PreferWithoutNetwork, ReservedMemberName, DerivedNetwork,
         }.ToDictionary(d => d.Id);
 
         public static DiagnosticDescriptor ById(string id) => s_byId[id];

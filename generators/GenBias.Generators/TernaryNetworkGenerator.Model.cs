@@ -37,7 +37,7 @@ namespace GenBias.Generators
         private static ExtractionResult Extract(GeneratorAttributeSyntaxContext ctx, CancellationToken cancellationToken)
         {
             var type = (INamedTypeSymbol)ctx.TargetSymbol;
-            var node = (ClassDeclarationSyntax)ctx.TargetNode;
+            var node = (TypeDeclarationSyntax)ctx.TargetNode;
             var diagnostics = new List<DiagnosticInfo>();
 
             // Duplicates: the first [TernaryNetwork] of the class (over all its parts) is the spec; the others are
@@ -67,6 +67,39 @@ namespace GenBias.Generators
             if (type.IsStatic)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.StaticClass, networkLocation, type.Name));
+            }
+
+            if (type.TypeKind != TypeKind.Class)
+            {
+                string kind = type.TypeKind == TypeKind.Interface ? "an interface" : type.IsRecord ? "a record struct" : "a struct";
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotAClass, networkLocation, type.Name, kind));
+            }
+
+            if (type.DeclaringSyntaxReferences.Any(r => r.GetSyntax(cancellationToken) is TypeDeclarationSyntax t && t.Modifiers.Any(SyntaxKind.FileKeyword)))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.FileLocal, networkLocation, type.Name));
+            }
+
+            for (INamedTypeSymbol? baseType = type.BaseType; baseType != null; baseType = baseType.BaseType)
+            {
+                if (baseType.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == NetworkAttribute) ||
+                    baseType.AllInterfaces.Any(i => i.ToDisplayString() == "GenBias.ITernaryNetwork"))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DerivedNetwork, networkLocation, type.Name, baseType.Name));
+                    break;
+                }
+            }
+
+            // [Dense] on two partial declarations: their order would be the order in which the compiler sees files.
+            List<SyntaxNode> denseSyntax = type.GetAttributes()
+                .Where(a => a.AttributeClass?.ToDisplayString() == DenseAttribute)
+                .Select(a => a.ApplicationSyntaxReference?.GetSyntax(cancellationToken))
+                .Where(n => n != null).Select(n => n!).ToList();
+            List<TypeDeclarationSyntax?> denseOwners = denseSyntax.Select(n => n.FirstAncestorOrSelf<TypeDeclarationSyntax>()).Distinct().ToList();
+            if (denseOwners.Count > 1)
+            {
+                SyntaxNode second = denseSyntax.First(n => n.FirstAncestorOrSelf<TypeDeclarationSyntax>() != denseOwners[0]);
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DenseOnSeveralDeclarations, second.GetLocation(), type.Name));
             }
 
             if (type.TypeParameters.Length > 0)
@@ -151,6 +184,17 @@ namespace GenBias.Generators
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoLayers, networkLocation, type.Name));
             }
 
+            // A member of the user's own with a name the generated code declares would collide inside the generated file.
+            HashSet<string> reserved = ReservedNames(layers.Count);
+            foreach (ISymbol member in type.GetMembers())
+            {
+                if (!member.IsImplicitlyDeclared && reserved.Contains(member.Name) && member.Locations.FirstOrDefault(l => l.IsInSource) is { } where)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedMemberName, where, type.Name, member.Name,
+                        "the members of ITernaryNetwork, the layout constants, Shape, Preferences, Path, and private helpers such as _parameters and Run"));
+                }
+            }
+
             var preferences = new List<PreferenceModel>();
             if (diagnostics.Count == 0 && layersBound)
             {
@@ -176,6 +220,30 @@ namespace GenBias.Generators
             var model = new NetworkModel(ns, type.Name, Keyword(type), new EquatableArray<string>(containing), inputs,
                 new EquatableArray<LayerModel>(layers), new EquatableArray<PreferenceModel>(preferences), hint);
             return new ExtractionResult(model, EquatableArray<DiagnosticInfo>.Empty);
+        }
+
+        /// <summary>Every member name the generated code declares for a network of <paramref name="layerCount"/> layers.</summary>
+        internal static HashSet<string> ReservedNames(int layerCount)
+        {
+            var names = new HashSet<string>(System.StringComparer.Ordinal)
+            {
+                "InputCount", "OutputCount", "ParameterCount", "ActivationCount", "LayerCount", "PackedSize", "PackedBufferSize",
+                "ScratchSize", "Preferences", "Shape", "Parameters", "Path", "SetParameters", "Forward", "ForwardBatch",
+                "ForwardActivations", "Backward", "BackwardActivations", "BackwardCore", "Run", "RunPacked", "RunScalar",
+                "RunVector256", "RunVector512", "BatchVector256", "BatchVector512", "BatchRows8", "BatchLanes", "BatchBufferSize",
+                "_parameters", "_packed", "_tables",
+            };
+            for (int l = 0; l < System.Math.Max(layerCount, 1); l++)
+            {
+                foreach (string suffix in new[] { "WeightOffset", "BiasOffset", "ActivationOffset", "Packed", "Scratch" })
+                {
+                    names.Add($"Layer{l}{suffix}");
+                }
+
+                names.Add($"BatchLayer{l}");
+            }
+
+            return names;
         }
 
         private static readonly string[] Distributions = { "UniformCube", "TrainingData", "Product" };
@@ -250,6 +318,15 @@ namespace GenBias.Generators
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedPreference, at, typeName,
                     "Over or Method is not a defined value"));
+            }
+            else if (method == 2 && (layerIndex != layers.Count - 1 || all || layers[layers.Count - 1].Width != 1 ||
+                                     !(double.IsInfinity(lower) || double.IsInfinity(upper)) ||
+                                     layers[layers.Count - 1].Activation == "TernaryStep" || distribution == 1))
+            {
+                // The same rule the runtime applies (Preference.Validate), reported where it is written.
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedPreference, Where("Method"), typeName,
+                    "Calibration shifts the output bias, so it needs the single output neuron, an interval open on one side (Above or Below alone), " +
+                    "an output activation other than TernaryStep, and Over = UniformCube; use ProxyLagrangian or Penalty otherwise"));
             }
 
             if (diagnostics.Count > before)

@@ -19,6 +19,7 @@ namespace GenBias.Generators
             public const string Models = nameof(Models);
             public const string Diagnostics = nameof(Diagnostics);
             public const string OrphanDense = nameof(OrphanDense);
+            public const string OrphanPrefer = nameof(OrphanPrefer);
         }
 
         private const string NetworkAttribute = "GenBias.TernaryNetworkAttribute";
@@ -32,7 +33,7 @@ namespace GenBias.Generators
             IncrementalValuesProvider<ExtractionResult> results = context.SyntaxProvider
                 .ForAttributeWithMetadataName(
                     NetworkAttribute,
-                    static (node, _) => node is ClassDeclarationSyntax,
+                    static (node, _) => node is TypeDeclarationSyntax,
                     static (ctx, ct) => Extract(ctx, ct))
                 .WithTrackingName(TrackingNames.Extract);
 
@@ -52,11 +53,21 @@ namespace GenBias.Generators
             IncrementalValuesProvider<DiagnosticInfo> orphanDense = context.SyntaxProvider
                 .ForAttributeWithMetadataName(
                     DenseAttribute,
-                    static (node, _) => node is ClassDeclarationSyntax,
-                    static (ctx, _) => CheckDenseHasNetwork(ctx))
+                    static (node, _) => node is TypeDeclarationSyntax,
+                    static (ctx, _) => CheckHasNetwork(ctx, DenseAttribute, DiagnosticDescriptors.DenseWithoutNetwork))
                 .Where(static d => d != null)
                 .Select(static (d, _) => d!)
                 .WithTrackingName(TrackingNames.OrphanDense);
+
+            // Stage 3b: the same for [Prefer].
+            IncrementalValuesProvider<DiagnosticInfo> orphanPrefer = context.SyntaxProvider
+                .ForAttributeWithMetadataName(
+                    PreferAttribute,
+                    static (node, _) => node is TypeDeclarationSyntax,
+                    static (ctx, _) => CheckHasNetwork(ctx, PreferAttribute, DiagnosticDescriptors.PreferWithoutNetwork))
+                .Where(static d => d != null)
+                .Select(static (d, _) => d!)
+                .WithTrackingName(TrackingNames.OrphanPrefer);
 
             context.RegisterSourceOutput(models, static (spc, model) =>
                 spc.AddSource(model.HintName, Emit(model)));
@@ -68,9 +79,10 @@ namespace GenBias.Generators
                 }
             });
             context.RegisterSourceOutput(orphanDense, static (spc, info) => spc.ReportDiagnostic(info.ToDiagnostic()));
+            context.RegisterSourceOutput(orphanPrefer, static (spc, info) => spc.ReportDiagnostic(info.ToDiagnostic()));
         }
 
-        private static DiagnosticInfo? CheckDenseHasNetwork(GeneratorAttributeSyntaxContext ctx)
+        private static DiagnosticInfo? CheckHasNetwork(GeneratorAttributeSyntaxContext ctx, string attributeName, DiagnosticDescriptor descriptor)
         {
             INamedTypeSymbol type = (INamedTypeSymbol)ctx.TargetSymbol;
             foreach (AttributeData attribute in type.GetAttributes())
@@ -81,22 +93,21 @@ namespace GenBias.Generators
                 }
             }
 
-            // Report once, at the first [Dense] of the first declaration that has one.
-            ImmutableArray<AttributeData> dense = ctx.Attributes;
-            if (dense.Length == 0 || !IsFirstDenseDeclaration(type, ctx.TargetNode))
+            // Report once, at the first such attribute of the first declaration that has one.
+            ImmutableArray<AttributeData> found = ctx.Attributes;
+            if (found.Length == 0 || !IsFirstDeclarationWith(type, ctx.TargetNode, attributeName))
             {
                 return null;
             }
 
-            return DiagnosticInfo.Create(DiagnosticDescriptors.DenseWithoutNetwork,
-                dense[0].ApplicationSyntaxReference?.GetSyntax().GetLocation(), type.Name);
+            return DiagnosticInfo.Create(descriptor, found[0].ApplicationSyntaxReference?.GetSyntax().GetLocation(), type.Name);
         }
 
-        private static bool IsFirstDenseDeclaration(INamedTypeSymbol type, SyntaxNode node)
+        private static bool IsFirstDeclarationWith(INamedTypeSymbol type, SyntaxNode node, string attributeName)
         {
             foreach (AttributeData attribute in type.GetAttributes())
             {
-                if (attribute.AttributeClass?.ToDisplayString() == DenseAttribute)
+                if (attribute.AttributeClass?.ToDisplayString() == attributeName)
                 {
                     SyntaxNode? syntax = attribute.ApplicationSyntaxReference?.GetSyntax();
                     return syntax != null && node.Contains(syntax);

@@ -122,6 +122,68 @@ public class DiagnosticTests
         [Prefer(Above = 0, AtLeast = 0.5, Over = PreferenceDistribution.Product)]
         public partial class Product;
         """, "Over = PreferenceDistribution.Product", "[Prefer] on 'Product': a product distribution needs per-input probabilities, which an attribute cannot hold; build the Preference at run time")]
+    [InlineData("GB0018", """
+        [TernaryNetwork(Inputs = 4)]
+        [Dense(1, Activation.Tanh)]
+        public partial struct Item1Struct;
+        """, "TernaryNetwork(Inputs = 4)", "'Item1Struct' is a struct; a network holds its parameters and tables by reference, so declare it as a partial class or partial record class")]
+    [InlineData("GB0018", """
+        [TernaryNetwork(Inputs = 4)]
+        [Dense(1, Activation.Tanh)]
+        public partial record struct Item1RecordStruct;
+        """, "TernaryNetwork(Inputs = 4)", "'Item1RecordStruct' is a record struct; a network holds its parameters and tables by reference, so declare it as a partial class or partial record class")]
+    [InlineData("GB0018", """
+        [TernaryNetwork(Inputs = 4)]
+        [Dense(1, Activation.Tanh)]
+        public partial interface IItem1Interface;
+        """, "TernaryNetwork(Inputs = 4)", "'IItem1Interface' is an interface; a network holds its parameters and tables by reference, so declare it as a partial class or partial record class")]
+    [InlineData("GB0019", """
+        [TernaryNetwork(Inputs = 3)]
+        [Dense(4, Activation.Tanh)]
+        public partial class Item2Split;
+        [Dense(1, Activation.Sigmoid)]
+        public partial class Item2Split;
+        """, "Dense(1, Activation.Sigmoid)", "'Item2Split' has [Dense] layers on more than one partial declaration, so their order would follow the order of files; put every [Dense] on one declaration")]
+    [InlineData("GB0020", """
+        [TernaryNetwork(Inputs = 4)]
+        [Dense(1, Activation.Tanh)]
+        file partial class Item7FileLocal;
+        """, "TernaryNetwork(Inputs = 4)", "'Item7FileLocal' is declared 'file', so the generated code (another file) cannot add to it; remove the 'file' modifier")]
+    [InlineData("GB0021", """
+        [Prefer(Above = 0.5, AtLeast = 0.6)]
+        public partial class Item8OrphanPrefer;
+        """, "Prefer(Above = 0.5, AtLeast = 0.6)", "'Item8OrphanPrefer' has [Prefer] but no [TernaryNetwork(Inputs = n)], so nothing would use it; add the network attribute and its [Dense] layers")]
+    [InlineData("GB0017", """
+        [TernaryNetwork(Inputs = 4)]
+        [Dense(3, Activation.Tanh)]
+        [Dense(1, Activation.Tanh)]
+        [Prefer(Layer = 0, Neuron = 1, Above = 0, AtLeast = 0.5, Method = EnforcementMethod.Calibration)]
+        public partial class Item8HiddenCalibration;
+        """, "Method = EnforcementMethod.Calibration", "[Prefer] on 'Item8HiddenCalibration': Calibration shifts the output bias, so it needs the single output neuron, an interval open on one side (Above or Below alone), an output activation other than TernaryStep, and Over = UniformCube; use ProxyLagrangian or Penalty otherwise")]
+    [InlineData("GB0022", """
+        [TernaryNetwork(Inputs = 4)]
+        [Dense(1, Activation.Tanh)]
+        public partial class Item3Conflict
+        {
+            public const int ParameterCount = 3;
+        }
+        """, "ParameterCount", "'Item3Conflict.ParameterCount' has a name the generated network code uses; rename it (GenBias generates the members of ITernaryNetwork, the layout constants, Shape, Preferences, Path, and private helpers such as _parameters and Run)")]
+    [InlineData("GB0022", """
+        [TernaryNetwork(Inputs = 4)]
+        [Dense(1, Activation.Tanh)]
+        public partial class Item3Field
+        {
+            private int _parameters;
+        }
+        """, "_parameters", "'Item3Field._parameters' has a name the generated network code uses; rename it (GenBias generates the members of ITernaryNetwork, the layout constants, Shape, Preferences, Path, and private helpers such as _parameters and Run)")]
+    [InlineData("GB0023", """
+        [TernaryNetwork(Inputs = 4)]
+        [Dense(1, Activation.Tanh)]
+        public partial class Item4Base;
+        [TernaryNetwork(Inputs = 5)]
+        [Dense(2, Activation.Tanh)]
+        public partial class Item4Derived : Item4Base;
+        """, "TernaryNetwork(Inputs = 5)", "'Item4Derived' derives from 'Item4Base', which is a network already, so every generated member would hide one of the base; derive from object (share code by composition) or drop [TernaryNetwork] here")]
     public void Invalid_spec_reports_the_diagnostic_at_the_attribute(string id, string body, string underlined, string message)
     {
         string source = "using GenBias;\nnamespace Specs;\n" + body;
@@ -135,8 +197,9 @@ public class DiagnosticTests
         Assert.Equal(underlined, source.Substring(span.Start, span.Length));
         Assert.Equal("Spec.cs", diagnostic.Location.GetLineSpan().Path);
 
-        // An invalid spec generates nothing (the diagnostic is the whole answer, never a half-built class).
-        Assert.Empty(result.Results.Single().GeneratedSources);
+        // An invalid spec generates nothing (the diagnostic is the whole answer, never a half-built class); a valid
+        // class beside it (the base of GB0023) is generated as usual.
+        Assert.Equal(id == "GB0023" ? 1 : 0, result.Results.Single().GeneratedSources.Length);
     }
 
     [Fact]
@@ -160,5 +223,18 @@ public class DiagnosticTests
             public class Broken;
             """);
         Assert.Equal(["GB0001", "GB0005", "GB0006"], result.Diagnostics.Select(d => d.Id).Order().ToArray());
+    }
+
+    [Theory]
+    [InlineData("public partial record class Item1Record;")]
+    [InlineData("public partial record Item1Positional(int X);")]
+    [InlineData("public sealed partial class Item1Sealed;")]
+    public void Item1_records_and_sealed_classes_are_networks(string declaration)
+    {
+        string source = "using GenBias;\nnamespace Specs;\n[TernaryNetwork(Inputs = 3)]\n[Dense(1, Activation.Tanh)]\n" + declaration;
+        (GeneratorDriverRunResult result, Compilation output) = GeneratorHarness.Run(source);
+        Assert.Empty(result.Diagnostics);
+        Assert.Single(result.Results.Single().GeneratedSources);
+        Assert.Empty(GeneratorHarness.WarningsAndErrors(output));
     }
 }
