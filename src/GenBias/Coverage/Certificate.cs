@@ -65,17 +65,49 @@ public sealed record Certificate
     public void Save(string path) => AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(this, CertificateJsonContext.Default.Certificate));
 
     /// <summary>Reads a certificate.</summary>
+    /// <exception cref="InvalidDataException">The file is not a readable certificate, or its numbers contradict each other.</exception>
     public static Certificate Load(string path)
     {
+        ArgumentNullException.ThrowIfNull(path);
+        if (Directory.Exists(path))
+        {
+            throw new InvalidDataException($"{path} is a directory, not a certificate.");
+        }
+
+        Certificate certificate;
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllBytes(path), CertificateJsonContext.Default.Certificate)
+            certificate = JsonSerializer.Deserialize(File.ReadAllBytes(path), CertificateJsonContext.Default.Certificate)
                 ?? throw new InvalidDataException($"{path}: not a certificate.");
         }
         catch (JsonException e)
         {
             throw new InvalidDataException($"{path}: not a readable certificate: {e.Message}", e);
         }
+
+        if (certificate.Total <= 0 || certificate.Count < 0 || certificate.Count > certificate.Total ||
+            !(certificate.Lower >= 0 && certificate.Lower <= certificate.Upper && certificate.Upper <= 1) || !(certificate.Seconds >= 0))
+        {
+            throw new InvalidDataException($"{path}: the certificate's numbers are inconsistent (count {certificate.Count} of {certificate.Total}, rate [{certificate.Lower}, {certificate.Upper}]).");
+        }
+
+        return certificate;
+    }
+
+    /// <summary>Reads the certificate of <paramref name="network"/>, refusing one that belongs to another network.</summary>
+    /// <exception cref="InvalidDataException">The file is not a valid certificate, or its network hash or shape is not this network's.</exception>
+    public static Certificate LoadFor(string path, ITernaryNetwork network)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        Certificate certificate = Load(path);
+        string hash = CoverageCounter.NetworkHash(network);
+        if (certificate.NetworkHash != hash || certificate.Shape != network.Shape.ToString())
+        {
+            throw new InvalidDataException(
+                $"{path}: the certificate is for network {certificate.NetworkHash} ({certificate.Shape}), not this one ({hash}, {network.Shape}); certify this network again.");
+        }
+
+        return certificate;
     }
 
     /// <inheritdoc/>

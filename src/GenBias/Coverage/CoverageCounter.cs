@@ -317,6 +317,7 @@ public static class CoverageCounter
             int depth = SplitDepth;
             long subCubes = Pow3(depth);
             CountCheckpoint state = CountCheckpoint.Load(_options.CheckpointPath, _signature) ?? new CountCheckpoint { Signature = _signature };
+            state.Check(_options.CheckpointPath ?? "", subCubes, Pow3(_n - depth), _neurons.Length);
             object gate = new();
             var lastSave = Stopwatch.StartNew();
             var pending = Enumerable.Range(0, (int)subCubes).Where(s => !state.Done.ContainsKey(s)).ToArray();
