@@ -253,7 +253,16 @@ namespace GenBias.Generators
             List<DiagnosticInfo> diagnostics, CancellationToken ct)
         {
             Location? at = prefer.ApplicationSyntaxReference?.GetSyntax(ct).GetLocation();
-            var named = prefer.NamedArguments.ToDictionary(a => a.Key, a => a.Value.Value);
+            // A duplicated named argument is the compiler's error (CS0643); the first one counts here.
+            var named = new Dictionary<string, object?>();
+            foreach (KeyValuePair<string, TypedConstant> argument in prefer.NamedArguments)
+            {
+                if (!named.ContainsKey(argument.Key))
+                {
+                    named.Add(argument.Key, argument.Value.Value);
+                }
+            }
+
             double Get(string name, double fallback) => named.TryGetValue(name, out object? v) && v is double d ? d : fallback;
             int GetInt(string name, int fallback) => named.TryGetValue(name, out object? v) && v is int i ? i : fallback;
             Location? Where(string name) => NamedArgumentLocation(prefer, name, ct) ?? at;
