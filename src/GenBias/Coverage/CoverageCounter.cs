@@ -468,14 +468,7 @@ public static class CoverageCounter
                         break;
                     }
 
-                    int d = 0;
-                    while (digit[d] + direction[d] is < 0 or > 2)
-                    {
-                        direction[d] = -direction[d];
-                        d++;
-                    }
-
-                    digit[d] += direction[d];
+                    int d = GrayCode.Step(digit, direction);
                     int[] moved = _e._columns[fixedInputs + d];
                     int step = direction[d];
                     for (int k = 0; k < hidden; k++)
@@ -846,14 +839,7 @@ public static class CoverageCounter
                 long steps = Pow3(free) - 1;
                 for (long s = 0; s < steps; s++)
                 {
-                    int d = 0;
-                    while (digit[d] + direction[d] is < 0 or > 2)
-                    {
-                        direction[d] = -direction[d];
-                        d++;
-                    }
-
-                    digit[d] += direction[d];
+                    int d = GrayCode.Step(digit, direction);
                     Add(_acc, _e._columns[fixedInputs + d], direction[d]);
                     count += Evaluate();
                 }
@@ -925,14 +911,7 @@ public static class CoverageCounter
                         break;
                     }
 
-                    int d = 0;
-                    while (digit[d] + direction[d] is < 0 or > 2)
-                    {
-                        direction[d] = -direction[d];
-                        d++;
-                    }
-
-                    digit[d] += direction[d];
+                    int d = GrayCode.Step(digit, direction);
                     acc = direction[d] > 0 ? acc + columns[d] : acc - columns[d];
                 }
 
@@ -1086,4 +1065,23 @@ internal readonly struct LinearLanes : ILaneActivation
 internal readonly struct TernaryStepLanes : ILaneActivation
 {
     public static Vector256<float> Apply(Vector256<float> x) => ActivationMath.Apply(Activation.TernaryStep, x);
+}
+
+/// <summary>The reflected ternary Gray code: from one combination to the next, exactly one digit moves by ±1.</summary>
+internal static class GrayCode
+{
+    /// <summary>Moves to the next combination; returns the digit that moved (by <c>direction[d]</c>, already applied).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static int Step(Span<int> digit, Span<int> direction)
+    {
+        int d = 0;
+        while (digit[d] + direction[d] is < 0 or > 2)
+        {
+            direction[d] = -direction[d];
+            d++;
+        }
+
+        digit[d] += direction[d];
+        return d;
+    }
 }
