@@ -16,7 +16,7 @@ internal static class MeetInTheMiddle
     public const int MaxInputs = 32;
 
     /// <summary>
-    /// The number of inputs x for which first-layer neuron <paramref name="neuron"/> has its activation in
+    /// The number of inputs x for which the first-layer neuron with <paramref name="weights"/> and <paramref name="bias"/> has its activation in
     /// <paramref name="interval"/>, given the layer's parameters as integer multiples of 2^-16.
     /// </summary>
     public static long Count(int[] weights, long bias, Activation activation, ActivationInterval interval, CancellationToken cancellationToken) =>

@@ -243,6 +243,7 @@ public static class TernaryInput
 
     /// <summary>Inputs <paramref name="offset"/> to offset + 7 as floats (all eight must exist).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static Vector256<float> LoadVector256(ref sbyte input, int offset)
     {
         Vector128<sbyte> bytes = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<long>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref input, offset)))).AsSByte();
@@ -261,6 +262,7 @@ public static class TernaryInput
     /// and rotates them into place, so nothing beyond the span is read.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static Vector256<float> LoadVector256Tail(ref sbyte input, int length)
     {
         int r = length & 7;
@@ -274,6 +276,7 @@ public static class TernaryInput
 
     /// <summary>A span of fewer than 8 inputs as floats in the low lanes, zeros above.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static Vector256<float> LoadVector256Short(ref sbyte input, int length)
     {
         Span<float> lanes = stackalloc float[8];
@@ -290,6 +293,7 @@ public static class TernaryInput
     /// Transposes rows of <paramref name="width"/> ternary values into floats by input: destination[i * rows + t] is
     /// input i of row t, for destination.Length / width rows read from <paramref name="rows"/>.
     /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static unsafe void Transpose(ref sbyte rows, int width, Span<float> destination)
     {
         int count = destination.Length / width;
@@ -422,6 +426,7 @@ public static class TernaryInput
 
     /// <summary>Throws unless a caller's span has the length the network needs.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static void CheckLength(int length, int expected, string paramName)
     {
         if (length != expected)
@@ -431,6 +436,7 @@ public static class TernaryInput
     }
 
     /// <summary>The exception for the packed form on a network with more than 64 inputs.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static InvalidOperationException PackedUnavailable(int inputCount) =>
         new($"The packed form holds at most {ShapeRules.MaxPackedInputs} inputs; this network has {inputCount}. Use the span overload.");
 

@@ -10,6 +10,7 @@ namespace GenBias;
 /// constant shapes. Gradients are not part of the bit-exactness contract (only the forward pass is), so these
 /// use whatever order is fastest.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class GradientKernels
 {
     /// <summary>For each row k of <paramref name="rows"/> (length delta·a): row_k += delta[k] · a.</summary>

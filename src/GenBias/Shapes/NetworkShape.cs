@@ -95,7 +95,7 @@ public sealed class NetworkShape : IEquatable<NetworkShape>
         return Layers[index];
     }
 
-    /// <summary>Throws unless <paramref name="parameters"/> has exactly <see cref="ParameterCount"/> values.</summary>
+    /// <summary>Throws unless a parameter buffer of <paramref name="length"/> values (named <paramref name="paramName"/> in the message) has exactly <see cref="ParameterCount"/>.</summary>
     public void CheckParameterLength(int length, string paramName)
     {
         if (length != ParameterCount)

@@ -7,6 +7,7 @@ namespace GenBias;
 /// <see cref="ShapeRules"/>): columns padded to whole vectors for layers vectorised over their outputs, rows padded
 /// to whole vectors for narrow layers, zeros in every pad.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class ParameterPacking
 {
     /// <summary>The number of floats of the packed layout of <paramref name="shape"/>.</summary>

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
+using GenBias;
 
-namespace GenBias;
+namespace ClassificationStudy;
 
 /// <summary>
 /// The UCI tic-tac-toe endgame data, generated from the rules: every legal game, x moving first, played until a

@@ -1,6 +1,7 @@
 using System;
+using GenBias;
 
-namespace GenBias;
+namespace ClassificationStudy;
 
 /// <summary>How to turn a grey image into ternary inputs.</summary>
 /// <param name="CropLeft">The first column kept.</param>

@@ -4,8 +4,9 @@ using System.Globalization;
 using System.IO;
 using System.IO.Compression;
 using System.Linq;
+using GenBias;
 
-namespace GenBias;
+namespace ClassificationStudy;
 
 /// <summary>Grey images with digit labels, as read from the MNIST IDX files or the UCI digits CSV.</summary>
 /// <param name="Width">Pixels per row.</param>
