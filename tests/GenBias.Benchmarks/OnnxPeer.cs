@@ -24,7 +24,7 @@ internal sealed class OnnxPeer : IDisposable
             InterOpNumThreads = 1,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
         };
-        _session = new InferenceSession(OnnxWriter.Write(shape, parameters), options);
+        _session = new InferenceSession(OnnxExport.Write(shape, parameters), options);
         int rows = inputs.Length / shape.InputCount;
         _input = OrtValue.CreateTensorValueFromMemory(inputs, [rows, shape.InputCount]);
         _output = OrtValue.CreateTensorValueFromMemory(outputs, [rows, shape.OutputCount]);
