@@ -224,7 +224,7 @@ namespace GenBias.Generators
             w.Line("public global::System.ReadOnlySpan<float> Parameters => _parameters;");
             w.Line();
             w.Line("/// <summary>The arithmetic of the forward pass; every path returns the same bits.</summary>");
-            w.Line("public global::GenBias.ComputePath Path { get; set; }");
+            w.Line("public global::GenBias.ComputePath ComputePath { get; set; }");
             w.Line();
             w.Line("/// <summary>Replaces every parameter (canonical layout) and repacks them for the SIMD code.</summary>");
             w.Line("/// <exception cref=\"ArgumentException\">The length is not <see cref=\"ParameterCount\"/>, or a value is NaN or infinite (the message names it).</exception>");
@@ -339,7 +339,7 @@ namespace GenBias.Generators
                 w.Line("int r = 0;");
                 if (lanes)
                 {
-                    w.Line("global::GenBias.ComputePath path = Path;");
+                    w.Line("global::GenBias.ComputePath path = ComputePath;");
                     using (w.Block("if (path != global::GenBias.ComputePath.Scalar && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)"))
                     {
                         w.Line("ref float last = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs);");
@@ -422,7 +422,7 @@ namespace GenBias.Generators
                     EmitScratch(w, layers);
                     w.Line("ref float h0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h);");
                     w.Line("ref float z0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z);");
-                    w.Line("global::GenBias.ComputePath path = Path;");
+                    w.Line("global::GenBias.ComputePath path = ComputePath;");
                     string Pack() => packed
                         ? "ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);"
                         : "global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount, out ulong positive, out ulong negative);";
@@ -713,11 +713,11 @@ namespace GenBias.Generators
                 w.Line();
             }
 
-            w.Line("// Picks the widest accelerated path allowed by Path. " + (tables ? "positive, negative: a validated packed input" : "input: InputCount validated ternary values") + "; h, z: every");
+            w.Line("// Picks the widest accelerated path allowed by ComputePath. " + (tables ? "positive, negative: a validated packed input" : "input: InputCount validated ternary values") + "; h, z: every");
             w.Line("// layer's outputs and pre-activations, each layer padded to whole 16-float blocks.");
             using (w.Block($"private void {name}({parameters}, global::System.Span<float> h, global::System.Span<float> z)"))
             {
-                w.Line("global::GenBias.ComputePath path = Path;");
+                w.Line("global::GenBias.ComputePath path = ComputePath;");
                 using (w.Block("if (path != global::GenBias.ComputePath.Scalar && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)"))
                 {
                     if (anyOverOutputs)

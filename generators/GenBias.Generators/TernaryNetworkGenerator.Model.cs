@@ -228,7 +228,7 @@ namespace GenBias.Generators
             var names = new HashSet<string>(System.StringComparer.Ordinal)
             {
                 "InputCount", "OutputCount", "ParameterCount", "ActivationCount", "LayerCount", "PackedSize", "PackedBufferSize",
-                "ScratchSize", "Preferences", "Shape", "Parameters", "Path", "SetParameters", "Forward", "ForwardBatch",
+                "ScratchSize", "Preferences", "Shape", "Parameters", "ComputePath", "SetParameters", "Forward", "ForwardBatch",
                 "ForwardActivations", "Backward", "BackwardActivations", "BackwardCore", "Run", "RunPacked", "RunScalar",
                 "RunVector256", "RunVector512", "BatchVector256", "BatchVector512", "BatchRows8", "BatchLanes", "BatchBufferSize",
                 "_parameters", "_packed", "_tables",

@@ -38,7 +38,7 @@ public interface ITernaryNetwork
     ReadOnlySpan<float> Parameters { get; }
 
     /// <summary>The arithmetic used by the forward pass; <see cref="ComputePath.Auto"/> unless changed.</summary>
-    ComputePath Path { get; set; }
+    ComputePath ComputePath { get; set; }
 
     /// <summary>Replaces every parameter.</summary>
     /// <exception cref="ArgumentException">The span's length is not the shape's parameter count, or a value is NaN or infinite.</exception>

@@ -132,7 +132,7 @@ public class CompiledNetworkTests
             reference.ForwardActivations(input, expectedAll);
             foreach (ComputePath path in paths)
             {
-                network.Path = path;
+                network.ComputePath = path;
                 network.Forward(input, actual);
                 AssertBits(expected, actual, $"{name} {shape} path {path} output, trial {trial}");
                 network.ForwardActivations(input, actualAll);
@@ -152,7 +152,7 @@ public class CompiledNetworkTests
         float[] batchOut = new float[37 * shape.OutputCount];
         foreach (ComputePath path in paths)
         {
-            network.Path = path;
+            network.ComputePath = path;
             network.ForwardBatch(batch, batchOut);
             for (int r = 0; r < 37; r++)
             {

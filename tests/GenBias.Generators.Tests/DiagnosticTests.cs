@@ -229,9 +229,10 @@ public class DiagnosticTests
     [InlineData("public partial record class Item1Record;")]
     [InlineData("public partial record Item1Positional(int X);")]
     [InlineData("public sealed partial class Item1Sealed;")]
+    [InlineData("public partial class UsesSystemIoPath { public static string Where() => System.IO.Path.Combine(\"a\", \"b\") + Path.GetFileName(\"c/d\"); }")]
     public void Item1_records_and_sealed_classes_are_networks(string declaration)
     {
-        string source = "using GenBias;\nnamespace Specs;\n[TernaryNetwork(Inputs = 3)]\n[Dense(1, Activation.Tanh)]\n" + declaration;
+        string source = "using GenBias;\nusing System.IO;\nnamespace Specs;\n[TernaryNetwork(Inputs = 3)]\n[Dense(1, Activation.Tanh)]\n" + declaration;
         (GeneratorDriverRunResult result, Compilation output) = GeneratorHarness.Run(source);
         Assert.Empty(result.Diagnostics);
         Assert.Single(result.Results.Single().GeneratedSources);

@@ -191,7 +191,7 @@ public class TernaryKernelTests
 
         foreach (ComputePath path in Enum.GetValues<ComputePath>())
         {
-            network.Path = path;
+            network.ComputePath = path;
             float[] fromRows = new float[Rows], fromPacked = new float[Rows];
             network.ForwardBatch(inputs, fromRows);
             network.ForwardBatch(packed, fromPacked);

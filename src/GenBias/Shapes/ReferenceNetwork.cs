@@ -31,7 +31,7 @@ public sealed class ReferenceNetwork : ITernaryNetwork
     public ReadOnlySpan<float> Parameters => _parameters;
 
     /// <summary>Always <see cref="ComputePath.Scalar"/>; setting it has no effect.</summary>
-    public ComputePath Path { get => ComputePath.Scalar; set { } }
+    public ComputePath ComputePath { get => ComputePath.Scalar; set { } }
 
     /// <inheritdoc/>
     public void SetParameters(ReadOnlySpan<float> parameters)

@@ -83,7 +83,7 @@ namespace Examples
         public global::System.ReadOnlySpan<float> Parameters => _parameters;
 
         /// <summary>The arithmetic of the forward pass; every path returns the same bits.</summary>
-        public global::GenBias.ComputePath Path { get; set; }
+        public global::GenBias.ComputePath ComputePath { get; set; }
 
         /// <summary>Replaces every parameter (canonical layout) and repacks them for the SIMD code.</summary>
         /// <exception cref="ArgumentException">The length is not <see cref="ParameterCount"/>, or a value is NaN or infinite (the message names it).</exception>
@@ -165,7 +165,7 @@ namespace Examples
             global::System.Span<float> z = stackalloc float[ScratchSize];
             ref float h0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h);
             ref float z0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z);
-            global::GenBias.ComputePath path = Path;
+            global::GenBias.ComputePath path = ComputePath;
             int r = 0;
             if (path != global::GenBias.ComputePath.Scalar && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
             {
@@ -215,7 +215,7 @@ namespace Examples
             global::System.Span<float> z = stackalloc float[ScratchSize];
             ref float h0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h);
             ref float z0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z);
-            global::GenBias.ComputePath path = Path;
+            global::GenBias.ComputePath path = ComputePath;
             int r = 0;
             if (path != global::GenBias.ComputePath.Scalar && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
             {
@@ -397,11 +397,11 @@ namespace Examples
             RunPacked(positive, negative, h, z);
         }
 
-        // Picks the widest accelerated path allowed by Path. positive, negative: a validated packed input; h, z: every
+        // Picks the widest accelerated path allowed by ComputePath. positive, negative: a validated packed input; h, z: every
         // layer's outputs and pre-activations, each layer padded to whole 16-float blocks.
         private void RunPacked(ulong positive, ulong negative, global::System.Span<float> h, global::System.Span<float> z)
         {
-            global::GenBias.ComputePath path = Path;
+            global::GenBias.ComputePath path = ComputePath;
             if (path != global::GenBias.ComputePath.Scalar && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
             {
                 if (path != global::GenBias.ComputePath.Vector256 && global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
