@@ -140,6 +140,7 @@ public sealed class FuzzTests : IDisposable
         string path = Path.Combine(_folder, "neuron.certificate.json");
         certificate.Save(path);
         Assert.Equal(certificate, Certificate.LoadFor(path, network));
+        Assert.Contains("25 → Dense(1, Tanh)", System.IO.File.ReadAllText(path));   // written as itself, not \u2192
 
         float[] other = new float[SeedNeuron.ParameterCount];
         other[3] = 0.5f;

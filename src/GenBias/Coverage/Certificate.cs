@@ -62,7 +62,15 @@ public sealed record Certificate
         Path.Combine(Path.GetDirectoryName(modelPath) ?? ".", Path.GetFileNameWithoutExtension(modelPath) + ".certificate.json");
 
     /// <summary>Saves the certificate as JSON, atomically.</summary>
-    public void Save(string path) => AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(this, CertificateJsonContext.Default.Certificate));
+    public void Save(string path) => AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(this, Readable.Certificate));
+
+    /// <summary>The JSON context that writes "→" as itself rather than \u2192 (the file is UTF-8).</summary>
+    private static readonly CertificateJsonContext Readable = new(new JsonSerializerOptions
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
 
     /// <summary>Reads a certificate.</summary>
     /// <exception cref="InvalidDataException">The file is not a readable certificate, or its numbers contradict each other.</exception>
