@@ -1,0 +1,3 @@
+using GenBias.Tool;
+
+return GenBiasTool.Run(args);
