@@ -18,6 +18,7 @@ if (args.Contains("--full-count"))
 
 TernaryDataset data = PlantedRule(rows: 4000, seed: 1);
 Console.WriteLine($"Data: {data.Count} rows of 25 ternary inputs, {data.PositiveCount} positive (planted rule x0+…+x4 >= 2).");
+Console.WriteLine($"Compute path: {((ITernaryNetwork)new SeedHiddenNetwork()).ActivePath} (Vector512 where AVX-512 is accelerated, Vector256 with AVX2, else Scalar).");
 Console.WriteLine();
 
 // The seed calls an output above 0.5 positive and one in [-1, 0.5) negative, so the decision threshold is 0.5.

@@ -40,6 +40,20 @@ public interface ITernaryNetwork
     /// <summary>The arithmetic used by the forward pass; <see cref="ComputePath.Auto"/> unless changed.</summary>
     ComputePath ComputePath { get; set; }
 
+    /// <summary>
+    /// The arithmetic <see cref="ComputePath"/> resolves to on this machine: Vector512 only where it is requested (or
+    /// Auto) and accelerated, Vector256 where accelerated, else Scalar. A NativeAOT build without an instruction set
+    /// (<c>IlcInstructionSet</c>) targets x86-64-v1 and reports Scalar here: print it to see what a build runs.
+    /// </summary>
+    ComputePath ActivePath => ComputePath switch
+    {
+        ComputePath.Scalar => ComputePath.Scalar,
+        _ when !System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated => ComputePath.Scalar,
+        ComputePath.Vector256 => ComputePath.Vector256,
+        _ when System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated => ComputePath.Vector512,
+        _ => ComputePath.Vector256,
+    };
+
     /// <summary>Replaces every parameter.</summary>
     /// <exception cref="ArgumentException">The span's length is not the shape's parameter count, or a value is NaN or infinite.</exception>
     void SetParameters(ReadOnlySpan<float> parameters);
