@@ -117,6 +117,7 @@ namespace GenBias.Generators
 
             if (l.Width > 1)
             {
+                w.Line();
                 EmitBatchActivation(w, l);
             }
 
@@ -194,6 +195,7 @@ namespace GenBias.Generators
                     }
                 }
 
+                w.Line();
                 EmitBatchActivation(w, l);
             }
         }

@@ -249,6 +249,7 @@ namespace Examples.Nested
                         global::System.Runtime.Intrinsics.Vector256.StoreUnsafe((s0 + s1), ref y, 0);
                     }
                 }
+
                 // The activations of the eight rows: 8 independent vectors.
                 for (int r = 0; r < 8; r++)
                 {
@@ -329,6 +330,7 @@ namespace Examples.Nested
                             global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(pre, ref y, 32);
                         }
                     }
+
                     // The activations of the eight rows: 40 independent vectors.
                     for (int r = 0; r < 8; r++)
                     {

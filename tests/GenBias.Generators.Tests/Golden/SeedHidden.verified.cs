@@ -282,6 +282,7 @@ namespace Examples
                     global::System.Runtime.Intrinsics.Vector256.StoreUnsafe((((s0 + s4) + s2) + (s1 + s3)), ref y, 8);
                 }
             }
+
             // The activations of the eight rows: 16 independent vectors.
             for (int r = 0; r < 8; r++)
             {
