@@ -176,6 +176,54 @@ public class CompiledNetworkTests
         }
     }
 
+    private delegate void PackedKernel(ulong positive, ulong negative, ref float h, ref float z);
+
+    private delegate void SpanKernel(ref sbyte input, ref float h, ref float z);
+
+    /// <summary>
+    /// The Vector512 kernel, called directly: on a machine without AVX-512 the dispatch never reaches it, but
+    /// Vector512 operations still run (in software, lane by lane, with the same IEEE results), so its code is checked
+    /// against the reference everywhere.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void The_vector512_kernel_equals_the_reference_even_where_it_is_not_dispatched(string name)
+    {
+        ITernaryNetwork network = Create(name, out NetworkShape shape, seed: name.GetHashCode(StringComparison.Ordinal));
+        MethodInfo? kernel = network.GetType().GetMethod("RunVector512", BindingFlags.NonPublic | BindingFlags.Instance);
+        if (kernel is null)
+        {
+            Assert.DoesNotContain(shape.Layers, l => l.Width >= 8); // only networks without a wide layer have none
+            return;
+        }
+
+        var reference = new ReferenceNetwork(shape, network.Parameters);
+        int scratch = (int)network.GetType().GetField("ScratchSize", BindingFlags.NonPublic | BindingFlags.Static)!.GetValue(null)!;
+        int outputAt = (int)network.GetType().GetField($"Layer{shape.Layers.Length - 1}Scratch", BindingFlags.NonPublic | BindingFlags.Static)!.GetValue(null)!;
+        bool packed = kernel.GetParameters()[0].ParameterType == typeof(ulong);
+        PackedKernel? runPacked = packed ? kernel.CreateDelegate<PackedKernel>(network) : null;
+        SpanKernel? runSpan = packed ? null : kernel.CreateDelegate<SpanKernel>(network);
+        var random = new Random(3);
+        float[] expected = new float[shape.OutputCount];
+        for (int trial = 0; trial < 200; trial++)
+        {
+            sbyte[] input = RandomInput(random, shape.InputCount, trial);
+            float[] h = new float[scratch], z = new float[scratch];
+            if (runPacked is not null)
+            {
+                (ulong positive, ulong negative) = TernaryInput.Pack(input);
+                runPacked(positive, negative, ref h[0], ref z[0]);
+            }
+            else
+            {
+                runSpan!(ref input[0], ref h[0], ref z[0]);
+            }
+
+            reference.Forward(input, expected);
+            AssertBits(expected, h.AsSpan(outputAt, shape.OutputCount).ToArray(), $"{name} Vector512 kernel, trial {trial}");
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Names))]
     public void Backward_equals_the_reference_backward(string name)
