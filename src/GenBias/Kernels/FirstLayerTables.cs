@@ -83,13 +83,12 @@ public sealed class FirstLayerTables
     /// <summary>
     /// Recomputes every row from the canonical <paramref name="parameters"/>. Rows that share their first inputs share
     /// the start of their multiply-add chain, so a group costs 3 + 9 + 27 + 81 + 243 vector multiply-adds over the
-    /// neurons instead of 243 chains of five: the same operations in the same order, so the same bits (a few microseconds for
+    /// neurons instead of 243 chains of five, the last step written straight into the table: the same operations in the same order, so the same bits (about 4 µs for
     /// 25 → 16; <c>SetParameters</c> runs it, and the trainer after every step).
     /// </summary>
     public void Build(ReadOnlySpan<float> parameters)
     {
         int inputs = _layer.InputCount, width = _layer.Width, groups = ShapeRules.Groups(inputs), stride = Stride;
-        _storage.AsSpan(_origin, Length).Clear();
         // Columns: input i's weights to every neuron, padded with zeros to the stride.
         float[] columns = _columns;
         for (int k = 0; k < width; k++)
@@ -104,6 +103,7 @@ public sealed class FirstLayerTables
         for (int g = 0; g < groups; g++)
         {
             int first = g * ShapeRules.GroupSize, count = Math.Min(ShapeRules.GroupSize, inputs - first);
+            int table = _origin + (g * ShapeRules.GroupRows * stride);
             Array.Clear(current, 0, stride);
             if (g == 0)
             {
@@ -116,18 +116,24 @@ public sealed class FirstLayerTables
             int rows = 1;
             for (int j = 0; j < count; j++)
             {
-                // Digit j of the row (0 → input 0, 1 → +1, 2 → −1) is worth 3^j: row r + d·3^j extends prefix r.
+                // Digit j of the row (0 → input 0, 1 → +1, 2 → −1) is worth 3^j: row r + d·3^j extends prefix r. The
+                // last input writes straight into the group's table.
+                bool last = j == count - 1;
+                float[] target = last ? _storage : next;
+                int at = last ? table : 0;
                 ref float column = ref columns[(first + j) * stride];
                 for (int r = 0; r < rows; r++)
                 {
-                    Extend(ref column, ref current[r * stride], ref next[r * stride], ref next[(r + rows) * stride], ref next[(r + (2 * rows)) * stride], stride);
+                    Extend(ref column, ref current[r * stride], ref target[at + (r * stride)], ref target[at + ((r + rows) * stride)],
+                        ref target[at + ((r + (2 * rows)) * stride)], stride);
                 }
 
                 (current, next) = (next, current);
                 rows *= 3;
             }
 
-            current.AsSpan(0, rows * stride).CopyTo(_storage.AsSpan(_origin + (g * ShapeRules.GroupRows * stride)));
+            // A short last group uses 3^count rows; the others are never read, and are kept zero.
+            _storage.AsSpan(table + (rows * stride), (ShapeRules.GroupRows - rows) * stride).Clear();
         }
     }
 
