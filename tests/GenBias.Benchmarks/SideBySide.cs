@@ -132,21 +132,9 @@ internal static class SideBySide
         string ort = $"ONNX Runtime batch {tag}";
         list.Add(new Contender(tag, ort, () => { peer.Run(); return Rows; }));
         list.Add(new Contender(tag, $"GenBias batch {tag} (sbyte rows)", () => { network.ForwardBatch(inputs, results); return Rows; }, ort));
-        if (network is Hidden25x16x1 h)
+        if (n <= 64)
         {
-            list.Add(new Contender(tag, $"GenBias batch {tag} (packed)", () => { h.ForwardBatch(packed, results); return Rows; }, ort));
-        }
-        else if (network is Neuron25 o)
-        {
-            list.Add(new Contender(tag, $"GenBias batch {tag} (packed)", () => { o.ForwardBatch(packed, results); return Rows; }, ort));
-        }
-        else if (network is Wide64x33x1 wd)
-        {
-            list.Add(new Contender(tag, $"GenBias batch {tag} (packed)", () => { wd.ForwardBatch(packed, results); return Rows; }, ort));
-        }
-        else if (network is Deep25x32x16x8x1 dp)
-        {
-            list.Add(new Contender(tag, $"GenBias batch {tag} (packed)", () => { dp.ForwardBatch(packed, results); return Rows; }, ort));
+            list.Add(new Contender(tag, $"GenBias batch {tag} (packed)", () => { network.ForwardBatch(packed, results); return Rows; }, ort));
         }
 
         float[] one = new float[outputs];

@@ -234,8 +234,6 @@ public static class CoverageCounter
         private readonly float[] _parameters;
         private readonly int _targetLayer;
         private readonly string _signature;
-        private readonly bool _fast;                       // two layers, ≤ 16 hidden, one output: the specialised leaf
-        private readonly long[] _outputMembers = [];       // output pre-activation ranges (ordered floats), flattened low/high
         private readonly InnerTable? _innerTable;          // the lanes-are-inputs leaf for a preference on layer 1
 
         public LayeredEnumerator(NetworkShape shape, float[] parameters, Preference preference, int[] neurons, CountOptions options)
@@ -293,16 +291,9 @@ public static class CoverageCounter
                 offset += ShapeRules.PackedLayerSize(shape.Layers[l].InputCount, shape.Layers[l].Width);
             }
 
-            LayerShape last = shape.Layers[^1];
             if (_targetLayer == 1 && Vector256.IsHardwareAccelerated && _hidden <= InnerTable.MaxHidden)
             {
                 _innerTable = new InnerTable(this, Math.Min(InnerTable.MaxInner, _n));
-            }
-
-            _fast = _innerTable is null && shape.Layers.Length == 2 && _hidden <= 16 && last.Width == 1 && _targetLayer == 1 && Vector512.IsHardwareAccelerated;
-            if (_fast)
-            {
-                _outputMembers = [.. NeuronMembership.FloatMembers(last.Activation, preference.Interval).SelectMany(r => new[] { r.Low, r.High })];
             }
 
             _signature = $"{shape}|{preference}|{Convert.ToHexString(SHA256.HashData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(parameters.AsSpan())))}|{SplitDepth}|{string.Join(",", _order)}";
@@ -382,7 +373,7 @@ public static class CoverageCounter
             private readonly int[] _table;            // hidden neuron k's contributions at k * _lanes + combination
             private readonly float[][] _weights;     // per target neuron: its layer-1 weights
             private readonly float[] _biases;
-            private readonly int[][] _members;       // per target neuron: ordered-float ranges, low/high pairs
+            private readonly int[] _members;         // ordered-float ranges of the target pre-activation, low/high pairs
             private readonly Activation _hiddenActivation;
 
             public InnerTable(LayeredEnumerator e, int inner)
@@ -411,9 +402,9 @@ public static class CoverageCounter
                 _hiddenActivation = e._shape.Layers[0].Activation;
                 _weights = [.. e._neurons.Select(j => e._parameters.AsSpan(target.WeightIndex(j, 0), target.InputCount).ToArray())];
                 _biases = [.. e._neurons.Select(j => e._parameters[target.BiasIndex(j)])];
-                int[] members = [.. NeuronMembership.FloatMembers(target.Activation, e._preference.Interval)
+                // Every target neuron shares the layer's activation and the preference's interval.
+                _members = [.. NeuronMembership.FloatMembers(target.Activation, e._preference.Interval)
                     .SelectMany(r => new[] { (int)r.Low, (int)r.High })];
-                _members = [.. e._neurons.Select(_ => members)];
             }
 
             /// <summary>The inputs whose contributions are tabled (the last of the order).</summary>
@@ -497,7 +488,7 @@ public static class CoverageCounter
                 ref int table = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_table);
                 ref int accumulators = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(acc);
                 ref float weights = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_weights[t]);
-                int[] members = _members[t];
+                int[] members = _members;
                 Vector256<float> bias = Vector256.Create(_biases[t]);
                 Vector256<float> step = Vector256.Create(FixedPointGrid.Step);
                 int hidden = _e._hidden;
@@ -819,11 +810,6 @@ public static class CoverageCounter
                     return inner.Count(this, fixedInputs);
                 }
 
-                if (_e._fast)
-                {
-                    return FastLeaf(fixedInputs);
-                }
-
                 int free = _e._n - fixedInputs;
                 // Start from every free input at -1.
                 for (int p = fixedInputs; p < _e._n; p++)
@@ -845,77 +831,6 @@ public static class CoverageCounter
                 }
 
                 // Back to the state the caller had (each free input at its last value, undone).
-                for (int d = 0; d < free; d++)
-                {
-                    Add(_acc, _e._columns[fixedInputs + d], -(digit[d] - 1));
-                }
-
-                return count;
-            }
-
-            /// <summary>
-            /// The leaf for two layers, at most 16 first-layer neurons and one output: the accumulators live in one
-            /// Vector512 register, the activations never leave registers, and the output is classified by its
-            /// pre-activation against the exact member ranges (no output activation computed). Same bits as Forward:
-            /// the same int → float conversion, ActivationMath, and canonical dot product order.
-            /// </summary>
-            private long FastLeaf(int fixedInputs)
-            {
-                int free = _e._n - fixedInputs;
-                for (int p = fixedInputs; p < _e._n; p++)
-                {
-                    Add(_acc, _e._columns[p], -1);
-                }
-
-                LayerShape first = _e._shape.Layers[0];
-                Activation activation = first.Activation;
-                int stride = ShapeRules.DotStride(_e._hidden);
-                ReadOnlySpan<float> packed = _e._packed.AsSpan(_e._packedOffsets[1]);
-                Vector256<float> wLow = Vector256.Create(packed.Slice(0, 8));
-                Vector256<float> wHigh = stride > 8 ? Vector256.Create(packed.Slice(8, 8)) : Vector256<float>.Zero;
-                float bias = packed[stride];
-                long[] members = _e._outputMembers;
-                var columns = new Vector512<int>[free];
-                for (int d = 0; d < free; d++)
-                {
-                    columns[d] = Vector512.Create<int>(_e._columns[fixedInputs + d].AsSpan(0, 16));
-                }
-
-                Vector512<int> acc = Vector512.Create<int>(_acc.AsSpan(0, 16));
-                Span<int> digit = stackalloc int[Math.Max(1, free)];
-                Span<int> direction = stackalloc int[Math.Max(1, free)];
-                digit.Clear();
-                direction.Fill(1);
-                long count = 0;
-                long steps = Pow3(free);
-                for (long s = 0; ; s++)
-                {
-                    Vector512<float> h = Vector512.ConvertToSingle(acc) * FixedPointGrid.Step;
-                    Vector512<float> a = ActivationMath.Apply(activation, h);
-                    Vector256<float> partial = Vector256.FusedMultiplyAdd(a.GetLower(), wLow, Vector256<float>.Zero);
-                    if (stride > 8)
-                    {
-                        partial = Vector256.FusedMultiplyAdd(a.GetUpper(), wHigh, partial);
-                    }
-
-                    long z = NeuronMembership.Ordered(CanonicalSum.Tree(partial) + bias);
-                    // Branch-free: whether z is in the (disjoint) ranges is a coin flip a predictor cannot learn, and
-                    // a misprediction would expose the whole activation latency.
-                    for (int r = 0; r < members.Length; r += 2)
-                    {
-                        count += (ulong)(z - members[r]) <= (ulong)(members[r + 1] - members[r]) ? 1 : 0;
-                    }
-
-                    if (s == steps - 1)
-                    {
-                        break;
-                    }
-
-                    int d = GrayCode.Step(digit, direction);
-                    acc = direction[d] > 0 ? acc + columns[d] : acc - columns[d];
-                }
-
-                acc.CopyTo(_acc);
                 for (int d = 0; d < free; d++)
                 {
                     Add(_acc, _e._columns[fixedInputs + d], -(digit[d] - 1));

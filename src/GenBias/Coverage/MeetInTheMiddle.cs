@@ -155,25 +155,4 @@ internal static class MeetInTheMiddle
 
         return count;
     }
-
-    /// <summary>The number of pairs (i, j) with a[i] + b[j] ≥ <paramref name="threshold"/>; both arrays ascending.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public static long AtLeast(int[] a, int[] b, long threshold)
-    {
-        long count = 0;
-        int j = b.Length;
-        // As a grows, the smallest b that reaches the threshold can only move left.
-        for (int i = 0; i < a.Length; i++)
-        {
-            long need = threshold - a[i];
-            while (j > 0 && b[j - 1] >= need)
-            {
-                j--;
-            }
-
-            count += b.Length - j;
-        }
-
-        return count;
-    }
 }

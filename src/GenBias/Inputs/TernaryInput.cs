@@ -379,28 +379,10 @@ public static class TernaryInput
                 == Vector256<byte>.Zero;
         }
 
-        if (length >= 16 && Vector128.IsHardwareAccelerated)
+        if (length is >= 16 and <= 32 && Vector128.IsHardwareAccelerated)
         {
             int shift = length - 16;
             Vector128<sbyte> a = Vector128.LoadUnsafe(ref input), b = Vector128.LoadUnsafe(ref input, (nuint)shift);
-            if (length > 32)
-            {
-                // 33 to 64 values without Vector256: four loads.
-                Vector128<sbyte> c = Vector128.LoadUnsafe(ref input, 16), d = Vector128.LoadUnsafe(ref input, (nuint)(length - 32));
-                positive = Vector128.Equals(a, Vector128<sbyte>.One).ExtractMostSignificantBits()
-                    | ((ulong)Vector128.Equals(c, Vector128<sbyte>.One).ExtractMostSignificantBits() << 16)
-                    | ((ulong)Vector128.Equals(d, Vector128<sbyte>.One).ExtractMostSignificantBits() << (length - 32))
-                    | ((ulong)Vector128.Equals(b, Vector128<sbyte>.One).ExtractMostSignificantBits() << shift);
-                negative = Vector128.Equals(a, Vector128<sbyte>.AllBitsSet).ExtractMostSignificantBits()
-                    | ((ulong)Vector128.Equals(c, Vector128<sbyte>.AllBitsSet).ExtractMostSignificantBits() << 16)
-                    | ((ulong)Vector128.Equals(d, Vector128<sbyte>.AllBitsSet).ExtractMostSignificantBits() << (length - 32))
-                    | ((ulong)Vector128.Equals(b, Vector128<sbyte>.AllBitsSet).ExtractMostSignificantBits() << shift);
-                Vector128<byte> two4 = Vector128.Create((byte)2);
-                return (Vector128.GreaterThan((a + Vector128<sbyte>.One).AsByte(), two4) | Vector128.GreaterThan((b + Vector128<sbyte>.One).AsByte(), two4)
-                    | Vector128.GreaterThan((c + Vector128<sbyte>.One).AsByte(), two4) | Vector128.GreaterThan((d + Vector128<sbyte>.One).AsByte(), two4))
-                    == Vector128<byte>.Zero;
-            }
-
             positive = Vector128.Equals(a, Vector128<sbyte>.One).ExtractMostSignificantBits()
                 | ((ulong)Vector128.Equals(b, Vector128<sbyte>.One).ExtractMostSignificantBits() << shift);
             negative = Vector128.Equals(a, Vector128<sbyte>.AllBitsSet).ExtractMostSignificantBits()
@@ -410,6 +392,7 @@ public static class TernaryInput
                 == Vector128<byte>.Zero;
         }
 
+        // Short inputs, and more than 32 values where Vector256 is not accelerated: one value at a time.
         positive = 0;
         negative = 0;
         bool valid = true;
