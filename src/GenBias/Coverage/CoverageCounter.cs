@@ -33,6 +33,14 @@ public sealed record CountOptions
     /// </summary>
     public bool LinearBounds { get; init; } = true;
 
+    /// <summary>
+    /// Whether the counting leaf (tanh hidden layer, preference on layer 1) first evaluates each input with a cheap
+    /// tanh whose error against the exact activation is measured, and decides it when the resulting interval of the
+    /// pre-activation lies wholly inside or outside the preference; only the inputs this leaves open are evaluated
+    /// exactly. The count is the same either way; false evaluates every input exactly (for comparison).
+    /// </summary>
+    public bool BoundedFirstPass { get; init; } = true;
+
     /// <summary>Where to keep a resumable checkpoint of the finished sub-cubes (null for none).</summary>
     public string? CheckpointPath { get; init; }
 
@@ -370,11 +378,14 @@ public static class CoverageCounter
 
             private readonly LayeredEnumerator _e;
             private readonly int _lanes;             // 3^Inner rounded up to whole vectors of 8
-            private readonly int[] _table;            // hidden neuron k's contributions at k * _lanes + combination
+            private readonly int[] _table;            // hidden neuron k's contributions to combination c at c·hidden + 8k + c % 8 (c − c % 8 = the block of eight)
             private readonly float[][] _weights;     // per target neuron: its layer-1 weights
             private readonly float[] _biases;
             private readonly int[] _members;         // ordered-float ranges of the target pre-activation, low/high pairs
             private readonly Activation _hiddenActivation;
+            private readonly bool _bounded;           // the first pass with BoundedTanh
+            private readonly float[] _errorBounds;   // per target neuron: |exact − bounded| pre-activation, at most
+            private readonly float[] _memberValues;  // the member ranges as float values, low/high pairs
 
             public InnerTable(LayeredEnumerator e, int inner)
             {
@@ -393,7 +404,7 @@ public static class CoverageCounter
                         int[] column = e._columns[e._n - inner + d];
                         for (int k = 0; k < e._hidden; k++)
                         {
-                            _table[(k * _lanes) + c] += x * column[k];
+                            _table[((c - (c % 8)) * e._hidden) + (8 * k) + (c % 8)] += x * column[k];
                         }
                     }
                 }
@@ -405,6 +416,37 @@ public static class CoverageCounter
                 // Every target neuron shares the layer's activation and the preference's interval.
                 _members = [.. NeuronMembership.FloatMembers(target.Activation, e._preference.Interval)
                     .SelectMany(r => new[] { (int)r.Low, (int)r.High })];
+                _memberValues = [.. _members.Select(m => NeuronMembership.FromOrdered(m))];
+                _bounded = e._options.BoundedFirstPass && _hiddenActivation == Activation.Tanh && BoundedTanh.IsSupported;
+                _errorBounds = _bounded ? [.. _weights.Select((w, t) => ErrorBound(w, _biases[t]))] : [];
+            }
+
+            /// <summary>
+            /// How far the bounded first pass's pre-activation can be from the exact one: each hidden neuron's
+            /// measured activation error over its whole range in the cube, weighted, plus the rounding of both sums
+            /// (each within γ·Σ|terms| of the real sum, γ = (length + 2)·2^-24 with margin) and of the interval's ends.
+            /// </summary>
+            private float ErrorBound(float[] weights, float bias)
+            {
+                double activationError = 0, magnitude = Math.Abs(bias);
+                for (int k = 0; k < _e._hidden; k++)
+                {
+                    long reach = Math.Abs((long)_e._bias[k]);
+                    long radius = 0;
+                    for (int p = 0; p < _e._n; p++)
+                    {
+                        radius += Math.Abs((long)_e._columns[p][k]);
+                    }
+
+                    double error = BoundedTanh.MaxError(_e._bias[k] - radius, _e._bias[k] + radius);
+                    activationError += Math.Abs(weights[k]) * error;
+                    magnitude += Math.Abs(weights[k]) * (1 + error);
+                }
+
+                double gamma = (_e._hidden + 2) * Math.Pow(2, -24) * 1.01;
+                double bound = activationError + (2 * gamma * magnitude) + (Math.Pow(2, -22) * (magnitude + 1));
+                float rounded = (float)bound;
+                return rounded >= bound ? rounded : MathF.BitIncrement(rounded);
             }
 
             /// <summary>The inputs whose contributions are tabled (the last of the order).</summary>
@@ -488,76 +530,157 @@ public static class CoverageCounter
                 ref int table = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_table);
                 ref int accumulators = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(acc);
                 ref float weights = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_weights[t]);
-                int[] members = _members;
                 Vector256<float> bias = Vector256.Create(_biases[t]);
-                Vector256<float> step = Vector256.Create(FixedPointGrid.Step);
-                int hidden = _e._hidden;
                 long count = 0;
+                if (_bounded)
+                {
+                    var tables = new BoundedTanh.Tables();
+                    Vector256<float> bound = Vector256.Create(_errorBounds[t]);
+                    for (int c = 0; c < _lanes; c += 8)
+                    {
+                        uint valid = c + 8 == _lanes ? (uint)lastMask : 0xFFu;
+                        // First pass: the pre-activation within ±bound, decided where that interval is inside or outside.
+                        Vector256<float> z = BoundedPreActivation(ref accumulators, ref System.Runtime.CompilerServices.Unsafe.Add(ref table, c * _e._hidden), ref weights, bias, tables);
+                        (uint inside, uint open) = Classify(z - bound, z + bound);
+                        if ((open & valid) != 0)
+                        {
+                            inside = Members(PreActivation<TActivation>(ref accumulators, ref table, ref weights, c, bias));
+                        }
+
+                        count += System.Numerics.BitOperations.PopCount(inside & valid);
+                    }
+
+                    return count;
+                }
+
                 for (int c = 0; c < _lanes; c += 8)
                 {
-                    Vector256<float> p0 = Vector256<float>.Zero, p1 = p0, p2 = p0, p3 = p0, p4 = p0, p5 = p0, p6 = p0, p7 = p0;
-                    int k = 0;
-                    for (; k + 8 <= hidden; k += 8)
-                    {
-                        p0 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k, c, step), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k)), p0);
-                        p1 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k + 1, c, step), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k + 1)), p1);
-                        p2 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k + 2, c, step), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k + 2)), p2);
-                        p3 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k + 3, c, step), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k + 3)), p3);
-                        p4 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k + 4, c, step), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k + 4)), p4);
-                        p5 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k + 5, c, step), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k + 5)), p5);
-                        p6 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k + 6, c, step), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k + 6)), p6);
-                        p7 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k + 7, c, step), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k + 7)), p7);
-                    }
-
-                    // The last hidden neurons (fewer than eight) feed partial sums 0, 1, … in order.
-                    for (int l = 0; k < hidden; k++, l++)
-                    {
-                        Vector256<float> term = Hidden<TActivation>(ref accumulators, ref table, k, c, step);
-                        Vector256<float> w = Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k));
-                        switch (l)
-                        {
-                            case 0: p0 = Vector256.FusedMultiplyAdd(term, w, p0); break;
-                            case 1: p1 = Vector256.FusedMultiplyAdd(term, w, p1); break;
-                            case 2: p2 = Vector256.FusedMultiplyAdd(term, w, p2); break;
-                            case 3: p3 = Vector256.FusedMultiplyAdd(term, w, p3); break;
-                            case 4: p4 = Vector256.FusedMultiplyAdd(term, w, p4); break;
-                            case 5: p5 = Vector256.FusedMultiplyAdd(term, w, p5); break;
-                            default: p6 = Vector256.FusedMultiplyAdd(term, w, p6); break;
-                        }
-                    }
-
-                    Vector256<float> z = CanonicalSum.Tree(p0, p1, p2, p3, p4, p5, p6, p7) + bias;
-                    // Ordered integers (negative floats with every bit but the sign flipped), then the member ranges.
-                    Vector256<int> bits = z.AsInt32();
-                    Vector256<int> ordered = bits ^ (Vector256.ShiftRightArithmetic(bits, 31) & Vector256.Create(0x7FFFFFFF));
-                    Vector256<int> inside = Vector256<int>.Zero;
-                    for (int r = 0; r < members.Length; r += 2)
-                    {
-                        // low <= z <= high, as one unsigned comparison of z - low against high - low.
-                        Vector256<uint> offset = (ordered - Vector256.Create(members[r])).AsUInt32();
-                        inside |= Vector256.LessThanOrEqual(offset, Vector256.Create((uint)(members[r + 1] - members[r]))).AsInt32();
-                    }
-
-                    uint mask = inside.ExtractMostSignificantBits();
-                    if (c + 8 == _lanes)
-                    {
-                        mask &= (uint)lastMask;
-                    }
-
-                    count += System.Numerics.BitOperations.PopCount(mask);
+                    uint valid = c + 8 == _lanes ? (uint)lastMask : 0xFFu;
+                    uint inside = Members(PreActivation<TActivation>(ref accumulators, ref table, ref weights, c, bias));
+                    count += System.Numerics.BitOperations.PopCount(inside & valid);
                 }
 
                 return count;
             }
 
+            /// <summary>
+            /// The target pre-activation of eight combinations: each hidden neuron (accumulator plus tabled
+            /// contributions, activated) times its broadcast weight into eight
+            /// partial sums, lane by lane in the canonical order, then the fixed tree and the bias.
+            /// </summary>
+            [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            private Vector256<float> PreActivation<TActivation>(ref int accumulators, ref int table, ref float weights, int c, Vector256<float> bias)
+                where TActivation : struct, ILaneActivation
+            {
+                int hidden = _e._hidden;
+                Vector256<float> p0 = Vector256<float>.Zero, p1 = p0, p2 = p0, p3 = p0, p4 = p0, p5 = p0, p6 = p0, p7 = p0;
+                int k = 0;
+                for (; k + 8 <= hidden; k += 8)
+                {
+                    p0 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k, c), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k)), p0);
+                    p1 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k + 1, c), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k + 1)), p1);
+                    p2 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k + 2, c), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k + 2)), p2);
+                    p3 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k + 3, c), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k + 3)), p3);
+                    p4 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k + 4, c), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k + 4)), p4);
+                    p5 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k + 5, c), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k + 5)), p5);
+                    p6 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k + 6, c), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k + 6)), p6);
+                    p7 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k + 7, c), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k + 7)), p7);
+                }
+
+                // The last hidden neurons (fewer than eight) feed partial sums 0, 1, … in order.
+                for (int l = 0; k < hidden; k++, l++)
+                {
+                    Vector256<float> term = Hidden<TActivation>(ref accumulators, ref table, k, c);
+                    Vector256<float> w = Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k));
+                    switch (l)
+                    {
+                        case 0: p0 = Vector256.FusedMultiplyAdd(term, w, p0); break;
+                        case 1: p1 = Vector256.FusedMultiplyAdd(term, w, p1); break;
+                        case 2: p2 = Vector256.FusedMultiplyAdd(term, w, p2); break;
+                        case 3: p3 = Vector256.FusedMultiplyAdd(term, w, p3); break;
+                        case 4: p4 = Vector256.FusedMultiplyAdd(term, w, p4); break;
+                        case 5: p5 = Vector256.FusedMultiplyAdd(term, w, p5); break;
+                        default: p6 = Vector256.FusedMultiplyAdd(term, w, p6); break;
+                    }
+                }
+
+                return CanonicalSum.Tree(p0, p1, p2, p3, p4, p5, p6, p7) + bias;
+            }
+
+            /// <summary>
+            /// The first pass's target pre-activation of eight combinations (<paramref name="block"/> is their tabled
+            /// contributions, eight per hidden neuron): <see cref="BoundedTanh"/> and two running sums, within the
+            /// target's error bound of the exact one.
+            /// </summary>
+            [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            private Vector256<float> BoundedPreActivation(ref int accumulators, ref int block, ref float weights, Vector256<float> bias, in BoundedTanh.Tables tables)
+            {
+                int hidden = _e._hidden;
+                Vector256<float> p0 = bias, p1 = Vector256<float>.Zero;
+                int k = 0;
+                for (; k + 2 <= hidden; k += 2)
+                {
+                    Vector256<float> h0 = BoundedTanh.Apply(Vector256.ConvertToSingle(Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref accumulators, k))
+                        + Vector256.LoadUnsafe(ref block, (nuint)(8 * k))), tables);
+                    Vector256<float> h1 = BoundedTanh.Apply(Vector256.ConvertToSingle(Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref accumulators, k + 1))
+                        + Vector256.LoadUnsafe(ref block, (nuint)((8 * k) + 8))), tables);
+                    p0 = Vector256.FusedMultiplyAdd(h0, Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k)), p0);
+                    p1 = Vector256.FusedMultiplyAdd(h1, Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k + 1)), p1);
+                }
+
+                if (k < hidden)
+                {
+                    Vector256<float> h = BoundedTanh.Apply(Vector256.ConvertToSingle(Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref accumulators, k))
+                        + Vector256.LoadUnsafe(ref block, (nuint)(8 * k))), tables);
+                    p0 = Vector256.FusedMultiplyAdd(h, Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k)), p0);
+                }
+
+                return p0 + p1;
+            }
+
+            /// <summary>The lanes whose exact pre-activation lies in one of the member ranges.</summary>
+            [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            private uint Members(Vector256<float> z)
+            {
+                int[] members = _members;
+                // Ordered integers (negative floats with every bit but the sign flipped), then the member ranges.
+                Vector256<int> bits = z.AsInt32();
+                Vector256<int> ordered = bits ^ (Vector256.ShiftRightArithmetic(bits, 31) & Vector256.Create(0x7FFFFFFF));
+                Vector256<int> inside = Vector256<int>.Zero;
+                for (int r = 0; r < members.Length; r += 2)
+                {
+                    // low <= z <= high, as one unsigned comparison of z - low against high - low.
+                    Vector256<uint> offset = (ordered - Vector256.Create(members[r])).AsUInt32();
+                    inside |= Vector256.LessThanOrEqual(offset, Vector256.Create((uint)(members[r + 1] - members[r]))).AsInt32();
+                }
+
+                return inside.ExtractMostSignificantBits();
+            }
+
+            /// <summary>The lanes whose interval [low, high] lies inside a member range, and those it leaves open (neither inside one nor outside all).</summary>
+            [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            private (uint Inside, uint Open) Classify(Vector256<float> low, Vector256<float> high)
+            {
+                float[] values = _memberValues;
+                Vector256<float> inside = Vector256<float>.Zero, outside = Vector256<float>.AllBitsSet;
+                for (int r = 0; r < values.Length; r += 2)
+                {
+                    Vector256<float> lo = Vector256.Create(values[r]), hi = Vector256.Create(values[r + 1]);
+                    inside |= Vector256.GreaterThanOrEqual(low, lo) & Vector256.LessThanOrEqual(high, hi);
+                    outside &= Vector256.LessThan(high, lo) | Vector256.GreaterThan(low, hi);
+                }
+
+                return (inside.ExtractMostSignificantBits(), ~(inside | outside).ExtractMostSignificantBits() & 0xFFu);
+            }
+
             /// <summary>Hidden neuron k of eight combinations: accumulator plus tabled contributions, exactly as a float, activated.</summary>
             [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-            private Vector256<float> Hidden<TActivation>(ref int accumulators, ref int table, int k, int c, Vector256<float> step)
+            private Vector256<float> Hidden<TActivation>(ref int accumulators, ref int table, int k, int c)
                 where TActivation : struct, ILaneActivation
             {
                 Vector256<int> sums = Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref accumulators, k))
-                    + Vector256.LoadUnsafe(ref table, (nuint)((k * _lanes) + c));
-                return TActivation.Apply(Vector256.ConvertToSingle(sums) * step);
+                    + Vector256.LoadUnsafe(ref table, (nuint)((c * _e._hidden) + (8 * k)));
+                return TActivation.Apply(Vector256.ConvertToSingle(sums) * Vector256.Create(FixedPointGrid.Step));
             }
         }
 

@@ -192,16 +192,50 @@ public class ExactCountTests(ITestOutputHelper output)
         long[] expected = BruteForce(network, preferences);
         for (int p = 0; p < preferences.Length; p++)
         {
-            // Leaves of 3^8 (3^3 Gray-code steps of 243 tabled combinations), with and without pruning.
-            foreach (bool prune in new[] { false, true })
+            // Leaves of 3^8 (3^3 Gray-code steps of 243 tabled combinations), with and without pruning, with and
+            // without the bounded first pass (tanh hidden layers; the thresholds reached exactly are left to the exact pass).
+            foreach ((bool prune, bool bounded) in new[] { (false, true), (true, true), (false, false) })
             {
                 CountResult counted = CoverageCounter.Count(network, preferences[p],
-                    new CountOptions { Prune = prune, SplitDepth = 1, LeafFreeInputs = 8, AllowMeetInTheMiddle = false });
-                Assert.True(expected[p] == counted.Count, $"{name} {preferences[p]} prune {prune}: brute force {expected[p]}, counted {counted.Count}");
+                    new CountOptions { Prune = prune, BoundedFirstPass = bounded, SplitDepth = 1, LeafFreeInputs = 8, AllowMeetInTheMiddle = false });
+                Assert.True(expected[p] == counted.Count, $"{name} {preferences[p]} prune {prune} bounded {bounded}: brute force {expected[p]}, counted {counted.Count}");
             }
         }
 
         Assert.NotEqual(expected[0], expected[1]);
+    }
+
+    [Fact]
+    public void The_bounded_tanh_stays_within_its_measured_error_and_equals_the_activation_beyond_its_clamp()
+    {
+        Assert.True(BoundedTanh.IsSupported || !System.Runtime.Intrinsics.X86.Avx2.IsSupported);
+        if (!BoundedTanh.IsSupported)
+        {
+            return;
+        }
+
+        var tables = new BoundedTanh.Tables();
+        var random = new Random(7);
+        double worst = 0;
+        for (int trial = 0; trial < 20000; trial++)
+        {
+            // Accumulators over the whole range the grid allows (|z| < 256), denser near zero where segments are short.
+            int u = trial % 2 == 0 ? random.Next(-(1 << 24) + 1, 1 << 24) : random.Next(-(1 << 20), 1 << 20);
+            float bounded = BoundedTanh.Apply(System.Runtime.Intrinsics.Vector256.Create((float)u), tables)[0];
+            float exact = ActivationMath.Tanh(u * FixedPointGrid.Step);
+            double error = Math.Abs((double)bounded - exact);
+            worst = Math.Max(worst, error);
+            Assert.True(error <= BoundedTanh.MaxError(u, u), $"u = {u}: |{bounded} − {exact}| = {error} > measured {BoundedTanh.MaxError(u, u)}");
+            if (Math.Abs(u) >= 8 * 65536)
+            {
+                Assert.Equal(exact, bounded);
+            }
+        }
+
+        double overall = BoundedTanh.MaxError(int.MinValue, int.MaxValue);
+        output.WriteLine($"largest error seen {worst:E2}; measured over every accumulator {overall:E2}");
+        Assert.True(overall < 1e-3, $"the bounded tanh's error {overall} is too large to decide most inputs");
+        Assert.True(BoundedTanh.MaxError(-100, 100) < overall, "near zero the error is smaller than the worst segment's");
     }
 
     [Fact]
