@@ -105,6 +105,13 @@ internal static class SideBySide
             CoverageCounter.Count(network, preference, options);
             return cube;
         }, peer));
+        // The same leaf evaluating every input exactly (no bounded first pass): the previous leaf, for the ratio.
+        var exactOnly = options with { BoundedFirstPass = false };
+        list.Add(new Contender(tag, $"GenBias exact count {tag}, per input (leaf, no pruning, every input exact)", () =>
+        {
+            CoverageCounter.Count(network, preference, exactOnly);
+            return cube;
+        }, peer));
     }
 
     private static void AddForward<T>(List<Contender> list, List<IDisposable> disposables, T network, string tag)
