@@ -126,12 +126,44 @@ namespace GenBias.Generators
             "A network cannot derive from another network",
             "'{0}' derives from '{1}', which is a network already, so every generated member would hide one of the base; derive from object (share code by composition) or drop [TernaryNetwork] here");
 
+        /// <summary>GB0024: the model file named by Model is not among the compilation's AdditionalFiles.</summary>
+        public static readonly DiagnosticDescriptor ModelFileMissing = Error("GB0024",
+            "The model file is not an AdditionalFiles item",
+            "'{0}' names the model file '{1}', which is not among the project's AdditionalFiles{2}; add <AdditionalFiles Include=\"{1}\" /> to the project file");
+
+        /// <summary>GB0025: the model file cannot be read, is not JSON, or is not a valid GenBias model.</summary>
+        public static readonly DiagnosticDescriptor ModelFileInvalid = Error("GB0025",
+            "The model file is invalid",
+            "'{0}' cannot be compiled from its model file: {1}");
+
+        /// <summary>GB0026: [TernaryNetwork(Inputs)] or [Dense] disagree with the shape in the model file.</summary>
+        public static readonly DiagnosticDescriptor ModelShapeMismatch = Error("GB0026",
+            "The declared shape disagrees with the model file",
+            "'{0}' declares {1}, but its model file '{2}' holds {3}; make them agree, or drop Inputs and [Dense] to take the shape from the file");
+
+        /// <summary>GB0027: a model with preferences over the cube whose first layer is off the grid cannot be counted exactly.</summary>
+        public static readonly DiagnosticDescriptor ModelOffGrid = new DiagnosticDescriptor("GB0027",
+            "The model's first layer is off the exact grid",
+            "'{0}': the model file '{1}' declares preferences over the cube, but its first layer is not on FixedPointGrid ({2}), so no exact count can certify them; snap it (FixedPointGrid.SnapFirstLayer) before saving",
+            Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
+        /// <summary>GB0028: [Prefer] on a network whose shape comes from its model file alone.</summary>
+        public static readonly DiagnosticDescriptor ModelPreferWithoutDense = Error("GB0028",
+            "[Prefer] on a compiled-in model needs the declared shape",
+            "'{0}' takes its shape from its model file, so [Prefer] cannot be checked where it is written; declare Inputs and the [Dense] layers too, or keep the preferences in the model file");
+
+        /// <summary>GB0029: a network compiled from a model gets its parameterless constructor from the generator.</summary>
+        public static readonly DiagnosticDescriptor ModelConstructor = Error("GB0029",
+            "A compiled-in model's constructor is generated",
+            "'{0}' declares a parameterless constructor, but a network compiled from a model file gets one that loads the compiled-in parameters; remove it (or add a constructor with parameters that calls this())");
+
         private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = new[]
         {
             NotPartial, ContainingTypeNotPartial, Generic, NoLayers, WidthOutOfRange, InputsOutOfRange,
             UndefinedActivation, DuplicateNetwork, TooManyLayers, DenseWithoutNetwork, StaticClass,
             FractionOutOfRange, RelationCount, EmptyInterval, IntervalOutsideRange, NeuronOutOfRange, UnsupportedPreference,
             NotAClass, DenseOnSeveralDeclarations, FileLocal, PreferWithoutNetwork, ReservedMemberName, DerivedNetwork,
+            ModelFileMissing, ModelFileInvalid, ModelShapeMismatch, ModelOffGrid, ModelPreferWithoutDense, ModelConstructor,
         }.ToDictionary(d => d.Id);
 
         public static DiagnosticDescriptor ById(string id) => s_byId[id];

@@ -13,7 +13,15 @@ namespace GenBias.Generators
 
     /// <summary>One [Prefer]: the neuron (-1 for every neuron of the layer), the interval, the relation and its fraction.</summary>
     internal sealed record PreferenceModel(
-        int Layer, int Neuron, double Lower, double Upper, string Relation, double Target, double Tolerance, string Distribution, string Method);
+        int Layer, int Neuron, double Lower, double Upper, string Relation, double Target, double Tolerance, string Distribution, string Method)
+    {
+        public bool LowerInclusive { get; init; }
+
+        public bool UpperInclusive { get; init; }
+
+        /// <summary>A product distribution's input probabilities (from a model file; attributes cannot hold them).</summary>
+        public EquatableArray<double> Probabilities { get; init; } = EquatableArray<double>.Empty;
+    }
 
     /// <summary>Everything the emitter needs, as equatable primitives: no symbols, no syntax, no locations.</summary>
     internal sealed record NetworkModel(
@@ -24,10 +32,23 @@ namespace GenBias.Generators
         int Inputs,
         EquatableArray<LayerModel> Layers,
         EquatableArray<PreferenceModel> Preferences,
-        string HintName);
+        string HintName)
+    {
+        /// <summary>The model file the parameters are compiled in from (as written in the attribute), or null.</summary>
+        public string? ModelFile { get; init; }
+
+        /// <summary>The compiled-in parameters' float bits, canonical layout; empty without a model file.</summary>
+        public EquatableArray<int> ParameterBits { get; init; } = EquatableArray<int>.Empty;
+    }
+
+    /// <summary>
+    /// A network whose model file still has to be read: the declared spec (layers empty when the file alone gives
+    /// the shape), the file name, and where to report problems with it.
+    /// </summary>
+    internal sealed record PendingModel(NetworkModel Declared, string ModelFile, LocationInfo? Where, bool HasPrefer);
 
     /// <summary>What the extraction step returns for one class: a model when the spec is valid, and diagnostics.</summary>
-    internal sealed record ExtractionResult(NetworkModel? Model, EquatableArray<DiagnosticInfo> Diagnostics);
+    internal sealed record ExtractionResult(NetworkModel? Model, EquatableArray<DiagnosticInfo> Diagnostics, PendingModel? Pending = null);
 
     public sealed partial class TernaryNetworkGenerator
     {
@@ -121,15 +142,23 @@ namespace GenBias.Generators
             }
 
             int inputs = 0;
+            string? modelFile = null;
             foreach (KeyValuePair<string, TypedConstant> named in network.NamedArguments)
             {
                 if (named.Key == "Inputs" && named.Value.Value is int value)
                 {
                     inputs = value;
                 }
+                else if (named.Key == "Model" && named.Value.Value is string file && file.Trim().Length > 0)
+                {
+                    modelFile = file.Trim();
+                }
             }
 
-            if (inputs < 1 || inputs > ShapeRules.MaxInputs)
+            bool hasDense = type.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == DenseAttribute);
+            // With a model file the shape may come from the file alone: Inputs and [Dense] are then optional.
+            bool shapeFromFile = modelFile != null && !hasDense;
+            if (!(shapeFromFile && inputs == 0) && (inputs < 1 || inputs > ShapeRules.MaxInputs))
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InputsOutOfRange,
                     NamedArgumentLocation(network, "Inputs", cancellationToken) ?? networkLocation,
@@ -179,13 +208,26 @@ namespace GenBias.Generators
                 layerInputs = width;
             }
 
-            if (layers.Count == 0 && layersBound)
+            if (layers.Count == 0 && layersBound && modelFile == null)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoLayers, networkLocation, type.Name));
             }
 
             // A member of the user's own with a name the generated code declares would collide inside the generated file.
-            HashSet<string> reserved = ReservedNames(layers.Count);
+            HashSet<string> reserved = ReservedNames(modelFile != null ? ShapeRules.MaxLayers : layers.Count);
+            if (modelFile != null)
+            {
+                reserved.Add("EmbeddedParameterBits");
+                reserved.Add("ModelFileName");
+                foreach (IMethodSymbol constructor in type.InstanceConstructors)
+                {
+                    if (!constructor.IsImplicitlyDeclared && constructor.Parameters.Length == 0 && constructor.Locations.FirstOrDefault(l => l.IsInSource) is { } at)
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelConstructor, at, type.Name));
+                    }
+                }
+            }
+
             foreach (ISymbol member in type.GetMembers())
             {
                 if (!member.IsImplicitlyDeclared && reserved.Contains(member.Name) && member.Locations.FirstOrDefault(l => l.IsInSource) is { } where)
@@ -196,7 +238,12 @@ namespace GenBias.Generators
             }
 
             var preferences = new List<PreferenceModel>();
-            if (diagnostics.Count == 0 && layersBound)
+            bool hasPrefer = type.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == PreferAttribute);
+            if (shapeFromFile && hasPrefer)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelPreferWithoutDense, networkLocation, type.Name));
+            }
+            else if (diagnostics.Count == 0 && layersBound)
             {
                 foreach (AttributeData prefer in type.GetAttributes().Where(a => a.AttributeClass?.ToDisplayString() == PreferAttribute))
                 {
@@ -219,6 +266,13 @@ namespace GenBias.Generators
                 .Replace("global::", "").Replace('<', '[').Replace('>', ']') + ".g.cs";
             var model = new NetworkModel(ns, type.Name, Keyword(type), new EquatableArray<string>(containing), inputs,
                 new EquatableArray<LayerModel>(layers), new EquatableArray<PreferenceModel>(preferences), hint);
+            if (modelFile != null)
+            {
+                Location? where = NamedArgumentLocation(network, "Model", cancellationToken) ?? networkLocation;
+                return new ExtractionResult(null, EquatableArray<DiagnosticInfo>.Empty,
+                    new PendingModel(model with { ModelFile = modelFile }, modelFile, LocationInfo.From(where), hasPrefer));
+            }
+
             return new ExtractionResult(model, EquatableArray<DiagnosticInfo>.Empty);
         }
 

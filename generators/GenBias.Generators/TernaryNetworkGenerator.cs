@@ -16,6 +16,7 @@ namespace GenBias.Generators
         public static class TrackingNames
         {
             public const string Extract = nameof(Extract);
+            public const string Resolve = nameof(Resolve);
             public const string Models = nameof(Models);
             public const string Diagnostics = nameof(Diagnostics);
             public const string OrphanDense = nameof(OrphanDense);
@@ -36,6 +37,15 @@ namespace GenBias.Generators
                     static (node, _) => node is TypeDeclarationSyntax,
                     static (ctx, ct) => Extract(ctx, ct))
                 .WithTrackingName(TrackingNames.Extract);
+
+            // Stage 1b: a network compiled from a model file reads it from AdditionalFiles. Only such networks look at
+            // the files; the others pass through unchanged (equal, so nothing downstream reruns), and a network whose
+            // file did not change resolves to an equal model.
+            IncrementalValueProvider<ImmutableArray<AdditionalText>> files = context.AdditionalTextsProvider.Collect();
+            results = results
+                .Combine(files)
+                .Select(static (pair, ct) => pair.Left.Pending is PendingModel pending ? Resolve(pending, pair.Right, ct) : pair.Left)
+                .WithTrackingName(TrackingNames.Resolve);
 
             // Stage 2: the valid specs alone. Splitting them from the diagnostics means a diagnostics-only change
             // never regenerates source, and a source change never re-reports diagnostics.
