@@ -224,15 +224,19 @@ namespace GenBias.Generators
             w.Line($"public const string ModelFileName = \"{file}\";");
             w.Line();
             w.Line($"/// <summary>Creates the network with the parameters compiled in from \"{file}\": no file is read at run time.</summary>");
-            w.Line("public " + model.TypeName + "() => SetParameters(global::System.Runtime.InteropServices.MemoryMarshal.Cast<int, float>(EmbeddedParameterBits));");
+            w.Line("public " + model.TypeName + "() => SetParameters(global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(EmbeddedParameterBits));");
             w.Line();
-            w.Line($"// The {model.ParameterBits.Count} parameters of \"{file}\" in the canonical layout, as float bits (exact), eight per line.");
-            w.Line("private static global::System.ReadOnlySpan<int> EmbeddedParameterBits => new int[]");
+            w.Line($"// The {model.ParameterBits.Count} parameters of \"{file}\" in the canonical layout, as float bits (exact), eight per line;");
+            w.Line("// the comment after each line gives their values.");
+            w.Line("private static global::System.ReadOnlySpan<uint> EmbeddedParameterBits => new uint[]");
             w.Line("{");
             int[] bits = model.ParameterBits.ToArray();
             for (int start = 0; start < bits.Length; start += 8)
             {
-                w.Line("    " + string.Join(", ", bits.Skip(start).Take(8).Select(b => "unchecked((int)0x" + b.ToString("X8") + ")")) + ",");
+                int[] line = bits.Skip(start).Take(8).ToArray();
+                string values = string.Join(", ", line.Select(b =>
+                    System.BitConverter.ToSingle(System.BitConverter.GetBytes(b), 0).ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
+                w.Line("    " + string.Join(", ", line.Select(b => "0x" + b.ToString("X8") + "u")) + ", // " + values);
             }
 
             w.Line("};");

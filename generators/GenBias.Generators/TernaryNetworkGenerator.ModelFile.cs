@@ -17,9 +17,11 @@ namespace GenBias.Generators
         private static ExtractionResult Resolve(PendingModel pending, ImmutableArray<AdditionalText> files, CancellationToken ct)
         {
             NetworkModel declared = pending.Declared;
-            Location? where = pending.Where?.ToLocation();
+            // The attribute's location as recorded at extraction (a Location rebuilt from it has no syntax tree).
+            DiagnosticInfo At(DiagnosticDescriptor descriptor, params string[] arguments) =>
+                new DiagnosticInfo(descriptor.Id, pending.Where, new EquatableArray<string>(arguments));
             ExtractionResult Fail(DiagnosticDescriptor descriptor, params string[] arguments) =>
-                new ExtractionResult(null, new EquatableArray<DiagnosticInfo>(new[] { DiagnosticInfo.Create(descriptor, where, arguments) }));
+                new ExtractionResult(null, new EquatableArray<DiagnosticInfo>(new[] { At(descriptor, arguments) }));
 
             string wanted = Normalize(pending.ModelFile);
             List<AdditionalText> matches = files.Where(f => Matches(Normalize(f.Path), wanted)).ToList();
@@ -65,7 +67,7 @@ namespace GenBias.Generators
             bool cubePreferences = content.Preferences.Any(p => p.Distribution == "UniformCube");
             if (cubePreferences && content.OffGrid != null)
             {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelOffGrid, where, declared.TypeName, pending.ModelFile, content.OffGrid));
+                diagnostics.Add(At(DiagnosticDescriptors.ModelOffGrid, declared.TypeName, pending.ModelFile, content.OffGrid));
             }
 
             NetworkModel model = declared with

@@ -13,7 +13,7 @@ namespace GenBias.Generators.Tests;
 /// implementation (bit for bit: both use the canonical summation order), every SIMD path against the scalar path,
 /// and Backward against central finite differences.
 /// </summary>
-public class CompiledNetworkTests
+public partial class CompiledNetworkTests
 {
     private static readonly int[] Inputs = [1, 9, 16, 25, 64];
     private static readonly int[] Widths = [1, 7, 8, 16, 33];

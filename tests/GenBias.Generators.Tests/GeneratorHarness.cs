@@ -24,17 +24,18 @@ internal static class GeneratorHarness
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable,
                 optimizationLevel: OptimizationLevel.Release, allowUnsafe: true));
 
-    public static GeneratorDriver Driver() =>
+    public static GeneratorDriver Driver(params AdditionalText[] files) =>
         CSharpGeneratorDriver.Create(
             [new TernaryNetworkGenerator().AsSourceGenerator()],
+            additionalTexts: files,
             parseOptions: ParseOptions,
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
     /// <summary>Runs the generator; returns its result and the compilation that includes the generated code.</summary>
-    public static (GeneratorDriverRunResult Result, Compilation Output) Run(string source)
+    public static (GeneratorDriverRunResult Result, Compilation Output) Run(string source, params AdditionalText[] files)
     {
         CSharpCompilation input = Compilation(source);
-        GeneratorDriver driver = Driver().RunGeneratorsAndUpdateCompilation(input, out Compilation output, out _);
+        GeneratorDriver driver = Driver(files).RunGeneratorsAndUpdateCompilation(input, out Compilation output, out _);
         return (driver.GetRunResult(), output);
     }
 
@@ -43,9 +44,9 @@ internal static class GeneratorHarness
         [.. output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning)];
 
     /// <summary>Generates, compiles and loads the assembly; fails with the compiler's messages if it does not compile.</summary>
-    public static Assembly CompileAndLoad(string source)
+    public static Assembly CompileAndLoad(string source, params AdditionalText[] files)
     {
-        (GeneratorDriverRunResult result, Compilation output) = Run(source);
+        (GeneratorDriverRunResult result, Compilation output) = Run(source, files);
         if (!result.Diagnostics.IsEmpty)
         {
             throw new InvalidOperationException("Generator diagnostics: " + string.Join("\n", result.Diagnostics));
@@ -62,4 +63,13 @@ internal static class GeneratorHarness
         stream.Position = 0;
         return new AssemblyLoadContext("generated-" + Guid.NewGuid(), isCollectible: true).LoadFromStream(stream);
     }
+}
+
+/// <summary>An AdditionalFiles item held in memory, as the compiler passes project files to a generator.</summary>
+internal sealed class InMemoryAdditionalText(string path, string text) : AdditionalText
+{
+    public override string Path { get; } = path;
+
+    public override Microsoft.CodeAnalysis.Text.SourceText GetText(System.Threading.CancellationToken cancellationToken = default) =>
+        Microsoft.CodeAnalysis.Text.SourceText.From(text, System.Text.Encoding.UTF8);
 }

@@ -62,4 +62,59 @@ public class IncrementalityTests
             output => output.Reason == IncrementalStepRunReason.Modified);
         Assert.Contains("Dense(12, Tanh)", result.GeneratedSources.Single().SourceText.ToString());
     }
+
+    private const string ModelSpec = """
+        using GenBias;
+        namespace Specs;
+        [TernaryNetwork(Model = "tiny.json")]
+        public partial class Compiled;
+        [TernaryNetwork(Inputs = 25)]
+        [Dense(16, Activation.Tanh)]
+        [Dense(1, Activation.Tanh)]
+        public partial class Plain;
+        """;
+
+    private const string TinyModel = """
+        { "formatVersion": 1, "shape": { "inputs": 3, "layers": [ { "width": 1, "activation": "Tanh" } ] }, "parameters": [ 0.5, -0.25, 0.125, 1 ] }
+        """;
+
+    /// <summary>The reasons of the source outputs, by hint name.</summary>
+    private static System.Collections.Generic.Dictionary<string, IncrementalStepRunReason> Outputs(GeneratorDriver driver)
+    {
+        GeneratorRunResult result = driver.GetRunResult().Results.Single();
+        var reasons = new System.Collections.Generic.Dictionary<string, IncrementalStepRunReason>();
+        foreach (IncrementalGeneratorRunStep step in result.TrackedSteps[TernaryNetworkGenerator.TrackingNames.Models])
+        {
+            foreach ((object value, IncrementalStepRunReason reason) in step.Outputs)
+            {
+                reasons[((NetworkModel)value).TypeName] = reason;
+            }
+        }
+
+        return reasons;
+    }
+
+    [Fact]
+    public void Editing_a_model_file_regenerates_only_its_network_and_an_unrelated_file_regenerates_nothing()
+    {
+        var model = new InMemoryAdditionalText("/repo/tiny.json", TinyModel);
+        var unrelated = new InMemoryAdditionalText("/repo/notes.txt", "hello");
+        CSharpCompilation compilation = GeneratorHarness.Compilation(ModelSpec);
+        GeneratorDriver driver = GeneratorHarness.Driver(model, unrelated).RunGenerators(compilation);
+        Assert.Empty(driver.GetRunResult().Diagnostics);
+
+        // An unrelated additional file changes: both networks resolve to equal models; nothing is emitted again.
+        var notes = new InMemoryAdditionalText("/repo/notes.txt", "hello again");
+        driver = driver.ReplaceAdditionalText(unrelated, notes).RunGenerators(compilation);
+        Assert.All(Outputs(driver), o => Assert.True(o.Value is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"{o.Key}: {o.Value}"));
+
+        // The model file changes (one parameter): that network is regenerated with the new bits, the other is not.
+        var edited = new InMemoryAdditionalText("/repo/tiny.json", TinyModel.Replace("0.125", "0.375"));
+        driver = driver.ReplaceAdditionalText(model, edited).RunGenerators(compilation);
+        var reasons = Outputs(driver);
+        Assert.Equal(IncrementalStepRunReason.Modified, reasons["Compiled"]);
+        Assert.True(reasons["Plain"] is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"Plain: {reasons["Plain"]}");
+        string source = driver.GetRunResult().Results.Single().GeneratedSources.Single(g => g.HintName.Contains("Compiled")).SourceText.ToString();
+        Assert.Contains($"0x{System.BitConverter.SingleToInt32Bits(0.375f):X8}", source);
+    }
 }

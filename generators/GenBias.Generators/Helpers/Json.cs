@@ -190,13 +190,14 @@ namespace GenBias.Generators.Helpers
                 SkipSpace();
                 if (Peek() != '"')
                 {
-                    throw Error("expected a property name in double quotes");
+                    throw Error(_position >= _text.Length ? "the file ends inside an object" : "expected a property name in double quotes");
                 }
 
+                int line = _line, column = Column;
                 string name = String();
                 if (value[name] != null)
                 {
-                    throw Error($"the property '{name}' appears twice");
+                    throw new JsonError($"the property '{name}' appears twice", line, column);
                 }
 
                 SkipSpace();
@@ -218,7 +219,7 @@ namespace GenBias.Generators.Helpers
                 if (next != ',')
                 {
                     _position--;
-                    throw Error("expected ',' or '}' in an object");
+                    throw Error(_position >= _text.Length ? "the file ends inside an object" : "expected ',' or '}' in an object");
                 }
             }
         }
@@ -248,7 +249,7 @@ namespace GenBias.Generators.Helpers
                 if (next != ',')
                 {
                     _position--;
-                    throw Error("expected ',' or ']' in an array");
+                    throw Error(_position >= _text.Length ? "the file ends inside an array" : "expected ',' or ']' in an array");
                 }
             }
         }
