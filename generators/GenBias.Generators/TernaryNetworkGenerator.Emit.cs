@@ -217,6 +217,9 @@ namespace GenBias.Generators
         /// stores the array in the assembly's data section, and the span reads it with no allocation), its name, and a
         /// constructor that loads them.
         /// </summary>
+        /// <summary>The most compiled-in parameters written as a readable array (above: base64 text).</summary>
+        internal const int MaxReadableEmbedded = 16384;
+
         private static void EmitCompiledInModel(IndentedWriter w, NetworkModel model)
         {
             string file = model.ModelFile!.Replace("\\", "\\\\").Replace("\"", "\\\"");
@@ -224,13 +227,35 @@ namespace GenBias.Generators
             w.Line($"public const string ModelFileName = \"{file}\";");
             w.Line();
             w.Line($"/// <summary>Creates the network with the parameters compiled in from \"{file}\": no file is read at run time.</summary>");
+            int[] bits = model.ParameterBits.ToArray();
+            if (bits.Length > MaxReadableEmbedded)
+            {
+                // Hundreds of thousands of integer literals (or one huge UTF-8 literal) take the compiler seconds; one
+                // string constant of base64 text is read in a fraction of a second.
+                w.Line("public " + model.TypeName + "() => SetParameters(global::GenBias.ParameterPacking.DecodeEmbedded(EmbeddedParameterBase64, ParameterCount));");
+                w.Line();
+                w.Line($"// The {bits.Length} parameters of \"{file}\" in the canonical layout: float bits, little-endian, base64");
+                w.Line($"// (more than {MaxReadableEmbedded} parameters are not written as a readable array, so the compiler stays fast).");
+                byte[] bytes = new byte[bits.Length * 4];
+                for (int i = 0; i < bits.Length; i++)
+                {
+                    bytes[4 * i] = (byte)bits[i];
+                    bytes[(4 * i) + 1] = (byte)(bits[i] >> 8);
+                    bytes[(4 * i) + 2] = (byte)(bits[i] >> 16);
+                    bytes[(4 * i) + 3] = (byte)(bits[i] >> 24);
+                }
+
+                w.Line("private const string EmbeddedParameterBase64 = \"" + System.Convert.ToBase64String(bytes) + "\";");
+                w.Line();
+                return;
+            }
+
             w.Line("public " + model.TypeName + "() => SetParameters(global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(EmbeddedParameterBits));");
             w.Line();
             w.Line($"// The {model.ParameterBits.Count} parameters of \"{file}\" in the canonical layout, as float bits (exact), eight per line;");
             w.Line("// the comment after each line gives their values.");
             w.Line("private static global::System.ReadOnlySpan<uint> EmbeddedParameterBits => new uint[]");
             w.Line("{");
-            int[] bits = model.ParameterBits.ToArray();
             for (int start = 0; start < bits.Length; start += 8)
             {
                 int[] line = bits.Skip(start).Take(8).ToArray();

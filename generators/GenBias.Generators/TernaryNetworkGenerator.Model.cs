@@ -218,6 +218,7 @@ namespace GenBias.Generators
             if (modelFile != null)
             {
                 reserved.Add("EmbeddedParameterBits");
+                reserved.Add("EmbeddedParameterBase64");
                 reserved.Add("ModelFileName");
                 foreach (IMethodSymbol constructor in type.InstanceConstructors)
                 {

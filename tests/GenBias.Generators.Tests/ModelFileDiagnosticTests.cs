@@ -156,3 +156,60 @@ public class ModelFileDiagnosticTests
         Assert.Empty(result.Results.Single().GeneratedSources);
     }
 }
+
+/// <summary>The largest shape the limits allow, compiled in from a model file: generated, compiled, timed.</summary>
+public class LargeModelFileTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    [Fact]
+    public void The_largest_allowed_shape_compiles_in_from_its_model_file()
+    {
+        // 1024 inputs and seven hidden layers of 256 (the limits: 1024 inputs, width 256, 8 layers): 657,409 parameters.
+        var layers = new System.Collections.Generic.List<(int, Activation)> { (256, Activation.Tanh) };
+        for (int l = 1; l < 8 - 1; l++)
+        {
+            layers.Add((256, Activation.ReLU));
+        }
+
+        layers.Add((1, Activation.Sigmoid));
+        NetworkShape shape = NetworkShape.Create(1024, [.. layers]);
+        var random = new System.Random(3);
+        float[] parameters = [.. Enumerable.Range(0, shape.ParameterCount).Select(_ => (float)(random.NextDouble() - 0.5) / 16)];
+        var json = new System.Text.StringBuilder("{ \"formatVersion\": 1, \"shape\": { \"inputs\": 1024, \"layers\": [");
+        json.Append(string.Join(", ", shape.Layers.Select(l => $"{{ \"width\": {l.Width}, \"activation\": \"{l.Activation}\" }}")));
+        json.Append("] }, \"parameters\": [");
+        json.Append(string.Join(",\n", parameters.Select(p => p.ToString("R", System.Globalization.CultureInfo.InvariantCulture))));
+        json.Append("] }");
+
+        // The same shape declared with attributes (no parameters embedded): what the shape alone costs the compiler.
+        // Run once first, unmeasured, so that neither measurement includes the compiler's own warm-up.
+        string attributes = "using GenBias;\n[TernaryNetwork(Inputs = 1024)] " +
+            string.Concat(shape.Layers.Select(l => $"[Dense({l.Width}, Activation.{l.Activation})] ")) + "public partial class Big;";
+        (double generatePlain, double compilePlain, _, _) = GenerateAndCompile(attributes);
+        (generatePlain, compilePlain, _, _) = GenerateAndCompile(attributes);
+        (double generate, double compile, GeneratorDriverRunResult result, byte[] assembly) =
+            GenerateAndCompile("using GenBias;\n[TernaryNetwork(Model = \"big.json\")] public partial class Big;", new InMemoryAdditionalText("/p/big.json", json.ToString()));
+        Assert.Empty(result.Diagnostics);
+        string source = result.Results.Single().GeneratedSources.Single().SourceText.ToString();
+        Assert.Contains("private const string EmbeddedParameterBase64", source);
+        // The base64 text decodes to exactly the file's parameters.
+        var context = new System.Runtime.Loader.AssemblyLoadContext("large-" + System.Guid.NewGuid(), isCollectible: true);
+        var network = (ITernaryNetwork)System.Activator.CreateInstance(context.LoadFromStream(new System.IO.MemoryStream(assembly)).GetType("Big", true)!)!;
+        Assert.True(System.MemoryExtensions.SequenceEqual(network.Parameters, parameters));
+        context.Unload();
+        output.WriteLine($"{shape.ParameterCount:N0} parameters, model file {json.Length / 1e6:F1} MB: generator {generate:F2} s, " +
+                         $"generated source {source.Length / 1e6:F1} MB, compile and emit {compile:F2} s, assembly {assembly.Length / 1e6:F1} MB; " +
+                         $"the same shape from attributes: generator {generatePlain:F2} s, compile and emit {compilePlain:F2} s");
+    }
+
+    private static (double Generate, double Compile, GeneratorDriverRunResult Result, byte[] Assembly) GenerateAndCompile(string source, params InMemoryAdditionalText[] files)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        (GeneratorDriverRunResult result, Compilation compiled) = GeneratorHarness.Run(source, files);
+        double generate = clock.Elapsed.TotalSeconds;
+        clock.Restart();
+        using var stream = new System.IO.MemoryStream();
+        Microsoft.CodeAnalysis.Emit.EmitResult emit = compiled.Emit(stream);
+        Assert.True(emit.Success, string.Join("\n", emit.Diagnostics.Take(5)));
+        return (generate, clock.Elapsed.TotalSeconds, result, stream.ToArray());
+    }
+}

@@ -66,6 +66,29 @@ public static class ParameterPacking
         }
     }
 
+    /// <summary>
+    /// The parameters a large compiled-in model embeds as base64 text (a string constant): float bits,
+    /// little-endian. Generated code calls this; the generator wrote the text, so a malformed one is a bug.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The text does not decode to <paramref name="count"/> floats.</exception>
+    public static float[] DecodeEmbedded(string base64, int count)
+    {
+        ArgumentNullException.ThrowIfNull(base64);
+        byte[] bytes = new byte[checked(count * 4)];
+        if (!Convert.TryFromBase64String(base64, bytes, out int written) || written != bytes.Length)
+        {
+            throw new InvalidOperationException($"The embedded parameters do not decode to {count} floats; regenerate the network.");
+        }
+
+        float[] parameters = new float[count];
+        for (int i = 0; i < count; i++)
+        {
+            parameters[i] = System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(4 * i, 4));
+        }
+
+        return parameters;
+    }
+
     /// <summary>Throws unless every parameter is finite (NaN or infinity would poison every output).</summary>
     public static void CheckFinite(NetworkShape shape, ReadOnlySpan<float> parameters, string paramName)
     {
