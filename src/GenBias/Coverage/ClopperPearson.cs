@@ -15,7 +15,7 @@ public sealed record RateInterval(long Successes, long Trials, double Confidence
 
     /// <inheritdoc/>
     public override string ToString() =>
-        $"{Estimate:P2} [{Lower:P2}, {Upper:P2}] at {Confidence:P0} ({Successes:N0}/{Trials:N0})";
+        $"{Estimate:P2} [{Lower:P2}, {Upper:P2}] at {Confidence * 100:0.###} % ({Successes:N0}/{Trials:N0})";
 }
 
 /// <summary>
