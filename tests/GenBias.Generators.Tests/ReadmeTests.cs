@@ -48,7 +48,11 @@ public partial class ReadmeTests
             Net100.References.All.Add(MetadataReference.CreateFromFile(typeof(TernaryNetworkAttribute).Assembly.Location)),
             new CSharpCompilationOptions(OutputKind.ConsoleApplication, nullableContextOptions: NullableContextOptions.Enable,
                 optimizationLevel: OptimizationLevel.Release));
-        GeneratorHarness.Driver().RunGeneratorsAndUpdateCompilation(input, out Compilation output, out ImmutableArray<Diagnostic> generatorDiagnostics);
+        // A compiled-in model names its file as the walk-through project (examples/SeedCompiled) holds it.
+        string examples = Path.Combine(Path.GetDirectoryName(ReadmePath())!, "examples", "SeedCompiled");
+        AdditionalText[] files = [.. Regex.Matches(source, @"Model = ""([^""]+)""").Select(m => m.Groups[1].Value).Distinct()
+            .Select(name => new InMemoryAdditionalText("/readme/" + name, File.ReadAllText(Path.Combine(examples, name))))];
+        GeneratorHarness.Driver(files).RunGeneratorsAndUpdateCompilation(input, out Compilation output, out ImmutableArray<Diagnostic> generatorDiagnostics);
         Assert.Empty(generatorDiagnostics);
         using var stream = new MemoryStream();
         Microsoft.CodeAnalysis.Emit.EmitResult emit = output.Emit(stream);

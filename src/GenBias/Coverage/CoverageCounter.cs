@@ -386,6 +386,10 @@ public static class CoverageCounter
             private readonly bool _bounded;           // the first pass with BoundedTanh
             private readonly float[] _errorBounds;   // per target neuron: |exact − bounded| pre-activation, at most
             private readonly float[] _memberValues;  // the member ranges as float values, low/high pairs
+            private readonly int[] _innerRadius;      // per hidden neuron (padded to 8): Σ |W| over the tabled inputs
+            private readonly float[][] _paddedWeights; // per target neuron: its layer-1 weights padded with zeros to 8
+            private readonly float[] _magnitudes;     // per target neuron: Σ|w| + |bias|, for the rounding margin
+            private readonly float _tolerance;        // how far the hidden activation may fall between increasing inputs
 
             public InnerTable(LayeredEnumerator e, int inner)
             {
@@ -418,6 +422,19 @@ public static class CoverageCounter
                     .SelectMany(r => new[] { (int)r.Low, (int)r.High })];
                 _memberValues = [.. _members.Select(m => NeuronMembership.FromOrdered(m))];
                 _bounded = e._options.BoundedFirstPass && _hiddenActivation == Activation.Tanh && BoundedTanh.IsSupported;
+                int padded = (e._hidden + 7) / 8 * 8;
+                _innerRadius = new int[padded];
+                for (int k = 0; k < e._hidden; k++)
+                {
+                    for (int d = 0; d < inner; d++)
+                    {
+                        _innerRadius[k] += Math.Abs(e._columns[e._n - inner + d][k]);
+                    }
+                }
+
+                _paddedWeights = [.. _weights.Select(w => { float[] p = new float[padded]; w.CopyTo(p, 0); return p; })];
+                _magnitudes = [.. _weights.Select((w, t) => w.Sum(Math.Abs) + Math.Abs(_biases[t]))];
+                _tolerance = (float)NeuronMembership.Tolerance(_hiddenActivation);
                 _errorBounds = _bounded ? [.. _weights.Select((w, t) => ErrorBound(w, _biases[t]))] : [];
             }
 
@@ -456,7 +473,7 @@ public static class CoverageCounter
             public int Combinations { get; }
 
             /// <summary>Counts the sub-cube whose first <paramref name="fixedInputs"/> inputs (of the order) are in the worker's accumulators.</summary>
-            public long Count(Worker worker, int fixedInputs) => _hiddenActivation switch
+            public (long Count, long Decided) Count(Worker worker, int fixedInputs) => _hiddenActivation switch
             {
                 Activation.Tanh => Count<TanhLanes>(worker, fixedInputs),
                 Activation.HardTanh => Count<HardTanhLanes>(worker, fixedInputs),
@@ -466,7 +483,7 @@ public static class CoverageCounter
                 _ => Count<TernaryStepLanes>(worker, fixedInputs),
             };
 
-            private long Count<TActivation>(Worker worker, int fixedInputs)
+            private (long Count, long Decided) Count<TActivation>(Worker worker, int fixedInputs)
                 where TActivation : struct, ILaneActivation
             {
                 int[] acc = worker.Accumulators;
@@ -486,14 +503,20 @@ public static class CoverageCounter
                 Span<int> direction = stackalloc int[Math.Max(1, outer)];
                 digit.Clear();
                 direction.Fill(1);
-                long count = 0;
+                long count = 0, decided = 0;
                 long steps = Pow3(outer);
                 int lastMask = (1 << (8 - (_lanes - Combinations))) - 1;
                 for (long s = 0; ; s++)
                 {
+                    bool allDecided = true;
                     for (int t = 0; t < _e._neurons.Length; t++)
                     {
-                        count += CountCombinations<TActivation>(acc, t, lastMask);
+                        // All 3^Inner combinations at once first: interval bounds over the tabled inputs often decide them.
+                        int decision = _e._options.Prune ? DecideCombinations<TActivation>(acc, t) : 0;
+                        count += decision > 0 ? Combinations : decision < 0 ? 0 : CountCombinations<TActivation>(acc, t, lastMask);
+                        // The cube fraction decided is per input: count it when every target neuron was decided.
+                        decided += decision != 0 && t == _e._neurons.Length - 1 && allDecided ? Combinations : 0;
+                        allDecided &= decision != 0;
                     }
 
                     if (s == steps - 1)
@@ -520,7 +543,37 @@ public static class CoverageCounter
                     }
                 }
 
-                return count;
+                return (count, decided);
+            }
+
+            /// <summary>
+            /// +1 if every one of the 3^Inner combinations puts target neuron t in its interval, −1 if none does, 0 if
+            /// undecided: each hidden neuron's pre-activation lies within ±(Σ|W| over the tabled inputs) of its
+            /// accumulator, the activation is non-decreasing there up to its tolerance, so each weighted term lies
+            /// between the products at the two ends; the margin covers the rounding of both the bound and the exact sum.
+            /// </summary>
+            private int DecideCombinations<TActivation>(int[] acc, int t)
+                where TActivation : struct, ILaneActivation
+            {
+                ref int accumulators = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(acc);
+                ref int radius = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_innerRadius);
+                ref float weights = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_paddedWeights[t]);
+                Vector256<float> step = Vector256.Create(FixedPointGrid.Step), tolerance = Vector256.Create(_tolerance);
+                Vector256<float> low = Vector256<float>.Zero, high = Vector256<float>.Zero;
+                for (int k = 0; k < _innerRadius.Length; k += 8)
+                {
+                    Vector256<int> a = Vector256.LoadUnsafe(ref accumulators, (nuint)k), r = Vector256.LoadUnsafe(ref radius, (nuint)k);
+                    Vector256<float> lowest = TActivation.Apply(Vector256.ConvertToSingle(a - r) * step) - tolerance;
+                    Vector256<float> highest = TActivation.Apply(Vector256.ConvertToSingle(a + r) * step) + tolerance;
+                    Vector256<float> w = Vector256.LoadUnsafe(ref weights, (nuint)k);
+                    low += Vector256.Min(w * lowest, w * highest);
+                    high += Vector256.Max(w * lowest, w * highest);
+                }
+
+                float margin = (1e-5f * _magnitudes[t]) + 1e-6f;
+                float lo = Vector256.Sum(low) + _biases[t] - margin, hi = Vector256.Sum(high) + _biases[t] + margin;
+                (uint inside, uint open) = Classify(Vector256.Create(lo), Vector256.Create(hi));
+                return (open & 1) != 0 ? 0 : (inside & 1) != 0 ? 1 : -1;
             }
 
             /// <summary>How many of the 3^Inner combinations put target neuron t in its interval, the accumulators fixed.</summary>
@@ -746,7 +799,7 @@ public static class CoverageCounter
                 if (free <= _e._options.LeafFreeInputs)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    return (Leaf(fixedInputs), 0);
+                    return Leaf(fixedInputs);
                 }
 
                 long count = 0, decided = 0;
@@ -926,7 +979,7 @@ public static class CoverageCounter
             }
 
             /// <summary>Enumerates the free inputs with a reflected ternary Gray code: one input moves by ±1 per step.</summary>
-            private long Leaf(int fixedInputs)
+            private (long Count, long Decided) Leaf(int fixedInputs)
             {
                 if (_e._innerTable is { } inner && _e._n - fixedInputs >= inner.Inner)
                 {
@@ -959,7 +1012,7 @@ public static class CoverageCounter
                     Add(_acc, _e._columns[fixedInputs + d], -(digit[d] - 1));
                 }
 
-                return count;
+                return (count, 0);
             }
 
             /// <summary>The network from the first-layer accumulators: how many of the preference's neurons meet the interval.</summary>
