@@ -26,7 +26,7 @@ double firstCreated = clock.Elapsed.TotalMicroseconds;
 clock.Restart();
 _ = new SeedHidden();
 double created = clock.Elapsed.TotalMicroseconds;
-Console.WriteLine($"{SeedHidden.Shape}, compiled in from {SeedHidden.ModelFileName} (parameters {CoverageCounter.NetworkHash(network)})");
+Console.WriteLine($"{SeedHidden.Shape}, compiled in from {SeedHidden.ModelFileName} (parameters {CoverageCounter.NetworkHash(network)}), compute path {((ITernaryNetwork)network).ActivePath}");
 Console.WriteLine($"  created with no file in {created:F1} µs (the first one, with the runtime's start-up work: {firstCreated:F0} µs)");
 foreach (Preference preference in SeedHidden.Preferences)
 {
