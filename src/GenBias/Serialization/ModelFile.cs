@@ -25,6 +25,12 @@ public static class ModelFile
     public static void Save(string path, ITernaryNetwork network, IReadOnlyList<Preference>? preferences = null, TrainingDocument? training = null)
     {
         ArgumentNullException.ThrowIfNull(path);
+        AtomicFile.Write(path, ToJson(network, preferences, training));
+    }
+
+    /// <summary>The bytes <see cref="Save"/> writes (UTF-8 JSON), to send a model somewhere other than a file.</summary>
+    public static byte[] ToJson(ITernaryNetwork network, IReadOnlyList<Preference>? preferences = null, TrainingDocument? training = null)
+    {
         ArgumentNullException.ThrowIfNull(network);
         NetworkShape shape = network.Shape;
         var document = new ModelDocument
@@ -49,8 +55,7 @@ public static class ModelFile
             },
         };
 
-        byte[] json = JsonSerializer.SerializeToUtf8Bytes(document, ModelJsonContext.Default.ModelDocument);
-        AtomicFile.Write(path, json);
+        return JsonSerializer.SerializeToUtf8Bytes(document, ModelJsonContext.Default.ModelDocument);
     }
 
     /// <summary>Reads a model file.</summary>
@@ -63,7 +68,19 @@ public static class ModelFile
             throw new InvalidDataException($"{path} is a directory, not a model file.");
         }
 
-        byte[] bytes = File.ReadAllBytes(path);
+        return Read(File.ReadAllBytes(path), path);
+    }
+
+    /// <summary>Reads a model from the bytes of a model file (as <see cref="ToJson"/> writes them).</summary>
+    /// <param name="json">The UTF-8 JSON.</param>
+    /// <param name="source">Where the bytes came from, for error messages.</param>
+    /// <exception cref="InvalidDataException">The bytes are not a valid model; the message says why.</exception>
+    public static LoadedModel Read(byte[] json, string source = "model")
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        ArgumentNullException.ThrowIfNull(source);
+        byte[] bytes = json;
+        string path = source;
         CheckParameterCountFirst(bytes, path);
         ModelDocument document;
         try

@@ -1,0 +1,113 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Security.Cryptography;
+using System.Text;
+using Orleans;
+
+namespace GenBias.Cluster;
+
+/// <summary>
+/// One exact count as the cluster sees it: the model (the bytes of a model file, so every silo rebuilds the same
+/// network), which of its preferences, the split, and any fixed first inputs. Immutable once submitted.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record CountJob
+{
+    /// <summary>The model file's bytes (<see cref="ModelFile.ToJson"/>), including the preference counted.</summary>
+    [Id(0)] public required byte[] Model { get; init; }
+
+    /// <summary>Which of the model's preferences is counted.</summary>
+    [Id(1)] public int PreferenceIndex { get; init; }
+
+    /// <summary><see cref="CountOptions.SplitDepth"/>: 3^SplitDepth sub-cubes, the unit handed out.</summary>
+    [Id(2)] public int SplitDepth { get; init; } = 6;
+
+    /// <summary><see cref="CountOptions.LeafFreeInputs"/>.</summary>
+    [Id(3)] public int LeafFreeInputs { get; init; } = 9;
+
+    /// <summary>Values of the first inputs, held fixed (empty: the whole cube).</summary>
+    [Id(4)] public sbyte[] FixedInputs { get; init; } = [];
+
+    /// <summary>How long a worker may hold a sub-cube before it is handed to another.</summary>
+    [Id(5)] public TimeSpan LeaseTime { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The network, preference and plan this job describes, rebuilt from the model bytes.</summary>
+    public (ITernaryNetwork Network, Preference Preference, CountPlan Plan) Build()
+    {
+        LoadedModel model = ModelFile.Read(Model, "the count job's model");
+        if (PreferenceIndex < 0 || PreferenceIndex >= model.Preferences.Count)
+        {
+            throw new ArgumentException($"The job counts preference {PreferenceIndex}, but the model has {model.Preferences.Count}.");
+        }
+
+        var network = new ReferenceNetwork(model.Shape, model.Parameters);
+        Preference preference = model.Preferences[PreferenceIndex];
+        var options = new CountOptions { SplitDepth = SplitDepth, LeafFreeInputs = LeafFreeInputs, MaxParallelism = 1 };
+        return (network, preference, CountPlan.Create(network, preference, options, FixedInputs));
+    }
+
+    /// <summary>The coordinator's key: a hash of the plan's signature (network bits, preference, split, fixed inputs, order).</summary>
+    public static string KeyOf(CountPlan plan) =>
+        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(plan.Signature)))[..32].ToLowerInvariant();
+
+    /// <summary>A job for <paramref name="preference"/> of <paramref name="network"/>.</summary>
+    public static CountJob For(ITernaryNetwork network, Preference preference, int splitDepth = 6, int leafFreeInputs = 9,
+        IReadOnlyList<sbyte>? fixedInputs = null, TimeSpan? leaseTime = null) => new()
+    {
+        Model = ModelFile.ToJson(network, [preference]),
+        PreferenceIndex = 0,
+        SplitDepth = splitDepth,
+        LeafFreeInputs = leafFreeInputs,
+        FixedInputs = fixedInputs?.ToArray() ?? [],
+        LeaseTime = leaseTime ?? TimeSpan.FromMinutes(5),
+    };
+}
+
+/// <summary>A sub-cube lent to a worker.</summary>
+[GenerateSerializer, Immutable]
+public sealed record SubCubeLease([property: Id(0)] long SubCube, [property: Id(1)] CountJob Job);
+
+/// <summary>Where a count stands, as the coordinator sees it.</summary>
+[GenerateSerializer, Immutable]
+public sealed record CountStatus
+{
+    /// <summary>Sub-cubes finished (each counted once, however often it was reported).</summary>
+    [Id(0)] public long Done { get; init; }
+
+    /// <summary>All sub-cubes.</summary>
+    [Id(1)] public long SubCubes { get; init; }
+
+    /// <summary>The pairs meeting the preference so far.</summary>
+    [Id(2)] public long Count { get; init; }
+
+    /// <summary>All pairs of the count.</summary>
+    [Id(3)] public long Total { get; init; }
+
+    /// <summary>Inputs decided by bounds so far.</summary>
+    [Id(4)] public long Decided { get; init; }
+
+    /// <summary>The silos that counted at least one sub-cube.</summary>
+    [Id(5)] public string[] Silos { get; init; } = [];
+
+    /// <summary>Time since the count was submitted (across coordinator restarts).</summary>
+    [Id(6)] public TimeSpan Elapsed { get; init; }
+
+    /// <summary>Sub-cubes out on lease now.</summary>
+    [Id(7)] public int Leased { get; init; }
+
+    /// <summary>Whether the count was cancelled.</summary>
+    [Id(8)] public bool Cancelled { get; init; }
+
+    /// <summary>Reports of a sub-cube already counted, ignored.</summary>
+    [Id(9)] public long Duplicates { get; init; }
+
+    /// <summary>Whether every sub-cube is counted.</summary>
+    public bool Finished => SubCubes > 0 && Done == SubCubes;
+
+    /// <summary>Sub-cubes per second so far.</summary>
+    public double Rate => Elapsed > TimeSpan.Zero ? Done / Elapsed.TotalSeconds : 0;
+
+    /// <summary>The time left at this rate (null before the first sub-cube).</summary>
+    public TimeSpan? Remaining => Done == 0 ? null : TimeSpan.FromSeconds((SubCubes - Done) / Rate);
+}
