@@ -15,7 +15,7 @@ using Orleans.Hosting;
 
 // An exact count spread over an Orleans cluster.
 //   silo  [--index i] [--workers n] [--cluster localhost|adonet] [--connection "…"]     run one silo (until Ctrl+C)
-//   count --model file.json [--preference 0] [--split 6] [--leaf 9] [--fix 1,-1,0]
+//   count --model file.json [--preference 0] [--split 6] [--leaf 9] [--fix 1,-1,0] [--lease seconds] [--local]
 //         [--silos 3 | --cluster adonet --connection "…"]                               submit, watch, certify
 // Localhost clustering: silo i listens on 11111 + i (silo to silo) and 30000 + i (clients); silo 0 is the primary.
 // ADO.NET: membership and count state in PostgreSQL (Npgsql), the tables created by Orleans' SQL scripts.
@@ -44,7 +44,7 @@ internal static class Cli
     {
         Console.Error.WriteLine($"ClusterCount: {problem}");
         Console.Error.WriteLine("  silo  [--index i] [--workers n] [--cluster localhost|adonet] [--connection \"…\"]");
-        Console.Error.WriteLine("  count --model file.json [--preference 0] [--split 6] [--leaf 9] [--fix 1,-1,0] [--silos 3 | --cluster adonet --connection \"…\"]");
+        Console.Error.WriteLine("  count --model file.json [--preference 0] [--split 6] [--leaf 9] [--fix 1,-1,0] [--lease 300] [--silos 3 | --cluster adonet --connection \"…\"]");
         return 2;
     }
 
@@ -116,7 +116,7 @@ internal static class Cli
         else if (cluster == "adonet")
         {
             string db = connection ?? throw new ArgumentException("--cluster adonet needs --connection \"Host=…;Database=…;Username=…;Password=…\"");
-            silo.ConfigureEndpoints(siloPort: 11111, gatewayPort: 30000);
+            silo.ConfigureEndpoints(siloPort: 11111 + index, gatewayPort: 30000 + index);
             silo.UseAdoNetClustering(o => { o.Invariant = "Npgsql"; o.ConnectionString = db; });
             silo.AddAdoNetGrainStorage(ClusterCounting.StorageName, o => { o.Invariant = "Npgsql"; o.ConnectionString = db; });
         }
@@ -149,7 +149,20 @@ internal static class Cli
         {
             Model = bytes, PreferenceIndex = preferenceIndex, SplitDepth = Integer(args, "--split", 6, 0, 20),
             LeafFreeInputs = Integer(args, "--leaf", 9, 5, 20), FixedInputs = fixedInputs,
+            LeaseTime = TimeSpan.FromSeconds(Integer(args, "--lease", 300, 1, 86400)),
         };
+        if (args.Contains("--local"))
+        {
+            // The same plan in this process, on every core: the single-machine number to compare with.
+            (_, _, CountPlan plan) = job.Build();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            long total = 0;
+            System.Threading.Tasks.Parallel.For(0L, plan.SubCubes, () => 0L, (s, _, sum) => sum + plan.CountSubCube(s).Count,
+                sum => Interlocked.Add(ref total, sum));
+            Console.WriteLine($"one process, {Environment.ProcessorCount} threads: {total:N0} of {plan.Total:N0} = {(double)total / plan.Total:P4} in {clock.Elapsed.TotalSeconds:F1} s");
+            return 0;
+        }
+
         int silos = Integer(args, "--silos", 3, 1, 100);
         string cluster = Option(args, "--cluster") ?? "localhost";
         string? connection = Option(args, "--connection");
