@@ -42,12 +42,7 @@ internal static class FullCount
         };
         var progress = new ConsoleProgress();
         CountResult result = CoverageCounter.Count(network, preference, options, progress, cancel.Token);
-        var certificate = new Certificate
-        {
-            NetworkHash = CoverageCounter.NetworkHash(network), Shape = SeedHiddenNetwork.Shape.ToString(), Preference = preference.ToString(),
-            Exact = true, Method = result.Method, Count = result.Count, Total = result.Total, Lower = result.Fraction, Upper = result.Fraction,
-            Met = preference.IsMetBy(result.Fraction), Seconds = result.Elapsed.TotalSeconds,
-        };
+        Certificate certificate = Certificate.FromCount(network, preference, result);
         certificate.Save(Certificate.PathBeside(modelPath));
         Console.WriteLine(certificate);
         Console.WriteLine($"  decided by interval bounds without enumeration: {result.DecidedByBounds:P2} of the cube");

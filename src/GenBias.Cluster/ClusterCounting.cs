@@ -85,16 +85,10 @@ public static class ClusterCounting
             throw new InvalidOperationException($"The count has {status.Done} of {status.SubCubes} sub-cubes; a certificate needs all of them.");
         }
 
-        (ITernaryNetwork network, Preference preference, _) = job.Build();
-        double fraction = (double)status.Count / status.Total;
+        (ITernaryNetwork network, Preference preference, CountPlan plan) = job.Build();
         string fixedText = job.FixedInputs.Length == 0 ? "" : $", first {job.FixedInputs.Length} inputs fixed to ({string.Join(", ", job.FixedInputs)})";
-        return new Certificate
-        {
-            NetworkHash = CoverageCounter.NetworkHash(network), Shape = network.Shape.ToString(), Preference = preference.ToString(), Exact = true,
-            Method = $"enumeration on {status.Silos.Length} silo{(status.Silos.Length == 1 ? "" : "s")} (Orleans){fixedText}",
-            Count = status.Count, Total = status.Total, Lower = fraction, Upper = fraction,
-            Met = preference.IsMetBy(fraction), Seconds = status.Elapsed.TotalSeconds,
-        };
+        string method = $"enumeration on {status.Silos.Length} silo{(status.Silos.Length == 1 ? "" : "s")} (Orleans){fixedText}";
+        return Certificate.FromCount(network, preference, new CountResult(status.Count, status.Total, method, status.Elapsed, (double)status.Decided / plan.Cube));
     }
 }
 

@@ -57,6 +57,20 @@ public sealed record Certificate
     /// <summary>A calibration's change of the output bias, if any.</summary>
     public float BiasShift { get; init; }
 
+    /// <summary>The exact certificate of a finished count of <paramref name="preference"/> for <paramref name="network"/>.</summary>
+    public static Certificate FromCount(ITernaryNetwork network, Preference preference, CountResult result)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(preference);
+        ArgumentNullException.ThrowIfNull(result);
+        return new Certificate
+        {
+            NetworkHash = CoverageCounter.NetworkHash(network), Shape = network.Shape.ToString(), Preference = preference.ToString(),
+            Exact = true, Method = result.Method, Count = result.Count, Total = result.Total, Lower = result.Fraction, Upper = result.Fraction,
+            Met = preference.IsMetBy(result.Fraction), Seconds = result.Elapsed.TotalSeconds,
+        };
+    }
+
     /// <summary>The path beside a model file where its certificate goes: model.json → model.certificate.json.</summary>
     public static string PathBeside(string modelPath) =>
         Path.Combine(Path.GetDirectoryName(modelPath) ?? ".", Path.GetFileNameWithoutExtension(modelPath) + ".certificate.json");
@@ -174,13 +188,7 @@ public static class Certifier
         double? projected = ProjectedSeconds(network, preference, options.Count);
         if (projected is double seconds && seconds <= options.ExactTimeBudget.TotalSeconds)
         {
-            CountResult result = CoverageCounter.Count(network, preference, options.Count, progress, cancellationToken);
-            return new Certificate
-            {
-                NetworkHash = hash, Shape = shape.ToString(), Preference = preference.ToString(), Exact = true, Method = result.Method,
-                Count = result.Count, Total = result.Total, Lower = result.Fraction, Upper = result.Fraction,
-                Met = preference.IsMetBy(result.Fraction), Seconds = result.Elapsed.TotalSeconds,
-            };
+            return Certificate.FromCount(network, preference, CoverageCounter.Count(network, preference, options.Count, progress, cancellationToken));
         }
 
         var clock = Stopwatch.StartNew();
