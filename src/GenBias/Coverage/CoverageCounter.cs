@@ -95,26 +95,9 @@ public static class CoverageCounter
         IProgress<CountProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(network);
-        ArgumentNullException.ThrowIfNull(preference);
         options ??= new CountOptions();
         NetworkShape shape = network.Shape;
-        preference.Validate(shape);
-        if (preference.Distribution != PreferenceDistribution.UniformCube)
-        {
-            throw new ArgumentException($"{preference}: exact counts are over the uniform cube; estimate other distributions with RateEstimator.", nameof(preference));
-        }
-
-        if (shape.InputCount > MaxInputs)
-        {
-            throw new ArgumentException($"{shape} has {shape.InputCount} inputs; exact counting handles up to {MaxInputs}. Use RateEstimator.", nameof(network));
-        }
-
-        float[] parameters = network.Parameters.ToArray();
-        if (!FixedPointGrid.IsFirstLayerOnGrid(shape, parameters))
-        {
-            throw new InvalidOperationException(
-                "The first layer is not on FixedPointGrid, so the order of summation changes the bits and no count can be exact; call FixedPointGrid.SnapFirstLayer (the trainer does).");
-        }
+        float[] parameters = Countable(network, preference, shape.InputCount);
 
         var clock = Stopwatch.StartNew();
         int layerIndex = preference.ResolveLayer(shape);
@@ -197,6 +180,36 @@ public static class CoverageCounter
         byte[] bits = new byte[network.Parameters.Length * 4];
         System.Runtime.InteropServices.MemoryMarshal.AsBytes(network.Parameters).CopyTo(bits);
         return Convert.ToHexString(SHA256.HashData([.. shape, .. bits]))[..16].ToLowerInvariant();
+    }
+
+    /// <summary>
+    /// The checks every exact count makes (a valid preference over the uniform cube, at most <see cref="MaxInputs"/>
+    /// inputs left to count, the first layer on the grid); returns a copy of the parameters.
+    /// </summary>
+    internal static float[] Countable(ITernaryNetwork network, Preference preference, int inputsCounted)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(preference);
+        NetworkShape shape = network.Shape;
+        preference.Validate(shape);
+        if (preference.Distribution != PreferenceDistribution.UniformCube)
+        {
+            throw new ArgumentException($"{preference}: exact counts are over the uniform cube; estimate other distributions with RateEstimator.", nameof(preference));
+        }
+
+        if (inputsCounted > MaxInputs)
+        {
+            throw new ArgumentException($"{shape}: {inputsCounted} inputs to count; exact counting handles up to {MaxInputs}. Use RateEstimator.", nameof(network));
+        }
+
+        float[] parameters = network.Parameters.ToArray();
+        if (!FixedPointGrid.IsFirstLayerOnGrid(shape, parameters))
+        {
+            throw new InvalidOperationException(
+                "The first layer is not on FixedPointGrid, so the order of summation changes the bits and no count can be exact; call FixedPointGrid.SnapFirstLayer (the trainer does).");
+        }
+
+        return parameters;
     }
 
     internal static long Pow3(int k)
@@ -1172,21 +1185,8 @@ public sealed class CountPlan
     public static CountPlan Create(ITernaryNetwork network, Preference preference, CountOptions? options = null, ReadOnlySpan<sbyte> fixedInputs = default)
     {
         ArgumentNullException.ThrowIfNull(network);
-        ArgumentNullException.ThrowIfNull(preference);
         options ??= new CountOptions();
         NetworkShape shape = network.Shape;
-        preference.Validate(shape);
-        if (preference.Distribution != PreferenceDistribution.UniformCube)
-        {
-            throw new ArgumentException($"{preference}: exact counts are over the uniform cube.", nameof(preference));
-        }
-
-        float[] parameters = network.Parameters.ToArray();
-        if (!FixedPointGrid.IsFirstLayerOnGrid(shape, parameters))
-        {
-            throw new InvalidOperationException("The first layer is not on FixedPointGrid, so no count can be exact; call FixedPointGrid.SnapFirstLayer (the trainer does).");
-        }
-
         int k = fixedInputs.Length;
         if (k >= shape.InputCount)
         {
@@ -1201,11 +1201,7 @@ public sealed class CountPlan
             }
         }
 
-        if (shape.InputCount - k > CoverageCounter.MaxInputs)
-        {
-            throw new ArgumentException($"{shape.InputCount - k} inputs remain to count; exact counting handles up to {CoverageCounter.MaxInputs}.", nameof(network));
-        }
-
+        float[] parameters = CoverageCounter.Countable(network, preference, shape.InputCount - k);
         // The fixed inputs folded into the first layer's biases: on the grid every sum is exact, so the reduced network
         // gives the bits of the full one on every input that agrees with the prefix.
         NetworkShape reduced = NetworkShape.Create(shape.InputCount - k, [.. shape.Layers.Select(l => (l.Width, l.Activation))]);
