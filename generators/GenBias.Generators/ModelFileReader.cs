@@ -31,9 +31,6 @@ namespace GenBias.Generators
     internal static class ModelFileReader
     {
         public const int FormatVersion = 1;
-        private static readonly string[] Relations = { "AtLeast", "AtMost", "About" };
-        private static readonly string[] Distributions = { "UniformCube", "TrainingData", "Product" };
-        private static readonly string[] Methods = { "ProxyLagrangian", "Penalty", "Calibration" };
 
         /// <summary>The content, or null with <paramref name="error"/> set.</summary>
         public static ModelContent? Read(string text, out string error)
@@ -169,7 +166,7 @@ namespace GenBias.Generators
 
             bool lowerInclusive = value["lowerInclusive"] is JsonValue li && Boolean(li, where + ".lowerInclusive");
             bool upperInclusive = value["upperInclusive"] is JsonValue ui && Boolean(ui, where + ".upperInclusive");
-            string relation = Name(Required(value, "relation", where), where + ".relation", Relations);
+            string relation = Name(Required(value, "relation", where), where + ".relation", TernaryNetworkGenerator.Relations);
             double target = value["target"] is JsonValue t ? Number(t, where + ".target") : 0;
             double tolerance = value["tolerance"] is JsonValue tol ? Number(tol, where + ".tolerance") : 0;
             if (!(target >= 0 && target <= 1) || !(tolerance >= 0 && tolerance <= 1))
@@ -177,8 +174,8 @@ namespace GenBias.Generators
                 throw At(value, $"{where}: target {target} and tolerance {tolerance} must lie in [0, 1]");
             }
 
-            string distribution = value["distribution"] is JsonValue d ? Name(d, where + ".distribution", Distributions) : "UniformCube";
-            string method = value["method"] is JsonValue m ? Name(m, where + ".method", Methods) : "ProxyLagrangian";
+            string distribution = value["distribution"] is JsonValue d ? Name(d, where + ".distribution", TernaryNetworkGenerator.Distributions) : "UniformCube";
+            string method = value["method"] is JsonValue m ? Name(m, where + ".method", TernaryNetworkGenerator.Methods) : "ProxyLagrangian";
             var probabilities = new List<double>();
             if (value["inputProbabilities"] is JsonValue ps && ps.Kind != JsonKind.Null)
             {

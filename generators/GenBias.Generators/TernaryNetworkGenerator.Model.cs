@@ -301,8 +301,10 @@ namespace GenBias.Generators
             return names;
         }
 
-        private static readonly string[] Distributions = { "UniformCube", "TrainingData", "Product" };
-        private static readonly string[] Methods = { "ProxyLagrangian", "Penalty", "Calibration" };
+        /// <summary>The members of GenBias.PreferenceRelation, PreferenceDistribution and EnforcementMethod, by value (a test checks them).</summary>
+        internal static readonly string[] Relations = { "AtLeast", "AtMost", "About" };
+        internal static readonly string[] Distributions = { "UniformCube", "TrainingData", "Product" };
+        internal static readonly string[] Methods = { "ProxyLagrangian", "Penalty", "Calibration" };
 
         private static PreferenceModel? ExtractPreference(AttributeData prefer, string typeName, List<LayerModel> layers,
             List<DiagnosticInfo> diagnostics, CancellationToken ct)
@@ -323,7 +325,7 @@ namespace GenBias.Generators
             Location? Where(string name) => NamedArgumentLocation(prefer, name, ct) ?? at;
             int before = diagnostics.Count;
 
-            string[] relations = new[] { "AtLeast", "AtMost", "About" }.Where(r => !double.IsNaN(Get(r, double.NaN))).ToArray();
+            string[] relations = Relations.Where(r => !double.IsNaN(Get(r, double.NaN))).ToArray();
             if (relations.Length != 1)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.RelationCount, at, typeName,

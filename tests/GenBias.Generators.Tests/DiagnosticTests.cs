@@ -211,6 +211,11 @@ public class DiagnosticTests
         {
             Assert.Equal(activation.ToString(), TernaryNetworkGenerator.ActivationNames[(int)activation]);
         }
+
+        // The preference enums the generator writes by name (attributes and model files).
+        Assert.Equal(System.Enum.GetNames<PreferenceRelation>(), TernaryNetworkGenerator.Relations);
+        Assert.Equal(System.Enum.GetNames<PreferenceDistribution>(), TernaryNetworkGenerator.Distributions);
+        Assert.Equal(System.Enum.GetNames<EnforcementMethod>(), TernaryNetworkGenerator.Methods);
     }
 
     [Fact]
