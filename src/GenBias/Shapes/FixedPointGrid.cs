@@ -64,14 +64,26 @@ public static class FixedPointGrid
         ArgumentNullException.ThrowIfNull(shape);
         shape.CheckParameterLength(parameters.Length, nameof(parameters));
         LayerShape first = shape.Layers[0];
+        int n = first.InputCount;
+        Span<double> sums = first.Width <= 256 ? stackalloc double[first.Width] : new double[first.Width];
+        // Σ|w| + |b| per neuron in double, bias first, then the inputs in order; the neurons interleaved, so their
+        // chains of additions overlap (each neuron's sum is the same as alone).
         for (int k = 0; k < first.Width; k++)
         {
-            double sum = Math.Abs(parameters[first.BiasIndex(k)]);
-            for (int i = 0; i < first.InputCount; i++)
-            {
-                sum += Math.Abs(parameters[first.WeightIndex(k, i)]);
-            }
+            sums[k] = Math.Abs(parameters[first.BiasIndex(k)]);
+        }
 
+        for (int i = 0; i < n; i++)
+        {
+            for (int k = 0; k < first.Width; k++)
+            {
+                sums[k] += Math.Abs(parameters[first.WeightOffset + (k * n) + i]);
+            }
+        }
+
+        for (int k = 0; k < first.Width; k++)
+        {
+            double sum = sums[k];
             // Leave room for rounding: each of the n + 1 values may grow by half a step.
             double limit = MaxAbsoluteSum - ((first.InputCount + 1) * Step);
             float scale = sum >= limit ? (float)(limit / sum * 0.999) : 1f;

@@ -2,6 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Threading;
 
 namespace GenBias;
@@ -69,13 +72,13 @@ public static class PreferenceTrainer
                 if (output is Activation.Sigmoid)
                 {
                     double p = Math.Clamp(y, 1e-7, 1 - 1e-7);
-                    return (-(label * Math.Log(p)) - ((1 - label) * Math.Log(1 - p)), (float)((p - label) / (p * (1 - p))));
+                    return (-Math.Log(label == 1 ? p : 1 - p), (float)((p - label) / (p * (1 - p))));
                 }
 
                 if (output is Activation.Tanh or Activation.HardTanh or Activation.TernaryStep)
                 {
                     double p = Math.Clamp((y + 1) / 2.0, 1e-7, 1 - 1e-7);
-                    return (-(label * Math.Log(p)) - ((1 - label) * Math.Log(1 - p)), (float)(0.5 * (p - label) / (p * (1 - p))));
+                    return (-Math.Log(label == 1 ? p : 1 - p), (float)(0.5 * (p - label) / (p * (1 - p))));
                 }
 
                 {
@@ -107,6 +110,7 @@ public static class PreferenceTrainer
         {
             Preference = preference;
             Layer = shape.Layers[preference.ResolveLayer(shape)];
+            Offset = Layer.ActivationOffset;
             Neurons = preference.Neuron is int n ? [n] : [.. Enumerable.Range(0, Layer.Width)];
             (double lo, double hi) = preference.Bounds;
             // Aim inside the bounds by the margin (never past the other bound).
@@ -118,6 +122,7 @@ public static class PreferenceTrainer
         {
             Reward = reward;
             Layer = shape.Layers[reward.Layer < 0 ? shape.Layers.Length + reward.Layer : reward.Layer];
+            Offset = Layer.ActivationOffset;
             Neurons = reward.Neuron is int n ? [n] : [.. Enumerable.Range(0, Layer.Width)];
         }
 
@@ -126,6 +131,9 @@ public static class PreferenceTrainer
         public ActivationReward? Reward { get; }
 
         public LayerShape Layer { get; }
+
+        /// <summary>Where the layer's activations start in a row of the training kernel's activations.</summary>
+        public int Offset { get; set; }
 
         public int[] Neurons { get; }
 
@@ -146,15 +154,15 @@ public static class PreferenceTrainer
 
         public bool Enforced => Preference is null || Preference.Method != EnforcementMethod.Calibration;
 
-        /// <summary>The fraction of (sample, neuron) pairs whose activation lies in the interval.</summary>
-        public double TrueRate(float[] activations, int samples, int stride)
+        /// <summary>The fraction of (sample, neuron) pairs whose activation lies in the interval (kernel layout).</summary>
+        public double TrueRate(ReadOnlySpan<float> activations, int samples, int stride)
         {
             long hits = 0;
             for (int s = 0; s < samples; s++)
             {
                 foreach (int k in Neurons)
                 {
-                    if (Preference!.Interval.Contains(activations[(s * stride) + Layer.ActivationOffset + k]))
+                    if (Preference!.Interval.Contains(activations[(s * stride) + Offset + k]))
                     {
                         hits++;
                     }
@@ -182,7 +190,11 @@ public static class PreferenceTrainer
         private readonly float[] _gradient;
         private readonly float[] _moment1;
         private readonly float[] _moment2;
-        private readonly bool[] _isBias;
+        private readonly float[] _decay;
+        private readonly TrainingKernel _kernel;
+        private readonly byte[] _trainCodes;
+        private readonly int _chunks;
+        private byte[] _codes = [];
         private long _step;
 
         public Run(ITernaryNetwork network, TernaryDataset data, TrainerOptions options)
@@ -208,14 +220,26 @@ public static class PreferenceTrainer
             _gradient = new float[_parameters.Length];
             _moment1 = new float[_parameters.Length];
             _moment2 = new float[_parameters.Length];
-            _isBias = new bool[_parameters.Length];
+            // Weight decay applies to weights, never to biases.
+            _decay = new float[_parameters.Length];
+            Array.Fill(_decay, (float)options.WeightDecay);
             foreach (LayerShape layer in _shape.Layers)
             {
                 for (int k = 0; k < layer.Width; k++)
                 {
-                    _isBias[layer.BiasIndex(k)] = true;
+                    _decay[layer.BiasIndex(k)] = 0;
                 }
             }
+
+            _kernel = new TrainingKernel(_shape);
+            foreach (Term term in _terms)
+            {
+                term.Offset = _kernel.Offset(term.Layer.Index);
+            }
+
+            // The training rows as chunk codes, once: a step reads its rows' codes, never the sbytes.
+            _chunks = _kernel.ChunkCount;
+            _trainCodes = TrainingKernel.EncodeRows(_train.Inputs, _train.InputCount);
         }
 
         public TrainingReport Execute(IProgress<EpochReport>? progress, CancellationToken cancellationToken)
@@ -228,6 +252,7 @@ public static class PreferenceTrainer
 
             FixedPointGrid.SnapFirstLayer(_shape, _parameters);
             _network.SetParameters(_parameters);
+            _kernel.SetParameters(_parameters);
             foreach (Term term in _terms.Where(t => t.Preference?.Distribution == PreferenceDistribution.UniformCube))
             {
                 term.CountExactly = CoverageCounter.IsCheap(_network, term.Preference!);
@@ -246,12 +271,20 @@ public static class PreferenceTrainer
                 int correct = 0;
                 for (int start = 0; start < order.Length; start += _options.BatchSize)
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        // Steps update the kernel only; the network takes the last completed step's parameters.
+                        _network.SetParameters(_parameters);
+                        cancellationToken.ThrowIfCancellationRequested();
+                    }
+
                     int count = Math.Min(_options.BatchSize, order.Length - start);
                     (double batchLoss, int batchCorrect) = Step(order.AsSpan(start, count));
                     lossSum += batchLoss;
                     correct += batchCorrect;
                 }
+
+                _network.SetParameters(_parameters);
 
                 EpochReport report = Evaluate(epoch, lossSum / _train.Count, (double)correct / _train.Count);
                 epochs.Add(report);
@@ -321,37 +354,38 @@ public static class PreferenceTrainer
 
         private (double Loss, int Correct) Step(ReadOnlySpan<int> rows)
         {
-            Array.Clear(_gradient);
-            int stride = _shape.ActivationCount;
-            float[] g = new float[stride];
-            float[] activations = new float[rows.Length * stride];
-            for (int r = 0; r < rows.Length; r++)
+            int batch = rows.Length, stride = _kernel.RowStride, output = _kernel.Offset(_shape.Layers.Length - 1);
+            byte[] codes = Codes(batch);
+            for (int r = 0; r < batch; r++)
             {
-                _network.ForwardActivations(_train.Row(rows[r]), activations.AsSpan(r * stride, stride));
+                _trainCodes.AsSpan(rows[r] * _chunks, _chunks).CopyTo(codes.AsSpan(r * _chunks));
             }
+
+            // The batch forward once, its activations kept for the backward pass.
+            _kernel.Forward(codes, batch);
+            _kernel.ClearGradients(batch);
+            Span<float> activations = _kernel.Activations, g = _kernel.Gradients;
 
             // Data terms need the batch's surrogate rate before their gradients (the penalty's size depends on it).
             double loss = 0;
             int correct = 0;
             Term[] dataTerms = [.. _terms.Where(t => t.Enforced && t.Distribution == PreferenceDistribution.TrainingData)];
-            int batch = rows.Length;
-            double[] dataCoefficients = dataTerms.Select(t => Coefficient(t, activations, batch, stride)).ToArray();
-            for (int r = 0; r < rows.Length; r++)
+            double[] dataCoefficients = dataTerms.Select(t => Coefficient(t, _kernel.Activations, batch, stride)).ToArray();
+            for (int r = 0; r < batch; r++)
             {
-                Array.Clear(g);
-                float y = activations[(r * stride) + _outputOffset];
+                float y = activations[(r * stride) + output];
                 int label = _train.Labels[rows[r]];
                 (double l, float dy) = PreferenceTrainer.Loss(_options.Loss, _outputActivation, y, label, _threshold);
                 loss += l;
                 correct += (y > _threshold) == (label == 1) ? 1 : 0;
-                g[_outputOffset] = dy / rows.Length;
+                g[(r * stride) + output] = dy / batch;
                 for (int t = 0; t < dataTerms.Length; t++)
                 {
-                    AddTermGradient(dataTerms[t], dataCoefficients[t], activations.AsSpan(r * stride, stride), g, rows.Length);
+                    AddTermGradient(dataTerms[t], dataCoefficients[t], activations.Slice(r * stride, stride), g.Slice(r * stride, stride), batch);
                 }
-
-                _network.BackwardActivations(_train.Row(rows[r]), g, _gradient);
             }
+
+            _kernel.Backward(codes, batch);
 
             // Cube and product terms: fresh samples every step, shared by the terms of one distribution.
             foreach (IGrouping<string, Term> group in _terms.Where(t => t.Enforced && t.Distribution != PreferenceDistribution.TrainingData)
@@ -359,33 +393,40 @@ public static class PreferenceTrainer
             {
                 Term[] terms = [.. group];
                 int n = _options.SurrogateSamplesPerStep;
-                sbyte[] samples = Sample(terms[0], n);
-                float[] sampleActivations = new float[n * stride];
+                byte[] samples = SampleCodes(terms[0], n);
+                _kernel.Forward(samples, n);
+                _kernel.ClearGradients(n);
+                double[] coefficients = terms.Select(t => Coefficient(t, _kernel.Activations, n, stride)).ToArray();
                 for (int s = 0; s < n; s++)
                 {
-                    _network.ForwardActivations(samples.AsSpan(s * _shape.InputCount, _shape.InputCount), sampleActivations.AsSpan(s * stride, stride));
-                }
-
-                double[] coefficients = terms.Select(t => Coefficient(t, sampleActivations, n, stride)).ToArray();
-                for (int s = 0; s < n; s++)
-                {
-                    Array.Clear(g);
                     for (int t = 0; t < terms.Length; t++)
                     {
-                        AddTermGradient(terms[t], coefficients[t], sampleActivations.AsSpan(s * stride, stride), g, n);
+                        AddTermGradient(terms[t], coefficients[t], _kernel.Activations.Slice(s * stride, stride), _kernel.Gradients.Slice(s * stride, stride), n);
                     }
-
-                    _network.BackwardActivations(samples.AsSpan(s * _shape.InputCount, _shape.InputCount), g, _gradient);
                 }
+
+                _kernel.Backward(samples, n);
             }
 
+            _kernel.CollectGradient(_gradient);
             ApplyUpdate();
             UpdateMultipliers();
             return (loss, correct);
         }
 
+        /// <summary>The run's code buffer, large enough for <paramref name="rows"/> rows.</summary>
+        private byte[] Codes(int rows)
+        {
+            if (_codes.Length < rows * _chunks)
+            {
+                _codes = new byte[rows * _chunks];
+            }
+
+            return _codes;
+        }
+
         /// <summary>dLoss/d(surrogate rate) for a preference; for a reward, the reward weight (its sign handled in AddTermGradient).</summary>
-        private double Coefficient(Term term, float[] activations, int samples, int stride)
+        private double Coefficient(Term term, ReadOnlySpan<float> activations, int samples, int stride)
         {
             if (term.Reward is not null)
             {
@@ -405,7 +446,7 @@ public static class PreferenceTrainer
             {
                 foreach (int k in term.Neurons)
                 {
-                    surrogate += Surrogate(p.Surrogate, p.Interval, p.Temperature, activations[(s * stride) + term.Layer.ActivationOffset + k]).Value;
+                    surrogate += Surrogate(p.Surrogate, p.Interval, p.Temperature, activations[(s * stride) + term.Offset + k]).Value;
                 }
             }
 
@@ -413,7 +454,7 @@ public static class PreferenceTrainer
             return (-2 * p.PenaltyWeight * Math.Max(0, term.AimLower - surrogate)) + (2 * p.PenaltyWeight * Math.Max(0, surrogate - term.AimUpper));
         }
 
-        private static void AddTermGradient(Term term, double coefficient, ReadOnlySpan<float> activations, float[] g, int samples)
+        private static void AddTermGradient(Term term, double coefficient, ReadOnlySpan<float> activations, Span<float> g, int samples)
         {
             if (coefficient == 0)
             {
@@ -422,7 +463,7 @@ public static class PreferenceTrainer
 
             foreach (int k in term.Neurons)
             {
-                int at = term.Layer.ActivationOffset + k;
+                int at = term.Offset + k;
                 double derivative;
                 if (term.Reward is { } reward)
                 {
@@ -468,81 +509,133 @@ public static class PreferenceTrainer
             return ramp <= 0 ? (0, 0) : ramp >= 1 ? (1, 0) : (ramp, 1 / temperature);
         }
 
+        /// <summary>
+        /// Adam (or SGD with momentum) over every parameter, eight at a time in float, lane by lane, so that the result has
+        /// the same bits with or without SIMD; then the first layer back on the grid and the kernel's tables rebuilt.
+        /// </summary>
         private void ApplyUpdate()
         {
             _step++;
-            double lr = _options.LearningRate;
+            float lr = (float)_options.LearningRate;
+            ref float parameters = ref MemoryMarshal.GetArrayDataReference(_parameters);
+            ref float gradient = ref MemoryMarshal.GetArrayDataReference(_gradient);
+            ref float decay = ref MemoryMarshal.GetArrayDataReference(_decay);
+            ref float m1 = ref MemoryMarshal.GetArrayDataReference(_moment1);
+            ref float m2 = ref MemoryMarshal.GetArrayDataReference(_moment2);
+            int n = _parameters.Length, p = 0;
             if (_options.Optimizer == OptimizerKind.Adam)
             {
-                const double Beta1 = 0.9, Beta2 = 0.999, Epsilon = 1e-8;
-                double correction1 = 1 - Math.Pow(Beta1, _step), correction2 = 1 - Math.Pow(Beta2, _step);
-                for (int p = 0; p < _parameters.Length; p++)
+                const float Beta1 = 0.9f, Beta2 = 0.999f, Epsilon = 1e-8f;
+                float scale1 = (float)(1 / (1 - Math.Pow(Beta1, _step))), scale2 = (float)(1 / (1 - Math.Pow(Beta2, _step)));
+                for (; p <= n - 8; p += 8)
                 {
-                    double grad = _gradient[p] + (_isBias[p] ? 0 : _options.WeightDecay * _parameters[p]);
-                    _moment1[p] = (float)((Beta1 * _moment1[p]) + ((1 - Beta1) * grad));
-                    _moment2[p] = (float)((Beta2 * _moment2[p]) + ((1 - Beta2) * grad * grad));
-                    double m = _moment1[p] / correction1, v = _moment2[p] / correction2;
-                    _parameters[p] -= (float)(lr * m / (Math.Sqrt(v) + Epsilon));
+                    Vector256<float> w = Vector256.LoadUnsafe(ref parameters, (nuint)p);
+                    Vector256<float> grad = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref decay, (nuint)p), w, Vector256.LoadUnsafe(ref gradient, (nuint)p));
+                    Vector256<float> m = Vector256.FusedMultiplyAdd(Vector256.Create(Beta1), Vector256.LoadUnsafe(ref m1, (nuint)p), Vector256.Create(1 - Beta1) * grad);
+                    Vector256<float> v = Vector256.FusedMultiplyAdd(Vector256.Create(Beta2), Vector256.LoadUnsafe(ref m2, (nuint)p), Vector256.Create(1 - Beta2) * (grad * grad));
+                    m.StoreUnsafe(ref m1, (nuint)p);
+                    v.StoreUnsafe(ref m2, (nuint)p);
+                    Vector256<float> step = Vector256.Create(lr) * (m * Vector256.Create(scale1)) / (Vector256.Sqrt(v * Vector256.Create(scale2)) + Vector256.Create(Epsilon));
+                    (w - step).StoreUnsafe(ref parameters, (nuint)p);
+                }
+
+                for (; p < n; p++)
+                {
+                    ref float w = ref Unsafe.Add(ref parameters, p);
+                    float grad = MathF.FusedMultiplyAdd(Unsafe.Add(ref decay, p), w, Unsafe.Add(ref gradient, p));
+                    float m = MathF.FusedMultiplyAdd(Beta1, Unsafe.Add(ref m1, p), (1 - Beta1) * grad);
+                    float v = MathF.FusedMultiplyAdd(Beta2, Unsafe.Add(ref m2, p), (1 - Beta2) * (grad * grad));
+                    Unsafe.Add(ref m1, p) = m;
+                    Unsafe.Add(ref m2, p) = v;
+                    w -= lr * (m * scale1) / (MathF.Sqrt(v * scale2) + Epsilon);
                 }
             }
             else
             {
-                for (int p = 0; p < _parameters.Length; p++)
+                float momentum = (float)_options.Momentum;
+                for (; p <= n - 8; p += 8)
                 {
-                    double grad = _gradient[p] + (_isBias[p] ? 0 : _options.WeightDecay * _parameters[p]);
-                    _moment1[p] = (float)((_options.Momentum * _moment1[p]) + grad);
-                    _parameters[p] -= (float)(lr * _moment1[p]);
+                    Vector256<float> w = Vector256.LoadUnsafe(ref parameters, (nuint)p);
+                    Vector256<float> grad = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref decay, (nuint)p), w, Vector256.LoadUnsafe(ref gradient, (nuint)p));
+                    Vector256<float> m = Vector256.FusedMultiplyAdd(Vector256.Create(momentum), Vector256.LoadUnsafe(ref m1, (nuint)p), grad);
+                    m.StoreUnsafe(ref m1, (nuint)p);
+                    (w - (Vector256.Create(lr) * m)).StoreUnsafe(ref parameters, (nuint)p);
+                }
+
+                for (; p < n; p++)
+                {
+                    ref float w = ref Unsafe.Add(ref parameters, p);
+                    float grad = MathF.FusedMultiplyAdd(Unsafe.Add(ref decay, p), w, Unsafe.Add(ref gradient, p));
+                    float m = MathF.FusedMultiplyAdd(momentum, Unsafe.Add(ref m1, p), grad);
+                    Unsafe.Add(ref m1, p) = m;
+                    w -= lr * m;
                 }
             }
 
             FixedPointGrid.SnapFirstLayer(_shape, _parameters);
-            _network.SetParameters(_parameters);
+            _kernel.SetParameters(_parameters);
         }
 
-        /// <summary>The proxy-Lagrangian multiplier step, from the true 0/1 rate on fresh inputs.</summary>
+        /// <summary>The proxy-Lagrangian multiplier step, from the true 0/1 rate on fresh inputs (the kernel's forward pass).</summary>
         private void UpdateMultipliers()
         {
-            int stride = _shape.ActivationCount;
+            int stride = _kernel.RowStride;
             foreach (Term term in _terms.Where(t => t.Preference?.Method == EnforcementMethod.ProxyLagrangian))
             {
-                double rate;
+                int n = _options.MultiplierSamplesPerStep;
+                byte[] codes;
                 if (term.Distribution == PreferenceDistribution.TrainingData)
                 {
                     // Fresh rows of the training data (a random draw, not the batch the model step used).
-                    int n = Math.Min(_options.MultiplierSamplesPerStep, _train.Count);
-                    float[] activations = new float[n * stride];
+                    n = Math.Min(n, _train.Count);
+                    codes = Codes(n);
                     for (int s = 0; s < n; s++)
                     {
-                        _network.ForwardActivations(_train.Row(_random.Next(_train.Count)), activations.AsSpan(s * stride, stride));
+                        _trainCodes.AsSpan(_random.Next(_train.Count) * _chunks, _chunks).CopyTo(codes.AsSpan(s * _chunks));
                     }
-
-                    rate = term.TrueRate(activations, n, stride);
                 }
                 else
                 {
-                    rate = EstimateRate(term, _options.MultiplierSamplesPerStep).Rate;
+                    codes = SampleCodes(term, n);
                 }
 
+                _kernel.Forward(codes, n);
+                double rate = term.TrueRate(_kernel.Activations, n, stride);
                 double eta = _options.MultiplierLearningRate;
                 term.LambdaLower = term.AimLower > 0 ? Math.Max(0, term.LambdaLower + (eta * (term.AimLower - rate))) : 0;
                 term.LambdaUpper = term.AimUpper < 1 ? Math.Max(0, term.LambdaUpper + (eta * (rate - term.AimUpper))) : 0;
             }
         }
 
+        /// <summary>The rate of the network itself (exact activations) on fresh inputs from the term's distribution.</summary>
         private (double Rate, long Hits, long Trials) EstimateRate(Term term, int samples)
         {
-            int stride = _shape.ActivationCount;
+            int n = _shape.InputCount;
             sbyte[] inputs = Sample(term, samples);
-            float[] activations = new float[stride];
             long hits = 0;
-            for (int s = 0; s < samples; s++)
+            if (term.Layer.Index == _shape.Layers.Length - 1)
             {
-                _network.ForwardActivations(inputs.AsSpan(s * _shape.InputCount, _shape.InputCount), activations);
-                foreach (int k in term.Neurons)
+                // The output layer: the network's batch path.
+                int width = _shape.OutputCount;
+                float[] outputs = new float[samples * width];
+                _network.ForwardBatch(inputs, outputs);
+                for (int s = 0; s < samples; s++)
                 {
-                    if (term.Preference!.Interval.Contains(activations[term.Layer.ActivationOffset + k]))
+                    foreach (int k in term.Neurons)
                     {
-                        hits++;
+                        hits += term.Preference!.Interval.Contains(outputs[(s * width) + k]) ? 1 : 0;
+                    }
+                }
+            }
+            else
+            {
+                float[] activations = new float[_shape.ActivationCount];
+                for (int s = 0; s < samples; s++)
+                {
+                    _network.ForwardActivations(inputs.AsSpan(s * n, n), activations);
+                    foreach (int k in term.Neurons)
+                    {
+                        hits += term.Preference!.Interval.Contains(activations[term.Layer.ActivationOffset + k]) ? 1 : 0;
                     }
                 }
             }
@@ -581,25 +674,58 @@ public static class PreferenceTrainer
         {
             int n = _shape.InputCount;
             sbyte[] inputs = new sbyte[count * n];
-            double[]? p = term.Distribution == PreferenceDistribution.Product ? term.Preference!.InputProbabilities : null;
+            if (term.Distribution == PreferenceDistribution.Product)
+            {
+                for (int s = 0; s < count; s++)
+                {
+                    RateEstimator.Draw(_random, term.Preference!.InputProbabilities, inputs.AsSpan(s * n, n));
+                }
+
+                return inputs;
+            }
+
+            byte[] codes = new byte[count * _chunks];
+            TrainingKernel.DrawUniform(_random, n, codes);
             for (int s = 0; s < count; s++)
             {
-                RateEstimator.Draw(_random, p, inputs.AsSpan(s * n, n));
+                TrainingKernel.Decode(codes.AsSpan(s * _chunks, _chunks), inputs.AsSpan(s * n, n));
             }
 
             return inputs;
+        }
+
+        /// <summary>Draws <paramref name="count"/> inputs from the term's distribution as chunk codes (the run's code buffer).</summary>
+        private byte[] SampleCodes(Term term, int count)
+        {
+            byte[] codes = Codes(count);
+            if (term.Distribution == PreferenceDistribution.Product)
+            {
+                int n = _shape.InputCount;
+                Span<sbyte> input = stackalloc sbyte[n];
+                for (int s = 0; s < count; s++)
+                {
+                    RateEstimator.Draw(_random, term.Preference!.InputProbabilities, input);
+                    TrainingKernel.Encode(input, codes.AsSpan(s * _chunks, _chunks));
+                }
+            }
+            else
+            {
+                TrainingKernel.DrawUniform(_random, _shape.InputCount, codes.AsSpan(0, count * _chunks));
+            }
+
+            return codes;
         }
 
         private (double Loss, double Accuracy) LossAndAccuracy(TernaryDataset data)
         {
             double loss = 0;
             int correct = 0;
-            Span<float> output = stackalloc float[1];
+            float[] outputs = new float[data.Count];
+            _network.ForwardBatch(data.Inputs, outputs);
             for (int r = 0; r < data.Count; r++)
             {
-                _network.Forward(data.Row(r), output);
-                loss += PreferenceTrainer.Loss(_options.Loss, _outputActivation, output[0], data.Labels[r], _threshold).Loss;
-                correct += (output[0] > _threshold) == (data.Labels[r] == 1) ? 1 : 0;
+                loss += PreferenceTrainer.Loss(_options.Loss, _outputActivation, outputs[r], data.Labels[r], _threshold).Loss;
+                correct += (outputs[r] > _threshold) == (data.Labels[r] == 1) ? 1 : 0;
             }
 
             return (loss / data.Count, (double)correct / data.Count);
