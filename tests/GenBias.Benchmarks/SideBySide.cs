@@ -9,7 +9,7 @@ namespace GenBias.Benchmarks;
 /// Interleaved rounds in one process: every contender runs once per round, in a rotating order, for about the same
 /// wall time; the median of its per-item times over the rounds is reported with the ratio to its peer. The shared,
 /// noisy machines this project runs on make separate runs incomparable; this is the comparison the README cites.
-/// Run: dotnet run -c Release --project tests/GenBias.Benchmarks -- --side-by-side [rounds]
+/// Run: dotnet run -c Release --project tests/GenBias.Benchmarks -- --side-by-side [rounds] [--training | --single | --leaf]
 /// </summary>
 internal static class SideBySide
 {
@@ -29,6 +29,11 @@ internal static class SideBySide
         {
             contenders.Clear();
             AddTraining(contenders);
+        }
+        else if (Array.IndexOf(arguments, "--single") >= 0)
+        {
+            // One input at a time: Forward (span, packed) and the incremental accumulator, 25 → 16 → 1 and 25 → 1.
+            contenders.RemoveAll(c => c.Group is not ("25-16-1" or "25-1"));
         }
         else
         {
@@ -210,6 +215,20 @@ internal static class SideBySide
 
                 return Singles;
             }, span));
+
+            // Incremental evaluation: one input changed (a walk over the same inputs), then the output.
+            var accumulator = new TernaryAccumulator(network);
+            accumulator.Reset(inputs.AsSpan(0, n));
+            list.Add(new Contender(tag, $"GenBias accumulator {tag}, one change then Evaluate", () =>
+            {
+                for (int r = 0; r < Singles; r++)
+                {
+                    accumulator.Set(r % n, inputs[r]);
+                    accumulator.Evaluate(one);
+                }
+
+                return Singles;
+            }, $"GenBias single {tag} (packed)"));
         }
     }
 }

@@ -1,0 +1,243 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace GenBias;
+
+/// <summary>
+/// Incremental evaluation for programs whose input changes one value at a time (board and game evaluators, sensor
+/// streams; Stockfish's NNUE accumulator is the model): holds the first-layer pre-activations of a current input, and
+/// <see cref="Set"/> updates them by one weight column instead of summing every input again.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The network's first layer must be on the exact grid (<see cref="FixedPointGrid"/>, as the trainer leaves it): then
+/// every partial sum of the first layer is exact, so the updated pre-activations equal those of a full pass and
+/// <see cref="Evaluate(Span{float})"/> returns the bits of the network's <c>Forward</c> for <see cref="Input"/> — after
+/// any number of changes. Later layers are summed in the canonical order (<see cref="CanonicalSum"/>).
+/// </para>
+/// <para>
+/// The accumulator copies the network's parameters when it is created; a later <c>SetParameters</c> on the network
+/// does not reach it (create a new one). It allocates nothing after creation and is not thread-safe: one per thread
+/// or per game.
+/// </para>
+/// </remarks>
+public sealed class TernaryAccumulator
+{
+    private readonly NetworkShape _shape;
+    private readonly sbyte[] _input;
+    private readonly float[] _columns;      // first layer, input-major: column i at i · stride0
+    private readonly float[] _bias0;
+    private readonly float[] _z;            // the current first-layer pre-activations (padded to stride0)
+    private readonly float[][] _weights;    // layers ≥ 1: row-major, each row padded to a multiple of 8 with zeros
+    private readonly float[][] _biases;
+    private readonly float[][] _activations;
+    private readonly int[] _stride;
+
+    /// <summary>An accumulator for <paramref name="network"/>'s current parameters, its input all zero.</summary>
+    /// <exception cref="ArgumentException">The network's first layer is not on the exact grid.</exception>
+    public TernaryAccumulator(ITernaryNetwork network)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        _shape = network.Shape;
+        ReadOnlySpan<float> parameters = network.Parameters;
+        if (!FixedPointGrid.IsFirstLayerOnGrid(_shape, parameters))
+        {
+            throw new ArgumentException(
+                $"The first layer of {_shape} is not on the exact grid, so updates would not give the bits of a full pass; " +
+                "snap it first (FixedPointGrid.SnapFirstLayer, which the trainer applies).", nameof(network));
+        }
+
+        int layers = _shape.Layers.Length;
+        _stride = new int[layers];
+        for (int l = 0; l < layers; l++)
+        {
+            _stride[l] = (_shape.Layers[l].Width + 7) & ~7;
+        }
+
+        LayerShape first = _shape.Layers[0];
+        int stride0 = _stride[0];
+        _input = new sbyte[_shape.InputCount];
+        _columns = new float[_shape.InputCount * stride0];
+        _bias0 = new float[stride0];
+        _z = new float[stride0];
+        for (int k = 0; k < first.Width; k++)
+        {
+            _bias0[k] = parameters[first.BiasIndex(k)];
+            for (int i = 0; i < first.InputCount; i++)
+            {
+                _columns[(i * stride0) + k] = parameters[first.WeightIndex(k, i)];
+            }
+        }
+
+        _weights = new float[layers][];
+        _biases = new float[layers][];
+        _activations = new float[layers][];
+        for (int l = 0; l < layers; l++)
+        {
+            _activations[l] = new float[_stride[l]];
+            if (l == 0)
+            {
+                continue;
+            }
+
+            LayerShape layer = _shape.Layers[l];
+            int inputs = _stride[l - 1];
+            _weights[l] = new float[layer.Width * inputs];
+            _biases[l] = new float[layer.Width];
+            for (int k = 0; k < layer.Width; k++)
+            {
+                _biases[l][k] = parameters[layer.BiasIndex(k)];
+                parameters.Slice(layer.WeightIndex(k, 0), layer.InputCount).CopyTo(_weights[l].AsSpan(k * inputs));
+            }
+        }
+
+        _bias0.CopyTo(_z, 0);
+    }
+
+    /// <summary>The shape of the network the accumulator evaluates.</summary>
+    public NetworkShape Shape => _shape;
+
+    /// <summary>The current input.</summary>
+    public ReadOnlySpan<sbyte> Input => _input;
+
+    /// <summary>Replaces the whole input (a full first-layer pass).</summary>
+    /// <exception cref="ArgumentException">Wrong length, or a value other than -1, 0 or +1 (with its index).</exception>
+    public void Reset(ReadOnlySpan<sbyte> input)
+    {
+        TernaryInput.Validate(input, _shape.InputCount);
+        _bias0.CopyTo(_z, 0);
+        input.CopyTo(_input);
+        for (int i = 0; i < input.Length; i++)
+        {
+            if (input[i] != 0)
+            {
+                AddColumn(i, input[i]);
+            }
+        }
+    }
+
+    /// <summary>Sets input <paramref name="index"/> to <paramref name="value"/>: the pre-activations move by one weight column.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An index outside the input, or a value other than -1, 0 or +1.</exception>
+    public void Set(int index, sbyte value)
+    {
+        if ((uint)index >= (uint)_input.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"The network {_shape} has inputs 0 to {_input.Length - 1}.");
+        }
+
+        if (value is < -1 or > 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(value), value, $"Input {index} must be -1, 0 or +1.");
+        }
+
+        int delta = value - _input[index];
+        if (delta != 0)
+        {
+            _input[index] = value;
+            AddColumn(index, delta);
+        }
+    }
+
+    /// <summary>The network's outputs for <see cref="Input"/>: the bits of its <c>Forward</c>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="output"/> is not <see cref="NetworkShape.OutputCount"/> long.</exception>
+    public void Evaluate(Span<float> output)
+    {
+        TernaryInput.CheckLength(output.Length, _shape.OutputCount, nameof(output));
+        Propagate();
+        _activations[^1].AsSpan(0, _shape.OutputCount).CopyTo(output);
+    }
+
+    /// <summary>The single output of a one-output network for <see cref="Input"/>.</summary>
+    /// <exception cref="InvalidOperationException">The network has more than one output.</exception>
+    public float Evaluate()
+    {
+        if (_shape.OutputCount != 1)
+        {
+            throw new InvalidOperationException($"The network {_shape} has {_shape.OutputCount} outputs; pass a span for them.");
+        }
+
+        Propagate();
+        return _activations[^1][0];
+    }
+
+    /// <summary>z += delta · column i, lane by lane (exact on the grid).</summary>
+    private void AddColumn(int index, int delta)
+    {
+        int stride = _stride[0];
+        ref float z = ref MemoryMarshal.GetArrayDataReference(_z);
+        ref float column = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_columns), index * stride);
+        float d = delta;
+        int k = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> vd = Vector256.Create(d);
+            for (; k < stride; k += 8)
+            {
+                Vector256.FusedMultiplyAdd(vd, Vector256.LoadUnsafe(ref column, (nuint)k), Vector256.LoadUnsafe(ref z, (nuint)k)).StoreUnsafe(ref z, (nuint)k);
+            }
+        }
+
+        for (; k < stride; k++)
+        {
+            Unsafe.Add(ref z, k) = MathF.FusedMultiplyAdd(d, Unsafe.Add(ref column, k), Unsafe.Add(ref z, k));
+        }
+    }
+
+    /// <summary>The activations of every layer from the current first-layer pre-activations.</summary>
+    private void Propagate()
+    {
+        Activation first = _shape.Layers[0].Activation;
+        int stride0 = _stride[0];
+        ref float z = ref MemoryMarshal.GetArrayDataReference(_z);
+        ref float a = ref MemoryMarshal.GetArrayDataReference(_activations[0]);
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (int k = 0; k < stride0; k += 8)
+            {
+                ActivationMath.Apply(first, Vector256.LoadUnsafe(ref z, (nuint)k)).StoreUnsafe(ref a, (nuint)k);
+            }
+        }
+        else
+        {
+            for (int k = 0; k < stride0; k++)
+            {
+                Unsafe.Add(ref a, k) = ActivationMath.Apply(first, Unsafe.Add(ref z, k));
+            }
+        }
+
+        for (int l = 1; l < _stride.Length; l++)
+        {
+            LayerShape layer = _shape.Layers[l];
+            int inputs = _stride[l - 1];
+            ref float previous = ref MemoryMarshal.GetArrayDataReference(_activations[l - 1]);
+            ref float weights = ref MemoryMarshal.GetArrayDataReference(_weights[l]);
+            Span<float> activations = _activations[l];
+            for (int k = 0; k < layer.Width; k++)
+            {
+                // The canonical order: lane j of the partial sums chains the inputs j, j + 8, …; then the fixed tree,
+                // then the bias. The padding (zero weights, finite activations) adds +0 to a chain that is never −0.
+                ref float row = ref Unsafe.Add(ref weights, k * inputs);
+                float sum;
+                if (Vector256.IsHardwareAccelerated)
+                {
+                    Vector256<float> p = Vector256<float>.Zero;
+                    for (int i = 0; i < inputs; i += 8)
+                    {
+                        p = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref previous, (nuint)i), Vector256.LoadUnsafe(ref row, (nuint)i), p);
+                    }
+
+                    sum = CanonicalSum.Tree(p);
+                }
+                else
+                {
+                    sum = CanonicalSum.PreActivation(
+                        MemoryMarshal.CreateReadOnlySpan(ref previous, layer.InputCount), MemoryMarshal.CreateReadOnlySpan(ref row, layer.InputCount), 0f);
+                }
+
+                activations[k] = ActivationMath.Apply(layer.Activation, sum + _biases[l][k]);
+            }
+        }
+    }
+}
