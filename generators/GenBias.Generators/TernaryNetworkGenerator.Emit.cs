@@ -6,6 +6,10 @@ namespace GenBias.Generators
 {
     public sealed partial class TernaryNetworkGenerator
     {
+        /// <summary>The attribute on every generated member: the generator and its version (the package's).</summary>
+        private static readonly string GeneratedCodeAttribute = "[global::System.CodeDom.Compiler.GeneratedCode(\"GenBias.Generators\", \"" +
+            typeof(TernaryNetworkGenerator).Assembly.GetName().Version!.ToString(3) + "\")]";
+
         /// <summary>Where one layer lives in every buffer; computed once from <see cref="ShapeRules"/>.</summary>
         private sealed class LayerPlan
         {
@@ -111,6 +115,9 @@ namespace GenBias.Generators
             w.Line("/// </remarks>");
             using (w.Block($"partial {model.TypeKeyword} {model.TypeName} : global::GenBias.ITernaryNetwork"))
             {
+                // Every member carries [GeneratedCode] (not the type: the user's own part of the class is not generated).
+                w.MemberDepth = w.Depth;
+                w.MemberAttribute = GeneratedCodeAttribute;
                 EmitConstants(w, model, layers, parameterCount, activationCount, packedSize, scratchSize);
                 EmitStateAndParameters(w, layers);
                 if (model.ParameterBits.Count > 0)

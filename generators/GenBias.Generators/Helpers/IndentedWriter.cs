@@ -9,8 +9,30 @@ namespace GenBias.Generators.Helpers
         private readonly StringBuilder _builder = new StringBuilder();
         private int _depth;
 
+        /// <summary>The current nesting depth (blocks open).</summary>
+        public int Depth => _depth;
+
+        /// <summary>
+        /// Where member declarations are written (the type's body), or -1; at that depth, a line that starts a
+        /// declaration (an access modifier, or global:: for an explicit interface implementation) is preceded by <see cref="MemberAttribute"/>.
+        /// </summary>
+        public int MemberDepth { get; set; } = -1;
+
+        /// <summary>The attribute line every generated member carries ([GeneratedCode] with the generator's version).</summary>
+        public string? MemberAttribute { get; set; }
+
         public IndentedWriter Line(string text = "")
         {
+            if (_depth == MemberDepth && MemberAttribute != null &&
+                (text.StartsWith("public ", StringComparison.Ordinal) || text.StartsWith("private ", StringComparison.Ordinal) ||
+                 text.StartsWith("internal ", StringComparison.Ordinal) || text.StartsWith("protected ", StringComparison.Ordinal) ||
+                 text.StartsWith("global::", StringComparison.Ordinal)))
+            {
+                _builder.Append(' ', _depth * 4);
+                _builder.Append(MemberAttribute);
+                _builder.Append('\n');
+            }
+
             if (text.Length > 0)
             {
                 _builder.Append(' ', _depth * 4);

@@ -18,49 +18,68 @@ namespace Examples
     partial class Sensor : global::GenBias.ITernaryNetwork
     {
         /// <summary>The number of ternary inputs.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public const int InputCount = 7;
 
         /// <summary>The number of outputs (the width of the last layer).</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public const int OutputCount = 1;
 
         /// <summary>The length of the canonical parameter buffer.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public const int ParameterCount = 28;
 
         /// <summary>The number of neurons in all layers: the length of the buffer <see cref="ForwardActivations"/> fills.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public const int ActivationCount = 4;
 
         /// <summary>The number of dense layers, hidden and output.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public const int LayerCount = 2;
 
         /// <summary>Layer 0, Dense(3, Tanh) over 7 inputs: where neuron 0's weights start (neuron k's at + k * 7).</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public const int Layer0WeightOffset = 0;
 
         /// <summary>Layer 0: where its 3 biases start in the parameter buffer.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public const int Layer0BiasOffset = 21;
 
         /// <summary>Layer 0: where its 3 outputs start in the buffer of all activations.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public const int Layer0ActivationOffset = 0;
 
         /// <summary>Layer 1, Dense(1, Sigmoid) over 3 inputs: where neuron 0's weights start (neuron k's at + k * 3).</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public const int Layer1WeightOffset = 24;
 
         /// <summary>Layer 1: where its 1 biases start in the parameter buffer.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public const int Layer1BiasOffset = 27;
 
         /// <summary>Layer 1: where its 1 outputs start in the buffer of all activations.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public const int Layer1ActivationOffset = 3;
 
         // The private packed copy of the parameters the SIMD code reads (see GenBias.ShapeRules), and the scratch
         // buffers: the unpacked form of a packed input, and each layer's outputs padded to whole 16-float blocks.
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private const int PackedSize = 48;
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private const int PackedBufferSize = 8;
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private const int ScratchSize = 32;
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private const int Layer0Packed = 0;
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private const int Layer0Scratch = 0;
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private const int Layer1Packed = 32;
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private const int Layer1Scratch = 16;
 
         /// <summary>The preferences declared with [Prefer] (or else those of the model file), in order, for the trainer and the certifier.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public static global::System.Collections.Generic.IReadOnlyList<global::GenBias.Preference> Preferences { get; } =
         [
             // Preference on the output layer, neuron 0
@@ -68,23 +87,31 @@ namespace Examples
         ];
 
         /// <summary>The runtime description of this network's shape, for the trainer and the certifier.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public static global::GenBias.NetworkShape Shape { get; } = global::GenBias.NetworkShape.Create(InputCount, (3, global::GenBias.Activation.Tanh), (1, global::GenBias.Activation.Sigmoid));
 
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private readonly float[] _parameters = new float[ParameterCount];
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private readonly float[] _packed = new float[PackedSize];
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private readonly global::GenBias.FirstLayerTables _tables = new(Shape);
 
         /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         global::GenBias.NetworkShape global::GenBias.ITernaryNetwork.Shape => Shape;
 
         /// <summary>The parameters in the canonical layout; change them with <see cref="SetParameters"/>.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public global::System.ReadOnlySpan<float> Parameters => _parameters;
 
         /// <summary>The arithmetic of the forward pass; every path returns the same bits.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public global::GenBias.ComputePath ComputePath { get; set; }
 
         /// <summary>Replaces every parameter (canonical layout) and repacks them for the SIMD code.</summary>
         /// <exception cref="ArgumentException">The length is not <see cref="ParameterCount"/>, or a value is NaN or infinite (the message names it).</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public void SetParameters(global::System.ReadOnlySpan<float> parameters)
         {
             global::GenBias.ParameterPacking.CheckFinite(Shape, parameters, nameof(parameters));
@@ -95,13 +122,16 @@ namespace Examples
         }
 
         /// <summary>The model file the parameters were compiled in from (as named in the attribute).</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public const string ModelFileName = "models/sensor.json";
 
         /// <summary>Creates the network with the parameters compiled in from "models/sensor.json": no file is read at run time.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public Sensor() => SetParameters(global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(EmbeddedParameterBits));
 
         // The 28 parameters of "models/sensor.json" in the canonical layout, as float bits (exact), eight per line;
         // the comment after each line gives their values.
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private static global::System.ReadOnlySpan<uint> EmbeddedParameterBits => new uint[]
         {
             0x3F000000u, 0xBE800000u, 0x3E000000u, 0x3F800000u, 0xBF800000u, 0x3F400000u, 0x3D800000u, 0xBF000000u, // 0.5, -0.25, 0.125, 1, -1, 0.75, 0.0625, -0.5
@@ -112,6 +142,7 @@ namespace Examples
 
         /// <summary>The output for one input of -1, 0, +1 values.</summary>
         /// <exception cref="ArgumentException">The input does not have <see cref="InputCount"/> values, or one is not ternary (the message names its index).</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public float Forward(global::System.ReadOnlySpan<sbyte> input)
         {
             // Two compares and a movemask per vector pack the input and check that it is ternary.
@@ -129,6 +160,7 @@ namespace Examples
         }
 
         /// <summary>The output for one input in the packed form: bit i of <paramref name="positive"/> means +1, of <paramref name="negative"/> -1.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public float Forward(ulong positive, ulong negative)
         {
             global::GenBias.TernaryInput.ValidatePacked(positive, negative, InputCount);
@@ -141,6 +173,7 @@ namespace Examples
         }
 
         /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public void Forward(global::System.ReadOnlySpan<sbyte> input, global::System.Span<float> output)
         {
             global::GenBias.TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));
@@ -159,6 +192,7 @@ namespace Examples
         }
 
         /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public void Forward(ulong positive, ulong negative, global::System.Span<float> output)
         {
             global::GenBias.TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));
@@ -172,12 +206,17 @@ namespace Examples
         }
 
         // The eight-row batch kernel's buffer: each layer's activations row by row (8 × padded width), then 8 lanes.
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private const int BatchLayer0 = 0;
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private const int BatchLayer1 = 128;
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private const int BatchLanes = 256;
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private const int BatchBufferSize = 264;
 
         /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public void ForwardBatch(global::System.ReadOnlySpan<sbyte> inputs, global::System.Span<float> outputs)
         {
             int rows = global::GenBias.TernaryInput.ValidateBatch(inputs, InputCount, OutputCount, outputs.Length);
@@ -230,6 +269,7 @@ namespace Examples
         /// negative mask; <paramref name="outputs"/> receives <see cref="OutputCount"/> values per row. The fastest batch form.
         /// </summary>
         /// <exception cref="System.ArgumentException">The lengths do not match, or a row's masks overlap or set a bit at or above <see cref="InputCount"/> (the message names the row).</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public void ForwardBatch(global::System.ReadOnlySpan<ulong> packedInputs, global::System.Span<float> outputs)
         {
             int rows = global::GenBias.TernaryInput.ValidatePackedBatch(packedInputs, InputCount, OutputCount, outputs.Length);
@@ -272,6 +312,7 @@ namespace Examples
 
         // Eight rows: masks holds each row's positive then negative mask, output receives 8 rows of outputs, buffer
         // holds BatchBufferSize floats (zero padding between calls). Same bits as Forward for every row.
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private void BatchRows8(ref ulong masks, ref float output, ref float buffer)
         {
             ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);
@@ -325,6 +366,7 @@ namespace Examples
         }
 
         /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public void ForwardActivations(global::System.ReadOnlySpan<sbyte> input, global::System.Span<float> activations)
         {
             global::GenBias.TernaryInput.CheckLength(activations.Length, ActivationCount, nameof(activations));
@@ -344,6 +386,7 @@ namespace Examples
         }
 
         /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public void Backward(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> parameterGradient)
         {
             global::GenBias.TernaryInput.Validate(input, InputCount);
@@ -356,6 +399,7 @@ namespace Examples
         }
 
         /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public void BackwardActivations(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> activationGradient, global::System.Span<float> parameterGradient)
         {
             global::GenBias.TernaryInput.Validate(input, InputCount);
@@ -365,6 +409,7 @@ namespace Examples
         }
 
         // g: the gradient of the objective with respect to every neuron's activation (ActivationCount, layer order).
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private void BackwardCore(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> g, global::System.Span<float> parameterGradient)
         {
             global::System.Span<float> h = stackalloc float[ScratchSize];
@@ -397,6 +442,7 @@ namespace Examples
         }
 
         // input: InputCount validated ternary values, packed for the table-driven first layer.
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private void Run(ref sbyte input, global::System.Span<float> h, global::System.Span<float> z)
         {
             global::GenBias.TernaryInput.TryPack(ref input, InputCount, out ulong positive, out ulong negative);
@@ -405,6 +451,7 @@ namespace Examples
 
         // Picks the widest accelerated path allowed by ComputePath. positive, negative: a validated packed input; h, z: every
         // layer's outputs and pre-activations, each layer padded to whole 16-float blocks.
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private void RunPacked(ulong positive, ulong negative, global::System.Span<float> h, global::System.Span<float> z)
         {
             global::GenBias.ComputePath path = ComputePath;
@@ -421,6 +468,7 @@ namespace Examples
         // Scalar: the reference kernels over the canonical layout, copied into the padded scratch layout. Kept out of
         // Run so that its buffers do not weigh on the SIMD paths.
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private void RunScalar(ulong positive, ulong negative, global::System.Span<float> h, global::System.Span<float> z)
         {
             global::System.Span<float> x = stackalloc float[InputCount];
@@ -435,6 +483,7 @@ namespace Examples
         }
 
         // Vector256 throughout: 8 outputs per vector for layers of 8 or more neurons, dot products for narrower ones.
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private void RunVector256(ulong positive, ulong negative, ref float h, ref float z)
         {
             ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);

@@ -18,49 +18,68 @@ namespace Examples
     partial class SeedHidden : global::GenBias.ITernaryNetwork
     {
         /// <summary>The number of ternary inputs.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public const int InputCount = 25;
 
         /// <summary>The number of outputs (the width of the last layer).</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public const int OutputCount = 1;
 
         /// <summary>The length of the canonical parameter buffer.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public const int ParameterCount = 433;
 
         /// <summary>The number of neurons in all layers: the length of the buffer <see cref="ForwardActivations"/> fills.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public const int ActivationCount = 17;
 
         /// <summary>The number of dense layers, hidden and output.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public const int LayerCount = 2;
 
         /// <summary>Layer 0, Dense(16, Tanh) over 25 inputs: where neuron 0's weights start (neuron k's at + k * 25).</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public const int Layer0WeightOffset = 0;
 
         /// <summary>Layer 0: where its 16 biases start in the parameter buffer.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public const int Layer0BiasOffset = 400;
 
         /// <summary>Layer 0: where its 16 outputs start in the buffer of all activations.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public const int Layer0ActivationOffset = 0;
 
         /// <summary>Layer 1, Dense(1, Tanh) over 16 inputs: where neuron 0's weights start (neuron k's at + k * 16).</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public const int Layer1WeightOffset = 416;
 
         /// <summary>Layer 1: where its 1 biases start in the parameter buffer.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public const int Layer1BiasOffset = 432;
 
         /// <summary>Layer 1: where its 1 outputs start in the buffer of all activations.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public const int Layer1ActivationOffset = 16;
 
         // The private packed copy of the parameters the SIMD code reads (see GenBias.ShapeRules), and the scratch
         // buffers: the unpacked form of a packed input, and each layer's outputs padded to whole 16-float blocks.
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private const int PackedSize = 448;
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private const int PackedBufferSize = 32;
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private const int ScratchSize = 32;
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private const int Layer0Packed = 0;
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private const int Layer0Scratch = 0;
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private const int Layer1Packed = 416;
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private const int Layer1Scratch = 16;
 
         /// <summary>The preferences declared with [Prefer], in declaration order, for the trainer and the certifier.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public static global::System.Collections.Generic.IReadOnlyList<global::GenBias.Preference> Preferences { get; } =
         [
             // [Prefer] on the output layer, neuron 0
@@ -70,23 +89,31 @@ namespace Examples
         ];
 
         /// <summary>The runtime description of this network's shape, for the trainer and the certifier.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public static global::GenBias.NetworkShape Shape { get; } = global::GenBias.NetworkShape.Create(InputCount, (16, global::GenBias.Activation.Tanh), (1, global::GenBias.Activation.Tanh));
 
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private readonly float[] _parameters = new float[ParameterCount];
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private readonly float[] _packed = new float[PackedSize];
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private readonly global::GenBias.FirstLayerTables _tables = new(Shape);
 
         /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         global::GenBias.NetworkShape global::GenBias.ITernaryNetwork.Shape => Shape;
 
         /// <summary>The parameters in the canonical layout; change them with <see cref="SetParameters"/>.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public global::System.ReadOnlySpan<float> Parameters => _parameters;
 
         /// <summary>The arithmetic of the forward pass; every path returns the same bits.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public global::GenBias.ComputePath ComputePath { get; set; }
 
         /// <summary>Replaces every parameter (canonical layout) and repacks them for the SIMD code.</summary>
         /// <exception cref="ArgumentException">The length is not <see cref="ParameterCount"/>, or a value is NaN or infinite (the message names it).</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public void SetParameters(global::System.ReadOnlySpan<float> parameters)
         {
             global::GenBias.ParameterPacking.CheckFinite(Shape, parameters, nameof(parameters));
@@ -98,6 +125,7 @@ namespace Examples
 
         /// <summary>The output for one input of -1, 0, +1 values.</summary>
         /// <exception cref="ArgumentException">The input does not have <see cref="InputCount"/> values, or one is not ternary (the message names its index).</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public float Forward(global::System.ReadOnlySpan<sbyte> input)
         {
             // Two compares and a movemask per vector pack the input and check that it is ternary.
@@ -113,6 +141,7 @@ namespace Examples
         }
 
         /// <summary>The output for one input in the packed form: bit i of <paramref name="positive"/> means +1, of <paramref name="negative"/> -1.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public float Forward(ulong positive, ulong negative)
         {
             global::GenBias.TernaryInput.ValidatePacked(positive, negative, InputCount);
@@ -123,6 +152,7 @@ namespace Examples
         }
 
         /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public void Forward(global::System.ReadOnlySpan<sbyte> input, global::System.Span<float> output)
         {
             global::GenBias.TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));
@@ -139,6 +169,7 @@ namespace Examples
         }
 
         /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public void Forward(ulong positive, ulong negative, global::System.Span<float> output)
         {
             global::GenBias.TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));
@@ -150,12 +181,17 @@ namespace Examples
         }
 
         // The eight-row batch kernel's buffer: each layer's activations row by row (8 × padded width), then 8 lanes.
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private const int BatchLayer0 = 0;
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private const int BatchLayer1 = 128;
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private const int BatchLanes = 256;
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private const int BatchBufferSize = 264;
 
         /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public void ForwardBatch(global::System.ReadOnlySpan<sbyte> inputs, global::System.Span<float> outputs)
         {
             int rows = global::GenBias.TernaryInput.ValidateBatch(inputs, InputCount, OutputCount, outputs.Length);
@@ -206,6 +242,7 @@ namespace Examples
         /// negative mask; <paramref name="outputs"/> receives <see cref="OutputCount"/> values per row. The fastest batch form.
         /// </summary>
         /// <exception cref="System.ArgumentException">The lengths do not match, or a row's masks overlap or set a bit at or above <see cref="InputCount"/> (the message names the row).</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public void ForwardBatch(global::System.ReadOnlySpan<ulong> packedInputs, global::System.Span<float> outputs)
         {
             int rows = global::GenBias.TernaryInput.ValidatePackedBatch(packedInputs, InputCount, OutputCount, outputs.Length);
@@ -246,6 +283,7 @@ namespace Examples
 
         // Eight rows: masks holds each row's positive then negative mask, output receives 8 rows of outputs, buffer
         // holds BatchBufferSize floats (zero padding between calls). Same bits as Forward for every row.
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private void BatchRows8(ref ulong masks, ref float output, ref float buffer)
         {
             ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);
@@ -324,6 +362,7 @@ namespace Examples
         }
 
         /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public void ForwardActivations(global::System.ReadOnlySpan<sbyte> input, global::System.Span<float> activations)
         {
             global::GenBias.TernaryInput.CheckLength(activations.Length, ActivationCount, nameof(activations));
@@ -341,6 +380,7 @@ namespace Examples
         }
 
         /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public void Backward(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> parameterGradient)
         {
             global::GenBias.TernaryInput.Validate(input, InputCount);
@@ -353,6 +393,7 @@ namespace Examples
         }
 
         /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public void BackwardActivations(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> activationGradient, global::System.Span<float> parameterGradient)
         {
             global::GenBias.TernaryInput.Validate(input, InputCount);
@@ -362,6 +403,7 @@ namespace Examples
         }
 
         // g: the gradient of the objective with respect to every neuron's activation (ActivationCount, layer order).
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private void BackwardCore(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> g, global::System.Span<float> parameterGradient)
         {
             global::System.Span<float> h = stackalloc float[ScratchSize];
@@ -392,6 +434,7 @@ namespace Examples
         }
 
         // input: InputCount validated ternary values, packed for the table-driven first layer.
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private void Run(ref sbyte input, global::System.Span<float> h, global::System.Span<float> z)
         {
             global::GenBias.TernaryInput.TryPack(ref input, InputCount, out ulong positive, out ulong negative);
@@ -400,6 +443,7 @@ namespace Examples
 
         // Picks the widest accelerated path allowed by ComputePath. positive, negative: a validated packed input; h, z: every
         // layer's outputs and pre-activations, each layer padded to whole 16-float blocks.
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private void RunPacked(ulong positive, ulong negative, global::System.Span<float> h, global::System.Span<float> z)
         {
             global::GenBias.ComputePath path = ComputePath;
@@ -421,6 +465,7 @@ namespace Examples
         // Scalar: the reference kernels over the canonical layout, copied into the padded scratch layout. Kept out of
         // Run so that its buffers do not weigh on the SIMD paths.
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private void RunScalar(ulong positive, ulong negative, global::System.Span<float> h, global::System.Span<float> z)
         {
             global::System.Span<float> x = stackalloc float[InputCount];
@@ -435,6 +480,7 @@ namespace Examples
         }
 
         // Vector256 throughout: 8 outputs per vector for layers of 8 or more neurons, dot products for narrower ones.
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private void RunVector256(ulong positive, ulong negative, ref float h, ref float z)
         {
             ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);
@@ -495,6 +541,7 @@ namespace Examples
         }
 
         // Vector512 lanes for layers of 8 or more neurons (16 outputs per vector), Vector256 dot products for narrower ones.
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private void RunVector512(ulong positive, ulong negative, ref float h, ref float z)
         {
             ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);
