@@ -181,7 +181,11 @@ public static class PreferenceTrainer
         private readonly TrainerOptions _options;
         private readonly TernaryDataset _train;
         private readonly TernaryDataset? _validation;
-        private readonly DeterministicRandom _random;
+        private readonly DeterministicRandom _random;       // training: shuffles, the steps' samples
+        private readonly DeterministicRandom _evaluation;   // rates in reports, candidates' checks, the final interval
+        private readonly DeterministicRandom _calibration;  // sample calibration
+        private bool _enforce = true;
+        private int _totalEpochs;
         private readonly Term[] _terms;
         private readonly float _threshold;
         private readonly Activation _outputActivation;
@@ -203,6 +207,9 @@ public static class PreferenceTrainer
             _shape = network.Shape;
             _options = options;
             _random = new DeterministicRandom(options.Seed);
+            // Separate streams, so that no certificate or candidate check reuses a sample a step or a calibration saw.
+            _evaluation = new DeterministicRandom(options.Seed ^ 0xE7A1_0A7E_5EED_0001UL);
+            _calibration = new DeterministicRandom(options.Seed ^ 0xCA11_B2A7_5EED_0002UL);
             if (options.ValidationFraction > 0 && data.Count >= 2)
             {
                 (_train, _validation) = data.Split(1 - options.ValidationFraction, options.Seed ^ 0x5EEDUL);
@@ -259,13 +266,73 @@ public static class PreferenceTrainer
             }
 
             var epochs = new List<EpochReport>();
+            Term[] enforced = [.. _terms.Where(t => t.Preference is not null && t.Enforced)];
+            bool warm = _options.FreeBaseline && enforced.Length > 0;
+            float[] initial = (float[])_parameters.Clone();
+            _totalEpochs = warm ? 2 * _options.Epochs : _options.Epochs;
+            var candidates = new List<Candidate>();
+            bool calibratable = enforced.Length == 1 && CanCalibrate(enforced[0].Preference!);
+            if (warm)
+            {
+                // The free network first (preferences watched, not enforced): the same run as training without them.
+                _enforce = false;
+                (float[] free, int freeEpoch, _) = RunEpochs(epochs, progress, cancellationToken);
+                if (calibratable && Calibrated(free, enforced[0].Preference!, cancellationToken) is float[] shifted)
+                {
+                    candidates.Add(new Candidate("the free network, output bias calibrated", shifted, freeEpoch));
+                }
+
+                // Then the preferences, from the same initial parameters, with the optimiser's moments reset (starting from
+                // the free network instead leaves a saturated output that the preferences can hardly move).
+                initial.CopyTo(_parameters, 0);
+                Array.Clear(_moment1);
+                Array.Clear(_moment2);
+                _step = 0;
+                _network.SetParameters(_parameters);
+                _kernel.SetParameters(_parameters);
+                _enforce = true;
+            }
+
+            (float[] trained, int trainedEpoch, bool stoppedEarly) = RunEpochs(epochs, progress, cancellationToken);
+            candidates.Add(new Candidate("trained with its preferences", trained, trainedEpoch));
+            if (warm && calibratable && Calibrated(trained, enforced[0].Preference!, cancellationToken) is float[] recalibrated)
+            {
+                candidates.Add(new Candidate("trained, output bias calibrated", recalibrated, trainedEpoch));
+            }
+
+            Candidate chosen = candidates.Count == 1 ? candidates[0] : Choose(candidates, enforced, cancellationToken);
+            chosen.Parameters.CopyTo(_parameters, 0);
+            _network.SetParameters(_parameters);
+            cancellationToken.ThrowIfCancellationRequested();
+            List<PreferenceResult> results = Finish(cancellationToken);
+            (_, double trainAccuracy) = LossAndAccuracy(_train);
+            double validationAccuracy = _validation is null ? double.NaN : LossAndAccuracy(_validation).Accuracy;
+            return new TrainingReport(epochs, chosen.Epoch, stoppedEarly, trainAccuracy, validationAccuracy, results, clock.Elapsed)
+            {
+                Selection = chosen.Description,
+                Candidates = candidates.Count,
+            };
+        }
+
+        /// <summary>A model the run may return: where it came from, its parameters, the epoch they are from.</summary>
+        private sealed record Candidate(string Description, float[] Parameters, int Epoch);
+
+        /// <summary>
+        /// Epochs until the budget or early stopping: returns the parameters of the epoch with the best validation loss
+        /// among those meeting every enforced preference (all epochs qualify while preferences are not enforced), or the
+        /// last epoch's if none does.
+        /// </summary>
+        private (float[] Parameters, int Epoch, bool StoppedEarly) RunEpochs(List<EpochReport> epochs, IProgress<EpochReport>? progress,
+            CancellationToken cancellationToken)
+        {
             float[]? best = null;
             double bestLoss = double.PositiveInfinity;
             int bestEpoch = 0, sinceBest = 0;
             bool stoppedEarly = false;
             int[] order = Enumerable.Range(0, _train.Count).ToArray();
-            for (int epoch = 1; epoch <= _options.Epochs; epoch++)
+            for (int round = 1; round <= _options.Epochs; round++)
             {
+                int epoch = epochs.Count + 1;
                 _random.Shuffle<int>(order);
                 double lossSum = 0;
                 int correct = 0;
@@ -288,16 +355,19 @@ public static class PreferenceTrainer
 
                 EpochReport report = Evaluate(epoch, lossSum / _train.Count, (double)correct / _train.Count);
                 epochs.Add(report);
-                foreach (Term term in _terms.Where(t => t.Preference?.Method == EnforcementMethod.ProxyLagrangian))
+                if (_enforce)
                 {
-                    term.Trace.Add(term.LambdaLower + term.LambdaUpper);
+                    foreach (Term term in _terms.Where(t => t.Preference?.Method == EnforcementMethod.ProxyLagrangian))
+                    {
+                        term.Trace.Add(term.LambdaLower + term.LambdaUpper);
+                    }
                 }
 
                 progress?.Report(report);
 
                 double monitored = _validation is null ? report.TrainLoss : report.ValidationLoss;
                 // Feasible: every enforced preference met over its whole interval (exact, or the 95% bounds of the estimate).
-                bool feasible = _terms.Where(t => t.Preference is not null && t.Enforced).All(t =>
+                bool feasible = !_enforce || _terms.Where(t => t.Preference is not null && t.Enforced).All(t =>
                 {
                     PreferenceStatus status = report.Preferences[Array.IndexOf(_terms, t)];
                     return t.Preference!.IsMetBy(status.Lower) && t.Preference.IsMetBy(status.Upper);
@@ -314,27 +384,101 @@ public static class PreferenceTrainer
                     sinceBest++;
                     if (_options.Patience > 0 && sinceBest >= _options.Patience)
                     {
-                        stoppedEarly = epoch < _options.Epochs;
+                        stoppedEarly = round < _options.Epochs;
                         break;
                     }
                 }
             }
 
-            if (best is not null)
+            return best is null ? ((float[])_parameters.Clone(), epochs.Count, stoppedEarly) : (best, bestEpoch, stoppedEarly);
+        }
+
+        /// <summary>Whether one output-bias shift can serve the preference (see <see cref="Preference.Validate"/>).</summary>
+        private bool CanCalibrate(Preference preference)
+        {
+            try
             {
-                best.CopyTo(_parameters, 0);
+                (preference with { Method = EnforcementMethod.Calibration }).Validate(_shape);
+                return true;
             }
-            else
+            catch (ArgumentException)
             {
-                bestEpoch = epochs.Count;
+                return false;
+            }
+        }
+
+        /// <summary>
+        /// <paramref name="parameters"/> with the output bias shifted by the smallest amount that meets the preference:
+        /// exact where the cube is cheap to count, else from the Clopper–Pearson bound of the calibration's own sample
+        /// stream; null where no shift reaches the target.
+        /// </summary>
+        private float[]? Calibrated(float[] parameters, Preference preference, CancellationToken cancellationToken)
+        {
+            _network.SetParameters(parameters);
+            try
+            {
+                if (preference.Distribution == PreferenceDistribution.UniformCube && CoverageCounter.IsCheap(_network, preference))
+                {
+                    ExactCalibration.Calibrate(_network, preference, cancellationToken: cancellationToken);
+                }
+                else
+                {
+                    SampleCalibration.Calibrate(_network, preference, _options.FinalSamples, _options.Confidence, _calibration.NextUInt64());
+                }
+
+                return _network.Parameters.ToArray();
+            }
+            catch (InvalidOperationException)
+            {
+                return null;
+            }
+        }
+
+        /// <summary>
+        /// The candidate with the best validation accuracy (then the lower validation loss) among those meeting every
+        /// enforced preference by an exact count or by the confidence bounds of samples no calibration or training step
+        /// saw; the model trained with the preferences if none does.
+        /// </summary>
+        private Candidate Choose(List<Candidate> candidates, Term[] enforced, CancellationToken cancellationToken)
+        {
+            TernaryDataset scoring = _validation ?? _train;
+            Candidate? chosen = null;
+            double bestAccuracy = double.NegativeInfinity, bestLoss = double.PositiveInfinity;
+            foreach (Candidate candidate in candidates)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                _network.SetParameters(candidate.Parameters);
+                bool feasible = enforced.All(t =>
+                {
+                    Preference p = t.Preference!;
+                    if (p.Distribution == PreferenceDistribution.TrainingData)
+                    {
+                        (long hits, long trials) = DataRate(t);
+                        return p.IsMetBy((double)hits / trials);
+                    }
+
+                    if (p.Distribution == PreferenceDistribution.UniformCube && CoverageCounter.IsCheap(_network, p))
+                    {
+                        return p.IsMetBy(CoverageCounter.Count(_network, p, new CountOptions { MaxParallelism = 1 }, cancellationToken: cancellationToken).Fraction);
+                    }
+
+                    (_, long h, long n) = EstimateRate(t, _options.FinalSamples);
+                    RateInterval interval = ClopperPearson.Interval(h, n, _options.Confidence);
+                    return p.IsMetBy(interval.Lower) && p.IsMetBy(interval.Upper);
+                });
+                if (!feasible)
+                {
+                    continue;
+                }
+
+                (double loss, double accuracy) = LossAndAccuracy(scoring);
+                if (accuracy > bestAccuracy || (accuracy == bestAccuracy && loss < bestLoss))
+                {
+                    (chosen, bestAccuracy, bestLoss) = (candidate, accuracy, loss);
+                }
             }
 
-            _network.SetParameters(_parameters);
-            cancellationToken.ThrowIfCancellationRequested();
-            List<PreferenceResult> results = Finish(cancellationToken);
-            (_, double trainAccuracy) = LossAndAccuracy(_train);
-            double validationAccuracy = _validation is null ? double.NaN : LossAndAccuracy(_validation).Accuracy;
-            return new TrainingReport(epochs, bestEpoch, stoppedEarly, trainAccuracy, validationAccuracy, results, clock.Elapsed);
+            return chosen ?? candidates.First(c => c.Description == "trained with its preferences");
         }
 
         private void Initialize()
@@ -369,7 +513,7 @@ public static class PreferenceTrainer
             // Data terms need the batch's surrogate rate before their gradients (the penalty's size depends on it).
             double loss = 0;
             int correct = 0;
-            Term[] dataTerms = [.. _terms.Where(t => t.Enforced && t.Distribution == PreferenceDistribution.TrainingData)];
+            Term[] dataTerms = [.. _terms.Where(t => Active(t) && t.Distribution == PreferenceDistribution.TrainingData)];
             double[] dataCoefficients = dataTerms.Select(t => Coefficient(t, _kernel.Activations, batch, stride)).ToArray();
             for (int r = 0; r < batch; r++)
             {
@@ -388,7 +532,7 @@ public static class PreferenceTrainer
             _kernel.Backward(codes, batch);
 
             // Cube and product terms: fresh samples every step, shared by the terms of one distribution.
-            foreach (IGrouping<string, Term> group in _terms.Where(t => t.Enforced && t.Distribution != PreferenceDistribution.TrainingData)
+            foreach (IGrouping<string, Term> group in _terms.Where(t => Active(t) && t.Distribution != PreferenceDistribution.TrainingData)
                          .GroupBy(t => DistributionKey(t)))
             {
                 Term[] terms = [.. group];
@@ -413,6 +557,9 @@ public static class PreferenceTrainer
             UpdateMultipliers();
             return (loss, correct);
         }
+
+        /// <summary>Whether a term shapes the steps now: rewards always, preferences unless the free phase is running.</summary>
+        private bool Active(Term term) => term.Enforced && (term.Reward is not null || _enforce);
 
         /// <summary>The run's code buffer, large enough for <paramref name="rows"/> rows.</summary>
         private byte[] Codes(int rows)
@@ -579,6 +726,11 @@ public static class PreferenceTrainer
         /// <summary>The proxy-Lagrangian multiplier step, from the true 0/1 rate on fresh inputs (the kernel's forward pass).</summary>
         private void UpdateMultipliers()
         {
+            if (!_enforce)
+            {
+                return;
+            }
+
             int stride = _kernel.RowStride;
             foreach (Term term in _terms.Where(t => t.Preference?.Method == EnforcementMethod.ProxyLagrangian))
             {
@@ -678,14 +830,14 @@ public static class PreferenceTrainer
             {
                 for (int s = 0; s < count; s++)
                 {
-                    RateEstimator.Draw(_random, term.Preference!.InputProbabilities, inputs.AsSpan(s * n, n));
+                    RateEstimator.Draw(_evaluation, term.Preference!.InputProbabilities, inputs.AsSpan(s * n, n));
                 }
 
                 return inputs;
             }
 
             byte[] codes = new byte[count * _chunks];
-            TrainingKernel.DrawUniform(_random, n, codes);
+            TrainingKernel.DrawUniform(_evaluation, n, codes);
             for (int s = 0; s < count; s++)
             {
                 TrainingKernel.Decode(codes.AsSpan(s * _chunks, _chunks), inputs.AsSpan(s * n, n));
@@ -764,7 +916,7 @@ public static class PreferenceTrainer
                 statuses.Add(new PreferenceStatus(rate, term.Preference.Slack(rate), term.LambdaLower, term.LambdaUpper, lower, upper));
             }
 
-            return new EpochReport(epoch, _options.Epochs, trainLoss, trainAccuracy, validationLoss, validationAccuracy, statuses);
+            return new EpochReport(epoch, _totalEpochs, trainLoss, trainAccuracy, validationLoss, validationAccuracy, statuses);
         }
 
         /// <summary>Calibrates where asked, then measures every preference once more with its final interval.</summary>
@@ -782,7 +934,7 @@ public static class PreferenceTrainer
                 {
                     shift = exact
                         ? ExactCalibration.Calibrate(_network, p, cancellationToken: cancellationToken).BiasShift
-                        : SampleCalibration.Calibrate(_network, p, _options.FinalSamples, _options.Confidence, _random.NextUInt64());
+                        : SampleCalibration.Calibrate(_network, p, _options.FinalSamples, _options.Confidence, _calibration.NextUInt64());
                     _network.Parameters.CopyTo(_parameters);
                 }
 

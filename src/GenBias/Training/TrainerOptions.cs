@@ -71,6 +71,17 @@ public sealed record TrainerOptions
     /// <summary>Fresh inputs drawn per step for the surrogate of each cube or product-distribution term.</summary>
     public int SurrogateSamplesPerStep { get; init; } = 64;
 
+    /// <summary>
+    /// With enforced preferences, the trainer never returns less than the free network shifted into feasibility: it
+    /// first trains the free network (the preferences watched, not enforced) for <see cref="Epochs"/>, then trains with
+    /// the preferences from the same initial parameters for <see cref="Epochs"/> more. Where one output-bias shift can
+    /// serve the preference, the free network with its output bias calibrated and the trained network calibrated are
+    /// candidates beside the trained one; the model returned is the candidate with the best validation accuracy among
+    /// those meeting every preference (exact counts, or bounds from samples no step or calibration saw). Default true;
+    /// false trains with the preferences only (half the time).
+    /// </summary>
+    public bool FreeBaseline { get; init; } = true;
+
     /// <summary>Fresh inputs drawn per step for the true 0/1 rate of the proxy-Lagrangian multiplier step.</summary>
     public int MultiplierSamplesPerStep { get; init; } = 128;
 

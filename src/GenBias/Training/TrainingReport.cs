@@ -53,6 +53,16 @@ public sealed record TrainingReport(
     /// <summary>Whether every preference is met.</summary>
     public bool AllMet => Preferences.All(p => p.Met);
 
+    /// <summary>
+    /// Which candidate the trainer returned: "trained with its preferences", or with the free baseline
+    /// (<see cref="TrainerOptions.FreeBaseline"/>) possibly "the free network, output bias calibrated" or "trained, output
+    /// bias calibrated" — the one with the best validation accuracy among those meeting every preference.
+    /// </summary>
+    public string Selection { get; init; } = "trained with its preferences";
+
+    /// <summary>How many candidates the trainer compared (1 without the free baseline).</summary>
+    public int Candidates { get; init; } = 1;
+
     /// <summary>The training metadata a model file keeps (<see cref="ModelFile.Save"/>).</summary>
     public Serialization.TrainingDocument ToDocument(TrainerOptions options)
     {
@@ -74,7 +84,7 @@ public sealed record TrainingReport(
     {
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture,
-            $"epochs run {Epochs.Count}, model from epoch {SelectedEpoch}{(StoppedEarly ? " (stopped early)" : "")}; accuracy: train {TrainAccuracy:P2}, validation {ValidationAccuracy:P2}; {Elapsed.TotalSeconds:F2} s");
+            $"epochs run {Epochs.Count}, model from epoch {SelectedEpoch}{(StoppedEarly ? " (stopped early)" : "")}{(Candidates > 1 ? $" ({Selection}, best of {Candidates})" : "")}; accuracy: train {TrainAccuracy:P2}, validation {ValidationAccuracy:P2}; {Elapsed.TotalSeconds:F2} s");
         foreach (PreferenceResult p in Preferences)
         {
             text.Append(CultureInfo.InvariantCulture, $"\n  {p.Preference}: {(p.Exact ? "exact" : "estimated")} {p.Rate} — {(p.Met ? "met" : "NOT met")}");

@@ -131,3 +131,33 @@ public sealed class StudyRunTests : IDisposable
         public void Report(StudyProgress value) => handler(value);
     }
 }
+
+public class FeasibleBaselineTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    [Fact]
+    public void On_tic_tac_toe_one_neuron_at_half_the_cube_the_trainer_never_loses_to_the_shifted_free_network()
+    {
+        // The study's cell where the preference-trained neuron once scored 73% against 86% for the free neuron with
+        // its output bias shifted: both feasible, so the trainer must return at least the shifted one.
+        TernaryDataset data = TicTacToe.Endgames();
+        Preference half = Preference.OutputAbove(0.5, 0.5);
+        for (int fold = 0; fold < 5; fold++)
+        {
+            (TernaryDataset train, _) = StudyRunner.Split(data, fold, 5, 2026);
+            var options = new TrainerOptions { Epochs = 30, Seed = 2026 + (ulong)fold, DecisionThreshold = 0.5f };
+            ITernaryNetwork free = Networks.Create(9, Model.Neuron);
+            PreferenceTrainer.Train(free, train, options);
+            ExactCalibration.Calibrate(free, half);
+            (_, TernaryDataset validation) = train.Split(1 - options.ValidationFraction, options.Seed ^ 0x5EEDUL);
+            double shifted = StudyRunner.Accuracy(free, validation, 0.5f);
+
+            ITernaryNetwork constrained = Networks.Create(9, Model.Neuron);
+            TrainingReport report = PreferenceTrainer.Train(constrained, train, options with { Preferences = [half] });
+            output.WriteLine($"fold {fold}: shifted free {shifted:P1}, trainer {report.ValidationAccuracy:P1} ({report.Selection}, best of {report.Candidates})");
+            Assert.True(report.AllMet, report.ToString());
+            Assert.True(report.Preferences[0].Exact);
+            Assert.Equal(3, report.Candidates);
+            Assert.True(report.ValidationAccuracy >= shifted, $"fold {fold}: {report.ValidationAccuracy:P2} against {shifted:P2}\n{report}");
+        }
+    }
+}

@@ -143,9 +143,12 @@ public class TrainerTests(ITestOutputHelper output)
         var network = new SeedNeuron();
         TrainingReport report = PreferenceTrainer.Train(network, Data, Options with { Epochs = 6, Patience = 0, Preferences = [Preference.OutputAbove(0.5, 0.6)] },
             new SynchronousProgress<EpochReport>(reports.Add));
-        Assert.Equal([1, 2, 3, 4, 5, 6], reports.Select(r => r.Epoch));
+        // With a preference, the free network's six epochs come first (FreeBaseline), then six with the preference.
+        Assert.Equal(Enumerable.Range(1, 12), reports.Select(r => r.Epoch));
+        Assert.All(reports, r => Assert.Equal(12, r.Epochs));
         Assert.All(reports, r => Assert.Single(r.Preferences));
-        Assert.Equal(6, report.Epochs.Count);
+        Assert.Equal(12, report.Epochs.Count);
+        Assert.Equal(6, PreferenceTrainer.Train(new SeedNeuron(), Data, Options with { Epochs = 6, Patience = 0, FreeBaseline = false, Preferences = [Preference.OutputAbove(0.5, 0.6)] }).Epochs.Count);
 
         using var cancel = new CancellationTokenSource();
         int seen = 0;
