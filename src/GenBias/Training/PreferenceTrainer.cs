@@ -49,6 +49,15 @@ public static class PreferenceTrainer
             preference.Validate(shape);
         }
 
+        Activation outputActivation = shape.OutputLayer.Activation;
+        float threshold = options.DecisionThreshold ?? DefaultDecisionThreshold(outputActivation);
+        (float low, float high) = ActivationMath.Range(outputActivation);
+        if (!float.IsFinite(threshold) || (outputActivation is not (Activation.Linear or Activation.ReLU) && !(threshold > low && threshold < high)))
+        {
+            throw new ArgumentException(
+                $"DecisionThreshold {threshold} must lie strictly inside the output's range [{low}, {high}] ({outputActivation}): the loss is centred on it.", nameof(options));
+        }
+
         foreach (ActivationReward reward in options.Rewards)
         {
             reward.Validate(shape);
@@ -62,35 +71,56 @@ public static class PreferenceTrainer
     public static float DefaultDecisionThreshold(Activation output) =>
         output is Activation.Sigmoid or Activation.ReLU ? 0.5f : 0f;
 
-    /// <summary>The task loss and its derivative with respect to the output, for one row.</summary>
+    /// <summary>
+    /// The task loss and its derivative with respect to the output, for one row; every loss is centred on the decision
+    /// <paramref name="threshold"/>, so that the model is trained for the boundary it is scored at.
+    /// </summary>
+    /// <remarks>
+    /// Logistic: the output is mapped to a probability p that is ½ exactly at the threshold — for outputs in [−1, 1]
+    /// (tanh, hard tanh, ternary step) or [0, 1] (sigmoid), linearly on each side of it (with the default thresholds 0
+    /// and ½ this is p = (y + 1)/2 and p = y); for unbounded outputs p = σ(y − threshold). Squared: the targets lie
+    /// symmetrically about the threshold, as far as the output's range allows (±1 about 0; 1 and 0 about ½). Hinge:
+    /// the margin is measured from the threshold.
+    /// </remarks>
     public static (double Loss, float Gradient) Loss(LossKind kind, Activation output, float y, int label, float threshold)
     {
-        bool symmetric = output is Activation.Tanh or Activation.HardTanh or Activation.TernaryStep or Activation.Linear;
+        (double low, double high) = output switch
+        {
+            Activation.Tanh or Activation.HardTanh or Activation.TernaryStep => (-1.0, 1.0),
+            Activation.Sigmoid => (0.0, 1.0),
+            _ => (double.NegativeInfinity, double.PositiveInfinity),
+        };
         switch (kind)
         {
             case LossKind.Logistic:
-                if (output is Activation.Sigmoid)
+            {
+                double p, slope;
+                if (double.IsInfinity(low))
                 {
-                    double p = Math.Clamp(y, 1e-7, 1 - 1e-7);
-                    return (-Math.Log(label == 1 ? p : 1 - p), (float)((p - label) / (p * (1 - p))));
-                }
-
-                if (output is Activation.Tanh or Activation.HardTanh or Activation.TernaryStep)
-                {
-                    double p = Math.Clamp((y + 1) / 2.0, 1e-7, 1 - 1e-7);
-                    return (-Math.Log(label == 1 ? p : 1 - p), (float)(0.5 * (p - label) / (p * (1 - p))));
-                }
-
-                {
-                    // Unbounded outputs are logits.
-                    double p = 1 / (1 + Math.Exp(-(y - threshold)));
+                    // Unbounded outputs are logits about the threshold.
+                    p = 1 / (1 + Math.Exp(-(y - threshold)));
                     double pc = Math.Clamp(p, 1e-12, 1 - 1e-12);
-                    return (-(label * Math.Log(pc)) - ((1 - label) * Math.Log(1 - pc)), (float)(p - label));
+                    return (-Math.Log(label == 1 ? pc : 1 - pc), (float)(p - label));
                 }
+
+                // Piecewise linear, ½ at the threshold: [low, t] → [0, ½], [t, high] → [½, 1].
+                (p, slope) = y <= threshold
+                    ? (0.5 * (y - low) / (threshold - low), 0.5 / (threshold - low))
+                    : (0.5 + (0.5 * (y - threshold) / (high - threshold)), 0.5 / (high - threshold));
+                p = Math.Clamp(p, 1e-7, 1 - 1e-7);
+                return (-Math.Log(label == 1 ? p : 1 - p), (float)(slope * (p - label) / (p * (1 - p))));
+            }
 
             case LossKind.Squared:
             {
-                float t = label == 1 ? 1f : symmetric ? -1f : 0f;
+                // Targets about the threshold: as far on each side as the range allows (unbounded: 1).
+                double reach = Math.Min(Math.Min(high - threshold, threshold - low), 1.0);
+                if (output is Activation.Sigmoid or Activation.ReLU)
+                {
+                    reach = output is Activation.ReLU ? Math.Min(0.5, Math.Max(threshold, 0)) : Math.Min(high - threshold, threshold - low);
+                }
+
+                float t = (float)(label == 1 ? threshold + reach : threshold - reach);
                 return ((y - t) * (double)(y - t), 2 * (y - t));
             }
 

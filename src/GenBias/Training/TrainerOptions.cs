@@ -103,7 +103,11 @@ public sealed record TrainerOptions
     /// <summary>The confidence of the final intervals and of sample-based calibration.</summary>
     public double Confidence { get; init; } = 0.99;
 
-    /// <summary>The output above which a row is classified 1; null picks 0 for symmetric outputs and 0.5 for sigmoid and ReLU.</summary>
+    /// <summary>
+    /// The output above which a row is classified 1; null picks 0 for symmetric outputs and 0.5 for sigmoid and ReLU.
+    /// The loss is centred on it too (see <see cref="PreferenceTrainer.Loss"/>), so the model is trained for the boundary
+    /// it is scored at; for bounded outputs it must lie strictly inside their range.
+    /// </summary>
     public float? DecisionThreshold { get; init; }
 
     /// <summary>Throws unless every setting is in range.</summary>

@@ -196,3 +196,54 @@ public class TrainerTests(ITestOutputHelper output)
         public void Report(T value) => handler(value);
     }
 }
+
+public class LossTests
+{
+    [Theory]
+    [InlineData(Activation.Tanh, 0.5f)]
+    [InlineData(Activation.Tanh, -0.3f)]
+    [InlineData(Activation.Sigmoid, 0.7f)]
+    [InlineData(Activation.HardTanh, 0.5f)]
+    [InlineData(Activation.Linear, 0.5f)]
+    public void Every_loss_is_centred_on_the_decision_threshold(Activation output, float threshold)
+    {
+        foreach (LossKind kind in new[] { LossKind.Logistic, LossKind.Squared, LossKind.Hinge })
+        {
+            // At the threshold both labels cost the same, and the gradient pushes each label's way.
+            (double positive, float gPositive) = PreferenceTrainer.Loss(kind, output, threshold, 1, threshold);
+            (double negative, float gNegative) = PreferenceTrainer.Loss(kind, output, threshold, 0, threshold);
+            Assert.Equal(positive, negative, 6);
+            Assert.True(gPositive < 0 && gNegative > 0, $"{kind}: {gPositive}, {gNegative}");
+            // Just above the threshold a positive costs less than a negative, just below the opposite.
+            Assert.True(PreferenceTrainer.Loss(kind, output, threshold + 0.05f, 1, threshold).Loss < PreferenceTrainer.Loss(kind, output, threshold + 0.05f, 0, threshold).Loss);
+            Assert.True(PreferenceTrainer.Loss(kind, output, threshold - 0.05f, 1, threshold).Loss > PreferenceTrainer.Loss(kind, output, threshold - 0.05f, 0, threshold).Loss);
+        }
+
+        // The logistic gradient is the derivative of the loss (central differences, away from the kink).
+        foreach (float y in new[] { threshold - 0.2f, threshold + 0.2f })
+        {
+            foreach (int label in new[] { 0, 1 })
+            {
+                const float H = 1e-3f;
+                double numeric = (PreferenceTrainer.Loss(LossKind.Logistic, output, y + H, label, threshold).Loss -
+                                  PreferenceTrainer.Loss(LossKind.Logistic, output, y - H, label, threshold).Loss) / (2 * H);
+                float analytic = PreferenceTrainer.Loss(LossKind.Logistic, output, y, label, threshold).Gradient;
+                Assert.True(Math.Abs(numeric - analytic) <= 2e-3 * Math.Max(1, Math.Abs(numeric)), $"y {y}, label {label}: {analytic} against {numeric}");
+            }
+        }
+    }
+
+    [Fact]
+    public void The_default_thresholds_keep_the_usual_losses_and_a_threshold_outside_the_range_is_refused()
+    {
+        // tanh at 0: p = (y + 1)/2; sigmoid at ½: p = y.
+        Assert.Equal(-Math.Log(((double)0.3f + 1) / 2.0), PreferenceTrainer.Loss(LossKind.Logistic, Activation.Tanh, 0.3f, 1, 0f).Loss, 12);
+        Assert.Equal(-Math.Log(1 - (double)0.8f), PreferenceTrainer.Loss(LossKind.Logistic, Activation.Sigmoid, 0.8f, 0, 0.5f).Loss, 12);
+        Assert.Equal(((0.3f - 1f) * (double)(0.3f - 1f)), PreferenceTrainer.Loss(LossKind.Squared, Activation.Tanh, 0.3f, 1, 0f).Loss, 12);
+        Assert.Equal(((0.3f + 1f) * (double)(0.3f + 1f)), PreferenceTrainer.Loss(LossKind.Squared, Activation.Tanh, 0.3f, 0, 0f).Loss, 12);
+
+        var data = TernaryDataset.FromArrays([new sbyte[] { 1, 0, -1, 1, 0, 0, 1, -1, 0, 1, 0, 0, 1, -1, 0, 1, 0, 0, 1, -1, 0, 1, 0, 0, 1 }], [1]);
+        Assert.Contains("strictly inside", Assert.Throws<ArgumentException>(() =>
+            PreferenceTrainer.Train(new SeedNeuron(), data, new TrainerOptions { DecisionThreshold = 1f })).Message);
+    }
+}
