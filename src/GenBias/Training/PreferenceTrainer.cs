@@ -297,17 +297,19 @@ public static class PreferenceTrainer
 
             var epochs = new List<EpochReport>();
             Term[] enforced = [.. _terms.Where(t => t.Preference is not null && t.Enforced)];
-            bool warm = _options.FreeBaseline && enforced.Length > 0;
+            // The free phase is worth its time only where its network can be made feasible: one preference that an
+            // output-bias shift can serve.
+            bool calibratable = enforced.Length == 1 && CanCalibrate(enforced[0].Preference!);
+            bool warm = _options.FreeBaseline && calibratable;
             float[] initial = (float[])_parameters.Clone();
             _totalEpochs = warm ? 2 * _options.Epochs : _options.Epochs;
             var candidates = new List<Candidate>();
-            bool calibratable = enforced.Length == 1 && CanCalibrate(enforced[0].Preference!);
             if (warm)
             {
                 // The free network first (preferences watched, not enforced): the same run as training without them.
                 _enforce = false;
                 (float[] free, int freeEpoch, _) = RunEpochs(epochs, progress, cancellationToken);
-                if (calibratable && Calibrated(free, enforced[0].Preference!, cancellationToken) is float[] shifted)
+                if (Calibrated(free, enforced[0].Preference!, cancellationToken) is float[] shifted)
                 {
                     candidates.Add(new Candidate("the free network, output bias calibrated", shifted, freeEpoch));
                 }
@@ -325,7 +327,7 @@ public static class PreferenceTrainer
 
             (float[] trained, int trainedEpoch, bool stoppedEarly) = RunEpochs(epochs, progress, cancellationToken);
             candidates.Add(new Candidate("trained with its preferences", trained, trainedEpoch));
-            if (warm && calibratable && Calibrated(trained, enforced[0].Preference!, cancellationToken) is float[] recalibrated)
+            if (warm && Calibrated(trained, enforced[0].Preference!, cancellationToken) is float[] recalibrated)
             {
                 candidates.Add(new Candidate("trained, output bias calibrated", recalibrated, trainedEpoch));
             }

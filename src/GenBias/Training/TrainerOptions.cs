@@ -72,13 +72,14 @@ public sealed record TrainerOptions
     public int SurrogateSamplesPerStep { get; init; } = 64;
 
     /// <summary>
-    /// With enforced preferences, the trainer never returns less than the free network shifted into feasibility: it
-    /// first trains the free network (the preferences watched, not enforced) for <see cref="Epochs"/>, then trains with
-    /// the preferences from the same initial parameters for <see cref="Epochs"/> more. Where one output-bias shift can
-    /// serve the preference, the free network with its output bias calibrated and the trained network calibrated are
-    /// candidates beside the trained one; the model returned is the candidate with the best validation accuracy among
-    /// those meeting every preference (exact counts, or bounds from samples no step or calibration saw). Default true;
-    /// false trains with the preferences only (half the time).
+    /// With one enforced preference that an output-bias shift can serve (the output neuron, an interval open on one
+    /// side, the cube or a product distribution), the trainer never returns less than the free network shifted into
+    /// feasibility: it first trains the free network (the preference watched, not enforced) for <see cref="Epochs"/>,
+    /// then trains with the preference from the same initial parameters for <see cref="Epochs"/> more; the free network
+    /// with its output bias calibrated, the trained network, and the trained network calibrated are the candidates, and
+    /// the model returned is the one with the best validation accuracy among those meeting the preference (an exact
+    /// count, or bounds from samples no step or calibration saw). Default true; false trains with the preference only
+    /// (half the time). Other preferences are trained directly either way.
     /// </summary>
     public bool FreeBaseline { get; init; } = true;
 
