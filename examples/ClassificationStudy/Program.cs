@@ -53,6 +53,7 @@ catch (OperationCanceledException)
 
 string table = Report.Table(tasks, state, options);
 AtomicFile.WriteText(Path.Combine(output, quick ? "results-quick.md" : "results.md"), table);
+AtomicFile.WriteText(Path.Combine(output, quick ? "timings-quick.md" : "timings.md"), Report.Timings(tasks, state, options));
 var plots = quick ? [] : Report.Plots(tasks, state, options, output);
 Console.WriteLine();
 Console.WriteLine(table);

@@ -13,12 +13,15 @@ public static class Report
 {
     private static readonly CultureInfo C = CultureInfo.InvariantCulture;
 
-    /// <summary>The markdown table: one row per cell, tasks in order.</summary>
+    /// <summary>
+    /// The markdown table: one row per cell, tasks in order. Deterministic: the same commit writes the same table on
+    /// any machine (timings go to <see cref="Timings"/>).
+    /// </summary>
     public static string Table(IReadOnlyList<StudyTask> tasks, StudyState state, StudyOptions options)
     {
         var text = new StringBuilder();
-        text.AppendLine("| task | model | training | τ | accuracy (mean ± sd over folds) | cube above 0.5: certified fraction (mean; lowest bound) | certificate | folds meeting τ | train s |");
-        text.AppendLine("|---|---|---|---|---|---|---|---|---|");
+        text.AppendLine("| task | model | training | τ | accuracy (mean ± sd over folds) | balanced accuracy | majority rule | cube above 0.5: certified fraction (mean; lowest bound) | certificate | folds meeting τ | returned |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (StudyTask task in tasks)
         {
             foreach (Model model in options.Models)
@@ -28,8 +31,40 @@ public static class Report
                     string tau = cell.Tau is double t ? t.ToString("0.##", C) : "—";
                     string certificate = cell.AllExact ? "exact" : cell.Folds.Any(f => f.Exact) ? "exact/estimated" : "estimated (99.9%)";
                     string met = cell.Tau is null ? "—" : $"{cell.FoldsMet}/{cell.Folds.Count}";
+                    string below = cell.MeanAccuracy < cell.MeanMajority ? " **below the majority rule**" : "";
                     text.AppendLine(string.Create(C,
-                        $"| {task.Name} | {Name(model)} | {Name(cell.Variant)} | {tau} | {cell.MeanAccuracy:P1} ± {cell.AccuracySpread * 100:F1} | {cell.MeanCertified:P1}; {cell.MinCertifiedLower:P1} | {certificate} | {met} | {cell.MeanSeconds:F2} |"));
+                        $"| {task.Name} | {Name(model)} | {Name(cell.Variant)} | {tau} | {cell.MeanAccuracy:P1} ± {cell.AccuracySpread * 100:F1}{below} | {cell.MeanBalanced:P1} | {cell.MeanMajority:P1} | {cell.MeanCertified:P1}; {cell.MinCertifiedLower:P1} | {certificate} | {met} | {Returned(cell)} |"));
+                }
+            }
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>Which candidate the trainer returned in each fold (preference over the cube), counted.</summary>
+    private static string Returned(CellResult cell) => cell.Variant != Variant.Cube
+        ? "—"
+        : string.Join(", ", cell.Folds.GroupBy(f => f.Selection switch
+        {
+            "the free network, output bias calibrated" => "free+shift",
+            "trained, output bias calibrated" => "trained+shift",
+            _ => "trained",
+        }).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Count()}"));
+
+    /// <summary>Training seconds per cell (mean over folds): machine-dependent, so kept out of the table.</summary>
+    public static string Timings(IReadOnlyList<StudyTask> tasks, StudyState state, StudyOptions options)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("| task | model | training | τ | train s (mean over folds) |");
+        text.AppendLine("|---|---|---|---|---|");
+        foreach (StudyTask task in tasks)
+        {
+            foreach (Model model in options.Models)
+            {
+                foreach (CellResult cell in Cells(state, task.Name, model, options))
+                {
+                    string tau = cell.Tau is double t ? t.ToString("0.##", C) : "—";
+                    text.AppendLine(string.Create(C, $"| {task.Name} | {Name(model)} | {Name(cell.Variant)} | {tau} | {cell.MeanSeconds:F2} |"));
                 }
             }
         }
@@ -89,6 +124,16 @@ public static class Report
                     baseline.LinePattern = ScottPlot.LinePattern.Dotted;
                     baseline.Color = model == Model.Neuron ? ScottPlot.Colors.Black : ScottPlot.Colors.Gray;
                 }
+            }
+
+            CellResult? any = options.Models.SelectMany(m => Cells(state, task.Name, m, options)).FirstOrDefault();
+            if (any is not null)
+            {
+                // The trivial rule: always the training folds' majority class.
+                var majority = accuracy.Add.HorizontalLine(any.MeanMajority);
+                majority.LegendText = "majority rule (always the larger class)";
+                majority.LinePattern = ScottPlot.LinePattern.Dashed;
+                majority.Color = ScottPlot.Colors.Red;
             }
 
             double[] grid = [.. options.Taus];

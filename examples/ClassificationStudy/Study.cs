@@ -47,15 +47,22 @@ public sealed record StudyOptions
     /// </summary>
     public int MinSteps { get; init; } = 2500;
 
-    /// <summary>Exact certificates when the projected count takes at most this long; estimated (and labelled) otherwise.</summary>
-    public TimeSpan ExactBudget { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// Exact certificates for cubes of at most 3^this inputs, and for one-neuron networks of any size (meet in the
+    /// middle); estimated (and labelled) otherwise. A rule, not a timing, so every machine writes the same table.
+    /// </summary>
+    public int ExactMaxInputs { get; init; } = 16;
 
     /// <summary>Samples of an estimated certificate.</summary>
     public int EstimateSamples { get; init; } = 100_000;
 }
 
 /// <summary>One fold of a cell.</summary>
-public sealed record FoldResult(double Accuracy, double CertifiedFraction, double CertifiedLower, bool Exact, bool Met, double Seconds, float[] Parameters);
+/// <param name="Accuracy">Test accuracy at the decision threshold 0.5.</param>
+/// <param name="BalancedAccuracy">The mean of the test recall on positives and on negatives.</param>
+/// <param name="Majority">The test accuracy of the trivial rule that always answers the training folds' majority class.</param>
+public sealed record FoldResult(double Accuracy, double CertifiedFraction, double CertifiedLower, bool Exact, bool Met, double Seconds, float[] Parameters,
+    double BalancedAccuracy, double Majority, string Selection);
 
 /// <summary>One cell of the table: a task, a model, a variant and a τ (null for the free baseline), over every fold.</summary>
 public sealed record CellResult(string Task, Model Model, Variant Variant, double? Tau, List<FoldResult> Folds)
@@ -63,6 +70,10 @@ public sealed record CellResult(string Task, Model Model, Variant Variant, doubl
     public string Key => CellKey(Task, Model, Variant, Tau);
 
     public double MeanAccuracy => Folds.Average(f => f.Accuracy);
+
+    public double MeanBalanced => Folds.Average(f => f.BalancedAccuracy);
+
+    public double MeanMajority => Folds.Average(f => f.Majority);
 
     public double AccuracySpread => Math.Sqrt(Folds.Sum(f => Math.Pow(f.Accuracy - MeanAccuracy, 2)) / Math.Max(1, Folds.Count - 1));
 
@@ -197,13 +208,14 @@ public static class StudyRunner
         };
         Preference cubePreference = new() { Interval = AboveHalf, Target = tau ?? 0 };
         var clock = Stopwatch.StartNew();
+        string selection = variant == Variant.Shift ? "free, output bias calibrated" : "";
         switch (variant)
         {
             case Variant.Free:
                 PreferenceTrainer.Train(network, train, trainer, cancellationToken: cancellationToken);
                 break;
             case Variant.Cube:
-                PreferenceTrainer.Train(network, train, trainer with { Preferences = [cubePreference] }, cancellationToken: cancellationToken);
+                selection = PreferenceTrainer.Train(network, train, trainer with { Preferences = [cubePreference] }, cancellationToken: cancellationToken).Selection;
                 break;
             case Variant.Data:
                 PreferenceTrainer.Train(network, train, trainer with
@@ -231,33 +243,58 @@ public static class StudyRunner
                 }
                 else
                 {
-                    SampleCalibration.Calibrate(network, calibration, options.EstimateSamples, 0.999, options.Seed + (ulong)fold);
+                    SampleCalibration.Calibrate(network, calibration, options.EstimateSamples, 0.999, CalibrationSeed(options.Seed, fold));
                 }
 
                 break;
         }
 
         double seconds = clock.Elapsed.TotalSeconds;
-        double accuracy = Accuracy(network, test, 0.5f);
+        (double accuracy, double balanced) = Scores(network, test, 0.5f);
+        int trainPositives = train.PositiveCount;
+        bool majorityPositive = 2 * trainPositives > train.Count;
+        double majority = (double)(majorityPositive ? test.PositiveCount : test.Count - test.PositiveCount) / test.Count;
+        // Exact by rule (the cube's size, or one neuron), never by a timing; an estimate draws its own samples, from a
+        // stream no calibration used.
+        bool exact = network.Shape.Layers.Length == 1 || network.Shape.InputCount <= options.ExactMaxInputs;
         Certificate certificate = Certifier.Certify(network, cubePreference,
-            new CertifyOptions { ExactTimeBudget = options.ExactBudget, Samples = options.EstimateSamples, Confidence = 0.999, Seed = options.Seed + (ulong)fold },
+            new CertifyOptions
+            {
+                ExactTimeBudget = exact ? TimeSpan.MaxValue : TimeSpan.Zero, Samples = options.EstimateSamples, Confidence = 0.999,
+                Seed = CertificateSeed(options.Seed, fold),
+            },
             cancellationToken: cancellationToken);
         bool met = tau is null || certificate.Lower >= tau.Value;
         // Only the free networks' parameters are kept: the Shift cells start from them.
         float[] kept = variant == Variant.Free ? network.Parameters.ToArray() : [];
-        return new FoldResult(accuracy, certificate.Fraction, certificate.Lower, certificate.Exact, met, seconds, kept);
+        return new FoldResult(accuracy, certificate.Fraction, certificate.Lower, certificate.Exact, met, seconds, kept, balanced, majority, selection);
     }
 
-    public static double Accuracy(ITernaryNetwork network, TernaryDataset data, float threshold)
+    /// <summary>The seed of a fold's sample calibration (the Shift cells).</summary>
+    public static ulong CalibrationSeed(ulong seed, int fold) => seed + (ulong)fold;
+
+    /// <summary>The seed of a fold's estimated certificate: a different stream from the calibration's.</summary>
+    public static ulong CertificateSeed(ulong seed, int fold) => (seed + (ulong)fold) ^ 0xCE27_1F1C_A7E5_0003UL;
+
+    /// <summary>Accuracy and balanced accuracy (mean of the recalls on both classes) at <paramref name="threshold"/>.</summary>
+    public static (double Accuracy, double Balanced) Scores(ITernaryNetwork network, TernaryDataset data, float threshold)
     {
         float[] outputs = new float[data.Count];
         network.ForwardBatch(data.Inputs, outputs);
-        int correct = 0;
+        int truePositive = 0, trueNegative = 0, positives = 0;
         for (int r = 0; r < data.Count; r++)
         {
-            correct += (outputs[r] > threshold) == (data.Labels[r] == 1) ? 1 : 0;
+            bool positive = data.Labels[r] == 1, predicted = outputs[r] > threshold;
+            positives += positive ? 1 : 0;
+            truePositive += positive && predicted ? 1 : 0;
+            trueNegative += !positive && !predicted ? 1 : 0;
         }
 
-        return (double)correct / data.Count;
+        int negatives = data.Count - positives;
+        double recallPositive = positives == 0 ? 1 : (double)truePositive / positives, recallNegative = negatives == 0 ? 1 : (double)trueNegative / negatives;
+        return ((double)(truePositive + trueNegative) / data.Count, (recallPositive + recallNegative) / 2);
     }
+
+    /// <summary>Accuracy at <paramref name="threshold"/>.</summary>
+    public static double Accuracy(ITernaryNetwork network, TernaryDataset data, float threshold) => Scores(network, data, threshold).Accuracy;
 }

@@ -116,7 +116,11 @@ public sealed class StudyRunTests : IDisposable
         string[] lines = table.TrimEnd().Split('\n');
         Assert.Equal(2 + 14, lines.Length);
         Assert.StartsWith("| task | model | training | τ | accuracy", lines[0]);
-        Assert.All(lines.Skip(2), l => Assert.Equal(10, l.Count(c => c == '|')));
+        Assert.All(lines.Skip(2), l => Assert.Equal(12, l.Count(c => c == '|')));
+        // Balanced accuracy and the majority rule beside accuracy; timings kept out of the table.
+        Assert.Contains("| balanced accuracy | majority rule |", lines[0]);
+        Assert.DoesNotContain("train s", lines[0]);
+        Assert.All(state.Cells.Values, c => Assert.InRange(c.MeanMajority, 0.6, 0.7));   // 626 of 958 boards are wins for x
         Assert.Contains(lines, l => l.Contains("| tic-tac-toe | 16 hidden | preference over the cube | 0.9 |"));
 
         // A second run resumes: nothing is recomputed and the table is the same.
@@ -158,6 +162,42 @@ public class FeasibleBaselineTests(Xunit.Abstractions.ITestOutputHelper output)
             Assert.True(report.Preferences[0].Exact);
             Assert.Equal(3, report.Candidates);
             Assert.True(report.ValidationAccuracy >= shifted, $"fold {fold}: {report.ValidationAccuracy:P2} against {shifted:P2}\n{report}");
+        }
+    }
+}
+
+public class IndependentCertificateTests
+{
+    [Fact]
+    public void A_shifted_network_is_certified_on_samples_its_calibration_never_saw()
+    {
+        // The Shift cells calibrate on one sample stream and are certified on another: were they the same, every fold
+        // would certify exactly the fraction it was calibrated to.
+        for (int fold = 0; fold < 5; fold++)
+        {
+            ulong calibration = StudyRunner.CalibrationSeed(2026, fold), certificate = StudyRunner.CertificateSeed(2026, fold);
+            Assert.NotEqual(calibration, certificate);
+            sbyte[] a = new sbyte[25], b = new sbyte[25];
+            RateEstimator.Draw(new DeterministicRandom(calibration), null, a);
+            RateEstimator.Draw(new DeterministicRandom(certificate), null, b);
+            Assert.NotEqual(a, b);
+        }
+
+        // And end to end on a hidden network whose certificate is estimated: the certified fraction is not the
+        // calibration's target to the sample.
+        TernaryDataset data = StudyData.MnistTask(0).Data.Subset([.. Enumerable.Range(0, 600)]);
+        var options = new StudyOptions { Taus = [0.9], Folds = 2, Models = [Model.Hidden16], Variants = [Variant.Free, Variant.Shift], Epochs = 3, MinSteps = 0, EstimateSamples = 20_000 };
+        string path = Path.Combine(Path.GetTempPath(), $"genbias-independent-{Guid.NewGuid():N}.json");
+        try
+        {
+            StudyState state = StudyRunner.Run([new StudyTask("mnist-0-small", "test", data)], options, path);
+            CellResult shifted = state.Cells.Values.Single(c => c.Variant == Variant.Shift);
+            Assert.All(shifted.Folds, f => Assert.False(f.Exact));
+            Assert.Contains(shifted.Folds, f => Math.Abs(f.CertifiedFraction - 0.9) > 1e-9);
+        }
+        finally
+        {
+            File.Delete(path);
         }
     }
 }
