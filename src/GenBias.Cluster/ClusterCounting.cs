@@ -87,8 +87,9 @@ public static class ClusterCounting
 
         (ITernaryNetwork network, Preference preference, CountPlan plan) = job.Build();
         string fixedText = job.FixedInputs.Length == 0 ? "" : $", first {job.FixedInputs.Length} inputs fixed to ({string.Join(", ", job.FixedInputs)})";
-        string method = $"enumeration on {status.Silos.Length} silo{(status.Silos.Length == 1 ? "" : "s")} (Orleans){fixedText}";
-        return Certificate.FromCount(network, preference, new CountResult(status.Count, status.Total, method, status.Elapsed, (double)status.Decided / plan.Cube));
+        string where = $"{status.Silos.Length} silo{(status.Silos.Length == 1 ? "" : "s")} (Orleans){fixedText}";
+        return Certificate.FromCount(network, preference,
+            new CountResult(status.Count, status.Total, CountMethod.Enumeration, status.Elapsed, (double)status.Decided / plan.Cube) { ComputedOn = where });
     }
 }
 

@@ -84,7 +84,9 @@ public sealed class ClusterCountTests(ITestOutputHelper output)
         Assert.Equal(subCubes, status.Done);
         Assert.Equal(expected, status.Count);
         Assert.Equal(3, status.Silos.Length);
-        Assert.Contains("on 3 silos", certificate.Method);
+        Assert.Equal(CountMethod.Enumeration, certificate.Method);
+        Assert.StartsWith("3 silos (Orleans)", certificate.ComputedOn);
+        Assert.Contains("EXACT (enumeration on 3 silos", certificate.ToString());
         // Submitting the finished job again changes nothing.
         Assert.Equal(key, await ClusterCounting.SubmitAsync(cluster.GrainFactory, job));
         Assert.Equal(expected, (await cluster.GrainFactory.GetGrain<ICountCoordinatorGrain>(key).Status()).Count);

@@ -120,7 +120,7 @@ public sealed class FuzzTests : IDisposable
         var certificate = new Certificate
         {
             NetworkHash = "0123456789abcdef", Shape = "25 → Dense(1, Tanh)", Preference = "output > 0.5 on at least 60.0 % of the cube",
-            Exact = true, Method = "meet in the middle", Count = 520354869890, Total = 847288609443, Lower = 0.614141, Upper = 0.614141, Met = true, Seconds = 0.02,
+            Exact = true, Method = CountMethod.MeetInTheMiddle, Count = 520354869890, Total = 847288609443, Lower = 0.614141, Upper = 0.614141, Met = true, Seconds = 0.02,
         };
         string path = Path.Combine(_folder, "valid.certificate.json");
         certificate.Save(path);

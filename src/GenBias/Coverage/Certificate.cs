@@ -27,8 +27,11 @@ public sealed record Certificate
     /// <summary>True for an exact count over every input; false for an estimate from samples.</summary>
     public required bool Exact { get; init; }
 
-    /// <summary>"meet in the middle", "enumeration", or "estimate (Clopper–Pearson)".</summary>
-    public required string Method { get; init; }
+    /// <summary>How the rate was obtained (in the JSON file: "meet in the middle", "enumeration", "estimate (Clopper–Pearson)").</summary>
+    public required CountMethod Method { get; init; }
+
+    /// <summary>Where an exact count ran when not in one process (for example "3 silos (Orleans)"); null otherwise.</summary>
+    public string? ComputedOn { get; init; }
 
     /// <summary>Exact: the inputs (times neurons) meeting the interval. Estimate: the sampled hits.</summary>
     public required long Count { get; init; }
@@ -57,6 +60,14 @@ public sealed record Certificate
     /// <summary>A calibration's change of the output bias, if any.</summary>
     public float BiasShift { get; init; }
 
+    /// <summary>The method in words, as the certificate's JSON writes it.</summary>
+    public static string Describe(CountMethod method) => method switch
+    {
+        CountMethod.MeetInTheMiddle => "meet in the middle",
+        CountMethod.Enumeration => "enumeration",
+        _ => "estimate (Clopper–Pearson)",
+    };
+
     /// <summary>The exact certificate of a finished count of <paramref name="preference"/> for <paramref name="network"/>.</summary>
     public static Certificate FromCount(ITernaryNetwork network, Preference preference, CountResult result)
     {
@@ -66,7 +77,7 @@ public sealed record Certificate
         return new Certificate
         {
             NetworkHash = CoverageCounter.NetworkHash(network), Shape = network.Shape.ToString(), Preference = preference.ToString(),
-            Exact = true, Method = result.Method, Count = result.Count, Total = result.Total, Lower = result.Fraction, Upper = result.Fraction,
+            Exact = true, Method = result.Method, ComputedOn = result.ComputedOn, Count = result.Count, Total = result.Total, Lower = result.Fraction, Upper = result.Fraction,
             Met = preference.IsMetBy(result.Fraction), Seconds = result.Elapsed.TotalSeconds,
         };
     }
@@ -140,8 +151,8 @@ public sealed record Certificate
         text.Append(c, $"Certificate for {Shape} (parameters {NetworkHash})\n");
         text.Append(c, $"  preference: {Preference}\n");
         text.Append(Exact
-            ? string.Create(c, $"  EXACT ({Method}): {Count:N0} of {Total:N0} = {Fraction:P4}\n")
-            : string.Create(c, $"  ESTIMATED ({Method}, {Confidence:P1} confidence): {Fraction:P2} in [{Lower:P2}, {Upper:P2}] from {Total:N0} samples\n"));
+            ? string.Create(c, $"  EXACT ({Describe(Method)}{(ComputedOn is null ? "" : " on " + ComputedOn)}): {Count:N0} of {Total:N0} = {Fraction:P4}\n")
+            : string.Create(c, $"  ESTIMATED ({Describe(Method)}, {Confidence:P1} confidence): {Fraction:P2} in [{Lower:P2}, {Upper:P2}] from {Total:N0} samples\n"));
         if (BiasShift != 0)
         {
             text.Append(c, $"  output bias calibrated by {BiasShift:G6}\n");
@@ -195,7 +206,7 @@ public static class Certifier
         RateInterval rate = RateEstimator.Estimate(network, preference, options.Samples, options.Confidence, options.Seed);
         return new Certificate
         {
-            NetworkHash = hash, Shape = shape.ToString(), Preference = preference.ToString(), Exact = false, Method = "estimate (Clopper–Pearson)",
+            NetworkHash = hash, Shape = shape.ToString(), Preference = preference.ToString(), Exact = false, Method = CountMethod.Estimate,
             Count = rate.Successes, Total = rate.Trials, Confidence = options.Confidence, Lower = rate.Lower, Upper = rate.Upper,
             Met = rate.Lower >= lo && rate.Upper <= hi, Seconds = clock.Elapsed.TotalSeconds,
         };
@@ -232,6 +243,23 @@ public static class Certifier
         double perInput = CoverageCounter.MeasureSecondsPerInput(network, preference, Math.Min(12, shape.InputCount));
         return perInput * cube / Math.Max(1, Math.Min(options.MaxParallelism, Environment.ProcessorCount));
     }
+}
+
+/// <summary>How a certificate's rate was obtained.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<CountMethod>))]
+public enum CountMethod
+{
+    /// <summary>Exact: the first-layer pre-activation's distribution over the cube from two sorted halves.</summary>
+    [JsonStringEnumMemberName("meet in the middle")]
+    MeetInTheMiddle = 0,
+
+    /// <summary>Exact: every input enumerated (sub-cubes decided by bounds where they can be).</summary>
+    [JsonStringEnumMemberName("enumeration")]
+    Enumeration = 1,
+
+    /// <summary>An estimate from samples with a Clopper–Pearson interval.</summary>
+    [JsonStringEnumMemberName("estimate (Clopper–Pearson)")]
+    Estimate = 2,
 }
 
 [JsonSerializable(typeof(Certificate))]

@@ -66,11 +66,14 @@ public sealed record CountProgress(long SubCubesDone, long SubCubesTotal, TimeSp
 /// <summary>The exact number of (input, neuron) pairs meeting a preference's interval over the whole cube.</summary>
 /// <param name="Count">The pairs whose activation lies in the interval.</param>
 /// <param name="Total">All pairs: 3^n times the number of neurons of the preference.</param>
-/// <param name="Method">"meet in the middle" or "enumeration".</param>
+/// <param name="Method"><see cref="CountMethod.MeetInTheMiddle"/> or <see cref="CountMethod.Enumeration"/>.</param>
 /// <param name="Elapsed">Time taken by this call.</param>
 /// <param name="DecidedByBounds">The fraction of the cube decided by interval bounds without enumeration.</param>
-public sealed record CountResult(long Count, long Total, string Method, TimeSpan Elapsed, double DecidedByBounds)
+public sealed record CountResult(long Count, long Total, CountMethod Method, TimeSpan Elapsed, double DecidedByBounds)
 {
+    /// <summary>Where the count ran when not in this process (for example "3 silos (Orleans)"); null here.</summary>
+    public string? ComputedOn { get; init; }
+
     /// <summary>Count / Total.</summary>
     public double Fraction => (double)Count / Total;
 }
@@ -115,12 +118,12 @@ public static class CoverageCounter
             }
 
             progress?.Report(new CountProgress(1, 1, clock.Elapsed));
-            return new CountResult(count, total, "meet in the middle", clock.Elapsed, 0);
+            return new CountResult(count, total, CountMethod.MeetInTheMiddle, clock.Elapsed, 0);
         }
 
         var enumerator = new LayeredEnumerator(shape, parameters, preference, neurons, options);
         (long counted, long decided) = enumerator.Run(progress, clock, cancellationToken);
-        return new CountResult(counted, total, "enumeration", clock.Elapsed, (double)decided / cube);
+        return new CountResult(counted, total, CountMethod.Enumeration, clock.Elapsed, (double)decided / cube);
     }
 
     /// <summary>

@@ -137,7 +137,7 @@ public static class ExactCalibration
         }
 
         CountResult Result(long count) =>
-            new(count, total, grid ? "meet in the middle" : "enumeration", clock.Elapsed, 0);
+            new(count, total, grid ? CountMethod.MeetInTheMiddle : CountMethod.Enumeration, clock.Elapsed, 0);
     }
 
     /// <summary>The float <paramref name="steps"/> floats away from <paramref name="origin"/> (negative: downwards).</summary>
