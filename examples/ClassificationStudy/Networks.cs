@@ -31,7 +31,49 @@ public partial class Neuron25;
 [Dense(1, Activation.Tanh)]
 public partial class Hidden25;
 
-/// <summary>The study's two models.</summary>
+// The capacity curve's hidden widths for the image tasks (16 and 25 inputs).
+
+[TernaryNetwork(Inputs = 16)]
+[Dense(2, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Hidden16x2;
+
+[TernaryNetwork(Inputs = 16)]
+[Dense(4, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Hidden16x4;
+
+[TernaryNetwork(Inputs = 16)]
+[Dense(8, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Hidden16x8;
+
+[TernaryNetwork(Inputs = 16)]
+[Dense(32, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Hidden16x32;
+
+[TernaryNetwork(Inputs = 25)]
+[Dense(2, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Hidden25x2;
+
+[TernaryNetwork(Inputs = 25)]
+[Dense(4, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Hidden25x4;
+
+[TernaryNetwork(Inputs = 25)]
+[Dense(8, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Hidden25x8;
+
+[TernaryNetwork(Inputs = 25)]
+[Dense(32, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Hidden25x32;
+
+/// <summary>The study's models: one neuron and 16 hidden in the main table; the other widths in the capacity curve.</summary>
 public enum Model
 {
     /// <summary>One tanh neuron.</summary>
@@ -39,11 +81,34 @@ public enum Model
 
     /// <summary>A hidden layer of 16 tanh neurons, then one tanh output.</summary>
     Hidden16,
+
+    /// <summary>A hidden layer of 2 (capacity curve).</summary>
+    Hidden2,
+
+    /// <summary>A hidden layer of 4 (capacity curve).</summary>
+    Hidden4,
+
+    /// <summary>A hidden layer of 8 (capacity curve).</summary>
+    Hidden8,
+
+    /// <summary>A hidden layer of 32 (capacity curve).</summary>
+    Hidden32,
 }
 
 /// <summary>Creates the generated network for an input width and model.</summary>
 public static class Networks
 {
+    /// <summary>The hidden width of a model (0 for one neuron).</summary>
+    public static int Width(Model model) => model switch
+    {
+        Model.Neuron => 0,
+        Model.Hidden2 => 2,
+        Model.Hidden4 => 4,
+        Model.Hidden8 => 8,
+        Model.Hidden32 => 32,
+        _ => 16,
+    };
+
     public static ITernaryNetwork Create(int inputs, Model model) => (inputs, model) switch
     {
         (9, Model.Neuron) => new Neuron9(),
@@ -52,6 +117,14 @@ public static class Networks
         (16, Model.Hidden16) => new Hidden16(),
         (25, Model.Neuron) => new Neuron25(),
         (25, Model.Hidden16) => new Hidden25(),
-        _ => throw new System.ArgumentException($"The study has no network for {inputs} inputs."),
+        (16, Model.Hidden2) => new Hidden16x2(),
+        (16, Model.Hidden4) => new Hidden16x4(),
+        (16, Model.Hidden8) => new Hidden16x8(),
+        (16, Model.Hidden32) => new Hidden16x32(),
+        (25, Model.Hidden2) => new Hidden25x2(),
+        (25, Model.Hidden4) => new Hidden25x4(),
+        (25, Model.Hidden8) => new Hidden25x8(),
+        (25, Model.Hidden32) => new Hidden25x32(),
+        _ => throw new System.ArgumentException($"The study has no {model} network for {inputs} inputs."),
     };
 }

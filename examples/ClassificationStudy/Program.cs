@@ -11,21 +11,25 @@ using GenBias;
 //
 //   dotnet run --project examples/ClassificationStudy -c Release            the whole study (resumes if stopped)
 //   ... -- --quick                                                          tic-tac-toe, two τ, two folds
+//   ... -- --capacity                                                       hidden widths 0–32 at τ = 0.9 on digits and MNIST
 //   ... -- --fresh                                                          forget finished cells and start over
 //   ... -- --out DIR                                                        write elsewhere
 
 bool quick = args.Contains("--quick");
+bool capacity = args.Contains("--capacity");
 string output = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? Path.Combine(RepositoryRoot(), "docs", "study");
 Directory.CreateDirectory(output);
-string statePath = Path.Combine(output, quick ? ".state-quick.json" : ".state.json");
+string statePath = Path.Combine(output, quick ? ".state-quick.json" : capacity ? ".state-capacity.json" : ".state.json");
 if (args.Contains("--fresh") && File.Exists(statePath))
 {
     File.Delete(statePath);
 }
 
-StudyOptions options = quick ? new StudyOptions { Taus = [0.6, 0.9], Folds = 2 } : new StudyOptions();
+StudyOptions options = quick ? new StudyOptions { Taus = [0.6, 0.9], Folds = 2 }
+    : capacity ? new StudyOptions { Taus = [0.9], Variants = [Variant.Free, Variant.Cube], Models = [Model.Neuron, Model.Hidden2, Model.Hidden4, Model.Hidden8, Model.Hidden16, Model.Hidden32] }
+    : new StudyOptions();
 var clock = Stopwatch.StartNew();
-var tasks = quick ? [StudyData.TicTacToeTask()] : StudyData.All();
+var tasks = quick ? [StudyData.TicTacToeTask()] : capacity ? [StudyData.DigitsTask(0), StudyData.MnistTask(0)] : StudyData.All();
 foreach (StudyTask task in tasks)
 {
     Console.WriteLine($"{task.Name}: {task.Description}; {task.Data.Count} rows, {task.Data.InputCount} inputs, {task.Data.PositiveCount} positive");
@@ -48,6 +52,15 @@ try
 catch (OperationCanceledException)
 {
     Console.WriteLine($"Stopped; state in {statePath}.");
+    return;
+}
+
+if (capacity)
+{
+    string curve = Report.Capacity(tasks, state, options, 0.9, Path.Combine(output, "capacity.png"));
+    AtomicFile.WriteText(Path.Combine(output, "capacity.md"), curve);
+    Console.WriteLine(curve);
+    Console.WriteLine($"Wrote {Path.Combine(output, "capacity.md")} and capacity.png in {clock.Elapsed:mm\\:ss}.");
     return;
 }
 

@@ -161,7 +161,59 @@ public static class Report
         return files;
     }
 
-    public static string Name(Model model) => model == Model.Neuron ? "1 neuron" : "16 hidden";
+    public static string Name(Model model) => model == Model.Neuron ? "1 neuron" : $"{Networks.Width(model)} hidden";
+
+    /// <summary>
+    /// The capacity curve: accuracy against the hidden width (0 = one neuron), without the preference and at
+    /// τ = <paramref name="tau"/>, one line each per task, the majority rule dashed. Returns the table and writes the plot.
+    /// </summary>
+    public static string Capacity(IReadOnlyList<StudyTask> tasks, StudyState state, StudyOptions options, double tau, string plotPath)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(string.Create(C, $"| task | hidden width | no preference | τ = {tau:0.##} over the cube | balanced accuracy at τ | folds meeting τ | majority rule |"));
+        text.AppendLine("|---|---|---|---|---|---|---|");
+        var plot = new ScottPlot.Plot();
+        foreach (StudyTask task in tasks)
+        {
+            var widths = new List<double>();
+            var free = new List<double>();
+            var constrained = new List<double>();
+            double majority = 0;
+            foreach (Model model in options.Models.OrderBy(Networks.Width))
+            {
+                if (!state.Cells.TryGetValue(CellResult.CellKey(task.Name, model, Variant.Free, null), out CellResult? f) ||
+                    !state.Cells.TryGetValue(CellResult.CellKey(task.Name, model, Variant.Cube, tau), out CellResult? c))
+                {
+                    continue;
+                }
+
+                widths.Add(Networks.Width(model));
+                free.Add(f.MeanAccuracy);
+                constrained.Add(c.MeanAccuracy);
+                majority = f.MeanMajority;
+                text.AppendLine(string.Create(C,
+                    $"| {task.Name} | {Networks.Width(model)} | {f.MeanAccuracy:P1} | {c.MeanAccuracy:P1}{(c.MeanAccuracy < c.MeanMajority ? " **below the majority rule**" : "")} | {c.MeanBalanced:P1} | {c.FoldsMet}/{c.Folds.Count} | {f.MeanMajority:P1} |"));
+            }
+
+            var freeLine = plot.Add.Scatter(widths.ToArray(), free.ToArray());
+            freeLine.LegendText = $"{task.Name}, no preference";
+            freeLine.LinePattern = ScottPlot.LinePattern.Dotted;
+            var tauLine = plot.Add.Scatter(widths.ToArray(), constrained.ToArray());
+            tauLine.LegendText = string.Create(C, $"{task.Name}, τ = {tau:0.##} over the cube");
+            tauLine.Color = freeLine.Color;
+            var rule = plot.Add.HorizontalLine(majority);
+            rule.LegendText = $"{task.Name}, majority rule";
+            rule.LinePattern = ScottPlot.LinePattern.Dashed;
+            rule.Color = freeLine.Color;
+        }
+
+        plot.Title(string.Create(C, $"How much capacity makes τ = {tau:0.##} free"));
+        plot.XLabel("hidden width (0 = one neuron)");
+        plot.YLabel("test accuracy (mean over folds)");
+        plot.ShowLegend(ScottPlot.Alignment.LowerRight);
+        AtomicFile.Write(plotPath, plot.GetImageBytes(900, 560, ScottPlot.ImageFormat.Png));
+        return text.ToString();
+    }
 
     public static string Name(Variant variant) => variant switch
     {
