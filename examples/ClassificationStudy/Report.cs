@@ -22,24 +22,24 @@ public static class Report
         var text = new StringBuilder();
         text.AppendLine("| task | model | training | τ | accuracy (mean ± sd over folds) | balanced accuracy | majority rule | cube above 0.5: certified fraction (mean; lowest bound) | certificate | folds meeting τ | returned |");
         text.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
-        foreach (StudyTask task in tasks)
+        foreach ((StudyTask task, Model model, CellResult cell, string tau) in Rows(tasks, state, options))
         {
-            foreach (Model model in options.Models)
-            {
-                foreach (CellResult cell in Cells(state, task.Name, model, options))
-                {
-                    string tau = cell.Tau is double t ? t.ToString("0.##", C) : "—";
-                    string certificate = cell.AllExact ? "exact" : cell.Folds.Any(f => f.Exact) ? "exact/estimated" : "estimated (99.9%)";
-                    string met = cell.Tau is null ? "—" : $"{cell.FoldsMet}/{cell.Folds.Count}";
-                    string below = cell.MeanAccuracy < cell.MeanMajority ? " **below the majority rule**" : "";
-                    text.AppendLine(string.Create(C,
-                        $"| {task.Name} | {Name(model)} | {Name(cell.Variant)} | {tau} | {cell.MeanAccuracy:P1} ± {cell.AccuracySpread * 100:F1}{below} | {cell.MeanBalanced:P1} | {cell.MeanMajority:P1} | {cell.MeanCertified:P1}; {cell.MinCertifiedLower:P1} | {certificate} | {met} | {Returned(cell)} |"));
-                }
-            }
+            string certificate = cell.AllExact ? "exact" : cell.Folds.Any(f => f.Exact) ? "exact/estimated" : "estimated (99.9%)";
+            string met = cell.Tau is null ? "—" : $"{cell.FoldsMet}/{cell.Folds.Count}";
+            string below = cell.MeanAccuracy < cell.MeanMajority ? " **below the majority rule**" : "";
+            text.AppendLine(string.Create(C,
+                $"| {task.Name} | {Name(model)} | {Name(cell.Variant)} | {tau} | {cell.MeanAccuracy:P1} ± {cell.AccuracySpread * 100:F1}{below} | {cell.MeanBalanced:P1} | {cell.MeanMajority:P1} | {cell.MeanCertified:P1}; {cell.MinCertifiedLower:P1} | {certificate} | {met} | {Returned(cell)} |"));
         }
 
         return text.ToString();
     }
+
+    /// <summary>Every finished cell in table order, with its task, model and τ as written.</summary>
+    private static IEnumerable<(StudyTask Task, Model Model, CellResult Cell, string Tau)> Rows(IReadOnlyList<StudyTask> tasks, StudyState state, StudyOptions options) =>
+        from task in tasks
+        from model in options.Models
+        from cell in Cells(state, task.Name, model, options)
+        select (task, model, cell, cell.Tau is double t ? t.ToString("0.##", C) : "—");
 
     /// <summary>Which candidate the trainer returned in each fold (preference over the cube), counted.</summary>
     private static string Returned(CellResult cell) => cell.Variant != Variant.Cube
@@ -57,16 +57,9 @@ public static class Report
         var text = new StringBuilder();
         text.AppendLine("| task | model | training | τ | train s (mean over folds) |");
         text.AppendLine("|---|---|---|---|---|");
-        foreach (StudyTask task in tasks)
+        foreach ((StudyTask task, Model model, CellResult cell, string tau) in Rows(tasks, state, options))
         {
-            foreach (Model model in options.Models)
-            {
-                foreach (CellResult cell in Cells(state, task.Name, model, options))
-                {
-                    string tau = cell.Tau is double t ? t.ToString("0.##", C) : "—";
-                    text.AppendLine(string.Create(C, $"| {task.Name} | {Name(model)} | {Name(cell.Variant)} | {tau} | {cell.MeanSeconds:F2} |"));
-                }
-            }
+            text.AppendLine(string.Create(C, $"| {task.Name} | {Name(model)} | {Name(cell.Variant)} | {tau} | {cell.MeanSeconds:F2} |"));
         }
 
         return text.ToString();
