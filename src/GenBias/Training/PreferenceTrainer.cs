@@ -449,15 +449,7 @@ public static class PreferenceTrainer
             _network.SetParameters(parameters);
             try
             {
-                if (preference.Distribution == PreferenceDistribution.UniformCube && CoverageCounter.IsCheap(_network, preference))
-                {
-                    ExactCalibration.Calibrate(_network, preference, cancellationToken: cancellationToken);
-                }
-                else
-                {
-                    SampleCalibration.Calibrate(_network, preference, _options.FinalSamples, _options.Confidence, _calibration.NextUInt64());
-                }
-
+                CalibrateOutputBias(preference, cancellationToken);
                 return _network.Parameters.ToArray();
             }
             catch (InvalidOperationException)
@@ -482,21 +474,8 @@ public static class PreferenceTrainer
                 _network.SetParameters(candidate.Parameters);
                 bool feasible = enforced.All(t =>
                 {
-                    Preference p = t.Preference!;
-                    if (p.Distribution == PreferenceDistribution.TrainingData)
-                    {
-                        (long hits, long trials) = DataRate(t);
-                        return p.IsMetBy((double)hits / trials);
-                    }
-
-                    if (p.Distribution == PreferenceDistribution.UniformCube && CoverageCounter.IsCheap(_network, p))
-                    {
-                        return p.IsMetBy(CoverageCounter.Count(_network, p, new CountOptions { MaxParallelism = 1 }, cancellationToken: cancellationToken).Fraction);
-                    }
-
-                    (_, long h, long n) = EstimateRate(t, _options.FinalSamples);
-                    RateInterval interval = ClopperPearson.Interval(h, n, _options.Confidence);
-                    return p.IsMetBy(interval.Lower) && p.IsMetBy(interval.Upper);
+                    RateInterval interval = FinalRate(t, cancellationToken).Interval;
+                    return t.Preference!.IsMetBy(interval.Lower) && t.Preference.IsMetBy(interval.Upper);
                 });
                 if (!feasible)
                 {
@@ -951,6 +930,40 @@ public static class PreferenceTrainer
             return new EpochReport(epoch, _totalEpochs, trainLoss, trainAccuracy, validationLoss, validationAccuracy, statuses);
         }
 
+        /// <summary>
+        /// Shifts the network's output bias by the smallest amount that meets <paramref name="preference"/>: exact where
+        /// the cube is cheap to count, else from the Clopper–Pearson bound of the calibration's own sample stream.
+        /// </summary>
+        private float CalibrateOutputBias(Preference preference, CancellationToken cancellationToken) =>
+            CoverageCounter.IsCheap(_network, preference)
+                ? ExactCalibration.Calibrate(_network, preference, cancellationToken: cancellationToken).BiasShift
+                : SampleCalibration.Calibrate(_network, preference, _options.FinalSamples, _options.Confidence, _calibration.NextUInt64());
+
+        /// <summary>
+        /// The network's rate for a preference: over the training data exactly; over the cube by an exact count where
+        /// cheap (meet in the middle for first-layer neurons, or a small cube); else a Clopper–Pearson interval at the
+        /// run's confidence from fresh samples of the evaluation stream.
+        /// </summary>
+        private (RateInterval Interval, bool Exact) FinalRate(Term term, CancellationToken cancellationToken)
+        {
+            Preference p = term.Preference!;
+            if (p.Distribution == PreferenceDistribution.TrainingData)
+            {
+                (long hits, long trials) = DataRate(term);
+                double fraction = (double)hits / trials;
+                return (new RateInterval(hits, trials, 1, fraction, fraction), true);
+            }
+
+            if (CoverageCounter.IsCheap(_network, p))
+            {
+                CountResult count = CoverageCounter.Count(_network, p, cancellationToken: cancellationToken);
+                return (new RateInterval(count.Count, count.Total, 1, count.Fraction, count.Fraction), true);
+            }
+
+            (_, long h, long n) = EstimateRate(term, _options.FinalSamples);
+            return (ClopperPearson.Interval(h, n, _options.Confidence), false);
+        }
+
         /// <summary>Calibrates where asked, then measures every preference once more with its final interval.</summary>
         private List<PreferenceResult> Finish(CancellationToken cancellationToken)
         {
@@ -960,35 +973,13 @@ public static class PreferenceTrainer
                 cancellationToken.ThrowIfCancellationRequested();
                 Preference p = term.Preference!;
                 float shift = 0;
-                // Exact where counting is cheap: meet in the middle for first-layer neurons, or a small cube.
-                bool exact = CoverageCounter.IsCheap(_network, p);
                 if (p.Method == EnforcementMethod.Calibration)
                 {
-                    shift = exact
-                        ? ExactCalibration.Calibrate(_network, p, cancellationToken: cancellationToken).BiasShift
-                        : SampleCalibration.Calibrate(_network, p, _options.FinalSamples, _options.Confidence, _calibration.NextUInt64());
+                    shift = CalibrateOutputBias(p, cancellationToken);
                     _network.Parameters.CopyTo(_parameters);
                 }
 
-                RateInterval interval;
-                if (p.Distribution == PreferenceDistribution.TrainingData)
-                {
-                    (long hits, long trials) = DataRate(term);
-                    double fraction = (double)hits / trials;
-                    interval = new RateInterval(hits, trials, 1, fraction, fraction);
-                    exact = true;
-                }
-                else if (exact)
-                {
-                    CountResult count = CoverageCounter.Count(_network, p, cancellationToken: cancellationToken);
-                    interval = new RateInterval(count.Count, count.Total, 1, count.Fraction, count.Fraction);
-                }
-                else
-                {
-                    (_, long hits, long trials) = EstimateRate(term, _options.FinalSamples);
-                    interval = ClopperPearson.Interval(hits, trials, _options.Confidence);
-                }
-
+                (RateInterval interval, bool exact) = FinalRate(term, cancellationToken);
                 (double lo, double hi) = p.Bounds;
                 bool met = interval.Lower >= lo && interval.Upper <= hi;
                 results.Add(new PreferenceResult(p, interval, exact, met, shift, term.Trace));
