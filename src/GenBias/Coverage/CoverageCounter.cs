@@ -34,8 +34,9 @@ public sealed record CountOptions
     public bool LinearBounds { get; init; } = true;
 
     /// <summary>
-    /// Whether the counting leaf (tanh hidden layer, preference on layer 1) first evaluates each input with a cheap
-    /// tanh whose error against the exact activation is measured, and decides it when the resulting interval of the
+    /// Whether the counting leaf (tanh hidden layer, preference on layer 1) first evaluates each input from the
+    /// addition theorem of tanh (one exact tanh per hidden neuron and Gray-code step, the tabled inputs' tanh once per
+    /// count, no activation per input) with a proved error bound, and decides it when the resulting interval of the
     /// pre-activation lies wholly inside or outside the preference; only the inputs this leaves open are evaluated
     /// exactly. The count is the same either way; false evaluates every input exactly (for comparison).
     /// </summary>
@@ -406,8 +407,10 @@ public static class CoverageCounter
             private readonly float[] _biases;
             private readonly int[] _members;         // ordered-float ranges of the target pre-activation, low/high pairs
             private readonly Activation _hiddenActivation;
-            private readonly bool _bounded;           // the first pass with BoundedTanh
-            private readonly float[] _errorBounds;   // per target neuron: |exact − bounded| pre-activation, at most
+            private readonly bool _bounded;           // the first pass with TanhAddition
+            private readonly float[] _tanhTable;      // Tanh of each tabled contribution, laid out as _table
+            private readonly float[] _beta;           // per hidden neuron: the largest |Tanh| of its tabled contributions
+            private readonly float[][] _weightedTanh; // per target neuron: its weight times _tanhTable, laid out as _table
             private readonly float[] _memberValues;  // the member ranges as float values, low/high pairs
             private readonly int[] _innerRadius;      // per hidden neuron (padded to 8): Σ |W| over the tabled inputs
             private readonly float[][] _paddedWeights; // per target neuron: its layer-1 weights padded with zeros to 8
@@ -444,7 +447,16 @@ public static class CoverageCounter
                 _members = [.. NeuronMembership.FloatMembers(target.Activation, e._preference.Interval)
                     .SelectMany(r => new[] { (int)r.Low, (int)r.High })];
                 _memberValues = [.. _members.Select(m => NeuronMembership.FromOrdered(m))];
-                _bounded = e._options.BoundedFirstPass && _hiddenActivation == Activation.Tanh && BoundedTanh.IsSupported;
+                _bounded = e._options.BoundedFirstPass && _hiddenActivation == Activation.Tanh && TanhAddition.IsSupported;
+                _tanhTable = _bounded ? [.. _table.Select(u => ActivationMath.Tanh(u * FixedPointGrid.Step))] : [];
+                _beta = new float[e._hidden];
+                _weightedTanh = [.. _weights.Select(w => _tanhTable.Select((b, i) => w[i % (8 * e._hidden) / 8] * b).ToArray())];
+                for (int i = 0; i < _tanhTable.Length; i++)
+                {
+                    int k = i % (8 * e._hidden) / 8;
+                    _beta[k] = Math.Max(_beta[k], Math.Abs(_tanhTable[i]));
+                }
+
                 int padded = (e._hidden + 7) / 8 * 8;
                 _innerRadius = new int[padded];
                 for (int k = 0; k < e._hidden; k++)
@@ -458,36 +470,10 @@ public static class CoverageCounter
                 _paddedWeights = [.. _weights.Select(w => { float[] p = new float[padded]; w.CopyTo(p, 0); return p; })];
                 _magnitudes = [.. _weights.Select((w, t) => w.Sum(Math.Abs) + Math.Abs(_biases[t]))];
                 _tolerance = (float)NeuronMembership.Tolerance(_hiddenActivation);
-                _errorBounds = _bounded ? [.. _weights.Select((w, t) => ErrorBound(w, _biases[t]))] : [];
             }
 
-            /// <summary>
-            /// How far the bounded first pass's pre-activation can be from the exact one: each hidden neuron's
-            /// measured activation error over its whole range in the cube, weighted, plus the rounding of both sums
-            /// (each within γ·Σ|terms| of the real sum, γ = (length + 2)·2^-24 with margin) and of the interval's ends.
-            /// </summary>
-            private float ErrorBound(float[] weights, float bias)
-            {
-                double activationError = 0, magnitude = Math.Abs(bias);
-                for (int k = 0; k < _e._hidden; k++)
-                {
-                    long reach = Math.Abs((long)_e._bias[k]);
-                    long radius = 0;
-                    for (int p = 0; p < _e._n; p++)
-                    {
-                        radius += Math.Abs((long)_e._columns[p][k]);
-                    }
-
-                    double error = BoundedTanh.MaxError(_e._bias[k] - radius, _e._bias[k] + radius);
-                    activationError += Math.Abs(weights[k]) * error;
-                    magnitude += Math.Abs(weights[k]) * (1 + error);
-                }
-
-                double gamma = (_e._hidden + 2) * Math.Pow(2, -24) * 1.01;
-                double bound = activationError + (2 * gamma * magnitude) + (Math.Pow(2, -22) * (magnitude + 1));
-                float rounded = (float)bound;
-                return rounded >= bound ? rounded : MathF.BitIncrement(rounded);
-            }
+            /// <summary>3^Inner rounded up to whole vectors of eight.</summary>
+            public int Lanes => _lanes;
 
             /// <summary>The inputs whose contributions are tabled (the last of the order).</summary>
             public int Inner { get; }
@@ -536,7 +522,7 @@ public static class CoverageCounter
                     {
                         // All 3^Inner combinations at once first: interval bounds over the tabled inputs often decide them.
                         int decision = _e._options.Prune ? DecideCombinations<TActivation>(acc, t) : 0;
-                        count += decision > 0 ? Combinations : decision < 0 ? 0 : CountCombinations<TActivation>(acc, t, lastMask);
+                        count += decision > 0 ? Combinations : decision < 0 ? 0 : CountCombinations<TActivation>(acc, worker.Outer, t, lastMask);
                         // The cube fraction decided is per input: count it when every target neuron was decided.
                         decided += decision != 0 && t == _e._neurons.Length - 1 && allDecided ? Combinations : 0;
                         allDecided &= decision != 0;
@@ -600,7 +586,7 @@ public static class CoverageCounter
             }
 
             /// <summary>How many of the 3^Inner combinations put target neuron t in its interval, the accumulators fixed.</summary>
-            private long CountCombinations<TActivation>(int[] acc, int t, int lastMask)
+            private long CountCombinations<TActivation>(int[] acc, float[] outer, int t, int lastMask)
                 where TActivation : struct, ILaneActivation
             {
                 ref int table = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_table);
@@ -610,14 +596,17 @@ public static class CoverageCounter
                 long count = 0;
                 if (_bounded)
                 {
-                    var tables = new BoundedTanh.Tables();
-                    Vector256<float> bound = Vector256.Create(_errorBounds[t]);
+                    Vector256<float> bound = Vector256.Create(PrepareFirstPass(acc, outer, t));
+                    FirstPass(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_tanhTable),
+                        ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_weightedTanh[t]), _lanes, _e._hidden,
+                        ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(outer), acc.Length, _biases[t]);
+                    ref float sums = ref System.Runtime.CompilerServices.Unsafe.Add(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(outer), 2 * acc.Length);
                     for (int c = 0; c < _lanes; c += 8)
                     {
                         uint valid = c + 8 == _lanes ? (uint)lastMask : 0xFFu;
-                        // First pass: the pre-activation within ±bound, decided where that interval is inside or outside.
-                        Vector256<float> z = BoundedPreActivation(ref accumulators, ref System.Runtime.CompilerServices.Unsafe.Add(ref table, c * _e._hidden), ref weights, bias, tables);
-                        (uint inside, uint open) = Classify(z - bound, z + bound);
+                        // The first pass's pre-activation within ±bound, decided where that interval is inside or outside.
+                        Vector256<float> first = Vector256.LoadUnsafe(ref sums, (nuint)c);
+                        (uint inside, uint open) = Classify(first - bound, first + bound);
                         if ((open & valid) != 0)
                         {
                             inside = Members(PreActivation<TActivation>(ref accumulators, ref table, ref weights, c, bias));
@@ -684,34 +673,79 @@ public static class CoverageCounter
             }
 
             /// <summary>
-            /// The first pass's target pre-activation of eight combinations (<paramref name="block"/> is their tabled
-            /// contributions, eight per hidden neuron): <see cref="BoundedTanh"/> and two running sums, within the
-            /// target's error bound of the exact one.
+            /// Before a Gray-code step's first pass: each hidden neuron's outer tanh A = Tanh(accumulator) (eight at a
+            /// time, the exact activation) and w·A for target neuron <paramref name="t"/> into <paramref name="outer"/>
+            /// (A at k, w·A at padded + k); returns how far the first pass's pre-activation can be from the exact one:
+            /// each term's <see cref="TanhAddition.TermError"/>, the rounding of both sums (each within γ·Σ|terms| of the
+            /// real sum, γ = (length + 2)·2^-24 with margin) and of the interval's ends.
             /// </summary>
-            [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-            private Vector256<float> BoundedPreActivation(ref int accumulators, ref int block, ref float weights, Vector256<float> bias, in BoundedTanh.Tables tables)
+            private float PrepareFirstPass(int[] acc, float[] outer, int t)
             {
-                int hidden = _e._hidden;
-                Vector256<float> p0 = bias, p1 = Vector256<float>.Zero;
-                int k = 0;
-                for (; k + 2 <= hidden; k += 2)
+                int hidden = _e._hidden, padded = acc.Length;
+                float[] weights = _paddedWeights[t];
+                for (int k = 0; k < weights.Length; k += 8)
                 {
-                    Vector256<float> h0 = BoundedTanh.Apply(Vector256.ConvertToSingle(Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref accumulators, k))
-                        + Vector256.LoadUnsafe(ref block, (nuint)(8 * k))), tables);
-                    Vector256<float> h1 = BoundedTanh.Apply(Vector256.ConvertToSingle(Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref accumulators, k + 1))
-                        + Vector256.LoadUnsafe(ref block, (nuint)((8 * k) + 8))), tables);
-                    p0 = Vector256.FusedMultiplyAdd(h0, Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k)), p0);
-                    p1 = Vector256.FusedMultiplyAdd(h1, Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k + 1)), p1);
+                    Vector256<float> a = ActivationMath.Tanh(Vector256.ConvertToSingle(Vector256.Create(acc.AsSpan(k, 8))) * Vector256.Create(FixedPointGrid.Step));
+                    a.CopyTo(outer.AsSpan(k, 8));
+                    (a * Vector256.Create(weights.AsSpan(k, 8))).CopyTo(outer.AsSpan(padded + k, 8));
                 }
 
-                if (k < hidden)
+                double error = 0, magnitude = Math.Abs(_biases[t]);
+                for (int k = 0; k < hidden; k++)
                 {
-                    Vector256<float> h = BoundedTanh.Apply(Vector256.ConvertToSingle(Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref accumulators, k))
-                        + Vector256.LoadUnsafe(ref block, (nuint)(8 * k))), tables);
-                    p0 = Vector256.FusedMultiplyAdd(h, Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k)), p0);
+                    double term = TanhAddition.TermError(weights[k], outer[k], _beta[k]);
+                    error += term;
+                    magnitude += Math.Abs(weights[k]) + Math.Min(term, 1e30);
                 }
 
-                return p0 + p1;
+                double gamma = (hidden + 2) * Math.Pow(2, -24) * 1.01;
+                double bound = error + (2 * gamma * magnitude) + (Math.Pow(2, -22) * (magnitude + 1));
+                if (!(bound < float.MaxValue))
+                {
+                    return float.PositiveInfinity;
+                }
+
+                float rounded = (float)bound;
+                return rounded >= bound ? rounded : MathF.BitIncrement(rounded);
+            }
+
+            /// <summary>
+            /// The first pass's target pre-activation of every tabled combination, eight at a time (<paramref name="tanh"/>:
+            /// the tanh of their tabled contributions, eight per hidden neuron; <paramref name="outer"/> as
+            /// <see cref="PrepareFirstPass"/> left it, the sums written after it): <see cref="TanhAddition.AddTerm"/> into
+            /// four running sums. Its own method, so that the sums stay in registers.
+            /// </summary>
+            [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+            private static void FirstPass(ref float tanh, ref float weightedTanh, int lanes, int hidden, ref float outer, int padded, float bias)
+            {
+                ref float wa = ref System.Runtime.CompilerServices.Unsafe.Add(ref outer, padded);
+                ref float sums = ref System.Runtime.CompilerServices.Unsafe.Add(ref outer, 2 * padded);
+                for (int c = 0; c < lanes; c += 8)
+                {
+                    ref float block = ref System.Runtime.CompilerServices.Unsafe.Add(ref tanh, c * hidden);
+                    ref float weighted = ref System.Runtime.CompilerServices.Unsafe.Add(ref weightedTanh, c * hidden);
+                    Vector256<float> p0 = Vector256.Create(bias), p1 = Vector256<float>.Zero, p2 = p1, p3 = p1;
+                    int k = 0;
+                    for (; k + 4 <= hidden; k += 4)
+                    {
+                        p0 = Term(p0, ref block, ref weighted, ref outer, ref wa, k);
+                        p1 = Term(p1, ref block, ref weighted, ref outer, ref wa, k + 1);
+                        p2 = Term(p2, ref block, ref weighted, ref outer, ref wa, k + 2);
+                        p3 = Term(p3, ref block, ref weighted, ref outer, ref wa, k + 3);
+                    }
+
+                    for (; k < hidden; k++)
+                    {
+                        p0 = Term(p0, ref block, ref weighted, ref outer, ref wa, k);
+                    }
+
+                    ((p0 + p1) + (p2 + p3)).StoreUnsafe(ref sums, (nuint)c);
+                }
+
+                static Vector256<float> Term(Vector256<float> sum, ref float block, ref float weighted, ref float a, ref float wa, int k) =>
+                    TanhAddition.AddTerm(sum, Vector256.LoadUnsafe(ref block, (nuint)(8 * k)), Vector256.LoadUnsafe(ref weighted, (nuint)(8 * k)),
+                        Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref a, k)),
+                        Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref wa, k)));
             }
 
             /// <summary>The lanes whose exact pre-activation lies in one of the member ranges.</summary>
@@ -768,6 +802,9 @@ public static class CoverageCounter
 
             /// <summary>The first-layer accumulators of the current sub-cube (bias plus fixed inputs, in units of 2^-16).</summary>
             public int[] Accumulators => _acc;
+
+            /// <summary>The first pass's per-step values: each hidden neuron's outer tanh, its weighted form, then the pre-activations of the tabled combinations.</summary>
+            public float[] Outer { get; }
             private readonly long[] _radius;
             private readonly float[] _activations;   // per layer, padded to 16 (layer l at l * _stride)
             private readonly int _stride;
@@ -781,6 +818,7 @@ public static class CoverageCounter
             {
                 _e = e;
                 _acc = new int[e._paddedHidden];
+                Outer = new float[(2 * e._paddedHidden) + (e._innerTable?.Lanes ?? 0)];
                 _radius = new long[e._hidden];
                 _stride = e._shape.Layers.Max(l => ShapeRules.PaddedWidth(l.Width)) + 16;
                 _activations = new float[e._shape.Layers.Length * _stride];

@@ -1,0 +1,119 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace GenBias;
+
+/// <summary>
+/// The counting leaf's first pass: a hidden tanh neuron of eight inputs from the addition theorem
+/// tanh(a + b) = (tanh a + tanh b) / (1 + tanh a · tanh b), with a the outer inputs' accumulator (one tanh per neuron
+/// and Gray-code step) and b the tabled inner inputs' contribution (its tanh tabled once), so a term costs a table
+/// load, an addition, a fused multiply-add, a reciprocal estimate refined by one Newton step and a fused multiply-add into the
+/// sum — no activation evaluated per input, no division, no permutes. The inputs it cannot decide are evaluated exactly.
+/// </summary>
+/// <remarks>
+/// <para>Error, per term w·tanh(a + b), against the exact activation <see cref="ActivationMath.Tanh(float)"/> (proved
+/// below from two measured constants, not estimated):</para>
+/// <list type="bullet">
+/// <item>A = Tanh(a) and B = Tanh(b) are within δ (<see cref="ActivationError"/>, measured on every grid value) of the
+/// true tanh; the quotient (A + B)/(1 + AB) moves by at most 2δ·κ, κ = 1/(1 − (|A| + δ)(β + δ))² with β the largest
+/// |B| of the neuron's table (each partial derivative is at most 1/(1 + AB)² on that box).</item>
+/// <item>Rounding: the numerator w·B + w·A (each product rounded, then the sum) is within 4·2^-24·|w| of w(A + B), the denominator fma(B, A, 1)
+/// within a relative 2^-24, and the refined reciprocal within a relative e₀² + 2^-23 (e₀ = |1 − d·rcp(d)|, at most
+/// <see cref="ReciprocalError"/>, measured on every mantissa): together at most |w|·(2^-22·κ + 2^-20).</item>
+/// <item>The exact activation differs from the true tanh by at most δ.</item>
+/// </list>
+/// </remarks>
+internal static class TanhAddition
+{
+    private static readonly Lazy<(double Activation, double Reciprocal)> Errors = new(Measure);
+
+    /// <summary>Whether the instructions this needs are available and the reciprocal estimate is as accurate as the bound assumes.</summary>
+    public static bool IsSupported => Avx.IsSupported && Fma.IsSupported && ReciprocalError <= 1.0 / 2048;
+
+    /// <summary>δ: the largest |<see cref="ActivationMath.Tanh(float)"/> − tanh| over the first layer's grid (|z| &lt; 256).</summary>
+    public static double ActivationError => Errors.Value.Activation;
+
+    /// <summary>The largest |1 − d·rcp(d)| of this processor's reciprocal estimate, over every float mantissa.</summary>
+    public static double ReciprocalError => Errors.Value.Reciprocal;
+
+    /// <summary>
+    /// Eight lanes' term w·tanh(a + b) from B = tanh(b) and w·B (tabled), A = tanh(a) and w·A (broadcast), added to
+    /// <paramref name="sum"/> by one fused multiply-add.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> AddTerm(Vector256<float> sum, Vector256<float> table, Vector256<float> weightedTable, Vector256<float> outer, Vector256<float> weightedOuter)
+    {
+        Vector256<float> numerator = weightedTable + weightedOuter;
+        Vector256<float> denominator = Fma.MultiplyAdd(table, outer, Vector256<float>.One);
+        Vector256<float> estimate = Avx.Reciprocal(denominator);
+        // One Newton step: r₁ = r₀ + r₀(1 − d·r₀), relative error e₀² plus rounding.
+        Vector256<float> residual = Fma.MultiplyAddNegated(denominator, estimate, Vector256<float>.One);
+        Vector256<float> reciprocal = Fma.MultiplyAdd(estimate, residual, estimate);
+        return Fma.MultiplyAdd(numerator, reciprocal, sum);
+    }
+
+    /// <summary>
+    /// The largest |term − w·Tanh(a + b)| for a neuron whose outer tanh is <paramref name="outer"/> and whose tabled
+    /// tanh values are at most <paramref name="beta"/> in magnitude (infinite when the quotient is ill-conditioned).
+    /// </summary>
+    public static double TermError(float weight, float outer, float beta)
+    {
+        double delta = ActivationError;
+        double product = (Math.Abs(outer) + delta) * (beta + delta);
+        if (product >= 1 - 1e-6)
+        {
+            return double.PositiveInfinity;
+        }
+
+        double kappa = 1 / ((1 - product) * (1 - product));
+        double rounding = ReciprocalError * ReciprocalError;
+        return Math.Abs(weight) * ((((2 * delta) + Math.Pow(2, -22)) * kappa) + Math.Pow(2, -20) + (2 * rounding) + delta);
+    }
+
+    private static (double Activation, double Reciprocal) Measure()
+    {
+        // The activation on every grid value with |z| < 8 (u < 2^19); it is odd exactly, and beyond 8 it is the
+        // constant of its clamp while tanh lies in [tanh 8, 1).
+        double worst = 0;
+        const int Limit = 1 << 19;
+        Span<float> values = stackalloc float[8];
+        for (int u = 0; u < Limit; u += 8)
+        {
+            Vector256<float> z = Vector256.ConvertToSingle(Vector256.Create(u) + Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7)) * Vector256.Create(FixedPointGrid.Step);
+            ActivationMath.Tanh(z).CopyTo(values);
+            for (int i = 0; i < 8; i++)
+            {
+                worst = Math.Max(worst, Math.Abs(values[i] - Math.Tanh((u + i) * (double)FixedPointGrid.Step)));
+            }
+        }
+
+        double clamped = ActivationMath.Tanh(8f);
+        worst = Math.Max(worst, Math.Max(Math.Abs(clamped - Math.Tanh(8.0)), 1 - clamped));
+
+        double reciprocal = double.PositiveInfinity;
+        if (Avx.IsSupported)
+        {
+            // The estimate depends on the mantissa (and is scaled by the exponent): every mantissa in [1, 2), and
+            // the same in [½, 1) and [2^-20, 2^-19) for the exponent handling.
+            reciprocal = 0;
+            foreach (int exponent in new[] { 127, 126, 107 })
+            {
+                for (int m = 0; m < 1 << 23; m += 8)
+                {
+                    Vector256<int> bits = Vector256.Create((exponent << 23) | m) + Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+                    Vector256<double> d0 = Vector256.WidenLower(bits.AsSingle()), d1 = Vector256.WidenUpper(bits.AsSingle());
+                    Vector256<float> r = Avx.Reciprocal(bits.AsSingle());
+                    Vector256<double> e0 = Vector256.Abs(Vector256<double>.One - (d0 * Vector256.WidenLower(r)));
+                    Vector256<double> e1 = Vector256.Abs(Vector256<double>.One - (d1 * Vector256.WidenUpper(r)));
+                    Vector256<double> e = Vector256.Max(e0, e1);
+                    reciprocal = Math.Max(reciprocal, Math.Max(Math.Max(e[0], e[1]), Math.Max(e[2], e[3])));
+                }
+            }
+        }
+
+        // Math.Tanh in double is within an ulp of tanh; a margin far above it.
+        return (worst + 1e-12, reciprocal);
+    }
+}
