@@ -135,6 +135,10 @@ public static class ExactCalibration
             Restore(network, parameters, biasIndex, original);
             throw;
         }
+        finally
+        {
+            halves?.Dispose();
+        }
 
         CountResult Result(long count) =>
             new(count, total, grid ? CountMethod.MeetInTheMiddle : CountMethod.Enumeration, clock.Elapsed, 0);

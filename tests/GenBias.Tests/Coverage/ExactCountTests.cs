@@ -249,6 +249,56 @@ public class ExactCountTests(ITestOutputHelper output)
         Assert.True(TanhAddition.TermError(1f, 0.5f, 0.5f) < 5e-6, "away from the corner the bound is a few ulp, or the first pass decides little");
     }
 
+    [Theory]
+    [InlineData(1, 300)]
+    [InlineData(7, 70000)]
+    [InlineData(10, 3)]
+    [InlineData(11, 20000)]
+    [InlineData(12, 1 << 20)]
+    public void Meet_in_the_middle_by_histograms_and_by_sorted_sums_equals_brute_force(int n, int scale)
+    {
+        // Integer weights (units of 2^-16) up to ±scale, some zero, some equal; thresholds on both sides of zero and
+        // hit exactly. The last scale is too wide for histograms: the sorted form must answer.
+        var random = new Random(n * 31 + scale);
+        for (int trial = 0; trial < 4; trial++)
+        {
+            int[] weights = [.. Enumerable.Range(0, n).Select(i => i % 5 == 4 ? 0 : i % 7 == 6 ? scale / 2 : random.Next(-scale, scale + 1))];
+            long bias = random.Next(-scale, scale + 1);
+            long[] sums = [0];
+            foreach (int w in weights)
+            {
+                sums = [.. sums.SelectMany(v => new[] { v - w, v, v + w })];
+            }
+
+            foreach (ActivationInterval interval in new[] { ActivationInterval.Above(0.25), ActivationInterval.Below(-0.1), new ActivationInterval(-0.5, 0.5, true, true),
+                new ActivationInterval(ActivationMath.Tanh((bias + sums[sums.Length / 3]) * FixedPointGrid.Step), double.PositiveInfinity, LowerInclusive: true) })
+            {
+                long expected = sums.LongCount(v => interval.Contains(ActivationMath.Tanh((bias + v) * FixedPointGrid.Step)));
+                long sorted = MeetInTheMiddle.Count(weights, bias, Activation.Tanh, interval, CancellationToken.None, allowHistograms: false);
+                long histograms = MeetInTheMiddle.Count(weights, bias, Activation.Tanh, interval, CancellationToken.None, allowHistograms: true);
+                Assert.True(expected == sorted && expected == histograms, $"n {n}, scale {scale}, {interval}: brute force {expected}, sorted {sorted}, histograms {histograms}");
+            }
+        }
+
+        bool fits = MeetInTheMiddle.Histograms.Fits(Enumerable.Repeat(scale, n).ToArray());
+        Assert.Equal(scale < (1 << 20), fits);
+    }
+
+    [Fact]
+    public void Meet_in_the_middle_of_25_inputs_gives_the_same_count_both_ways_and_returns_its_buffers()
+    {
+        var random = new Random(25);
+        int[] weights = [.. Enumerable.Range(0, 25).Select(_ => random.Next(-40000, 40001))];
+        var interval = ActivationInterval.Above(0.5);
+        long sorted = MeetInTheMiddle.Count(weights, 5000, Activation.Tanh, interval, CancellationToken.None, allowHistograms: false);
+        using MeetInTheMiddle.Halves halves = MeetInTheMiddle.Prepare(weights, CancellationToken.None);
+        Assert.IsType<MeetInTheMiddle.Histograms>(halves);
+        Assert.Equal(sorted, halves.Count(5000, Activation.Tanh, interval, CancellationToken.None));
+        Assert.InRange(sorted, 1, (long)Math.Pow(3, 25) - 1);
+        halves.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => halves.Count(5000, Activation.Tanh, interval, CancellationToken.None));
+    }
+
     [Fact]
     public void Saturated_hidden_neurons_are_counted_as_forward_classifies_them()
     {
