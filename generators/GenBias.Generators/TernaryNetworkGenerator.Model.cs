@@ -304,7 +304,7 @@ namespace GenBias.Generators
         /// <summary>The members of GenBias.PreferenceRelation, PreferenceDistribution and EnforcementMethod, by value (a test checks them).</summary>
         internal static readonly string[] Relations = { "AtLeast", "AtMost", "About" };
         internal static readonly string[] Distributions = { "UniformCube", "TrainingData", "Product" };
-        internal static readonly string[] Methods = { "ProxyLagrangian", "Penalty", "Calibration" };
+        internal static readonly string[] Methods = { "ProxyLagrangian", "Penalty", "Calibration", "Projection" };
 
         private static PreferenceModel? ExtractPreference(AttributeData prefer, string typeName, List<LayerModel> layers,
             List<DiagnosticInfo> diagnostics, CancellationToken ct)
@@ -380,10 +380,19 @@ namespace GenBias.Generators
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedPreference, Where("Over"), typeName,
                     "a product distribution needs per-input probabilities, which an attribute cannot hold; build the Preference at run time"));
             }
-            else if (distribution < 0 || distribution > 2 || method < 0 || method > 2)
+            else if (distribution < 0 || distribution > 2 || method < 0 || method > 3)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedPreference, at, typeName,
                     "Over or Method is not a defined value"));
+            }
+            else if (method == 3 && (layerIndex != 0 || (all && layers[0].Width != 1) ||
+                                     !(double.IsInfinity(lower) || double.IsInfinity(upper)) ||
+                                     layers[0].Activation == "TernaryStep" || distribution != 0 || layers[0].InputCount > 32))
+            {
+                // The same rule the runtime applies (Preference.Validate), reported where it is written.
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedPreference, Where("Method"), typeName,
+                    "Projection clamps a first-layer neuron's bias, so it needs a single neuron of layer 0, an interval open on one side (Above or Below alone), " +
+                    "an activation other than TernaryStep, Over = UniformCube and at most 32 inputs; use ProxyLagrangian or Penalty otherwise"));
             }
             else if (method == 2 && (layerIndex != layers.Count - 1 || all || layers[layers.Count - 1].Width != 1 ||
                                      !(double.IsInfinity(lower) || double.IsInfinity(upper)) ||

@@ -160,6 +160,13 @@ public class DiagnosticTests
         [Prefer(Layer = 0, Neuron = 1, Above = 0, AtLeast = 0.5, Method = EnforcementMethod.Calibration)]
         public partial class Item8HiddenCalibration;
         """, "Method = EnforcementMethod.Calibration", "[Prefer] on 'Item8HiddenCalibration': Calibration shifts the output bias, so it needs the single output neuron, an interval open on one side (Above or Below alone), an output activation other than TernaryStep, and Over = UniformCube; use ProxyLagrangian or Penalty otherwise")]
+    [InlineData("GB0017", """
+        [TernaryNetwork(Inputs = 4)]
+        [Dense(3, Activation.Tanh)]
+        [Dense(1, Activation.Tanh)]
+        [Prefer(Above = 0.5, AtLeast = 0.6, Method = EnforcementMethod.Projection)]
+        public partial class OutputProjection;
+        """, "Method = EnforcementMethod.Projection", "[Prefer] on 'OutputProjection': Projection clamps a first-layer neuron's bias, so it needs a single neuron of layer 0, an interval open on one side (Above or Below alone), an activation other than TernaryStep, Over = UniformCube and at most 32 inputs; use ProxyLagrangian or Penalty otherwise")]
     [InlineData("GB0022", """
         [TernaryNetwork(Inputs = 4)]
         [Dense(1, Activation.Tanh)]

@@ -149,7 +149,7 @@ public class GeneratorFuzzTests
             if (Chance(30)) args.Add($"Layer = {Pick("0", "-1", "1", "5")}");
             if (Chance(20)) args.Add($"Neuron = {Pick("0", "1", "40")}");
             if (Chance(15)) args.Add("AllNeurons = true");
-            if (Chance(20)) args.Add($"Method = EnforcementMethod.{Pick("Penalty", "Calibration", "ProxyLagrangian")}");
+            if (Chance(20)) args.Add($"Method = EnforcementMethod.{Pick("Penalty", "Calibration", "ProxyLagrangian", "Projection")}");
             if (Chance(15)) args.Add($"Over = PreferenceDistribution.{Pick("TrainingData", "Product", "UniformCube")}");
             prefer = $"[Prefer({string.Join(", ", args)})]\n";
         }

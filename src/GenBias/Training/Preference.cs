@@ -46,6 +46,16 @@ public enum EnforcementMethod
     /// when the certifier can count the cube, otherwise the lower (or upper) confidence bound of a large sample.
     /// </summary>
     Calibration = 2,
+
+    /// <summary>
+    /// Exact enforcement for a first-layer neuron: w·x is symmetric about 0 over the cube, so "at least τ of the 3^n
+    /// inputs give f(w·x + b) above t" holds exactly when b ≥ f⁻¹(t) − q, q the (1 − τ)-quantile of w·x over the cube.
+    /// After every step the neuron's bias is clamped into the range where the preference holds (found by exact counts
+    /// of meet in the middle; refreshed every <see cref="TrainerOptions.ProjectionInterval"/> steps and exactly at the end
+    /// of every epoch), so every epoch's model meets it. Needs a single first-layer neuron, an interval open on one
+    /// side, a monotone activation other than TernaryStep, the cube, and at most 32 inputs.
+    /// </summary>
+    Projection = 3,
 }
 
 /// <summary>The smooth stand-in for the 0/1 indicator "activation in the interval" used in the model step.</summary>
@@ -225,6 +235,15 @@ public sealed record Preference
                     throw new ArgumentException($"{this}: InputProbabilities[{i}..{i + 2}] ({p[i]}, {p[i + 1]}, {p[i + 2]}) must be non-negative and sum to 1.", nameof(InputProbabilities));
                 }
             }
+        }
+
+        if (Method == EnforcementMethod.Projection &&
+            (layerIndex != 0 || (Neuron is null && layer.Width != 1) ||
+             !(double.IsInfinity(Interval.Lower) || double.IsInfinity(Interval.Upper)) ||
+             layer.Activation is Activation.TernaryStep || Distribution != PreferenceDistribution.UniformCube ||
+             shape.InputCount > MeetInTheMiddle.MaxInputs))
+        {
+            throw new ArgumentException($"{this}: projection clamps a first-layer neuron's bias, so it needs a single neuron of layer 0, an interval open on one side (above or below a value), a monotone activation other than TernaryStep, the cube, and at most {MeetInTheMiddle.MaxInputs} inputs.", nameof(Method));
         }
 
         if (Method == EnforcementMethod.Calibration &&

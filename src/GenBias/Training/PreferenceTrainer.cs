@@ -179,6 +179,9 @@ public static class PreferenceTrainer
 
         public PreferenceDistribution Distribution => Preference?.Distribution ?? Reward!.Distribution;
 
+        /// <summary>For <see cref="EnforcementMethod.Projection"/>: the bias range (grid units) found at the last refresh.</summary>
+        public (long Low, long High)? ProjectionRange { get; set; }
+
         /// <summary>Whether per-epoch rates are counted exactly (decided once: it depends on the shape, not the values).</summary>
         public bool CountExactly { get; set; }
 
@@ -383,6 +386,9 @@ public static class PreferenceTrainer
                     correct += batchCorrect;
                 }
 
+                // An epoch ends on an exact projection: the model it reports and may return meets projected preferences.
+                Project(refresh: true);
+                _kernel.SetParameters(_parameters);
                 _network.SetParameters(_parameters);
 
                 EpochReport report = Evaluate(epoch, lossSum / _train.Count, (double)correct / _train.Count);
@@ -569,8 +575,12 @@ public static class PreferenceTrainer
             return (loss, correct);
         }
 
-        /// <summary>Whether a term shapes the steps now: rewards always, preferences unless the free phase is running.</summary>
-        private bool Active(Term term) => term.Enforced && (term.Reward is not null || _enforce);
+        /// <summary>
+        /// Whether a term's surrogate shapes the steps now: rewards always, preferences unless the free phase is running
+        /// (projected preferences act on the parameters instead, in <see cref="Project"/>).
+        /// </summary>
+        private bool Active(Term term) =>
+            term.Enforced && term.Preference?.Method != EnforcementMethod.Projection && (term.Reward is not null || _enforce);
 
         /// <summary>The run's code buffer, large enough for <paramref name="rows"/> rows.</summary>
         private byte[] Codes(int rows)
@@ -731,7 +741,115 @@ public static class PreferenceTrainer
             }
 
             FixedPointGrid.SnapFirstLayer(_shape, _parameters);
+            Project(refresh: _step % _options.ProjectionInterval == 0);
             _kernel.SetParameters(_parameters);
+        }
+
+        /// <summary>
+        /// Clamps the bias of every projected preference's neuron into the range where the preference holds over the
+        /// cube: refreshed by exact counts when <paramref name="refresh"/> (or never found yet), else the last range.
+        /// </summary>
+        private void Project(bool refresh)
+        {
+            if (!_enforce)
+            {
+                return;
+            }
+
+            foreach (Term term in _terms.Where(t => t.Preference?.Method == EnforcementMethod.Projection))
+            {
+                int neuron = term.Neurons[0];
+                int biasIndex = term.Layer.BiasIndex(neuron);
+                if (refresh || term.ProjectionRange is null)
+                {
+                    term.ProjectionRange = ProjectionRange(term.Preference!, neuron);
+                }
+
+                (long low, long high) = term.ProjectionRange.Value;
+                long bias = (long)Math.Round(_parameters[biasIndex] / FixedPointGrid.Step);
+                long clamped = Math.Clamp(bias, low, high);
+                if (clamped != bias)
+                {
+                    _parameters[biasIndex] = clamped * FixedPointGrid.Step;
+                    if (!FixedPointGrid.IsFirstLayerOnGrid(_shape, _parameters))
+                    {
+                        throw new InvalidOperationException($"{term.Preference}: the bias {clamped * FixedPointGrid.Step} that meets it leaves the exact grid (the neuron's weights and bias must sum to less than 256 in magnitude).");
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// The first-layer biases (grid units) at which the preference holds exactly with the current weights: the rate
+        /// is monotone in the bias (non-decreasing for an interval open above, non-increasing for one open below), so
+        /// each end is a bisection over exact meet-in-the-middle counts (the halves prepared once), checked at the end
+        /// against the activation's last-bit wiggle.
+        /// </summary>
+        private (long Low, long High) ProjectionRange(Preference preference, int neuron)
+        {
+            (int[] weights, long current) = CoverageCounter.FirstLayerIntegers(_shape, _parameters, neuron);
+            using MeetInTheMiddle.Halves halves = MeetInTheMiddle.Prepare(weights, CancellationToken.None);
+            long total = CoverageCounter.Pow3(_shape.InputCount);
+            (double lo, double hi) = preference.Bounds;
+            long minCount = (long)Math.Ceiling((lo * total) - 1e-9), maxCount = (long)Math.Floor((hi * total) + 1e-9);
+            Activation activation = _shape.Layers[0].Activation;
+            bool rising = double.IsPositiveInfinity(preference.Interval.Upper);
+            // Biases the exact grid allows with these weights (Σ|w| + |b| < 256).
+            long limit = Math.Max(0, (1L << 24) - 1 - halves.Reach);
+            long Count(long bias) => halves.Count(bias, activation, preference.Interval, CancellationToken.None);
+            long low = -limit, high = limit;
+            if (minCount > 0)
+            {
+                // The least bias meeting the lower bound (rising) or the largest (falling).
+                long edge = Search(b => Count(b) >= minCount, rising);
+                (low, high) = rising ? (edge, high) : (low, edge);
+            }
+
+            if (maxCount < total)
+            {
+                long edge = Search(b => Count(b) <= maxCount, !rising);
+                (low, high) = rising ? (low, Math.Min(high, edge)) : (Math.Max(low, edge), high);
+            }
+
+            long at = Math.Clamp(current, low, high), counted = low <= high ? Count(at) : -1;
+            if (counted < minCount || counted > maxCount)
+            {
+                throw new InvalidOperationException($"{preference}: no bias of layer 0 neuron {neuron} meets it with the current weights (the rate over the cube cannot reach [{lo:P2}, {hi:P2}]).");
+            }
+
+            return (low, high);
+
+            // The edge of the set where ok holds, assumed monotone in the bias: upward (ok for large biases) or not.
+            long Search(Func<long, bool> ok, bool upward)
+            {
+                long okAt = upward ? limit : -limit, failAt = upward ? -limit - 1 : limit + 1;
+                if (!ok(okAt))
+                {
+                    throw new InvalidOperationException($"{preference}: no bias of layer 0 neuron {neuron} within the exact grid meets it.");
+                }
+
+                while (Math.Abs(okAt - failAt) > 1)
+                {
+                    long mid = failAt + ((okAt - failAt) / 2);
+                    if (ok(mid))
+                    {
+                        okAt = mid;
+                    }
+                    else
+                    {
+                        failAt = mid;
+                    }
+                }
+
+                // The activation's last-bit wiggle can make the count dip by a few inputs just past the edge: step on
+                // until it holds there.
+                while (!ok(okAt))
+                {
+                    okAt += upward ? 1 : -1;
+                }
+
+                return okAt;
+            }
         }
 
         /// <summary>The proxy-Lagrangian multiplier step, from the true 0/1 rate on fresh inputs (the kernel's forward pass).</summary>

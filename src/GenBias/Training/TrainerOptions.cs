@@ -95,6 +95,13 @@ public sealed record TrainerOptions
     /// </summary>
     public double TargetMargin { get; init; } = 0.02;
 
+    /// <summary>
+    /// Steps between two exact refreshes of a <see cref="EnforcementMethod.Projection"/> preference's bias range (the
+    /// range moves as the weights do; between refreshes the bias is clamped to the last one, and every epoch ends with
+    /// an exact refresh). 16 by default.
+    /// </summary>
+    public int ProjectionInterval { get; init; } = 16;
+
     /// <summary>Fresh inputs for the per-epoch rate estimates.</summary>
     public int EvaluationSamples { get; init; } = 4096;
 
@@ -124,6 +131,7 @@ public sealed record TrainerOptions
         Check(SurrogateSamplesPerStep >= 1 && MultiplierSamplesPerStep >= 1, nameof(SurrogateSamplesPerStep), "at least 1");
         Check(MultiplierLearningRate > 0, nameof(MultiplierLearningRate), "positive");
         Check(TargetMargin >= 0 && TargetMargin < 0.5, nameof(TargetMargin), "in [0, 0.5)");
+        Check(ProjectionInterval >= 1, nameof(ProjectionInterval), "at least 1");
         Check(EvaluationSamples >= 100 && FinalSamples >= 100, nameof(FinalSamples), "at least 100");
         Check(Confidence > 0 && Confidence < 1, nameof(Confidence), "in (0, 1)");
         ArgumentNullException.ThrowIfNull(Preferences);

@@ -74,6 +74,48 @@ public class TrainerTests(ITestOutputHelper output)
         Assert.Empty(result.MultiplierTrace);
     }
 
+    [Theory]
+    [InlineData(0.6, PreferenceRelation.AtLeast, 0.55)]
+    [InlineData(0.99, PreferenceRelation.AtLeast, 0.0)]   // 99% of the cube positive leaves the data's negatives no room
+    [InlineData(0.1, PreferenceRelation.AtMost, 0.55)]
+    public void Projection_keeps_every_epoch_of_a_neuron_exactly_feasible(double target, PreferenceRelation relation, double accuracy)
+    {
+        // The seed neuron (25 inputs, counted by meet in the middle): every epoch's model, not only the last, meets the
+        // preference by an exact count, with the free run's accuracy nearly kept where the target allows it.
+        var network = new SeedNeuron();
+        var preference = Preference.OutputAbove(0.5, target) with { Relation = relation, Method = EnforcementMethod.Projection };
+        var epochs = new List<EpochReport>();
+        TrainingReport report = PreferenceTrainer.Train(network, Data, Options with { Epochs = 6, Preferences = [preference], FreeBaseline = false },
+            new SynchronousProgress<EpochReport>(epochs.Add));
+        output.WriteLine(report.ToString());
+        Assert.Equal(6, epochs.Count);
+        Assert.All(epochs, e => Assert.True(preference.IsMetBy(e.Preferences[0].Lower) && preference.IsMetBy(e.Preferences[0].Upper) && e.Preferences[0].Lower == e.Preferences[0].Upper,
+            $"epoch {e.Epoch}: {e.Preferences[0]} (exact: one value)"));
+        long count = CoverageCounter.Count(network, preference).Count;
+        Assert.True(preference.IsMetBy(count / Math.Pow(3, 25)), $"{count} of 3^25");
+        Assert.Empty(report.Preferences[0].MultiplierTrace);
+        Assert.True(report.ValidationAccuracy >= accuracy, report.ToString());
+    }
+
+    [Fact]
+    public void Projection_on_a_hidden_neuron_is_exact_and_a_wrong_place_is_refused()
+    {
+        var network = new SeedHidden();
+        var preference = new Preference { Layer = 0, Neuron = 3, Interval = ActivationInterval.Below(-0.2), Target = 0.8, Method = EnforcementMethod.Projection };
+        TrainingReport report = PreferenceTrainer.Train(network, Data, Options with { Epochs = 4, Preferences = [preference] });
+        output.WriteLine(report.ToString());
+        Assert.True(report.Preferences[0].Met, report.ToString());
+        Assert.True(CoverageCounter.Count(network, preference).Fraction >= 0.8);
+        Assert.True(report.ValidationAccuracy > 0.9, report.ToString());
+
+        ArgumentException output1 = Assert.Throws<ArgumentException>(() => PreferenceTrainer.Train(new SeedHidden(), Data,
+            Options with { Preferences = [Preference.OutputAbove(0.5, 0.6) with { Method = EnforcementMethod.Projection }] }));
+        Assert.Contains("single neuron of layer 0", output1.Message);
+        Assert.Throws<ArgumentException>(() => PreferenceTrainer.Train(new SeedNeuron(), Data,
+            Options with { Preferences = [new Preference { Layer = 0, Neuron = 0, Interval = new ActivationInterval(-0.5, 0.5), Target = 0.5, Method = EnforcementMethod.Projection }] }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => PreferenceTrainer.Train(new SeedNeuron(), Data, Options with { ProjectionInterval = 0 }));
+    }
+
     [Fact]
     public void Preferences_over_the_data_and_over_a_product_distribution_are_met()
     {
