@@ -1,3 +1,4 @@
+using System;
 using GenBias;
 
 namespace ClassificationStudy;
@@ -30,6 +31,20 @@ public partial class Neuron25;
 [Dense(16, Activation.Tanh)]
 [Dense(1, Activation.Tanh)]
 public partial class Hidden25;
+
+// Linear neurons: the activation experiment's trained neurons, scored and counted as "w·x + b − f⁻¹(0.5) above 0".
+
+[TernaryNetwork(Inputs = 9)]
+[Dense(1, Activation.Linear)]
+public partial class Linear9;
+
+[TernaryNetwork(Inputs = 16)]
+[Dense(1, Activation.Linear)]
+public partial class Linear16;
+
+[TernaryNetwork(Inputs = 25)]
+[Dense(1, Activation.Linear)]
+public partial class Linear25;
 
 // The capacity curve's hidden widths for the image tasks (16 and 25 inputs).
 
@@ -98,6 +113,15 @@ public enum Model
 /// <summary>Creates the generated network for an input width and model.</summary>
 public static class Networks
 {
+    /// <summary>A linear neuron of <paramref name="inputs"/> inputs (the activation experiment scores trained neurons as one).</summary>
+    public static ITernaryNetwork CreateLinear(int inputs) => inputs switch
+    {
+        9 => new Linear9(),
+        16 => new Linear16(),
+        25 => new Linear25(),
+        _ => throw new ArgumentOutOfRangeException(nameof(inputs), inputs, "The study's tasks have 9, 16 or 25 inputs."),
+    };
+
     /// <summary>The hidden width of a model (0 for one neuron).</summary>
     public static int Width(Model model) => model switch
     {

@@ -12,6 +12,7 @@ using GenBias;
 //   dotnet run --project examples/ClassificationStudy -c Release            the whole study (resumes if stopped)
 //   ... -- --quick                                                          tic-tac-toe, two τ, two folds
 //   ... -- --capacity                                                       hidden widths 0–32 at τ = 0.9 on digits and MNIST
+//   ... -- --activations                                                    modified activations instead of a preference (after the study)
 //   ... -- --fresh                                                          forget finished cells and start over
 //   ... -- --out DIR                                                        write elsewhere
 
@@ -61,6 +62,16 @@ if (capacity)
     AtomicFile.WriteText(Path.Combine(output, "capacity.md"), curve);
     Console.WriteLine(curve);
     Console.WriteLine($"Wrote {Path.Combine(output, "capacity.md")} and capacity.png in {clock.Elapsed:mm\\:ss}.");
+    return;
+}
+
+if (args.Contains("--activations"))
+{
+    // The activation experiment reads the one-neuron cells of the main study (run that first).
+    string activations = ActivationExperiment.Run(tasks, state, options);
+    AtomicFile.WriteText(Path.Combine(output, "activations.md"), activations);
+    Console.WriteLine(activations);
+    Console.WriteLine($"Wrote {Path.Combine(output, "activations.md")} in {clock.Elapsed:mm\\:ss}.");
     return;
 }
 

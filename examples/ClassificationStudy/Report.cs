@@ -41,8 +41,8 @@ public static class Report
         from cell in Cells(state, task.Name, model, options)
         select (task, model, cell, cell.Tau is double t ? t.ToString("0.##", C) : "—");
 
-    /// <summary>Which candidate the trainer returned in each fold (preference over the cube), counted.</summary>
-    private static string Returned(CellResult cell) => cell.Variant != Variant.Cube
+    /// <summary>Which candidate the trainer returned in each fold (preference over the cube, or projected), counted.</summary>
+    private static string Returned(CellResult cell) => cell.Variant is not (Variant.Cube or Variant.Projection)
         ? "—"
         : string.Join(", ", cell.Folds.GroupBy(f => f.Selection switch
         {
@@ -213,6 +213,7 @@ public static class Report
         Variant.Free => "no preference",
         Variant.Cube => "preference over the cube",
         Variant.Data => "preference over the data",
+        Variant.Projection => "projection (exact)",
         _ => "output bias shifted",
     };
 }

@@ -24,6 +24,12 @@ public enum Variant
 
     /// <summary>The free network with only its output bias shifted (calibrated) until τ of the cube is above 0.5.</summary>
     Shift,
+
+    /// <summary>
+    /// One neuron only: the preference enforced exactly by projection (the bias clamped after every step to
+    /// b ≥ atanh(0.5) − q, q the (1 − τ)-quantile of w·x over the cube, by meet in the middle).
+    /// </summary>
+    Projection,
 }
 
 /// <summary>Settings of a study run.</summary>
@@ -33,7 +39,7 @@ public sealed record StudyOptions
 
     public IReadOnlyList<Model> Models { get; init; } = [Model.Neuron, Model.Hidden16];
 
-    public IReadOnlyList<Variant> Variants { get; init; } = [Variant.Free, Variant.Cube, Variant.Data, Variant.Shift];
+    public IReadOnlyList<Variant> Variants { get; init; } = [Variant.Free, Variant.Cube, Variant.Data, Variant.Shift, Variant.Projection];
 
     public int Folds { get; init; } = 5;
 
@@ -141,7 +147,7 @@ public static class StudyRunner
         {
             foreach (Model model in options.Models)
             {
-                foreach (Variant variant in options.Variants)
+                foreach (Variant variant in options.Variants.Where(v => Applies(v, model)))
                 {
                     if (variant == Variant.Free)
                     {
@@ -184,6 +190,9 @@ public static class StudyRunner
         return state;
     }
 
+    /// <summary>Whether a variant has cells for a model (projection clamps a first-layer bias: one neuron only).</summary>
+    public static bool Applies(Variant variant, Model model) => variant != Variant.Projection || model == Model.Neuron;
+
     /// <summary>The train and test rows of fold <paramref name="fold"/> (a seeded shuffle split into k parts).</summary>
     public static (TernaryDataset Train, TernaryDataset Test) Split(TernaryDataset data, int fold, int folds, ulong seed)
     {
@@ -216,6 +225,12 @@ public static class StudyRunner
                 break;
             case Variant.Cube:
                 selection = PreferenceTrainer.Train(network, train, trainer with { Preferences = [cubePreference] }, cancellationToken: cancellationToken).Selection;
+                break;
+            case Variant.Projection:
+                selection = PreferenceTrainer.Train(network, train, trainer with
+                {
+                    Preferences = [cubePreference with { Method = EnforcementMethod.Projection }],
+                }, cancellationToken: cancellationToken).Selection;
                 break;
             case Variant.Data:
                 PreferenceTrainer.Train(network, train, trainer with

@@ -762,7 +762,7 @@ public static class PreferenceTrainer
                 int biasIndex = term.Layer.BiasIndex(neuron);
                 if (refresh || term.ProjectionRange is null)
                 {
-                    term.ProjectionRange = ProjectionRange(term.Preference!, neuron);
+                    term.ProjectionRange = ProjectionRange(term.Preference!, neuron, term.ProjectionRange);
                 }
 
                 (long low, long high) = term.ProjectionRange.Value;
@@ -785,7 +785,7 @@ public static class PreferenceTrainer
         /// each end is a bisection over exact meet-in-the-middle counts (the halves prepared once), checked at the end
         /// against the activation's last-bit wiggle.
         /// </summary>
-        private (long Low, long High) ProjectionRange(Preference preference, int neuron)
+        private (long Low, long High) ProjectionRange(Preference preference, int neuron, (long Low, long High)? previous)
         {
             (int[] weights, long current) = CoverageCounter.FirstLayerIntegers(_shape, _parameters, neuron);
             using MeetInTheMiddle.Halves halves = MeetInTheMiddle.Prepare(weights, CancellationToken.None);
@@ -801,13 +801,13 @@ public static class PreferenceTrainer
             if (minCount > 0)
             {
                 // The least bias meeting the lower bound (rising) or the largest (falling).
-                long edge = Search(b => Count(b) >= minCount, rising);
+                long edge = Search(b => Count(b) >= minCount, rising, rising ? previous?.Low : previous?.High);
                 (low, high) = rising ? (edge, high) : (low, edge);
             }
 
             if (maxCount < total)
             {
-                long edge = Search(b => Count(b) <= maxCount, !rising);
+                long edge = Search(b => Count(b) <= maxCount, !rising, rising ? previous?.High : previous?.Low);
                 (low, high) = rising ? (low, Math.Min(high, edge)) : (Math.Max(low, edge), high);
             }
 
@@ -820,9 +820,31 @@ public static class PreferenceTrainer
             return (low, high);
 
             // The edge of the set where ok holds, assumed monotone in the bias: upward (ok for large biases) or not.
-            long Search(Func<long, bool> ok, bool upward)
+            long Search(Func<long, bool> ok, bool upward, long? hint)
             {
                 long okAt = upward ? limit : -limit, failAt = upward ? -limit - 1 : limit + 1;
+                if (hint is long near && near > -limit && near < limit)
+                {
+                    // The weights moved little since the last refresh: bracket the edge near the old one, widening
+                    // the bracket fourfold until it holds (a few counts instead of a bisection over the whole grid).
+                    int sign = upward ? 1 : -1;
+                    for (long width = 256; ; width *= 4)
+                    {
+                        long probeOk = Math.Clamp(near + (sign * width), -limit, limit), probeFail = Math.Clamp(near - (sign * width), -limit, limit);
+                        bool okThere = ok(probeOk);
+                        if (okThere && !ok(probeFail))
+                        {
+                            (okAt, failAt) = (probeOk, probeFail);
+                            break;
+                        }
+
+                        if (width > limit)
+                        {
+                            break;
+                        }
+                    }
+                }
+
                 if (!ok(okAt))
                 {
                     throw new InvalidOperationException($"{preference}: no bias of layer 0 neuron {neuron} within the exact grid meets it.");

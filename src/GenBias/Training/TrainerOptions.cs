@@ -98,9 +98,9 @@ public sealed record TrainerOptions
     /// <summary>
     /// Steps between two exact refreshes of a <see cref="EnforcementMethod.Projection"/> preference's bias range (the
     /// range moves as the weights do; between refreshes the bias is clamped to the last one, and every epoch ends with
-    /// an exact refresh). 16 by default.
+    /// an exact refresh). 32 by default.
     /// </summary>
-    public int ProjectionInterval { get; init; } = 16;
+    public int ProjectionInterval { get; init; } = 32;
 
     /// <summary>Fresh inputs for the per-epoch rate estimates.</summary>
     public int EvaluationSamples { get; init; } = 4096;
