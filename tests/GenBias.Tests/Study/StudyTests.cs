@@ -97,15 +97,16 @@ public sealed class StudyRunTests : IDisposable
         var reports = new List<StudyProgress>();
         StudyState state = StudyRunner.Run(tasks, options, statePath, new Inline(reports.Add));
 
-        // 2 models × (1 free + 3 variants × 2 τ) = 14 cells, each reported once.
-        Assert.Equal(14, state.Cells.Count);
-        Assert.Equal(Enumerable.Range(1, 14), reports.Select(r => r.CellsDone));
+        // 2 models × (1 free + 3 variants × 2 τ) + projection for the one neuron × 2 τ = 16 cells, each reported once.
+        Assert.Equal(16, state.Cells.Count);
+        Assert.Equal(Enumerable.Range(1, 16), reports.Select(r => r.CellsDone));
+        Assert.DoesNotContain(state.Cells.Values, c => c.Variant == Variant.Projection && c.Model != Model.Neuron);
         foreach (CellResult cell in state.Cells.Values)
         {
             Assert.Equal(2, cell.Folds.Count);
             Assert.All(cell.Folds, f => Assert.InRange(f.Accuracy, 0, 1));
             Assert.True(cell.AllExact, $"{cell.Key}: 3^9 inputs are always counted exactly");
-            if (cell.Variant is Variant.Cube or Variant.Shift)
+            if (cell.Variant is Variant.Cube or Variant.Shift or Variant.Projection)
             {
                 Assert.True(cell.FoldsMet == 2, $"{cell.Key}: certified {string.Join(", ", cell.Folds.Select(f => f.CertifiedLower))} < τ {cell.Tau}");
                 Assert.All(cell.Folds, f => Assert.True(f.CertifiedLower >= cell.Tau!.Value));
@@ -114,7 +115,7 @@ public sealed class StudyRunTests : IDisposable
 
         string table = Report.Table(tasks, state, options);
         string[] lines = table.TrimEnd().Split('\n');
-        Assert.Equal(2 + 14, lines.Length);
+        Assert.Equal(2 + 16, lines.Length);
         Assert.StartsWith("| task | model | training | τ | accuracy", lines[0]);
         Assert.All(lines.Skip(2), l => Assert.Equal(12, l.Count(c => c == '|')));
         // Balanced accuracy and the majority rule beside accuracy; timings kept out of the table.
@@ -122,6 +123,8 @@ public sealed class StudyRunTests : IDisposable
         Assert.DoesNotContain("train s", lines[0]);
         Assert.All(state.Cells.Values, c => Assert.InRange(c.MeanMajority, 0.6, 0.7));   // 626 of 958 boards are wins for x
         Assert.Contains(lines, l => l.Contains("| tic-tac-toe | 16 hidden | preference over the cube | 0.9 |"));
+        // Projection meets τ exactly: the certified fraction is τ itself (to the count), on every fold.
+        Assert.All(state.Cells.Values.Where(c => c.Variant == Variant.Projection), c => Assert.All(c.Folds, f => Assert.InRange(f.CertifiedFraction, c.Tau!.Value, c.Tau.Value + 0.01)));
 
         // A second run resumes: nothing is recomputed and the table is the same.
         var again = new List<StudyProgress>();
