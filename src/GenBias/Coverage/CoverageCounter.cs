@@ -423,6 +423,9 @@ public static class CoverageCounter
             private readonly float[] _tanhTable;      // Tanh of each tabled contribution, laid out as _table
             private readonly float[] _beta;           // per hidden neuron: the largest |Tanh| of its tabled contributions
             private readonly float[][] _weightedTanh; // per target neuron: its weight times _tanhTable, laid out as _table
+            private readonly double[][] _absoluteWeights; // per target neuron: |w| padded with zeros to a multiple of 4
+            private readonly double[] _betaPlusDelta;  // per hidden neuron (padded like _absoluteWeights): β + δ
+            private readonly double _delta, _conditioned, _flat, _estimateConditioned, _estimateFlat; // TanhAddition's error constants, read once
             private readonly float[] _memberValues;  // the member ranges as float values, low/high pairs
             private readonly int[] _innerRadius;      // per hidden neuron (padded to 8): Σ |W| over the tabled inputs
             private readonly float[][] _paddedWeights; // per target neuron: its layer-1 weights padded with zeros to 8
@@ -463,10 +466,24 @@ public static class CoverageCounter
                 _tanhTable = _bounded ? [.. _table.Select(u => ActivationMath.Tanh(u * FixedPointGrid.Step))] : [];
                 _beta = new float[e._hidden];
                 _weightedTanh = [.. _weights.Select(w => _tanhTable.Select((b, i) => w[i % (8 * e._hidden) / 8] * b).ToArray())];
+                int quads = (e._hidden + 3) / 4 * 4;
+                _absoluteWeights = [.. _weights.Select(w => { double[] a = new double[quads]; for (int k = 0; k < w.Length; k++) { a[k] = Math.Abs(w[k]); } return a; })];
+                _betaPlusDelta = new double[quads];
+                if (_bounded)
+                {
+                    (_delta, _conditioned, _flat) = (TanhAddition.ActivationError, TanhAddition.ConditionedError, TanhAddition.FlatError);
+                    (_estimateConditioned, _estimateFlat) = (TanhAddition.EstimateConditionedError, TanhAddition.EstimateFlatError);
+                }
+
                 for (int i = 0; i < _tanhTable.Length; i++)
                 {
                     int k = i % (8 * e._hidden) / 8;
                     _beta[k] = Math.Max(_beta[k], Math.Abs(_tanhTable[i]));
+                }
+
+                for (int k = 0; k < e._hidden; k++)
+                {
+                    _betaPlusDelta[k] = _beta[k] + _delta;
                 }
 
                 int padded = (e._hidden + 7) / 8 * 8;
@@ -608,20 +625,29 @@ public static class CoverageCounter
                 long count = 0;
                 if (_bounded)
                 {
-                    Vector256<float> bound = Vector256.Create(PrepareFirstPass(acc, outer, t));
-                    FirstPass(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_tanhTable),
-                        ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_weightedTanh[t]), _lanes, _e._hidden,
-                        ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(outer), acc.Length, _biases[t]);
-                    ref float sums = ref System.Runtime.CompilerServices.Unsafe.Add(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(outer), 2 * acc.Length);
+                    (float estimateBound, float refinedBound) = PrepareFirstPass(acc, outer, t);
+                    Vector256<float> estimate = Vector256.Create(estimateBound), refined = Vector256.Create(refinedBound);
+                    ref float tanh = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_tanhTable);
+                    ref float weightedTanh = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_weightedTanh[t]);
+                    ref float steps = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(outer);
+                    FirstPass<TanhAddition.Estimate>(ref tanh, ref weightedTanh, 0, _lanes, _e._hidden, ref steps, acc.Length, _biases[t]);
+                    ref float sums = ref System.Runtime.CompilerServices.Unsafe.Add(ref steps, 2 * acc.Length);
                     for (int c = 0; c < _lanes; c += 8)
                     {
                         uint valid = c + 8 == _lanes ? (uint)lastMask : 0xFFu;
-                        // The first pass's pre-activation within ±bound, decided where that interval is inside or outside.
+                        // The pre-activation within ±bound of the estimate's, decided where that interval is inside or
+                        // outside; else within the refined reciprocal's (tighter) bound; else exactly.
                         Vector256<float> first = Vector256.LoadUnsafe(ref sums, (nuint)c);
-                        (uint inside, uint open) = Classify(first - bound, first + bound);
+                        (uint inside, uint open) = Classify(first - estimate, first + estimate);
                         if ((open & valid) != 0)
                         {
-                            inside = Members(PreActivation<TActivation>(ref accumulators, ref table, ref weights, c, bias));
+                            FirstPass<TanhAddition.Refined>(ref tanh, ref weightedTanh, c, c + 8, _e._hidden, ref steps, acc.Length, _biases[t]);
+                            Vector256<float> second = Vector256.LoadUnsafe(ref sums, (nuint)c);
+                            (inside, open) = Classify(second - refined, second + refined);
+                            if ((open & valid) != 0)
+                            {
+                                inside = Members(PreActivation<TActivation>(ref accumulators, ref table, ref weights, c, bias));
+                            }
                         }
 
                         count += System.Numerics.BitOperations.PopCount(inside & valid);
@@ -691,7 +717,7 @@ public static class CoverageCounter
             /// each term's <see cref="TanhAddition.TermError"/>, the rounding of both sums (each within γ·Σ|terms| of the
             /// real sum, γ = (length + 2)·2^-24 with margin) and of the interval's ends.
             /// </summary>
-            private float PrepareFirstPass(int[] acc, float[] outer, int t)
+            private (float Estimate, float Refined) PrepareFirstPass(int[] acc, float[] outer, int t)
             {
                 int hidden = _e._hidden, padded = acc.Length;
                 float[] weights = _paddedWeights[t];
@@ -702,37 +728,59 @@ public static class CoverageCounter
                     (a * Vector256.Create(weights.AsSpan(k, 8))).CopyTo(outer.AsSpan(padded + k, 8));
                 }
 
-                double error = 0, magnitude = Math.Abs(_biases[t]);
-                for (int k = 0; k < hidden; k++)
+                // TanhAddition's term errors for every neuron, four at a time: |w|·(c·κ + f), κ = 1/(1 − (|A| + δ)(β + δ))²,
+                // with the constants of the estimate and of the refined reciprocal.
+                double[] absolute = _absoluteWeights[t];
+                Vector256<double> delta = Vector256.Create(_delta);
+                Vector256<double> estimated = Vector256<double>.Zero, refined = Vector256<double>.Zero, worst = Vector256<double>.Zero;
+                for (int k = 0; k < absolute.Length; k += 4)
                 {
-                    double term = TanhAddition.TermError(weights[k], outer[k], _beta[k]);
-                    error += term;
-                    magnitude += Math.Abs(weights[k]) + Math.Min(term, 1e30);
+                    Vector256<double> a = Vector256.Abs(Vector256.WidenLower(Vector128.Create(outer.AsSpan(k, 4)).ToVector256())) + delta;
+                    Vector256<double> product = a * Vector256.Create(_betaPlusDelta.AsSpan(k, 4));
+                    worst = Vector256.Max(worst, product);
+                    Vector256<double> gap = Vector256<double>.One - product, kappa = Vector256<double>.One / (gap * gap);
+                    Vector256<double> w = Vector256.Create(absolute.AsSpan(k, 4));
+                    estimated += w * ((Vector256.Create(_estimateConditioned) * kappa) + Vector256.Create(_estimateFlat));
+                    refined += w * ((Vector256.Create(_conditioned) * kappa) + Vector256.Create(_flat));
                 }
 
-                double gamma = (hidden + 2) * Math.Pow(2, -24) * 1.01;
-                double bound = error + (2 * gamma * magnitude) + (Math.Pow(2, -22) * (magnitude + 1));
-                if (!(bound < float.MaxValue))
+                if (Vector256.GreaterThanOrEqualAny(worst, Vector256.Create(1 - 1e-6)))
                 {
-                    return float.PositiveInfinity;
+                    return (float.PositiveInfinity, float.PositiveInfinity);
                 }
 
-                float rounded = (float)bound;
-                return rounded >= bound ? rounded : MathF.BitIncrement(rounded);
+                return (Bound(Vector256.Sum(estimated)), Bound(Vector256.Sum(refined)));
+
+                // The terms' errors, the rounding of both sums (each within γ·Σ|terms| of the real sum, γ = (length + 2)·2^-24
+                // with margin) and of the interval's ends; rounded up to a float.
+                float Bound(double error)
+                {
+                    double magnitude = _magnitudes[t] + error;
+                    double gamma = (hidden + 2) * Math.Pow(2, -24) * 1.01;
+                    double bound = error + (2 * gamma * magnitude) + (Math.Pow(2, -22) * (magnitude + 1));
+                    if (!(bound < float.MaxValue))
+                    {
+                        return float.PositiveInfinity;
+                    }
+
+                    float rounded = (float)bound;
+                    return rounded >= bound ? rounded : MathF.BitIncrement(rounded);
+                }
             }
 
             /// <summary>
-            /// The first pass's target pre-activation of every tabled combination, eight at a time (<paramref name="tanh"/>:
+            /// The first pass's target pre-activation of the tabled combinations from..to, eight at a time (<paramref name="tanh"/>:
             /// the tanh of their tabled contributions, eight per hidden neuron; <paramref name="outer"/> as
             /// <see cref="PrepareFirstPass"/> left it, the sums written after it): <see cref="TanhAddition.AddTerm"/> into
             /// four running sums. Its own method, so that the sums stay in registers.
             /// </summary>
             [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-            private static void FirstPass(ref float tanh, ref float weightedTanh, int lanes, int hidden, ref float outer, int padded, float bias)
+            private static void FirstPass<TReciprocal>(ref float tanh, ref float weightedTanh, int from, int to, int hidden, ref float outer, int padded, float bias)
+                where TReciprocal : struct, TanhAddition.IReciprocal
             {
                 ref float wa = ref System.Runtime.CompilerServices.Unsafe.Add(ref outer, padded);
                 ref float sums = ref System.Runtime.CompilerServices.Unsafe.Add(ref outer, 2 * padded);
-                for (int c = 0; c < lanes; c += 8)
+                for (int c = from; c < to; c += 8)
                 {
                     ref float block = ref System.Runtime.CompilerServices.Unsafe.Add(ref tanh, c * hidden);
                     ref float weighted = ref System.Runtime.CompilerServices.Unsafe.Add(ref weightedTanh, c * hidden);
@@ -755,7 +803,7 @@ public static class CoverageCounter
                 }
 
                 static Vector256<float> Term(Vector256<float> sum, ref float block, ref float weighted, ref float a, ref float wa, int k) =>
-                    TanhAddition.AddTerm(sum, Vector256.LoadUnsafe(ref block, (nuint)(8 * k)), Vector256.LoadUnsafe(ref weighted, (nuint)(8 * k)),
+                    TanhAddition.AddTerm<TReciprocal>(sum, Vector256.LoadUnsafe(ref block, (nuint)(8 * k)), Vector256.LoadUnsafe(ref weighted, (nuint)(8 * k)),
                         Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref a, k)),
                         Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref wa, k)));
             }

@@ -40,18 +40,48 @@ internal static class TanhAddition
 
     /// <summary>
     /// Eight lanes' term w·tanh(a + b) from B = tanh(b) and w·B (tabled), A = tanh(a) and w·A (broadcast), added to
-    /// <paramref name="sum"/> by one fused multiply-add.
+    /// <paramref name="sum"/> by one fused multiply-add; the reciprocal of 1 + AB by <typeparamref name="TReciprocal"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> AddTerm(Vector256<float> sum, Vector256<float> table, Vector256<float> weightedTable, Vector256<float> outer, Vector256<float> weightedOuter)
+    public static Vector256<float> AddTerm<TReciprocal>(Vector256<float> sum, Vector256<float> table, Vector256<float> weightedTable, Vector256<float> outer, Vector256<float> weightedOuter)
+        where TReciprocal : struct, IReciprocal
     {
         Vector256<float> numerator = weightedTable + weightedOuter;
         Vector256<float> denominator = Fma.MultiplyAdd(table, outer, Vector256<float>.One);
-        Vector256<float> estimate = Avx.Reciprocal(denominator);
-        // One Newton step: r₁ = r₀ + r₀(1 − d·r₀), relative error e₀² plus rounding.
-        Vector256<float> residual = Fma.MultiplyAddNegated(denominator, estimate, Vector256<float>.One);
-        Vector256<float> reciprocal = Fma.MultiplyAdd(estimate, residual, estimate);
-        return Fma.MultiplyAdd(numerator, reciprocal, sum);
+        return Fma.MultiplyAdd(numerator, TReciprocal.Of(denominator), sum);
+    }
+
+    /// <summary>As <see cref="AddTerm{TReciprocal}"/> with the refined reciprocal (the bound of <see cref="TermError"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> AddTerm(Vector256<float> sum, Vector256<float> table, Vector256<float> weightedTable, Vector256<float> outer, Vector256<float> weightedOuter) =>
+        AddTerm<Refined>(sum, table, weightedTable, outer, weightedOuter);
+
+    /// <summary>A reciprocal of eight lanes: the estimate alone, or refined.</summary>
+    public interface IReciprocal
+    {
+        /// <summary>About 1/<paramref name="d"/>.</summary>
+        static abstract Vector256<float> Of(Vector256<float> d);
+    }
+
+    /// <summary>The processor's estimate: relative error at most <see cref="ReciprocalError"/> (the bound of <see cref="EstimateTermError"/>).</summary>
+    public readonly struct Estimate : IReciprocal
+    {
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Of(Vector256<float> d) => Avx.Reciprocal(d);
+    }
+
+    /// <summary>The estimate refined by one Newton step, r₁ = r₀ + r₀(1 − d·r₀): relative error e₀² plus rounding.</summary>
+    public readonly struct Refined : IReciprocal
+    {
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Of(Vector256<float> d)
+        {
+            Vector256<float> estimate = Avx.Reciprocal(d);
+            Vector256<float> residual = Fma.MultiplyAddNegated(d, estimate, Vector256<float>.One);
+            return Fma.MultiplyAdd(estimate, residual, estimate);
+        }
     }
 
     /// <summary>
@@ -68,9 +98,37 @@ internal static class TanhAddition
         }
 
         double kappa = 1 / ((1 - product) * (1 - product));
-        double rounding = ReciprocalError * ReciprocalError;
-        return Math.Abs(weight) * ((((2 * delta) + Math.Pow(2, -22)) * kappa) + Math.Pow(2, -20) + (2 * rounding) + delta);
+        return Math.Abs(weight) * ((ConditionedError * kappa) + FlatError);
     }
+
+    /// <summary>
+    /// As <see cref="TermError"/> for <see cref="AddTerm{TReciprocal}"/> with the estimate alone: the quotient's relative
+    /// error e₀ on a value at most |w|(1 + 2δκ + 2^-20) adds |w|·e₀·(1 + 2δκ + 2^-20).
+    /// </summary>
+    public static double EstimateTermError(float weight, float outer, float beta)
+    {
+        double delta = ActivationError;
+        double product = (Math.Abs(outer) + delta) * (beta + delta);
+        if (product >= 1 - 1e-6)
+        {
+            return double.PositiveInfinity;
+        }
+
+        double kappa = 1 / ((1 - product) * (1 - product));
+        return Math.Abs(weight) * ((EstimateConditionedError * kappa) + EstimateFlatError);
+    }
+
+    /// <summary>The part of <see cref="TermError"/> per unit weight that grows with κ: 2δ + 2^-22.</summary>
+    public static double ConditionedError => (2 * ActivationError) + Math.Pow(2, -22);
+
+    /// <summary>The part of <see cref="TermError"/> per unit weight that does not: 2^-20 + 2e₀² + δ.</summary>
+    public static double FlatError => Math.Pow(2, -20) + (2 * ReciprocalError * ReciprocalError) + ActivationError;
+
+    /// <summary>The part of <see cref="EstimateTermError"/> per unit weight that grows with κ: 2δ(1 + e₀) + 2^-22.</summary>
+    public static double EstimateConditionedError => (2 * ActivationError * (1 + ReciprocalError)) + Math.Pow(2, -22);
+
+    /// <summary>The part of <see cref="EstimateTermError"/> per unit weight that does not: e₀(1 + 2^-20) + 2^-20 + δ.</summary>
+    public static double EstimateFlatError => (ReciprocalError * (1 + Math.Pow(2, -20))) + Math.Pow(2, -20) + ActivationError;
 
     private static (double Activation, double Reciprocal) Measure()
     {
