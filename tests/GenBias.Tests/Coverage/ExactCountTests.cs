@@ -237,6 +237,12 @@ public class ExactCountTests(ITestOutputHelper output)
             double bound = TanhAddition.TermError(w, outer, Math.Abs(table));
             double error = Math.Abs(term[0] - exact);
             Assert.True(error <= bound, $"a = {a}, b = {b}, w = {w}: |{term[0]} − {exact}| = {error} > {bound}");
+            // The first tier: the reciprocal estimate alone, within its own (looser) bound.
+            Vector256<float> estimated = TanhAddition.AddTerm<TanhAddition.Estimate>(Vector256<float>.Zero, Vector256.Create(table), Vector256.Create(w * table),
+                Vector256.Create(outer), Vector256.Create(w * outer));
+            double estimateBound = TanhAddition.EstimateTermError(w, outer, Math.Abs(table));
+            Assert.True(Math.Abs(estimated[0] - exact) <= estimateBound, $"estimate: a = {a}, b = {b}, w = {w}: |{estimated[0]} − {exact}| > {estimateBound}");
+            Assert.True(estimateBound >= bound);
             if (double.IsFinite(bound) && bound > 0)
             {
                 finite++;
