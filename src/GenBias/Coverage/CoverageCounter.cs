@@ -421,10 +421,9 @@ public static class CoverageCounter
             private readonly Activation _hiddenActivation;
             private readonly bool _bounded;           // the first pass with TanhAddition
             private readonly float[] _tanhTable;      // Tanh of each tabled contribution, laid out as _table
-            private readonly float[] _beta;           // per hidden neuron: the largest |Tanh| of its tabled contributions
             private readonly float[][] _weightedTanh; // per target neuron: its weight times _tanhTable, laid out as _table
             private readonly double[][] _absoluteWeights; // per target neuron: |w| padded with zeros to a multiple of 4
-            private readonly double[] _betaPlusDelta;  // per hidden neuron (padded like _absoluteWeights): β + δ
+            private readonly double[] _betaPlusDelta;  // per hidden neuron (padded like _absoluteWeights): β + δ, β the largest |Tanh| of its tabled contributions
             private readonly double _delta, _conditioned, _flat, _estimateConditioned, _estimateFlat; // TanhAddition's error constants, read once
             private readonly float[] _memberValues;  // the member ranges as float values, low/high pairs
             private readonly int[] _innerRadius;      // per hidden neuron (padded to 8): Σ |W| over the tabled inputs
@@ -464,7 +463,6 @@ public static class CoverageCounter
                 _memberValues = [.. _members.Select(m => NeuronMembership.FromOrdered(m))];
                 _bounded = e._options.BoundedFirstPass && _hiddenActivation == Activation.Tanh && TanhAddition.IsSupported;
                 _tanhTable = _bounded ? [.. _table.Select(u => ActivationMath.Tanh(u * FixedPointGrid.Step))] : [];
-                _beta = new float[e._hidden];
                 _weightedTanh = [.. _weights.Select(w => _tanhTable.Select((b, i) => w[i % (8 * e._hidden) / 8] * b).ToArray())];
                 int quads = (e._hidden + 3) / 4 * 4;
                 _absoluteWeights = [.. _weights.Select(w => { double[] a = new double[quads]; for (int k = 0; k < w.Length; k++) { a[k] = Math.Abs(w[k]); } return a; })];
@@ -478,12 +476,7 @@ public static class CoverageCounter
                 for (int i = 0; i < _tanhTable.Length; i++)
                 {
                     int k = i % (8 * e._hidden) / 8;
-                    _beta[k] = Math.Max(_beta[k], Math.Abs(_tanhTable[i]));
-                }
-
-                for (int k = 0; k < e._hidden; k++)
-                {
-                    _betaPlusDelta[k] = _beta[k] + _delta;
+                    _betaPlusDelta[k] = Math.Max(_betaPlusDelta[k], Math.Abs(_tanhTable[i]) + _delta);
                 }
 
                 int padded = (e._hidden + 7) / 8 * 8;
