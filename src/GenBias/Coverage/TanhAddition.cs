@@ -88,24 +88,17 @@ internal static class TanhAddition
     /// The largest |term − w·Tanh(a + b)| for a neuron whose outer tanh is <paramref name="outer"/> and whose tabled
     /// tanh values are at most <paramref name="beta"/> in magnitude (infinite when the quotient is ill-conditioned).
     /// </summary>
-    public static double TermError(float weight, float outer, float beta)
-    {
-        double delta = ActivationError;
-        double product = (Math.Abs(outer) + delta) * (beta + delta);
-        if (product >= 1 - 1e-6)
-        {
-            return double.PositiveInfinity;
-        }
-
-        double kappa = 1 / ((1 - product) * (1 - product));
-        return Math.Abs(weight) * ((ConditionedError * kappa) + FlatError);
-    }
+    public static double TermError(float weight, float outer, float beta) => Error(weight, outer, beta, ConditionedError, FlatError);
 
     /// <summary>
     /// As <see cref="TermError"/> for <see cref="AddTerm{TReciprocal}"/> with the estimate alone: the quotient's relative
     /// error e₀ on a value at most |w|(1 + 2δκ + 2^-20) adds |w|·e₀·(1 + 2δκ + 2^-20).
     /// </summary>
-    public static double EstimateTermError(float weight, float outer, float beta)
+    public static double EstimateTermError(float weight, float outer, float beta) =>
+        Error(weight, outer, beta, EstimateConditionedError, EstimateFlatError);
+
+    /// <summary>|w|·(conditioned·κ + flat), κ = 1/(1 − (|A| + δ)(β + δ))², infinite where 1 + AB can come near 0.</summary>
+    private static double Error(float weight, float outer, float beta, double conditioned, double flat)
     {
         double delta = ActivationError;
         double product = (Math.Abs(outer) + delta) * (beta + delta);
@@ -115,7 +108,7 @@ internal static class TanhAddition
         }
 
         double kappa = 1 / ((1 - product) * (1 - product));
-        return Math.Abs(weight) * ((EstimateConditionedError * kappa) + EstimateFlatError);
+        return Math.Abs(weight) * ((conditioned * kappa) + flat);
     }
 
     /// <summary>The part of <see cref="TermError"/> per unit weight that grows with κ: 2δ + 2^-22.</summary>

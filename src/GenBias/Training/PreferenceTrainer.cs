@@ -220,6 +220,7 @@ public static class PreferenceTrainer
         private bool _enforce = true;
         private int _totalEpochs;
         private readonly Term[] _terms;
+        private readonly Term[] _projected;   // the terms enforced by projection (clamped in Project)
         private readonly float _threshold;
         private readonly Activation _outputActivation;
         private readonly int _outputOffset;
@@ -253,6 +254,7 @@ public static class PreferenceTrainer
             }
 
             _terms = [.. options.Preferences.Select(p => new Term(_shape, p, options)), .. options.Rewards.Select(r => new Term(_shape, r))];
+            _projected = [.. _terms.Where(t => t.Preference?.Method == EnforcementMethod.Projection)];
             _outputActivation = _shape.OutputLayer.Activation;
             _outputOffset = _shape.OutputLayer.ActivationOffset;
             _threshold = options.DecisionThreshold ?? DefaultDecisionThreshold(_outputActivation);
@@ -751,12 +753,12 @@ public static class PreferenceTrainer
         /// </summary>
         private void Project(bool refresh)
         {
-            if (!_enforce)
+            if (!_enforce || _projected.Length == 0)
             {
                 return;
             }
 
-            foreach (Term term in _terms.Where(t => t.Preference?.Method == EnforcementMethod.Projection))
+            foreach (Term term in _projected)
             {
                 int neuron = term.Neurons[0];
                 int biasIndex = term.Layer.BiasIndex(neuron);
