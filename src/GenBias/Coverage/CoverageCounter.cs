@@ -462,8 +462,22 @@ public static class CoverageCounter
                     .SelectMany(r => new[] { (int)r.Low, (int)r.High })];
                 _memberValues = [.. _members.Select(m => NeuronMembership.FromOrdered(m))];
                 _bounded = e._options.BoundedFirstPass && _hiddenActivation == Activation.Tanh && TanhAddition.IsSupported;
-                _tanhTable = _bounded ? [.. _table.Select(u => ActivationMath.Tanh(u * FixedPointGrid.Step))] : [];
-                _weightedTanh = [.. _weights.Select(w => _tanhTable.Select((b, i) => w[i % (8 * e._hidden) / 8] * b).ToArray())];
+                _tanhTable = new float[_bounded ? _table.Length : 0];
+                for (int i = 0; i < _tanhTable.Length; i += 8)
+                {
+                    ActivationMath.Tanh(Vector256.ConvertToSingle(Vector256.Create(_table.AsSpan(i, 8))) * Vector256.Create(FixedPointGrid.Step)).CopyTo(_tanhTable.AsSpan(i, 8));
+                }
+
+                _weightedTanh = new float[_weights.Length][];
+                for (int t = 0; t < _weights.Length; t++)
+                {
+                    _weightedTanh[t] = new float[_tanhTable.Length];
+                    for (int i = 0; i < _tanhTable.Length; i++)
+                    {
+                        _weightedTanh[t][i] = _weights[t][i % (8 * e._hidden) / 8] * _tanhTable[i];
+                    }
+                }
+
                 int quads = (e._hidden + 3) / 4 * 4;
                 _absoluteWeights = [.. _weights.Select(w => { double[] a = new double[quads]; for (int k = 0; k < w.Length; k++) { a[k] = Math.Abs(w[k]); } return a; })];
                 _betaPlusDelta = new double[quads];
