@@ -44,7 +44,7 @@ public static class ExactCalibration
         bool grid = shape.Layers.Length == 1;
         long total = CoverageCounter.Pow3(shape.InputCount);
         (double lo, double hi) = preference.Bounds;
-        long minCount = (long)Math.Ceiling((lo * total) - 1e-9), maxCount = (long)Math.Floor((hi * total) + 1e-9);
+        (long minCount, long maxCount) = CountBounds(preference, total);
         if (minCount > maxCount)
         {
             throw new InvalidOperationException($"{preference}: no count of {total} inputs lies in [{lo}, {hi}].");
@@ -93,34 +93,12 @@ public static class ExactCalibration
                 return needMore ? c >= minCount : c <= maxCount;
             }
 
-            long near = 0, far = 1;
             long limit = grid ? (1L << 24) : (1L << 31);
-            while (!Meets(direction * far))
-            {
-                near = far;
-                far *= 2;
-                if (far > limit)
-                {
-                    throw new InvalidOperationException($"{preference}: no output bias within reach meets the target.");
-                }
-            }
-
-            while (far - near > 1)
-            {
-                long mid = near + ((far - near) / 2);
-                if (Meets(direction * mid))
-                {
-                    far = mid;
-                }
-                else
-                {
-                    near = mid;
-                }
-            }
-
-            long found = Count(direction * far);
-            long shortCount = Count(direction * (far - 1));
-            float bias = grid ? (float)(gridBias + (direction * far)) * FixedPointGrid.Step : BiasAt(original, direction * far);
+            long far = FirstMeeting(Meets, 0, (int)direction, direction * limit)
+                ?? throw new InvalidOperationException($"{preference}: no output bias within reach meets the target.");
+            long found = Count(far);
+            long shortCount = Count(far - direction);
+            float bias = grid ? (float)(gridBias + far) * FixedPointGrid.Step : BiasAt(original, far);
             parameters[biasIndex] = bias;
             if (grid && !FixedPointGrid.IsFirstLayerOnGrid(shape, parameters))
             {
@@ -142,6 +120,59 @@ public static class ExactCalibration
 
         CountResult Result(long count) =>
             new(count, total, grid ? CountMethod.MeetInTheMiddle : CountMethod.Enumeration, clock.Elapsed, 0);
+    }
+
+    /// <summary>The counts of the 3^n inputs that meet the preference's rate bounds: [minCount, maxCount].</summary>
+    internal static (long MinCount, long MaxCount) CountBounds(Preference preference, long total)
+    {
+        (double lo, double hi) = preference.Bounds;
+        return ((long)Math.Ceiling((lo * total) - 1e-9), (long)Math.Floor((hi * total) + 1e-9));
+    }
+
+    /// <summary>
+    /// The first of from + direction·k (k = 1, 2, …, up to and including <paramref name="last"/>) where
+    /// <paramref name="meets"/> holds, assuming it holds from some point on: steps doubling from
+    /// <paramref name="from"/>, then a bisection; null if it does not hold at <paramref name="last"/>.
+    /// </summary>
+    internal static long? FirstMeeting(Func<long, bool> meets, long from, int direction, long last)
+    {
+        long near = from, far;
+        for (long step = 1; ; step *= 2)
+        {
+            far = from + (direction * step);
+            if (direction * (far - last) >= 0)
+            {
+                far = last;
+                if (!meets(far))
+                {
+                    return null;
+                }
+
+                break;
+            }
+
+            if (meets(far))
+            {
+                break;
+            }
+
+            near = far;
+        }
+
+        while (Math.Abs(far - near) > 1)
+        {
+            long mid = near + ((far - near) / 2);
+            if (meets(mid))
+            {
+                far = mid;
+            }
+            else
+            {
+                near = mid;
+            }
+        }
+
+        return far;
     }
 
     /// <summary>The float <paramref name="steps"/> floats away from <paramref name="origin"/> (negative: downwards).</summary>

@@ -792,8 +792,7 @@ public static class PreferenceTrainer
             (int[] weights, long current) = CoverageCounter.FirstLayerIntegers(_shape, _parameters, neuron);
             using MeetInTheMiddle.Halves halves = MeetInTheMiddle.Prepare(weights, CancellationToken.None);
             long total = CoverageCounter.Pow3(_shape.InputCount);
-            (double lo, double hi) = preference.Bounds;
-            long minCount = (long)Math.Ceiling((lo * total) - 1e-9), maxCount = (long)Math.Floor((hi * total) + 1e-9);
+            (long minCount, long maxCount) = ExactCalibration.CountBounds(preference, total);
             Activation activation = _shape.Layers[0].Activation;
             bool rising = double.IsPositiveInfinity(preference.Interval.Upper);
             // Biases the exact grid allows with these weights (Σ|w| + |b| < 256).
@@ -803,76 +802,45 @@ public static class PreferenceTrainer
             if (minCount > 0)
             {
                 // The least bias meeting the lower bound (rising) or the largest (falling).
-                long edge = Search(b => Count(b) >= minCount, rising, rising ? previous?.Low : previous?.High);
+                long edge = Edge(b => Count(b) >= minCount, rising, (rising ? previous?.Low : previous?.High) ?? current);
                 (low, high) = rising ? (edge, high) : (low, edge);
             }
 
             if (maxCount < total)
             {
-                long edge = Search(b => Count(b) <= maxCount, !rising, rising ? previous?.High : previous?.Low);
+                long edge = Edge(b => Count(b) <= maxCount, !rising, (rising ? previous?.High : previous?.Low) ?? current);
                 (low, high) = rising ? (low, Math.Min(high, edge)) : (Math.Max(low, edge), high);
             }
 
             long at = Math.Clamp(current, low, high), counted = low <= high ? Count(at) : -1;
             if (counted < minCount || counted > maxCount)
             {
+                (double lo, double hi) = preference.Bounds;
                 throw new InvalidOperationException($"{preference}: no bias of layer 0 neuron {neuron} meets it with the current weights (the rate over the cube cannot reach [{lo:P2}, {hi:P2}]).");
             }
 
             return (low, high);
 
-            // The edge of the set where ok holds, assumed monotone in the bias: upward (ok for large biases) or not.
-            long Search(Func<long, bool> ok, bool upward, long? hint)
+            // The edge of the set where ok holds (monotone in the bias: for large biases when upward), searched from
+            // start — the last refresh's edge, which the weights moved little from — by ExactCalibration's doubling
+            // steps and bisection.
+            long Edge(Func<long, bool> ok, bool upward, long start)
             {
-                long okAt = upward ? limit : -limit, failAt = upward ? -limit - 1 : limit + 1;
-                if (hint is long near && near > -limit && near < limit)
-                {
-                    // The weights moved little since the last refresh: bracket the edge near the old one, widening
-                    // the bracket fourfold until it holds (a few counts instead of a bisection over the whole grid).
-                    int sign = upward ? 1 : -1;
-                    for (long width = 256; ; width *= 4)
-                    {
-                        long probeOk = Math.Clamp(near + (sign * width), -limit, limit), probeFail = Math.Clamp(near - (sign * width), -limit, limit);
-                        bool okThere = ok(probeOk);
-                        if (okThere && !ok(probeFail))
-                        {
-                            (okAt, failAt) = (probeOk, probeFail);
-                            break;
-                        }
-
-                        if (width > limit)
-                        {
-                            break;
-                        }
-                    }
-                }
-
-                if (!ok(okAt))
-                {
-                    throw new InvalidOperationException($"{preference}: no bias of layer 0 neuron {neuron} within the exact grid meets it.");
-                }
-
-                while (Math.Abs(okAt - failAt) > 1)
-                {
-                    long mid = failAt + ((okAt - failAt) / 2);
-                    if (ok(mid))
-                    {
-                        okAt = mid;
-                    }
-                    else
-                    {
-                        failAt = mid;
-                    }
-                }
+                int toward = upward ? 1 : -1;
+                start = Math.Clamp(start, -limit, limit);
+                long edge = ok(start)
+                    ? (ExactCalibration.FirstMeeting(b => !ok(b), start, -toward, -toward * limit) is long failing ? failing + toward : -toward * limit)
+                    : ExactCalibration.FirstMeeting(ok, start, toward, toward * limit)
+                        ?? throw new InvalidOperationException($"{preference}: no bias of layer 0 neuron {neuron} within the exact grid meets it.");
 
                 // The activation's last-bit wiggle can make the count dip by a few inputs just past the edge: step on
                 // until it holds there.
-                while (!ok(okAt))
+                while (!ok(edge))
                 {
-                    okAt += upward ? 1 : -1;
+                    edge += toward;
                 }
 
-                return okAt;
+                return edge;
             }
         }
 
