@@ -442,13 +442,19 @@ public static class CoverageCounter
                 {
                     // Lanes past the last combination repeat combination 0; they are masked out of the count.
                     int rest = c < Combinations ? c : 0;
+                    Span<int> lane = _table.AsSpan((c - (c % 8)) * e._hidden);
                     for (int d = 0; d < inner; d++, rest /= 3)
                     {
                         int x = (rest % 3) - 1;
-                        int[] column = e._columns[e._n - inner + d];
-                        for (int k = 0; k < e._hidden; k++)
+                        if (x == 0)
                         {
-                            _table[((c - (c % 8)) * e._hidden) + (8 * k) + (c % 8)] += x * column[k];
+                            continue;
+                        }
+
+                        int[] column = e._columns[e._n - inner + d];
+                        for (int k = 0, at = c % 8; k < e._hidden; k++, at += 8)
+                        {
+                            lane[at] += x * column[k];
                         }
                     }
                 }
@@ -472,9 +478,13 @@ public static class CoverageCounter
                 for (int t = 0; t < _weights.Length; t++)
                 {
                     _weightedTanh[t] = new float[_tanhTable.Length];
-                    for (int i = 0; i < _tanhTable.Length; i++)
+                    // Block by block (eight combinations), each hidden neuron's eight lanes times its weight.
+                    for (int i = 0; i < _tanhTable.Length; i += 8 * e._hidden)
                     {
-                        _weightedTanh[t][i] = _weights[t][i % (8 * e._hidden) / 8] * _tanhTable[i];
+                        for (int k = 0; k < e._hidden; k++)
+                        {
+                            (Vector256.Create(_tanhTable.AsSpan(i + (8 * k), 8)) * _weights[t][k]).CopyTo(_weightedTanh[t].AsSpan(i + (8 * k), 8));
+                        }
                     }
                 }
 
@@ -487,10 +497,19 @@ public static class CoverageCounter
                     (_estimateConditioned, _estimateFlat) = (TanhAddition.EstimateConditionedError, TanhAddition.EstimateFlatError);
                 }
 
-                for (int i = 0; i < _tanhTable.Length; i++)
+                for (int i = 0; i < _tanhTable.Length; i += 8 * e._hidden)
                 {
-                    int k = i % (8 * e._hidden) / 8;
-                    _betaPlusDelta[k] = Math.Max(_betaPlusDelta[k], Math.Abs(_tanhTable[i]) + _delta);
+                    for (int k = 0; k < e._hidden; k++)
+                    {
+                        float largest = 0;
+                        Vector256<float> magnitudes = Vector256.Abs(Vector256.Create(_tanhTable.AsSpan(i + (8 * k), 8)));
+                        for (int l = 0; l < 8; l++)
+                        {
+                            largest = Math.Max(largest, magnitudes[l]);
+                        }
+
+                        _betaPlusDelta[k] = Math.Max(_betaPlusDelta[k], largest + _delta);
+                    }
                 }
 
                 int padded = (e._hidden + 7) / 8 * 8;
@@ -637,8 +656,25 @@ public static class CoverageCounter
                     ref float tanh = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_tanhTable);
                     ref float weightedTanh = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_weightedTanh[t]);
                     ref float steps = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(outer);
-                    FirstPass<TanhAddition.Estimate>(ref tanh, ref weightedTanh, 0, _lanes, _e._hidden, ref steps, acc.Length, _biases[t]);
                     ref float sums = ref System.Runtime.CompilerServices.Unsafe.Add(ref steps, 2 * acc.Length);
+                    if (_memberValues.Length == 2)
+                    {
+                        // One member range (the usual case): the vectors the estimate decides are counted in one tight
+                        // loop, which lists the others; only those go on to the refined and the exact pass.
+                        Span<int> undecided = stackalloc int[_lanes / 8];
+                        count = ClassifiedFirstPass(ref tanh, ref weightedTanh, _lanes, _e._hidden, ref steps, acc.Length, _biases[t], (uint)lastMask,
+                            estimate, Vector256.Create(_memberValues[0]), Vector256.Create(_memberValues[1]),
+                            ref System.Runtime.InteropServices.MemoryMarshal.GetReference(undecided), out int open);
+                        foreach (int c in undecided[..open])
+                        {
+                            uint valid = c + 8 == _lanes ? (uint)lastMask : 0xFFu;
+                            count += System.Numerics.BitOperations.PopCount(Refine<TActivation>(ref tanh, ref weightedTanh, ref steps, ref sums, ref accumulators, ref table, ref weights, c, t, refined, bias, valid) & valid);
+                        }
+
+                        return count;
+                    }
+
+                    FirstPass<TanhAddition.Estimate>(ref tanh, ref weightedTanh, 0, _lanes, _e._hidden, ref steps, acc.Length, _biases[t]);
                     for (int c = 0; c < _lanes; c += 8)
                     {
                         uint valid = c + 8 == _lanes ? (uint)lastMask : 0xFFu;
@@ -648,13 +684,7 @@ public static class CoverageCounter
                         (uint inside, uint open) = Classify(first - estimate, first + estimate);
                         if ((open & valid) != 0)
                         {
-                            FirstPass<TanhAddition.Refined>(ref tanh, ref weightedTanh, c, c + 8, _e._hidden, ref steps, acc.Length, _biases[t]);
-                            Vector256<float> second = Vector256.LoadUnsafe(ref sums, (nuint)c);
-                            (inside, open) = Classify(second - refined, second + refined);
-                            if ((open & valid) != 0)
-                            {
-                                inside = Members(PreActivation<TActivation>(ref accumulators, ref table, ref weights, c, bias));
-                            }
+                            inside = Refine<TActivation>(ref tanh, ref weightedTanh, ref steps, ref sums, ref accumulators, ref table, ref weights, c, t, refined, bias, valid);
                         }
 
                         count += System.Numerics.BitOperations.PopCount(inside & valid);
@@ -671,6 +701,89 @@ public static class CoverageCounter
                 }
 
                 return count;
+            }
+
+            /// <summary>
+            /// The lanes of block <paramref name="c"/> in the preference, for a block the estimate left open: the refined
+            /// reciprocal's first pass and its (tighter) bound, then, if that leaves a lane open, the exact pre-activation.
+            /// </summary>
+            private uint Refine<TActivation>(ref float tanh, ref float weightedTanh, ref float steps, ref float sums, ref int accumulators, ref int table, ref float weights,
+                int c, int t, Vector256<float> refined, Vector256<float> bias, uint valid)
+                where TActivation : struct, ILaneActivation
+            {
+                FirstPass<TanhAddition.Refined>(ref tanh, ref weightedTanh, c, c + 8, _e._hidden, ref steps, _e._paddedHidden, _biases[t]);
+                Vector256<float> second = Vector256.LoadUnsafe(ref sums, (nuint)c);
+                (uint inside, uint open) = Classify(second - refined, second + refined);
+                return (open & valid) != 0 ? Members(PreActivation<TActivation>(ref accumulators, ref table, ref weights, c, bias)) : inside;
+            }
+
+            /// <summary>
+            /// The estimate tier of the first pass for one member range [<paramref name="low"/>, <paramref name="high"/>],
+            /// classified in registers: <see cref="FirstPass{TReciprocal}"/>'s sums of four blocks at a time, each lane's
+            /// interval (sum ± <paramref name="bound"/>) compared with the range; returns the lanes inside it over the blocks
+            /// it decides wholly and lists the blocks it leaves open (their first lane) in <paramref name="open"/>.
+            /// </summary>
+            [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+            private static long ClassifiedFirstPass(ref float tanh, ref float weightedTanh, int lanes, int hidden, ref float outer, int padded, float bias, uint lastMask,
+                Vector256<float> bound, Vector256<float> low, Vector256<float> high, ref int open, out int openCount)
+            {
+                nuint stride = (nuint)(8 * hidden);
+                Vector256<float> start = Vector256.Create(bias), one = Vector256<float>.One;
+                long count = 0;
+                int n = 0, c = 0;
+                for (; c + 32 <= lanes; c += 32)
+                {
+                    ref float b = ref System.Runtime.CompilerServices.Unsafe.Add(ref tanh, c * hidden);
+                    ref float wb = ref System.Runtime.CompilerServices.Unsafe.Add(ref weightedTanh, c * hidden);
+                    ref float a = ref outer;
+                    Vector256<float> s0 = start, s1 = start, s2 = start, s3 = start;
+                    for (int k = 0; k < hidden; k++)
+                    {
+                        Vector256<float> av = Vector256.Create(a), wav = Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref a, padded));
+                        s0 = TanhAddition.AddTerm<TanhAddition.Estimate>(s0, Vector256.LoadUnsafe(ref b), Vector256.LoadUnsafe(ref wb), av, wav, one);
+                        s1 = TanhAddition.AddTerm<TanhAddition.Estimate>(s1, Vector256.LoadUnsafe(ref b, stride), Vector256.LoadUnsafe(ref wb, stride), av, wav, one);
+                        s2 = TanhAddition.AddTerm<TanhAddition.Estimate>(s2, Vector256.LoadUnsafe(ref b, 2 * stride), Vector256.LoadUnsafe(ref wb, 2 * stride), av, wav, one);
+                        s3 = TanhAddition.AddTerm<TanhAddition.Estimate>(s3, Vector256.LoadUnsafe(ref b, 3 * stride), Vector256.LoadUnsafe(ref wb, 3 * stride), av, wav, one);
+                        b = ref System.Runtime.CompilerServices.Unsafe.Add(ref b, 8);
+                        wb = ref System.Runtime.CompilerServices.Unsafe.Add(ref wb, 8);
+                        a = ref System.Runtime.CompilerServices.Unsafe.Add(ref a, 1);
+                    }
+
+                    count += Classify(s0, c, c + 8 == lanes ? lastMask : 0xFFu, bound, low, high, ref open, ref n);
+                    count += Classify(s1, c + 8, c + 16 == lanes ? lastMask : 0xFFu, bound, low, high, ref open, ref n);
+                    count += Classify(s2, c + 16, c + 24 == lanes ? lastMask : 0xFFu, bound, low, high, ref open, ref n);
+                    count += Classify(s3, c + 24, c + 32 == lanes ? lastMask : 0xFFu, bound, low, high, ref open, ref n);
+                }
+
+                for (; c < lanes; c += 8)
+                {
+                    ref float b = ref System.Runtime.CompilerServices.Unsafe.Add(ref tanh, c * hidden);
+                    ref float wb = ref System.Runtime.CompilerServices.Unsafe.Add(ref weightedTanh, c * hidden);
+                    Vector256<float> s0 = start;
+                    for (int k = 0; k < hidden; k++)
+                    {
+                        s0 = TanhAddition.AddTerm<TanhAddition.Estimate>(s0, Vector256.LoadUnsafe(ref b, (nuint)(8 * k)), Vector256.LoadUnsafe(ref wb, (nuint)(8 * k)),
+                            Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref outer, k)), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref outer, padded + k)), one);
+                    }
+
+                    count += Classify(s0, c, c + 8 == lanes ? lastMask : 0xFFu, bound, low, high, ref open, ref n);
+                }
+
+                openCount = n;
+                return count;
+
+                // Branch-free: the block is listed (and counts nothing here) when a valid lane is left open.
+                static long Classify(Vector256<float> sum, int c, uint valid, Vector256<float> bound, Vector256<float> low, Vector256<float> high, ref int open, ref int n)
+                {
+                    Vector256<float> below = sum - bound, above = sum + bound;
+                    Vector256<float> inside = Vector256.GreaterThanOrEqual(below, low) & Vector256.LessThanOrEqual(above, high);
+                    Vector256<float> outside = Vector256.LessThan(above, low) | Vector256.GreaterThan(below, high);
+                    uint undecided = ~(inside | outside).ExtractMostSignificantBits() & valid;
+                    System.Runtime.CompilerServices.Unsafe.Add(ref open, n) = c;
+                    int isOpen = undecided != 0 ? 1 : 0;
+                    n += isOpen;
+                    return (isOpen - 1) & System.Numerics.BitOperations.PopCount(inside.ExtractMostSignificantBits() & valid);
+                }
             }
 
             /// <summary>
@@ -744,7 +857,7 @@ public static class CoverageCounter
                 {
                     Vector256<double> a = Vector256.Abs(Vector256.WidenLower(Vector128.Create(outer.AsSpan(k, 4)).ToVector256())) + delta;
                     Vector256<double> product = a * Vector256.Create(_betaPlusDelta.AsSpan(k, 4));
-                    worst = Vector256.Max(worst, product);
+                    worst = System.Runtime.Intrinsics.X86.Avx.Max(worst, product);
                     Vector256<double> gap = Vector256<double>.One - product, kappa = Vector256<double>.One / (gap * gap);
                     Vector256<double> w = Vector256.Create(absolute.AsSpan(k, 4));
                     estimated += w * ((Vector256.Create(_estimateConditioned) * kappa) + Vector256.Create(_estimateFlat));
@@ -785,34 +898,67 @@ public static class CoverageCounter
             private static void FirstPass<TReciprocal>(ref float tanh, ref float weightedTanh, int from, int to, int hidden, ref float outer, int padded, float bias)
                 where TReciprocal : struct, TanhAddition.IReciprocal
             {
-                ref float wa = ref System.Runtime.CompilerServices.Unsafe.Add(ref outer, padded);
                 ref float sums = ref System.Runtime.CompilerServices.Unsafe.Add(ref outer, 2 * padded);
-                for (int c = from; c < to; c += 8)
+                nuint stride = (nuint)(8 * hidden);
+                Vector256<float> start = Vector256.Create(bias), one = Vector256<float>.One;
+                int c = from;
+                // Four blocks of eight combinations at a time: each hidden neuron's A and w·A are broadcast once for
+                // 32 combinations, its tabled rows read at the blocks' stride, one running sum per block.
+                for (; c + 32 <= to; c += 32)
                 {
-                    ref float block = ref System.Runtime.CompilerServices.Unsafe.Add(ref tanh, c * hidden);
-                    ref float weighted = ref System.Runtime.CompilerServices.Unsafe.Add(ref weightedTanh, c * hidden);
-                    Vector256<float> p0 = Vector256.Create(bias), p1 = Vector256<float>.Zero, p2 = p1, p3 = p1;
+                    ref float b = ref System.Runtime.CompilerServices.Unsafe.Add(ref tanh, c * hidden);
+                    ref float wb = ref System.Runtime.CompilerServices.Unsafe.Add(ref weightedTanh, c * hidden);
+                    ref float a = ref outer;
+                    Vector256<float> s0 = start, s1 = start, s2 = start, s3 = start;
+                    for (int k = 0; k < hidden; k++)
+                    {
+                        Vector256<float> av = Vector256.Create(a), wav = Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref a, padded));
+                        s0 = TanhAddition.AddTerm<TReciprocal>(s0, Vector256.LoadUnsafe(ref b), Vector256.LoadUnsafe(ref wb), av, wav, one);
+                        s1 = TanhAddition.AddTerm<TReciprocal>(s1, Vector256.LoadUnsafe(ref b, stride), Vector256.LoadUnsafe(ref wb, stride), av, wav, one);
+                        s2 = TanhAddition.AddTerm<TReciprocal>(s2, Vector256.LoadUnsafe(ref b, 2 * stride), Vector256.LoadUnsafe(ref wb, 2 * stride), av, wav, one);
+                        s3 = TanhAddition.AddTerm<TReciprocal>(s3, Vector256.LoadUnsafe(ref b, 3 * stride), Vector256.LoadUnsafe(ref wb, 3 * stride), av, wav, one);
+                        b = ref System.Runtime.CompilerServices.Unsafe.Add(ref b, 8);
+                        wb = ref System.Runtime.CompilerServices.Unsafe.Add(ref wb, 8);
+                        a = ref System.Runtime.CompilerServices.Unsafe.Add(ref a, 1);
+                    }
+
+                    s0.StoreUnsafe(ref sums, (nuint)c);
+                    s1.StoreUnsafe(ref sums, (nuint)c + 8);
+                    s2.StoreUnsafe(ref sums, (nuint)c + 16);
+                    s3.StoreUnsafe(ref sums, (nuint)c + 24);
+                }
+
+                // The rest one block at a time, four running sums for the latency.
+                for (; c < to; c += 8)
+                {
+                    ref float b = ref System.Runtime.CompilerServices.Unsafe.Add(ref tanh, c * hidden);
+                    ref float wb = ref System.Runtime.CompilerServices.Unsafe.Add(ref weightedTanh, c * hidden);
+                    ref float a = ref outer;
+                    Vector256<float> p0 = start, p1 = Vector256<float>.Zero, p2 = p1, p3 = p1;
                     int k = 0;
                     for (; k + 4 <= hidden; k += 4)
                     {
-                        p0 = Term(p0, ref block, ref weighted, ref outer, ref wa, k);
-                        p1 = Term(p1, ref block, ref weighted, ref outer, ref wa, k + 1);
-                        p2 = Term(p2, ref block, ref weighted, ref outer, ref wa, k + 2);
-                        p3 = Term(p3, ref block, ref weighted, ref outer, ref wa, k + 3);
+                        p0 = Term(p0, ref b, ref wb, ref a, padded, 0, one);
+                        p1 = Term(p1, ref b, ref wb, ref a, padded, 1, one);
+                        p2 = Term(p2, ref b, ref wb, ref a, padded, 2, one);
+                        p3 = Term(p3, ref b, ref wb, ref a, padded, 3, one);
+                        b = ref System.Runtime.CompilerServices.Unsafe.Add(ref b, 32);
+                        wb = ref System.Runtime.CompilerServices.Unsafe.Add(ref wb, 32);
+                        a = ref System.Runtime.CompilerServices.Unsafe.Add(ref a, 4);
                     }
 
-                    for (; k < hidden; k++)
+                    for (int j = 0; k < hidden; k++, j++)
                     {
-                        p0 = Term(p0, ref block, ref weighted, ref outer, ref wa, k);
+                        p0 = Term(p0, ref b, ref wb, ref a, padded, j, one);
                     }
 
                     ((p0 + p1) + (p2 + p3)).StoreUnsafe(ref sums, (nuint)c);
                 }
 
-                static Vector256<float> Term(Vector256<float> sum, ref float block, ref float weighted, ref float a, ref float wa, int k) =>
-                    TanhAddition.AddTerm<TReciprocal>(sum, Vector256.LoadUnsafe(ref block, (nuint)(8 * k)), Vector256.LoadUnsafe(ref weighted, (nuint)(8 * k)),
+                static Vector256<float> Term(Vector256<float> sum, ref float b, ref float wb, ref float a, int padded, int k, Vector256<float> one) =>
+                    TanhAddition.AddTerm<TReciprocal>(sum, Vector256.LoadUnsafe(ref b, (nuint)(8 * k)), Vector256.LoadUnsafe(ref wb, (nuint)(8 * k)),
                         Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref a, k)),
-                        Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref wa, k)));
+                        Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref a, padded + k)), one);
             }
 
             /// <summary>The lanes whose exact pre-activation lies in one of the member ranges.</summary>

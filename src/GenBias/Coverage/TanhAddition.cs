@@ -46,12 +46,20 @@ internal static class TanhAddition
     public static Vector256<float> AddTerm<TReciprocal>(Vector256<float> sum, Vector256<float> table, Vector256<float> weightedTable, Vector256<float> outer, Vector256<float> weightedOuter)
         where TReciprocal : struct, IReciprocal
     {
+        return AddTerm<TReciprocal>(sum, table, weightedTable, outer, weightedOuter, Vector256<float>.One);
+    }
+
+    /// <summary>As the overload without <paramref name="one"/>: the constant 1 passed in, so that a loop keeps it in a register.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> AddTerm<TReciprocal>(Vector256<float> sum, Vector256<float> table, Vector256<float> weightedTable, Vector256<float> outer, Vector256<float> weightedOuter, Vector256<float> one)
+        where TReciprocal : struct, IReciprocal
+    {
         Vector256<float> numerator = weightedTable + weightedOuter;
-        Vector256<float> denominator = Fma.MultiplyAdd(table, outer, Vector256<float>.One);
+        Vector256<float> denominator = Fma.MultiplyAdd(table, outer, one);
         return Fma.MultiplyAdd(numerator, TReciprocal.Of(denominator), sum);
     }
 
-    /// <summary>As <see cref="AddTerm{TReciprocal}"/> with the refined reciprocal (the bound of <see cref="TermError"/>).</summary>
+    /// <summary>As <see cref="AddTerm{TReciprocal}(Vector256{float}, Vector256{float}, Vector256{float}, Vector256{float}, Vector256{float})"/> with the refined reciprocal (the bound of <see cref="TermError"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> AddTerm(Vector256<float> sum, Vector256<float> table, Vector256<float> weightedTable, Vector256<float> outer, Vector256<float> weightedOuter) =>
         AddTerm<Refined>(sum, table, weightedTable, outer, weightedOuter);
@@ -91,7 +99,7 @@ internal static class TanhAddition
     public static double TermError(float weight, float outer, float beta) => Error(weight, outer, beta, ConditionedError, FlatError);
 
     /// <summary>
-    /// As <see cref="TermError"/> for <see cref="AddTerm{TReciprocal}"/> with the estimate alone: the quotient's relative
+    /// As <see cref="TermError"/> for <see cref="AddTerm{TReciprocal}(Vector256{float}, Vector256{float}, Vector256{float}, Vector256{float}, Vector256{float})"/> with the estimate alone: the quotient's relative
     /// error e₀ on a value at most |w|(1 + 2δκ + 2^-20) adds |w|·e₀·(1 + 2δκ + 2^-20).
     /// </summary>
     public static double EstimateTermError(float weight, float outer, float beta) =>
