@@ -421,7 +421,9 @@ public static class CoverageCounter
             private readonly Activation _hiddenActivation;
             private readonly bool _bounded;           // the first pass with TanhAddition
             private readonly float[] _tanhTable;      // Tanh of each tabled contribution, laid out as _table
-            private readonly float[][] _weightedTanh; // per target neuron: its weight times _tanhTable, laid out as _table
+            private readonly float[][] _inverseWeights; // per target neuron: 1/w per hidden neuron (TanhAddition.Inverse), padded with the largest float
+            private readonly float[][] _weightScales;   // per target neuron: the factor turning A into A/w (TanhAddition.Scale), padded with 0
+            private readonly double[] _leftOut;         // per target neuron: Σ|w| over the weights the first pass leaves out (TanhAddition.SmallestWeight)
             private readonly double[][] _absoluteWeights; // per target neuron: |w| padded with zeros to a multiple of 4
             private readonly double[] _betaPlusDelta;  // per hidden neuron (padded like _absoluteWeights): β + δ, β the largest |Tanh| of its tabled contributions
             private readonly double _delta, _conditioned, _flat, _estimateConditioned, _estimateFlat; // TanhAddition's error constants, read once
@@ -474,19 +476,10 @@ public static class CoverageCounter
                     ActivationMath.Tanh(Vector256.ConvertToSingle(Vector256.Create(_table.AsSpan(i, 8))) * Vector256.Create(FixedPointGrid.Step)).CopyTo(_tanhTable.AsSpan(i, 8));
                 }
 
-                _weightedTanh = new float[_weights.Length][];
-                for (int t = 0; t < _weights.Length; t++)
-                {
-                    _weightedTanh[t] = new float[_tanhTable.Length];
-                    // Block by block (eight combinations), each hidden neuron's eight lanes times its weight.
-                    for (int i = 0; i < _tanhTable.Length; i += 8 * e._hidden)
-                    {
-                        for (int k = 0; k < e._hidden; k++)
-                        {
-                            (Vector256.Create(_tanhTable.AsSpan(i + (8 * k), 8)) * _weights[t][k]).CopyTo(_weightedTanh[t].AsSpan(i + (8 * k), 8));
-                        }
-                    }
-                }
+                int paddedWidth = e._paddedHidden;
+                _inverseWeights = [.. _weights.Select(w => { float[] v = new float[paddedWidth]; Array.Fill(v, float.MaxValue); for (int k = 0; k < w.Length; k++) { v[k] = TanhAddition.Inverse(w[k]); } return v; })];
+                _weightScales = [.. _weights.Select(w => { float[] v = new float[paddedWidth]; for (int k = 0; k < w.Length; k++) { v[k] = TanhAddition.Scale(w[k]); } return v; })];
+                _leftOut = [.. _weights.Select(w => w.Where(x => Math.Abs(x) < TanhAddition.SmallestWeight).Sum(x => (double)Math.Abs(x)))];
 
                 int quads = (e._hidden + 3) / 4 * 4;
                 _absoluteWeights = [.. _weights.Select(w => { double[] a = new double[quads]; for (int k = 0; k < w.Length; k++) { a[k] = Math.Abs(w[k]); } return a; })];
@@ -654,7 +647,7 @@ public static class CoverageCounter
                     (float estimateBound, float refinedBound) = PrepareFirstPass(acc, outer, t);
                     Vector256<float> estimate = Vector256.Create(estimateBound), refined = Vector256.Create(refinedBound);
                     ref float tanh = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_tanhTable);
-                    ref float weightedTanh = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_weightedTanh[t]);
+                    ref float inverse = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_inverseWeights[t]);
                     ref float steps = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(outer);
                     ref float sums = ref System.Runtime.CompilerServices.Unsafe.Add(ref steps, 2 * acc.Length);
                     if (_memberValues.Length == 2)
@@ -662,19 +655,19 @@ public static class CoverageCounter
                         // One member range (the usual case): the vectors the estimate decides are counted in one tight
                         // loop, which lists the others; only those go on to the refined and the exact pass.
                         Span<int> undecided = stackalloc int[_lanes / 8];
-                        count = ClassifiedFirstPass(ref tanh, ref weightedTanh, _lanes, _e._hidden, ref steps, acc.Length, _biases[t], (uint)lastMask,
+                        count = ClassifiedFirstPass(ref tanh, ref inverse, _lanes, _e._hidden, ref steps, acc.Length, _biases[t], (uint)lastMask,
                             estimate, Vector256.Create(_memberValues[0]), Vector256.Create(_memberValues[1]),
                             ref System.Runtime.InteropServices.MemoryMarshal.GetReference(undecided), out int open);
                         foreach (int c in undecided[..open])
                         {
                             uint valid = c + 8 == _lanes ? (uint)lastMask : 0xFFu;
-                            count += System.Numerics.BitOperations.PopCount(Refine<TActivation>(ref tanh, ref weightedTanh, ref steps, ref sums, ref accumulators, ref table, ref weights, c, t, refined, bias, valid) & valid);
+                            count += System.Numerics.BitOperations.PopCount(Refine<TActivation>(ref tanh, ref inverse, ref steps, ref sums, ref accumulators, ref table, ref weights, c, t, refined, bias, valid) & valid);
                         }
 
                         return count;
                     }
 
-                    FirstPass<TanhAddition.Estimate>(ref tanh, ref weightedTanh, 0, _lanes, _e._hidden, ref steps, acc.Length, _biases[t]);
+                    FirstPass<TanhAddition.Estimate>(ref tanh, ref inverse, 0, _lanes, _e._hidden, ref steps, acc.Length, _biases[t]);
                     for (int c = 0; c < _lanes; c += 8)
                     {
                         uint valid = c + 8 == _lanes ? (uint)lastMask : 0xFFu;
@@ -684,7 +677,7 @@ public static class CoverageCounter
                         (uint inside, uint open) = Classify(first - estimate, first + estimate);
                         if ((open & valid) != 0)
                         {
-                            inside = Refine<TActivation>(ref tanh, ref weightedTanh, ref steps, ref sums, ref accumulators, ref table, ref weights, c, t, refined, bias, valid);
+                            inside = Refine<TActivation>(ref tanh, ref inverse, ref steps, ref sums, ref accumulators, ref table, ref weights, c, t, refined, bias, valid);
                         }
 
                         count += System.Numerics.BitOperations.PopCount(inside & valid);
@@ -707,11 +700,11 @@ public static class CoverageCounter
             /// The lanes of block <paramref name="c"/> in the preference, for a block the estimate left open: the refined
             /// reciprocal's first pass and its (tighter) bound, then, if that leaves a lane open, the exact pre-activation.
             /// </summary>
-            private uint Refine<TActivation>(ref float tanh, ref float weightedTanh, ref float steps, ref float sums, ref int accumulators, ref int table, ref float weights,
+            private uint Refine<TActivation>(ref float tanh, ref float inverse, ref float steps, ref float sums, ref int accumulators, ref int table, ref float weights,
                 int c, int t, Vector256<float> refined, Vector256<float> bias, uint valid)
                 where TActivation : struct, ILaneActivation
             {
-                FirstPass<TanhAddition.Refined>(ref tanh, ref weightedTanh, c, c + 8, _e._hidden, ref steps, _e._paddedHidden, _biases[t]);
+                FirstPass<TanhAddition.Refined>(ref tanh, ref inverse, c, c + 8, _e._hidden, ref steps, _e._paddedHidden, _biases[t]);
                 Vector256<float> second = Vector256.LoadUnsafe(ref sums, (nuint)c);
                 (uint inside, uint open) = Classify(second - refined, second + refined);
                 return (open & valid) != 0 ? Members(PreActivation<TActivation>(ref accumulators, ref table, ref weights, c, bias)) : inside;
@@ -724,29 +717,30 @@ public static class CoverageCounter
             /// it decides wholly and lists the blocks it leaves open (their first lane) in <paramref name="open"/>.
             /// </summary>
             [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-            private static long ClassifiedFirstPass(ref float tanh, ref float weightedTanh, int lanes, int hidden, ref float outer, int padded, float bias, uint lastMask,
+            private static long ClassifiedFirstPass(ref float tanh, ref float inverse, int lanes, int hidden, ref float outer, int padded, float bias, uint lastMask,
                 Vector256<float> bound, Vector256<float> low, Vector256<float> high, ref int open, out int openCount)
             {
                 nuint stride = (nuint)(8 * hidden);
-                Vector256<float> start = Vector256.Create(bias), one = Vector256<float>.One;
+                Vector256<float> start = Vector256.Create(bias);
                 long count = 0;
                 int n = 0, c = 0;
                 for (; c + 32 <= lanes; c += 32)
                 {
                     ref float b = ref System.Runtime.CompilerServices.Unsafe.Add(ref tanh, c * hidden);
-                    ref float wb = ref System.Runtime.CompilerServices.Unsafe.Add(ref weightedTanh, c * hidden);
                     ref float a = ref outer;
+                    ref float v = ref inverse;
                     Vector256<float> s0 = start, s1 = start, s2 = start, s3 = start;
                     for (int k = 0; k < hidden; k++)
                     {
-                        Vector256<float> av = Vector256.Create(a), wav = Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref a, padded));
-                        s0 = TanhAddition.AddTerm<TanhAddition.Estimate>(s0, Vector256.LoadUnsafe(ref b), Vector256.LoadUnsafe(ref wb), av, wav, one);
-                        s1 = TanhAddition.AddTerm<TanhAddition.Estimate>(s1, Vector256.LoadUnsafe(ref b, stride), Vector256.LoadUnsafe(ref wb, stride), av, wav, one);
-                        s2 = TanhAddition.AddTerm<TanhAddition.Estimate>(s2, Vector256.LoadUnsafe(ref b, 2 * stride), Vector256.LoadUnsafe(ref wb, 2 * stride), av, wav, one);
-                        s3 = TanhAddition.AddTerm<TanhAddition.Estimate>(s3, Vector256.LoadUnsafe(ref b, 3 * stride), Vector256.LoadUnsafe(ref wb, 3 * stride), av, wav, one);
+                        // This hidden neuron's A, A/w and 1/w, broadcast once for the four blocks.
+                        Vector256<float> av = Vector256.Create(a), scaled = Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref a, padded)), iv = Vector256.Create(v);
+                        s0 = TanhAddition.AddTerm<TanhAddition.Estimate>(s0, Vector256.LoadUnsafe(ref b), av, scaled, iv);
+                        s1 = TanhAddition.AddTerm<TanhAddition.Estimate>(s1, Vector256.LoadUnsafe(ref b, stride), av, scaled, iv);
+                        s2 = TanhAddition.AddTerm<TanhAddition.Estimate>(s2, Vector256.LoadUnsafe(ref b, 2 * stride), av, scaled, iv);
+                        s3 = TanhAddition.AddTerm<TanhAddition.Estimate>(s3, Vector256.LoadUnsafe(ref b, 3 * stride), av, scaled, iv);
                         b = ref System.Runtime.CompilerServices.Unsafe.Add(ref b, 8);
-                        wb = ref System.Runtime.CompilerServices.Unsafe.Add(ref wb, 8);
                         a = ref System.Runtime.CompilerServices.Unsafe.Add(ref a, 1);
+                        v = ref System.Runtime.CompilerServices.Unsafe.Add(ref v, 1);
                     }
 
                     count += Classify(s0, c, c + 8 == lanes ? lastMask : 0xFFu, bound, low, high, ref open, ref n);
@@ -758,12 +752,11 @@ public static class CoverageCounter
                 for (; c < lanes; c += 8)
                 {
                     ref float b = ref System.Runtime.CompilerServices.Unsafe.Add(ref tanh, c * hidden);
-                    ref float wb = ref System.Runtime.CompilerServices.Unsafe.Add(ref weightedTanh, c * hidden);
                     Vector256<float> s0 = start;
                     for (int k = 0; k < hidden; k++)
                     {
-                        s0 = TanhAddition.AddTerm<TanhAddition.Estimate>(s0, Vector256.LoadUnsafe(ref b, (nuint)(8 * k)), Vector256.LoadUnsafe(ref wb, (nuint)(8 * k)),
-                            Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref outer, k)), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref outer, padded + k)), one);
+                        s0 = TanhAddition.AddTerm<TanhAddition.Estimate>(s0, Vector256.LoadUnsafe(ref b, (nuint)(8 * k)), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref outer, k)),
+                            Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref outer, padded + k)), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref inverse, k)));
                     }
 
                     count += Classify(s0, c, c + 8 == lanes ? lastMask : 0xFFu, bound, low, high, ref open, ref n);
@@ -832,20 +825,20 @@ public static class CoverageCounter
 
             /// <summary>
             /// Before a Gray-code step's first pass: each hidden neuron's outer tanh A = Tanh(accumulator) (eight at a
-            /// time, the exact activation) and w·A for target neuron <paramref name="t"/> into <paramref name="outer"/>
-            /// (A at k, w·A at padded + k); returns how far the first pass's pre-activation can be from the exact one:
+            /// time, the exact activation) and A/w for target neuron <paramref name="t"/> into <paramref name="outer"/>
+            /// (A at k, A/w at padded + k); returns how far the first pass's pre-activation can be from the exact one:
             /// each term's <see cref="TanhAddition.TermError"/>, the rounding of both sums (each within γ·Σ|terms| of the
             /// real sum, γ = (length + 2)·2^-24 with margin) and of the interval's ends.
             /// </summary>
             private (float Estimate, float Refined) PrepareFirstPass(int[] acc, float[] outer, int t)
             {
                 int hidden = _e._hidden, padded = acc.Length;
-                float[] weights = _paddedWeights[t];
-                for (int k = 0; k < weights.Length; k += 8)
+                float[] scales = _weightScales[t];
+                for (int k = 0; k < _paddedWeights[t].Length; k += 8)
                 {
                     Vector256<float> a = ActivationMath.Tanh(Vector256.ConvertToSingle(Vector256.Create(acc.AsSpan(k, 8))) * Vector256.Create(FixedPointGrid.Step));
                     a.CopyTo(outer.AsSpan(k, 8));
-                    (a * Vector256.Create(weights.AsSpan(k, 8))).CopyTo(outer.AsSpan(padded + k, 8));
+                    (a * Vector256.Create(scales.AsSpan(k, 8))).CopyTo(outer.AsSpan(padded + k, 8));
                 }
 
                 // TanhAddition's term errors for every neuron, four at a time: |w|·(c·κ + f), κ = 1/(1 − (|A| + δ)(β + δ))²,
@@ -869,7 +862,8 @@ public static class CoverageCounter
                     return (float.PositiveInfinity, float.PositiveInfinity);
                 }
 
-                return (Bound(Vector256.Sum(estimated)), Bound(Vector256.Sum(refined)));
+                // A weight left out contributes 0 for a term within |w| of the true one.
+                return (Bound(Vector256.Sum(estimated) + _leftOut[t]), Bound(Vector256.Sum(refined) + _leftOut[t]));
 
                 // The terms' errors, the rounding of both sums (each within γ·Σ|terms| of the real sum, γ = (length + 2)·2^-24
                 // with margin) and of the interval's ends; rounded up to a float.
@@ -890,36 +884,36 @@ public static class CoverageCounter
 
             /// <summary>
             /// The first pass's target pre-activation of the tabled combinations from..to, eight at a time (<paramref name="tanh"/>:
-            /// the tanh of their tabled contributions, eight per hidden neuron; <paramref name="outer"/> as
-            /// <see cref="PrepareFirstPass"/> left it, the sums written after it): <see cref="TanhAddition.AddTerm"/> into
-            /// four running sums. Its own method, so that the sums stay in registers.
+            /// the tanh of their tabled contributions, eight per hidden neuron; <paramref name="inverse"/>: 1/w per hidden
+            /// neuron; <paramref name="outer"/> as <see cref="PrepareFirstPass"/> left it, the sums written after it):
+            /// <see cref="TanhAddition.AddTerm{TReciprocal}"/> into running sums. Its own method, so that the sums stay in registers.
             /// </summary>
             [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-            private static void FirstPass<TReciprocal>(ref float tanh, ref float weightedTanh, int from, int to, int hidden, ref float outer, int padded, float bias)
+            private static void FirstPass<TReciprocal>(ref float tanh, ref float inverse, int from, int to, int hidden, ref float outer, int padded, float bias)
                 where TReciprocal : struct, TanhAddition.IReciprocal
             {
                 ref float sums = ref System.Runtime.CompilerServices.Unsafe.Add(ref outer, 2 * padded);
                 nuint stride = (nuint)(8 * hidden);
-                Vector256<float> start = Vector256.Create(bias), one = Vector256<float>.One;
+                Vector256<float> start = Vector256.Create(bias);
                 int c = from;
-                // Four blocks of eight combinations at a time: each hidden neuron's A and w·A are broadcast once for
-                // 32 combinations, its tabled rows read at the blocks' stride, one running sum per block.
+                // Four blocks of eight combinations at a time: each hidden neuron's A, A/w and 1/w are broadcast once
+                // for 32 combinations, its tabled rows read at the blocks' stride, one running sum per block.
                 for (; c + 32 <= to; c += 32)
                 {
                     ref float b = ref System.Runtime.CompilerServices.Unsafe.Add(ref tanh, c * hidden);
-                    ref float wb = ref System.Runtime.CompilerServices.Unsafe.Add(ref weightedTanh, c * hidden);
                     ref float a = ref outer;
+                    ref float v = ref inverse;
                     Vector256<float> s0 = start, s1 = start, s2 = start, s3 = start;
                     for (int k = 0; k < hidden; k++)
                     {
-                        Vector256<float> av = Vector256.Create(a), wav = Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref a, padded));
-                        s0 = TanhAddition.AddTerm<TReciprocal>(s0, Vector256.LoadUnsafe(ref b), Vector256.LoadUnsafe(ref wb), av, wav, one);
-                        s1 = TanhAddition.AddTerm<TReciprocal>(s1, Vector256.LoadUnsafe(ref b, stride), Vector256.LoadUnsafe(ref wb, stride), av, wav, one);
-                        s2 = TanhAddition.AddTerm<TReciprocal>(s2, Vector256.LoadUnsafe(ref b, 2 * stride), Vector256.LoadUnsafe(ref wb, 2 * stride), av, wav, one);
-                        s3 = TanhAddition.AddTerm<TReciprocal>(s3, Vector256.LoadUnsafe(ref b, 3 * stride), Vector256.LoadUnsafe(ref wb, 3 * stride), av, wav, one);
+                        Vector256<float> av = Vector256.Create(a), scaled = Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref a, padded)), iv = Vector256.Create(v);
+                        s0 = TanhAddition.AddTerm<TReciprocal>(s0, Vector256.LoadUnsafe(ref b), av, scaled, iv);
+                        s1 = TanhAddition.AddTerm<TReciprocal>(s1, Vector256.LoadUnsafe(ref b, stride), av, scaled, iv);
+                        s2 = TanhAddition.AddTerm<TReciprocal>(s2, Vector256.LoadUnsafe(ref b, 2 * stride), av, scaled, iv);
+                        s3 = TanhAddition.AddTerm<TReciprocal>(s3, Vector256.LoadUnsafe(ref b, 3 * stride), av, scaled, iv);
                         b = ref System.Runtime.CompilerServices.Unsafe.Add(ref b, 8);
-                        wb = ref System.Runtime.CompilerServices.Unsafe.Add(ref wb, 8);
                         a = ref System.Runtime.CompilerServices.Unsafe.Add(ref a, 1);
+                        v = ref System.Runtime.CompilerServices.Unsafe.Add(ref v, 1);
                     }
 
                     s0.StoreUnsafe(ref sums, (nuint)c);
@@ -932,33 +926,27 @@ public static class CoverageCounter
                 for (; c < to; c += 8)
                 {
                     ref float b = ref System.Runtime.CompilerServices.Unsafe.Add(ref tanh, c * hidden);
-                    ref float wb = ref System.Runtime.CompilerServices.Unsafe.Add(ref weightedTanh, c * hidden);
-                    ref float a = ref outer;
                     Vector256<float> p0 = start, p1 = Vector256<float>.Zero, p2 = p1, p3 = p1;
                     int k = 0;
                     for (; k + 4 <= hidden; k += 4)
                     {
-                        p0 = Term(p0, ref b, ref wb, ref a, padded, 0, one);
-                        p1 = Term(p1, ref b, ref wb, ref a, padded, 1, one);
-                        p2 = Term(p2, ref b, ref wb, ref a, padded, 2, one);
-                        p3 = Term(p3, ref b, ref wb, ref a, padded, 3, one);
-                        b = ref System.Runtime.CompilerServices.Unsafe.Add(ref b, 32);
-                        wb = ref System.Runtime.CompilerServices.Unsafe.Add(ref wb, 32);
-                        a = ref System.Runtime.CompilerServices.Unsafe.Add(ref a, 4);
+                        p0 = Term(p0, ref b, ref outer, ref inverse, padded, k);
+                        p1 = Term(p1, ref b, ref outer, ref inverse, padded, k + 1);
+                        p2 = Term(p2, ref b, ref outer, ref inverse, padded, k + 2);
+                        p3 = Term(p3, ref b, ref outer, ref inverse, padded, k + 3);
                     }
 
-                    for (int j = 0; k < hidden; k++, j++)
+                    for (; k < hidden; k++)
                     {
-                        p0 = Term(p0, ref b, ref wb, ref a, padded, j, one);
+                        p0 = Term(p0, ref b, ref outer, ref inverse, padded, k);
                     }
 
                     ((p0 + p1) + (p2 + p3)).StoreUnsafe(ref sums, (nuint)c);
                 }
 
-                static Vector256<float> Term(Vector256<float> sum, ref float b, ref float wb, ref float a, int padded, int k, Vector256<float> one) =>
-                    TanhAddition.AddTerm<TReciprocal>(sum, Vector256.LoadUnsafe(ref b, (nuint)(8 * k)), Vector256.LoadUnsafe(ref wb, (nuint)(8 * k)),
-                        Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref a, k)),
-                        Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref a, padded + k)), one);
+                static Vector256<float> Term(Vector256<float> sum, ref float b, ref float a, ref float inverse, int padded, int k) =>
+                    TanhAddition.AddTerm<TReciprocal>(sum, Vector256.LoadUnsafe(ref b, (nuint)(8 * k)), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref a, k)),
+                        Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref a, padded + k)), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref inverse, k)));
             }
 
             /// <summary>The lanes whose exact pre-activation lies in one of the member ranges.</summary>
@@ -1016,7 +1004,7 @@ public static class CoverageCounter
             /// <summary>The first-layer accumulators of the current sub-cube (bias plus fixed inputs, in units of 2^-16).</summary>
             public int[] Accumulators => _acc;
 
-            /// <summary>The first pass's per-step values: each hidden neuron's outer tanh, its weighted form, then the pre-activations of the tabled combinations.</summary>
+            /// <summary>The first pass's per-step values: each hidden neuron's outer tanh, the same divided by its weight, then the pre-activations of the tabled combinations.</summary>
             public float[] Outer { get; }
             private readonly long[] _radius;
             private readonly float[] _activations;   // per layer, padded to 16 (layer l at l * _stride)

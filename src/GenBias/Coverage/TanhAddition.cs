@@ -9,7 +9,7 @@ namespace GenBias;
 /// The counting leaf's first pass: a hidden tanh neuron of eight inputs from the addition theorem
 /// tanh(a + b) = (tanh a + tanh b) / (1 + tanh a · tanh b), with a the outer inputs' accumulator (one tanh per neuron
 /// and Gray-code step) and b the tabled inner inputs' contribution (its tanh tabled once), so a term costs a table
-/// load, an addition, a fused multiply-add, a reciprocal estimate refined by one Newton step and a fused multiply-add into the
+/// load, an addition, a fused multiply-add, a reciprocal estimate (refined by one Newton step where needed) and a fused multiply-add into the
 /// sum — no activation evaluated per input, no division, no permutes. The inputs it cannot decide are evaluated exactly.
 /// </summary>
 /// <remarks>
@@ -19,9 +19,13 @@ namespace GenBias;
 /// <item>A = Tanh(a) and B = Tanh(b) are within δ (<see cref="ActivationError"/>, measured on every grid value) of the
 /// true tanh; the quotient (A + B)/(1 + AB) moves by at most 2δ·κ, κ = 1/(1 − (|A| + δ)(β + δ))² with β the largest
 /// |B| of the neuron's table (each partial derivative is at most 1/(1 + AB)² on that box).</item>
-/// <item>Rounding: the numerator w·B + w·A (each product rounded, then the sum) is within 4·2^-24·|w| of w(A + B), the denominator fma(B, A, 1)
-/// within a relative 2^-24, and the refined reciprocal within a relative e₀² + 2^-23 (e₀ = |1 − d·rcp(d)|, at most
-/// <see cref="ReciprocalError"/>, measured on every mantissa): together at most |w|·(2^-22·κ + 2^-20).</item>
+/// <item>Rounding, per unit |w| (the quotient Q = (A + B)/(1 + AB) has |Q| ≤ 1): the numerator fl(A + B) within a
+/// relative 2^-24; the denominator fma(B, fl(A·fl(1/w)), fl(1/w)) within a relative (2^-23·|AB| + 2^-24)/(1 + AB) + 2^-24
+/// ≤ 2^-22·κ + 2^-24 of (1 + AB)/w (as 1/(1 − |AB|) ≤ √κ); the refined reciprocal within a relative e₀² + 2^-23
+/// (e₀ = |1 − d·rcp(d)|, at most <see cref="ReciprocalError"/>, measured on every mantissa); the final product is exact
+/// inside the fused multiply-add (the sum's rounding is bounded by the caller). Together, with the second-order terms,
+/// at most |w|·(2^-21·κ + 2^-20).</item>
+/// <item>A weight under <see cref="SmallestWeight"/> is left out: its term is 0, within |w| of the true one (the caller adds it).</item>
 /// <item>The exact activation differs from the true tanh by at most δ.</item>
 /// </list>
 /// </remarks>
@@ -30,7 +34,7 @@ internal static class TanhAddition
     private static readonly Lazy<(double Activation, double Reciprocal)> Errors = new(Measure);
 
     /// <summary>Whether the instructions this needs are available and the reciprocal estimate is as accurate as the bound assumes.</summary>
-    public static bool IsSupported => Avx.IsSupported && Fma.IsSupported && ReciprocalError <= 1.0 / 2048;
+    public static bool IsSupported => Avx.IsSupported && Fma.IsSupported && ReciprocalError <= 1.0 / 2048 && Avx.Reciprocal(Vector256.Create(float.MaxValue)).ToScalar() == 0;
 
     /// <summary>δ: the largest |<see cref="ActivationMath.Tanh(float)"/> − tanh| over the first layer's grid (|z| &lt; 256).</summary>
     public static double ActivationError => Errors.Value.Activation;
@@ -38,31 +42,39 @@ internal static class TanhAddition
     /// <summary>The largest |1 − d·rcp(d)| of this processor's reciprocal estimate, over every float mantissa.</summary>
     public static double ReciprocalError => Errors.Value.Reciprocal;
 
+    /// <summary>Weights smaller than this in magnitude are left out of the first pass (their term is 0 and |w| goes into the bound): 1/w stays far from overflow.</summary>
+    public const float SmallestWeight = 1.0f / (1L << 40);
+
     /// <summary>
-    /// Eight lanes' term w·tanh(a + b) from B = tanh(b) and w·B (tabled), A = tanh(a) and w·A (broadcast), added to
-    /// <paramref name="sum"/> by one fused multiply-add; the reciprocal of 1 + AB by <typeparamref name="TReciprocal"/>.
+    /// Eight lanes' term w·tanh(a + b) = (A + B) · w/(1 + AB) from B = tanh(b) (tabled), A = tanh(a), A/w and 1/w
+    /// (broadcast): the numerator one addition, the denominator (1 + AB)/w one fused multiply-add, its reciprocal by
+    /// <typeparamref name="TReciprocal"/>, and one fused multiply-add into <paramref name="sum"/>. One table for every
+    /// target neuron (the weight is in the broadcasts), so the leaf's tables stay in the first-level cache. A weight
+    /// left out (<see cref="SmallestWeight"/>) has A/w = 0 and 1/w = the largest float: its term is exactly 0.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> AddTerm<TReciprocal>(Vector256<float> sum, Vector256<float> table, Vector256<float> weightedTable, Vector256<float> outer, Vector256<float> weightedOuter)
+    public static Vector256<float> AddTerm<TReciprocal>(Vector256<float> sum, Vector256<float> table, Vector256<float> outer, Vector256<float> scaledOuter, Vector256<float> inverseWeight)
         where TReciprocal : struct, IReciprocal
     {
-        return AddTerm<TReciprocal>(sum, table, weightedTable, outer, weightedOuter, Vector256<float>.One);
-    }
-
-    /// <summary>As the overload without <paramref name="one"/>: the constant 1 passed in, so that a loop keeps it in a register.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> AddTerm<TReciprocal>(Vector256<float> sum, Vector256<float> table, Vector256<float> weightedTable, Vector256<float> outer, Vector256<float> weightedOuter, Vector256<float> one)
-        where TReciprocal : struct, IReciprocal
-    {
-        Vector256<float> numerator = weightedTable + weightedOuter;
-        Vector256<float> denominator = Fma.MultiplyAdd(table, outer, one);
+        Vector256<float> numerator = table + outer;
+        Vector256<float> denominator = Fma.MultiplyAdd(table, scaledOuter, inverseWeight);
         return Fma.MultiplyAdd(numerator, TReciprocal.Of(denominator), sum);
     }
 
-    /// <summary>As <see cref="AddTerm{TReciprocal}(Vector256{float}, Vector256{float}, Vector256{float}, Vector256{float}, Vector256{float})"/> with the refined reciprocal (the bound of <see cref="TermError"/>).</summary>
+    /// <summary>As <see cref="AddTerm{TReciprocal}"/> with the refined reciprocal (the bound of <see cref="TermError"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> AddTerm(Vector256<float> sum, Vector256<float> table, Vector256<float> weightedTable, Vector256<float> outer, Vector256<float> weightedOuter) =>
-        AddTerm<Refined>(sum, table, weightedTable, outer, weightedOuter);
+    public static Vector256<float> AddTerm(Vector256<float> sum, Vector256<float> table, Vector256<float> outer, Vector256<float> scaledOuter, Vector256<float> inverseWeight) =>
+        AddTerm<Refined>(sum, table, outer, scaledOuter, inverseWeight);
+
+    /// <summary>
+    /// The broadcast 1/w of a weight; for one left out (smaller than <see cref="SmallestWeight"/>) the largest float, whose
+    /// reciprocal estimate is 0 (tiny results are flushed: checked by <see cref="IsSupported"/>), so that both tiers add
+    /// exactly 0 (infinity would make the Newton step 1 − ∞·0 = NaN).
+    /// </summary>
+    public static float Inverse(float weight) => Math.Abs(weight) < SmallestWeight ? float.MaxValue : 1 / weight;
+
+    /// <summary>The factor that turns A into A/w: 1/w, or 0 for a weight left out (so that A/w is 0, not NaN).</summary>
+    public static float Scale(float weight) => Math.Abs(weight) < SmallestWeight ? 0 : 1 / weight;
 
     /// <summary>A reciprocal of eight lanes: the estimate alone, or refined.</summary>
     public interface IReciprocal
@@ -105,9 +117,14 @@ internal static class TanhAddition
     public static double EstimateTermError(float weight, float outer, float beta) =>
         Error(weight, outer, beta, EstimateConditionedError, EstimateFlatError);
 
-    /// <summary>|w|·(conditioned·κ + flat), κ = 1/(1 − (|A| + δ)(β + δ))², infinite where 1 + AB can come near 0.</summary>
+    /// <summary>|w|·(conditioned·κ + flat), κ = 1/(1 − (|A| + δ)(β + δ))², infinite where 1 + AB can come near 0; |w| for a weight left out.</summary>
     private static double Error(float weight, float outer, float beta, double conditioned, double flat)
     {
+        if (Math.Abs(weight) < SmallestWeight)
+        {
+            return Math.Abs(weight); // left out: the term is 0, and |w·Tanh| ≤ |w|
+        }
+
         double delta = ActivationError;
         double product = (Math.Abs(outer) + delta) * (beta + delta);
         if (product >= 1 - 1e-6)
@@ -119,14 +136,14 @@ internal static class TanhAddition
         return Math.Abs(weight) * ((conditioned * kappa) + flat);
     }
 
-    /// <summary>The part of <see cref="TermError"/> per unit weight that grows with κ: 2δ + 2^-22.</summary>
-    public static double ConditionedError => (2 * ActivationError) + Math.Pow(2, -22);
+    /// <summary>The part of <see cref="TermError"/> per unit weight that grows with κ: 2δ + 2^-21.</summary>
+    public static double ConditionedError => (2 * ActivationError) + Math.Pow(2, -21);
 
     /// <summary>The part of <see cref="TermError"/> per unit weight that does not: 2^-20 + 2e₀² + δ.</summary>
     public static double FlatError => Math.Pow(2, -20) + (2 * ReciprocalError * ReciprocalError) + ActivationError;
 
-    /// <summary>The part of <see cref="EstimateTermError"/> per unit weight that grows with κ: 2δ(1 + e₀) + 2^-22.</summary>
-    public static double EstimateConditionedError => (2 * ActivationError * (1 + ReciprocalError)) + Math.Pow(2, -22);
+    /// <summary>The part of <see cref="EstimateTermError"/> per unit weight that grows with κ: 2δ(1 + e₀) + 2^-21.</summary>
+    public static double EstimateConditionedError => (2 * ActivationError * (1 + ReciprocalError)) + Math.Pow(2, -21);
 
     /// <summary>The part of <see cref="EstimateTermError"/> per unit weight that does not: e₀(1 + 2^-20) + 2^-20 + δ.</summary>
     public static double EstimateFlatError => (ReciprocalError * (1 + Math.Pow(2, -20))) + Math.Pow(2, -20) + ActivationError;

@@ -229,21 +229,28 @@ public class ExactCountTests(ITestOutputHelper output)
             int a = trial % 3 == 0 ? random.Next(-(1 << 24) + 1, 1 << 24) : random.Next(-(6 << 16), 6 << 16);
             int b = trial % 5 == 0 ? -a / 2 + random.Next(-1000, 1000) : random.Next(-(8 << 16), 8 << 16);
             b = Math.Clamp(b, -(1 << 23), 1 << 23);
-            float w = (float)((random.NextDouble() * 4) - 2);
+            // Weights mostly in [-2, 2]; now and then zero, under TanhAddition.SmallestWeight (left out), tiny or large.
+            float[] unusual = [0f, 1e-13f, -3e-13f, 2e-6f, -1e-3f, 40f, -300f];
+            float w = trial % 7 == 0 ? unusual[trial / 7 % unusual.Length] : (float)((random.NextDouble() * 4) - 2);
             float outer = ActivationMath.Tanh(a * FixedPointGrid.Step), table = ActivationMath.Tanh(b * FixedPointGrid.Step);
-            Vector256<float> term = TanhAddition.AddTerm(Vector256<float>.Zero, Vector256.Create(table), Vector256.Create(w * table),
-                Vector256.Create(outer), Vector256.Create(w * outer));
+            Vector256<float> term = TanhAddition.AddTerm(Vector256<float>.Zero, Vector256.Create(table), Vector256.Create(outer),
+                Vector256.Create(outer * TanhAddition.Scale(w)), Vector256.Create(TanhAddition.Inverse(w)));
             double exact = (double)w * ActivationMath.Tanh((a + b) * FixedPointGrid.Step);
             double bound = TanhAddition.TermError(w, outer, Math.Abs(table));
             double error = Math.Abs(term[0] - exact);
             Assert.True(error <= bound, $"a = {a}, b = {b}, w = {w}: |{term[0]} − {exact}| = {error} > {bound}");
+            if (Math.Abs(w) < TanhAddition.SmallestWeight)
+            {
+                Assert.Equal(0f, term[0]); // left out: exactly nothing added
+            }
+
             // The first tier: the reciprocal estimate alone, within its own (looser) bound.
-            Vector256<float> estimated = TanhAddition.AddTerm<TanhAddition.Estimate>(Vector256<float>.Zero, Vector256.Create(table), Vector256.Create(w * table),
-                Vector256.Create(outer), Vector256.Create(w * outer));
+            Vector256<float> estimated = TanhAddition.AddTerm<TanhAddition.Estimate>(Vector256<float>.Zero, Vector256.Create(table), Vector256.Create(outer),
+                Vector256.Create(outer * TanhAddition.Scale(w)), Vector256.Create(TanhAddition.Inverse(w)));
             double estimateBound = TanhAddition.EstimateTermError(w, outer, Math.Abs(table));
             Assert.True(Math.Abs(estimated[0] - exact) <= estimateBound, $"estimate: a = {a}, b = {b}, w = {w}: |{estimated[0]} − {exact}| > {estimateBound}");
             Assert.True(estimateBound >= bound);
-            if (double.IsFinite(bound) && bound > 0)
+            if (double.IsFinite(bound) && bound > 0 && Math.Abs(w) >= TanhAddition.SmallestWeight)
             {
                 finite++;
                 worstRatio = Math.Max(worstRatio, error / bound);
