@@ -44,6 +44,7 @@ internal static class SideBySide
             }
 
             AddLeaf(contenders, new Count12x16x1(), "12-16-1", "ONNX Runtime batch 25-16-1");
+            AddSubCubeLeaf(contenders, new Hidden25x16x1(), "25-16-1", "ONNX Runtime batch 25-16-1");
             AddLeaf(contenders, new Count12x32x1(), "12-32-1", null);
         }
 
@@ -125,6 +126,29 @@ internal static class SideBySide
         {
             CoverageCounter.Count(network, preference, exactOnly);
             return cube;
+        }, peer));
+    }
+
+    /// <summary>
+    /// The counting leaf on the issue's own shape, 25 → 16 → 1 (random parameters): one 3^16 sub-cube (the first nine
+    /// inputs of the order fixed), enumerated without pruning on one thread through <see cref="CountPlan"/> — the leaf
+    /// alone, without a whole count's setup (tables, threads), which the 3^12 counts above include.
+    /// </summary>
+    private static void AddSubCubeLeaf(List<Contender> list, ITernaryNetwork network, string tag, string? peer)
+    {
+        network.SetParameters(BenchmarkData.Parameters(network.Shape, 4));
+        var preference = Preference.OutputAbove(0.5, 0.5);
+        var options = new CountOptions { Prune = false, AllowMeetInTheMiddle = false, MaxParallelism = 1, SplitDepth = 3, LeafFreeInputs = 9 };
+        CountPlan plan = CountPlan.Create(network, preference, options, [1, 0, -1, 1, 0, -1, 1, 0, -1]);
+        long inputs = plan.Cube;
+        list.Add(new Contender(tag, $"GenBias exact count {tag}, per input (leaf, no pruning, one 3^16 sub-cube)", () =>
+        {
+            for (long s = 0; s < plan.SubCubes; s++)
+            {
+                plan.CountSubCube(s);
+            }
+
+            return inputs;
         }, peer));
     }
 
