@@ -904,37 +904,10 @@ public static class CoverageCounter
                 where TReciprocal : struct, TanhAddition.IReciprocal
             {
                 ref float sums = ref System.Runtime.CompilerServices.Unsafe.Add(ref outer, 2 * padded);
-                nuint stride = (nuint)(8 * hidden);
                 Vector256<float> start = Vector256.Create(bias);
-                int c = from;
-                // Four blocks of eight combinations at a time: each hidden neuron's A, A/w and 1/w are broadcast once
-                // for 32 combinations, its tabled rows read at the blocks' stride, one running sum per block.
-                for (; c + 32 <= to; c += 32)
-                {
-                    ref float b = ref System.Runtime.CompilerServices.Unsafe.Add(ref tanh, c * hidden);
-                    ref float a = ref outer;
-                    ref float v = ref inverse;
-                    Vector256<float> s0 = start, s1 = start, s2 = start, s3 = start;
-                    for (int k = 0; k < hidden; k++)
-                    {
-                        Vector256<float> av = Vector256.Create(a), scaled = Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref a, padded)), iv = Vector256.Create(v);
-                        s0 = TanhAddition.AddTerm<TReciprocal>(s0, Vector256.LoadUnsafe(ref b), av, scaled, iv);
-                        s1 = TanhAddition.AddTerm<TReciprocal>(s1, Vector256.LoadUnsafe(ref b, stride), av, scaled, iv);
-                        s2 = TanhAddition.AddTerm<TReciprocal>(s2, Vector256.LoadUnsafe(ref b, 2 * stride), av, scaled, iv);
-                        s3 = TanhAddition.AddTerm<TReciprocal>(s3, Vector256.LoadUnsafe(ref b, 3 * stride), av, scaled, iv);
-                        b = ref System.Runtime.CompilerServices.Unsafe.Add(ref b, 8);
-                        a = ref System.Runtime.CompilerServices.Unsafe.Add(ref a, 1);
-                        v = ref System.Runtime.CompilerServices.Unsafe.Add(ref v, 1);
-                    }
-
-                    s0.StoreUnsafe(ref sums, (nuint)c);
-                    s1.StoreUnsafe(ref sums, (nuint)c + 8);
-                    s2.StoreUnsafe(ref sums, (nuint)c + 16);
-                    s3.StoreUnsafe(ref sums, (nuint)c + 24);
-                }
-
-                // The rest one block at a time, four running sums for the latency.
-                for (; c < to; c += 8)
+                // One block of eight combinations at a time, four running sums for the latency (the refined pass's blocks
+                // and the rare preference with several member ranges; ClassifiedFirstPass is the hot path).
+                for (int c = from; c < to; c += 8)
                 {
                     ref float b = ref System.Runtime.CompilerServices.Unsafe.Add(ref tanh, c * hidden);
                     Vector256<float> p0 = start, p1 = Vector256<float>.Zero, p2 = p1, p3 = p1;
