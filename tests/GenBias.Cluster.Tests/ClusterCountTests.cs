@@ -13,7 +13,8 @@ using Xunit.Abstractions;
 namespace GenBias.Cluster.Tests;
 
 /// <summary>
-/// Three silos in one process count a 3^15 cube of a 25 → 16 → 1 network (the first ten inputs fixed) and get exactly
+/// Three silos in one process count a 3^15 cube of a 25 → 16 → 1 network (the first ten inputs fixed; 3^19 where a silo is
+/// killed or the coordinator restarted mid-count) and get exactly
 /// the single-process count: undisturbed, with a silo killed mid-count, with the coordinator restarted from storage;
 /// and a sub-cube reported twice is counted once.
 /// </summary>
@@ -95,8 +96,9 @@ public sealed class ClusterCountTests(ITestOutputHelper output)
     [Fact]
     public async Task A_silo_killed_mid_count_has_its_sub_cubes_counted_by_the_others()
     {
-        // 3^16 inputs in 243 sub-cubes: long enough to kill a silo while it counts, even on a loaded machine.
-        (CountJob job, long expected, _) = Job(2, lease: TimeSpan.FromSeconds(1), fixedCount: 9, splitDepth: 5);
+        // 3^19 inputs in 243 sub-cubes: long enough to kill a silo while it counts, even on a loaded machine (3^16 was
+        // not, once the counting leaf ran at 2.5 ns per input: the others finished first now and then).
+        (CountJob job, long expected, _) = Job(2, lease: TimeSpan.FromSeconds(1), fixedCount: 6, splitDepth: 5);
         await using TestCluster cluster = await Start();
         string key = await ClusterCounting.SubmitAsync(cluster.GrainFactory, job);
         ICountCoordinatorGrain coordinator = cluster.GrainFactory.GetGrain<ICountCoordinatorGrain>(key);
@@ -121,7 +123,8 @@ public sealed class ClusterCountTests(ITestOutputHelper output)
     [Fact]
     public async Task A_restarted_coordinator_resumes_from_storage()
     {
-        (CountJob job, long expected, _) = Job(3, fixedCount: 9, splitDepth: 5);
+        // 3^19 inputs in 243 sub-cubes, so that the restart lands mid-count.
+        (CountJob job, long expected, _) = Job(3, fixedCount: 6, splitDepth: 5);
         await using TestCluster cluster = await Start();
         string key = await ClusterCounting.SubmitAsync(cluster.GrainFactory, job);
         ICountCoordinatorGrain coordinator = cluster.GrainFactory.GetGrain<ICountCoordinatorGrain>(key);
