@@ -38,6 +38,11 @@ public partial class Count12x16x1;
 [Dense(1, Activation.Tanh)]
 public partial class Count12x32x1;
 
+[TernaryNetwork(Inputs = 25)]
+[Dense(32, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Count25x32x1;
+
 /// <summary>models/hidden-25-16-1.json compiled in (the fixed-network compiler).</summary>
 [TernaryNetwork(Model = "models/hidden-25-16-1.json")]
 public partial class CompiledInHidden;

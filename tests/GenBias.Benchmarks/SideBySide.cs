@@ -46,6 +46,7 @@ internal static class SideBySide
             AddLeaf(contenders, new Count12x16x1(), "12-16-1", "ONNX Runtime batch 25-16-1");
             AddSubCubeLeaf(contenders, new Hidden25x16x1(), "25-16-1", "ONNX Runtime batch 25-16-1");
             AddLeaf(contenders, new Count12x32x1(), "12-32-1", null);
+            AddSubCubeLeaf(contenders, new Count25x32x1(), "25-32-1", null);
         }
 
         Console.WriteLine($"CPU: {Machine.Cpu()}; load average before: {Machine.LoadAverage()}");
@@ -130,7 +131,7 @@ internal static class SideBySide
     }
 
     /// <summary>
-    /// The counting leaf on the issue's own shape, 25 → 16 → 1 (random parameters): one 3^16 sub-cube (the first nine
+    /// The counting leaf on the issue's own shapes, 25 → 16 → 1 and 25 → 32 → 1 (random parameters): one 3^16 sub-cube (the first nine
     /// inputs of the order fixed), enumerated without pruning on one thread through <see cref="CountPlan"/> — the leaf
     /// alone, without a whole count's setup (tables, threads), which the 3^12 counts above include.
     /// </summary>
