@@ -428,6 +428,7 @@ public static class CoverageCounter
             private readonly double[] _betaPlusDelta;  // per hidden neuron (padded like _absoluteWeights): β + δ, β the largest |Tanh| of its tabled contributions
             private readonly double _delta, _conditioned, _flat, _estimateConditioned, _estimateFlat; // TanhAddition's error constants, read once
             private readonly float[] _memberValues;  // the member ranges as float values, low/high pairs
+            private readonly float _widestLow, _widestHigh, _hullLow, _hullHigh; // the first pass's classification: inside the widest member range, outside their hull
             private readonly int[] _innerRadius;      // per hidden neuron (padded to 8): Σ |W| over the tabled inputs
             private readonly float[][] _paddedWeights; // per target neuron: its layer-1 weights padded with zeros to 8
             private readonly float[] _magnitudes;     // per target neuron: Σ|w| + |bias|, for the rounding margin
@@ -469,6 +470,16 @@ public static class CoverageCounter
                 _members = [.. NeuronMembership.FloatMembers(target.Activation, e._preference.Interval)
                     .SelectMany(r => new[] { (int)r.Low, (int)r.High })];
                 _memberValues = [.. _members.Select(m => NeuronMembership.FromOrdered(m))];
+                // The first pass decides a lane inside when its interval lies in the widest member range, outside when
+                // it lies outside their hull; the rest (the activation's last-bit wiggle leaves a few short ranges
+                // beside the wide one for some thresholds) goes to the refined and the exact pass. No range: all outside.
+                (_widestLow, _widestHigh, _hullLow, _hullHigh) = (float.PositiveInfinity, float.NegativeInfinity, float.PositiveInfinity, float.NegativeInfinity);
+                if (_members.Length > 0)
+                {
+                    int widest = Enumerable.Range(0, _members.Length / 2).MaxBy(r => (long)_members[(2 * r) + 1] - _members[2 * r]);
+                    (_widestLow, _widestHigh) = (_memberValues[2 * widest], _memberValues[(2 * widest) + 1]);
+                    (_hullLow, _hullHigh) = (_memberValues[0], _memberValues[^1]);
+                }
                 _bounded = e._options.BoundedFirstPass && _hiddenActivation == Activation.Tanh && TanhAddition.IsSupported;
                 _tanhTable = new float[_bounded ? _table.Length : 0];
                 for (int i = 0; i < _tanhTable.Length; i += 8)
@@ -490,18 +501,15 @@ public static class CoverageCounter
                     (_estimateConditioned, _estimateFlat) = (TanhAddition.EstimateConditionedError, TanhAddition.EstimateFlatError);
                 }
 
+                // Block by block (eight combinations), each hidden neuron's eight lanes in turn.
                 for (int i = 0; i < _tanhTable.Length; i += 8 * e._hidden)
                 {
                     for (int k = 0; k < e._hidden; k++)
                     {
-                        float largest = 0;
-                        Vector256<float> magnitudes = Vector256.Abs(Vector256.Create(_tanhTable.AsSpan(i + (8 * k), 8)));
-                        for (int l = 0; l < 8; l++)
+                        for (int l = i + (8 * k); l < i + (8 * k) + 8; l++)
                         {
-                            largest = Math.Max(largest, magnitudes[l]);
+                            _betaPlusDelta[k] = Math.Max(_betaPlusDelta[k], Math.Abs(_tanhTable[l]) + _delta);
                         }
-
-                        _betaPlusDelta[k] = Math.Max(_betaPlusDelta[k], largest + _delta);
                     }
                 }
 
@@ -661,37 +669,16 @@ public static class CoverageCounter
                     ref float inverse = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_inverseWeights[t]);
                     ref float steps = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(outer);
                     ref float sums = ref System.Runtime.CompilerServices.Unsafe.Add(ref steps, 2 * acc.Length);
-                    if (_memberValues.Length == 2)
-                    {
-                        // One member range (the usual case): the vectors the estimate decides are counted in one tight
-                        // loop, which lists the others; only those go on to the refined and the exact pass.
-                        Span<int> undecided = stackalloc int[_lanes / 8];
-                        count = ClassifiedFirstPass(ref tanh, ref inverse, _lanes, _e._hidden, ref steps, acc.Length, _biases[t], (uint)lastMask,
-                            estimate, Vector256.Create(_memberValues[0]), Vector256.Create(_memberValues[1]),
-                            ref System.Runtime.InteropServices.MemoryMarshal.GetReference(undecided), out int open);
-                        foreach (int c in undecided[..open])
-                        {
-                            uint valid = c + 8 == _lanes ? (uint)lastMask : 0xFFu;
-                            count += System.Numerics.BitOperations.PopCount(Refine<TActivation>(ref tanh, ref inverse, ref steps, ref sums, ref accumulators, ref table, ref weights, c, t, refined, bias, valid) & valid);
-                        }
-
-                        return count;
-                    }
-
-                    FirstPass<TanhAddition.Estimate>(ref tanh, ref inverse, 0, _lanes, _e._hidden, ref steps, acc.Length, _biases[t]);
-                    for (int c = 0; c < _lanes; c += 8)
+                    // The vectors the estimate decides are counted in one tight loop, which lists the others; only those
+                    // go on to the refined and the exact pass.
+                    Span<int> undecided = stackalloc int[_lanes / 8];
+                    count = ClassifiedFirstPass(ref tanh, ref inverse, _lanes, _e._hidden, ref steps, acc.Length, _biases[t], (uint)lastMask, estimate,
+                        Vector256.Create(_widestLow), Vector256.Create(_widestHigh), Vector256.Create(_hullLow), Vector256.Create(_hullHigh),
+                        ref System.Runtime.InteropServices.MemoryMarshal.GetReference(undecided), out int open);
+                    foreach (int c in undecided[..open])
                     {
                         uint valid = c + 8 == _lanes ? (uint)lastMask : 0xFFu;
-                        // The pre-activation within ±bound of the estimate's, decided where that interval is inside or
-                        // outside; else within the refined reciprocal's (tighter) bound; else exactly.
-                        Vector256<float> first = Vector256.LoadUnsafe(ref sums, (nuint)c);
-                        (uint inside, uint open) = Classify(first - estimate, first + estimate);
-                        if ((open & valid) != 0)
-                        {
-                            inside = Refine<TActivation>(ref tanh, ref inverse, ref steps, ref sums, ref accumulators, ref table, ref weights, c, t, refined, bias, valid);
-                        }
-
-                        count += System.Numerics.BitOperations.PopCount(inside & valid);
+                        count += System.Numerics.BitOperations.PopCount(Refine<TActivation>(ref tanh, ref inverse, ref steps, ref sums, ref accumulators, ref table, ref weights, c, t, refined, bias, valid) & valid);
                     }
 
                     return count;
@@ -715,21 +702,22 @@ public static class CoverageCounter
                 int c, int t, Vector256<float> refined, Vector256<float> bias, uint valid)
                 where TActivation : struct, ILaneActivation
             {
-                FirstPass<TanhAddition.Refined>(ref tanh, ref inverse, c, c + 8, _e._hidden, ref steps, _e._paddedHidden, _biases[t]);
+                RefinedPass(ref tanh, ref inverse, c, _e._hidden, ref steps, _e._paddedHidden, _biases[t]);
                 Vector256<float> second = Vector256.LoadUnsafe(ref sums, (nuint)c);
                 (uint inside, uint open) = Classify(second - refined, second + refined);
                 return (open & valid) != 0 ? Members(PreActivation<TActivation>(ref accumulators, ref table, ref weights, c, bias)) : inside;
             }
 
             /// <summary>
-            /// The estimate tier of the first pass for one member range [<paramref name="low"/>, <paramref name="high"/>],
-            /// classified in registers: <see cref="FirstPass{TReciprocal}"/>'s sums of four blocks at a time, each lane's
-            /// interval (sum ± <paramref name="bound"/>) compared with the range; returns the lanes inside it over the blocks
-            /// it decides wholly and lists the blocks it leaves open (their first lane) in <paramref name="open"/>.
+            /// The estimate tier of the first pass, classified in registers: the pre-activations of four blocks at a time,
+            /// each lane's interval (sum ± <paramref name="bound"/>) inside [<paramref name="low"/>, <paramref name="high"/>]
+            /// (a member range) or outside [<paramref name="hullLow"/>, <paramref name="hullHigh"/>] (all of them); returns
+            /// the lanes inside over the blocks it decides wholly and lists the blocks it leaves open (their first lane)
+            /// in <paramref name="open"/>.
             /// </summary>
             [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
             private static long ClassifiedFirstPass(ref float tanh, ref float inverse, int lanes, int hidden, ref float outer, int padded, float bias, uint lastMask,
-                Vector256<float> bound, Vector256<float> low, Vector256<float> high, ref int open, out int openCount)
+                Vector256<float> bound, Vector256<float> low, Vector256<float> high, Vector256<float> hullLow, Vector256<float> hullHigh, ref int open, out int openCount)
             {
                 nuint stride = (nuint)(8 * hidden);
                 Vector256<float> start = Vector256.Create(bias);
@@ -754,10 +742,10 @@ public static class CoverageCounter
                         v = ref System.Runtime.CompilerServices.Unsafe.Add(ref v, 1);
                     }
 
-                    count += Classify(s0, c, c + 8 == lanes ? lastMask : 0xFFu, bound, low, high, ref open, ref n);
-                    count += Classify(s1, c + 8, c + 16 == lanes ? lastMask : 0xFFu, bound, low, high, ref open, ref n);
-                    count += Classify(s2, c + 16, c + 24 == lanes ? lastMask : 0xFFu, bound, low, high, ref open, ref n);
-                    count += Classify(s3, c + 24, c + 32 == lanes ? lastMask : 0xFFu, bound, low, high, ref open, ref n);
+                    count += Classify(s0, c, c + 8 == lanes ? lastMask : 0xFFu, bound, low, high, hullLow, hullHigh, ref open, ref n);
+                    count += Classify(s1, c + 8, c + 16 == lanes ? lastMask : 0xFFu, bound, low, high, hullLow, hullHigh, ref open, ref n);
+                    count += Classify(s2, c + 16, c + 24 == lanes ? lastMask : 0xFFu, bound, low, high, hullLow, hullHigh, ref open, ref n);
+                    count += Classify(s3, c + 24, c + 32 == lanes ? lastMask : 0xFFu, bound, low, high, hullLow, hullHigh, ref open, ref n);
                 }
 
                 for (; c < lanes; c += 8)
@@ -770,18 +758,19 @@ public static class CoverageCounter
                             Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref outer, padded + k)), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref inverse, k)));
                     }
 
-                    count += Classify(s0, c, c + 8 == lanes ? lastMask : 0xFFu, bound, low, high, ref open, ref n);
+                    count += Classify(s0, c, c + 8 == lanes ? lastMask : 0xFFu, bound, low, high, hullLow, hullHigh, ref open, ref n);
                 }
 
                 openCount = n;
                 return count;
 
                 // Branch-free: the block is listed (and counts nothing here) when a valid lane is left open.
-                static long Classify(Vector256<float> sum, int c, uint valid, Vector256<float> bound, Vector256<float> low, Vector256<float> high, ref int open, ref int n)
+                static long Classify(Vector256<float> sum, int c, uint valid, Vector256<float> bound, Vector256<float> low, Vector256<float> high,
+                    Vector256<float> hullLow, Vector256<float> hullHigh, ref int open, ref int n)
                 {
                     Vector256<float> below = sum - bound, above = sum + bound;
                     Vector256<float> inside = Vector256.GreaterThanOrEqual(below, low) & Vector256.LessThanOrEqual(above, high);
-                    Vector256<float> outside = Vector256.LessThan(above, low) | Vector256.GreaterThan(below, high);
+                    Vector256<float> outside = Vector256.LessThan(above, hullLow) | Vector256.GreaterThan(below, hullHigh);
                     uint undecided = ~(inside | outside).ExtractMostSignificantBits() & valid;
                     System.Runtime.CompilerServices.Unsafe.Add(ref open, n) = c;
                     int isOpen = undecided != 0 ? 1 : 0;
@@ -845,7 +834,7 @@ public static class CoverageCounter
             {
                 int hidden = _e._hidden, padded = acc.Length;
                 float[] scales = _weightScales[t];
-                for (int k = 0; k < _paddedWeights[t].Length; k += 8)
+                for (int k = 0; k < hidden; k += 8)
                 {
                     Vector256<float> a = ActivationMath.Tanh(Vector256.ConvertToSingle(Vector256.Create(acc.AsSpan(k, 8))) * Vector256.Create(FixedPointGrid.Step));
                     a.CopyTo(outer.AsSpan(k, 8));
@@ -894,42 +883,32 @@ public static class CoverageCounter
             }
 
             /// <summary>
-            /// The first pass's target pre-activation of the tabled combinations from..to, eight at a time (<paramref name="tanh"/>:
-            /// the tanh of their tabled contributions, eight per hidden neuron; <paramref name="inverse"/>: 1/w per hidden
-            /// neuron; <paramref name="outer"/> as <see cref="PrepareFirstPass"/> left it, the sums written after it):
-            /// <see cref="TanhAddition.AddTerm{TReciprocal}"/> into running sums. Its own method, so that the sums stay in registers.
+            /// The refined tier of the first pass for block <paramref name="c"/> (eight combinations): as
+            /// <see cref="ClassifiedFirstPass"/>, with the reciprocal refined by a Newton step and four running sums for the
+            /// latency, the pre-activations written after <paramref name="outer"/>'s per-step values.
             /// </summary>
-            [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-            private static void FirstPass<TReciprocal>(ref float tanh, ref float inverse, int from, int to, int hidden, ref float outer, int padded, float bias)
-                where TReciprocal : struct, TanhAddition.IReciprocal
+            private static void RefinedPass(ref float tanh, ref float inverse, int c, int hidden, ref float outer, int padded, float bias)
             {
-                ref float sums = ref System.Runtime.CompilerServices.Unsafe.Add(ref outer, 2 * padded);
-                Vector256<float> start = Vector256.Create(bias);
-                // One block of eight combinations at a time, four running sums for the latency (the refined pass's blocks
-                // and the rare preference with several member ranges; ClassifiedFirstPass is the hot path).
-                for (int c = from; c < to; c += 8)
+                ref float b = ref System.Runtime.CompilerServices.Unsafe.Add(ref tanh, c * hidden);
+                Vector256<float> p0 = Vector256.Create(bias), p1 = Vector256<float>.Zero, p2 = p1, p3 = p1;
+                int k = 0;
+                for (; k + 4 <= hidden; k += 4)
                 {
-                    ref float b = ref System.Runtime.CompilerServices.Unsafe.Add(ref tanh, c * hidden);
-                    Vector256<float> p0 = start, p1 = Vector256<float>.Zero, p2 = p1, p3 = p1;
-                    int k = 0;
-                    for (; k + 4 <= hidden; k += 4)
-                    {
-                        p0 = Term(p0, ref b, ref outer, ref inverse, padded, k);
-                        p1 = Term(p1, ref b, ref outer, ref inverse, padded, k + 1);
-                        p2 = Term(p2, ref b, ref outer, ref inverse, padded, k + 2);
-                        p3 = Term(p3, ref b, ref outer, ref inverse, padded, k + 3);
-                    }
-
-                    for (; k < hidden; k++)
-                    {
-                        p0 = Term(p0, ref b, ref outer, ref inverse, padded, k);
-                    }
-
-                    ((p0 + p1) + (p2 + p3)).StoreUnsafe(ref sums, (nuint)c);
+                    p0 = Term(p0, ref b, ref outer, ref inverse, padded, k);
+                    p1 = Term(p1, ref b, ref outer, ref inverse, padded, k + 1);
+                    p2 = Term(p2, ref b, ref outer, ref inverse, padded, k + 2);
+                    p3 = Term(p3, ref b, ref outer, ref inverse, padded, k + 3);
                 }
 
+                for (; k < hidden; k++)
+                {
+                    p0 = Term(p0, ref b, ref outer, ref inverse, padded, k);
+                }
+
+                ((p0 + p1) + (p2 + p3)).StoreUnsafe(ref System.Runtime.CompilerServices.Unsafe.Add(ref outer, 2 * padded), (nuint)c);
+
                 static Vector256<float> Term(Vector256<float> sum, ref float b, ref float a, ref float inverse, int padded, int k) =>
-                    TanhAddition.AddTerm<TReciprocal>(sum, Vector256.LoadUnsafe(ref b, (nuint)(8 * k)), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref a, k)),
+                    TanhAddition.AddTerm<TanhAddition.Refined>(sum, Vector256.LoadUnsafe(ref b, (nuint)(8 * k)), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref a, k)),
                         Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref a, padded + k)), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref inverse, k)));
             }
 
