@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -413,7 +414,7 @@ public static class CoverageCounter
             public const int MaxHidden = 256;
 
             private readonly LayeredEnumerator _e;
-            private readonly int _lanes;             // 3^Inner rounded up to whole vectors of 8
+            private readonly int _lanes;             // 3^Inner rounded up to whole vectors of 8 (to groups of four vectors from 3^4 on: the first pass's unit)
             private readonly int[] _table;            // hidden neuron k's contributions to combination c at c·hidden + 8k + c % 8 (c − c % 8 = the block of eight)
             private readonly float[][] _weights;     // per target neuron: its layer-1 weights
             private readonly float[] _biases;
@@ -423,10 +424,11 @@ public static class CoverageCounter
             private readonly float[] _tanhTable;      // Tanh of each tabled contribution, laid out as _table
             private readonly float[][] _inverseWeights; // per target neuron: 1/w per hidden neuron (TanhAddition.Inverse), padded with the largest float
             private readonly float[][] _weightScales;   // per target neuron: the factor turning A into A/w (TanhAddition.Scale), padded with 0
-            private readonly double[] _leftOut;         // per target neuron: Σ|w| over the weights the first pass leaves out (TanhAddition.SmallestWeight)
-            private readonly double[][] _absoluteWeights; // per target neuron: |w| padded with zeros to a multiple of 4
-            private readonly double[] _betaPlusDelta;  // per hidden neuron (padded like _absoluteWeights): β + δ, β the largest |Tanh| of its tabled contributions
-            private readonly double _delta, _conditioned, _flat, _estimateConditioned, _estimateFlat; // TanhAddition's error constants, read once
+            private readonly float[] _leftOut;          // per target neuron: Σ|w| over the weights the first pass leaves out (TanhAddition.SmallestWeight), rounded up
+            private readonly float[][] _absoluteWeights; // per target neuron: |w| padded with zeros to a multiple of 8
+            private readonly float[] _betaPlusDelta;   // per hidden neuron (padded to 8): β + δ rounded up, β the largest |Tanh| of its tabled contributions
+            private readonly float[][] _fractionFrom;  // per target neuron and hidden neuron (padded to 8): the |A| from which the first pass takes the partial-fraction form (∞: never)
+            private readonly float _delta, _conditioned, _flat, _estimateConditioned, _estimateFlat, _reciprocal; // TanhAddition's error constants, read once, rounded up
             private readonly float[] _memberValues;  // the member ranges as float values, low/high pairs
             private readonly float _widestLow, _widestHigh, _hullLow, _hullHigh; // the first pass's classification: inside the widest member range, outside their hull
             private readonly int[] _innerRadius;      // per hidden neuron (padded to 8): Σ |W| over the tabled inputs
@@ -439,7 +441,10 @@ public static class CoverageCounter
                 _e = e;
                 Inner = inner;
                 Combinations = (int)Pow3(inner);
-                _lanes = (Combinations + 7) / 8 * 8;
+                // From 81 combinations on the first pass runs four vectors at a time throughout: a last vector or three on
+                // their own would be latency-bound (one running sum), and cost more than the masked lanes of a whole group.
+                int unit = Combinations > 32 ? 32 : 8;
+                _lanes = (Combinations + unit - 1) / unit * unit;
                 _table = new int[e._hidden * _lanes];
                 for (int c = 0; c < _lanes; c++)
                 {
@@ -490,15 +495,16 @@ public static class CoverageCounter
                 int paddedWidth = e._paddedHidden;
                 _inverseWeights = [.. _weights.Select(w => { float[] v = new float[paddedWidth]; Array.Fill(v, float.MaxValue); for (int k = 0; k < w.Length; k++) { v[k] = TanhAddition.Inverse(w[k]); } return v; })];
                 _weightScales = [.. _weights.Select(w => { float[] v = new float[paddedWidth]; for (int k = 0; k < w.Length; k++) { v[k] = TanhAddition.Scale(w[k]); } return v; })];
-                _leftOut = [.. _weights.Select(w => w.Where(x => Math.Abs(x) < TanhAddition.SmallestWeight).Sum(x => (double)Math.Abs(x)))];
+                _leftOut = [.. _weights.Select(w => Up(w.Where(x => Math.Abs(x) < TanhAddition.SmallestWeight).Sum(x => (double)Math.Abs(x))))];
 
-                int quads = (e._hidden + 3) / 4 * 4;
-                _absoluteWeights = [.. _weights.Select(w => { double[] a = new double[quads]; for (int k = 0; k < w.Length; k++) { a[k] = Math.Abs(w[k]); } return a; })];
-                _betaPlusDelta = new double[quads];
+                int octets = (e._hidden + 7) / 8 * 8;
+                _absoluteWeights = [.. _weights.Select(w => { float[] a = new float[octets]; for (int k = 0; k < w.Length; k++) { a[k] = Math.Abs(w[k]); } return a; })];
+                double[] betaPlusDelta = new double[octets];
                 if (_bounded)
                 {
-                    (_delta, _conditioned, _flat) = (TanhAddition.ActivationError, TanhAddition.ConditionedError, TanhAddition.FlatError);
-                    (_estimateConditioned, _estimateFlat) = (TanhAddition.EstimateConditionedError, TanhAddition.EstimateFlatError);
+                    (_delta, _conditioned, _flat) = (Up(TanhAddition.ActivationError), Up(TanhAddition.ConditionedError), Up(TanhAddition.FlatError));
+                    (_estimateConditioned, _estimateFlat) = (Up(TanhAddition.EstimateConditionedError), Up(TanhAddition.EstimateFlatError));
+                    _reciprocal = Up(TanhAddition.ReciprocalError);
                 }
 
                 // Block by block (eight combinations), each hidden neuron's eight lanes in turn.
@@ -508,10 +514,18 @@ public static class CoverageCounter
                     {
                         for (int l = i + (8 * k); l < i + (8 * k) + 8; l++)
                         {
-                            _betaPlusDelta[k] = Math.Max(_betaPlusDelta[k], Math.Abs(_tanhTable[l]) + _delta);
+                            betaPlusDelta[k] = Math.Max(betaPlusDelta[k], Math.Abs(_tanhTable[l]) + (double)_delta);
                         }
                     }
                 }
+
+                _betaPlusDelta = [.. betaPlusDelta.Select(Up)];
+
+                // The partial-fraction form's rounding is M/|w| = (1 − A²)√κ/|A| times the quotient form's (κ as above): a neuron
+                // takes it from the |A| on which that factor stays at most FractionFactor (a threshold, so that the choice
+                // costs one comparison per step; the bound is computed for the form taken).
+                _fractionFrom = [.. _absoluteWeights.Select(w => Enumerable.Range(0, octets).Select(k => k < e._hidden && w[k] >= TanhAddition.SmallestWeight && _bounded
+                    ? FractionThreshold(betaPlusDelta[k], _delta) : float.PositiveInfinity).ToArray())];
 
                 int padded = (e._hidden + 7) / 8 * 8;
                 _innerRadius = new int[padded];
@@ -570,7 +584,6 @@ public static class CoverageCounter
                 direction.Fill(1);
                 long count = 0, decided = 0;
                 long steps = Pow3(outer);
-                int lastMask = (1 << (8 - (_lanes - Combinations))) - 1;
                 // The bounds over the tabled inputs are tried at every step while they decide; after a step they leave
                 // open the next 1, 2, 4, … 16 steps skip them (where the boundary runs through every step, as in most
                 // of a trained network's cube, they cost a tenth of a step and decide nothing).
@@ -589,7 +602,7 @@ public static class CoverageCounter
                             (skip, backoff) = decision == 0 ? (backoff, Math.Min(2 * backoff, 16)) : (0, 1);
                         }
 
-                        count += decision > 0 ? Combinations : decision < 0 ? 0 : CountCombinations<TActivation>(acc, worker.Outer, t, lastMask);
+                        count += decision > 0 ? Combinations : decision < 0 ? 0 : CountCombinations<TActivation>(acc, worker.Outer, t);
                         // The cube fraction decided is per input: count it when every target neuron was decided.
                         decided += decision != 0 && t == _e._neurons.Length - 1 && allDecided ? Combinations : 0;
                         allDecided &= decision != 0;
@@ -601,12 +614,7 @@ public static class CoverageCounter
                     }
 
                     int d = GrayCode.Step(digit, direction);
-                    int[] moved = _e._columns[fixedInputs + d];
-                    int step = direction[d];
-                    for (int k = 0; k < hidden; k++)
-                    {
-                        acc[k] += step * moved[k];
-                    }
+                    Worker.Add(acc, _e._columns[fixedInputs + d], direction[d]);
                 }
 
                 // Back to the caller's state: undo each outer input's last value.
@@ -653,7 +661,7 @@ public static class CoverageCounter
             }
 
             /// <summary>How many of the 3^Inner combinations put target neuron t in its interval, the accumulators fixed.</summary>
-            private long CountCombinations<TActivation>(int[] acc, float[] outer, int t, int lastMask)
+            private long CountCombinations<TActivation>(int[] acc, float[] outer, int t)
                 where TActivation : struct, ILaneActivation
             {
                 ref int table = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_table);
@@ -663,21 +671,25 @@ public static class CoverageCounter
                 long count = 0;
                 if (_bounded)
                 {
-                    (float estimateBound, float refinedBound) = PrepareFirstPass(acc, outer, t);
+                    (float estimateBound, float refinedBound, float start, int fractions, int quotients) = PrepareFirstPass(acc, outer, t);
                     Vector256<float> estimate = Vector256.Create(estimateBound), refined = Vector256.Create(refinedBound);
                     ref float tanh = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_tanhTable);
                     ref float inverse = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_inverseWeights[t]);
                     ref float steps = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(outer);
                     ref float sums = ref System.Runtime.CompilerServices.Unsafe.Add(ref steps, 2 * acc.Length);
+                    ref float poles = ref Unsafe.Add(ref sums, _lanes);
+                    ref float fractionList = ref Unsafe.Add(ref poles, 2 * acc.Length);
                     // The vectors the estimate decides are counted in one tight loop, which lists the others; only those
                     // go on to the refined and the exact pass.
                     Span<int> undecided = stackalloc int[_lanes / 8];
-                    count = ClassifiedFirstPass(ref tanh, ref inverse, _lanes, _e._hidden, ref steps, acc.Length, _biases[t], (uint)lastMask, estimate,
-                        Vector256.Create(_widestLow), Vector256.Create(_widestHigh), Vector256.Create(_hullLow), Vector256.Create(_hullHigh),
+                    count = ClassifiedFirstPass(ref tanh, _lanes, _e._hidden, ref steps, ref poles, ref inverse, acc.Length,
+                        ref fractionList, fractions, ref Unsafe.Add(ref fractionList, Column(acc.Length)), quotients, start, Combinations,
+                        Vector256.Create(MathF.BitIncrement(_widestLow + estimateBound)), Vector256.Create(MathF.BitDecrement(_widestHigh - estimateBound)),
+                        Vector256.Create(MathF.BitDecrement(_hullLow - estimateBound)), Vector256.Create(MathF.BitIncrement(_hullHigh + estimateBound)),
                         ref System.Runtime.InteropServices.MemoryMarshal.GetReference(undecided), out int open);
                     foreach (int c in undecided[..open])
                     {
-                        uint valid = c + 8 == _lanes ? (uint)lastMask : 0xFFu;
+                        uint valid = Valid(c, Combinations);
                         count += System.Numerics.BitOperations.PopCount(Refine<TActivation>(ref tanh, ref inverse, ref steps, ref sums, ref accumulators, ref table, ref weights, c, t, refined, bias, valid) & valid);
                     }
 
@@ -686,7 +698,7 @@ public static class CoverageCounter
 
                 for (int c = 0; c < _lanes; c += 8)
                 {
-                    uint valid = c + 8 == _lanes ? (uint)lastMask : 0xFFu;
+                    uint valid = Valid(c, Combinations);
                     uint inside = Members(PreActivation<TActivation>(ref accumulators, ref table, ref weights, c, bias));
                     count += System.Numerics.BitOperations.PopCount(inside & valid);
                 }
@@ -709,73 +721,171 @@ public static class CoverageCounter
             }
 
             /// <summary>
-            /// The estimate tier of the first pass, classified in registers: the pre-activations of four blocks at a time,
-            /// each lane's interval (sum ± <paramref name="bound"/>) inside [<paramref name="low"/>, <paramref name="high"/>]
-            /// (a member range) or outside [<paramref name="hullLow"/>, <paramref name="hullHigh"/>] (all of them); returns
-            /// the lanes inside over the blocks it decides wholly and lists the blocks it leaves open (their first lane)
-            /// in <paramref name="open"/>.
+            /// The estimate tier of the first pass, classified in registers: the pre-activations of four blocks at a time
+            /// (from <paramref name="start"/>, the bias plus the partial-fraction constants), each listed hidden neuron's
+            /// term in its form of this step — the <paramref name="fractionCount"/> neurons listed in <paramref name="fractions"/>
+            /// by <see cref="TanhAddition.AddFraction"/> (pole at k and coefficient at padded + k of <paramref name="poles"/>),
+            /// then the <paramref name="quotientCount"/> in <paramref name="quotients"/> by <see cref="TanhAddition.AddTerm{TReciprocal}"/>
+            /// (A at k and A/w at padded + k of <paramref name="outer"/>, 1/w in <paramref name="inverse"/>) — and each lane's
+            /// interval (sum ± the estimate's bound) inside the widest member range (sum in [<paramref name="insideLow"/>,
+            /// <paramref name="insideHigh"/>], the range shrunk by the bound) or outside the members' hull (sum below
+            /// <paramref name="outsideLow"/> or above <paramref name="outsideHigh"/>); returns the lanes inside over the blocks
+            /// it decides wholly and lists the blocks it leaves open (their first lane) in <paramref name="open"/>.
             /// </summary>
             [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-            private static long ClassifiedFirstPass(ref float tanh, ref float inverse, int lanes, int hidden, ref float outer, int padded, float bias, uint lastMask,
-                Vector256<float> bound, Vector256<float> low, Vector256<float> high, Vector256<float> hullLow, Vector256<float> hullHigh, ref int open, out int openCount)
+            private static long ClassifiedFirstPass(ref float tanh, int lanes, int hidden, ref float outer, ref float poles, ref float inverse, int padded,
+                ref float fractions, int fractionCount, ref float quotients, int quotientCount, float start, int combinations,
+                Vector256<float> insideLow, Vector256<float> insideHigh, Vector256<float> outsideLow, Vector256<float> outsideHigh, ref int open, out int openCount)
             {
                 nuint stride = (nuint)(8 * hidden);
-                Vector256<float> start = Vector256.Create(bias);
+                Vector256<float> first = Vector256.Create(start);
                 long count = 0;
                 int n = 0, c = 0;
-                for (; c + 32 <= lanes; c += 32)
+
+                // Eight blocks at a time: eight running sums, so that the chain of sums (one fused multiply-add per neuron)
+                // does not hold back the multiply pipes, which the eight blocks' terms keep busy.
+                for (; c + 64 <= lanes; c += 64)
                 {
-                    ref float b = ref System.Runtime.CompilerServices.Unsafe.Add(ref tanh, c * hidden);
-                    ref float a = ref outer;
-                    ref float v = ref inverse;
-                    Vector256<float> s0 = start, s1 = start, s2 = start, s3 = start;
-                    for (int k = 0; k < hidden; k++)
+                    ref float block = ref Unsafe.Add(ref tanh, c * hidden);
+                    Vector256<float> s0 = first, s1 = first, s2 = first, s3 = first, s4 = first, s5 = first, s6 = first, s7 = first;
+                    for (int j = 0; j < fractionCount; j++)
                     {
-                        // This hidden neuron's A, A/w and 1/w, broadcast once for the four blocks.
-                        Vector256<float> av = Vector256.Create(a), scaled = Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref a, padded)), iv = Vector256.Create(v);
+                        // This neuron's pole and coefficient, broadcast once for the eight blocks.
+                        int k = Neuron(ref fractions, j);
+                        ref float b = ref Unsafe.Add(ref block, 8 * k);
+                        Vector256<float> pole = Vector256.Create(Unsafe.Add(ref poles, k)), coefficient = Vector256.Create(Unsafe.Add(ref poles, padded + k));
+                        s0 = TanhAddition.AddFraction(s0, Vector256.LoadUnsafe(ref b), pole, coefficient);
+                        s1 = TanhAddition.AddFraction(s1, Vector256.LoadUnsafe(ref b, stride), pole, coefficient);
+                        s2 = TanhAddition.AddFraction(s2, Vector256.LoadUnsafe(ref b, 2 * stride), pole, coefficient);
+                        s3 = TanhAddition.AddFraction(s3, Vector256.LoadUnsafe(ref b, 3 * stride), pole, coefficient);
+                        s4 = TanhAddition.AddFraction(s4, Vector256.LoadUnsafe(ref b, 4 * stride), pole, coefficient);
+                        s5 = TanhAddition.AddFraction(s5, Vector256.LoadUnsafe(ref b, 5 * stride), pole, coefficient);
+                        s6 = TanhAddition.AddFraction(s6, Vector256.LoadUnsafe(ref b, 6 * stride), pole, coefficient);
+                        s7 = TanhAddition.AddFraction(s7, Vector256.LoadUnsafe(ref b, 7 * stride), pole, coefficient);
+                    }
+
+                    for (int j = 0; j < quotientCount; j++)
+                    {
+                        // This neuron's A, A/w and 1/w, broadcast once for the eight blocks.
+                        int k = Neuron(ref quotients, j);
+                        ref float b = ref Unsafe.Add(ref block, 8 * k);
+                        Vector256<float> av = Vector256.Create(Unsafe.Add(ref outer, k)), scaled = Vector256.Create(Unsafe.Add(ref outer, padded + k)), iv = Vector256.Create(Unsafe.Add(ref inverse, k));
                         s0 = TanhAddition.AddTerm<TanhAddition.Estimate>(s0, Vector256.LoadUnsafe(ref b), av, scaled, iv);
                         s1 = TanhAddition.AddTerm<TanhAddition.Estimate>(s1, Vector256.LoadUnsafe(ref b, stride), av, scaled, iv);
                         s2 = TanhAddition.AddTerm<TanhAddition.Estimate>(s2, Vector256.LoadUnsafe(ref b, 2 * stride), av, scaled, iv);
                         s3 = TanhAddition.AddTerm<TanhAddition.Estimate>(s3, Vector256.LoadUnsafe(ref b, 3 * stride), av, scaled, iv);
-                        b = ref System.Runtime.CompilerServices.Unsafe.Add(ref b, 8);
-                        a = ref System.Runtime.CompilerServices.Unsafe.Add(ref a, 1);
-                        v = ref System.Runtime.CompilerServices.Unsafe.Add(ref v, 1);
+                        s4 = TanhAddition.AddTerm<TanhAddition.Estimate>(s4, Vector256.LoadUnsafe(ref b, 4 * stride), av, scaled, iv);
+                        s5 = TanhAddition.AddTerm<TanhAddition.Estimate>(s5, Vector256.LoadUnsafe(ref b, 5 * stride), av, scaled, iv);
+                        s6 = TanhAddition.AddTerm<TanhAddition.Estimate>(s6, Vector256.LoadUnsafe(ref b, 6 * stride), av, scaled, iv);
+                        s7 = TanhAddition.AddTerm<TanhAddition.Estimate>(s7, Vector256.LoadUnsafe(ref b, 7 * stride), av, scaled, iv);
                     }
 
-                    count += Classify(s0, c, c + 8 == lanes ? lastMask : 0xFFu, bound, low, high, hullLow, hullHigh, ref open, ref n);
-                    count += Classify(s1, c + 8, c + 16 == lanes ? lastMask : 0xFFu, bound, low, high, hullLow, hullHigh, ref open, ref n);
-                    count += Classify(s2, c + 16, c + 24 == lanes ? lastMask : 0xFFu, bound, low, high, hullLow, hullHigh, ref open, ref n);
-                    count += Classify(s3, c + 24, c + 32 == lanes ? lastMask : 0xFFu, bound, low, high, hullLow, hullHigh, ref open, ref n);
+                    (ulong inside, ulong undecided) = Lanes(s0, insideLow, insideHigh, outsideLow, outsideHigh);
+                    Add(ref inside, ref undecided, Lanes(s1, insideLow, insideHigh, outsideLow, outsideHigh), 8);
+                    Add(ref inside, ref undecided, Lanes(s2, insideLow, insideHigh, outsideLow, outsideHigh), 16);
+                    Add(ref inside, ref undecided, Lanes(s3, insideLow, insideHigh, outsideLow, outsideHigh), 24);
+                    Add(ref inside, ref undecided, Lanes(s4, insideLow, insideHigh, outsideLow, outsideHigh), 32);
+                    Add(ref inside, ref undecided, Lanes(s5, insideLow, insideHigh, outsideLow, outsideHigh), 40);
+                    Add(ref inside, ref undecided, Lanes(s6, insideLow, insideHigh, outsideLow, outsideHigh), 48);
+                    Add(ref inside, ref undecided, Lanes(s7, insideLow, insideHigh, outsideLow, outsideHigh), 56);
+                    count += Tally(inside, undecided, c, combinations, ref open, ref n);
+                }
+
+                for (; c + 32 <= lanes; c += 32)
+                {
+                    ref float block = ref System.Runtime.CompilerServices.Unsafe.Add(ref tanh, c * hidden);
+                    Vector256<float> s0 = first, s1 = first, s2 = first, s3 = first;
+                    for (int j = 0; j < fractionCount; j++)
+                    {
+                        // This neuron's pole and coefficient, broadcast once for the four blocks.
+                        int k = Neuron(ref fractions, j);
+                        ref float b = ref Unsafe.Add(ref block, 8 * k);
+                        Vector256<float> pole = Vector256.Create(Unsafe.Add(ref poles, k)), coefficient = Vector256.Create(Unsafe.Add(ref poles, padded + k));
+                        s0 = TanhAddition.AddFraction(s0, Vector256.LoadUnsafe(ref b), pole, coefficient);
+                        s1 = TanhAddition.AddFraction(s1, Vector256.LoadUnsafe(ref b, stride), pole, coefficient);
+                        s2 = TanhAddition.AddFraction(s2, Vector256.LoadUnsafe(ref b, 2 * stride), pole, coefficient);
+                        s3 = TanhAddition.AddFraction(s3, Vector256.LoadUnsafe(ref b, 3 * stride), pole, coefficient);
+                    }
+
+                    for (int j = 0; j < quotientCount; j++)
+                    {
+                        // This neuron's A, A/w and 1/w, broadcast once for the four blocks.
+                        int k = Neuron(ref quotients, j);
+                        ref float b = ref Unsafe.Add(ref block, 8 * k);
+                        Vector256<float> av = Vector256.Create(Unsafe.Add(ref outer, k)), scaled = Vector256.Create(Unsafe.Add(ref outer, padded + k)), iv = Vector256.Create(Unsafe.Add(ref inverse, k));
+                        s0 = TanhAddition.AddTerm<TanhAddition.Estimate>(s0, Vector256.LoadUnsafe(ref b), av, scaled, iv);
+                        s1 = TanhAddition.AddTerm<TanhAddition.Estimate>(s1, Vector256.LoadUnsafe(ref b, stride), av, scaled, iv);
+                        s2 = TanhAddition.AddTerm<TanhAddition.Estimate>(s2, Vector256.LoadUnsafe(ref b, 2 * stride), av, scaled, iv);
+                        s3 = TanhAddition.AddTerm<TanhAddition.Estimate>(s3, Vector256.LoadUnsafe(ref b, 3 * stride), av, scaled, iv);
+                    }
+
+                    (ulong inside, ulong undecided) = Lanes(s0, insideLow, insideHigh, outsideLow, outsideHigh);
+                    Add(ref inside, ref undecided, Lanes(s1, insideLow, insideHigh, outsideLow, outsideHigh), 8);
+                    Add(ref inside, ref undecided, Lanes(s2, insideLow, insideHigh, outsideLow, outsideHigh), 16);
+                    Add(ref inside, ref undecided, Lanes(s3, insideLow, insideHigh, outsideLow, outsideHigh), 24);
+                    count += Tally(inside, undecided, c, combinations, ref open, ref n);
                 }
 
                 for (; c < lanes; c += 8)
                 {
-                    ref float b = ref System.Runtime.CompilerServices.Unsafe.Add(ref tanh, c * hidden);
-                    Vector256<float> s0 = start;
-                    for (int k = 0; k < hidden; k++)
+                    ref float block = ref System.Runtime.CompilerServices.Unsafe.Add(ref tanh, c * hidden);
+                    Vector256<float> s0 = first;
+                    for (int j = 0; j < fractionCount; j++)
                     {
-                        s0 = TanhAddition.AddTerm<TanhAddition.Estimate>(s0, Vector256.LoadUnsafe(ref b, (nuint)(8 * k)), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref outer, k)),
-                            Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref outer, padded + k)), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref inverse, k)));
+                        int k = Neuron(ref fractions, j);
+                        s0 = TanhAddition.AddFraction(s0, Vector256.LoadUnsafe(ref block, (nuint)(8 * k)), Vector256.Create(Unsafe.Add(ref poles, k)), Vector256.Create(Unsafe.Add(ref poles, padded + k)));
                     }
 
-                    count += Classify(s0, c, c + 8 == lanes ? lastMask : 0xFFu, bound, low, high, hullLow, hullHigh, ref open, ref n);
+                    for (int j = 0; j < quotientCount; j++)
+                    {
+                        int k = Neuron(ref quotients, j);
+                        s0 = TanhAddition.AddTerm<TanhAddition.Estimate>(s0, Vector256.LoadUnsafe(ref block, (nuint)(8 * k)), Vector256.Create(Unsafe.Add(ref outer, k)),
+                            Vector256.Create(Unsafe.Add(ref outer, padded + k)), Vector256.Create(Unsafe.Add(ref inverse, k)));
+                    }
+
+                    (ulong inside, ulong undecided) = Lanes(s0, insideLow, insideHigh, outsideLow, outsideHigh);
+                    count += Tally(inside, undecided, c, combinations, ref open, ref n);
                 }
 
                 openCount = n;
                 return count;
 
-                // Branch-free: the block is listed (and counts nothing here) when a valid lane is left open.
-                static long Classify(Vector256<float> sum, int c, uint valid, Vector256<float> bound, Vector256<float> low, Vector256<float> high,
-                    Vector256<float> hullLow, Vector256<float> hullHigh, ref int open, ref int n)
+                // The j-th neuron of a list (kept as the bits of a float).
+                static int Neuron(ref float list, int j) => Unsafe.As<float, int>(ref Unsafe.Add(ref list, j));
+
+                // A block's lanes inside (sum ± bound within the widest member range: the thresholds are that range shrunk by the
+                // bound, rounded inwards) and undecided (neither inside nor outside the members' hull widened by the bound).
+                static (ulong Inside, ulong Undecided) Lanes(Vector256<float> sum, Vector256<float> insideLow, Vector256<float> insideHigh, Vector256<float> outsideLow, Vector256<float> outsideHigh)
                 {
-                    Vector256<float> below = sum - bound, above = sum + bound;
-                    Vector256<float> inside = Vector256.GreaterThanOrEqual(below, low) & Vector256.LessThanOrEqual(above, high);
-                    Vector256<float> outside = Vector256.LessThan(above, hullLow) | Vector256.GreaterThan(below, hullHigh);
-                    uint undecided = ~(inside | outside).ExtractMostSignificantBits() & valid;
-                    System.Runtime.CompilerServices.Unsafe.Add(ref open, n) = c;
-                    int isOpen = undecided != 0 ? 1 : 0;
-                    n += isOpen;
-                    return (isOpen - 1) & System.Numerics.BitOperations.PopCount(inside.ExtractMostSignificantBits() & valid);
+                    Vector256<float> inside = Vector256.GreaterThanOrEqual(sum, insideLow) & Vector256.LessThanOrEqual(sum, insideHigh);
+                    Vector256<float> outside = Vector256.LessThan(sum, outsideLow) | Vector256.GreaterThan(sum, outsideHigh);
+                    return (inside.ExtractMostSignificantBits(), (inside | outside).ExtractMostSignificantBits() ^ 0xFFu);
+                }
+
+                static void Add(ref ulong inside, ref ulong undecided, (ulong Inside, ulong Undecided) block, int shift)
+                {
+                    inside |= block.Inside << shift;
+                    undecided |= block.Undecided << shift;
+                }
+
+                // The lanes of up to eight blocks from combination c, a byte each: those of wholly decided blocks are counted,
+                // blocks with an undecided (valid) lane are listed for the refined pass. Mostly branch-free.
+                static long Tally(ulong inside, ulong undecided, int c, int combinations, ref int open, ref int n)
+                {
+                    int valid = combinations - c;
+                    ulong mask = valid >= 64 ? ulong.MaxValue : valid <= 0 ? 0 : (1UL << valid) - 1;
+                    ulong blocks = undecided & mask;
+                    blocks |= blocks >> 4;
+                    blocks |= blocks >> 2;
+                    blocks |= blocks >> 1;
+                    blocks &= 0x0101010101010101UL; // bit 8i: block i has an undecided lane
+                    long count = System.Numerics.BitOperations.PopCount(inside & mask & ~(blocks * 0xFF));
+                    for (; blocks != 0; blocks &= blocks - 1)
+                    {
+                        Unsafe.Add(ref open, n++) = c + System.Numerics.BitOperations.TrailingZeroCount(blocks);
+                    }
+
+                    return count;
                 }
             }
 
@@ -823,63 +933,135 @@ public static class CoverageCounter
                 return CanonicalSum.Tree(p0, p1, p2, p3, p4, p5, p6, p7) + bias;
             }
 
+            /// <summary>For each mask of four lanes, the permutation that moves the lanes set to the front (a left-pack).</summary>
+            private static readonly int[] LeftPack = [.. Enumerable.Range(0, 16).SelectMany(m => Enumerable.Range(0, 4).Where(j => ((m >> j) & 1) != 0).Concat(Enumerable.Repeat(0, 4)).Take(4))];
+
+            /// <summary>
+            /// How much worse than the quotient form's a neuron's partial-fraction bound may be for the first pass to take it:
+            /// the form saves a third of the multiply-pipe work, and a looser estimate sends a few more vectors to the refined pass.
+            /// </summary>
+            private const double FractionFactor = 4;
+
+            /// <summary>The smallest |A| from which (1 − A²)/(|A|(1 − (|A| + δ)(β + δ))) stays at most <see cref="FractionFactor"/> (on a grid of 2^-10; ∞ if it never does).</summary>
+            private static float FractionThreshold(double betaPlusDelta, double delta)
+            {
+                float from = float.PositiveInfinity;
+                for (int i = 1023; i >= 1; i--)
+                {
+                    double a = i / 1024.0, gap = 1 - ((a + delta) * betaPlusDelta);
+                    if (gap <= 0 || (1 - (a * a)) / (a * gap) > FractionFactor)
+                    {
+                        break;
+                    }
+
+                    from = (float)a;
+                }
+
+                return from;
+            }
+
+            /// <summary>The smallest float at least <paramref name="x"/>.</summary>
+            private static float Up(double x)
+            {
+                float rounded = (float)x;
+                return rounded >= x ? rounded : MathF.BitIncrement(rounded);
+            }
+
+            /// <summary>The floats of one column of the first pass's lists (four more than the neurons: the lists are written four lanes at a time).</summary>
+            internal static int Column(int padded) => padded + 4;
+
             /// <summary>
             /// Before a Gray-code step's first pass: each hidden neuron's outer tanh A = Tanh(accumulator) (eight at a
             /// time, the exact activation) and A/w for target neuron <paramref name="t"/> into <paramref name="outer"/>
-            /// (A at k, A/w at padded + k); returns how far the first pass's pre-activation can be from the exact one:
-            /// each term's <see cref="TanhAddition.TermError"/>, the rounding of both sums (each within γ·Σ|terms| of the
-            /// real sum, γ = (length + 2)·2^-24 with margin) and of the interval's ends.
+            /// (A at k, A/w at padded + k); each neuron's form for the estimate tier (the partial-fraction form where its
+            /// bound is at most <see cref="FractionFactor"/> times the quotient form's, the quotient form otherwise, neither
+            /// for a weight left out) listed after the refined sums, in columns of <see cref="Column"/> floats: poles,
+            /// coefficients and table offsets of the partial-fraction form, then A, A/w, 1/w and table offsets of the
+            /// quotient form (offsets as the bits of 8k); returns how far each tier's pre-activation
+            /// can be from the exact one (the terms, the sums' rounding and the interval ends'), the estimate's start (bias plus the partial-fraction
+            /// constants w/A, rounded once) and the two lists' lengths.
             /// </summary>
-            private (float Estimate, float Refined) PrepareFirstPass(int[] acc, float[] outer, int t)
+            private (float Estimate, float Refined, float Start, int Fractions, int Quotients) PrepareFirstPass(int[] acc, float[] outer, int t)
             {
-                int hidden = _e._hidden, padded = acc.Length;
-                float[] scales = _weightScales[t];
+                const float Unit = 1f / (1 << 24), Slack = 1 + (1f / (1 << 12));
+                int hidden = _e._hidden, padded = acc.Length, column = Column(padded);
+                float[] scales = _weightScales[t], absolute = _absoluteWeights[t], signed = _paddedWeights[t];
+                ref float values = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(outer);
+                ref float poles = ref Unsafe.Add(ref values, (2 * padded) + _lanes);
+                ref float fractionList = ref Unsafe.Add(ref poles, 2 * padded), quotientList = ref Unsafe.Add(ref fractionList, column);
+                ref int leftPack = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(LeftPack);
+                Vector256<float> one = Vector256<float>.One, delta = Vector256.Create(_delta);
+                Vector256<float> estimated = Vector256<float>.Zero, refined = Vector256<float>.Zero, size = Vector256<float>.Zero;
+                Vector256<float> constant = Vector256<float>.Zero, constantSize = Vector256<float>.Zero, illConditioned = Vector256<float>.Zero;
+                int fractions = 0, quotients = 0;
+                float[] fractionFrom = _fractionFrom[t];
                 for (int k = 0; k < hidden; k += 8)
                 {
                     Vector256<float> a = ActivationMath.Tanh(Vector256.ConvertToSingle(Vector256.Create(acc.AsSpan(k, 8))) * Vector256.Create(FixedPointGrid.Step));
-                    a.CopyTo(outer.AsSpan(k, 8));
-                    (a * Vector256.Create(scales.AsSpan(k, 8))).CopyTo(outer.AsSpan(padded + k, 8));
-                }
+                    a.StoreUnsafe(ref values, (nuint)k);
+                    Vector256<float> scaled = a * Vector256.Create(scales.AsSpan(k, 8));
+                    scaled.StoreUnsafe(ref values, (nuint)(padded + k));
+                    Vector256<float> w = Vector256.Create(absolute.AsSpan(k, 8)), signedWeight = Vector256.Create(signed.AsSpan(k, 8));
 
-                // TanhAddition's term errors for every neuron, four at a time: |w|·(c·κ + f), κ = 1/(1 − (|A| + δ)(β + δ))²,
-                // with the constants of the estimate and of the refined reciprocal.
-                double[] absolute = _absoluteWeights[t];
-                Vector256<double> delta = Vector256.Create(_delta);
-                Vector256<double> estimated = Vector256<double>.Zero, refined = Vector256<double>.Zero, worst = Vector256<double>.Zero;
-                for (int k = 0; k < absolute.Length; k += 4)
-                {
-                    Vector256<double> a = Vector256.Abs(Vector256.WidenLower(Vector128.Create(outer.AsSpan(k, 4)).ToVector256())) + delta;
-                    Vector256<double> product = a * Vector256.Create(_betaPlusDelta.AsSpan(k, 4));
-                    worst = System.Runtime.Intrinsics.X86.Avx.Max(worst, product);
-                    Vector256<double> gap = Vector256<double>.One - product, kappa = Vector256<double>.One / (gap * gap);
-                    Vector256<double> w = Vector256.Create(absolute.AsSpan(k, 4));
-                    estimated += w * ((Vector256.Create(_estimateConditioned) * kappa) + Vector256.Create(_estimateFlat));
-                    refined += w * ((Vector256.Create(_conditioned) * kappa) + Vector256.Create(_flat));
-                }
-
-                if (Vector256.GreaterThanOrEqualAny(worst, Vector256.Create(1 - 1e-6)))
-                {
-                    return (float.PositiveInfinity, float.PositiveInfinity);
-                }
-
-                // A weight left out contributes 0 for a term within |w| of the true one.
-                return (Bound(Vector256.Sum(estimated) + _leftOut[t]), Bound(Vector256.Sum(refined) + _leftOut[t]));
-
-                // The terms' errors, the rounding of both sums (each within γ·Σ|terms| of the real sum, γ = (length + 2)·2^-24
-                // with margin) and of the interval's ends; rounded up to a float.
-                float Bound(double error)
-                {
-                    double magnitude = _magnitudes[t] + error;
-                    double gamma = (hidden + 2) * Math.Pow(2, -24) * 1.01;
-                    double bound = error + (2 * gamma * magnitude) + (Math.Pow(2, -22) * (magnitude + 1));
-                    if (!(bound < float.MaxValue))
+                    // The form (one comparison: the pass waits for the lists, not for the bound) and both lists, four
+                    // neurons at a time: each form's lanes packed to the front and stored at its list's end.
+                    Vector256<float> listed = Vector256.GreaterThanOrEqual(w, Vector256.Create(TanhAddition.SmallestWeight));
+                    Vector256<float> take = Vector256.GreaterThanOrEqual(Vector256.Abs(a), Vector256.Create(fractionFrom.AsSpan(k, 8)));
+                    Vector256<float> inverse = one / a, square = Vector256.FusedMultiplyAdd(-a, a, one);
+                    Vector256<float> coefficient = signedWeight * square * inverse * inverse;
+                    inverse.StoreUnsafe(ref poles, (nuint)k);
+                    coefficient.StoreUnsafe(ref poles, (nuint)(padded + k));
+                    uint fractionMask = take.ExtractMostSignificantBits(), quotientMask = Vector256.AndNot(listed, take).ExtractMostSignificantBits();
+                    for (int half = 0; half < 8; half += 4, fractionMask >>= 4, quotientMask >>= 4)
                     {
-                        return float.PositiveInfinity;
+                        Vector128<float> neurons = Vector128.Create(k + half, k + half + 1, k + half + 2, k + half + 3).AsSingle();
+                        System.Runtime.Intrinsics.X86.Avx.PermuteVar(neurons, Vector128.LoadUnsafe(ref leftPack, 4 * (fractionMask & 15))).StoreUnsafe(ref fractionList, (nuint)fractions);
+                        System.Runtime.Intrinsics.X86.Avx.PermuteVar(neurons, Vector128.LoadUnsafe(ref leftPack, 4 * (quotientMask & 15))).StoreUnsafe(ref quotientList, (nuint)quotients);
+                        fractions += System.Numerics.BitOperations.PopCount(fractionMask & 15);
+                        quotients += System.Numerics.BitOperations.PopCount(quotientMask & 15);
                     }
 
-                    float rounded = (float)bound;
-                    return rounded >= bound ? rounded : MathF.BitIncrement(rounded);
+                    Vector256<float> term = signedWeight * inverse;
+                    constant += Vector256.ConditionalSelect(take, term, Vector256<float>.Zero);
+                    constantSize += Vector256.ConditionalSelect(take, Vector256.Abs(term), Vector256<float>.Zero);
+
+                    // The bound. κ = 1/(1 − (|A| + δ)(β + δ))² in floats: the gap computed is within 5·2^-24 of the real one,
+                    // so the gap less 2^-21 is below it and √κ from it above the real one; a gap under 2^-20 (√κ over
+                    // TanhAddition.MaxFractionRoot) is ill-conditioned.
+                    Vector256<float> gap = one - ((Vector256.Abs(a) + delta) * Vector256.Create(_betaPlusDelta.AsSpan(k, 8))) - Vector256.Create(1f / (1 << 21));
+                    illConditioned |= Vector256.LessThan(gap, Vector256.Create((float)(1 / TanhAddition.MaxFractionRoot)));
+                    Vector256<float> root = one / gap, kappa = root * root;
+
+                    // The quotient form's term error |w|·(c·κ + f) for the estimate and the refined reciprocal; the partial-
+                    // fraction form's |w|(2δκ + δ) + M·(e₀ + 2^-23(7 + √κ))(1 + 2^-10), M = |w|(1 − A²)√κ/|A|.
+                    Vector256<float> quotient = w * ((Vector256.Create(_estimateConditioned) * kappa) + Vector256.Create(_estimateFlat));
+                    refined += w * ((Vector256.Create(_conditioned) * kappa) + Vector256.Create(_flat));
+                    Vector256<float> magnitude = w * square * Vector256.Abs(inverse) * root;
+                    Vector256<float> fraction = (w * ((delta * (kappa + kappa)) + delta))
+                        + (magnitude * (Vector256.Create(_reciprocal) + (Vector256.Create(1f / (1 << 23)) * (Vector256.Create(7f) + root))) * Vector256.Create(1 + (1f / (1 << 10))));
+                    estimated += Vector256.ConditionalSelect(take, fraction, quotient);
+                    size += Vector256.ConditionalSelect(take, magnitude + fraction, w + quotient);
                 }
+
+                if (illConditioned.ExtractMostSignificantBits() != 0)
+                {
+                    return (float.PositiveInfinity, float.PositiveInfinity, _biases[t], 0, 0);
+                }
+
+                // The start: bias plus the constants w/A, each within 2·2^-24 of the real one, the sum within γ·Σ|w/A|.
+                float start = _biases[t] + Vector256.Sum(constant);
+                float gamma = (hidden + 2) * Unit * 1.01f, exact = _magnitudes[t], leftOut = _leftOut[t];
+                float startError = (gamma + (4 * Unit)) * (Math.Abs(_biases[t]) + Vector256.Sum(constantSize));
+
+                // Each tier's error: its terms' (a weight left out contributes 0 for a term within |w| of the true one), the
+                // rounding of its sum (γ·Σ|its terms and start|), of the exact sum (γ·(Σ|w| + |bias|)) and of the interval's
+                // ends. Everything above is sums and products of non-negative floats, each within a relative 64·2^-24 of
+                // its real value and the sums (at most 256 terms) within 2^-16: the factor 1 + 2^-12 covers all of it.
+                float estimateError = Vector256.Sum(estimated) + leftOut + startError, refinedError = Vector256.Sum(refined) + leftOut;
+                float sum = Math.Abs(start) + Vector256.Sum(size) + estimateError;
+                float estimateBound = (estimateError + (gamma * (sum + exact + estimateError)) + (4 * Unit * (Math.Max(sum, exact) + estimateError + 1))) * Slack;
+                float refinedBound = (refinedError + (gamma * (2 * (exact + refinedError))) + (4 * Unit * (exact + refinedError + 1))) * Slack;
+                return (estimateBound, refinedBound, start, fractions, quotients);
             }
 
             /// <summary>
@@ -911,6 +1093,10 @@ public static class CoverageCounter
                     TanhAddition.AddTerm<TanhAddition.Refined>(sum, Vector256.LoadUnsafe(ref b, (nuint)(8 * k)), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref a, k)),
                         Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref a, padded + k)), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref inverse, k)));
             }
+
+            /// <summary>The lanes of the vector starting at combination <paramref name="c"/> that are combinations (the rest pad the table).</summary>
+            [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            private static uint Valid(int c, int combinations) => c + 8 <= combinations ? 0xFFu : c >= combinations ? 0u : (1u << (combinations - c)) - 1;
 
             /// <summary>The lanes whose exact pre-activation lies in one of the member ranges.</summary>
             [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
@@ -967,7 +1153,7 @@ public static class CoverageCounter
             /// <summary>The first-layer accumulators of the current sub-cube (bias plus fixed inputs, in units of 2^-16).</summary>
             public int[] Accumulators => _acc;
 
-            /// <summary>The first pass's per-step values: each hidden neuron's outer tanh, the same divided by its weight, then the pre-activations of the tabled combinations.</summary>
+            /// <summary>The first pass's per-step values: each hidden neuron's outer tanh, the same divided by its weight, the refined pre-activations of the tabled combinations, then the estimate's two record lists.</summary>
             public float[] Outer { get; }
             private readonly long[] _radius;
             private readonly float[] _activations;   // per layer, padded to 16 (layer l at l * _stride)
@@ -982,7 +1168,7 @@ public static class CoverageCounter
             {
                 _e = e;
                 _acc = new int[e._paddedHidden];
-                Outer = new float[(2 * e._paddedHidden) + (e._innerTable?.Lanes ?? 0)];
+                Outer = new float[(2 * e._paddedHidden) + (e._innerTable is { } table ? table.Lanes + (2 * e._paddedHidden) + (2 * InnerTable.Column(e._paddedHidden)) : 0)];
                 _radius = new long[e._hidden];
                 _stride = e._shape.Layers.Max(l => ShapeRules.PaddedWidth(l.Width)) + 16;
                 _activations = new float[e._shape.Layers.Length * _stride];
@@ -1325,13 +1511,14 @@ public static class CoverageCounter
                 output.Slice(layer.Width, ShapeRules.PaddedWidth(layer.Width) - layer.Width).Clear();
             }
 
-            private static void Add(int[] acc, int[] column, int times)
+            internal static void Add(int[] acc, int[] column, int times)
             {
                 if (times == 0)
                 {
                     return;
                 }
 
+                // Whole vectors (a vector load of values just written one by one would wait for the stores to retire).
                 int i = 0;
                 if (Vector512.IsHardwareAccelerated)
                 {
@@ -1339,6 +1526,14 @@ public static class CoverageCounter
                     for (; i <= acc.Length - 16; i += 16)
                     {
                         (Vector512.Create<int>(acc.AsSpan(i, 16)) + (Vector512.Create<int>(column.AsSpan(i, 16)) * t)).CopyTo(acc.AsSpan(i, 16));
+                    }
+                }
+                else if (Vector256.IsHardwareAccelerated)
+                {
+                    Vector256<int> t = Vector256.Create(times);
+                    for (; i <= acc.Length - 8; i += 8)
+                    {
+                        (Vector256.Create<int>(acc.AsSpan(i, 8)) + (Vector256.Create<int>(column.AsSpan(i, 8)) * t)).CopyTo(acc.AsSpan(i, 8));
                     }
                 }
 
@@ -1359,6 +1554,7 @@ public static class CoverageCounter
 /// </summary>
 public sealed class CountPlan
 {
+
     private readonly CoverageCounter.LayeredEnumerator _enumerator;
 
     private CountPlan(CoverageCounter.LayeredEnumerator enumerator, long subCubes, long cube, int neurons, string signature)

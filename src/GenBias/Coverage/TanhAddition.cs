@@ -61,6 +61,66 @@ internal static class TanhAddition
         return Fma.MultiplyAdd(numerator, TReciprocal.Of(denominator), sum);
     }
 
+    /// <summary>
+    /// Eight lanes' term in the partial-fraction form w·tanh(a + b) = w/A − c/(B + 1/A), c = w(1 − A²)/A² (the quotient
+    /// (A + B)/(1 + AB) is a Möbius function of B with its pole at −1/A): the caller adds the constant w/A to the running
+    /// sum's start once per Gray-code step, so a term is an addition, a reciprocal estimate and a fused multiply-add —
+    /// one operation fewer on the multiply pipes than <see cref="AddTerm{TReciprocal}"/>. Its rounding grows as 1/|A|
+    /// (<see cref="FractionTermError"/>): for saturated neurons it is tighter than the quotient form, near A = 0 useless.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> AddFraction(Vector256<float> sum, Vector256<float> table, Vector256<float> pole, Vector256<float> coefficient) =>
+        Fma.MultiplyAddNegated(coefficient, Avx.Reciprocal(table + pole), sum);
+
+    /// <summary>
+    /// The broadcasts of <see cref="AddFraction"/> for a neuron whose outer tanh is <paramref name="outer"/> (not 0), in
+    /// floats as the counting leaf computes them eight at a time: the pole fl(1/A), the coefficient
+    /// fl(fl(fl(w·fl(1 − A²))·pole)·pole) (within a relative 6·2^-24 of w(1 − A²)/A²) and the constant fl(w·pole)
+    /// (within 2·2^-24 of w/A).
+    /// </summary>
+    public static (float Pole, float Coefficient, float Constant) Fraction(float weight, float outer)
+    {
+        float pole = 1 / outer, square = MathF.FusedMultiplyAdd(-outer, outer, 1);
+        return (pole, weight * square * pole * pole, weight * pole);
+    }
+
+    /// <summary>
+    /// The largest |w/A − c·rcp(B + pole) − w·Tanh(a + b)| of <see cref="AddFraction"/> with the broadcasts of
+    /// <see cref="Fraction"/> (the constant w/A exact: its rounding is the caller's), for a neuron whose outer tanh is
+    /// <paramref name="outer"/> and whose tabled tanh values are at most <paramref name="beta"/> in magnitude: |w|(2δκ + δ)
+    /// for A and B against tanh (as <see cref="TermError"/>) plus M·(e₀ + 2^-23(7 + √κ))(1 + 2^-10), where
+    /// M = |w|(1 − A²)√κ/|A| bounds |c/(B + 1/A)| (|1 + AB| ≥ 1/√κ) and the relative error of the computed c·rcp(fl(B + pole))
+    /// is, to first order, that of c (6·2^-24), of the sum (2^-24), of the estimate (e₀) and of the pole, which moves it by
+    /// a relative 2^-24/|1 + AB| ≤ 2^-24·√κ; the factor 2 in 2^-23 and the (1 + 2^-10) cover the second-order terms
+    /// (for √κ ≤ <see cref="MaxFractionRoot"/>, e₀ ≤ 2^-11). Infinite for A = 0, or where 1 + AB can come near 0.
+    /// </summary>
+    public static double FractionTermError(float weight, float outer, float beta)
+    {
+        double delta = ActivationError;
+        double product = (Math.Abs(outer) + delta) * (beta + delta);
+        double root = 1 / (1 - product), kappa = root * root;
+        if (outer == 0 || product >= 1 - 1e-6 || !(root <= MaxFractionRoot))
+        {
+            return double.PositiveInfinity;
+        }
+
+        return (Math.Abs(weight) * ((2 * delta * kappa) + delta)) + (FractionMagnitude(weight, outer, beta) * FractionRelativeError(root));
+    }
+
+    /// <summary>M = |w|(1 − A²)√κ/|A|: how large the computed part c·rcp(B + 1/A) of <see cref="AddFraction"/> can be (for the rounding of the sum it is added to).</summary>
+    public static double FractionMagnitude(float weight, float outer, float beta)
+    {
+        double product = (Math.Abs(outer) + ActivationError) * (beta + ActivationError);
+        return outer == 0 || product >= 1 - 1e-6 ? double.PositiveInfinity
+            : Math.Abs(weight) * (1 - ((double)outer * outer)) / (Math.Abs((double)outer) * (1 - product));
+    }
+
+    /// <summary>The relative error of the computed part of <see cref="AddFraction"/>, given √κ (at most <see cref="MaxFractionRoot"/>): (e₀ + 2^-23(7 + √κ))(1 + 2^-10).</summary>
+    public static double FractionRelativeError(double root) => (ReciprocalError + (Math.Pow(2, -23) * (7 + root))) * (1 + Math.Pow(2, -10));
+
+    /// <summary>The largest √κ for which <see cref="FractionRelativeError"/> holds (2^20).</summary>
+    public const double MaxFractionRoot = 1 << 20;
+
     /// <summary>As <see cref="AddTerm{TReciprocal}"/> with the refined reciprocal (the bound of <see cref="TermError"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> AddTerm(Vector256<float> sum, Vector256<float> table, Vector256<float> outer, Vector256<float> scaledOuter, Vector256<float> inverseWeight) =>

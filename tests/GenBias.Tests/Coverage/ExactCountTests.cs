@@ -231,8 +231,8 @@ public class ExactCountTests(ITestOutputHelper output)
         Assert.InRange(TanhAddition.ActivationError, 1e-8, 1e-6);
         Assert.InRange(TanhAddition.ReciprocalError, 1e-6, 1.0 / 2048);
         var random = new Random(11);
-        double worstRatio = 0;
-        int finite = 0;
+        double worstRatio = 0, worstFraction = 0;
+        int finite = 0, fractionFinite = 0;
         for (int trial = 0; trial < 200_000; trial++)
         {
             // Outer accumulators over the whole grid (|z| < 256), often saturated; tabled contributions up to ±8, and
@@ -266,9 +266,31 @@ public class ExactCountTests(ITestOutputHelper output)
                 finite++;
                 worstRatio = Math.Max(worstRatio, error / bound);
             }
+
+            // The partial-fraction form w/A − c·rcp(B + 1/A), with the leaf's float broadcasts; the constant w/A taken
+            // exactly here (the leaf bounds the rounding of its sum of constants separately: within 2·2^-24 each).
+            if (outer != 0 && Math.Abs(w) >= TanhAddition.SmallestWeight)
+            {
+                (float pole, float coefficient, float constant) = TanhAddition.Fraction(w, outer);
+                double quotient = (double)w / outer;
+                Assert.True(Math.Abs(constant - quotient) <= 2.000001 * Math.Pow(2, -24) * Math.Abs(quotient), $"constant w/A: w = {w}, A = {outer}");
+                double value = quotient + TanhAddition.AddFraction(Vector256<float>.Zero, Vector256.Create(table), Vector256.Create(pole), Vector256.Create(coefficient))[0];
+                double fractionBound = TanhAddition.FractionTermError(w, outer, Math.Abs(table));
+                double fractionError = Math.Abs(value - exact);
+                Assert.True(fractionError <= fractionBound, $"fraction: a = {a}, b = {b}, w = {w}: |{value} − {exact}| = {fractionError} > {fractionBound}");
+                if (double.IsFinite(fractionBound))
+                {
+                    fractionFinite++;
+                    worstFraction = Math.Max(worstFraction, fractionError / fractionBound);
+                }
+            }
         }
 
-        output.WriteLine($"largest error / bound {worstRatio:F3} over {finite} finite bounds");
+        output.WriteLine($"largest error / bound {worstRatio:F3} over {finite} finite bounds; partial-fraction form {worstFraction:F3} over {fractionFinite}");
+        Assert.True(fractionFinite > 150_000, "the partial-fraction bound is finite wherever A is not 0 and the quotient well-conditioned");
+        Assert.True(TanhAddition.FractionTermError(1f, 0.9f, 0.5f) < 2e-3 * TanhAddition.EstimateTermError(1f, 0.9f, 0.5f) / TanhAddition.ReciprocalError,
+            "for a saturated neuron the partial-fraction form is about as tight as the quotient form's estimate");
+        Assert.True(double.IsPositiveInfinity(TanhAddition.FractionTermError(1f, 0f, 0.5f)), "no partial fractions at A = 0");
         Assert.True(finite > 150_000, "the bound is finite almost everywhere");
         Assert.True(TanhAddition.TermError(1f, 0.5f, 0.5f) < 5e-6, "away from the corner the bound is a few ulp, or the first pass decides little");
     }
