@@ -428,6 +428,7 @@ public static class CoverageCounter
             private readonly float[][] _absoluteWeights; // per target neuron: |w| padded with zeros to a multiple of 8
             private readonly float[] _betaPlusDelta;   // per hidden neuron (padded to 8): β + δ rounded up, β the largest |Tanh| of its tabled contributions
             private readonly float[][] _fractionFrom;  // per target neuron and hidden neuron (padded to 8): the |A| from which the first pass takes the partial-fraction form (∞: never)
+            private readonly float[][] _fractionFromLoose; // the same for LooseFractionFactor: after a step that left no vector open
             private readonly float _delta, _conditioned, _flat, _estimateConditioned, _estimateFlat, _reciprocal; // TanhAddition's error constants, read once, rounded up
             private readonly float[] _memberValues;  // the member ranges as float values, low/high pairs
             private readonly float _widestLow, _widestHigh, _hullLow, _hullHigh; // the first pass's classification: inside the widest member range, outside their hull
@@ -524,8 +525,12 @@ public static class CoverageCounter
                 // The partial-fraction form's rounding is M/|w| = (1 − A²)√κ/|A| times the quotient form's (κ as above): a neuron
                 // takes it from the |A| on which that factor stays at most FractionFactor (a threshold, so that the choice
                 // costs one comparison per step; the bound is computed for the form taken).
+                // Where the pre-activations lie far from the preference's ends, a looser bound decides as much: after a step that
+                // left no vector open, the next takes the form from LooseFractionFactor on.
                 _fractionFrom = [.. _absoluteWeights.Select(w => Enumerable.Range(0, octets).Select(k => k < e._hidden && w[k] >= TanhAddition.SmallestWeight && _bounded
-                    ? FractionThreshold(betaPlusDelta[k], _delta) : float.PositiveInfinity).ToArray())];
+                    ? FractionThreshold(betaPlusDelta[k], _delta, FractionFactor) : float.PositiveInfinity).ToArray())];
+                _fractionFromLoose = [.. _absoluteWeights.Select(w => Enumerable.Range(0, octets).Select(k => k < e._hidden && w[k] >= TanhAddition.SmallestWeight && _bounded
+                    ? FractionThreshold(betaPlusDelta[k], _delta, LooseFractionFactor) : float.PositiveInfinity).ToArray())];
 
                 int padded = (e._hidden + 7) / 8 * 8;
                 _innerRadius = new int[padded];
@@ -588,6 +593,7 @@ public static class CoverageCounter
                 // open the next 1, 2, 4, … 16 steps skip them (where the boundary runs through every step, as in most
                 // of a trained network's cube, they cost a tenth of a step and decide nothing).
                 int skip = 0, backoff = 1;
+                Looseness loose = default;
                 for (long s = 0; ; s++)
                 {
                     bool allDecided = true;
@@ -602,7 +608,7 @@ public static class CoverageCounter
                             (skip, backoff) = decision == 0 ? (backoff, Math.Min(2 * backoff, 16)) : (0, 1);
                         }
 
-                        count += decision > 0 ? Combinations : decision < 0 ? 0 : CountCombinations<TActivation>(acc, worker.Outer, t);
+                        count += decision > 0 ? Combinations : decision < 0 ? 0 : CountCombinations<TActivation>(acc, worker.Outer, t, ref loose);
                         // The cube fraction decided is per input: count it when every target neuron was decided.
                         decided += decision != 0 && t == _e._neurons.Length - 1 && allDecided ? Combinations : 0;
                         allDecided &= decision != 0;
@@ -661,7 +667,7 @@ public static class CoverageCounter
             }
 
             /// <summary>How many of the 3^Inner combinations put target neuron t in its interval, the accumulators fixed.</summary>
-            private long CountCombinations<TActivation>(int[] acc, float[] outer, int t)
+            private long CountCombinations<TActivation>(int[] acc, float[] outer, int t, ref Looseness loose)
                 where TActivation : struct, ILaneActivation
             {
                 ref int table = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_table);
@@ -671,7 +677,7 @@ public static class CoverageCounter
                 long count = 0;
                 if (_bounded)
                 {
-                    (float estimateBound, float refinedBound, float start, int fractions, int quotients) = PrepareFirstPass(acc, outer, t);
+                    (float estimateBound, float refinedBound, float start, int fractions, int quotients) = PrepareFirstPass(acc, outer, t, loose.Loose);
                     Vector256<float> estimate = Vector256.Create(estimateBound), refined = Vector256.Create(refinedBound);
                     ref float tanh = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_tanhTable);
                     ref float inverse = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_inverseWeights[t]);
@@ -687,6 +693,7 @@ public static class CoverageCounter
                         Vector256.Create(MathF.BitIncrement(_widestLow + estimateBound)), Vector256.Create(MathF.BitDecrement(_widestHigh - estimateBound)),
                         Vector256.Create(MathF.BitDecrement(_hullLow - estimateBound)), Vector256.Create(MathF.BitIncrement(_hullHigh + estimateBound)),
                         ref System.Runtime.InteropServices.MemoryMarshal.GetReference(undecided), out int open);
+                    loose.After(open);
                     foreach (int c in undecided[..open])
                     {
                         uint valid = Valid(c, Combinations);
@@ -942,14 +949,47 @@ public static class CoverageCounter
             /// </summary>
             private const double FractionFactor = 4;
 
-            /// <summary>The smallest |A| from which (1 − A²)/(|A|(1 − (|A| + δ)(β + δ))) stays at most <see cref="FractionFactor"/> (on a grid of 2^-10; ∞ if it never does).</summary>
-            private static float FractionThreshold(double betaPlusDelta, double delta)
+            /// <summary>The factor after a step whose estimate left no vector open (far from the preference's ends a looser bound costs nothing).</summary>
+            private const double LooseFractionFactor = 64;
+
+            /// <summary>
+            /// Whether the next step takes the loose thresholds: after a step that left no vector open, unless a loose step
+            /// lately did (then the tight ones for the next 1, 2, 4, … 64 steps), so that near the preference's ends the
+            /// looser bound does not send more vectors to the refined pass than the cheaper terms save.
+            /// </summary>
+            private struct Looseness
+            {
+                private int _wait, _backoff;
+
+                public bool Loose { get; private set; }
+
+                public void After(int open)
+                {
+                    if (Loose && open > 0)
+                    {
+                        (Loose, _wait, _backoff) = (false, Math.Max(1, _backoff), Math.Min(2 * Math.Max(1, _backoff), 64));
+                        return;
+                    }
+
+                    if (Loose)
+                    {
+                        _backoff = 1;
+                        return;
+                    }
+
+                    _wait = Math.Max(0, _wait - 1);
+                    Loose = open == 0 && _wait == 0;
+                }
+            }
+
+            /// <summary>The smallest |A| from which (1 − A²)/(|A|(1 − (|A| + δ)(β + δ))) stays at most <paramref name="factor"/> (on a grid of 2^-10; ∞ if it never does).</summary>
+            private static float FractionThreshold(double betaPlusDelta, double delta, double factor)
             {
                 float from = float.PositiveInfinity;
                 for (int i = 1023; i >= 1; i--)
                 {
                     double a = i / 1024.0, gap = 1 - ((a + delta) * betaPlusDelta);
-                    if (gap <= 0 || (1 - (a * a)) / (a * gap) > FractionFactor)
+                    if (gap <= 0 || (1 - (a * a)) / (a * gap) > factor)
                     {
                         break;
                     }
@@ -981,7 +1021,7 @@ public static class CoverageCounter
             /// can be from the exact one (the terms, the sums' rounding and the interval ends'), the estimate's start (bias plus the partial-fraction
             /// constants w/A, rounded once) and the two lists' lengths.
             /// </summary>
-            private (float Estimate, float Refined, float Start, int Fractions, int Quotients) PrepareFirstPass(int[] acc, float[] outer, int t)
+            private (float Estimate, float Refined, float Start, int Fractions, int Quotients) PrepareFirstPass(int[] acc, float[] outer, int t, bool loose)
             {
                 const float Unit = 1f / (1 << 24), Slack = 1 + (1f / (1 << 12));
                 int hidden = _e._hidden, padded = acc.Length, column = Column(padded);
@@ -994,7 +1034,7 @@ public static class CoverageCounter
                 Vector256<float> estimated = Vector256<float>.Zero, refined = Vector256<float>.Zero, size = Vector256<float>.Zero;
                 Vector256<float> constant = Vector256<float>.Zero, constantSize = Vector256<float>.Zero, illConditioned = Vector256<float>.Zero;
                 int fractions = 0, quotients = 0;
-                float[] fractionFrom = _fractionFrom[t];
+                float[] fractionFrom = loose ? _fractionFromLoose[t] : _fractionFrom[t];
                 for (int k = 0; k < hidden; k += 8)
                 {
                     Vector256<float> a = ActivationMath.Tanh(Vector256.ConvertToSingle(Vector256.Create(acc.AsSpan(k, 8))) * Vector256.Create(FixedPointGrid.Step));
@@ -1705,3 +1745,4 @@ internal static class GrayCode
         return d;
     }
 }
+
