@@ -26,8 +26,8 @@ internal static class FullCount
         var network = new SeedHiddenNetwork();
         LoadedModel model = ModelFile.LoadInto(modelPath, network);
         Preference preference = model.Preferences.FirstOrDefault() ?? Preference.OutputAbove(0.5, 0.6);
-        // --leaf N: sub-cubes of N free inputs are enumerated; larger ones are first tested by interval bounds.
-        int leaf = args.SkipWhile(a => a != "--leaf").Skip(1).Select(int.Parse).FirstOrDefault(9);
+        // --leaf N: sub-cubes of N free inputs are enumerated; larger ones are first tested by bounds (default: the library's).
+        int leaf = args.SkipWhile(a => a != "--leaf").Skip(1).Select(int.Parse).FirstOrDefault(new CountOptions().LeafFreeInputs);
         var options = new CountOptions
         {
             CheckpointPath = modelPath + ".count-checkpoint.json",

@@ -19,7 +19,7 @@ public sealed record CountOptions
     public int MaxParallelism { get; init; } = Environment.ProcessorCount;
 
     /// <summary>Sub-cubes with this many free inputs are enumerated with a ternary Gray code.</summary>
-    public int LeafFreeInputs { get; init; } = 10;
+    public int LeafFreeInputs { get; init; } = 11;
 
     /// <summary>The inputs fixed at the top level: 3^SplitDepth sub-cubes, the unit of parallelism, progress and checkpoints.</summary>
     public int SplitDepth { get; init; } = 6;
