@@ -414,7 +414,7 @@ public static class CoverageCounter
             public const int MaxHidden = 256;
 
             private readonly LayeredEnumerator _e;
-            private readonly int _lanes;             // 3^Inner rounded up to whole vectors of 8 (to groups of four vectors from 3^4 on: the first pass's unit)
+            private readonly int _lanes;             // 3^Inner rounded up to whole vectors of 8 (to groups of eight vectors from 3^4 on: the first pass's unit)
             private readonly int[] _table;            // hidden neuron k's contributions to combination c at c·hidden + 8k + c % 8 (c − c % 8 = the block of eight)
             private readonly float[][] _weights;     // per target neuron: its layer-1 weights
             private readonly float[] _biases;
@@ -442,9 +442,9 @@ public static class CoverageCounter
                 _e = e;
                 Inner = inner;
                 Combinations = (int)Pow3(inner);
-                // From 81 combinations on the first pass runs four vectors at a time throughout: a last vector or three on
+                // From 81 combinations on the first pass runs eight vectors at a time throughout: a last vector or three on
                 // their own would be latency-bound (one running sum), and cost more than the masked lanes of a whole group.
-                int unit = Combinations > 32 ? 32 : 8;
+                int unit = Combinations > 32 ? 64 : 8;
                 _lanes = (Combinations + unit - 1) / unit * unit;
                 _table = new int[e._hidden * _lanes];
                 for (int c = 0; c < _lanes; c++)
@@ -795,41 +795,6 @@ public static class CoverageCounter
                     Add(ref inside, ref undecided, Lanes(s5, insideLow, insideHigh, outsideLow, outsideHigh), 40);
                     Add(ref inside, ref undecided, Lanes(s6, insideLow, insideHigh, outsideLow, outsideHigh), 48);
                     Add(ref inside, ref undecided, Lanes(s7, insideLow, insideHigh, outsideLow, outsideHigh), 56);
-                    count += Tally(inside, undecided, c, combinations, ref open, ref n);
-                }
-
-                for (; c + 32 <= lanes; c += 32)
-                {
-                    ref float block = ref System.Runtime.CompilerServices.Unsafe.Add(ref tanh, c * hidden);
-                    Vector256<float> s0 = first, s1 = first, s2 = first, s3 = first;
-                    for (int j = 0; j < fractionCount; j++)
-                    {
-                        // This neuron's pole and coefficient, broadcast once for the four blocks.
-                        int k = Neuron(ref fractions, j);
-                        ref float b = ref Unsafe.Add(ref block, 8 * k);
-                        Vector256<float> pole = Vector256.Create(Unsafe.Add(ref poles, k)), coefficient = Vector256.Create(Unsafe.Add(ref poles, padded + k));
-                        s0 = TanhAddition.AddFraction(s0, Vector256.LoadUnsafe(ref b), pole, coefficient);
-                        s1 = TanhAddition.AddFraction(s1, Vector256.LoadUnsafe(ref b, stride), pole, coefficient);
-                        s2 = TanhAddition.AddFraction(s2, Vector256.LoadUnsafe(ref b, 2 * stride), pole, coefficient);
-                        s3 = TanhAddition.AddFraction(s3, Vector256.LoadUnsafe(ref b, 3 * stride), pole, coefficient);
-                    }
-
-                    for (int j = 0; j < quotientCount; j++)
-                    {
-                        // This neuron's A, A/w and 1/w, broadcast once for the four blocks.
-                        int k = Neuron(ref quotients, j);
-                        ref float b = ref Unsafe.Add(ref block, 8 * k);
-                        Vector256<float> av = Vector256.Create(Unsafe.Add(ref outer, k)), scaled = Vector256.Create(Unsafe.Add(ref outer, padded + k)), iv = Vector256.Create(Unsafe.Add(ref inverse, k));
-                        s0 = TanhAddition.AddTerm<TanhAddition.Estimate>(s0, Vector256.LoadUnsafe(ref b), av, scaled, iv);
-                        s1 = TanhAddition.AddTerm<TanhAddition.Estimate>(s1, Vector256.LoadUnsafe(ref b, stride), av, scaled, iv);
-                        s2 = TanhAddition.AddTerm<TanhAddition.Estimate>(s2, Vector256.LoadUnsafe(ref b, 2 * stride), av, scaled, iv);
-                        s3 = TanhAddition.AddTerm<TanhAddition.Estimate>(s3, Vector256.LoadUnsafe(ref b, 3 * stride), av, scaled, iv);
-                    }
-
-                    (ulong inside, ulong undecided) = Lanes(s0, insideLow, insideHigh, outsideLow, outsideHigh);
-                    Add(ref inside, ref undecided, Lanes(s1, insideLow, insideHigh, outsideLow, outsideHigh), 8);
-                    Add(ref inside, ref undecided, Lanes(s2, insideLow, insideHigh, outsideLow, outsideHigh), 16);
-                    Add(ref inside, ref undecided, Lanes(s3, insideLow, insideHigh, outsideLow, outsideHigh), 24);
                     count += Tally(inside, undecided, c, combinations, ref open, ref n);
                 }
 

@@ -69,3 +69,13 @@ public partial class Leaf10x17x2;
 [Dense(1, Activation.HardTanh)]
 [Dense(1, Activation.Tanh)]
 public partial class Leaf10x33x1x1;
+
+[TernaryNetwork(Inputs = 4)]
+[Dense(7, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Leaf4x7x1;
+
+[TernaryNetwork(Inputs = 3)]
+[Dense(5, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Leaf3x5x1;
