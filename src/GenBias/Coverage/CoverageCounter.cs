@@ -527,10 +527,8 @@ public static class CoverageCounter
                 // costs one comparison per step; the bound is computed for the form taken).
                 // Where the pre-activations lie far from the preference's ends, a looser bound decides as much: after a step that
                 // left no vector open, the next takes the form from LooseFractionFactor on.
-                _fractionFrom = [.. _absoluteWeights.Select(w => Enumerable.Range(0, octets).Select(k => k < e._hidden && w[k] >= TanhAddition.SmallestWeight && _bounded
-                    ? FractionThreshold(betaPlusDelta[k], _delta, FractionFactor) : float.PositiveInfinity).ToArray())];
-                _fractionFromLoose = [.. _absoluteWeights.Select(w => Enumerable.Range(0, octets).Select(k => k < e._hidden && w[k] >= TanhAddition.SmallestWeight && _bounded
-                    ? FractionThreshold(betaPlusDelta[k], _delta, LooseFractionFactor) : float.PositiveInfinity).ToArray())];
+                _fractionFrom = Thresholds(FractionFactor);
+                _fractionFromLoose = Thresholds(LooseFractionFactor);
 
                 int padded = (e._hidden + 7) / 8 * 8;
                 _innerRadius = new int[padded];
@@ -543,6 +541,11 @@ public static class CoverageCounter
                 }
 
                 _paddedWeights = [.. _weights.Select(w => { float[] p = new float[padded]; w.CopyTo(p, 0); return p; })];
+
+                // Per target neuron: each hidden neuron's |A| threshold for the partial-fraction form at this factor (∞ for
+                // padding, a weight left out, or no bounded pass).
+                float[][] Thresholds(double factor) => [.. _absoluteWeights.Select(w => Enumerable.Range(0, octets).Select(k => k < e._hidden && w[k] >= TanhAddition.SmallestWeight && _bounded
+                    ? FractionThreshold(betaPlusDelta[k], _delta, factor) : float.PositiveInfinity).ToArray())];
                 _magnitudes = [.. _weights.Select((w, t) => w.Sum(Math.Abs) + Math.Abs(_biases[t]))];
                 _tolerance = (float)NeuronMembership.Tolerance(_hiddenActivation);
             }
@@ -576,11 +579,7 @@ public static class CoverageCounter
                 // Every outer free input starts at -1.
                 for (int p = fixedInputs; p < fixedInputs + outer; p++)
                 {
-                    int[] column = _e._columns[p];
-                    for (int k = 0; k < hidden; k++)
-                    {
-                        acc[k] -= column[k];
-                    }
+                    Worker.Add(acc, _e._columns[p], -1);
                 }
 
                 Span<int> digit = stackalloc int[Math.Max(1, outer)];
@@ -626,11 +625,7 @@ public static class CoverageCounter
                 // Back to the caller's state: undo each outer input's last value.
                 for (int d = 0; d < outer; d++)
                 {
-                    int[] column = _e._columns[fixedInputs + d];
-                    for (int k = 0; k < hidden; k++)
-                    {
-                        acc[k] -= (digit[d] - 1) * column[k];
-                    }
+                    Worker.Add(acc, _e._columns[fixedInputs + d], -(digit[d] - 1));
                 }
 
                 return (count, decided);
