@@ -34,6 +34,12 @@ namespace GenBias.Generators
             LayerPlan output = layers[layers.Count - 1];
             w.Line("// Eight rows: masks holds each row's positive then negative mask, output receives 8 rows of outputs, buffer");
             w.Line("// holds BatchBufferSize floats (zero padding between calls). Same bits as Forward for every row.");
+            if (layers.Count == 1 && Gathers(layers[0]))
+            {
+                w.Line("// A single neuron's kernel is a few instructions: inlined into the batch loops.");
+                w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
+            }
+
             using (w.Block("private void BatchRows8(ref ulong masks, ref float output, ref float buffer)"))
             {
                 w.Line("ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);");
@@ -69,12 +75,41 @@ namespace GenBias.Generators
             }
         }
 
+        /// <summary>Whether the batch kernel gathers the first layer's group sums: one neuron over at most 32 inputs.</summary>
+        private static bool Gathers(LayerPlan l) => l.Index == 0 && l.Tables && l.Width == 1 && l.Layer.InputCount <= 32;
+
         private static void EmitBatchFirstLayer(IndentedWriter w, LayerPlan l, bool last)
         {
             int stride = l.TableStride, groupFloats = ShapeRules.GroupRows * stride;
             int present = System.Math.Min(l.Groups, ShapeRules.PartialSums);
-            w.Line($"// Layer 0: {l.Describe}, from the tables, row by row: pre-activations first, so that the short");
-            w.Line("// independent chains of eight rows overlap; then the activations.");
+            bool gather = Gathers(l);
+            System.IDisposable? otherwise = null;
+            if (gather)
+            {
+                w.Line($"// Layer 0: {l.Describe}, eight rows in lanes: each group's key from the masks by vector shifts, its sum");
+                w.Line("// gathered from the keyed copy of the table (the same floats), the fixed tree over the lanes.");
+                w.Line($"{V256}<float> gathered; // the eight rows' pre-activations");
+                using (w.Block("if (_tables.CanGather)"))
+                {
+                    w.Line("global::GenBias.FirstLayerTables.GatherLanes8(ref masks, out global::System.Runtime.Intrinsics.Vector256<int> positive, out global::System.Runtime.Intrinsics.Vector256<int> negative);");
+                    for (int g = 0; g < l.Groups; g++)
+                    {
+                        w.Line($"{V256}<float> s{g} = _tables.GatherGroup(positive, negative, {g}); // group {g}");
+                    }
+
+                    w.Line($"gathered = {TreeOfPresent(present, p => "s" + p)};");
+                }
+
+                w.Line("else");
+                otherwise = w.Block();
+                w.Line("// Without gathers (no AVX2): row by row.");
+            }
+            else
+            {
+                w.Line($"// Layer 0: {l.Describe}, from the tables, row by row, each row's activations as soon as its");
+                w.Line("// pre-activations are summed (the next row's table loads overlap them).");
+            }
+
             using (w.Block("for (int r = 0; r < 8; r++)"))
             {
                 w.Line($"ulong positive = {Unsafe}.Add(ref masks, 2 * r), negative = {Unsafe}.Add(ref masks, (2 * r) + 1);");
@@ -109,22 +144,23 @@ namespace GenBias.Generators
                                 w.Line(g < ShapeRules.PartialSums ? $"{V256}<float> s{g} = {load};" : $"s{g % 8} += {load};");
                             }
 
-                            w.Line($"{V256}.StoreUnsafe({TreeOfPresent(present, p => "s" + p)}, ref y, {lo});");
+                            w.Line($"{V256}.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{l.Activation}, {TreeOfPresent(present, p => "s" + p)}), ref y, {lo});");
                         }
                     }
                 }
             }
 
-            if (l.Width > 1)
+            if (otherwise != null)
             {
-                w.Line();
-                EmitBatchActivation(w, l);
+                w.Line($"gathered = {V256}.LoadUnsafe(ref buffer, BatchLanes);");
+                otherwise.Dispose();
             }
 
             if (l.Width == 1)
             {
                 w.Line("// A single neuron: its eight rows are in lanes now.");
-                w.Line($"{V256}<float> y0 = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{l.Activation}, {V256}.LoadUnsafe(ref buffer, BatchLanes));");
+                string pre = gather ? "gathered" : $"{V256}.LoadUnsafe(ref buffer, BatchLanes)";
+                w.Line($"{V256}<float> y0 = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{l.Activation}, {pre});");
                 EmitLanesResult(w, l, "y0", 0, last);
             }
         }

@@ -9,7 +9,7 @@ namespace GenBias.Benchmarks;
 /// Interleaved rounds in one process: every contender runs once per round, in a rotating order, for about the same
 /// wall time; the median of its per-item times over the rounds is reported with the ratio to its peer. The shared,
 /// noisy machines this project runs on make separate runs incomparable; this is the comparison the README cites.
-/// Run: dotnet run -c Release --project tests/GenBias.Benchmarks -- --side-by-side [rounds] [--training | --single | --leaf]
+/// Run: dotnet run -c Release --project tests/GenBias.Benchmarks -- --side-by-side [rounds] [--training | --single | --batch | --leaf]
 /// </summary>
 internal static class SideBySide
 {
@@ -34,6 +34,11 @@ internal static class SideBySide
         {
             // One input at a time: Forward (span, packed) and the incremental accumulator, every shape.
             contenders.RemoveAll(c => c.Name.Contains("batch", StringComparison.Ordinal));
+        }
+        else if (Array.IndexOf(arguments, "--batch") >= 0)
+        {
+            // Batches only: GenBias (sbyte rows, packed rows) against ONNX Runtime, every shape.
+            contenders.RemoveAll(c => !c.Name.Contains("batch", StringComparison.Ordinal));
         }
         else
         {

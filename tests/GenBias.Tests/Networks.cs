@@ -8,3 +8,11 @@ public partial class Seed25x16x1;
 [TernaryNetwork(Inputs = 70)]
 [Dense(3, Activation.Sigmoid)]
 public partial class Wide70;
+
+[TernaryNetwork(Inputs = 25)]
+[Dense(1, Activation.Tanh)]
+public partial class Neuron25;
+
+[TernaryNetwork(Inputs = 32)]
+[Dense(1, Activation.Sigmoid)]
+public partial class Neuron32;

@@ -211,4 +211,71 @@ public class TernaryKernelTests
         e = Assert.Throws<ArgumentException>(() => network.ForwardBatch(packed.AsSpan(0, 3), new float[1]));
         Assert.Contains("two", e.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// A single neuron over at most 32 inputs gathers its eight rows' group sums from a keyed copy of the tables: the
+    /// batches (packed and sbyte rows, every path, on the grid and off it, 45 rows so that a tail runs row by row)
+    /// equal single calls bit for bit, and the vectorised check of a packed batch still names a bad row — in the
+    /// vector part and in the odd tail, for overlapping masks and for a bit beyond the inputs.
+    /// </summary>
+    [Theory]
+    [InlineData(25, false)]
+    [InlineData(25, true)]
+    [InlineData(32, false)]
+    [InlineData(32, true)]
+    public void A_single_neuron_batch_gathers_the_bits_of_forward_and_names_a_bad_row(int inputs, bool onGrid)
+    {
+        ITernaryNetwork network = inputs == 25 ? new Neuron25() : new Neuron32();
+        var random = new Random(inputs + (onGrid ? 1 : 0));
+        float[] parameters = [.. Enumerable.Range(0, network.Shape.ParameterCount).Select(_ => (float)((random.NextDouble() - 0.5) * 0.7))];
+        if (onGrid)
+        {
+            FixedPointGrid.SnapFirstLayer(network.Shape, parameters);
+        }
+
+        network.SetParameters(parameters);
+        Assert.Equal(onGrid, FixedPointGrid.IsFirstLayerOnGrid(network.Shape, parameters));
+        const int Rows = 45;
+        sbyte[] rows = [.. Enumerable.Range(0, Rows * inputs).Select(_ => (sbyte)random.Next(-1, 2))];
+        ulong[] packed = new ulong[2 * Rows];
+        for (int r = 0; r < Rows; r++)
+        {
+            (packed[2 * r], packed[(2 * r) + 1]) = TernaryInput.Pack(rows.AsSpan(r * inputs, inputs));
+        }
+
+        var reference = new ReferenceNetwork(network.Shape, parameters);
+        float[] expected = new float[1];
+        // The row-by-row path that a machine without AVX2 takes, too (the tables are the generated class's own).
+        var tables = (FirstLayerTables)network.GetType().GetField("_tables", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(network)!;
+        Assert.Equal(System.Runtime.Intrinsics.X86.Avx2.IsSupported, tables.CanGather);
+        foreach ((ComputePath path, bool gathers) in Enum.GetValues<ComputePath>().SelectMany(p => new[] { (p, true), (p, false) }))
+        {
+            tables.GathersDisabled = !gathers;
+            network.ComputePath = path;
+            float[] fromRows = new float[Rows], fromPacked = new float[Rows];
+            network.ForwardBatch(rows, fromRows);
+            network.ForwardBatch(packed, fromPacked);
+            for (int r = 0; r < Rows; r++)
+            {
+                reference.Forward(rows.AsSpan(r * inputs, inputs), expected);
+                Assert.Equal(BitConverter.SingleToInt32Bits(expected[0]), BitConverter.SingleToInt32Bits(fromRows[r]));
+                Assert.Equal(BitConverter.SingleToInt32Bits(expected[0]), BitConverter.SingleToInt32Bits(fromPacked[r]));
+            }
+        }
+
+        tables.GathersDisabled = false;
+        foreach (int bad in new[] { 5, 44 })
+        {
+            ulong[] overlap = (ulong[])packed.Clone();
+            overlap[2 * bad] |= 1UL << 4;
+            overlap[(2 * bad) + 1] |= 1UL << 4;
+            var e = Assert.Throws<ArgumentException>(() => network.ForwardBatch(overlap, new float[Rows]));
+            Assert.Contains($"Row {bad}", e.Message, StringComparison.Ordinal);
+            Assert.Contains("Input 4", e.Message, StringComparison.Ordinal);
+            ulong[] beyond = (ulong[])packed.Clone();
+            beyond[(2 * bad) + 1] |= 1UL << inputs;
+            e = Assert.Throws<ArgumentException>(() => network.ForwardBatch(beyond, new float[Rows]));
+            Assert.Contains($"Row {bad}", e.Message, StringComparison.Ordinal);
+        }
+    }
 }

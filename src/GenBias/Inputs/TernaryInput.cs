@@ -78,6 +78,31 @@ public static class TernaryInput
         }
 
         ulong outside = inputCount >= 64 ? 0 : ~0UL << inputCount;
+        if (Vector256.IsHardwareAccelerated && rows >= 2)
+        {
+            // Two rows per vector, (p0, n0, p1, n1): a mask and its partner swapped give p & n; any bad bit anywhere sends
+            // the batch to the loop below, which names the row.
+            ref ulong first = ref MemoryMarshal.GetReference(packedInputs);
+            Vector256<ulong> bad = Vector256<ulong>.Zero, beyond = Vector256.Create(outside);
+            int i = 0;
+            for (; i + 4 <= packedInputs.Length; i += 4)
+            {
+                Vector256<ulong> v = Vector256.LoadUnsafe(ref first, (nuint)i);
+                bad |= (v & Vector256.Shuffle(v, Vector256.Create(1UL, 0, 3, 2))) | (v & beyond);
+            }
+
+            for (; i < packedInputs.Length; i += 2)
+            {
+                ulong p = Unsafe.Add(ref first, i), n = Unsafe.Add(ref first, i + 1);
+                bad |= Vector256.CreateScalar((p & n) | ((p | n) & outside));
+            }
+
+            if (bad == Vector256<ulong>.Zero)
+            {
+                return rows;
+            }
+        }
+
         for (int r = 0; r < rows; r++)
         {
             ulong positive = packedInputs[2 * r], negative = packedInputs[(2 * r) + 1];

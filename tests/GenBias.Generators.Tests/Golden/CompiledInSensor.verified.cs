@@ -319,8 +319,8 @@ namespace Examples
             ref float t = ref _tables.Origin;
             ref int keys = ref _tables.KeyOrigin; // ten mask bits → the offset of the group's row
 
-            // Layer 0: Dense(3, Tanh) over 7 inputs, from the tables, row by row: pre-activations first, so that the short
-            // independent chains of eight rows overlap; then the activations.
+            // Layer 0: Dense(3, Tanh) over 7 inputs, from the tables, row by row, each row's activations as soon as its
+            // pre-activations are summed (the next row's table loads overlap them).
             for (int r = 0; r < 8; r++)
             {
                 ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, (2 * r) + 1);
@@ -331,15 +331,8 @@ namespace Examples
                 {
                     global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r0);
                     global::System.Runtime.Intrinsics.Vector256<float> s1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r1);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe((s0 + s1), ref y, 0);
+                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, (s0 + s1)), ref y, 0);
                 }
-            }
-
-            // The activations of the eight rows: 8 independent vectors.
-            for (int r = 0; r < 8; r++)
-            {
-                ref float y = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref buffer, BatchLayer0 + (r * 16));
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref y, 0)), ref y, 0);
             }
 
             // Layer 1: Dense(1, Sigmoid) over 3 inputs, rows in lanes: per row, lane l accumulates inputs l, l + 8, … (the canonical

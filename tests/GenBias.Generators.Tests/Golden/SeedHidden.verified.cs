@@ -290,8 +290,8 @@ namespace Examples
             ref float t = ref _tables.Origin;
             ref int keys = ref _tables.KeyOrigin; // ten mask bits → the offset of the group's row
 
-            // Layer 0: Dense(16, Tanh) over 25 inputs, from the tables, row by row: pre-activations first, so that the short
-            // independent chains of eight rows overlap; then the activations.
+            // Layer 0: Dense(16, Tanh) over 25 inputs, from the tables, row by row, each row's activations as soon as its
+            // pre-activations are summed (the next row's table loads overlap them).
             for (int r = 0; r < 8; r++)
             {
                 ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, (2 * r) + 1);
@@ -308,7 +308,7 @@ namespace Examples
                     global::System.Runtime.Intrinsics.Vector256<float> s2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r2);
                     global::System.Runtime.Intrinsics.Vector256<float> s3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r3);
                     global::System.Runtime.Intrinsics.Vector256<float> s4 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r4);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe((((s0 + s4) + s2) + (s1 + s3)), ref y, 0);
+                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, (((s0 + s4) + s2) + (s1 + s3))), ref y, 0);
                 }
                 // Neurons 8-15
                 {
@@ -317,16 +317,8 @@ namespace Examples
                     global::System.Runtime.Intrinsics.Vector256<float> s2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r2 + 8);
                     global::System.Runtime.Intrinsics.Vector256<float> s3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r3 + 8);
                     global::System.Runtime.Intrinsics.Vector256<float> s4 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r4 + 8);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe((((s0 + s4) + s2) + (s1 + s3)), ref y, 8);
+                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, (((s0 + s4) + s2) + (s1 + s3))), ref y, 8);
                 }
-            }
-
-            // The activations of the eight rows: 16 independent vectors.
-            for (int r = 0; r < 8; r++)
-            {
-                ref float y = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref buffer, BatchLayer0 + (r * 16));
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref y, 0)), ref y, 0);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref y, 8)), ref y, 8);
             }
 
             // Layer 1: Dense(1, Tanh) over 16 inputs, rows in lanes: per row, lane l accumulates inputs l, l + 8, … (the canonical

@@ -259,6 +259,8 @@ namespace Examples
 
         // Eight rows: masks holds each row's positive then negative mask, output receives 8 rows of outputs, buffer
         // holds BatchBufferSize floats (zero padding between calls). Same bits as Forward for every row.
+        // A single neuron's kernel is a few instructions: inlined into the batch loops.
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private void BatchRows8(ref ulong masks, ref float output, ref float buffer)
         {
@@ -266,25 +268,41 @@ namespace Examples
             ref float t = ref _tables.Origin;
             ref int keys = ref _tables.KeyOrigin; // ten mask bits → the offset of the group's row
 
-            // Layer 0: Dense(1, Tanh) over 25 inputs, from the tables, row by row: pre-activations first, so that the short
-            // independent chains of eight rows overlap; then the activations.
-            for (int r = 0; r < 8; r++)
+            // Layer 0: Dense(1, Tanh) over 25 inputs, eight rows in lanes: each group's key from the masks by vector shifts, its sum
+            // gathered from the keyed copy of the table (the same floats), the fixed tree over the lanes.
+            global::System.Runtime.Intrinsics.Vector256<float> gathered; // the eight rows' pre-activations
+            if (_tables.CanGather)
             {
-                ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, (2 * r) + 1);
-                nuint r0 = (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 0)); // group 0
-                nuint r1 = 243 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 5)); // group 1
-                nuint r2 = 486 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 10)); // group 2
-                nuint r3 = 729 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 15)); // group 3
-                nuint r4 = 972 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 20)); // group 4
-                float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r0);
-                float s1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r1);
-                float s2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r2);
-                float s3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r3);
-                float s4 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r4);
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref buffer, BatchLanes + r) = (((s0 + s4) + s2) + (s1 + s3));
+                global::GenBias.FirstLayerTables.GatherLanes8(ref masks, out global::System.Runtime.Intrinsics.Vector256<int> positive, out global::System.Runtime.Intrinsics.Vector256<int> negative);
+                global::System.Runtime.Intrinsics.Vector256<float> s0 = _tables.GatherGroup(positive, negative, 0); // group 0
+                global::System.Runtime.Intrinsics.Vector256<float> s1 = _tables.GatherGroup(positive, negative, 1); // group 1
+                global::System.Runtime.Intrinsics.Vector256<float> s2 = _tables.GatherGroup(positive, negative, 2); // group 2
+                global::System.Runtime.Intrinsics.Vector256<float> s3 = _tables.GatherGroup(positive, negative, 3); // group 3
+                global::System.Runtime.Intrinsics.Vector256<float> s4 = _tables.GatherGroup(positive, negative, 4); // group 4
+                gathered = (((s0 + s4) + s2) + (s1 + s3));
+            }
+            else
+            {
+                // Without gathers (no AVX2): row by row.
+                for (int r = 0; r < 8; r++)
+                {
+                    ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, (2 * r) + 1);
+                    nuint r0 = (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 0)); // group 0
+                    nuint r1 = 243 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 5)); // group 1
+                    nuint r2 = 486 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 10)); // group 2
+                    nuint r3 = 729 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 15)); // group 3
+                    nuint r4 = 972 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 20)); // group 4
+                    float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r0);
+                    float s1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r1);
+                    float s2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r2);
+                    float s3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r3);
+                    float s4 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r4);
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref buffer, BatchLanes + r) = (((s0 + s4) + s2) + (s1 + s3));
+                }
+                gathered = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref buffer, BatchLanes);
             }
             // A single neuron: its eight rows are in lanes now.
-            global::System.Runtime.Intrinsics.Vector256<float> y0 = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref buffer, BatchLanes));
+            global::System.Runtime.Intrinsics.Vector256<float> y0 = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, gathered);
             global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(y0, ref output);
         }
 
