@@ -75,8 +75,8 @@ namespace GenBias.Generators
             }
         }
 
-        /// <summary>Whether the batch kernel gathers the first layer's group sums: one neuron over at most 32 inputs.</summary>
-        private static bool Gathers(LayerPlan l) => l.Index == 0 && l.Tables && l.Width == 1 && l.Layer.InputCount <= 32;
+        /// <summary>Whether the batch kernel gathers the first layer's group sums (<see cref="ShapeRules.GathersFirstLayer"/>).</summary>
+        private static bool Gathers(LayerPlan l) => l.Index == 0 && ShapeRules.GathersFirstLayer(l.Layer.InputCount, l.Width);
 
         private static void EmitBatchFirstLayer(IndentedWriter w, LayerPlan l, bool last)
         {

@@ -59,7 +59,7 @@ public sealed class FirstLayerTables
         }
         _storage = GC.AllocateArray<float>(Length + 16, pinned: true);
         _origin = AlignedOrigin(_storage);
-        if (_layer.Width == 1 && _layer.InputCount <= 32)
+        if (ShapeRules.GathersFirstLayer(_layer.InputCount, _layer.Width))
         {
             _keyed = GC.AllocateArray<float>((ShapeRules.Groups(_layer.InputCount) * KeyCount) + 16, pinned: true);
             _keyedOrigin = AlignedOrigin(_keyed);

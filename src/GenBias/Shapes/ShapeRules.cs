@@ -81,6 +81,12 @@ namespace GenBias
         public static bool UsesTables(int inputs, int width) =>
             inputs <= MaxPackedInputs && (long)Groups(inputs) * GroupRows * TableStride(width) <= MaxTableFloats;
 
+        /// <summary>
+        /// Whether batches gather the first layer's group sums for eight rows at once (from a keyed copy of the tables,
+        /// <c>FirstLayerTables.GatherGroup</c>): one neuron, tables, and at most 32 inputs, so that a row's masks fit a lane.
+        /// </summary>
+        public static bool GathersFirstLayer(int inputs, int width) => width == 1 && inputs <= 32 && UsesTables(inputs, width);
+
         /// <summary>Parameters of one layer in the canonical layout: weights then biases.</summary>
         public static int LayerParameterCount(int inputs, int width) => inputs * width + width;
 
