@@ -60,6 +60,9 @@ public sealed record Certificate
     /// <summary>A calibration's change of the output bias, if any.</summary>
     public float BiasShift { get; init; }
 
+    /// <summary>For an estimate, why the rate was not counted exactly (for example the projected time, or a count that was refused); null when exact.</summary>
+    public string? Reason { get; init; }
+
     /// <summary>The method in words, as the certificate's JSON writes it.</summary>
     public static string Describe(CountMethod method) => method switch
     {
@@ -153,6 +156,11 @@ public sealed record Certificate
         text.Append(Exact
             ? string.Create(c, $"  EXACT ({Describe(Method)}{(ComputedOn is null ? "" : " on " + ComputedOn)}): {Count:N0} of {Total:N0} = {Fraction:P4}\n")
             : string.Create(c, $"  ESTIMATED ({Describe(Method)}, {Confidence:P1} confidence): {Fraction:P2} in [{Lower:P2}, {Upper:P2}] from {Total:N0} samples\n"));
+        if (Reason is not null)
+        {
+            text.Append(c, $"  not counted exactly: {Reason}\n");
+        }
+
         if (BiasShift != 0)
         {
             text.Append(c, $"  output bias calibrated by {BiasShift:G6}\n");
@@ -160,88 +168,6 @@ public sealed record Certificate
 
         text.Append(c, $"  {(Met ? "MET" : "NOT MET")}; {Seconds:F3} s");
         return text.ToString();
-    }
-}
-
-/// <summary>Settings of <see cref="Certifier.Certify"/>.</summary>
-public sealed record CertifyOptions
-{
-    /// <summary>Count exactly when the projected time is within this; otherwise estimate.</summary>
-    public TimeSpan ExactTimeBudget { get; init; } = TimeSpan.FromMinutes(1);
-
-    /// <summary>Samples of an estimate.</summary>
-    public int Samples { get; init; } = 1_000_000;
-
-    /// <summary>The confidence of an estimate's interval.</summary>
-    public double Confidence { get; init; } = 0.999;
-
-    /// <summary>The seed of an estimate's samples.</summary>
-    public ulong Seed { get; init; } = 1;
-
-    /// <summary>Options of the exact count.</summary>
-    public CountOptions Count { get; init; } = new();
-}
-
-/// <summary>Certifies a preference: exactly where the count fits the time budget, otherwise by a labelled estimate.</summary>
-public static class Certifier
-{
-    /// <summary>Counts or estimates <paramref name="preference"/> for <paramref name="network"/> and says whether it holds.</summary>
-    public static Certificate Certify(ITernaryNetwork network, Preference preference, CertifyOptions? options = null,
-        IProgress<CountProgress>? progress = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(network);
-        ArgumentNullException.ThrowIfNull(preference);
-        options ??= new CertifyOptions();
-        NetworkShape shape = network.Shape;
-        preference.Validate(shape);
-        (double lo, double hi) = preference.Bounds;
-        string hash = CoverageCounter.NetworkHash(network);
-        double? projected = ProjectedSeconds(network, preference, options.Count);
-        if (projected is double seconds && seconds <= options.ExactTimeBudget.TotalSeconds)
-        {
-            return Certificate.FromCount(network, preference, CoverageCounter.Count(network, preference, options.Count, progress, cancellationToken));
-        }
-
-        var clock = Stopwatch.StartNew();
-        RateInterval rate = RateEstimator.Estimate(network, preference, options.Samples, options.Confidence, options.Seed);
-        return new Certificate
-        {
-            NetworkHash = hash, Shape = shape.ToString(), Preference = preference.ToString(), Exact = false, Method = CountMethod.Estimate,
-            Count = rate.Successes, Total = rate.Trials, Confidence = options.Confidence, Lower = rate.Lower, Upper = rate.Upper,
-            Met = rate.Lower >= lo && rate.Upper <= hi, Seconds = clock.Elapsed.TotalSeconds,
-        };
-    }
-
-    /// <summary>
-    /// The projected seconds of an exact count, or null if none is possible (another distribution, too many
-    /// inputs, a first layer off the grid). Meet in the middle is taken as instant; enumeration is timed on a sample.
-    /// </summary>
-    public static double? ProjectedSeconds(ITernaryNetwork network, Preference preference, CountOptions? options = null)
-    {
-        ArgumentNullException.ThrowIfNull(network);
-        ArgumentNullException.ThrowIfNull(preference);
-        options ??= new CountOptions();
-        NetworkShape shape = network.Shape;
-        if (preference.Distribution != PreferenceDistribution.UniformCube || shape.InputCount > CoverageCounter.MaxInputs ||
-            !FixedPointGrid.IsFirstLayerOnGrid(shape, network.Parameters))
-        {
-            return null;
-        }
-
-        if (preference.ResolveLayer(shape) == 0 && options.AllowMeetInTheMiddle)
-        {
-            return 0;
-        }
-
-        // Time the plain enumeration of a 3^12 sub-cube and scale to 3^n over the threads (pruning only helps).
-        long cube = CoverageCounter.Pow3(shape.InputCount);
-        if (shape.InputCount <= 10)
-        {
-            return 0;
-        }
-
-        double perInput = CoverageCounter.MeasureSecondsPerInput(network, preference, Math.Min(12, shape.InputCount));
-        return perInput * cube / Math.Max(1, Math.Min(options.MaxParallelism, Environment.ProcessorCount));
     }
 }
 
