@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -38,6 +40,55 @@ public static class ActivationMath
     private const float B2 = 2.26843463243900e-03f;
     private const float B4 = 1.18534705686654e-04f;
     private const float B6 = 1.19825839466702e-06f;
+
+    /// <summary>
+    /// The float ranges (inclusive, in increasing order) on which <paramref name="activation"/>, as computed here, is
+    /// exactly non-decreasing: every float, for the piecewise activations; for tanh the two saturated tails beyond the
+    /// clamp (constant) and the linear core |x| ≤ <see cref="TanhLinearLimit"/>, where the polynomials round to their
+    /// constant terms so that Tanh(x) = fl(fl(A1·x)/B0) — a composition of monotone roundings (sigmoid: the same at 2x).
+    /// Between those ranges only monotonicity up to a rounding wiggle holds (see remarks), and exact counting evaluates.
+    /// </summary>
+    /// <remarks>The linear core is a proof with an assumption on the coefficients, checked when first asked
+    /// (<see cref="TanhCoreIsLinear"/>): if it failed, only the tails would be reported.</remarks>
+    internal static IReadOnlyList<(float Low, float High)> MonotoneRanges(Activation activation) => activation switch
+    {
+        Activation.Tanh => TanhMonotoneRanges.Value,
+        Activation.Sigmoid => SigmoidMonotoneRanges.Value,
+        _ => [(float.NegativeInfinity, float.PositiveInfinity)],
+    };
+
+    /// <summary>The half-width of tanh's linear core (see <see cref="MonotoneRanges"/>): 2^-12.</summary>
+    internal const float TanhLinearLimit = 1f / 4096;
+
+    private static readonly Lazy<IReadOnlyList<(float Low, float High)>> TanhMonotoneRanges = new(() => TanhCoreIsLinear()
+        ? [(float.NegativeInfinity, -TanhClamp), (-TanhLinearLimit, TanhLinearLimit), (TanhClamp, float.PositiveInfinity)]
+        : [(float.NegativeInfinity, -TanhClamp), (TanhClamp, float.PositiveInfinity)]);
+
+    // Sigmoid(x) = fl(fl(Tanh(fl(x·0.5))·0.5) + 0.5): monotone wherever Tanh is at x·0.5 (halving is exact or, among
+    // subnormals, a monotone rounding).
+    private static readonly Lazy<IReadOnlyList<(float Low, float High)>> SigmoidMonotoneRanges = new(() =>
+        [.. TanhMonotoneRanges.Value.Select(r => (r.Low * 2, r.High * 2))]);
+
+    /// <summary>
+    /// Whether, for every |x| ≤ <see cref="TanhLinearLimit"/>, each fused multiply-add of <see cref="Tanh(float)"/>'s two
+    /// polynomials rounds to its constant term (A1 and B0): with y = fl(x²) ≤ Y = fl(limit²), each added term is at most
+    /// the bound computed below in double (coefficients' magnitudes, the nested values' rounding covered by a factor),
+    /// and a term under half an ulp of a constant that is not a power of two leaves the constant unchanged.
+    /// </summary>
+    internal static bool TanhCoreIsLinear()
+    {
+        double y = TanhLinearLimit * TanhLinearLimit, y2 = y * y, y4 = y2 * y2;
+        double halfUlpA1 = HalfUlp(A1), halfUlpB0 = HalfUlp(B0);
+        const double Rounding = 1 + 1e-6;
+        double numerator = Math.Max(y * Math.Abs(A3), Math.Max(y2 * (Math.Abs(A5) + (y * Math.Abs(A7))),
+            y4 * (Math.Abs(A9) + (y * Math.Abs(A11)) + (y2 * Math.Abs(A13))))) * Rounding;
+        double denominator = Math.Max(y * Math.Abs(B2), y2 * (Math.Abs(B4) + (y * Math.Abs(B6)))) * Rounding;
+        return A1 > 0 && B0 > 0 && (float)y == TanhLinearLimit * TanhLinearLimit && numerator < halfUlpA1 && denominator < halfUlpB0 &&
+               !IsPowerOfTwo(A1) && !IsPowerOfTwo(B0);
+
+        static double HalfUlp(float c) => (MathF.BitIncrement(c) - (double)c) / 2;
+        static bool IsPowerOfTwo(float c) => (BitConverter.SingleToInt32Bits(c) & 0x7FFFFF) == 0;
+    }
 
     /// <summary>The smallest and largest value the activation can produce.</summary>
     public static (float Min, float Max) Range(Activation activation) => activation switch

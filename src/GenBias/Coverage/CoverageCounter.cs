@@ -337,6 +337,20 @@ public static class CoverageCounter
             _signature = $"{shape}|{preference}|{Convert.ToHexString(SHA256.HashData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(parameters.AsSpan())))}|{SplitDepth}|{string.Join(",", _order)}";
         }
 
+        /// <summary>The largest float at most <paramref name="x"/> (−∞ below the floats; NaN stays NaN and decides nothing).</summary>
+        private static float Down(double x)
+        {
+            float rounded = (float)x;
+            return rounded <= x ? rounded : MathF.BitDecrement(rounded);
+        }
+
+        /// <summary>The smallest float at least <paramref name="x"/>.</summary>
+        private static float Up(double x)
+        {
+            float rounded = (float)x;
+            return rounded >= x ? rounded : MathF.BitIncrement(rounded);
+        }
+
         internal int SplitDepth => Math.Clamp(_options.SplitDepth, 0, Math.Max(0, _n - 1));
 
         internal string Signature => _signature;
@@ -436,6 +450,8 @@ public static class CoverageCounter
             private readonly float[][] _paddedWeights; // per target neuron: its layer-1 weights padded with zeros to 8
             private readonly float[] _magnitudes;     // per target neuron: Σ|w| + |bias|, for the rounding margin
             private readonly float _tolerance;        // how far the hidden activation may fall between increasing inputs
+            private readonly float _marginFactor;     // DecideCombinations' rounding margin per unit of the terms' magnitude
+            private const float MarginFloor = 1e-37f;  // and its absolute part (subnormal roundings, far above their bound)
 
             public InnerTable(LayeredEnumerator e, int inner)
             {
@@ -486,7 +502,10 @@ public static class CoverageCounter
                     (_widestLow, _widestHigh) = (_memberValues[2 * widest], _memberValues[(2 * widest) + 1]);
                     (_hullLow, _hullHigh) = (_memberValues[0], _memberValues[^1]);
                 }
-                _bounded = e._options.BoundedFirstPass && _hiddenActivation == Activation.Tanh && TanhAddition.IsSupported;
+                // The first pass's proof assumes a tanh hidden layer (|A| ≤ 1), this processor's reciprocal estimate as
+                // measured (IsSupported), and target weights that keep every value it computes a normal float (Covers).
+                _bounded = e._options.BoundedFirstPass && _hiddenActivation == Activation.Tanh && TanhAddition.IsSupported &&
+                           _weights.Select((w, t) => TanhAddition.Covers(w, _biases[t])).All(covered => covered);
                 _tanhTable = new float[_bounded ? _table.Length : 0];
                 for (int i = 0; i < _tanhTable.Length; i += 8)
                 {
@@ -547,6 +566,9 @@ public static class CoverageCounter
                 float[][] Thresholds(double factor) => [.. _absoluteWeights.Select(w => Enumerable.Range(0, octets).Select(k => k < e._hidden && w[k] >= TanhAddition.SmallestWeight && _bounded
                     ? FractionThreshold(betaPlusDelta[k], _delta, factor) : float.PositiveInfinity).ToArray())];
                 _magnitudes = [.. _weights.Select((w, t) => w.Sum(Math.Abs) + Math.Abs(_biases[t]))];
+                // Twice the canonical sum's relative rounding bound (the exact sum's and this bound's), rounded up with room
+                // for the float magnitude's own rounding.
+                _marginFactor = Up(2 * CanonicalSum.ErrorBound(e._hidden, 1) * (1 + (1.0 / 1024)));
                 _tolerance = (float)NeuronMembership.Tolerance(_hiddenActivation);
             }
 
@@ -644,18 +666,23 @@ public static class CoverageCounter
                 ref int radius = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_innerRadius);
                 ref float weights = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_paddedWeights[t]);
                 Vector256<float> step = Vector256.Create(FixedPointGrid.Step), tolerance = Vector256.Create(_tolerance);
-                Vector256<float> low = Vector256<float>.Zero, high = Vector256<float>.Zero;
+                Vector256<float> low = Vector256<float>.Zero, high = Vector256<float>.Zero, size = Vector256<float>.Zero;
                 for (int k = 0; k < _innerRadius.Length; k += 8)
                 {
                     Vector256<int> a = Vector256.LoadUnsafe(ref accumulators, (nuint)k), r = Vector256.LoadUnsafe(ref radius, (nuint)k);
                     Vector256<float> lowest = TActivation.Apply(Vector256.ConvertToSingle(a - r) * step) - tolerance;
                     Vector256<float> highest = TActivation.Apply(Vector256.ConvertToSingle(a + r) * step) + tolerance;
                     Vector256<float> w = Vector256.LoadUnsafe(ref weights, (nuint)k);
-                    low += Vector256.Min(w * lowest, w * highest);
-                    high += Vector256.Max(w * lowest, w * highest);
+                    Vector256<float> atLowest = w * lowest, atHighest = w * highest;
+                    low += Vector256.Min(atLowest, atHighest);
+                    high += Vector256.Max(atLowest, atHighest);
+                    size += Vector256.Max(Vector256.Abs(atLowest), Vector256.Abs(atHighest));
                 }
 
-                float margin = (1e-5f * _magnitudes[t]) + 1e-6f;
+                // The real magnitudes of the terms (unbounded activations reach 256), not |w|: the margin covers the
+                // rounding of the float sum Forward computes and of this bound's own sums (CanonicalSum.ErrorBound,
+                // both within it at this magnitude; an overflow makes the margin infinite and leaves the step open).
+                float margin = ((Vector256.Sum(size) + Math.Abs(_biases[t])) * _marginFactor) + MarginFloor;
                 float lo = Vector256.Sum(low) + _biases[t] - margin, hi = Vector256.Sum(high) + _biases[t] + margin;
                 (uint inside, uint open) = Classify(Vector256.Create(lo), Vector256.Create(hi));
                 return (open & 1) != 0 ? 0 : (inside & 1) != 0 ? 1 : -1;
@@ -958,13 +985,6 @@ public static class CoverageCounter
                 }
 
                 return from;
-            }
-
-            /// <summary>The smallest float at least <paramref name="x"/>.</summary>
-            private static float Up(double x)
-            {
-                float rounded = (float)x;
-                return rounded >= x ? rounded : MathF.BitIncrement(rounded);
             }
 
             /// <summary>The floats of one column of the first pass's lists (four more than the neurons: the lists are written four lanes at a time).</summary>
@@ -1273,10 +1293,11 @@ public static class CoverageCounter
                             magnitude = Math.Max(magnitude, linearMagnitude);
                         }
 
-                        // Float rounding of the canonical sum is far below this margin.
-                        double margin = (1e-5 * magnitude) + 1e-6;
-                        _nextLow[k] = ActivationMath.Apply(layer.Activation, (float)(lo - margin)) - layerTolerance;
-                        _nextHigh[k] = ActivationMath.Apply(layer.Activation, (float)(hi + margin)) + layerTolerance;
+                        // The float sum Forward computes is within CanonicalSum.ErrorBound of the real one (this double
+                        // bound's own rounding is far below it: twice covers both); the ends are rounded outwards to floats.
+                        double margin = 2 * CanonicalSum.ErrorBound(layer.InputCount, magnitude);
+                        _nextLow[k] = ActivationMath.Apply(layer.Activation, Down(lo - margin)) - layerTolerance;
+                        _nextHigh[k] = ActivationMath.Apply(layer.Activation, Up(hi + margin)) + layerTolerance;
                     }
 
                     Array.Copy(_nextLow, _low, layer.Width);

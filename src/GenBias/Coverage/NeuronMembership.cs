@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace GenBias;
 
@@ -24,10 +25,14 @@ internal static class NeuronMembership
     /// <summary>The activation at integer pre-activation <paramref name="z"/> (in units of 2^-16), bit-identical to Forward.</summary>
     public static float Activate(Activation activation, long z) => ActivationMath.Apply(activation, (float)z * FixedPointGrid.Step);
 
+    /// <summary>The most pre-activations one membership evaluates one by one (about a second's work).</summary>
+    internal const long MaxEvaluated = 1L << 27;
+
     /// <summary>Disjoint, sorted, inclusive ranges of z in [<paramref name="zMin"/>, <paramref name="zMax"/>] whose activation is in the interval.</summary>
-    /// <exception cref="InvalidOperationException">The uncertain band is too wide to evaluate point by point.</exception>
+    /// <exception cref="CountRefusedException">The uncertain band is too wide to evaluate point by point.</exception>
     public static List<(long Low, long High)> Members(Activation activation, ActivationInterval interval, long zMin, long zMax) =>
-        Members(z => Activate(activation, z), Tolerance(activation), interval, zMin, zMax);
+        Members(z => Activate(activation, z), Tolerance(activation), interval, zMin, zMax,
+            [.. ActivationMath.MonotoneRanges(activation).Select(r => (GridCeiling(r.Low), GridFloor(r.High)))]);
 
     /// <summary>
     /// The same for any pre-activation floats: z is a float's ordered integer (<see cref="Ordered"/>), so that the
@@ -35,7 +40,8 @@ internal static class NeuronMembership
     /// </summary>
     public static List<(long Low, long High)> FloatMembers(Activation activation, ActivationInterval interval) =>
         Members(z => ActivationMath.Apply(activation, FromOrdered(z)), Tolerance(activation), interval,
-            Ordered(float.NegativeInfinity), Ordered(float.PositiveInfinity));
+            Ordered(float.NegativeInfinity), Ordered(float.PositiveInfinity),
+            [.. ActivationMath.MonotoneRanges(activation).Select(r => (Ordered(r.Low), Ordered(r.High)))]);
 
     /// <summary>
     /// Maps floats to integers in the same order (−0 just below +0), without a branch: negative floats have every
@@ -55,9 +61,20 @@ internal static class NeuronMembership
         return BitConverter.Int32BitsToSingle(bits ^ ((bits >> 31) & 0x7FFFFFFF));
     }
 
-    private static List<(long Low, long High)> Members(Func<long, float> F, double tolerance, ActivationInterval interval, long zMin, long zMax)
-    {
+    // The grid points (units of 2^-16) at or inside a float range's ends, saturated far beyond any grid sum.
+    private static long GridCeiling(float x) => float.IsNegativeInfinity(x) ? long.MinValue / 4 : (long)Math.Ceiling(x * 65536.0);
 
+    private static long GridFloor(float x) => float.IsPositiveInfinity(x) ? long.MaxValue / 4 : (long)Math.Floor(x * 65536.0);
+
+    /// <summary>
+    /// The members among [zMin, zMax], F monotone up to <paramref name="tolerance"/> everywhere and exactly
+    /// non-decreasing on each of <paramref name="monotone"/>: binary searches with the tolerance give the points
+    /// certainly out and certainly in; of the bands between them, the parts inside a monotone range are resolved by
+    /// binary search (there the members of an interval are one contiguous run) and only the rest is evaluated point by point.
+    /// </summary>
+    private static List<(long Low, long High)> Members(Func<long, float> F, double tolerance, ActivationInterval interval, long zMin, long zMax,
+        IReadOnlyList<(long Low, long High)> monotone)
+    {
         // Lower bound: z ≤ pLow certainly below it, z ≥ qLow certainly above it.
         long pLow = zMin - 1, qLow = zMin;
         if (!double.IsNegativeInfinity(interval.Lower))
@@ -77,47 +94,109 @@ internal static class NeuronMembership
             qHigh = FirstTrue(z => F(z) > interval.Upper + tolerance, zMin, zMax);
         }
 
-        var ranges = new List<(long, long)>();
-        long bandLength = Math.Max(0, qLow - pLow - 1) + Math.Max(0, qHigh - pHigh - 1);
-        if (bandLength > (1L << 27))
+        // The uncertain bands (clipped, merged where they meet), cut where monotone ranges begin and end.
+        var bands = new List<(long Low, long High)>();
+        foreach ((long low, long high) in new[] { (Math.Max(pLow + 1, zMin), Math.Min(qLow - 1, zMax)), (Math.Max(pHigh + 1, zMin), Math.Min(qHigh - 1, zMax)) }.Order())
         {
-            throw new InvalidOperationException($"The activation is within {tolerance} of the bound over {bandLength} grid points; exact counting would evaluate each.");
-        }
-
-        // Certainly inside both bounds.
-        long sureLow = Math.Max(qLow, zMin), sureHigh = Math.Min(pHigh, zMax);
-        // The bands, evaluated point by point (a point in both bands is evaluated once).
-        var band = new SortedSet<long>();
-        for (long z = Math.Max(pLow + 1, zMin); z < qLow && z <= zMax; z++)
-        {
-            band.Add(z);
-        }
-
-        for (long z = Math.Max(pHigh + 1, zMin); z < qHigh && z <= zMax; z++)
-        {
-            band.Add(z);
-        }
-
-        var points = new List<(long, long)>();
-        foreach (long z in band)
-        {
-            if ((z < sureLow || z > sureHigh) && interval.Contains(F(z)))
+            if (low > high)
             {
-                points.Add((z, z));
+                continue;
+            }
+
+            if (bands.Count > 0 && low <= bands[^1].High + 1)
+            {
+                bands[^1] = (bands[^1].Low, Math.Max(bands[^1].High, high));
+            }
+            else
+            {
+                bands.Add((low, high));
             }
         }
 
+        var pieces = new List<(long Low, long High, bool Monotone)>();
+        foreach ((long low, long high) in bands)
+        {
+            long at = low;
+            foreach ((long mLow, long mHigh) in monotone)
+            {
+                long from = Math.Max(at, mLow), to = Math.Min(high, mHigh);
+                if (from > to)
+                {
+                    continue;
+                }
+
+                if (from > at)
+                {
+                    pieces.Add((at, from - 1, false));
+                }
+
+                pieces.Add((from, to, true));
+                at = to + 1;
+            }
+
+            if (at <= high)
+            {
+                pieces.Add((at, high, false));
+            }
+        }
+
+        long evaluated = pieces.Where(p => !p.Monotone).Sum(p => p.High - p.Low + 1);
+        if (evaluated > MaxEvaluated)
+        {
+            throw new CountRefusedException(
+                $"The activation is within {tolerance} of the preference's bound over {evaluated} pre-activations where it is not provably monotone; exact counting would evaluate each.");
+        }
+
+        var points = new List<(long Low, long High)>();
+        // Certainly inside both bounds.
+        long sureLow = Math.Max(qLow, zMin), sureHigh = Math.Min(pHigh, zMax);
         if (sureLow <= sureHigh)
         {
             points.Add((sureLow, sureHigh));
         }
 
+        foreach ((long low, long high, bool isMonotone) in pieces)
+        {
+            if (isMonotone)
+            {
+                // Non-decreasing here: the lower bound holds from some z on and the upper bound up to some z.
+                long first = double.IsNegativeInfinity(interval.Lower) ? low
+                    : FirstTrue(z => interval.LowerInclusive ? F(z) >= interval.Lower : F(z) > interval.Lower, low, high);
+                long last = double.IsPositiveInfinity(interval.Upper) ? high
+                    : LastTrue(z => interval.UpperInclusive ? F(z) <= interval.Upper : F(z) < interval.Upper, low, high);
+                if (first <= last)
+                {
+                    points.Add((first, last));
+                }
+
+                continue;
+            }
+
+            for (long z = low; z <= high; z++)
+            {
+                if (!interval.Contains(F(z)))
+                {
+                    continue;
+                }
+
+                if (points.Count > 0 && points[^1].High == z - 1)
+                {
+                    points[^1] = (points[^1].Low, z);
+                }
+                else
+                {
+                    points.Add((z, z));
+                }
+            }
+        }
+
         points.Sort();
+        var ranges = new List<(long Low, long High)>();
         foreach ((long low, long high) in points)
         {
-            if (ranges.Count > 0 && low <= ranges[^1].Item2 + 1)
+            if (ranges.Count > 0 && low <= ranges[^1].High + 1)
             {
-                ranges[^1] = (ranges[^1].Item1, Math.Max(ranges[^1].Item2, high));
+                ranges[^1] = (ranges[^1].Low, Math.Max(ranges[^1].High, high));
             }
             else
             {

@@ -42,6 +42,36 @@ internal static class TanhAddition
     /// <summary>The largest |1 − d·rcp(d)| of this processor's reciprocal estimate, over every float mantissa.</summary>
     public static double ReciprocalError => Errors.Value.Reciprocal;
 
+    /// <summary>
+    /// The largest |w| and |bias| of a target neuron the first pass takes (2^64; larger ones are counted exactly). The proof
+    /// above assumes that no value overflows or leaves the normal range, and with <see cref="SmallestWeight"/> ≤ |w| ≤ 2^64
+    /// and a κ gap of at least 2^-20 (below it the bound is infinite and every input is evaluated exactly) none does:
+    /// 1/w ≥ 2^-64; the quotient form's denominators (1 + AB)/w lie in [2^-84, 2^41], so the reciprocal estimate is
+    /// neither ∞ (a subnormal argument) nor 0 (above 2^126); the partial-fraction form, taken only where |A| ≥ 2^-10,
+    /// has |B + 1/A| in [2^-20, 1025] and coefficients w(1 − A²)/A² ≤ 2^84; the bound's terms stay below 2^110 and their
+    /// sums over 256 neurons below 2^120.
+    /// </summary>
+    public const float LargestWeight = 18446744073709551616f;
+
+    /// <summary>Whether a target neuron's weights and bias are within <see cref="LargestWeight"/>: the first pass's range assumption.</summary>
+    public static bool Covers(ReadOnlySpan<float> weights, float bias)
+    {
+        if (!(Math.Abs(bias) <= LargestWeight))
+        {
+            return false;
+        }
+
+        foreach (float w in weights)
+        {
+            if (!(Math.Abs(w) <= LargestWeight))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>Weights smaller than this in magnitude are left out of the first pass (their term is 0 and |w| goes into the bound): 1/w stays far from overflow.</summary>
     public const float SmallestWeight = 1.0f / (1L << 40);
 

@@ -26,6 +26,22 @@ namespace GenBias;
 /// </remarks>
 public static class CanonicalSum
 {
+    /// <summary>
+    /// How far the canonical pre-activation (<see cref="PreActivation"/>) of <paramref name="terms"/> products plus a bias
+    /// can be from its real value when the products' magnitudes and the bias's add up to at most
+    /// <paramref name="magnitude"/>: each product enters its partial sum exactly, inside a fused multiply-add, and then
+    /// passes through at most ⌈terms/8⌉ + 4 roundings (the rest of its chain, the tree, the bias), each within a relative
+    /// 2^-24 of a partial sum no larger than the magnitude, plus 2^-150 absolute where a result is subnormal (Higham's
+    /// bound for a summation tree of that height). Engines that decide inputs from bounds on the real sum widen the
+    /// bounds by this, so that the float sum Forward computes cannot fall on the other side.
+    /// </summary>
+    internal static double ErrorBound(int terms, double magnitude)
+    {
+        int roundings = ((terms + 7) / 8) + 4;
+        double unit = 1.0 / (1 << 24), gamma = roundings * unit / (1 - (roundings * unit));
+        return (gamma * magnitude) + ((terms + 4) * Math.Pow(2, -150));
+    }
+
     /// <summary>The canonical dot product of <paramref name="inputs"/> and <paramref name="weights"/> plus <paramref name="bias"/>.</summary>
     public static float PreActivation(ReadOnlySpan<float> inputs, ReadOnlySpan<float> weights, float bias)
     {
