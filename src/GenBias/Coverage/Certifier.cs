@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.Globalization;
 using System.Threading;
 
 namespace GenBias;
@@ -26,21 +27,43 @@ public sealed record CertifyOptions
 /// <summary>Certifies a preference: exactly where the count fits the time budget, otherwise by a labelled estimate.</summary>
 public static class Certifier
 {
-    /// <summary>Counts or estimates <paramref name="preference"/> for <paramref name="network"/> and says whether it holds.</summary>
+    /// <summary>
+    /// Counts or estimates <paramref name="preference"/> for <paramref name="network"/> and says whether it holds. For a
+    /// valid preference this does not throw (other than for cancellation): where no exact count is possible or
+    /// affordable it estimates, and the certificate's <see cref="Certificate.Reason"/> says why.
+    /// </summary>
+    /// <exception cref="ArgumentException">The preference does not fit the network.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
     public static Certificate Certify(ITernaryNetwork network, Preference preference, CertifyOptions? options = null,
         IProgress<CountProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(preference);
         options ??= new CertifyOptions();
+        options.Count.Validate();
         NetworkShape shape = network.Shape;
         preference.Validate(shape);
         (double lo, double hi) = preference.Bounds;
         string hash = CoverageCounter.NetworkHash(network);
-        double? projected = ProjectedSeconds(network, preference, options.Count);
-        if (projected is double seconds && seconds <= options.ExactTimeBudget.TotalSeconds)
+        string? reason;
+        try
         {
-            return Certificate.FromCount(network, preference, CoverageCounter.Count(network, preference, options.Count, progress, cancellationToken));
+            double? projected = ProjectedSeconds(network, preference, options.Count);
+            reason = projected switch
+            {
+                null => WhyNotExact(network, preference),
+                double seconds when seconds > options.ExactTimeBudget.TotalSeconds => string.Create(CultureInfo.InvariantCulture,
+                    $"an exact count was projected to take {seconds:N0} s, beyond the budget of {options.ExactTimeBudget.TotalSeconds:N0} s"),
+                _ => null,
+            };
+            if (reason is null)
+            {
+                return Certificate.FromCount(network, preference, CoverageCounter.Count(network, preference, options.Count, progress, cancellationToken));
+            }
+        }
+        catch (CountRefusedException refused)
+        {
+            reason = refused.Message;
         }
 
         var clock = Stopwatch.StartNew();
@@ -49,8 +72,19 @@ public static class Certifier
         {
             NetworkHash = hash, Shape = shape.ToString(), Preference = preference.ToString(), Exact = false, Method = CountMethod.Estimate,
             Count = rate.Successes, Total = rate.Trials, Confidence = options.Confidence, Lower = rate.Lower, Upper = rate.Upper,
-            Met = rate.Lower >= lo && rate.Upper <= hi, Seconds = clock.Elapsed.TotalSeconds,
+            Met = rate.Lower >= lo && rate.Upper <= hi, Seconds = clock.Elapsed.TotalSeconds, Reason = reason,
         };
+    }
+
+    /// <summary>Why no exact count is possible (the conditions <see cref="ProjectedSeconds"/> returns null for).</summary>
+    private static string WhyNotExact(ITernaryNetwork network, Preference preference)
+    {
+        NetworkShape shape = network.Shape;
+        return preference.Distribution != PreferenceDistribution.UniformCube
+            ? $"the preference is over {preference.Distribution}, and exact counts are over the uniform cube"
+            : shape.InputCount > CoverageCounter.MaxInputs
+                ? $"{shape.InputCount} inputs; exact counts handle up to {CoverageCounter.MaxInputs}"
+                : "the first layer is not on the fixed-point grid (FixedPointGrid), so no order of summation is exact";
     }
 
     /// <summary>

@@ -21,7 +21,7 @@ public sealed record CountOptions
     /// <summary>Sub-cubes with this many free inputs are enumerated with a ternary Gray code.</summary>
     public int LeafFreeInputs { get; init; } = 11;
 
-    /// <summary>The inputs fixed at the top level: 3^SplitDepth sub-cubes, the unit of parallelism, progress and checkpoints.</summary>
+    /// <summary>The inputs fixed at the top level: 3^SplitDepth sub-cubes, the unit of parallelism, progress and checkpoints (at most the inputs less one are fixed).</summary>
     public int SplitDepth { get; init; } = 6;
 
     /// <summary>Whether to skip sub-cubes whose outcome interval bounds already decide.</summary>
@@ -51,6 +51,31 @@ public sealed record CountOptions
 
     /// <summary>Meet in the middle for a first-layer neuron (the fast exact method); false forces enumeration.</summary>
     public bool AllowMeetInTheMiddle { get; init; } = true;
+
+    /// <summary>Refuses settings no count can run with, naming the setting.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
+    internal void Validate()
+    {
+        if (MaxParallelism < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxParallelism), MaxParallelism, "CountOptions.MaxParallelism must be at least 1.");
+        }
+
+        if (LeafFreeInputs < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(LeafFreeInputs), LeafFreeInputs, "CountOptions.LeafFreeInputs must be 0 or more (the free inputs of an enumerated leaf).");
+        }
+
+        if (SplitDepth < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SplitDepth), SplitDepth, "CountOptions.SplitDepth must be 0 or more (depths beyond the inputs less one are taken as that).");
+        }
+
+        if (CheckpointInterval < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(CheckpointInterval), CheckpointInterval, "CountOptions.CheckpointInterval must not be negative.");
+        }
+    }
 }
 
 /// <summary>Progress of an exact count.</summary>
@@ -101,6 +126,7 @@ public static class CoverageCounter
     {
         ArgumentNullException.ThrowIfNull(network);
         options ??= new CountOptions();
+        options.Validate();
         NetworkShape shape = network.Shape;
         float[] parameters = Countable(network, preference, shape.InputCount);
 
@@ -276,6 +302,7 @@ public static class CoverageCounter
 
         public LayeredEnumerator(NetworkShape shape, float[] parameters, Preference preference, int[] neurons, CountOptions options)
         {
+            options.Validate();
             _shape = shape;
             _preference = preference;
             _neurons = neurons;
@@ -1294,8 +1321,15 @@ public static class CoverageCounter
                         }
 
                         // The float sum Forward computes is within CanonicalSum.ErrorBound of the real one (this double
-                        // bound's own rounding is far below it: twice covers both); the ends are rounded outwards to floats.
+                        // bound's own rounding is far below it: twice covers both) only while no float term or partial
+                        // sum overflows: where one could (the magnitude within twice the margin of the largest float, or
+                        // not finite), Forward may meet ∞ or NaN that this double bound never sees, so nothing is decided.
                         double margin = 2 * CanonicalSum.ErrorBound(layer.InputCount, magnitude);
+                        if (!(magnitude + (2 * margin) < float.MaxValue))
+                        {
+                            return 0;
+                        }
+
                         _nextLow[k] = ActivationMath.Apply(layer.Activation, Down(lo - margin)) - layerTolerance;
                         _nextHigh[k] = ActivationMath.Apply(layer.Activation, Up(hi + margin)) + layerTolerance;
                     }
