@@ -75,7 +75,8 @@ public static class FullCount
         }
         catch (InvalidDataException e) when (File.Exists(checkpoint))
         {
-            output.WriteLine($"The checkpoint cannot be used: {e.Message}");
+            output.WriteLine($"The checkpoint cannot be used: {e.Message}" +
+                             (e.Message.Contains("delete it", StringComparison.Ordinal) ? "" : $" Delete {checkpoint} to count from the start."));
             return 1;
         }
 
