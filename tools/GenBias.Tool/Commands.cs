@@ -61,7 +61,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
             : Out.Length == 0 ? ValidationResult.Error("--out is required: where to save the model")
             : Epochs < 1 ? ValidationResult.Error("--epochs must be at least 1")
             : Seed < 0 ? ValidationResult.Error("--seed must be 0 or more")
-            : !(Threshold > -1 && Threshold < 1) ? ValidationResult.Error("--threshold must lie strictly between -1 and 1")
+            : !double.IsFinite(Threshold) ? ValidationResult.Error("--threshold must be a finite number")
             : ValidationResult.Success();
     }
 

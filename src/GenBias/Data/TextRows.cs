@@ -308,7 +308,7 @@ internal sealed class TextRows
 internal sealed class Chunks<T>
     where T : unmanaged
 {
-    private const int ChunkSize = 1 << 20;
+    private static readonly int ChunkSize = (1 << 20) / System.Runtime.CompilerServices.Unsafe.SizeOf<T>();   // 1 MB
     private readonly List<T[]> _chunks = [];
     private readonly List<int> _lengths = [];   // the values used in each chunk (rows never straddle chunks)
 
