@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Linq;
+using System.Threading;
 using GenBias;
 using SeedNeuron;
 
@@ -10,9 +11,34 @@ using SeedNeuron;
 // Data: uniform inputs from the cube labelled by a planted rule, x0 + x1 + x2 + x3 + x4 >= 2, which is positive
 // on about a fifth of the cube. Unconstrained training learns the rule and leaves ~21% of the cube above 0.5.
 
-if (args.Contains("--full-count"))
+Arguments arguments;
+try
 {
-    FullCount.Run(args);
+    arguments = Arguments.Parse(args);
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine($"SeedNeuron: {e.Message} (--help lists the options)");
+    Environment.ExitCode = 1;
+    return;
+}
+
+if (arguments.Help)
+{
+    Console.WriteLine(Arguments.Usage);
+    return;
+}
+
+if (arguments.FullCount)
+{
+    using var cancel = new CancellationTokenSource();
+    Console.CancelKeyPress += (_, e) =>
+    {
+        // Ctrl-C stops the count cleanly: the counter saves its checkpoint and FullCount says how to resume.
+        e.Cancel = true;
+        cancel.Cancel();
+    };
+    Environment.ExitCode = FullCount.Run(Path.Combine(AppContext.BaseDirectory, "models"), arguments.Leaf, Console.Out, cancel.Token);
     return;
 }
 

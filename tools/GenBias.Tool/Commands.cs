@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.ComponentModel;
 using System.Globalization;
 using System.IO;
@@ -59,11 +60,14 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
             Layers.Length == 0 ? ValidationResult.Error("--layers is required, for example --layers 16:tanh,1:tanh")
             : Out.Length == 0 ? ValidationResult.Error("--out is required: where to save the model")
             : Epochs < 1 ? ValidationResult.Error("--epochs must be at least 1")
+            : Seed < 0 ? ValidationResult.Error("--seed must be 0 or more")
+            : !double.IsFinite(Threshold) ? ValidationResult.Error("--threshold must be a finite number")
             : ValidationResult.Success();
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        GenBiasTool.CheckOutput(settings.Out, "--out");
         TernaryDataset data = TernaryDataset.FromCsv(settings.Data, new TextDataOptions
         {
             HasHeader = settings.Header, LabelColumn = settings.LabelColumn, PositiveLabel = settings.Positive,
@@ -124,17 +128,22 @@ internal sealed class CertifyCommand : Command<CertifyCommand.Settings>
         public string Model { get; init; } = "";
 
         [CommandOption("--prefer <PREFERENCE>")]
-        [Description("Certify this preference instead of the model's own.")]
+        [Description("Certify this preference instead of the model's own (which are all certified otherwise).")]
         public string? Prefer { get; init; }
 
         [CommandOption("--budget <SECONDS>")]
-        [Description("Count exactly if the projected time fits; otherwise estimate (labelled so).")]
+        [Description("Count exactly if the projected time fits; otherwise estimate (labelled so). Per preference; 0 or more.")]
         [DefaultValue(60)]
         public int Budget { get; init; } = 60;
 
         [CommandOption("--checkpoint")]
-        [Description("Keep a resumable checkpoint beside the model while counting.")]
+        [Description("Keep a resumable checkpoint beside the model while counting (one per preference).")]
         public bool Checkpoint { get; init; }
+
+        public override ValidationResult Validate() =>
+            Budget < 0 ? ValidationResult.Error($"--budget must be 0 or more seconds, not {Budget}")
+            : Prefer is { Length: 0 } ? ValidationResult.Error("--prefer needs a preference, for example \"output > 0.5 at-least 0.6\"")
+            : ValidationResult.Success();
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -146,21 +155,40 @@ internal sealed class CertifyCommand : Command<CertifyCommand.Settings>
             throw new ArgumentException($"{settings.Model} declares no preference; give one with --prefer \"output > 0.5 at-least 0.6\".");
         }
 
-        var options = new CertifyOptions
+        // Every preference is certified on its own and gets its own certificate (and checkpoint): the first in
+        // model.certificate.json, the k-th (k ≥ 2) in model.certificate.k.json. Exit 2 if any is not met.
+        var notMet = new List<Preference>();
+        for (int k = 0; k < preferences.Length; k++)
         {
-            ExactTimeBudget = TimeSpan.FromSeconds(settings.Budget),
-            Count = new CountOptions { CheckpointPath = settings.Checkpoint ? settings.Model + ".count-checkpoint.json" : null },
-        };
-        Certificate last = null!;
-        foreach (Preference preference in preferences)
-        {
-            last = Certifier.Certify(network, preference, options, cancellationToken: cancellationToken);
-            AnsiConsole.WriteLine(last.ToString());
+            var options = new CertifyOptions
+            {
+                ExactTimeBudget = TimeSpan.FromSeconds(settings.Budget),
+                Count = new CountOptions { CheckpointPath = settings.Checkpoint ? Numbered(settings.Model + ".count-checkpoint.json", k) : null },
+            };
+            Certificate certificate = Certifier.Certify(network, preferences[k], options, cancellationToken: cancellationToken);
+            string path = CertificatePath(settings.Model, k);
+            certificate.Save(path);
+            if (!certificate.Met)
+            {
+                notMet.Add(preferences[k]);
+            }
+
+            AnsiConsole.WriteLine(certificate.ToString());
+            AnsiConsole.WriteLine($"  saved {path}");
         }
 
-        last.Save(Certificate.PathBeside(settings.Model));
-        return last.Met ? 0 : 2;
+        AnsiConsole.WriteLine(notMet.Count == 0
+            ? $"{preferences.Length} of {preferences.Length} preference{(preferences.Length == 1 ? "" : "s")} met."
+            : $"{preferences.Length - notMet.Count} of {preferences.Length} met; NOT met: {string.Join("; ", notMet)}.");
+        return notMet.Count == 0 ? 0 : 2;
     }
+
+    /// <summary>Where the certificate of the model's <paramref name="index"/>-th preference (from 0) is saved.</summary>
+    internal static string CertificatePath(string model, int index) => Numbered(Certificate.PathBeside(model), index);
+
+    /// <summary>file.json for index 0, file.2.json for index 1, and so on.</summary>
+    private static string Numbered(string path, int index) =>
+        index == 0 ? path : Path.ChangeExtension(path, $"{index + 1}{Path.GetExtension(path)}");
 }
 
 internal sealed class CalibrateCommand : Command<CalibrateCommand.Settings>
@@ -180,6 +208,7 @@ internal sealed class CalibrateCommand : Command<CalibrateCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        GenBiasTool.CheckOutput(settings.Out ?? settings.Model, "--out");
         (ReferenceNetwork network, LoadedModel model) = GenBiasTool.Load(settings.Model);
         Preference preference = settings.Prefer is { } text ? PreferenceText.Parse(text)
             : model.Preferences.FirstOrDefault() ?? throw new ArgumentException($"{settings.Model} declares no preference; give one with --prefer.");
@@ -206,6 +235,7 @@ internal sealed class ExportCommand : Command<ExportCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        GenBiasTool.CheckOutput(settings.Onnx, "--onnx");
         (ReferenceNetwork network, _) = GenBiasTool.Load(settings.Model);
         OnnxExport.Save(settings.Onnx, network);
         AnsiConsole.WriteLine($"wrote {settings.Onnx} (opset {OnnxExport.Opset}, {network.Shape})");
@@ -221,17 +251,21 @@ internal sealed class GenerateCommand : Command<GenerateCommand.Settings>
         public string Model { get; init; } = "";
 
         [CommandOption("--class <NAME>")]
+        [Description("The class name: a C# identifier (a keyword needs @, as in @event).")]
         [DefaultValue("TrainedNetwork")]
         public string Class { get; init; } = "TrainedNetwork";
 
         [CommandOption("--namespace <NAME>")]
+        [Description("The namespace: C# identifiers joined by dots (App.Models).")]
         public string? Namespace { get; init; }
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        string name = CSharpNames.ClassName(settings.Class);
+        string? ns = settings.Namespace is { } given ? CSharpNames.Namespace(given) : null;
         (_, LoadedModel model) = GenBiasTool.Load(settings.Model);
-        Console.Out.Write(Declaration(model, settings.Class, settings.Namespace));
+        Console.Out.Write(Declaration(model, name, ns));
         return 0;
     }
 
@@ -279,69 +313,4 @@ internal sealed class InfoCommand : Command<ModelSettings>
         AnsiConsole.Write(table);
         return 0;
     }
-}
-
-/// <summary>Preferences as text: "output &gt; 0.5 at-least 0.6", "layer 0 neuron 3 &lt; 0 at-most 0.2", "layer 0 all &gt; 0 about 0.5 ± 0.05".</summary>
-internal static class PreferenceText
-{
-    public static Preference Parse(string text)
-    {
-        string[] words = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        int at = 0;
-        int layer = -1;
-        int? neuron = 0;
-        string Next(string what) => at < words.Length ? words[at++] : throw Error(text, $"expected {what}");
-        double Number(string what) => double.TryParse(Next(what), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v : throw Error(text, $"{what} is not a number");
-        string who = Next("'output' or 'layer N'");
-        if (who == "layer")
-        {
-            layer = (int)Number("the layer");
-            if (at < words.Length && words[at] == "all")
-            {
-                neuron = null;
-                at++;
-            }
-            else if (at < words.Length && words[at] == "neuron")
-            {
-                at++;
-                neuron = (int)Number("the neuron");
-            }
-        }
-        else if (who != "output")
-        {
-            throw Error(text, $"'{who}' is neither 'output' nor 'layer N'");
-        }
-
-        ActivationInterval interval = Next("'>', '<' or 'in'") switch
-        {
-            ">" => ActivationInterval.Above(Number("the threshold")),
-            "<" => ActivationInterval.Below(Number("the threshold")),
-            "in" => ActivationInterval.Between(Number("the lower end"), Number("the upper end")),
-            string other => throw Error(text, $"'{other}' is not '>', '<' or 'in'"),
-        };
-        PreferenceRelation relation = Next("'at-least', 'at-most' or 'about'") switch
-        {
-            "at-least" => PreferenceRelation.AtLeast,
-            "at-most" => PreferenceRelation.AtMost,
-            "about" => PreferenceRelation.About,
-            string other => throw Error(text, $"'{other}' is not 'at-least', 'at-most' or 'about'"),
-        };
-        double target = Number("the fraction");
-        double tolerance = 0.01;
-        if (at < words.Length && words[at] is "±" or "+-")
-        {
-            at++;
-            tolerance = Number("the tolerance");
-        }
-
-        if (at < words.Length)
-        {
-            throw Error(text, $"unexpected '{words[at]}'");
-        }
-
-        return new Preference { Layer = layer, Neuron = neuron, Interval = interval, Relation = relation, Target = target, Tolerance = tolerance };
-    }
-
-    private static ArgumentException Error(string text, string problem) =>
-        new($"preference \"{text}\": {problem} (write for example \"output > 0.5 at-least 0.6\").");
 }

@@ -236,9 +236,17 @@ public static class TernaryInput
     /// Expands the packed form into one sbyte per input (-1, 0, +1) for the first <paramref name="inputCount"/>
     /// positions; the destination's length is rounded up to whole groups of 8, which receive zeros.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="inputCount"/> is outside 0..64 (two masks hold at most 64 inputs).</exception>
+    /// <exception cref="ArgumentException">A bit is set in both masks, or at or above <paramref name="inputCount"/> (see <see cref="ValidatePacked"/>).</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Unpack(ulong positive, ulong negative, int inputCount, Span<sbyte> destination)
     {
+        if ((uint)inputCount > ShapeRules.MaxPackedInputs)
+        {
+            ThrowPackedInputCount(inputCount);
+        }
+
+        ValidatePacked(positive, negative, inputCount);
         int groups = (inputCount + 7) / 8;
         if (destination.Length < groups * 8)
         {
@@ -476,6 +484,11 @@ public static class TernaryInput
             }
         }
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowPackedInputCount(int inputCount) =>
+        throw new ArgumentOutOfRangeException(nameof(inputCount), inputCount,
+            $"The packed form holds 0 to {ShapeRules.MaxPackedInputs} inputs (one bit each in two 64-bit masks); {inputCount} do not fit. Use the span form.");
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowBadPacked(ulong positive, ulong negative, int inputCount)
