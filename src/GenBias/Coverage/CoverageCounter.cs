@@ -472,6 +472,7 @@ public static class CoverageCounter
             private readonly float[][] _fractionFromLoose; // the same for LooseFractionFactor: after a step that left no vector open
             private readonly float _delta, _conditioned, _flat, _estimateConditioned, _estimateFlat, _reciprocal; // TanhAddition's error constants, read once, rounded up
             private readonly float[] _memberValues;  // the member ranges as float values, low/high pairs
+            private readonly int[] _memberLows;      // the member ranges' low ends (ordered), for a binary search
             private readonly float _widestLow, _widestHigh, _hullLow, _hullHigh; // the first pass's classification: inside the widest member range, outside their hull
             private readonly int[] _innerRadius;      // per hidden neuron (padded to 8): Σ |W| over the tabled inputs
             private readonly float[][] _paddedWeights; // per target neuron: its layer-1 weights padded with zeros to 8
@@ -519,6 +520,7 @@ public static class CoverageCounter
                 _members = [.. NeuronMembership.FloatMembers(target.Activation, e._preference.Interval)
                     .SelectMany(r => new[] { (int)r.Low, (int)r.High })];
                 _memberValues = [.. _members.Select(m => NeuronMembership.FromOrdered(m))];
+                _memberLows = [.. _members.Where((_, i) => i % 2 == 0)];
                 // The first pass decides a lane inside when its interval lies in the widest member range, outside when
                 // it lies outside their hull; the rest (the activation's last-bit wiggle leaves a few short ranges
                 // beside the wide one for some thresholds) goes to the refined and the exact pass. No range: all outside.
@@ -1150,6 +1152,11 @@ public static class CoverageCounter
             private uint Members(Vector256<float> z)
             {
                 int[] members = _members;
+                if (members.Length > 2 * SearchFrom)
+                {
+                    return MembersBySearch(z);
+                }
+
                 // Ordered integers (negative floats with every bit but the sign flipped), then the member ranges.
                 Vector256<int> bits = z.AsInt32();
                 Vector256<int> ordered = bits ^ (Vector256.ShiftRightArithmetic(bits, 31) & Vector256.Create(0x7FFFFFFF));
@@ -1169,6 +1176,11 @@ public static class CoverageCounter
             private (uint Inside, uint Open) Classify(Vector256<float> low, Vector256<float> high)
             {
                 float[] values = _memberValues;
+                if (values.Length > 2 * SearchFrom)
+                {
+                    return ClassifyBySearch(low, high);
+                }
+
                 Vector256<float> inside = Vector256<float>.Zero, outside = Vector256<float>.AllBitsSet;
                 for (int r = 0; r < values.Length; r += 2)
                 {
@@ -1178,6 +1190,77 @@ public static class CoverageCounter
                 }
 
                 return (inside.ExtractMostSignificantBits(), ~(inside | outside).ExtractMostSignificantBits() & 0xFFu);
+            }
+
+            /// <summary>
+            /// From this many member ranges on, lanes are classified one at a time by binary search rather than against
+            /// every range at once: near saturation the activation's last-bit wiggle splits a member set into tens of
+            /// thousands of ranges (tanh in (−0.99999976, 0.99999976]: 66,744), and a pass over all of them per vector
+            /// turned a count of 3^11 inputs into minutes.
+            /// </summary>
+            private const int SearchFrom = 8;
+
+            /// <summary><see cref="Members"/> for a long member list: each lane's ordered value looked up among the ranges' low ends.</summary>
+            private uint MembersBySearch(Vector256<float> z)
+            {
+                uint inside = 0;
+                for (int lane = 0; lane < Vector256<float>.Count; lane++)
+                {
+                    long ordered = NeuronMembership.Ordered(z.GetElement(lane));
+                    int r = Array.BinarySearch(_memberLows, (int)ordered);
+                    r = r >= 0 ? r : ~r - 1;
+                    inside |= r >= 0 && ordered <= _members[(2 * r) + 1] ? 1u << lane : 0;
+                }
+
+                return inside;
+            }
+
+            /// <summary><see cref="Classify"/> for a long member list, with the same float comparisons, lane by lane (NaN: open).</summary>
+            private (uint Inside, uint Open) ClassifyBySearch(Vector256<float> low, Vector256<float> high)
+            {
+                float[] values = _memberValues;
+                int ranges = values.Length / 2;
+                uint inside = 0, open = 0;
+                for (int lane = 0; lane < Vector256<float>.Count; lane++)
+                {
+                    float lo = low.GetElement(lane), hi = high.GetElement(lane);
+                    if (float.IsNaN(lo) || float.IsNaN(hi))
+                    {
+                        open |= 1u << lane;
+                        continue;
+                    }
+
+                    // The last range starting at or below lo (binary search on the ranges' low ends, in float order).
+                    int first = 0, last = ranges - 1, r = -1;
+                    while (first <= last)
+                    {
+                        int middle = (first + last) >>> 1;
+                        if (values[2 * middle] <= lo)
+                        {
+                            r = middle;
+                            first = middle + 1;
+                        }
+                        else
+                        {
+                            last = middle - 1;
+                        }
+                    }
+
+                    if (r >= 0 && hi <= values[(2 * r) + 1])
+                    {
+                        inside |= 1u << lane;
+                        continue;
+                    }
+
+                    // Outside every range: none of them meets [lo, hi], so the first range ending at or above lo starts above hi.
+                    int next = r >= 0 && lo <= values[(2 * r) + 1] ? r : r + 1;
+                    if (next < ranges && values[2 * next] <= hi)
+                    {
+                        open |= 1u << lane;
+                    }
+                }
+
+                return (inside, open);
             }
 
             /// <summary>Hidden neuron k of eight combinations: accumulator plus tabled contributions, exactly as a float, activated.</summary>
