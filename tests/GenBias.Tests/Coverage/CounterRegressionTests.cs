@@ -129,4 +129,49 @@ public class CounterRegressionTests
             Assert.Equal(expected, CoverageCounter.Count(network, preference, options).Count);
         }
     }
+
+    [Fact]
+    public void Certify_estimates_with_a_reason_where_it_cannot_or_may_not_count()
+    {
+        NetworkShape shape = NetworkShape.Create(12, (6, Activation.Tanh), (1, Activation.Tanh));
+        var random = new DeterministicRandom(3);
+        float[] parameters = [.. Enumerable.Range(0, shape.ParameterCount).Select(_ => (float)((random.NextDouble() * 2) - 1) * 0.4f)];
+        var preference = new Preference { Interval = ActivationInterval.Above(0), Target = 0.5 };
+        var options = new CertifyOptions { Samples = 20_000 };
+
+        // Off the grid: no order of summation is exact.
+        parameters[0] = 0.1f;
+        Certificate offGrid = Certifier.Certify(new ReferenceNetwork(shape, parameters), preference, options);
+        Assert.False(offGrid.Exact);
+        Assert.Contains("grid", offGrid.Reason, StringComparison.Ordinal);
+        Assert.Contains("not counted exactly", offGrid.ToString(), StringComparison.Ordinal);
+
+        // On the grid, but with no time for an exact count.
+        FixedPointGrid.SnapFirstLayer(shape, parameters);
+        Certificate hurried = Certifier.Certify(new ReferenceNetwork(shape, parameters), preference, options with { ExactTimeBudget = TimeSpan.Zero });
+        Assert.False(hurried.Exact);
+        Assert.Contains("budget", hurried.Reason, StringComparison.Ordinal);
+
+        // Given the time, exact and without a reason.
+        Certificate exact = Certifier.Certify(new ReferenceNetwork(shape, parameters), preference, options);
+        Assert.True(exact.Exact);
+        Assert.Null(exact.Reason);
+        Assert.Equal(ExactCountTests.BruteForce(new ReferenceNetwork(shape, parameters), preference), exact.Count);
+    }
+
+    [Theory]
+    [InlineData(-5, 6, 1, "LeafFreeInputs")]
+    [InlineData(11, -1, 1, "SplitDepth")]
+    [InlineData(11, 6, 0, "MaxParallelism")]
+    public void Count_options_out_of_range_are_refused_naming_the_setting(int leaf, int split, int parallelism, string setting)
+    {
+        NetworkShape shape = NetworkShape.Create(8, (3, Activation.Tanh), (1, Activation.Tanh));
+        var network = new ReferenceNetwork(shape, new float[shape.ParameterCount]);
+        var preference = new Preference { Interval = ActivationInterval.Above(0), Target = 0.5 };
+        var options = new CountOptions { LeafFreeInputs = leaf, SplitDepth = split, MaxParallelism = parallelism };
+        var refused = Assert.Throws<ArgumentOutOfRangeException>(() => CoverageCounter.Count(network, preference, options));
+        Assert.Equal(setting, refused.ParamName);
+        Assert.Throws<ArgumentOutOfRangeException>(() => CountPlan.Create(network, preference, options));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Certifier.Certify(network, preference, new CertifyOptions { Count = options }));
+    }
 }
