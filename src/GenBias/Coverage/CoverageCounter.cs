@@ -273,10 +273,10 @@ public static class CoverageCounter
         int[] weights = new int[first.InputCount];
         for (int i = 0; i < weights.Length; i++)
         {
-            weights[i] = (int)(parameters[first.WeightIndex(k, i)] * 65536f);
+            weights[i] = FixedPointGrid.ToUnits(parameters[first.WeightIndex(k, i)]);
         }
 
-        return (weights, (long)(parameters[first.BiasIndex(k)] * 65536f));
+        return (weights, FixedPointGrid.ToUnits(parameters[first.BiasIndex(k)]));
     }
 
     /// <summary>Enumeration for networks whose preference lies beyond the first layer.</summary>
@@ -317,7 +317,7 @@ public static class CoverageCounter
             _bias = new int[_paddedHidden];
             for (int k = 0; k < _hidden; k++)
             {
-                _bias[k] = (int)(parameters[first.BiasIndex(k)] * 65536f);
+                _bias[k] = FixedPointGrid.ToUnits(parameters[first.BiasIndex(k)]);
             }
 
             int[][] byInput = new int[_n][];
@@ -326,7 +326,7 @@ public static class CoverageCounter
                 byInput[i] = new int[_paddedHidden];
                 for (int k = 0; k < _hidden; k++)
                 {
-                    byInput[i][k] = (int)(parameters[first.WeightIndex(k, i)] * 65536f);
+                    byInput[i][k] = FixedPointGrid.ToUnits(parameters[first.WeightIndex(k, i)]);
                 }
             }
 

@@ -62,9 +62,9 @@ internal static class NeuronMembership
     }
 
     // The grid points (units of 2^-16) at or inside a float range's ends, saturated far beyond any grid sum.
-    private static long GridCeiling(float x) => float.IsNegativeInfinity(x) ? long.MinValue / 4 : (long)Math.Ceiling(x * 65536.0);
+    private static long GridCeiling(float x) => float.IsNegativeInfinity(x) ? long.MinValue / 4 : (long)FixedPointGrid.CeilingUnits(x);
 
-    private static long GridFloor(float x) => float.IsPositiveInfinity(x) ? long.MaxValue / 4 : (long)Math.Floor(x * 65536.0);
+    private static long GridFloor(float x) => float.IsPositiveInfinity(x) ? long.MaxValue / 4 : (long)FixedPointGrid.FloorUnits(x);
 
     /// <summary>
     /// The members among [zMin, zMax], F monotone up to <paramref name="tolerance"/> everywhere and exactly

@@ -121,7 +121,7 @@ public static class SampleCalibration
         {
             // The output is a first-layer neuron: keep its bias on the exact grid, rounding away from the old bias
             // (a larger shift still meets the target, the count being monotone in the bias).
-            calibrated = (direction > 0 ? MathF.Ceiling(calibrated * 65536f) : MathF.Floor(calibrated * 65536f)) * FixedPointGrid.Step;
+            calibrated = (float)(direction > 0 ? FixedPointGrid.CeilingUnits(calibrated) : FixedPointGrid.FloorUnits(calibrated)) * FixedPointGrid.Step;
             result = calibrated - bias;
         }
 

@@ -13,13 +13,25 @@ namespace GenBias;
 public static class FixedPointGrid
 {
     /// <summary>The grid step, 2^-16.</summary>
-    public const float Step = 1f / 65536f;
+    public const float Step = 1f / UnitsPerOne;
+
+    /// <summary>Grid steps per unit, 2^16: the one place the grid's scale is written.</summary>
+    internal const int UnitsPerOne = 1 << 16;
 
     /// <summary>The bound on a first-layer neuron's Σ|w| + |b| (exclusive).</summary>
     public const float MaxAbsoluteSum = 256f;
 
     /// <summary>Rounds <paramref name="value"/> to the nearest multiple of <see cref="Step"/>.</summary>
-    public static float Snap(float value) => MathF.Round(value * 65536f) * Step;
+    public static float Snap(float value) => MathF.Round(value * UnitsPerOne) * Step;
+
+    /// <summary>A value on the grid as a whole number of steps (exact: |value| &lt; 256 is below 2^24 steps).</summary>
+    internal static int ToUnits(float onGrid) => (int)(onGrid * UnitsPerOne);
+
+    /// <summary>The grid point at or above <paramref name="value"/>, in steps.</summary>
+    internal static double CeilingUnits(double value) => Math.Ceiling(value * UnitsPerOne);
+
+    /// <summary>The grid point at or below <paramref name="value"/>, in steps.</summary>
+    internal static double FloorUnits(double value) => Math.Floor(value * UnitsPerOne);
 
     /// <summary>Whether the first layer of <paramref name="parameters"/> is on the grid.</summary>
     public static bool IsFirstLayerOnGrid(NetworkShape shape, ReadOnlySpan<float> parameters)
