@@ -101,6 +101,9 @@ public sealed record CountResult(long Count, long Total, CountMethod Method, Tim
     /// <summary>Where the count ran when not in this process (for example "3 silos (Orleans)"); null here.</summary>
     public string? ComputedOn { get; init; }
 
+    /// <summary>Sub-cubes whose counts were read from a checkpoint instead of counted by this run (0 when none).</summary>
+    public long SubCubesRestored { get; init; }
+
     /// <summary>Count / Total.</summary>
     public double Fraction => (double)Count / Total;
 }
@@ -150,8 +153,8 @@ public static class CoverageCounter
         }
 
         var enumerator = new LayeredEnumerator(shape, parameters, preference, neurons, options);
-        (long counted, long decided) = enumerator.Run(progress, clock, cancellationToken);
-        return new CountResult(counted, total, CountMethod.Enumeration, clock.Elapsed, (double)decided / cube);
+        (long counted, long decided, long restored) = enumerator.Run(progress, clock, cancellationToken);
+        return new CountResult(counted, total, CountMethod.Enumeration, clock.Elapsed, (double)decided / cube) { SubCubesRestored = restored };
     }
 
     /// <summary>
@@ -389,7 +392,7 @@ public static class CoverageCounter
 
         public long CountOneSubCube(long index) => new Worker(this).CountSubCube(index, SplitDepth, CancellationToken.None).Count;
 
-        public (long Count, long Decided) Run(IProgress<CountProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
+        public (long Count, long Decided, long Restored) Run(IProgress<CountProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
         {
             int depth = SplitDepth;
             long subCubes = Pow3(depth);
@@ -437,7 +440,7 @@ public static class CoverageCounter
                 state.Save(_options.CheckpointPath);
             }
 
-            return (state.Done.Values.Sum(v => v[0]), state.Done.Values.Sum(v => v[1]));
+            return (state.Done.Values.Sum(v => v[0]), state.Done.Values.Sum(v => v[1]), restored);
         }
 
         /// <summary>
