@@ -76,6 +76,9 @@ public sealed record CountResult(long Count, long Total, CountMethod Method, Tim
     /// <summary>Where the count ran when not in this process (for example "3 silos (Orleans)"); null here.</summary>
     public string? ComputedOn { get; init; }
 
+    /// <summary>Sub-cubes whose counts were read from a checkpoint instead of counted by this run (0 when none).</summary>
+    public long SubCubesRestored { get; init; }
+
     /// <summary>Count / Total.</summary>
     public double Fraction => (double)Count / Total;
 }
