@@ -61,12 +61,12 @@ public class ModelFileDiagnosticTests
     [InlineData("{ \"formatVersion\": 1, \"shape\": { \"inputs\": 3, \"layers\": [ { \"width\": 1, \"activation\": \"Tanh, Tanh\" } ] }, \"parameters\": [] }",
         "line 1, position 87: shape.layers[0].activation is 'Tanh, Tanh'; expected one of Tanh, HardTanh, Sigmoid, ReLU, Linear, TernaryStep")]
     [InlineData("{ \"formatVersion\": 1, \"shape\": { \"inputs\": 3, \"layers\": [ { \"width\": 1, \"activation\": \"Tanh\" } ] }, \"parameters\": [1, 2] }",
-        "line 1, position 115: 2 parameters, but the shape 3 inputs → Dense(1, Tanh) has 4")]
+        "line 1, position 115: 2 parameters, but the shape 3 → Dense(1, Tanh) has 4")]
     [InlineData("{ \"formatVersion\": 1, \"shape\": { \"inputs\": 3, \"layers\": [ { \"width\": 1, \"activation\": \"Tanh\" } ] }, \"parameters\": [1, 2, 1e39, 0] }",
-        "line 1, position 122: parameters[2] is 1e39, not a finite float")]
+        "line 1, position 122: parameters[2] (layer 0, neuron 0, weight of input 2) is 1e39, not a finite float")]
     [InlineData("{ \"formatVersion\": 1, \"shape\": { \"inputs\": 2000, \"layers\": [] }, \"parameters\": [] }",
         "line 1, position 44: shape.inputs is 2000; a network has 1 to 1024 inputs")]
-    [InlineData("{ \"formatVersion\": 1, \"extra\": 0 }", "line 1, position 32: unknown property 'extra' (a model file has formatVersion, shape, parameters, preferences, training)")]
+    [InlineData("{ \"formatVersion\": 1, \"extra\": 0 }", "line 1, position 32: unknown property 'extra' in the file (a model file has formatVersion, shape, parameters, preferences, training)")]
     public void An_invalid_model_file_is_reported_with_its_line_and_position(string json, string where)
     {
         (GeneratorDriverRunResult result, _, string source) = Run("""[TernaryNetwork(Model = "tiny.json")] public partial class Tiny;""",
