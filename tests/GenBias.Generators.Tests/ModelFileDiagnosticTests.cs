@@ -213,3 +213,44 @@ public class LargeModelFileTests(Xunit.Abstractions.ITestOutputHelper output)
         return (generate, clock.Elapsed.TotalSeconds, result, stream.ToArray());
     }
 }
+
+/// <summary>Model names and [Prefer] intervals the first pass let through.</summary>
+public class ModelNameAndRangeTests
+{
+    [Fact]
+    public void Item16_an_empty_model_name_is_GB0024_not_a_missing_shape()
+    {
+        const string source = "using GenBias;\n[TernaryNetwork(Model = \"\")] public partial class Tiny;";
+        (GeneratorDriverRunResult result, _) = GeneratorHarness.Run(source);
+        Diagnostic diagnostic = Assert.Single(result.Diagnostics);
+        Assert.Equal("GB0024", diagnostic.Id);
+        Assert.Contains("'Tiny' names the model file '', which is not among the project's AdditionalFiles (the name is empty: give the model file's path)",
+            diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        TextSpan span = diagnostic.Location.SourceSpan;
+        Assert.Equal("Model = \"\"", source.Substring(span.Start, span.Length));
+
+        (result, _) = GeneratorHarness.Run("using GenBias;\n[TernaryNetwork(Model = \"  \")] public partial class Tiny;");
+        Assert.Equal("GB0024", Assert.Single(result.Diagnostics).Id);
+    }
+
+    [Fact]
+    public void Item16_an_interval_beyond_tanhs_float_extremes_is_refused_where_it_is_written()
+    {
+        // Tanh gives at most 0.99999994 in float (at x = 7.8673816): above 0.9999999 is reachable, above 0.99999995 is not.
+        (GeneratorDriverRunResult result, _) = GeneratorHarness.Run(
+            "using GenBias;\n[TernaryNetwork(Inputs = 3)][Dense(1, Activation.Tanh)][Prefer(Above = 0.9999999, AtLeast = 0.5)] public partial class Reachable;");
+        Assert.Empty(result.Diagnostics);
+
+        const string source = "using GenBias;\n[TernaryNetwork(Inputs = 3)][Dense(1, Activation.Tanh)][Prefer(Above = 0.99999995, AtLeast = 0.5)] public partial class Unreachable;";
+        (result, _) = GeneratorHarness.Run(source);
+        Diagnostic diagnostic = Assert.Single(result.Diagnostics);
+        Assert.Equal("GB0015", diagnostic.Id);
+        Assert.Equal("[Prefer] on 'Unreachable' asks for activations in (0.99999995, ∞), but Tanh produces values in [-0.9999999403953552, 0.9999999403953552] " +
+                     "(the extremes float arithmetic gives; (-1, 1) in exact arithmetic), so no input can meet it",
+            diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+
+        // The runtime applies the same rule to the same preference.
+        Assert.Throws<System.ArgumentException>(() => Preference.OutputAbove(0.99999995, 0.5).Validate(NetworkShape.Create(3, (1, Activation.Tanh))));
+        Preference.OutputAbove(0.9999999, 0.5).Validate(NetworkShape.Create(3, (1, Activation.Tanh)));
+    }
+}
