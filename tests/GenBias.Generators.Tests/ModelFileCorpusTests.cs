@@ -168,4 +168,122 @@ public class ModelFileCorpusTests
                 $"{name}: {string.Join("; ", compiled)} vs {string.Join("; ", loaded.Preferences)}");
         }
     }
+
+    /// <summary>
+    /// Seeded mutations of valid files (a character deleted or inserted, a number, name or literal replaced, a member
+    /// repeated, a name's case changed), each read by both readers: the verdicts agree, and so do the messages where
+    /// both point into the file. GENBIAS_FUZZ_ITERATIONS multiplies the 400 mutations.
+    /// </summary>
+    [Fact]
+    public void Item3_mutated_model_files_get_the_same_verdict_from_both_readers()
+    {
+        int rounds = int.TryParse(Environment.GetEnvironmentVariable("GENBIAS_FUZZ_ITERATIONS"), out int n) && n > 0 ? Math.Max(1, n / 30) : 1;
+        string[] seeds = [.. Corpus.Where(c => c.Problem is null).Select(c => c.Json)];
+        string[] replacements = ["0", "-1", "1", "2", "0.5", "1e39", "-0", "99", "3.5", "null", "true", "\"x\"", "[]", "{}", "\"Tanh\"", "\"tanh\"", "\"Product\"", "\"Calibration\"", "\"Projection\"", "\"TrainingData\"", "\"About\""];
+        var failures = new List<string>();
+        int accepted = 0, refused = 0;
+        for (int round = 0; round < rounds; round++)
+        {
+            var random = new Random(2700 + round);
+            var cases = new List<string>();
+            for (int i = 0; i < 400; i++)
+            {
+                cases.Add(Mutate(seeds[random.Next(seeds.Length)], random, replacements));
+            }
+
+            var source = new StringBuilder("using GenBias;\nnamespace Mutated;\n");
+            for (int i = 0; i < cases.Count; i++)
+            {
+                source.Append(CultureInfo.InvariantCulture, $"[TernaryNetwork(Model = \"m{i}.json\")] public partial class M{i};\n");
+            }
+
+            (GeneratorDriverRunResult result, _) = GeneratorHarness.Run(source.ToString(),
+                [.. cases.Select((json, i) => new InMemoryAdditionalText($"/repo/m/m{i}.json", json))]);
+            Assert.Null(result.Results.Single().Exception);
+            var messages = result.Diagnostics.Where(d => d.Id == "GB0025").Select(d => d.GetMessage(CultureInfo.InvariantCulture)).ToList();
+            for (int i = 0; i < cases.Count; i++)
+            {
+                string prefix = $"'M{i}' cannot be compiled from its model file: /repo/m/m{i}.json, ";
+                string? generator = messages.Where(m => m.StartsWith(prefix, StringComparison.Ordinal)).Select(m => m[prefix.Length..]).SingleOrDefault();
+                string? runtime = null;
+                try
+                {
+                    ModelFile.Read(Encoding.UTF8.GetBytes(cases[i]), "mutated");
+                }
+                catch (InvalidDataException e)
+                {
+                    runtime = e.Message;
+                }
+
+                if ((generator is null) != (runtime is null) ||
+                    (generator is not null && runtime!.Contains("line ", StringComparison.Ordinal) && !runtime.Contains(generator, StringComparison.Ordinal)))
+                {
+                    failures.Add($"seed {2700 + round}, case {i}: generator: {generator ?? "accepted"}; runtime: {runtime ?? "accepted"}\n{cases[i]}");
+                }
+
+                if (runtime is null)
+                {
+                    accepted++;
+                }
+                else
+                {
+                    refused++;
+                }
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join("\n\n", failures.Take(5)));
+        Assert.True(accepted > 20 * rounds && refused > 200 * rounds, $"{accepted} accepted, {refused} refused");
+    }
+
+    private static string Mutate(string json, Random random, string[] replacements)
+    {
+        switch (random.Next(6))
+        {
+            case 0:
+                int at = random.Next(json.Length);
+                return json.Remove(at, 1);
+            case 1:
+                const string characters = "{}[],:\"-.e0 \uFEFF";
+                return json.Insert(random.Next(json.Length), characters[random.Next(characters.Length)].ToString());
+            case 2:
+            case 3:
+            {
+                // A value after a colon or in an array replaced by another.
+                List<int> starts = [.. Enumerable.Range(1, json.Length - 1).Where(k => (json[k - 1] == ' ' && (json[k - 2] == ':' || json[k - 2] == ',' || json[k - 2] == '[')) &&
+                                                                                     (char.IsDigit(json[k]) || json[k] is '-' or '"' or 't' or 'f' or 'n'))];
+                int start = starts[random.Next(starts.Count)];
+                int end = start + 1;
+                if (json[start] == '"')
+                {
+                    end = json.IndexOf('"', start + 1) + 1;
+                }
+                else
+                {
+                    while (end < json.Length && (char.IsLetterOrDigit(json[end]) || json[end] is '.' or '-' or '+'))
+                    {
+                        end++;
+                    }
+                }
+
+                return json[..start] + replacements[random.Next(replacements.Length)] + json[end..];
+            }
+
+            case 4:
+            {
+                // A member of the preference or the training object repeated, or an unknown one added.
+                string member = random.Next(3) == 0 ? "\"colour\": 1, " : new[] { "\"target\": 0.5, ", "\"layer\": 0, ", "\"lower\": null, ", "\"relation\": \"AtMost\", " }[random.Next(4)];
+                int brace = json.LastIndexOf("{ \"", StringComparison.Ordinal);
+                return brace < 0 ? json : json.Insert(brace + 2, member);
+            }
+
+            default:
+            {
+                // A name's case changed.
+                string[] names = ["Tanh", "AtLeast", "UniformCube", "ProxyLagrangian", "Calibration", "Projection", "Product"];
+                string name = names[random.Next(names.Length)];
+                return json.Replace("\"" + name + "\"", "\"" + (random.Next(2) == 0 ? name.ToLowerInvariant() : name.ToUpperInvariant()) + "\"", StringComparison.Ordinal);
+            }
+        }
+    }
 }
