@@ -153,6 +153,14 @@ namespace GenBias.Generators
                 {
                     modelFile = file.Trim();
                 }
+                else if (named.Key == "Model" && named.Value.Value is string blank)
+                {
+                    // An empty name is a model file that cannot be found, not a network without layers.
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelFileMissing,
+                        NamedArgumentLocation(network, "Model", cancellationToken) ?? networkLocation, type.Name, blank,
+                        " (the name is empty: give the model file's path)"));
+                    return new ExtractionResult(null, new EquatableArray<DiagnosticInfo>(diagnostics));
+                }
             }
 
             bool hasDense = type.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == DenseAttribute);
@@ -301,10 +309,10 @@ namespace GenBias.Generators
             return names;
         }
 
-        /// <summary>The members of GenBias.PreferenceRelation, PreferenceDistribution and EnforcementMethod, by value (a test checks them).</summary>
-        internal static readonly string[] Relations = { "AtLeast", "AtMost", "About" };
-        internal static readonly string[] Distributions = { "UniformCube", "TrainingData", "Product" };
-        internal static readonly string[] Methods = { "ProxyLagrangian", "Penalty", "Calibration", "Projection" };
+        /// <summary>The members of GenBias.PreferenceRelation, PreferenceDistribution and EnforcementMethod, by value (from the shared rules).</summary>
+        internal static readonly string[] Relations = PreferenceRules.RelationNames;
+        internal static readonly string[] Distributions = PreferenceRules.DistributionNames;
+        internal static readonly string[] Methods = PreferenceRules.MethodNames;
 
         private static PreferenceModel? ExtractPreference(AttributeData prefer, string typeName, List<LayerModel> layers,
             List<DiagnosticInfo> diagnostics, CancellationToken ct)
@@ -364,15 +372,6 @@ namespace GenBias.Generators
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NeuronOutOfRange, Where(layerIndex < 0 || layerIndex >= layers.Count ? "Layer" : "Neuron"),
                     typeName, which, (layers.Count - 1).ToString(), string.Join(", ", layers.Select(l => l.Width))));
             }
-            else if (diagnostics.Count == before)
-            {
-                string activation = layers[layerIndex].Activation;
-                if (!Reachable(activation, lower, upper, out string range))
-                {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.IntervalOutsideRange, at, typeName,
-                        $"in ({Format(lower)}, {Format(upper)})", activation, range));
-                }
-            }
 
             int distribution = GetInt("Over", 0), method = GetInt("Method", 0);
             if (distribution == 2)
@@ -385,23 +384,29 @@ namespace GenBias.Generators
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedPreference, at, typeName,
                     "Over or Method is not a defined value"));
             }
-            else if (method == 3 && (layerIndex != 0 || (all && layers[0].Width != 1) ||
-                                     !(double.IsInfinity(lower) || double.IsInfinity(upper)) ||
-                                     layers[0].Activation == "TernaryStep" || distribution != 0 || layers[0].InputCount > 32))
+            else if (diagnostics.Count == before)
             {
-                // The same rule the runtime applies (Preference.Validate), reported where it is written.
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedPreference, Where("Method"), typeName,
-                    "Projection clamps a first-layer neuron's bias, so it needs a single neuron of layer 0, an interval open on one side (Above or Below alone), " +
-                    "an activation other than TernaryStep, Over = UniformCube and at most 32 inputs; use ProxyLagrangian or Penalty otherwise"));
-            }
-            else if (method == 2 && (layerIndex != layers.Count - 1 || all || layers[layers.Count - 1].Width != 1 ||
-                                     !(double.IsInfinity(lower) || double.IsInfinity(upper)) ||
-                                     layers[layers.Count - 1].Activation == "TernaryStep" || distribution == 1))
-            {
-                // The same rule the runtime applies (Preference.Validate), reported where it is written.
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedPreference, Where("Method"), typeName,
-                    "Calibration shifts the output bias, so it needs the single output neuron, an interval open on one side (Above or Below alone), " +
-                    "an output activation other than TernaryStep, and Over = UniformCube; use ProxyLagrangian or Penalty otherwise"));
+                // The runtime's rule (PreferenceRules, linked from src/GenBias), reported where it is written.
+                var facts = new PreferenceFacts
+                {
+                    Layer = layer, Neuron = all ? (int?)null : neuron, Lower = lower, Upper = upper, Relation = System.Array.IndexOf(Relations, relations[0]),
+                    Target = Get(relations[0], 0), Tolerance = Get("Tolerance", 0.01), Distribution = distribution, Method = method,
+                };
+                PreferenceVerdict verdict = PreferenceRules.Check(facts, layers[0].InputCount, layers.Select(l => l.Width).ToList(), layers.Select(l => l.Activation).ToList());
+                string activation = verdict.IsValid ? "" : layers[layerIndex].Activation;
+                diagnostics.AddRange(verdict.Problem switch
+                {
+                    PreferenceProblem.None => new DiagnosticInfo[0],
+                    PreferenceProblem.OutsideRange => new[] { DiagnosticInfo.Create(DiagnosticDescriptors.IntervalOutsideRange, at, typeName,
+                        $"in ({Format(lower)}, {Format(upper)})", activation, PreferenceRules.DescribeRange(activation, lower, upper, false, false)) },
+                    PreferenceProblem.Projection => new[] { DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedPreference, Where("Method"), typeName,
+                        "Projection clamps a first-layer neuron's bias, so it needs a single neuron of layer 0, an interval open on one side (Above or Below alone), " +
+                        $"an activation other than TernaryStep, Over = UniformCube and at most {PreferenceRules.MaxProjectionInputs} inputs; use ProxyLagrangian or Penalty otherwise") },
+                    PreferenceProblem.Calibration => new[] { DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedPreference, Where("Method"), typeName,
+                        "Calibration shifts the output bias, so it needs the single output neuron, an interval open on one side (Above or Below alone), " +
+                        "an output activation other than TernaryStep, and Over = UniformCube; use ProxyLagrangian or Penalty otherwise") },
+                    _ => new[] { DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedPreference, at, typeName, verdict.Message) },
+                });
             }
 
             if (diagnostics.Count > before)
@@ -412,20 +417,6 @@ namespace GenBias.Generators
             string relationName = relations[0];
             return new PreferenceModel(layer, all ? -1 : neuron, lower, upper, relationName, Get(relationName, 0), Get("Tolerance", 0.01),
                 Distributions[distribution], Methods[method]);
-        }
-
-        /// <summary>Whether an activation can produce a value strictly between <paramref name="lower"/> and <paramref name="upper"/>.</summary>
-        private static bool Reachable(string activation, double lower, double upper, out string range)
-        {
-            switch (activation)
-            {
-                case "Tanh": range = "(-1, 1)"; return lower < 1 && upper > -1;
-                case "HardTanh": range = "[-1, 1]"; return lower < 1 && upper > -1;
-                case "Sigmoid": range = "(0, 1)"; return lower < 1 && upper > 0;
-                case "ReLU": range = "[0, ∞)"; return upper > 0;
-                case "TernaryStep": range = "{-1, 0, 1}"; return new[] { -1.0, 0, 1 }.Any(v => v > lower && v < upper);
-                default: range = "(-∞, ∞)"; return true;
-            }
         }
 
         private static string Format(double value) =>

@@ -61,12 +61,12 @@ public class ModelFileDiagnosticTests
     [InlineData("{ \"formatVersion\": 1, \"shape\": { \"inputs\": 3, \"layers\": [ { \"width\": 1, \"activation\": \"Tanh, Tanh\" } ] }, \"parameters\": [] }",
         "line 1, position 87: shape.layers[0].activation is 'Tanh, Tanh'; expected one of Tanh, HardTanh, Sigmoid, ReLU, Linear, TernaryStep")]
     [InlineData("{ \"formatVersion\": 1, \"shape\": { \"inputs\": 3, \"layers\": [ { \"width\": 1, \"activation\": \"Tanh\" } ] }, \"parameters\": [1, 2] }",
-        "line 1, position 115: 2 parameters, but the shape 3 inputs → Dense(1, Tanh) has 4")]
+        "line 1, position 115: 2 parameters, but the shape 3 → Dense(1, Tanh) has 4")]
     [InlineData("{ \"formatVersion\": 1, \"shape\": { \"inputs\": 3, \"layers\": [ { \"width\": 1, \"activation\": \"Tanh\" } ] }, \"parameters\": [1, 2, 1e39, 0] }",
-        "line 1, position 122: parameters[2] is 1e39, not a finite float")]
+        "line 1, position 122: parameters[2] (layer 0, neuron 0, weight of input 2) is 1e39, not a finite float")]
     [InlineData("{ \"formatVersion\": 1, \"shape\": { \"inputs\": 2000, \"layers\": [] }, \"parameters\": [] }",
         "line 1, position 44: shape.inputs is 2000; a network has 1 to 1024 inputs")]
-    [InlineData("{ \"formatVersion\": 1, \"extra\": 0 }", "line 1, position 32: unknown property 'extra' (a model file has formatVersion, shape, parameters, preferences, training)")]
+    [InlineData("{ \"formatVersion\": 1, \"extra\": 0 }", "line 1, position 32: unknown property 'extra' in the file (a model file has formatVersion, shape, parameters, preferences, training)")]
     public void An_invalid_model_file_is_reported_with_its_line_and_position(string json, string where)
     {
         (GeneratorDriverRunResult result, _, string source) = Run("""[TernaryNetwork(Model = "tiny.json")] public partial class Tiny;""",
@@ -211,5 +211,46 @@ public class LargeModelFileTests(Xunit.Abstractions.ITestOutputHelper output)
         Microsoft.CodeAnalysis.Emit.EmitResult emit = compiled.Emit(stream);
         Assert.True(emit.Success, string.Join("\n", emit.Diagnostics.Take(5)));
         return (generate, clock.Elapsed.TotalSeconds, result, stream.ToArray());
+    }
+}
+
+/// <summary>Model names and [Prefer] intervals the first pass let through.</summary>
+public class ModelNameAndRangeTests
+{
+    [Fact]
+    public void Item16_an_empty_model_name_is_GB0024_not_a_missing_shape()
+    {
+        const string source = "using GenBias;\n[TernaryNetwork(Model = \"\")] public partial class Tiny;";
+        (GeneratorDriverRunResult result, _) = GeneratorHarness.Run(source);
+        Diagnostic diagnostic = Assert.Single(result.Diagnostics);
+        Assert.Equal("GB0024", diagnostic.Id);
+        Assert.Contains("'Tiny' names the model file '', which is not among the project's AdditionalFiles (the name is empty: give the model file's path)",
+            diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        TextSpan span = diagnostic.Location.SourceSpan;
+        Assert.Equal("Model = \"\"", source.Substring(span.Start, span.Length));
+
+        (result, _) = GeneratorHarness.Run("using GenBias;\n[TernaryNetwork(Model = \"  \")] public partial class Tiny;");
+        Assert.Equal("GB0024", Assert.Single(result.Diagnostics).Id);
+    }
+
+    [Fact]
+    public void Item16_an_interval_beyond_tanhs_float_extremes_is_refused_where_it_is_written()
+    {
+        // Tanh gives at most 0.99999994 in float (at x = 7.8673816): above 0.9999999 is reachable, above 0.99999995 is not.
+        (GeneratorDriverRunResult result, _) = GeneratorHarness.Run(
+            "using GenBias;\n[TernaryNetwork(Inputs = 3)][Dense(1, Activation.Tanh)][Prefer(Above = 0.9999999, AtLeast = 0.5)] public partial class Reachable;");
+        Assert.Empty(result.Diagnostics);
+
+        const string source = "using GenBias;\n[TernaryNetwork(Inputs = 3)][Dense(1, Activation.Tanh)][Prefer(Above = 0.99999995, AtLeast = 0.5)] public partial class Unreachable;";
+        (result, _) = GeneratorHarness.Run(source);
+        Diagnostic diagnostic = Assert.Single(result.Diagnostics);
+        Assert.Equal("GB0015", diagnostic.Id);
+        Assert.Equal("[Prefer] on 'Unreachable' asks for activations in (0.99999995, ∞), but Tanh produces values in [-0.9999999403953552, 0.9999999403953552] " +
+                     "(the extremes float arithmetic gives; (-1, 1) in exact arithmetic), so no input can meet it",
+            diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+
+        // The runtime applies the same rule to the same preference.
+        Assert.Throws<System.ArgumentException>(() => Preference.OutputAbove(0.99999995, 0.5).Validate(NetworkShape.Create(3, (1, Activation.Tanh))));
+        Preference.OutputAbove(0.9999999, 0.5).Validate(NetworkShape.Create(3, (1, Activation.Tanh)));
     }
 }

@@ -40,11 +40,11 @@ public sealed class EdgeCaseTests : IDisposable
     }
 
     [Fact]
-    public void Item5_activation_names_may_differ_in_case_only()
+    public void Item5_activation_names_must_match_in_case_too()
     {
         string path = SavedNeuron();
         File.WriteAllText(path, File.ReadAllText(path).Replace("\"Tanh\"", "\"tanh\""));
-        Assert.Equal(Activation.Tanh, ModelFile.Load(path).Shape.Layers[0].Activation);
+        Assert.Contains("shape.layers[0].activation is 'tanh'", Assert.Throws<InvalidDataException>(() => ModelFile.Load(path)).Message);
     }
 
     [Fact]

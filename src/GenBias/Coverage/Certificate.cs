@@ -2,6 +2,7 @@ using System;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -63,6 +64,13 @@ public sealed record Certificate
     /// <summary>For an estimate, why the rate was not counted exactly (for example the projected time, or a count that was refused); null when exact.</summary>
     public string? Reason { get; init; }
 
+    /// <summary>
+    /// How many sub-cubes of an exact enumeration were taken from a checkpoint instead of counted by this run. A
+    /// checkpoint's digest catches damage and careless edits, not a forger who recomputes it, so a certificate says
+    /// how much of its count it read rather than computed (0 when everything was counted).
+    /// </summary>
+    public long SubCubesRestored { get; init; }
+
     /// <summary>The method in words, as the certificate's JSON writes it.</summary>
     public static string Describe(CountMethod method) => method switch
     {
@@ -81,7 +89,7 @@ public sealed record Certificate
         {
             NetworkHash = CoverageCounter.NetworkHash(network), Shape = network.Shape.ToString(), Preference = preference.ToString(),
             Exact = true, Method = result.Method, ComputedOn = result.ComputedOn, Count = result.Count, Total = result.Total, Lower = result.Fraction, Upper = result.Fraction,
-            Met = preference.IsMetBy(result.Fraction), Seconds = result.Elapsed.TotalSeconds,
+            Met = preference.IsMetBy(result.Fraction), Seconds = result.Elapsed.TotalSeconds, SubCubesRestored = result.SubCubesRestored,
         };
     }
 
@@ -100,8 +108,13 @@ public sealed record Certificate
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     });
 
-    /// <summary>Reads a certificate.</summary>
-    /// <exception cref="InvalidDataException">The file is not a readable certificate, or its numbers contradict each other.</exception>
+    /// <summary>
+    /// Reads a certificate and checks that its fields agree with each other: a known method that matches
+    /// <see cref="Exact"/>; an exact rate equal to <see cref="Count"/> / <see cref="Total"/>; an estimate's interval
+    /// equal to the Clopper–Pearson interval of its count at its confidence; restored sub-cubes only on an enumeration.
+    /// Unknown or repeated properties are refused; a UTF-8 byte order mark is allowed.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file is not a readable certificate, or its fields contradict each other.</exception>
     public static Certificate Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -110,10 +123,16 @@ public sealed record Certificate
             throw new InvalidDataException($"{path} is a directory, not a certificate.");
         }
 
+        ReadOnlySpan<byte> bytes = File.ReadAllBytes(path);
+        if (bytes.StartsWith(Utf8ByteOrderMark))
+        {
+            bytes = bytes[Utf8ByteOrderMark.Length..];
+        }
+
         Certificate certificate;
         try
         {
-            certificate = JsonSerializer.Deserialize(File.ReadAllBytes(path), CertificateJsonContext.Default.Certificate)
+            certificate = JsonSerializer.Deserialize(bytes, Strict.Certificate)
                 ?? throw new InvalidDataException($"{path}: not a certificate.");
         }
         catch (JsonException e)
@@ -121,30 +140,162 @@ public sealed record Certificate
             throw new InvalidDataException($"{path}: not a readable certificate: {e.Message}", e);
         }
 
-        if (certificate.Total <= 0 || certificate.Count < 0 || certificate.Count > certificate.Total ||
-            !(certificate.Lower >= 0 && certificate.Lower <= certificate.Upper && certificate.Upper <= 1) || !(certificate.Seconds >= 0))
+        if (certificate.Inconsistency() is string problem)
         {
-            throw new InvalidDataException($"{path}: the certificate's numbers are inconsistent (count {certificate.Count} of {certificate.Total}, rate [{certificate.Lower}, {certificate.Upper}]).");
+            throw new InvalidDataException($"{path}: the certificate is inconsistent: {problem}.");
         }
 
         return certificate;
     }
 
-    /// <summary>Reads the certificate of <paramref name="network"/>, refusing one that belongs to another network.</summary>
+    /// <summary>
+    /// Reads the certificate of <paramref name="network"/>, refusing one that belongs to another network or whose
+    /// fields disagree with each other or with the network (an exact count's total is 3^n times the neurons counted).
+    /// </summary>
+    /// <remarks>
+    /// Without the preference, <see cref="Met"/> and <see cref="Preference"/> cannot be checked: use
+    /// <see cref="LoadFor(string, ITernaryNetwork, GenBias.Preference)"/> when the preference is known.
+    /// </remarks>
     /// <exception cref="InvalidDataException">The file is not a valid certificate, or its network hash or shape is not this network's.</exception>
     public static Certificate LoadFor(string path, ITernaryNetwork network)
     {
         ArgumentNullException.ThrowIfNull(network);
         Certificate certificate = Load(path);
         string hash = CoverageCounter.NetworkHash(network);
-        if (certificate.NetworkHash != hash || certificate.Shape != network.Shape.ToString())
+        NetworkShape shape = network.Shape;
+        if (certificate.NetworkHash != hash || certificate.Shape != shape.ToString())
         {
             throw new InvalidDataException(
-                $"{path}: the certificate is for network {certificate.NetworkHash} ({certificate.Shape}), not this one ({hash}, {network.Shape}); certify this network again.");
+                $"{path}: the certificate is for network {certificate.NetworkHash} ({certificate.Shape}), not this one ({hash}, {shape}); certify this network again.");
+        }
+
+        if (certificate.Exact)
+        {
+            long cube = shape.InputCount <= CoverageCounter.MaxInputs ? CoverageCounter.Pow3(shape.InputCount) : 0;
+            bool wholeNeurons = cube > 0 && certificate.Total % cube == 0 &&
+                (certificate.Total / cube == 1 || shape.Layers.Any(l => l.Width == certificate.Total / cube));
+            if (!wholeNeurons)
+            {
+                throw new InvalidDataException(
+                    $"{path}: the certificate is inconsistent: an exact count of this {shape.InputCount}-input network has a total of 3^{shape.InputCount} = {cube:N0} times the neurons counted (1 or a layer's width), not {certificate.Total:N0}.");
+            }
         }
 
         return certificate;
     }
+
+    /// <summary>
+    /// Reads the certificate of <paramref name="preference"/> for <paramref name="network"/>: as
+    /// <see cref="LoadFor(string, ITernaryNetwork)"/>, and also the preference's text, the neurons the total counts,
+    /// and <see cref="Met"/> (recomputed from the rate and the preference's bounds).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The certificate is not valid, not this network's, or not this preference's.</exception>
+    public static Certificate LoadFor(string path, ITernaryNetwork network, Preference preference)
+    {
+        ArgumentNullException.ThrowIfNull(preference);
+        Certificate certificate = LoadFor(path, network);
+        NetworkShape shape = network.Shape;
+        preference.Validate(shape);
+        if (certificate.Preference != preference.ToString())
+        {
+            throw new InvalidDataException($"{path}: the certificate is for the preference '{certificate.Preference}', not '{preference}'.");
+        }
+
+        if (certificate.Exact)
+        {
+            long neurons = preference.Neuron is null ? shape.Layers[preference.ResolveLayer(shape)].Width : 1;
+            long total = CoverageCounter.Pow3(shape.InputCount) * neurons;
+            if (certificate.Total != total)
+            {
+                throw new InvalidDataException($"{path}: the certificate is inconsistent: the exact total of '{preference}' is 3^{shape.InputCount} × {neurons} = {total:N0}, not {certificate.Total:N0}.");
+            }
+        }
+
+        (double lower, double upper) = preference.Bounds;
+        bool met = certificate.Lower >= lower && certificate.Upper <= upper;
+        if (certificate.Met != met)
+        {
+            throw new InvalidDataException(
+                $"{path}: the certificate is inconsistent: it says {(certificate.Met ? "met" : "not met")}, but its rate [{certificate.Lower}, {certificate.Upper}] against the bounds [{lower}, {upper}] of '{preference}' is {(met ? "met" : "not met")}.");
+        }
+
+        return certificate;
+    }
+
+    /// <summary>What makes the certificate's fields contradict each other, or null.</summary>
+    private string? Inconsistency()
+    {
+        CultureInfo c = CultureInfo.InvariantCulture;
+        if (string.IsNullOrWhiteSpace(NetworkHash) || string.IsNullOrWhiteSpace(Shape) || string.IsNullOrWhiteSpace(Preference))
+        {
+            return "the network hash, shape and preference must not be empty";
+        }
+
+        if (!Enum.IsDefined(Method))
+        {
+            return string.Create(c, $"method {(int)Method} is not one of {string.Join(", ", Enum.GetValues<CountMethod>().Select(Describe))}");
+        }
+
+        if (Total <= 0 || Count < 0 || Count > Total)
+        {
+            return string.Create(c, $"a count of {Count} of {Total} is not a count");
+        }
+
+        if (!(Seconds >= 0) || double.IsInfinity(Seconds) || !float.IsFinite(BiasShift) || SubCubesRestored < 0)
+        {
+            return string.Create(c, $"seconds {Seconds}, bias shift {BiasShift} and restored sub-cubes {SubCubesRestored} must be finite and not negative");
+        }
+
+        if (Exact)
+        {
+            if (Method == CountMethod.Estimate || Confidence is not null)
+            {
+                return $"an exact certificate has the method '{Describe(Method)}'{(Confidence is null ? "" : " and a confidence")}";
+            }
+
+            if (Lower != Fraction || Upper != Fraction)
+            {
+                return string.Create(c, $"the exact rate of {Count} of {Total} is {Fraction:R}, but the certificate says [{Lower:R}, {Upper:R}]");
+            }
+
+            if (SubCubesRestored > 0 && Method != CountMethod.Enumeration)
+            {
+                return string.Create(c, $"{SubCubesRestored} sub-cubes restored from a checkpoint, but only an enumeration keeps checkpoints");
+            }
+
+            return null;
+        }
+
+        if (Method != CountMethod.Estimate || SubCubesRestored != 0)
+        {
+            return $"an estimate has the method '{Describe(Method)}'{(SubCubesRestored != 0 ? " and restored sub-cubes" : "")}";
+        }
+
+        if (Confidence is not (> 0 and < 1))
+        {
+            return string.Create(c, $"an estimate's confidence {Confidence} is not in (0, 1)");
+        }
+
+        RateInterval interval = ClopperPearson.Interval(Count, Total, Confidence.Value);
+        if (!Close(interval.Lower, Lower) || !Close(interval.Upper, Upper))
+        {
+            return string.Create(c, $"{Count} of {Total} samples at {Confidence:P1} confidence give the interval [{interval.Lower:R}, {interval.Upper:R}], but the certificate says [{Lower:R}, {Upper:R}]");
+        }
+
+        return null;
+
+        static bool Close(double expected, double actual) => Math.Abs(expected - actual) <= 1e-9 * Math.Max(1e-6, Math.Abs(expected));
+    }
+
+    private static ReadOnlySpan<byte> Utf8ByteOrderMark => [0xEF, 0xBB, 0xBF];
+
+    /// <summary>The reading context: no unknown members, no repeated ones.</summary>
+    private static readonly CertificateJsonContext Strict = new(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        AllowDuplicateProperties = false,
+    });
 
     /// <inheritdoc/>
     public override string ToString()
@@ -166,13 +317,18 @@ public sealed record Certificate
             text.Append(c, $"  output bias calibrated by {BiasShift:G6}\n");
         }
 
+        if (SubCubesRestored > 0)
+        {
+            text.Append(c, $"  {SubCubesRestored:N0} sub-cubes restored from a checkpoint (their counts were read, not recomputed)\n");
+        }
+
         text.Append(c, $"  {(Met ? "MET" : "NOT MET")}; {Seconds:F3} s");
         return text.ToString();
     }
 }
 
 /// <summary>How a certificate's rate was obtained.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<CountMethod>))]
+[JsonConverter(typeof(CountMethodConverter))]
 public enum CountMethod
 {
     /// <summary>Exact: the first-layer pre-activation's distribution over the cube from two sorted halves.</summary>
@@ -186,6 +342,28 @@ public enum CountMethod
     /// <summary>An estimate from samples with a Clopper–Pearson interval.</summary>
     [JsonStringEnumMemberName("estimate (Clopper–Pearson)")]
     Estimate = 2,
+}
+
+/// <summary>Writes a <see cref="CountMethod"/> as its words and reads exactly those words (no numbers, no other case).</summary>
+internal sealed class CountMethodConverter : JsonConverter<CountMethod>
+{
+    public override CountMethod Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        string? text = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+        foreach (CountMethod method in Enum.GetValues<CountMethod>())
+        {
+            if (text == Certificate.Describe(method))
+            {
+                return method;
+            }
+        }
+
+        throw new JsonException($"the method {(text is null ? reader.TokenType.ToString() : "'" + text + "'")} is not one of " +
+                                $"{string.Join(", ", Enum.GetValues<CountMethod>().Select(m => "'" + Certificate.Describe(m) + "'"))}.");
+    }
+
+    public override void Write(Utf8JsonWriter writer, CountMethod value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(Certificate.Describe(value));
 }
 
 [JsonSerializable(typeof(Certificate))]

@@ -21,18 +21,51 @@ public static class ModelFile
     /// <summary>The format version this library writes and reads.</summary>
     public const int FormatVersion = 1;
 
-    /// <summary>Writes the network's shape and parameters, with optional preferences and training metadata.</summary>
+    /// <summary>
+    /// Writes the network's shape and parameters, with optional preferences and training metadata. Everything is
+    /// checked before the file is touched — every preference against the network's shape, with the rule
+    /// <see cref="Load"/> applies, and the bytes read back with <see cref="Read"/> — so a file that would not load is
+    /// never written, and an existing file stays as it was.
+    /// </summary>
+    /// <exception cref="ArgumentException">A preference is invalid for the network (the message names which and why), or the training metadata cannot be written.</exception>
+    /// <exception cref="IOException">The path is a folder, or a folder on the way to it is a file.</exception>
     public static void Save(string path, ITernaryNetwork network, IReadOnlyList<Preference>? preferences = null, TrainingDocument? training = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        AtomicFile.Write(path, ToJson(network, preferences, training));
+        byte[] bytes = ToJson(network, preferences, training);
+        try
+        {
+            Read(bytes, path);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new ArgumentException($"{path} was not written: the model would not load back ({e.Message}).", nameof(network), e);
+        }
+
+        AtomicFile.Write(path, bytes);
     }
 
     /// <summary>The bytes <see cref="Save"/> writes (UTF-8 JSON), to send a model somewhere other than a file.</summary>
+    /// <exception cref="ArgumentException">A preference is invalid for the network, or a training accuracy is not finite.</exception>
     public static byte[] ToJson(ITernaryNetwork network, IReadOnlyList<Preference>? preferences = null, TrainingDocument? training = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         NetworkShape shape = network.Shape;
+        for (int i = 0; i < (preferences?.Count ?? 0); i++)
+        {
+            Preference preference = preferences![i] ?? throw new ArgumentException($"preferences[{i}] is null.", nameof(preferences));
+            PreferenceVerdict verdict = preference.Check(shape);
+            if (!verdict.IsValid)
+            {
+                throw new ArgumentException($"preferences[{i}] ({preference}) is invalid for {shape}: {verdict.Message}", nameof(preferences));
+            }
+        }
+
+        if (training is not null && (!double.IsFinite(training.TrainAccuracy) || training.ValidationAccuracy is double va && double.IsInfinity(va)))
+        {
+            throw new ArgumentException($"The training accuracies ({training.TrainAccuracy}, {training.ValidationAccuracy}) must be finite (a NaN validation accuracy is written as none).", nameof(training));
+        }
+
         var document = new ModelDocument
         {
             FormatVersion = FormatVersion,
@@ -72,83 +105,74 @@ public static class ModelFile
     }
 
     /// <summary>Reads a model from the bytes of a model file (as <see cref="ToJson"/> writes them).</summary>
-    /// <param name="json">The UTF-8 JSON.</param>
+    /// <param name="json">The UTF-8 JSON, with or without a byte order mark.</param>
     /// <param name="source">Where the bytes came from, for error messages.</param>
-    /// <exception cref="InvalidDataException">The bytes are not a valid model; the message says why.</exception>
+    /// <exception cref="InvalidDataException">The bytes are not a valid model; the message says why and where (line and position).</exception>
+    /// <remarks>
+    /// The rules are the ones the source generator applies to <c>[TernaryNetwork(Model = "…")]</c> (the two share the
+    /// reader, ModelFileParser): well-formed JSON without duplicate property names, no unknown property at any level,
+    /// exact enum names, finite parameters of the shape's count, every preference valid for the shape.
+    /// </remarks>
     public static LoadedModel Read(byte[] json, string source = "model")
     {
         ArgumentNullException.ThrowIfNull(json);
         ArgumentNullException.ThrowIfNull(source);
-        byte[] bytes = json;
-        string path = source;
-        CheckParameterCountFirst(bytes, path);
-        ModelDocument document;
+        ReadOnlySpan<byte> bytes = json;
+        if (bytes.StartsWith(Utf8ByteOrderMark))
+        {
+            bytes = bytes[Utf8ByteOrderMark.Length..];
+        }
+
+        CheckParameterCountFirst(bytes, source);
+        string text;
         try
         {
-            document = JsonSerializer.Deserialize(bytes, ModelJsonContext.Default.ModelDocument)
-                ?? throw new InvalidDataException($"{path}: the file holds null, not a model.");
+            text = StrictUtf8.GetString(bytes);
         }
-        catch (JsonException e)
+        catch (System.Text.DecoderFallbackException e)
         {
-            throw new InvalidDataException(
-                $"{path}: not a readable GenBias model file (truncated or edited?): {e.Message}", e);
+            throw new InvalidDataException($"{source}: not a readable GenBias model file: the bytes are not valid UTF-8 ({e.Message}).", e);
         }
 
-        if (document.FormatVersion != FormatVersion)
-        {
-            throw new InvalidDataException(document.FormatVersion > FormatVersion
-                ? $"{path}: format version {document.FormatVersion} was written by a newer GenBias; this one reads version {FormatVersion}."
-                : $"{path}: format version {document.FormatVersion} is not supported (expected {FormatVersion}; 0 means the field is missing).");
-        }
-
-        ShapeDocument shapeDocument = document.Shape ?? throw new InvalidDataException($"{path}: the 'shape' is missing.");
-        if (shapeDocument.Layers is not { Count: > 0 } layers)
-        {
-            throw new InvalidDataException($"{path}: the shape has no layers.");
-        }
+        ModelFileContent content = ModelFileParser.Parse(text, out ModelFileProblem? problem)
+            ?? throw new InvalidDataException(problem!.IsSyntax
+                ? $"{source}: not a readable GenBias model file (truncated or edited?): {problem}."
+                : $"{source}: {problem}.");
 
         NetworkShape shape;
         try
         {
-            shape = NetworkShape.Create(shapeDocument.Inputs, [.. layers.Select((l, i) => (l.Width, ParseEnum<Activation>(l.Activation, $"shape.layers[{i}].activation", path)))]);
+            shape = NetworkShape.Create(content.Inputs, [.. content.Layers.Select(l => (l.Width, Enum.Parse<Activation>(l.Activation)))]);
         }
         catch (ArgumentException e)
         {
-            throw new InvalidDataException($"{path}: the shape is invalid: {e.Message}", e);
+            throw new InvalidDataException($"{source}: the shape is invalid: {e.Message}", e);
         }
 
-        float[] parameters = document.Parameters ?? throw new InvalidDataException($"{path}: the 'parameters' are missing.");
-        if (parameters.Length != shape.ParameterCount)
+        var preferences = new List<Preference>(content.Preferences.Count);
+        foreach (PreferenceFacts facts in content.Preferences)
         {
-            throw new InvalidDataException($"{path}: {parameters.Length} parameters, but the shape {shape} has {shape.ParameterCount}.");
-        }
-
-        for (int p = 0; p < parameters.Length; p++)
-        {
-            if (!float.IsFinite(parameters[p]))
-            {
-                throw new InvalidDataException($"{path}: parameters[{p}] ({ParameterPacking.Describe(shape, p)}) is {parameters[p]}.");
-            }
-        }
-
-        var preferences = new List<Preference>();
-        for (int i = 0; i < (document.Preferences?.Count ?? 0); i++)
-        {
-            Preference preference = FromDocument(document.Preferences![i], $"preferences[{i}]", path);
-            try
-            {
-                preference.Validate(shape);
-            }
-            catch (ArgumentException e)
-            {
-                throw new InvalidDataException($"{path}: preferences[{i}] is invalid: {e.Message}", e);
-            }
-
+            // The parser has applied PreferenceRules already; Validate applies the same rule to the runtime object.
+            Preference preference = FromFacts(facts);
+            preference.Validate(shape);
             preferences.Add(preference);
         }
 
-        return new LoadedModel(shape, parameters, preferences, document.Training);
+        TrainingDocument? training = content.Training is not { } t ? null : new TrainingDocument
+        {
+            Seed = t.Seed,
+            Epochs = t.Epochs,
+            SelectedEpoch = t.SelectedEpoch,
+            TrainAccuracy = t.TrainAccuracy,
+            ValidationAccuracy = t.ValidationAccuracy,
+            Settings = t.Settings,
+        };
+        return new LoadedModel(shape, content.Parameters, preferences, training);
     }
+
+    private static ReadOnlySpan<byte> Utf8ByteOrderMark => [0xEF, 0xBB, 0xBF];
+
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>Reads a model file into <paramref name="network"/>, which must have the file's shape.</summary>
     /// <exception cref="InvalidDataException">The file is invalid or was saved from another shape.</exception>
@@ -182,42 +206,24 @@ public static class ModelFile
         Method = p.Method.ToString(),
     };
 
-    private static Preference FromDocument(PreferenceDocument d, string where, string path) => new()
+    private static Preference FromFacts(PreferenceFacts f) => new()
     {
-        Layer = d.Layer,
-        Neuron = d.AllNeurons ? null : d.Neuron ?? 0,
-        Interval = new ActivationInterval(d.Lower ?? double.NegativeInfinity, d.Upper ?? double.PositiveInfinity, d.LowerInclusive, d.UpperInclusive),
-        Relation = ParseEnum<PreferenceRelation>(d.Relation, where + ".relation", path),
-        Target = d.Target,
-        Tolerance = d.Tolerance,
-        Distribution = ParseEnum<PreferenceDistribution>(d.Distribution, where + ".distribution", path),
-        InputProbabilities = d.InputProbabilities,
-        Method = ParseEnum<EnforcementMethod>(d.Method, where + ".method", path),
+        Layer = f.Layer,
+        Neuron = f.Neuron,
+        Interval = new ActivationInterval(f.Lower, f.Upper, f.LowerInclusive, f.UpperInclusive),
+        Relation = (PreferenceRelation)f.Relation,
+        Target = f.Target,
+        Tolerance = f.Tolerance,
+        Distribution = (PreferenceDistribution)f.Distribution,
+        InputProbabilities = f.InputProbabilities is null ? null : [.. f.InputProbabilities],
+        Method = (EnforcementMethod)f.Method,
     };
-
-    /// <summary>
-    /// A member's exact name (case aside): not a number, not a list of flags, no spaces — an edited value must not load
-    /// as something else.
-    /// </summary>
-    private static T ParseEnum<T>(string? text, string where, string path)
-        where T : struct, Enum
-    {
-        foreach (string name in Enum.GetNames<T>())
-        {
-            if (string.Equals(name, text, StringComparison.OrdinalIgnoreCase))
-            {
-                return Enum.Parse<T>(name);
-            }
-        }
-
-        throw new InvalidDataException($"{path}: {where} is '{text}'; expected one of {string.Join(", ", Enum.GetNames<T>())}.");
-    }
 
     /// <summary>
     /// Before anything is deserialised: the number of values in "parameters" against the parameter count of "shape",
     /// by streaming over the bytes, so that an oversized or mismatched file is refused without materialising it.
     /// </summary>
-    private static void CheckParameterCountFirst(byte[] bytes, string path)
+    private static void CheckParameterCountFirst(ReadOnlySpan<byte> bytes, string path)
     {
         ShapeDocument? shape = null;
         long parameters = -1;
@@ -265,7 +271,8 @@ public static class ModelFile
         }
 
         if (shape is null || parameters < 0 || shape.Layers is not { Count: > 0 } layers ||
-            shape.Inputs is < 1 or > ShapeRules.MaxInputs || layers.Any(l => l.Width is < 1 or > ShapeRules.MaxWidth))
+            shape.Inputs is < 1 or > ShapeRules.MaxInputs || layers.Any(l => l.Width is < 1 or > ShapeRules.MaxWidth ||
+            Array.IndexOf(PreferenceRules.ActivationNames, l.Activation) < 0))
         {
             return; // the full parse reports an invalid shape
         }
@@ -273,9 +280,9 @@ public static class ModelFile
         NetworkShape parsed;
         try
         {
-            parsed = NetworkShape.Create(shape.Inputs, [.. layers.Select((l, i) => (l.Width, ParseEnum<Activation>(l.Activation, $"shape.layers[{i}].activation", path)))]);
+            parsed = NetworkShape.Create(shape.Inputs, [.. layers.Select(l => (l.Width, (Activation)Array.IndexOf(PreferenceRules.ActivationNames, l.Activation)))]);
         }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException)
+        catch (ArgumentException)
         {
             return; // the full parse reports an invalid shape
         }
@@ -285,36 +292,4 @@ public static class ModelFile
             throw new InvalidDataException($"{path}: {parameters} parameters, but the shape {parsed} has {parsed.ParameterCount}.");
         }
     }
-}
-
-/// <summary>Writes files so that readers see the old content or the new, never a part.</summary>
-public static class AtomicFile
-{
-    /// <summary>Writes <paramref name="bytes"/> to a temporary file in the same folder, flushes it, and renames it over <paramref name="path"/>.</summary>
-    public static void Write(string path, ReadOnlySpan<byte> bytes)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        string full = Path.GetFullPath(path);
-        string directory = Path.GetDirectoryName(full) ?? ".";
-        Directory.CreateDirectory(directory);
-        string temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, full, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
-    }
-
-    /// <summary>Writes text as UTF-8 (see <see cref="Write(string, ReadOnlySpan{byte})"/>).</summary>
-    public static void WriteText(string path, string text) => Write(path, System.Text.Encoding.UTF8.GetBytes(text));
 }

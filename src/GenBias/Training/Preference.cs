@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using System.Linq;
 
 namespace GenBias;
 
@@ -89,29 +90,17 @@ public sealed record ActivationInterval(double Lower, double Upper, bool LowerIn
         (LowerInclusive ? activation >= Lower : activation > Lower) && (UpperInclusive ? activation <= Upper : activation < Upper);
 
     /// <summary>Whether no value at all lies in the interval.</summary>
-    public bool IsEmpty => double.IsNaN(Lower) || double.IsNaN(Upper) || Lower > Upper || (Lower == Upper && !(LowerInclusive && UpperInclusive));
+    public bool IsEmpty => PreferenceRules.IsEmpty(Lower, Upper, LowerInclusive, UpperInclusive);
 
-    /// <summary>Whether the interval contains any value of <paramref name="activation"/>'s range.</summary>
-    public bool Overlaps(Activation activation)
-    {
-        if (activation == Activation.TernaryStep)
-        {
-            return Contains(-1f) || Contains(0f) || Contains(1f);
-        }
-
-        (float min, float max) = ActivationMath.Range(activation);
-        // Tanh and sigmoid never reach their bounds; the others do.
-        bool reachesBounds = activation is Activation.HardTanh or Activation.ReLU or Activation.Linear;
-        bool belowMax = reachesBounds ? (LowerInclusive ? Lower <= max : Lower < max) : Lower < max;
-        bool aboveMin = reachesBounds ? (UpperInclusive ? Upper >= min : Upper > min) : Upper > min;
-        return !IsEmpty && belowMax && aboveMin;
-    }
+    /// <summary>
+    /// Whether <paramref name="activation"/> produces some value in the interval, in the float arithmetic every engine
+    /// shares (tanh reaches ±0.99999994, never ±1; sigmoid reaches 1 but nothing below 2.98e-8).
+    /// </summary>
+    public bool Overlaps(Activation activation) =>
+        PreferenceRules.Reaches(activation.ToString(), Lower, Upper, LowerInclusive, UpperInclusive);
 
     /// <inheritdoc/>
-    public override string ToString() =>
-        double.IsPositiveInfinity(Upper) ? $"{(LowerInclusive ? "≥" : ">")} {Lower.ToString(CultureInfo.InvariantCulture)}"
-        : double.IsNegativeInfinity(Lower) ? $"{(UpperInclusive ? "≤" : "<")} {Upper.ToString(CultureInfo.InvariantCulture)}"
-        : $"in {(LowerInclusive ? "[" : "(")}{Lower.ToString(CultureInfo.InvariantCulture)}, {Upper.ToString(CultureInfo.InvariantCulture)}{(UpperInclusive ? "]" : ")")}";
+    public override string ToString() => PreferenceRules.FormatInterval(Lower, Upper, LowerInclusive, UpperInclusive);
 }
 
 /// <summary>
@@ -177,97 +166,58 @@ public sealed record Preference
     /// <summary>The signed margin: positive when met, the distance to the nearest bound.</summary>
     public double Slack(double rate) => Math.Min(rate - Bounds.Lower, Bounds.Upper - rate);
 
-    /// <summary>Throws unless the preference makes sense for a network of <paramref name="shape"/>.</summary>
+    /// <summary>
+    /// Throws unless the preference makes sense for a network of <paramref name="shape"/>. The rule is the one the
+    /// model-file readers and the source generator apply (PreferenceRules), so a preference this accepts is accepted
+    /// everywhere, and one it refuses is refused with the same words.
+    /// </summary>
     /// <exception cref="ArgumentException">The message says which property is wrong and how.</exception>
     public void Validate(NetworkShape shape)
     {
         ArgumentNullException.ThrowIfNull(shape);
-        if (!(Target >= 0 && Target <= 1))
+        PreferenceVerdict verdict = Check(shape);
+        if (!verdict.IsValid)
         {
-            throw new ArgumentException($"{this}: the target fraction {Target} is outside [0, 1].", nameof(Target));
-        }
-
-        if (Relation == PreferenceRelation.About && !(Tolerance >= 0 && Tolerance <= 1))
-        {
-            throw new ArgumentException($"{this}: the tolerance {Tolerance} is outside [0, 1].", nameof(Tolerance));
-        }
-
-        int layerIndex = Layer < 0 ? shape.Layers.Length + Layer : Layer;
-        if (layerIndex < 0 || layerIndex >= shape.Layers.Length)
-        {
-            throw new ArgumentException($"{this}: layer {Layer} does not exist; {shape} has {shape.Layers.Length} layers (0..{shape.Layers.Length - 1}, or -1 for the output).", nameof(Layer));
-        }
-
-        LayerShape layer = shape.Layers[layerIndex];
-        if (Neuron is int neuron && (neuron < 0 || neuron >= layer.Width))
-        {
-            throw new ArgumentException($"{this}: neuron {neuron} does not exist; layer {layerIndex} has {layer.Width} neurons.", nameof(Neuron));
-        }
-
-        if (Interval.IsEmpty)
-        {
-            throw new ArgumentException($"{this}: the interval {Interval} is empty.", nameof(Interval));
-        }
-
-        if (!Interval.Overlaps(layer.Activation))
-        {
-            (float min, float max) = ActivationMath.Range(layer.Activation);
-            throw new ArgumentException($"{this}: the interval {Interval} lies outside the range [{min}, {max}] of {layer.Activation}, so no input can meet it.", nameof(Interval));
-        }
-
-        if (!(Temperature > 0) || !(PenaltyWeight >= 0))
-        {
-            throw new ArgumentException($"{this}: the temperature must be positive and the penalty weight non-negative.", nameof(Temperature));
-        }
-
-        if (Distribution == PreferenceDistribution.Product)
-        {
-            double[] p = InputProbabilities ?? throw new ArgumentException($"{this}: a product distribution needs InputProbabilities.", nameof(InputProbabilities));
-            if (p.Length != 3 && p.Length != 3 * shape.InputCount)
-            {
-                throw new ArgumentException($"{this}: InputProbabilities has {p.Length} values; give 3 (for every input) or {3 * shape.InputCount} (3 per input).", nameof(InputProbabilities));
-            }
-
-            for (int i = 0; i < p.Length; i += 3)
-            {
-                if (p[i] < 0 || p[i + 1] < 0 || p[i + 2] < 0 || Math.Abs(p[i] + p[i + 1] + p[i + 2] - 1) > 1e-9)
-                {
-                    throw new ArgumentException($"{this}: InputProbabilities[{i}..{i + 2}] ({p[i]}, {p[i + 1]}, {p[i + 2]}) must be non-negative and sum to 1.", nameof(InputProbabilities));
-                }
-            }
-        }
-
-        if (Method == EnforcementMethod.Projection &&
-            (layerIndex != 0 || (Neuron is null && layer.Width != 1) ||
-             !(double.IsInfinity(Interval.Lower) || double.IsInfinity(Interval.Upper)) ||
-             layer.Activation is Activation.TernaryStep || Distribution != PreferenceDistribution.UniformCube ||
-             shape.InputCount > MeetInTheMiddle.MaxInputs))
-        {
-            throw new ArgumentException($"{this}: projection clamps a first-layer neuron's bias, so it needs a single neuron of layer 0, an interval open on one side (above or below a value), a monotone activation other than TernaryStep, the cube, and at most {MeetInTheMiddle.MaxInputs} inputs.", nameof(Method));
-        }
-
-        if (Method == EnforcementMethod.Calibration &&
-            (layerIndex != shape.Layers.Length - 1 || Neuron is null || shape.OutputCount != 1 ||
-             !(double.IsInfinity(Interval.Lower) || double.IsInfinity(Interval.Upper)) ||
-             layer.Activation is Activation.TernaryStep || Distribution == PreferenceDistribution.TrainingData))
-        {
-            throw new ArgumentException($"{this}: calibration shifts the output bias, so it needs the single output neuron, an interval open on one side (above or below a value), a monotone activation other than TernaryStep, and the cube or a product distribution.", nameof(Method));
+            throw new ArgumentException($"{this}: {verdict.Message}", verdict.Property);
         }
     }
+
+    /// <summary>The shared rule's verdict on this preference for <paramref name="shape"/>.</summary>
+    internal PreferenceVerdict Check(NetworkShape shape) => PreferenceRules.Check(ToFacts(), shape.InputCount,
+        [.. shape.Layers.Select(l => l.Width)], [.. shape.Layers.Select(l => l.Activation.ToString())]);
+
+    /// <summary>The preference in the primitives the shared rule reads.</summary>
+    internal PreferenceFacts ToFacts() => new()
+    {
+        Layer = Layer,
+        Neuron = Neuron,
+        Lower = Interval?.Lower ?? double.NaN,
+        Upper = Interval?.Upper ?? double.NaN,
+        LowerInclusive = Interval?.LowerInclusive ?? false,
+        UpperInclusive = Interval?.UpperInclusive ?? false,
+        Relation = (int)Relation,
+        Target = Target,
+        Tolerance = Tolerance,
+        Distribution = (int)Distribution,
+        InputProbabilities = InputProbabilities,
+        Method = (int)Method,
+        Temperature = Temperature,
+        PenaltyWeight = PenaltyWeight,
+    };
 
     /// <summary>The layer index counted from the start.</summary>
     public int ResolveLayer(NetworkShape shape) => Layer < 0 ? shape.Layers.Length + Layer : Layer;
 
-    /// <inheritdoc/>
+    /// <summary>The preference in words, the same in every culture (certificates hold this text).</summary>
     public override string ToString()
     {
         string who = Layer == -1 ? (Neuron is int n && n == 0 ? "output" : Neuron is int m ? $"output {m}" : "every output")
             : Neuron is int k ? $"layer {Layer} neuron {k}" : $"every neuron of layer {Layer}";
         string how = Relation switch
         {
-            PreferenceRelation.AtLeast => $"on at least {Target:P1}",
-            PreferenceRelation.AtMost => $"on at most {Target:P1}",
-            _ => $"on {Target:P1} ± {Tolerance:P1}",
+            PreferenceRelation.AtLeast => string.Create(CultureInfo.InvariantCulture, $"on at least {Target:P1}"),
+            PreferenceRelation.AtMost => string.Create(CultureInfo.InvariantCulture, $"on at most {Target:P1}"),
+            _ => string.Create(CultureInfo.InvariantCulture, $"on {Target:P1} ± {Tolerance:P1}"),
         };
         string where = Distribution switch
         {

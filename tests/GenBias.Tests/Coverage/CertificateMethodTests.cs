@@ -13,10 +13,12 @@ public class CertificateMethodTests
     [InlineData(CountMethod.Estimate, "estimate (Clopper–Pearson)")]
     public void The_method_is_written_in_words_and_read_back(CountMethod method, string words)
     {
+        // An estimate's interval is the Clopper–Pearson interval of its count (Load checks it).
+        RateInterval interval = method == CountMethod.Estimate ? ClopperPearson.Interval(6, 10, 0.99) : new RateInterval(6, 10, 1, 0.6, 0.6);
         var certificate = new Certificate
         {
             NetworkHash = "0123456789abcdef", Shape = "25 → Dense(1, Tanh)", Preference = "output > 0.5 on at least 60.0 % of the cube",
-            Exact = method != CountMethod.Estimate, Method = method, Count = 6, Total = 10, Lower = 0.6, Upper = 0.6, Met = true, Seconds = 0.01,
+            Exact = method != CountMethod.Estimate, Method = method, Count = 6, Total = 10, Lower = interval.Lower, Upper = interval.Upper, Met = true, Seconds = 0.01,
             Confidence = method == CountMethod.Estimate ? 0.99 : null,
         };
         string path = Path.Combine(Path.GetTempPath(), $"genbias-method-{Guid.NewGuid():N}.certificate.json");

@@ -1,8 +1,11 @@
+// This file is compiled into both the runtime (GenBias) and the source generator (GenBias.Generators, as a linked
+// file): model files are read by one JSON reader and one set of rules wherever they are read. It must stay valid C#
+// for netstandard2.0.
 using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
 
-namespace GenBias.Generators.Helpers
+namespace GenBias.Serialization
 {
     /// <summary>A JSON value with the line and column (1-based) where it starts, for diagnostics that point into the file.</summary>
     internal sealed class JsonValue
@@ -74,8 +77,9 @@ namespace GenBias.Generators.Helpers
     }
 
     /// <summary>
-    /// A small strict JSON reader (RFC 8259, no comments, no trailing commas) for model files read by the generator,
-    /// which cannot depend on System.Text.Json. Every value keeps its position; errors say where.
+    /// A small strict JSON reader (RFC 8259, no comments, no trailing commas, no duplicate property names; a leading
+    /// UTF-8 byte order mark is skipped) for model files, shared with the generator, which cannot depend on
+    /// System.Text.Json. Every value keeps its position; errors say where.
     /// </summary>
     internal sealed class JsonReader
     {
