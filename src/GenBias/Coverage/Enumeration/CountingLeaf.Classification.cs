@@ -1,0 +1,196 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace GenBias;
+
+public static partial class CoverageCounter
+{
+    internal sealed partial class LayeredEnumerator
+    {
+        private sealed partial class InnerTable
+        {
+            /// <summary>
+            /// The target pre-activation of eight combinations: each hidden neuron (accumulator plus tabled
+            /// contributions, activated) times its broadcast weight into eight
+            /// partial sums, lane by lane in the canonical order, then the fixed tree and the bias.
+            /// </summary>
+            [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            private Vector256<float> PreActivation<TActivation>(ref int accumulators, ref int table, ref float weights, int c, Vector256<float> bias)
+                where TActivation : struct, ILaneActivation
+            {
+                int hidden = _e._hidden;
+                Vector256<float> p0 = Vector256<float>.Zero, p1 = p0, p2 = p0, p3 = p0, p4 = p0, p5 = p0, p6 = p0, p7 = p0;
+                int k = 0;
+                for (; k + 8 <= hidden; k += 8)
+                {
+                    p0 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k, c), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k)), p0);
+                    p1 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k + 1, c), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k + 1)), p1);
+                    p2 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k + 2, c), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k + 2)), p2);
+                    p3 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k + 3, c), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k + 3)), p3);
+                    p4 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k + 4, c), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k + 4)), p4);
+                    p5 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k + 5, c), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k + 5)), p5);
+                    p6 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k + 6, c), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k + 6)), p6);
+                    p7 = Vector256.FusedMultiplyAdd(Hidden<TActivation>(ref accumulators, ref table, k + 7, c), Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k + 7)), p7);
+                }
+
+                // The last hidden neurons (fewer than eight) feed partial sums 0, 1, … in order.
+                for (int l = 0; k < hidden; k++, l++)
+                {
+                    Vector256<float> term = Hidden<TActivation>(ref accumulators, ref table, k, c);
+                    Vector256<float> w = Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref weights, k));
+                    switch (l)
+                    {
+                        case 0: p0 = Vector256.FusedMultiplyAdd(term, w, p0); break;
+                        case 1: p1 = Vector256.FusedMultiplyAdd(term, w, p1); break;
+                        case 2: p2 = Vector256.FusedMultiplyAdd(term, w, p2); break;
+                        case 3: p3 = Vector256.FusedMultiplyAdd(term, w, p3); break;
+                        case 4: p4 = Vector256.FusedMultiplyAdd(term, w, p4); break;
+                        case 5: p5 = Vector256.FusedMultiplyAdd(term, w, p5); break;
+                        default: p6 = Vector256.FusedMultiplyAdd(term, w, p6); break;
+                    }
+                }
+
+                return CanonicalSum.Tree(p0, p1, p2, p3, p4, p5, p6, p7) + bias;
+            }
+
+            /// <summary>The lanes of the vector starting at combination <paramref name="c"/> that are combinations (the rest pad the table).</summary>
+            [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            private static uint Valid(int c, int combinations) => c + 8 <= combinations ? 0xFFu : c >= combinations ? 0u : (1u << (combinations - c)) - 1;
+
+            /// <summary>The lanes whose exact pre-activation lies in one of the member ranges.</summary>
+            [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            private uint Members(Vector256<float> z)
+            {
+                int[] members = _members;
+                if (members.Length > 2 * SearchFrom)
+                {
+                    return MembersBySearch(z);
+                }
+
+                // Ordered integers (negative floats with every bit but the sign flipped), then the member ranges.
+                Vector256<int> bits = z.AsInt32();
+                Vector256<int> ordered = bits ^ (Vector256.ShiftRightArithmetic(bits, 31) & Vector256.Create(0x7FFFFFFF));
+                Vector256<int> inside = Vector256<int>.Zero;
+                for (int r = 0; r < members.Length; r += 2)
+                {
+                    // low <= z <= high, as one unsigned comparison of z - low against high - low.
+                    Vector256<uint> offset = (ordered - Vector256.Create(members[r])).AsUInt32();
+                    inside |= Vector256.LessThanOrEqual(offset, Vector256.Create((uint)(members[r + 1] - members[r]))).AsInt32();
+                }
+
+                return inside.ExtractMostSignificantBits();
+            }
+
+            /// <summary>The lanes whose interval [low, high] lies inside a member range, and those it leaves open (neither inside one nor outside all).</summary>
+            [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            private (uint Inside, uint Open) Classify(Vector256<float> low, Vector256<float> high)
+            {
+                float[] values = _memberValues;
+                if (values.Length > 2 * SearchFrom)
+                {
+                    return ClassifyBySearch(low, high);
+                }
+
+                Vector256<float> inside = Vector256<float>.Zero, outside = Vector256<float>.AllBitsSet;
+                for (int r = 0; r < values.Length; r += 2)
+                {
+                    Vector256<float> lo = Vector256.Create(values[r]), hi = Vector256.Create(values[r + 1]);
+                    inside |= Vector256.GreaterThanOrEqual(low, lo) & Vector256.LessThanOrEqual(high, hi);
+                    outside &= Vector256.LessThan(high, lo) | Vector256.GreaterThan(low, hi);
+                }
+
+                return (inside.ExtractMostSignificantBits(), ~(inside | outside).ExtractMostSignificantBits() & 0xFFu);
+            }
+
+            /// <summary>
+            /// From this many member ranges on, lanes are classified one at a time by binary search rather than against
+            /// every range at once: near saturation the activation's last-bit wiggle splits a member set into tens of
+            /// thousands of ranges (tanh in (−0.99999976, 0.99999976]: 66,744), and a pass over all of them per vector
+            /// turned a count of 3^11 inputs into minutes.
+            /// </summary>
+            private const int SearchFrom = 8;
+
+            /// <summary><see cref="Members"/> for a long member list: each lane's ordered value looked up among the ranges' low ends.</summary>
+            private uint MembersBySearch(Vector256<float> z)
+            {
+                uint inside = 0;
+                for (int lane = 0; lane < Vector256<float>.Count; lane++)
+                {
+                    long ordered = NeuronMembership.Ordered(z.GetElement(lane));
+                    int r = Array.BinarySearch(_memberLows, (int)ordered);
+                    r = r >= 0 ? r : ~r - 1;
+                    inside |= r >= 0 && ordered <= _members[(2 * r) + 1] ? 1u << lane : 0;
+                }
+
+                return inside;
+            }
+
+            /// <summary><see cref="Classify"/> for a long member list, with the same float comparisons, lane by lane (NaN: open).</summary>
+            private (uint Inside, uint Open) ClassifyBySearch(Vector256<float> low, Vector256<float> high)
+            {
+                float[] values = _memberValues;
+                int ranges = values.Length / 2;
+                uint inside = 0, open = 0;
+                for (int lane = 0; lane < Vector256<float>.Count; lane++)
+                {
+                    float lo = low.GetElement(lane), hi = high.GetElement(lane);
+                    if (float.IsNaN(lo) || float.IsNaN(hi))
+                    {
+                        open |= 1u << lane;
+                        continue;
+                    }
+
+                    // The last range starting at or below lo (binary search on the ranges' low ends, in float order).
+                    int first = 0, last = ranges - 1, r = -1;
+                    while (first <= last)
+                    {
+                        int middle = (first + last) >>> 1;
+                        if (values[2 * middle] <= lo)
+                        {
+                            r = middle;
+                            first = middle + 1;
+                        }
+                        else
+                        {
+                            last = middle - 1;
+                        }
+                    }
+
+                    if (r >= 0 && hi <= values[(2 * r) + 1])
+                    {
+                        inside |= 1u << lane;
+                        continue;
+                    }
+
+                    // Outside every range: none of them meets [lo, hi], so the first range ending at or above lo starts above hi.
+                    int next = r >= 0 && lo <= values[(2 * r) + 1] ? r : r + 1;
+                    if (next < ranges && values[2 * next] <= hi)
+                    {
+                        open |= 1u << lane;
+                    }
+                }
+
+                return (inside, open);
+            }
+
+            /// <summary>Hidden neuron k of eight combinations: accumulator plus tabled contributions, exactly as a float, activated.</summary>
+            [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            private Vector256<float> Hidden<TActivation>(ref int accumulators, ref int table, int k, int c)
+                where TActivation : struct, ILaneActivation
+            {
+                Vector256<int> sums = Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref accumulators, k))
+                    + Vector256.LoadUnsafe(ref table, (nuint)((c * _e._hidden) + (8 * k)));
+                return TActivation.Apply(Vector256.ConvertToSingle(sums) * Vector256.Create(FixedPointGrid.Step));
+            }
+        }
+    }
+}
