@@ -53,7 +53,7 @@ public sealed class TernaryAccumulator
         _stride = new int[layers];
         for (int l = 0; l < layers; l++)
         {
-            _stride[l] = (_shape.Layers[l].Width + 7) & ~7;
+            _stride[l] = ShapeRules.PaddedToOctets(_shape.Layers[l].Width);
         }
 
         LayerShape first = _shape.Layers[0];

@@ -42,7 +42,10 @@ namespace GenBias
         public static int PaddedWidth(int width) => (width + BlockFloats - 1) / BlockFloats * BlockFloats;
 
         /// <summary>A row length rounded up to a whole number of 8-float blocks (the canonical dot product's lanes).</summary>
-        public static int DotStride(int inputs) => (inputs + PartialSums - 1) / PartialSums * PartialSums;
+        public static int DotStride(int inputs) => PaddedToOctets(inputs);
+
+        /// <summary>A count rounded up to whole groups of eight (one Vector256 of floats or ints): the padding of every eight-lane buffer.</summary>
+        public static int PaddedToOctets(int count) => (count + PartialSums - 1) / PartialSums * PartialSums;
 
         /// <summary>
         /// Whether a layer of this width is computed with its outputs in SIMD lanes (8 or more neurons) rather than

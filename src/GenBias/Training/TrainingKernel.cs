@@ -80,7 +80,7 @@ internal sealed class TrainingKernel
         int at = 0;
         for (int l = 0; l < layers; l++)
         {
-            _stride[l] = (shape.Layers[l].Width + 7) & ~7;
+            _stride[l] = ShapeRules.PaddedToOctets(shape.Layers[l].Width);
             _offset[l] = at;
             at += _stride[l];
             _activation[l] = shape.Layers[l].Activation;

@@ -122,7 +122,7 @@ public static partial class CoverageCounter
                 _weightScales = [.. _weights.Select(w => { float[] v = new float[paddedWidth]; for (int k = 0; k < w.Length; k++) { v[k] = TanhAddition.Scale(w[k]); } return v; })];
                 _leftOut = [.. _weights.Select(w => Up(w.Where(x => Math.Abs(x) < TanhAddition.SmallestWeight).Sum(x => (double)Math.Abs(x))))];
 
-                int octets = (e._hidden + 7) / 8 * 8;
+                int octets = ShapeRules.PaddedToOctets(e._hidden);
                 _absoluteWeights = [.. _weights.Select(w => { float[] a = new float[octets]; for (int k = 0; k < w.Length; k++) { a[k] = Math.Abs(w[k]); } return a; })];
                 double[] betaPlusDelta = new double[octets];
                 if (_bounded)
@@ -154,7 +154,7 @@ public static partial class CoverageCounter
                 _fractionFrom = Thresholds(FractionFactor);
                 _fractionFromLoose = Thresholds(LooseFractionFactor);
 
-                int padded = (e._hidden + 7) / 8 * 8;
+                int padded = octets;
                 _innerRadius = new int[padded];
                 for (int k = 0; k < e._hidden; k++)
                 {
