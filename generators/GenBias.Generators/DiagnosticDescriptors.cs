@@ -157,6 +157,11 @@ namespace GenBias.Generators
             "A compiled-in model's constructor is generated",
             "'{0}' declares a parameterless constructor, but a network compiled from a model file gets one that loads the compiled-in parameters; remove it (or add a constructor with parameters that calls this())");
 
+        /// <summary>GB0030: the generator failed on one network; the others are still generated.</summary>
+        public static readonly DiagnosticDescriptor GeneratorFailure = Error("GB0030",
+            "GenBias could not generate a network",
+            "GenBias could not generate '{0}' ({1}); the other networks are generated. Please report this with the declaration.");
+
         private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = new[]
         {
             NotPartial, ContainingTypeNotPartial, Generic, NoLayers, WidthOutOfRange, InputsOutOfRange,
@@ -164,6 +169,7 @@ namespace GenBias.Generators
             FractionOutOfRange, RelationCount, EmptyInterval, IntervalOutsideRange, NeuronOutOfRange, UnsupportedPreference,
             NotAClass, DenseOnSeveralDeclarations, FileLocal, PreferWithoutNetwork, ReservedMemberName, DerivedNetwork,
             ModelFileMissing, ModelFileInvalid, ModelShapeMismatch, ModelOffGrid, ModelPreferWithoutDense, ModelConstructor,
+            GeneratorFailure,
         }.ToDictionary(d => d.Id);
 
         public static DiagnosticDescriptor ById(string id) => s_byId[id];

@@ -97,7 +97,7 @@ namespace GenBias.Generators
             var scopes = new Stack<System.IDisposable>();
             if (model.Namespace != null)
             {
-                scopes.Push(w.Block("namespace " + model.Namespace));
+                scopes.Push(w.Block("namespace " + GeneratedText.DottedName(model.Namespace)));
             }
 
             foreach (string containing in model.ContainingTypes)
@@ -113,7 +113,7 @@ namespace GenBias.Generators
             w.Line("/// Parameters are in the canonical layout (README.md, \"Parameter layout\"): per layer, neuron k's weight for input i at");
             w.Line("/// <c>LayerNWeightOffset + k * inputs + i</c>, then the biases at <c>LayerNBiasOffset + k</c>.");
             w.Line("/// </remarks>");
-            using (w.Block($"partial {model.TypeKeyword} {model.TypeName} : global::GenBias.ITernaryNetwork"))
+            using (w.Block($"partial {model.TypeKeyword} {GeneratedText.Identifier(model.TypeName)} : global::GenBias.ITernaryNetwork"))
             {
                 // Every member carries [GeneratedCode] (not the type: the user's own part of the class is not generated).
                 w.MemberDepth = w.Depth;
@@ -239,7 +239,7 @@ namespace GenBias.Generators
             {
                 // Hundreds of thousands of integer literals (or one huge UTF-8 literal) take the compiler seconds; one
                 // string constant of base64 text is read in a fraction of a second.
-                w.Line("public " + model.TypeName + "() => SetParameters(global::GenBias.ParameterPacking.DecodeEmbedded(EmbeddedParameterBase64, ParameterCount));");
+                w.Line("public " + GeneratedText.Identifier(model.TypeName) + "() => SetParameters(global::GenBias.ParameterPacking.DecodeEmbedded(EmbeddedParameterBase64, ParameterCount));");
                 w.Line();
                 w.Line($"// The {bits.Length} parameters of \"{file}\" in the canonical layout: float bits, little-endian, base64");
                 w.Line($"// (more than {MaxReadableEmbedded} parameters are not written as a readable array, so the compiler stays fast).");
@@ -257,7 +257,7 @@ namespace GenBias.Generators
                 return;
             }
 
-            w.Line("public " + model.TypeName + "() => SetParameters(global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(EmbeddedParameterBits));");
+            w.Line("public " + GeneratedText.Identifier(model.TypeName) + "() => SetParameters(global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(EmbeddedParameterBits));");
             w.Line();
             w.Line($"// The {model.ParameterBits.Count} parameters of \"{file}\" in the canonical layout, as float bits (exact), eight per line;");
             w.Line("// the comment after each line gives their values.");

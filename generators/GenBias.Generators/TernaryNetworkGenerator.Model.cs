@@ -34,6 +34,9 @@ namespace GenBias.Generators
         EquatableArray<PreferenceModel> Preferences,
         string HintName)
     {
+        /// <summary>The type's name with its namespace and containing types, without '@' (for hint names).</summary>
+        public string FullName { get; init; } = TypeName;
+
         /// <summary>The model file the parameters are compiled in from (as written in the attribute), or null.</summary>
         public string? ModelFile { get; init; }
 
@@ -55,7 +58,7 @@ namespace GenBias.Generators
         /// <summary>The members of GenBias.Activation, by value (the runtime enum is the source of truth; a test checks they agree).</summary>
         internal static readonly string[] ActivationNames = { "Tanh", "HardTanh", "Sigmoid", "ReLU", "Linear", "TernaryStep" };
 
-        private static ExtractionResult Extract(GeneratorAttributeSyntaxContext ctx, CancellationToken cancellationToken)
+        private static ExtractionResult ExtractCore(GeneratorAttributeSyntaxContext ctx, CancellationToken cancellationToken)
         {
             var type = (INamedTypeSymbol)ctx.TargetSymbol;
             var node = (TypeDeclarationSyntax)ctx.TargetNode;
@@ -138,7 +141,8 @@ namespace GenBias.Generators
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ContainingTypeNotPartial, networkLocation, type.Name, outer.Name));
                 }
 
-                containing.Insert(0, "partial " + Keyword(outer) + " " + outer.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat));
+                containing.Insert(0, "partial " + Keyword(outer) + " " + GeneratedText.Identifier(outer.Name) +
+                    (outer.TypeParameters.Length == 0 ? "" : "<" + string.Join(", ", outer.TypeParameters.Select(t => GeneratedText.Identifier(t.Name))) + ">"));
             }
 
             int inputs = 0;
@@ -262,11 +266,16 @@ namespace GenBias.Generators
                 return new ExtractionResult(null, new EquatableArray<DiagnosticInfo>(diagnostics));
             }
 
-            string? ns = type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString();
-            string hint = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat)
-                .Replace("global::", "").Replace('<', '[').Replace('>', ']') + ".g.cs";
+            // Names as the compiler knows them (no '@'): the namespace is escaped where it is written, the hint name
+            // made of characters every file system and the compiler accept.
+            string? ns = type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(PlainNames);
+            string fullName = FullNameOf(type);
             var model = new NetworkModel(ns, type.Name, Keyword(type), new EquatableArray<string>(containing), inputs,
-                new EquatableArray<LayerModel>(layers), new EquatableArray<PreferenceModel>(preferences), hint);
+                new EquatableArray<LayerModel>(layers), new EquatableArray<PreferenceModel>(preferences),
+                GeneratedText.HintName(fullName.Replace('+', '.').Replace('<', '[').Replace('>', ']')))
+            {
+                FullName = fullName,
+            };
             if (modelFile != null)
             {
                 Location? where = NamedArgumentLocation(network, "Model", cancellationToken) ?? networkLocation;
@@ -275,6 +284,23 @@ namespace GenBias.Generators
             }
 
             return new ExtractionResult(model, EquatableArray<DiagnosticInfo>.Empty);
+        }
+
+        /// <summary>Namespaces, containing types and type parameters, without the verbatim '@' of keywords.</summary>
+        private static readonly SymbolDisplayFormat PlainNames = new SymbolDisplayFormat(
+            typeQualificationStyle: SymbolDisplayTypeQualificationStyle.NameAndContainingTypesAndNamespaces,
+            genericsOptions: SymbolDisplayGenericsOptions.IncludeTypeParameters);
+
+        /// <summary>The namespace, then the containing types and the type joined by '+' (as the runtime names them), no '@'.</summary>
+        private static string FullNameOf(INamedTypeSymbol type)
+        {
+            string name = type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat.WithMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.None));
+            for (INamedTypeSymbol? outer = type.ContainingType; outer != null; outer = outer.ContainingType)
+            {
+                name = outer.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat.WithMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.None)) + "+" + name;
+            }
+
+            return type.ContainingNamespace.IsGlobalNamespace ? name : type.ContainingNamespace.ToDisplayString(PlainNames) + "." + name;
         }
 
         /// <summary>Every member name the generated code declares for a network of <paramref name="layerCount"/> layers.</summary>
