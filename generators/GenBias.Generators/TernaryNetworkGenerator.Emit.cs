@@ -82,7 +82,7 @@ namespace GenBias.Generators
             int scratchSize = layers.Sum(l => l.Padded);
             bool anyOverOutputs = layers.Any(l => l.OverOutputs);
             string spec = model.ModelFile != null
-                ? $"[TernaryNetwork(Model = \"{model.ModelFile}\")] ({model.Inputs} inputs, " + string.Join(", ", layers.Select(l => $"Dense({l.Width}, {l.Activation})")) + ")"
+                ? $"[TernaryNetwork(Model = {GeneratedText.Comment(GeneratedText.StringLiteral(model.ModelFile))})] ({model.Inputs} inputs, " + string.Join(", ", layers.Select(l => $"Dense({l.Width}, {l.Activation})")) + ")"
                 : $"[TernaryNetwork(Inputs = {model.Inputs})] " + string.Join(" ", layers.Select(l => $"[Dense({l.Width}, Activation.{l.Activation})]"));
 
             var w = new IndentedWriter();
@@ -229,11 +229,12 @@ namespace GenBias.Generators
 
         private static void EmitCompiledInModel(IndentedWriter w, NetworkModel model)
         {
-            string file = model.ModelFile!.Replace("\\", "\\\\").Replace("\"", "\\\"");
+            // The file name as the user wrote it may hold anything ('&', quotes, line breaks): each place gets its own escaping.
+            string file = model.ModelFile!;
             w.Line("/// <summary>The model file the parameters were compiled in from (as named in the attribute).</summary>");
-            w.Line($"public const string ModelFileName = \"{file}\";");
+            w.Line($"public const string ModelFileName = {GeneratedText.StringLiteral(file)};");
             w.Line();
-            w.Line($"/// <summary>Creates the network with the parameters compiled in from \"{file}\": no file is read at run time.</summary>");
+            w.Line($"/// <summary>Creates the network with the parameters compiled in from \"{GeneratedText.XmlDoc(file)}\": no file is read at run time.</summary>");
             int[] bits = model.ParameterBits.ToArray();
             if (bits.Length > MaxReadableEmbedded)
             {
@@ -241,7 +242,7 @@ namespace GenBias.Generators
                 // string constant of base64 text is read in a fraction of a second.
                 w.Line("public " + GeneratedText.Identifier(model.TypeName) + "() => SetParameters(global::GenBias.ParameterPacking.DecodeEmbedded(EmbeddedParameterBase64, ParameterCount));");
                 w.Line();
-                w.Line($"// The {bits.Length} parameters of \"{file}\" in the canonical layout: float bits, little-endian, base64");
+                w.Line($"// The {bits.Length} parameters of \"{GeneratedText.Comment(file)}\" in the canonical layout: float bits, little-endian, base64");
                 w.Line($"// (more than {MaxReadableEmbedded} parameters are not written as a readable array, so the compiler stays fast).");
                 byte[] bytes = new byte[bits.Length * 4];
                 for (int i = 0; i < bits.Length; i++)
@@ -259,7 +260,7 @@ namespace GenBias.Generators
 
             w.Line("public " + GeneratedText.Identifier(model.TypeName) + "() => SetParameters(global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(EmbeddedParameterBits));");
             w.Line();
-            w.Line($"// The {model.ParameterBits.Count} parameters of \"{file}\" in the canonical layout, as float bits (exact), eight per line;");
+            w.Line($"// The {model.ParameterBits.Count} parameters of \"{GeneratedText.Comment(file)}\" in the canonical layout, as float bits (exact), eight per line;");
             w.Line("// the comment after each line gives their values.");
             w.Line("private static global::System.ReadOnlySpan<uint> EmbeddedParameterBits => new uint[]");
             w.Line("{");
@@ -300,7 +301,7 @@ namespace GenBias.Generators
             w.Line("public global::GenBias.ComputePath ComputePath { get; set; }");
             w.Line();
             w.Line("/// <summary>Replaces every parameter (canonical layout) and repacks them for the SIMD code.</summary>");
-            w.Line("/// <exception cref=\"ArgumentException\">The length is not <see cref=\"ParameterCount\"/>, or a value is NaN or infinite (the message names it).</exception>");
+            w.Line("/// <exception cref=\"global::System.ArgumentException\">The length is not <see cref=\"ParameterCount\"/>, or a value is NaN or infinite (the message names it).</exception>");
             using (w.Block("public void SetParameters(global::System.ReadOnlySpan<float> parameters)"))
             {
                 w.Line("global::GenBias.ParameterPacking.CheckFinite(Shape, parameters, nameof(parameters));");
@@ -323,7 +324,7 @@ namespace GenBias.Generators
             if (output.Width == 1)
             {
                 w.Line("/// <summary>The output for one input of -1, 0, +1 values.</summary>");
-                w.Line("/// <exception cref=\"ArgumentException\">The input does not have <see cref=\"InputCount\"/> values, or one is not ternary (the message names its index).</exception>");
+                w.Line("/// <exception cref=\"global::System.ArgumentException\">The input does not have <see cref=\"InputCount\"/> values, or one is not ternary (the message names its index).</exception>");
                 using (w.Block("public float Forward(global::System.ReadOnlySpan<sbyte> input)"))
                 {
                     EmitSpanRun(w, layers);
@@ -474,7 +475,7 @@ namespace GenBias.Generators
                     w.Line("/// The outputs for a batch of packed inputs: <paramref name=\"packedInputs\"/> holds, per row, the positive mask then the");
                     w.Line("/// negative mask; <paramref name=\"outputs\"/> receives <see cref=\"OutputCount\"/> values per row. The fastest batch form.");
                     w.Line("/// </summary>");
-                    w.Line("/// <exception cref=\"System.ArgumentException\">The lengths do not match, or a row's masks overlap or set a bit at or above <see cref=\"InputCount\"/> (the message names the row).</exception>");
+                    w.Line("/// <exception cref=\"global::System.ArgumentException\">The lengths do not match, or a row's masks overlap or set a bit at or above <see cref=\"InputCount\"/> (the message names the row).</exception>");
                     w.Line("public void ForwardBatch(global::System.ReadOnlySpan<ulong> packedInputs, global::System.Span<float> outputs)");
                 }
                 else

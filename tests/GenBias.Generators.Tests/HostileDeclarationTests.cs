@@ -113,4 +113,95 @@ public class HostileDeclarationTests
         Assert.Equal(3, result.Results.Single().GeneratedSources.Select(s => s.HintName).Distinct().Count());
         RunsLikeTheReference(GeneratorHarness.CompileAndLoad(source), "Uni.Cafe\u0301", "Uni.Gr\u00F6\u00DFe", "Uni.Cafe_");
     }
+
+    /// <summary>A small model saved by the runtime, as the text of a model file.</summary>
+    private static string ModelText()
+    {
+        var network = new ReferenceNetwork(NetworkShape.Create(3, (2, Activation.Tanh), (1, Activation.Tanh)),
+            [0.25f, -0.5f, 0.125f, 0.5f, 0.75f, -0.25f, 0.0625f, -0.125f, 0.375f, 0.5f, -0.0625f]);
+        string path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "genbias-hostile-" + Guid.NewGuid().ToString("N") + ".json");
+        try
+        {
+            ModelFile.Save(path, network);
+            return System.IO.File.ReadAllText(path);
+        }
+        finally
+        {
+            System.IO.File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData(@"models/R&D.json")]
+    [InlineData(@"models/<b>.json")]
+    [InlineData(@"models/a\""b\\c.json")]
+    [InlineData(@"models/x\r\n}class Injected{}//.json")]
+    [InlineData(@"models/y\u2028z\u202E\u0085.json")]
+    [InlineData(@"models/caf\u00E9 */ .json")]
+    public void ModelFileName_IsEscapedInGeneratedCommentsDocsAndStrings(string written)
+    {
+        // written is the C# literal's content; fileName the string it denotes.
+        string fileName = ((Microsoft.CodeAnalysis.CSharp.Syntax.LiteralExpressionSyntax)Microsoft.CodeAnalysis.CSharp.SyntaxFactory.ParseExpression("\"" + written + "\"")).Token.ValueText;
+        string source = $$"""
+            using GenBias;
+            namespace Files;
+            /// <summary>A network compiled in from a file with an unusual name.</summary>
+            [TernaryNetwork(Model = "{{written}}")]
+            public partial class Odd;
+            """;
+        var parse = GeneratorHarness.ParseOptions.WithDocumentationMode(DocumentationMode.Diagnose);
+        Compilation plain = GeneratorHarness.Compilation(source);
+        Compilation input = plain.ReplaceSyntaxTree(plain.SyntaxTrees.Single(), Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText(source, parse, "Spec.cs"));
+        GeneratorDriver driver = Microsoft.CodeAnalysis.CSharp.CSharpGeneratorDriver.Create(
+            [new TernaryNetworkGenerator().AsSourceGenerator()], [new InMemoryAdditionalText("/project/" + fileName, ModelText())], parse);
+        driver = driver.RunGeneratorsAndUpdateCompilation(input, out Compilation output, out ImmutableArray<Diagnostic> generatorDiagnostics);
+        Assert.Empty(generatorDiagnostics);
+        GeneratedSourceResult generated = Assert.Single(driver.GetRunResult().Results.Single().GeneratedSources);
+        string text = generated.SourceText.ToString();
+
+        // Nothing the name holds reaches the code as code: no CS1570 (bad XML), no injected type, the lines intact.
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+        Assert.Null(output.GetTypeByMetadataName("Injected"));
+        Assert.DoesNotContain('\r', text);
+        Assert.DoesNotContain('\u2028', text);
+        Assert.DoesNotContain('\u202E', text);
+
+        // And the constant still holds the exact name.
+        using var stream = new System.IO.MemoryStream();
+        Assert.True(output.Emit(stream).Success);
+        var context = new System.Runtime.Loader.AssemblyLoadContext("hostile-" + Guid.NewGuid(), isCollectible: true);
+        stream.Position = 0;
+        Type type = context.LoadFromStream(stream).GetType("Files.Odd", throwOnError: true)!;
+        Assert.Equal(fileName, type.GetField("ModelFileName")!.GetValue(null));
+        var network = (ITernaryNetwork)Activator.CreateInstance(type)!;
+        Assert.Equal(11, network.Parameters.Length);
+        context.Unload();
+    }
+
+    [Fact]
+    public void ModelFileName_GeneratedDocs_AreValidWithDocumentationDiagnostics()
+    {
+        // A project with GenerateDocumentationFile and warnings as errors: the generated XML docs must be well formed
+        // and every cref must resolve, whatever the shape (tables, rows in lanes, no packed form, several outputs).
+        string source = """
+            using GenBias;
+            namespace Docs;
+            /// <summary>Tables.</summary>
+            [TernaryNetwork(Inputs = 25)] [Dense(16, Activation.Tanh)] [Dense(1, Activation.Tanh)]
+            public partial class Tables;
+            /// <summary>Rows in lanes, no packed form.</summary>
+            [TernaryNetwork(Inputs = 70)] [Dense(16, Activation.ReLU)] [Dense(3, Activation.Sigmoid)]
+            public partial class Wide;
+            /// <summary>One neuron.</summary>
+            [TernaryNetwork(Inputs = 7)] [Dense(1, Activation.Linear)]
+            public partial class One;
+            """;
+        var parse = GeneratorHarness.ParseOptions.WithDocumentationMode(DocumentationMode.Diagnose);
+        Compilation plain = GeneratorHarness.Compilation(source);
+        Compilation input = plain.ReplaceSyntaxTree(plain.SyntaxTrees.Single(), Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText(source, parse, "Spec.cs"));
+        Microsoft.CodeAnalysis.CSharp.CSharpGeneratorDriver.Create([new TernaryNetworkGenerator().AsSourceGenerator()], parseOptions: parse)
+            .RunGeneratorsAndUpdateCompilation(input, out Compilation output, out ImmutableArray<Diagnostic> generatorDiagnostics);
+        Assert.Empty(generatorDiagnostics);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+    }
 }
