@@ -119,7 +119,7 @@ namespace GenBias.Generators
         /// <summary>GB0022: a member of the user's class has a name the generator uses.</summary>
         public static readonly DiagnosticDescriptor ReservedMemberName = Error("GB0022",
             "A member name is used by the generated code",
-            "'{0}.{1}' has a name the generated network code uses; rename it (GenBias generates {2})");
+            "{0} has a name the generated network code uses{1}; rename it (GenBias generates {2})");
 
         /// <summary>GB0023: a network deriving from another network would hide every generated member.</summary>
         public static readonly DiagnosticDescriptor DerivedNetwork = Error("GB0023",

@@ -217,13 +217,18 @@ namespace GenBias.Generators
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoLayers, networkLocation, type.Name));
             }
 
-            // A member of the user's own with a name the generated code declares would collide inside the generated file.
-            HashSet<string> reserved = ReservedNames(modelFile != null ? ShapeRules.MaxLayers : layers.Count);
+            // A member of the user's own with a name the generated code declares would collide inside the generated
+            // file, and so would the class's own name (a member cannot have the name of its class, CS0542).
+            IReadOnlyCollection<string> reserved = ReservedNames(layers.Count, modelFile != null);
+            const string generates = "the members of ITernaryNetwork, the layout constants, Shape, Preferences, Path, and private helpers such as _parameters and Run";
+            if (reserved.Contains(type.Name))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedMemberName, networkLocation,
+                    $"The network class '{type.Name}'", " for a member, and a member cannot have the name of its class", generates));
+            }
+
             if (modelFile != null)
             {
-                reserved.Add("EmbeddedParameterBits");
-                reserved.Add("EmbeddedParameterBase64");
-                reserved.Add("ModelFileName");
                 foreach (IMethodSymbol constructor in type.InstanceConstructors)
                 {
                     if (!constructor.IsImplicitlyDeclared && constructor.Parameters.Length == 0 && constructor.Locations.FirstOrDefault(l => l.IsInSource) is { } at)
@@ -237,8 +242,7 @@ namespace GenBias.Generators
             {
                 if (!member.IsImplicitlyDeclared && reserved.Contains(member.Name) && member.Locations.FirstOrDefault(l => l.IsInSource) is { } where)
                 {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedMemberName, where, type.Name, member.Name,
-                        "the members of ITernaryNetwork, the layout constants, Shape, Preferences, Path, and private helpers such as _parameters and Run"));
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedMemberName, where, $"'{type.Name}.{member.Name}'", "", generates));
                 }
             }
 
@@ -301,30 +305,6 @@ namespace GenBias.Generators
             }
 
             return type.ContainingNamespace.IsGlobalNamespace ? name : type.ContainingNamespace.ToDisplayString(PlainNames) + "." + name;
-        }
-
-        /// <summary>Every member name the generated code declares for a network of <paramref name="layerCount"/> layers.</summary>
-        internal static HashSet<string> ReservedNames(int layerCount)
-        {
-            var names = new HashSet<string>(System.StringComparer.Ordinal)
-            {
-                "InputCount", "OutputCount", "ParameterCount", "ActivationCount", "LayerCount", "PackedSize", "PackedBufferSize",
-                "ScratchSize", "Preferences", "Shape", "Parameters", "ComputePath", "SetParameters", "Forward", "ForwardBatch",
-                "ForwardActivations", "Backward", "BackwardActivations", "BackwardCore", "Run", "RunPacked", "RunScalar",
-                "RunVector256", "RunVector512", "BatchVector256", "BatchVector512", "BatchRows8", "BatchLanes", "BatchBufferSize",
-                "_parameters", "_packed", "_tables",
-            };
-            for (int l = 0; l < System.Math.Max(layerCount, 1); l++)
-            {
-                foreach (string suffix in new[] { "WeightOffset", "BiasOffset", "ActivationOffset", "Packed", "Scratch" })
-                {
-                    names.Add($"Layer{l}{suffix}");
-                }
-
-                names.Add($"BatchLayer{l}");
-            }
-
-            return names;
         }
 
         /// <summary>The members of GenBias.PreferenceRelation, PreferenceDistribution and EnforcementMethod, by value (a test checks them).</summary>

@@ -204,4 +204,80 @@ public class HostileDeclarationTests
         Assert.Empty(generatorDiagnostics);
         Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
     }
+
+    [Fact]
+    public void GeneratedMemberName_AsClassName_GetsGB0022AtTheAttribute()
+    {
+        // Every name the emitter declares in a two-layer network, as the network class's name (one namespace each).
+        string[] names = [.. TernaryNetworkGenerator.ReservedNames(2).Order(StringComparer.Ordinal)];
+        Assert.Contains("Shape", names);
+        Assert.Contains("ForwardBatch", names);
+        Assert.Contains("Layer1WeightOffset", names);
+        var source = new System.Text.StringBuilder("using GenBias;\n");
+        foreach (string name in names)
+        {
+            source.Append($"namespace N{name} {{ [TernaryNetwork(Inputs = 25)] [Dense(16, Activation.Tanh)] [Dense(1, Activation.Tanh)] public partial class {name}; }}\n");
+        }
+
+        source.Append("namespace Fine { [TernaryNetwork(Inputs = 3)] [Dense(1, Activation.Tanh)] public partial class Layer2WeightOffset; }\n");
+        string text = source.ToString();
+        (GeneratorDriverRunResult result, Compilation output) = GeneratorHarness.Run(text);
+
+        Assert.Equal(names.Length, result.Diagnostics.Length);
+        foreach (string name in names)
+        {
+            Diagnostic diagnostic = Assert.Single(result.Diagnostics, d => d.Location.SourceSpan.Start > text.IndexOf($"namespace N{name} {{", StringComparison.Ordinal) &&
+                d.Location.SourceSpan.Start < text.IndexOf('\n', text.IndexOf($"namespace N{name} {{", StringComparison.Ordinal)));
+            Assert.Equal("GB0022", diagnostic.Id);
+            Assert.Equal("TernaryNetwork(Inputs = 25)", text.Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length));
+            Assert.Equal($"The network class '{name}' has a name the generated network code uses for a member, and a member cannot have the name of its class; " +
+                "rename it (GenBias generates the members of ITernaryNetwork, the layout constants, Shape, Preferences, Path, and private helpers such as _parameters and Run)",
+                diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        // Only the network whose name is free (three layers would be needed for Layer2…) is generated; nothing fails in generated code.
+        Assert.Equal(["Fine.Layer2WeightOffset.g.cs"], result.Results.Single().GeneratedSources.Select(s => s.HintName));
+        Assert.DoesNotContain(output.GetDiagnostics(), d => d.Id == "CS0542" || d.Location.SourceTree?.FilePath != "Spec.cs");
+    }
+
+    [Fact]
+    public void GeneratedMemberName_ListIsWhatTheEmitterDeclares()
+    {
+        // The reserved list is derived from emitted code; this checks the derivation on shapes it does not use itself:
+        // every member any of them declares is reserved, for its layer count.
+        var random = new Random(5);
+        var source = new System.Text.StringBuilder("using GenBias;\nnamespace Probe;\n");
+        var layerCounts = new Dictionary<string, int>();
+        for (int i = 0; i < 24; i++)
+        {
+            int inputs = random.Next(1, 100), layers = random.Next(1, 9);
+            source.Append($"[TernaryNetwork(Inputs = {inputs})]");
+            for (int l = 0; l < layers; l++)
+            {
+                source.Append($"[Dense({random.Next(1, 40)}, Activation.{(Activation)random.Next(6)})]");
+            }
+
+            source.Append($" public partial class P{i};\n");
+            layerCounts[$"P{i}"] = layers;
+        }
+
+        (GeneratorDriverRunResult result, _) = GeneratorHarness.Run(source.ToString());
+        Assert.Empty(result.Diagnostics);
+        foreach (GeneratedSourceResult generated in result.Results.Single().GeneratedSources)
+        {
+            var type = generated.SyntaxTree.GetRoot().DescendantNodes().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.TypeDeclarationSyntax>().Single();
+            IReadOnlyCollection<string> reserved = TernaryNetworkGenerator.ReservedNames(layerCounts[type.Identifier.ValueText]);
+            foreach (var member in type.Members)
+            {
+                string? name = member switch
+                {
+                    Microsoft.CodeAnalysis.CSharp.Syntax.FieldDeclarationSyntax f => f.Declaration.Variables.Single().Identifier.ValueText,
+                    Microsoft.CodeAnalysis.CSharp.Syntax.PropertyDeclarationSyntax { ExplicitInterfaceSpecifier: null } p => p.Identifier.ValueText,
+                    Microsoft.CodeAnalysis.CSharp.Syntax.MethodDeclarationSyntax { ExplicitInterfaceSpecifier: null } m => m.Identifier.ValueText,
+                    _ => null,
+                };
+                Assert.True(name is null || reserved.Contains(name), $"{type.Identifier.ValueText} declares {name}, which is not reserved");
+            }
+        }
+    }
 }
