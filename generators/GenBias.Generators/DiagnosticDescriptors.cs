@@ -162,6 +162,11 @@ namespace GenBias.Generators
             "GenBias could not generate a network",
             "GenBias could not generate '{0}' ({1}); the other networks are generated. Please report this with the declaration.");
 
+        /// <summary>GB0031: the project compiles an older C# than the generated code needs.</summary>
+        public static readonly DiagnosticDescriptor LanguageVersionTooLow = Error("GB0031",
+            "The C# language version is too old for GenBias",
+            "'{0}' is compiled as C# {1}, but the code GenBias generates needs C# {2} or later; set <LangVersion> to {2} or later in the project file (or remove it: net10.0 projects default to a newer version)");
+
         private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = new[]
         {
             NotPartial, ContainingTypeNotPartial, Generic, NoLayers, WidthOutOfRange, InputsOutOfRange,
@@ -169,7 +174,7 @@ namespace GenBias.Generators
             FractionOutOfRange, RelationCount, EmptyInterval, IntervalOutsideRange, NeuronOutOfRange, UnsupportedPreference,
             NotAClass, DenseOnSeveralDeclarations, FileLocal, PreferWithoutNetwork, ReservedMemberName, DerivedNetwork,
             ModelFileMissing, ModelFileInvalid, ModelShapeMismatch, ModelOffGrid, ModelPreferWithoutDense, ModelConstructor,
-            GeneratorFailure,
+            GeneratorFailure, LanguageVersionTooLow,
         }.ToDictionary(d => d.Id);
 
         public static DiagnosticDescriptor ById(string id) => s_byId[id];

@@ -193,12 +193,14 @@ namespace GenBias.Generators
                 : "/// <summary>The preferences declared with [Prefer], in declaration order, for the trainer and the certifier.</summary>");
             if (model.Preferences.Count == 0)
             {
-                w.Line("public static global::System.Collections.Generic.IReadOnlyList<global::GenBias.Preference> Preferences { get; } = [];");
+                w.Line("public static global::System.Collections.Generic.IReadOnlyList<global::GenBias.Preference> Preferences { get; } = global::System.Array.Empty<global::GenBias.Preference>();");
             }
             else
             {
                 w.Line("public static global::System.Collections.Generic.IReadOnlyList<global::GenBias.Preference> Preferences { get; } =");
-                w.Line("[");
+                // An array initializer rather than a collection expression: generated code compiles from C# 8 on.
+                w.Line("new global::GenBias.Preference[]");
+                w.Line("{");
                 foreach (PreferenceModel p in model.Preferences)
                 {
                     w.Line($"    // {(model.ModelFile != null ? "Preference" : "[Prefer]")} on {(p.Layer == -1 ? "the output layer" : "layer " + p.Layer)}, {(p.Neuron < 0 ? "every neuron" : "neuron " + p.Neuron)}");
@@ -210,7 +212,7 @@ namespace GenBias.Generators
                         $"Distribution = global::GenBias.PreferenceDistribution.{p.Distribution}, Method = global::GenBias.EnforcementMethod.{p.Method} }},");
                 }
 
-                w.Line("];");
+                w.Line("};");
             }
 
             w.Line();

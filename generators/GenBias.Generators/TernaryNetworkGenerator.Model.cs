@@ -55,6 +55,12 @@ namespace GenBias.Generators
 
     public sealed partial class TernaryNetworkGenerator
     {
+        /// <summary>
+        /// The oldest C# the generated code compiles with: it sets the init-only properties of Preference and uses
+        /// target-typed new (C# 9). A test compiles every form of generated code at this version.
+        /// </summary>
+        internal const LanguageVersion MinimumLanguageVersion = LanguageVersion.CSharp9;
+
         /// <summary>The members of GenBias.Activation, by value (the runtime enum is the source of truth; a test checks they agree).</summary>
         internal static readonly string[] ActivationNames = { "Tanh", "HardTanh", "Sigmoid", "ReLU", "Linear", "TernaryStep" };
 
@@ -77,6 +83,16 @@ namespace GenBias.Generators
 
             AttributeData network = allNetworks[0];
             Location? networkLocation = firstSyntax.GetLocation();
+            if (node.SyntaxTree.Options is CSharpParseOptions parse && parse.LanguageVersion < MinimumLanguageVersion)
+            {
+                // Generated code would fail inside the generated file; say what to change where the network is declared.
+                return new ExtractionResult(null, new EquatableArray<DiagnosticInfo>(new[]
+                {
+                    DiagnosticInfo.Create(DiagnosticDescriptors.LanguageVersionTooLow, networkLocation, type.Name,
+                        parse.LanguageVersion.ToDisplayString(), MinimumLanguageVersion.ToDisplayString()),
+                }));
+            }
+
             foreach (AttributeData extra in allNetworks.Skip(1))
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateNetwork,

@@ -81,10 +81,11 @@ namespace Examples
         /// <summary>The preferences declared with [Prefer] (or else those of the model file), in order, for the trainer and the certifier.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public static global::System.Collections.Generic.IReadOnlyList<global::GenBias.Preference> Preferences { get; } =
-        [
+        new global::GenBias.Preference[]
+        {
             // Preference on the output layer, neuron 0
             new global::GenBias.Preference { Layer = -1, Neuron = 0, Interval = new global::GenBias.ActivationInterval(0.5, double.PositiveInfinity), Relation = global::GenBias.PreferenceRelation.AtLeast, Target = 0.6, Tolerance = 0.01, Distribution = global::GenBias.PreferenceDistribution.UniformCube, Method = global::GenBias.EnforcementMethod.ProxyLagrangian },
-        ];
+        };
 
         /// <summary>The runtime description of this network's shape, for the trainer and the certifier.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]

@@ -98,7 +98,7 @@ namespace Examples.Nested
 
             /// <summary>The preferences declared with [Prefer], in declaration order, for the trainer and the certifier.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
-            public static global::System.Collections.Generic.IReadOnlyList<global::GenBias.Preference> Preferences { get; } = [];
+            public static global::System.Collections.Generic.IReadOnlyList<global::GenBias.Preference> Preferences { get; } = global::System.Array.Empty<global::GenBias.Preference>();
 
             /// <summary>The runtime description of this network's shape, for the trainer and the certifier.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]

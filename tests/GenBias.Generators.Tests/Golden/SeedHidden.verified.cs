@@ -81,12 +81,13 @@ namespace Examples
         /// <summary>The preferences declared with [Prefer], in declaration order, for the trainer and the certifier.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public static global::System.Collections.Generic.IReadOnlyList<global::GenBias.Preference> Preferences { get; } =
-        [
+        new global::GenBias.Preference[]
+        {
             // [Prefer] on the output layer, neuron 0
             new global::GenBias.Preference { Layer = -1, Neuron = 0, Interval = new global::GenBias.ActivationInterval(0.5, double.PositiveInfinity), Relation = global::GenBias.PreferenceRelation.AtLeast, Target = 0.6, Tolerance = 0.01, Distribution = global::GenBias.PreferenceDistribution.UniformCube, Method = global::GenBias.EnforcementMethod.ProxyLagrangian },
             // [Prefer] on layer 0, every neuron
             new global::GenBias.Preference { Layer = 0, Neuron = null, Interval = new global::GenBias.ActivationInterval(-0.25, 0.25), Relation = global::GenBias.PreferenceRelation.About, Target = 0.3, Tolerance = 0.05, Distribution = global::GenBias.PreferenceDistribution.TrainingData, Method = global::GenBias.EnforcementMethod.ProxyLagrangian },
-        ];
+        };
 
         /// <summary>The runtime description of this network's shape, for the trainer and the certifier.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
