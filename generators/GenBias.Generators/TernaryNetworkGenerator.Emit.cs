@@ -304,10 +304,10 @@ namespace GenBias.Generators
             w.Line("public global::GenBias.ComputePath ComputePath { get; set; }");
             w.Line();
             w.Line("/// <summary>Replaces every parameter (canonical layout) and repacks them for the SIMD code.</summary>");
-            w.Line("/// <exception cref=\"global::System.ArgumentException\">The length is not <see cref=\"ParameterCount\"/>, or a value is NaN or infinite (the message names it).</exception>");
+            w.Line("/// <exception cref=\"global::System.ArgumentException\">The length is not <see cref=\"ParameterCount\"/>, a value is NaN or infinite, or a neuron's pre-activation could exceed ParameterPacking.MaxPreActivationBound (the message names the parameter).</exception>");
             using (w.Block("public void SetParameters(global::System.ReadOnlySpan<float> parameters)"))
             {
-                w.Line("global::GenBias.ParameterPacking.CheckFinite(Shape, parameters, nameof(parameters));");
+                w.Line("global::GenBias.ParameterPacking.CheckComputable(Shape, parameters, nameof(parameters));");
                 w.Line("parameters.CopyTo(_parameters);");
                 w.Line("global::GenBias.ParameterPacking.Pack(Shape, _parameters, _packed);");
                 if (layers[0].Tables)

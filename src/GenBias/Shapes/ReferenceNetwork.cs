@@ -36,7 +36,7 @@ public sealed class ReferenceNetwork : ITernaryNetwork
     /// <inheritdoc/>
     public void SetParameters(ReadOnlySpan<float> parameters)
     {
-        ParameterPacking.CheckFinite(Shape, parameters, nameof(parameters));
+        ParameterPacking.CheckComputable(Shape, parameters, nameof(parameters));
         parameters.CopyTo(_parameters);
     }
 

@@ -111,11 +111,11 @@ namespace Examples
         public global::GenBias.ComputePath ComputePath { get; set; }
 
         /// <summary>Replaces every parameter (canonical layout) and repacks them for the SIMD code.</summary>
-        /// <exception cref="global::System.ArgumentException">The length is not <see cref="ParameterCount"/>, or a value is NaN or infinite (the message names it).</exception>
+        /// <exception cref="global::System.ArgumentException">The length is not <see cref="ParameterCount"/>, a value is NaN or infinite, or a neuron's pre-activation could exceed ParameterPacking.MaxPreActivationBound (the message names the parameter).</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public void SetParameters(global::System.ReadOnlySpan<float> parameters)
         {
-            global::GenBias.ParameterPacking.CheckFinite(Shape, parameters, nameof(parameters));
+            global::GenBias.ParameterPacking.CheckComputable(Shape, parameters, nameof(parameters));
             parameters.CopyTo(_parameters);
             global::GenBias.ParameterPacking.Pack(Shape, _parameters, _packed);
             // 2 groups × 243 rows of every first-layer neuron's group sum.
