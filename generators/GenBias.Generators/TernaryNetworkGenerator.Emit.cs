@@ -288,6 +288,9 @@ namespace GenBias.Generators
         {
             w.Line("private readonly float[] _parameters = new float[ParameterCount];");
             w.Line("private readonly float[] _packed = new float[PackedSize];");
+            w.Line("// Odd while SetParameters replaces the parameters, and changed by every call: a computation that sees it odd or");
+            w.Line("// changed has read a mix of old and new parameters and throws (GenBias.ParameterVersion).");
+            w.Line("private int _version;");
             if (layers[0].Tables)
             {
                 w.Line("private readonly global::GenBias.FirstLayerTables _tables = new(Shape);");
@@ -308,12 +311,21 @@ namespace GenBias.Generators
             using (w.Block("public void SetParameters(global::System.ReadOnlySpan<float> parameters)"))
             {
                 w.Line("global::GenBias.ParameterPacking.CheckComputable(Shape, parameters, nameof(parameters));");
-                w.Line("parameters.CopyTo(_parameters);");
-                w.Line("global::GenBias.ParameterPacking.Pack(Shape, _parameters, _packed);");
-                if (layers[0].Tables)
+                w.Line("global::GenBias.ParameterVersion.BeginWrite(ref _version);");
+                using (w.Block("try"))
                 {
-                    w.Line($"// {layers[0].Groups} groups × 243 rows of every first-layer neuron's group sum.");
-                    w.Line("_tables.Build(_parameters);");
+                    w.Line("parameters.CopyTo(_parameters);");
+                    w.Line("global::GenBias.ParameterPacking.Pack(Shape, _parameters, _packed);");
+                    if (layers[0].Tables)
+                    {
+                        w.Line($"// {layers[0].Groups} groups × 243 rows of every first-layer neuron's group sum.");
+                        w.Line("_tables.Build(_parameters);");
+                    }
+                }
+
+                using (w.Block("finally"))
+                {
+                    w.Line("global::GenBias.ParameterVersion.EndWrite(ref _version);");
                 }
             }
 
@@ -331,6 +343,7 @@ namespace GenBias.Generators
                 using (w.Block("public float Forward(global::System.ReadOnlySpan<sbyte> input)"))
                 {
                     EmitSpanRun(w, layers);
+                    EmitVersionCheck(w);
                     w.Line($"return h[{output.Name}Scratch];");
                 }
 
@@ -341,6 +354,7 @@ namespace GenBias.Generators
                     using (w.Block("public float Forward(ulong positive, ulong negative)"))
                     {
                         EmitPackedRun(w, layers);
+                        EmitVersionCheck(w);
                         w.Line($"return h[{output.Name}Scratch];");
                     }
 
@@ -353,6 +367,7 @@ namespace GenBias.Generators
             {
                 w.Line("global::GenBias.TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));");
                 EmitSpanRun(w, layers);
+                EmitVersionCheck(w);
                 w.Line($"h.Slice({output.Name}Scratch, OutputCount).CopyTo(output);");
             }
 
@@ -364,6 +379,7 @@ namespace GenBias.Generators
                 {
                     w.Line("global::GenBias.TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));");
                     EmitPackedRun(w, layers);
+                    EmitVersionCheck(w);
                     w.Line($"h.Slice({output.Name}Scratch, OutputCount).CopyTo(output);");
                 }
             }
@@ -390,6 +406,7 @@ namespace GenBias.Generators
             {
                 w.Line("global::GenBias.TernaryInput.CheckLength(activations.Length, ActivationCount, nameof(activations));");
                 EmitSpanRun(w, layers);
+                EmitVersionCheck(w);
                 foreach (LayerPlan l in layers)
                 {
                     w.Line($"h.Slice({l.Name}Scratch, {l.Width}).CopyTo(activations.Slice({l.Name}ActivationOffset));");
@@ -412,6 +429,7 @@ namespace GenBias.Generators
             using (w.Block("public void ForwardBatch(global::System.ReadOnlySpan<sbyte> inputs, global::System.Span<float> outputs)"))
             {
                 w.Line("int rows = global::GenBias.TernaryInput.ValidateBatch(inputs, InputCount, OutputCount, outputs.Length);");
+                w.Line("int version = global::GenBias.ParameterVersion.Read(ref _version);");
                 w.Line("ref sbyte first = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);");
                 w.Line("int r = 0;");
                 if (lanes)
@@ -448,6 +466,8 @@ namespace GenBias.Generators
                         w.Line($"h.Slice({output.Name}Scratch, OutputCount).CopyTo(outputs.Slice(r * OutputCount, OutputCount));");
                     }
                 }
+
+                EmitVersionCheck(w);
             }
 
             if (lanes)
@@ -495,6 +515,7 @@ namespace GenBias.Generators
                     w.Line(packed
                         ? "ref ulong first = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(packedInputs);"
                         : "ref sbyte first = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);");
+                    w.Line("int version = global::GenBias.ParameterVersion.Read(ref _version);");
                     w.Line("ref float last = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs);");
                     EmitScratch(w, layers);
                     w.Line("ref float h0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h);");
@@ -553,6 +574,8 @@ namespace GenBias.Generators
                         w.Line("RunScalar(positive, negative, h, z);");
                         w.Line(Store());
                     }
+
+                    EmitVersionCheck(w);
                 }
             }
 
@@ -657,6 +680,7 @@ namespace GenBias.Generators
             {
                 w.Line("global::GenBias.TernaryInput.Validate(input, InputCount);");
                 EmitScratch(w, layers);
+                w.Line("int version = global::GenBias.ParameterVersion.Read(ref _version);");
                 w.Line("Run(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), h, z);");
                 return;
             }
@@ -669,6 +693,7 @@ namespace GenBias.Generators
             }
 
             EmitScratch(w, layers);
+            w.Line("int version = global::GenBias.ParameterVersion.Read(ref _version);");
             w.Line("RunPacked(positive, negative, h, z);");
         }
 
@@ -679,14 +704,23 @@ namespace GenBias.Generators
             {
                 EmitUnpack(w);
                 EmitScratch(w, layers);
+                w.Line("int version = global::GenBias.ParameterVersion.Read(ref _version);");
                 w.Line("Run(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), h, z);");
                 return;
             }
 
             w.Line("global::GenBias.TernaryInput.ValidatePacked(positive, negative, InputCount);");
             EmitScratch(w, layers);
+            w.Line("int version = global::GenBias.ParameterVersion.Read(ref _version);");
             w.Line("RunPacked(positive, negative, h, z);");
         }
+
+        /// <summary>
+        /// After a computation that read the parameters: throws if SetParameters ran meanwhile (the version read before
+        /// it, in a local named version, is odd or has changed), so a race never returns a silently mixed result.
+        /// </summary>
+        private static void EmitVersionCheck(IndentedWriter w) =>
+            w.Line("global::GenBias.ParameterVersion.Check(version, ref _version);");
 
         private static void EmitUnpack(IndentedWriter w)
         {
@@ -722,7 +756,9 @@ namespace GenBias.Generators
                 w.Line("global::System.Span<float> g = stackalloc float[ActivationCount];");
                 w.Line("g.Clear();");
                 w.Line($"outputGradient.CopyTo(g.Slice({output.Name}ActivationOffset));");
+                w.Line("int version = global::GenBias.ParameterVersion.Read(ref _version);");
                 w.Line("BackwardCore(input, g, parameterGradient);");
+                EmitVersionCheck(w);
             }
 
             w.Line();
@@ -732,7 +768,9 @@ namespace GenBias.Generators
                 w.Line("global::GenBias.TernaryInput.Validate(input, InputCount);");
                 w.Line("global::GenBias.TernaryInput.CheckLength(activationGradient.Length, ActivationCount, nameof(activationGradient));");
                 w.Line("global::GenBias.TernaryInput.CheckLength(parameterGradient.Length, ParameterCount, nameof(parameterGradient));");
+                w.Line("int version = global::GenBias.ParameterVersion.Read(ref _version);");
                 w.Line("BackwardCore(input, activationGradient, parameterGradient);");
+                EmitVersionCheck(w);
             }
 
             w.Line();

@@ -95,6 +95,10 @@ namespace Examples
         private readonly float[] _parameters = new float[ParameterCount];
         [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private readonly float[] _packed = new float[PackedSize];
+        // Odd while SetParameters replaces the parameters, and changed by every call: a computation that sees it odd or
+        // changed has read a mix of old and new parameters and throws (GenBias.ParameterVersion).
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        private int _version;
         [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private readonly global::GenBias.FirstLayerTables _tables = new(Shape);
 
@@ -116,10 +120,18 @@ namespace Examples
         public void SetParameters(global::System.ReadOnlySpan<float> parameters)
         {
             global::GenBias.ParameterPacking.CheckComputable(Shape, parameters, nameof(parameters));
-            parameters.CopyTo(_parameters);
-            global::GenBias.ParameterPacking.Pack(Shape, _parameters, _packed);
-            // 2 groups × 243 rows of every first-layer neuron's group sum.
-            _tables.Build(_parameters);
+            global::GenBias.ParameterVersion.BeginWrite(ref _version);
+            try
+            {
+                parameters.CopyTo(_parameters);
+                global::GenBias.ParameterPacking.Pack(Shape, _parameters, _packed);
+                // 2 groups × 243 rows of every first-layer neuron's group sum.
+                _tables.Build(_parameters);
+            }
+            finally
+            {
+                global::GenBias.ParameterVersion.EndWrite(ref _version);
+            }
         }
 
         /// <summary>The model file the parameters were compiled in from (as named in the attribute).</summary>
@@ -156,7 +168,9 @@ namespace Examples
             global::System.Span<float> z = stackalloc float[ScratchSize];
             // A narrow layer reads whole vectors of the narrow layer before it: its padding must hold zeros.
             h.Clear();
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             RunPacked(positive, negative, h, z);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
             return h[Layer1Scratch];
         }
 
@@ -169,7 +183,9 @@ namespace Examples
             global::System.Span<float> z = stackalloc float[ScratchSize];
             // A narrow layer reads whole vectors of the narrow layer before it: its padding must hold zeros.
             h.Clear();
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             RunPacked(positive, negative, h, z);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
             return h[Layer1Scratch];
         }
 
@@ -188,7 +204,9 @@ namespace Examples
             global::System.Span<float> z = stackalloc float[ScratchSize];
             // A narrow layer reads whole vectors of the narrow layer before it: its padding must hold zeros.
             h.Clear();
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             RunPacked(positive, negative, h, z);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
             h.Slice(Layer1Scratch, OutputCount).CopyTo(output);
         }
 
@@ -202,7 +220,9 @@ namespace Examples
             global::System.Span<float> z = stackalloc float[ScratchSize];
             // A narrow layer reads whole vectors of the narrow layer before it: its padding must hold zeros.
             h.Clear();
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             RunPacked(positive, negative, h, z);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
             h.Slice(Layer1Scratch, OutputCount).CopyTo(output);
         }
 
@@ -222,6 +242,7 @@ namespace Examples
         {
             int rows = global::GenBias.TernaryInput.ValidateBatch(inputs, InputCount, OutputCount, outputs.Length);
             ref sbyte first = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             ref float last = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs);
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
@@ -263,6 +284,7 @@ namespace Examples
                 RunScalar(positive, negative, h, z);
                 global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer1Scratch);
             }
+            global::GenBias.ParameterVersion.Check(version, ref _version);
         }
 
         /// <summary>
@@ -275,6 +297,7 @@ namespace Examples
         {
             int rows = global::GenBias.TernaryInput.ValidatePackedBatch(packedInputs, InputCount, OutputCount, outputs.Length);
             ref ulong first = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(packedInputs);
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             ref float last = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs);
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
@@ -309,6 +332,7 @@ namespace Examples
                 RunScalar(positive, negative, h, z);
                 global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer1Scratch);
             }
+            global::GenBias.ParameterVersion.Check(version, ref _version);
         }
 
         // Eight rows: masks holds each row's positive then negative mask, output receives 8 rows of outputs, buffer
@@ -374,7 +398,9 @@ namespace Examples
             global::System.Span<float> z = stackalloc float[ScratchSize];
             // A narrow layer reads whole vectors of the narrow layer before it: its padding must hold zeros.
             h.Clear();
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             RunPacked(positive, negative, h, z);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
             h.Slice(Layer0Scratch, 3).CopyTo(activations.Slice(Layer0ActivationOffset));
             h.Slice(Layer1Scratch, 1).CopyTo(activations.Slice(Layer1ActivationOffset));
         }
@@ -389,7 +415,9 @@ namespace Examples
             global::System.Span<float> g = stackalloc float[ActivationCount];
             g.Clear();
             outputGradient.CopyTo(g.Slice(Layer1ActivationOffset));
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             BackwardCore(input, g, parameterGradient);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
         }
 
         /// <inheritdoc/>
@@ -399,7 +427,9 @@ namespace Examples
             global::GenBias.TernaryInput.Validate(input, InputCount);
             global::GenBias.TernaryInput.CheckLength(activationGradient.Length, ActivationCount, nameof(activationGradient));
             global::GenBias.TernaryInput.CheckLength(parameterGradient.Length, ParameterCount, nameof(parameterGradient));
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             BackwardCore(input, activationGradient, parameterGradient);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
         }
 
         // g: the gradient of the objective with respect to every neuron's activation (ActivationCount, layer order).

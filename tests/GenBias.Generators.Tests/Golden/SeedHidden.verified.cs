@@ -97,6 +97,10 @@ namespace Examples
         private readonly float[] _parameters = new float[ParameterCount];
         [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private readonly float[] _packed = new float[PackedSize];
+        // Odd while SetParameters replaces the parameters, and changed by every call: a computation that sees it odd or
+        // changed has read a mix of old and new parameters and throws (GenBias.ParameterVersion).
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        private int _version;
         [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private readonly global::GenBias.FirstLayerTables _tables = new(Shape);
 
@@ -118,10 +122,18 @@ namespace Examples
         public void SetParameters(global::System.ReadOnlySpan<float> parameters)
         {
             global::GenBias.ParameterPacking.CheckComputable(Shape, parameters, nameof(parameters));
-            parameters.CopyTo(_parameters);
-            global::GenBias.ParameterPacking.Pack(Shape, _parameters, _packed);
-            // 5 groups × 243 rows of every first-layer neuron's group sum.
-            _tables.Build(_parameters);
+            global::GenBias.ParameterVersion.BeginWrite(ref _version);
+            try
+            {
+                parameters.CopyTo(_parameters);
+                global::GenBias.ParameterPacking.Pack(Shape, _parameters, _packed);
+                // 5 groups × 243 rows of every first-layer neuron's group sum.
+                _tables.Build(_parameters);
+            }
+            finally
+            {
+                global::GenBias.ParameterVersion.EndWrite(ref _version);
+            }
         }
 
         /// <summary>The output for one input of -1, 0, +1 values.</summary>
@@ -137,7 +149,9 @@ namespace Examples
             }
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             RunPacked(positive, negative, h, z);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
             return h[Layer1Scratch];
         }
 
@@ -148,7 +162,9 @@ namespace Examples
             global::GenBias.TernaryInput.ValidatePacked(positive, negative, InputCount);
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             RunPacked(positive, negative, h, z);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
             return h[Layer1Scratch];
         }
 
@@ -165,7 +181,9 @@ namespace Examples
             }
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             RunPacked(positive, negative, h, z);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
             h.Slice(Layer1Scratch, OutputCount).CopyTo(output);
         }
 
@@ -177,7 +195,9 @@ namespace Examples
             global::GenBias.TernaryInput.ValidatePacked(positive, negative, InputCount);
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             RunPacked(positive, negative, h, z);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
             h.Slice(Layer1Scratch, OutputCount).CopyTo(output);
         }
 
@@ -197,6 +217,7 @@ namespace Examples
         {
             int rows = global::GenBias.TernaryInput.ValidateBatch(inputs, InputCount, OutputCount, outputs.Length);
             ref sbyte first = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             ref float last = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs);
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
@@ -236,6 +257,7 @@ namespace Examples
                 RunScalar(positive, negative, h, z);
                 global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer1Scratch);
             }
+            global::GenBias.ParameterVersion.Check(version, ref _version);
         }
 
         /// <summary>
@@ -248,6 +270,7 @@ namespace Examples
         {
             int rows = global::GenBias.TernaryInput.ValidatePackedBatch(packedInputs, InputCount, OutputCount, outputs.Length);
             ref ulong first = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(packedInputs);
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             ref float last = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs);
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
@@ -280,6 +303,7 @@ namespace Examples
                 RunScalar(positive, negative, h, z);
                 global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer1Scratch);
             }
+            global::GenBias.ParameterVersion.Check(version, ref _version);
         }
 
         // Eight rows: masks holds each row's positive then negative mask, output receives 8 rows of outputs, buffer
@@ -367,7 +391,9 @@ namespace Examples
             }
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             RunPacked(positive, negative, h, z);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
             h.Slice(Layer0Scratch, 16).CopyTo(activations.Slice(Layer0ActivationOffset));
             h.Slice(Layer1Scratch, 1).CopyTo(activations.Slice(Layer1ActivationOffset));
         }
@@ -382,7 +408,9 @@ namespace Examples
             global::System.Span<float> g = stackalloc float[ActivationCount];
             g.Clear();
             outputGradient.CopyTo(g.Slice(Layer1ActivationOffset));
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             BackwardCore(input, g, parameterGradient);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
         }
 
         /// <inheritdoc/>
@@ -392,7 +420,9 @@ namespace Examples
             global::GenBias.TernaryInput.Validate(input, InputCount);
             global::GenBias.TernaryInput.CheckLength(activationGradient.Length, ActivationCount, nameof(activationGradient));
             global::GenBias.TernaryInput.CheckLength(parameterGradient.Length, ParameterCount, nameof(parameterGradient));
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             BackwardCore(input, activationGradient, parameterGradient);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
         }
 
         // g: the gradient of the objective with respect to every neuron's activation (ActivationCount, layer order).

@@ -74,6 +74,10 @@ namespace Examples
         private readonly float[] _parameters = new float[ParameterCount];
         [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private readonly float[] _packed = new float[PackedSize];
+        // Odd while SetParameters replaces the parameters, and changed by every call: a computation that sees it odd or
+        // changed has read a mix of old and new parameters and throws (GenBias.ParameterVersion).
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        private int _version;
         [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private readonly global::GenBias.FirstLayerTables _tables = new(Shape);
 
@@ -95,10 +99,18 @@ namespace Examples
         public void SetParameters(global::System.ReadOnlySpan<float> parameters)
         {
             global::GenBias.ParameterPacking.CheckComputable(Shape, parameters, nameof(parameters));
-            parameters.CopyTo(_parameters);
-            global::GenBias.ParameterPacking.Pack(Shape, _parameters, _packed);
-            // 5 groups × 243 rows of every first-layer neuron's group sum.
-            _tables.Build(_parameters);
+            global::GenBias.ParameterVersion.BeginWrite(ref _version);
+            try
+            {
+                parameters.CopyTo(_parameters);
+                global::GenBias.ParameterPacking.Pack(Shape, _parameters, _packed);
+                // 5 groups × 243 rows of every first-layer neuron's group sum.
+                _tables.Build(_parameters);
+            }
+            finally
+            {
+                global::GenBias.ParameterVersion.EndWrite(ref _version);
+            }
         }
 
         /// <summary>The output for one input of -1, 0, +1 values.</summary>
@@ -114,7 +126,9 @@ namespace Examples
             }
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             RunPacked(positive, negative, h, z);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
             return h[Layer0Scratch];
         }
 
@@ -125,7 +139,9 @@ namespace Examples
             global::GenBias.TernaryInput.ValidatePacked(positive, negative, InputCount);
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             RunPacked(positive, negative, h, z);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
             return h[Layer0Scratch];
         }
 
@@ -142,7 +158,9 @@ namespace Examples
             }
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             RunPacked(positive, negative, h, z);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
             h.Slice(Layer0Scratch, OutputCount).CopyTo(output);
         }
 
@@ -154,7 +172,9 @@ namespace Examples
             global::GenBias.TernaryInput.ValidatePacked(positive, negative, InputCount);
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             RunPacked(positive, negative, h, z);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
             h.Slice(Layer0Scratch, OutputCount).CopyTo(output);
         }
 
@@ -172,6 +192,7 @@ namespace Examples
         {
             int rows = global::GenBias.TernaryInput.ValidateBatch(inputs, InputCount, OutputCount, outputs.Length);
             ref sbyte first = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             ref float last = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs);
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
@@ -211,6 +232,7 @@ namespace Examples
                 RunScalar(positive, negative, h, z);
                 global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer0Scratch);
             }
+            global::GenBias.ParameterVersion.Check(version, ref _version);
         }
 
         /// <summary>
@@ -223,6 +245,7 @@ namespace Examples
         {
             int rows = global::GenBias.TernaryInput.ValidatePackedBatch(packedInputs, InputCount, OutputCount, outputs.Length);
             ref ulong first = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(packedInputs);
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             ref float last = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs);
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
@@ -255,6 +278,7 @@ namespace Examples
                 RunScalar(positive, negative, h, z);
                 global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer0Scratch);
             }
+            global::GenBias.ParameterVersion.Check(version, ref _version);
         }
 
         // Eight rows: masks holds each row's positive then negative mask, output receives 8 rows of outputs, buffer
@@ -319,7 +343,9 @@ namespace Examples
             }
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             RunPacked(positive, negative, h, z);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
             h.Slice(Layer0Scratch, 1).CopyTo(activations.Slice(Layer0ActivationOffset));
         }
 
@@ -333,7 +359,9 @@ namespace Examples
             global::System.Span<float> g = stackalloc float[ActivationCount];
             g.Clear();
             outputGradient.CopyTo(g.Slice(Layer0ActivationOffset));
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             BackwardCore(input, g, parameterGradient);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
         }
 
         /// <inheritdoc/>
@@ -343,7 +371,9 @@ namespace Examples
             global::GenBias.TernaryInput.Validate(input, InputCount);
             global::GenBias.TernaryInput.CheckLength(activationGradient.Length, ActivationCount, nameof(activationGradient));
             global::GenBias.TernaryInput.CheckLength(parameterGradient.Length, ParameterCount, nameof(parameterGradient));
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             BackwardCore(input, activationGradient, parameterGradient);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
         }
 
         // g: the gradient of the objective with respect to every neuron's activation (ActivationCount, layer order).
