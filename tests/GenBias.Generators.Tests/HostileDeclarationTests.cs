@@ -79,6 +79,34 @@ public class HostileDeclarationTests
     }
 
     [Fact]
+    public void VerbatimIdentifier_GenericContainingTypes_KeepTheirTypeParameters()
+    {
+        // Verbatim type parameter names: the generated partial declarations must repeat them exactly (CS1067 otherwise).
+        string source = """
+            using GenBias;
+            namespace Generic;
+            public partial class Outer<@class, T2>
+            {
+                [TernaryNetwork(Inputs = 3)]
+                [Dense(1, Activation.Tanh)]
+                public partial class Inner;
+            }
+
+            public partial class Pair<T1, @record>
+            {
+                [TernaryNetwork(Inputs = 3)]
+                [Dense(1, Activation.Tanh)]
+                public partial class Inner;
+            }
+            """;
+        (GeneratorDriverRunResult result, Compilation output) = GeneratorHarness.Run(source);
+        Assert.Null(result.Results.Single().Exception);
+        Assert.Empty(result.Diagnostics);
+        Assert.Equal(2, result.Results.Single().GeneratedSources.Length);
+        Assert.Empty(GeneratorHarness.WarningsAndErrors(output));
+    }
+
+    [Fact]
     public void VerbatimIdentifier_NamesDifferingOnlyInCase_BothGenerate()
     {
         // Hint names are unique ignoring case; C# names are not.
