@@ -119,7 +119,7 @@ namespace GenBias.Generators
         /// <summary>GB0022: a member of the user's class has a name the generator uses.</summary>
         public static readonly DiagnosticDescriptor ReservedMemberName = Error("GB0022",
             "A member name is used by the generated code",
-            "'{0}.{1}' has a name the generated network code uses; rename it (GenBias generates {2})");
+            "{0} has a name the generated network code uses{1}; rename it (GenBias generates {2})");
 
         /// <summary>GB0023: a network deriving from another network would hide every generated member.</summary>
         public static readonly DiagnosticDescriptor DerivedNetwork = Error("GB0023",
@@ -157,6 +157,16 @@ namespace GenBias.Generators
             "A compiled-in model's constructor is generated",
             "'{0}' declares a parameterless constructor, but a network compiled from a model file gets one that loads the compiled-in parameters; remove it (or add a constructor with parameters that calls this())");
 
+        /// <summary>GB0030: the generator failed on one network; the others are still generated.</summary>
+        public static readonly DiagnosticDescriptor GeneratorFailure = Error("GB0030",
+            "GenBias could not generate a network",
+            "GenBias could not generate '{0}' ({1}); the other networks are generated. Please report this with the declaration.");
+
+        /// <summary>GB0031: the project compiles an older C# than the generated code needs.</summary>
+        public static readonly DiagnosticDescriptor LanguageVersionTooLow = Error("GB0031",
+            "The C# language version is too old for GenBias",
+            "'{0}' is compiled as C# {1}, but the code GenBias generates needs C# {2} or later; set <LangVersion> to {2} or later in the project file (or remove it: net10.0 projects default to a newer version)");
+
         private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = new[]
         {
             NotPartial, ContainingTypeNotPartial, Generic, NoLayers, WidthOutOfRange, InputsOutOfRange,
@@ -164,6 +174,7 @@ namespace GenBias.Generators
             FractionOutOfRange, RelationCount, EmptyInterval, IntervalOutsideRange, NeuronOutOfRange, UnsupportedPreference,
             NotAClass, DenseOnSeveralDeclarations, FileLocal, PreferWithoutNetwork, ReservedMemberName, DerivedNetwork,
             ModelFileMissing, ModelFileInvalid, ModelShapeMismatch, ModelOffGrid, ModelPreferWithoutDense, ModelConstructor,
+            GeneratorFailure, LanguageVersionTooLow,
         }.ToDictionary(d => d.Id);
 
         public static DiagnosticDescriptor ById(string id) => s_byId[id];

@@ -34,6 +34,9 @@ namespace GenBias.Generators
         EquatableArray<PreferenceModel> Preferences,
         string HintName)
     {
+        /// <summary>The type's name with its namespace and containing types, without '@' (for hint names).</summary>
+        public string FullName { get; init; } = TypeName;
+
         /// <summary>The model file the parameters are compiled in from (as written in the attribute), or null.</summary>
         public string? ModelFile { get; init; }
 
@@ -52,10 +55,16 @@ namespace GenBias.Generators
 
     public sealed partial class TernaryNetworkGenerator
     {
+        /// <summary>
+        /// The oldest C# the generated code compiles with: it sets the init-only properties of Preference and uses
+        /// target-typed new (C# 9). A test compiles every form of generated code at this version.
+        /// </summary>
+        internal const LanguageVersion MinimumLanguageVersion = LanguageVersion.CSharp9;
+
         /// <summary>The members of GenBias.Activation, by value (the runtime enum is the source of truth; a test checks they agree).</summary>
         internal static readonly string[] ActivationNames = { "Tanh", "HardTanh", "Sigmoid", "ReLU", "Linear", "TernaryStep" };
 
-        private static ExtractionResult Extract(GeneratorAttributeSyntaxContext ctx, CancellationToken cancellationToken)
+        private static ExtractionResult ExtractCore(GeneratorAttributeSyntaxContext ctx, CancellationToken cancellationToken)
         {
             var type = (INamedTypeSymbol)ctx.TargetSymbol;
             var node = (TypeDeclarationSyntax)ctx.TargetNode;
@@ -74,6 +83,16 @@ namespace GenBias.Generators
 
             AttributeData network = allNetworks[0];
             Location? networkLocation = firstSyntax.GetLocation();
+            if (node.SyntaxTree.Options is CSharpParseOptions parse && parse.LanguageVersion < MinimumLanguageVersion)
+            {
+                // Generated code would fail inside the generated file; say what to change where the network is declared.
+                return new ExtractionResult(null, new EquatableArray<DiagnosticInfo>(new[]
+                {
+                    DiagnosticInfo.Create(DiagnosticDescriptors.LanguageVersionTooLow, networkLocation, type.Name,
+                        parse.LanguageVersion.ToDisplayString(), MinimumLanguageVersion.ToDisplayString()),
+                }));
+            }
+
             foreach (AttributeData extra in allNetworks.Skip(1))
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateNetwork,
@@ -138,7 +157,8 @@ namespace GenBias.Generators
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ContainingTypeNotPartial, networkLocation, type.Name, outer.Name));
                 }
 
-                containing.Insert(0, "partial " + Keyword(outer) + " " + outer.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat));
+                containing.Insert(0, "partial " + Keyword(outer) + " " + GeneratedText.Identifier(outer.Name) +
+                    (outer.TypeParameters.Length == 0 ? "" : "<" + string.Join(", ", outer.TypeParameters.Select(t => GeneratedText.Identifier(t.Name))) + ">"));
             }
 
             int inputs = 0;
@@ -221,13 +241,18 @@ namespace GenBias.Generators
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoLayers, networkLocation, type.Name));
             }
 
-            // A member of the user's own with a name the generated code declares would collide inside the generated file.
-            HashSet<string> reserved = ReservedNames(modelFile != null ? ShapeRules.MaxLayers : layers.Count);
+            // A member of the user's own with a name the generated code declares would collide inside the generated
+            // file, and so would the class's own name (a member cannot have the name of its class, CS0542).
+            IReadOnlyCollection<string> reserved = ReservedNames(layers.Count, modelFile != null);
+            const string generates = "the members of ITernaryNetwork, the layout constants, Shape, Preferences, Path, and private helpers such as _parameters and Run";
+            if (reserved.Contains(type.Name))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedMemberName, networkLocation,
+                    $"The network class '{type.Name}'", " for a member, and a member cannot have the name of its class", generates));
+            }
+
             if (modelFile != null)
             {
-                reserved.Add("EmbeddedParameterBits");
-                reserved.Add("EmbeddedParameterBase64");
-                reserved.Add("ModelFileName");
                 foreach (IMethodSymbol constructor in type.InstanceConstructors)
                 {
                     if (!constructor.IsImplicitlyDeclared && constructor.Parameters.Length == 0 && constructor.Locations.FirstOrDefault(l => l.IsInSource) is { } at)
@@ -241,8 +266,7 @@ namespace GenBias.Generators
             {
                 if (!member.IsImplicitlyDeclared && reserved.Contains(member.Name) && member.Locations.FirstOrDefault(l => l.IsInSource) is { } where)
                 {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedMemberName, where, type.Name, member.Name,
-                        "the members of ITernaryNetwork, the layout constants, Shape, Preferences, Path, and private helpers such as _parameters and Run"));
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedMemberName, where, $"'{type.Name}.{member.Name}'", "", generates));
                 }
             }
 
@@ -270,11 +294,16 @@ namespace GenBias.Generators
                 return new ExtractionResult(null, new EquatableArray<DiagnosticInfo>(diagnostics));
             }
 
-            string? ns = type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString();
-            string hint = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat)
-                .Replace("global::", "").Replace('<', '[').Replace('>', ']') + ".g.cs";
+            // Names as the compiler knows them (no '@'): the namespace is escaped where it is written, the hint name
+            // made of characters every file system and the compiler accept.
+            string? ns = type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(PlainNames);
+            string fullName = FullNameOf(type);
             var model = new NetworkModel(ns, type.Name, Keyword(type), new EquatableArray<string>(containing), inputs,
-                new EquatableArray<LayerModel>(layers), new EquatableArray<PreferenceModel>(preferences), hint);
+                new EquatableArray<LayerModel>(layers), new EquatableArray<PreferenceModel>(preferences),
+                GeneratedText.HintName(fullName.Replace('+', '.').Replace('<', '[').Replace('>', ']')))
+            {
+                FullName = fullName,
+            };
             if (modelFile != null)
             {
                 Location? where = NamedArgumentLocation(network, "Model", cancellationToken) ?? networkLocation;
@@ -285,28 +314,21 @@ namespace GenBias.Generators
             return new ExtractionResult(model, EquatableArray<DiagnosticInfo>.Empty);
         }
 
-        /// <summary>Every member name the generated code declares for a network of <paramref name="layerCount"/> layers.</summary>
-        internal static HashSet<string> ReservedNames(int layerCount)
-        {
-            var names = new HashSet<string>(System.StringComparer.Ordinal)
-            {
-                "InputCount", "OutputCount", "ParameterCount", "ActivationCount", "LayerCount", "PackedSize", "PackedBufferSize",
-                "ScratchSize", "Preferences", "Shape", "Parameters", "ComputePath", "SetParameters", "Forward", "ForwardBatch",
-                "ForwardActivations", "Backward", "BackwardActivations", "BackwardCore", "Run", "RunPacked", "RunScalar",
-                "RunVector256", "RunVector512", "BatchVector256", "BatchVector512", "BatchRows8", "BatchLanes", "BatchBufferSize",
-                "_parameters", "_packed", "_tables",
-            };
-            for (int l = 0; l < System.Math.Max(layerCount, 1); l++)
-            {
-                foreach (string suffix in new[] { "WeightOffset", "BiasOffset", "ActivationOffset", "Packed", "Scratch" })
-                {
-                    names.Add($"Layer{l}{suffix}");
-                }
+        /// <summary>Namespaces, containing types and type parameters, without the verbatim '@' of keywords.</summary>
+        private static readonly SymbolDisplayFormat PlainNames = new SymbolDisplayFormat(
+            typeQualificationStyle: SymbolDisplayTypeQualificationStyle.NameAndContainingTypesAndNamespaces,
+            genericsOptions: SymbolDisplayGenericsOptions.IncludeTypeParameters);
 
-                names.Add($"BatchLayer{l}");
+        /// <summary>The namespace, then the containing types and the type joined by '+' (as the runtime names them), no '@'.</summary>
+        private static string FullNameOf(INamedTypeSymbol type)
+        {
+            string name = type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat.WithMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.None));
+            for (INamedTypeSymbol? outer = type.ContainingType; outer != null; outer = outer.ContainingType)
+            {
+                name = outer.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat.WithMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.None)) + "+" + name;
             }
 
-            return names;
+            return type.ContainingNamespace.IsGlobalNamespace ? name : type.ContainingNamespace.ToDisplayString(PlainNames) + "." + name;
         }
 
         /// <summary>The members of GenBias.PreferenceRelation, PreferenceDistribution and EnforcementMethod, by value (from the shared rules).</summary>

@@ -1,4 +1,7 @@
+using System;
 using System.Collections.Immutable;
+using System.Linq;
+using System.Threading;
 using GenBias.Generators.Helpers;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -21,6 +24,7 @@ namespace GenBias.Generators
             public const string Diagnostics = nameof(Diagnostics);
             public const string OrphanDense = nameof(OrphanDense);
             public const string OrphanPrefer = nameof(OrphanPrefer);
+            public const string SharedHintNames = nameof(SharedHintNames);
         }
 
         private const string NetworkAttribute = "GenBias.TernaryNetworkAttribute";
@@ -44,7 +48,7 @@ namespace GenBias.Generators
             IncrementalValueProvider<ImmutableArray<AdditionalText>> files = context.AdditionalTextsProvider.Collect();
             results = results
                 .Combine(files)
-                .Select(static (pair, ct) => pair.Left.Pending is PendingModel pending ? Resolve(pending, pair.Right, ct) : pair.Left)
+                .Select(static (pair, ct) => pair.Left.Pending is PendingModel pending ? ResolveSafely(pending, pair.Right, ct) : pair.Left)
                 .WithTrackingName(TrackingNames.Resolve);
 
             // Stage 2: the valid specs alone. Splitting them from the diagnostics means a diagnostics-only change
@@ -79,8 +83,20 @@ namespace GenBias.Generators
                 .Select(static (d, _) => d!)
                 .WithTrackingName(TrackingNames.OrphanPrefer);
 
-            context.RegisterSourceOutput(models, static (spc, model) =>
-                spc.AddSource(model.HintName, Emit(model)));
+            // Stage 2b: hint names must be unique ignoring case, C# names are not ('Net' and 'NET'): the names that
+            // share a hint name with another get a hash of their exact name. Only this list joins every model, so
+            // adding or renaming a network re-emits the others only when it changes.
+            IncrementalValueProvider<EquatableArray<string>> sharedHintNames = models
+                .Select(static (m, _) => (m.HintName, m.FullName))
+                .Collect()
+                .Select(static (all, _) => new EquatableArray<string>(all
+                    .GroupBy(n => n.HintName, StringComparer.OrdinalIgnoreCase)
+                    .Where(g => g.Select(n => n.FullName).Distinct(StringComparer.Ordinal).Count() > 1)
+                    .SelectMany(g => g.Select(n => n.FullName))
+                    .Distinct(StringComparer.Ordinal).OrderBy(n => n, StringComparer.Ordinal).ToArray()))
+                .WithTrackingName(TrackingNames.SharedHintNames);
+
+            context.RegisterSourceOutput(models.Combine(sharedHintNames), static (spc, pair) => AddSource(spc, pair.Left, pair.Right));
             context.RegisterSourceOutput(diagnostics, static (spc, list) =>
             {
                 foreach (DiagnosticInfo info in list)
@@ -90,6 +106,62 @@ namespace GenBias.Generators
             });
             context.RegisterSourceOutput(orphanDense, static (spc, info) => spc.ReportDiagnostic(info.ToDiagnostic()));
             context.RegisterSourceOutput(orphanPrefer, static (spc, info) => spc.ReportDiagnostic(info.ToDiagnostic()));
+        }
+
+        /// <summary>
+        /// Emits one network. A failure here (a bug, or a name the compiler refuses) becomes a diagnostic naming the
+        /// network: an exception would make the compiler drop every network's code, not only this one's.
+        /// </summary>
+        private static void AddSource(SourceProductionContext spc, NetworkModel model, EquatableArray<string> sharedHintNames)
+        {
+            string source;
+            try
+            {
+                source = Emit(model);
+            }
+            catch (Exception e) when (!(e is OperationCanceledException))
+            {
+                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.GeneratorFailure, null, model.FullName, e.GetType().Name + ": " + e.Message));
+                return;
+            }
+
+            string hintName = sharedHintNames.Contains(model.FullName) ? GeneratedText.DistinctHintName(model.HintName, model.FullName) : model.HintName;
+            spc.AddSource(hintName, source);
+        }
+
+        /// <summary><see cref="ExtractCore"/>, with a failure reported at the attribute instead of stopping the generator.</summary>
+        private static ExtractionResult Extract(GeneratorAttributeSyntaxContext ctx, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return ExtractCore(ctx, cancellationToken);
+            }
+            catch (Exception e) when (!(e is OperationCanceledException))
+            {
+                Location? where = ctx.Attributes.FirstOrDefault()?.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation()
+                    ?? ctx.TargetNode.GetLocation();
+                return new ExtractionResult(null, new EquatableArray<DiagnosticInfo>(new[]
+                {
+                    DiagnosticInfo.Create(DiagnosticDescriptors.GeneratorFailure, where, ctx.TargetSymbol.Name, e.GetType().Name + ": " + e.Message),
+                }));
+            }
+        }
+
+        /// <summary><see cref="Resolve"/>, with a failure reported at the attribute instead of stopping the generator.</summary>
+        private static ExtractionResult ResolveSafely(PendingModel pending, ImmutableArray<AdditionalText> files, CancellationToken ct)
+        {
+            try
+            {
+                return Resolve(pending, files, ct);
+            }
+            catch (Exception e) when (!(e is OperationCanceledException))
+            {
+                return new ExtractionResult(null, new EquatableArray<DiagnosticInfo>(new[]
+                {
+                    new DiagnosticInfo(DiagnosticDescriptors.GeneratorFailure.Id, pending.Where,
+                        new EquatableArray<string>(new[] { pending.Declared.FullName, e.GetType().Name + ": " + e.Message })),
+                }));
+            }
         }
 
         private static DiagnosticInfo? CheckHasNetwork(GeneratorAttributeSyntaxContext ctx, string attributeName, DiagnosticDescriptor descriptor)

@@ -55,7 +55,7 @@ public interface ITernaryNetwork
     };
 
     /// <summary>Replaces every parameter.</summary>
-    /// <exception cref="ArgumentException">The span's length is not the shape's parameter count, or a value is NaN or infinite.</exception>
+    /// <exception cref="ArgumentException">The span's length is not the shape's parameter count, a value is NaN or infinite, or a neuron's pre-activation could exceed <see cref="ParameterPacking.MaxPreActivationBound"/> (ParameterPacking.CheckComputable).</exception>
     void SetParameters(ReadOnlySpan<float> parameters);
 
     /// <summary>Computes the outputs for one input.</summary>

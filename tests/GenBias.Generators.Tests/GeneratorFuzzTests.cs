@@ -13,7 +13,8 @@ namespace GenBias.Generators.Tests;
 
 /// <summary>
 /// Seeded fuzzing of the generator: random declaration forms (class, record, struct, interface; modifiers, nesting,
-/// generics, partial splits, conflicting members, base classes) with random attribute arguments, compiled in memory.
+/// generics, partial splits, conflicting members, base classes, verbatim (@) names, class names the generated code uses for
+/// members) with random attribute arguments, compiled in memory.
 /// The generator never crashes (no CS8785/AD0001), no diagnostic ever points into generated code, a spec that gets no
 /// GB diagnostic and no error of its own is generated, and every network of a clean batch runs and matches the
 /// reference. GENBIAS_FUZZ_ITERATIONS sets the number of batches (default 30 batches of 50 specs: 1,500 declarations).
@@ -25,7 +26,8 @@ public class GeneratorFuzzTests
     /// <summary>Declarations compiled together; most are small so that thousands fit in CI's minute.</summary>
     private const int SpecsPerBatch = 50;
 
-    private sealed record Spec(string Name, string Source, bool Nested, bool Attributed);
+    /// <summary>One declaration; <paramref name="HintKey"/> is how its generated file's name ends.</summary>
+    private sealed record Spec(string Name, string Source, bool Nested, bool Attributed, string HintKey);
 
     [Fact]
     public void Random_declarations_get_clean_code_or_a_diagnostic_at_the_users_code()
@@ -61,7 +63,7 @@ public class GeneratorFuzzTests
                 bool diagnosed = result.Diagnostics.Any(d => d.Id.StartsWith("GB", StringComparison.Ordinal) && d.Location.SourceSpan.Start >= start && d.Location.SourceSpan.Start < end);
                 bool ownErrors = all.Any(d => d.Severity == DiagnosticSeverity.Error && !d.Id.StartsWith("GB", StringComparison.Ordinal) &&
                     d.Location.SourceTree?.FilePath == "Spec.cs" && d.Location.SourceSpan.Start >= start && d.Location.SourceSpan.Start < end);
-                bool emitted = result.Results.Single().GeneratedSources.Any(s => s.HintName.Contains(spec.Name + ".g.cs", StringComparison.Ordinal));
+                bool emitted = result.Results.Single().GeneratedSources.Any(s => s.HintName.EndsWith("." + spec.HintKey, StringComparison.Ordinal));
                 if (diagnosed)
                 {
                     rejected++;
@@ -76,7 +78,7 @@ public class GeneratorFuzzTests
 
             // The generated specs alone make a clean program: every concrete network in it runs and agrees with the
             // reference implementation.
-            List<Spec> clean = [.. ranges.Where(r => result.Results.Single().GeneratedSources.Any(g => g.HintName.Contains(r.Spec.Name + ".g.cs", StringComparison.Ordinal)) &&
+            List<Spec> clean = [.. ranges.Where(r => result.Results.Single().GeneratedSources.Any(g => g.HintName.EndsWith("." + r.Spec.HintKey, StringComparison.Ordinal)) &&
                 !all.Any(d => d.Severity == DiagnosticSeverity.Error && d.Location.SourceTree?.FilePath == "Spec.cs" && d.Location.SourceSpan.Start >= r.Start && d.Location.SourceSpan.Start < r.End))
                 .Select(r => r.Spec)];
             if (clean.Count == 0)
@@ -120,6 +122,13 @@ public class GeneratorFuzzTests
         string Pick(params string[] options) => options[random.Next(options.Length)];
         bool Chance(int percent) => random.Next(100) < percent;
 
+        // A nested network may have a name of its own (unique within its containing class): a keyword written
+        // verbatim, or a name the generated code declares (which must get GB0022, not an error in generated code).
+        bool nested = Chance(15);
+        string typeName = nested && Chance(40)
+            ? Pick("@event", "@record", "@class", "@namespace", "@var", "var", "@N", "Shape", "Forward", "Parameters", "InputCount", "Preferences",
+                "ComputePath", "SetParameters", "Backward", "ForwardBatch", "Layer0WeightOffset", "_parameters", "Run", "OutputCount")
+            : name;
         string kind = Chance(60) ? "class" : Pick("record class", "record", "sealed class", "abstract class", "struct", "record struct", "interface", "static class");
         string partial = Chance(92) ? "partial " : "";
         string file = Chance(4) ? "file " : "";
@@ -163,20 +172,20 @@ public class GeneratorFuzzTests
             // Split over two partial declarations: the layers on both (GB0019) or on one.
             string second = Chance(50) ? dense.ToString() : "";
             string first = second.Length > 0 ? $"[Dense(2, Activation.Tanh)]\n" : dense.ToString();
-            declaration = $"{attributes}{first}{prefer}public {file}{partial}{kind} {name}{generic}{baseClause}{body}\n{second}public {partial}{kind} {name}{generic};";
+            declaration = $"{attributes}{first}{prefer}public {file}{partial}{kind} {typeName}{generic}{baseClause}{body}\n{second}public {partial}{kind} {typeName}{generic};";
         }
         else
         {
-            declaration = $"{attributes}{dense}{prefer}public {file}{partial}{kind} {name}{generic}{baseClause}{body}";
+            declaration = $"{attributes}{dense}{prefer}public {file}{partial}{kind} {typeName}{generic}{baseClause}{body}";
         }
 
-        bool nested = Chance(15);
         if (nested)
         {
             string outer = Chance(85) ? "partial " : "";
-            declaration = $"public {outer}class Outer{name}\n{{\n{declaration}\n}}";
+            declaration = $"public {outer}class {(Chance(30) ? "@" : "")}Outer{name}\n{{\n{declaration}\n}}";
         }
 
-        return new Spec(name, declaration, nested, attributes.Length + dense.Length + prefer.Length > 0);
+        string hintKey = (nested ? $"Outer{name}." : "") + typeName.TrimStart('@') + ".g.cs";
+        return new Spec(name, declaration, nested, attributes.Length + dense.Length + prefer.Length > 0, hintKey);
     }
 }

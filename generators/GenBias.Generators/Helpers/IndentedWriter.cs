@@ -21,6 +21,9 @@ namespace GenBias.Generators.Helpers
         /// <summary>The attribute line every generated member carries ([GeneratedCode] with the generator's version).</summary>
         public string? MemberAttribute { get; set; }
 
+        /// <summary>When set, receives the first line of every member declaration written (see <see cref="MemberDepth"/>).</summary>
+        public System.Collections.Generic.List<string>? Declarations { get; set; }
+
         public IndentedWriter Line(string text = "")
         {
             if (_depth == MemberDepth && MemberAttribute != null &&
@@ -31,6 +34,7 @@ namespace GenBias.Generators.Helpers
                 _builder.Append(' ', _depth * 4);
                 _builder.Append(MemberAttribute);
                 _builder.Append('\n');
+                Declarations?.Add(text);
             }
 
             if (text.Length > 0)

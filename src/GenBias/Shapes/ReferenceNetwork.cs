@@ -11,6 +11,7 @@ namespace GenBias;
 public sealed class ReferenceNetwork : ITernaryNetwork
 {
     private readonly float[] _parameters;
+    private int _version; // ParameterVersion: a computation that overlaps SetParameters throws
 
     /// <summary>A network of the given shape with every parameter zero.</summary>
     public ReferenceNetwork(NetworkShape shape)
@@ -36,8 +37,16 @@ public sealed class ReferenceNetwork : ITernaryNetwork
     /// <inheritdoc/>
     public void SetParameters(ReadOnlySpan<float> parameters)
     {
-        ParameterPacking.CheckFinite(Shape, parameters, nameof(parameters));
-        parameters.CopyTo(_parameters);
+        ParameterPacking.CheckComputable(Shape, parameters, nameof(parameters));
+        ParameterVersion.BeginWrite(ref _version);
+        try
+        {
+            parameters.CopyTo(_parameters);
+        }
+        finally
+        {
+            ParameterVersion.EndWrite(ref _version);
+        }
     }
 
     /// <inheritdoc/>
@@ -47,7 +56,9 @@ public sealed class ReferenceNetwork : ITernaryNetwork
         CheckOutput(output.Length, Shape.OutputCount, nameof(output));
         Span<float> x = stackalloc float[Shape.InputCount];
         TernaryInput.ToFloats(input, x);
+        int version = ParameterVersion.Read(ref _version);
         ForwardFloats(x, output);
+        ParameterVersion.Check(version, ref _version);
     }
 
     /// <inheritdoc/>
@@ -58,7 +69,9 @@ public sealed class ReferenceNetwork : ITernaryNetwork
         CheckOutput(output.Length, Shape.OutputCount, nameof(output));
         Span<float> x = stackalloc float[Shape.InputCount];
         TernaryInput.PackedToFloats(positive, negative, Shape.InputCount, x);
+        int version = ParameterVersion.Read(ref _version);
         ForwardFloats(x, output);
+        ParameterVersion.Check(version, ref _version);
     }
 
     /// <inheritdoc/>
@@ -66,11 +79,14 @@ public sealed class ReferenceNetwork : ITernaryNetwork
     {
         int rows = TernaryInput.ValidateBatch(inputs, Shape.InputCount, Shape.OutputCount, outputs.Length);
         Span<float> x = stackalloc float[Shape.InputCount];
+        int version = ParameterVersion.Read(ref _version);
         for (int r = 0; r < rows; r++)
         {
             TernaryInput.ToFloats(inputs.Slice(r * Shape.InputCount, Shape.InputCount), x);
             ForwardFloats(x, outputs.Slice(r * Shape.OutputCount, Shape.OutputCount));
         }
+
+        ParameterVersion.Check(version, ref _version);
     }
 
     /// <inheritdoc/>
@@ -81,7 +97,9 @@ public sealed class ReferenceNetwork : ITernaryNetwork
         Span<float> x = stackalloc float[Shape.InputCount];
         TernaryInput.ToFloats(input, x);
         Span<float> pre = stackalloc float[Shape.ActivationCount];
+        int version = ParameterVersion.Read(ref _version);
         ForwardScalar(Shape, _parameters, x, pre, activations);
+        ParameterVersion.Check(version, ref _version);
     }
 
     /// <inheritdoc/>
@@ -95,7 +113,9 @@ public sealed class ReferenceNetwork : ITernaryNetwork
         outputGradient.CopyTo(g.Slice(Shape.OutputLayer.ActivationOffset));
         Span<float> x = stackalloc float[Shape.InputCount];
         TernaryInput.ToFloats(input, x);
+        int version = ParameterVersion.Read(ref _version);
         BackwardScalar(Shape, _parameters, x, g, parameterGradient);
+        ParameterVersion.Check(version, ref _version);
     }
 
     /// <inheritdoc/>
@@ -106,7 +126,9 @@ public sealed class ReferenceNetwork : ITernaryNetwork
         Shape.CheckParameterLength(parameterGradient.Length, nameof(parameterGradient));
         Span<float> x = stackalloc float[Shape.InputCount];
         TernaryInput.ToFloats(input, x);
+        int version = ParameterVersion.Read(ref _version);
         BackwardScalar(Shape, _parameters, x, activationGradient, parameterGradient);
+        ParameterVersion.Check(version, ref _version);
     }
 
     /// <summary>

@@ -81,10 +81,11 @@ namespace Examples
         /// <summary>The preferences declared with [Prefer] (or else those of the model file), in order, for the trainer and the certifier.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public static global::System.Collections.Generic.IReadOnlyList<global::GenBias.Preference> Preferences { get; } =
-        [
+        new global::GenBias.Preference[]
+        {
             // Preference on the output layer, neuron 0
             new global::GenBias.Preference { Layer = -1, Neuron = 0, Interval = new global::GenBias.ActivationInterval(0.5, double.PositiveInfinity), Relation = global::GenBias.PreferenceRelation.AtLeast, Target = 0.6, Tolerance = 0.01, Distribution = global::GenBias.PreferenceDistribution.UniformCube, Method = global::GenBias.EnforcementMethod.ProxyLagrangian },
-        ];
+        };
 
         /// <summary>The runtime description of this network's shape, for the trainer and the certifier.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
@@ -94,6 +95,10 @@ namespace Examples
         private readonly float[] _parameters = new float[ParameterCount];
         [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private readonly float[] _packed = new float[PackedSize];
+        // Odd while SetParameters replaces the parameters, and changed by every call: a computation that sees it odd or
+        // changed has read a mix of old and new parameters and throws (GenBias.ParameterVersion).
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        private int _version;
         [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private readonly global::GenBias.FirstLayerTables _tables = new(Shape);
 
@@ -110,15 +115,23 @@ namespace Examples
         public global::GenBias.ComputePath ComputePath { get; set; }
 
         /// <summary>Replaces every parameter (canonical layout) and repacks them for the SIMD code.</summary>
-        /// <exception cref="ArgumentException">The length is not <see cref="ParameterCount"/>, or a value is NaN or infinite (the message names it).</exception>
+        /// <exception cref="global::System.ArgumentException">The length is not <see cref="ParameterCount"/>, a value is NaN or infinite, or a neuron's pre-activation could exceed ParameterPacking.MaxPreActivationBound (the message names the parameter).</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public void SetParameters(global::System.ReadOnlySpan<float> parameters)
         {
-            global::GenBias.ParameterPacking.CheckFinite(Shape, parameters, nameof(parameters));
-            parameters.CopyTo(_parameters);
-            global::GenBias.ParameterPacking.Pack(Shape, _parameters, _packed);
-            // 2 groups × 243 rows of every first-layer neuron's group sum.
-            _tables.Build(_parameters);
+            global::GenBias.ParameterPacking.CheckComputable(Shape, parameters, nameof(parameters));
+            global::GenBias.ParameterVersion.BeginWrite(ref _version);
+            try
+            {
+                parameters.CopyTo(_parameters);
+                global::GenBias.ParameterPacking.Pack(Shape, _parameters, _packed);
+                // 2 groups × 243 rows of every first-layer neuron's group sum.
+                _tables.Build(_parameters);
+            }
+            finally
+            {
+                global::GenBias.ParameterVersion.EndWrite(ref _version);
+            }
         }
 
         /// <summary>The model file the parameters were compiled in from (as named in the attribute).</summary>
@@ -141,7 +154,7 @@ namespace Examples
         };
 
         /// <summary>The output for one input of -1, 0, +1 values.</summary>
-        /// <exception cref="ArgumentException">The input does not have <see cref="InputCount"/> values, or one is not ternary (the message names its index).</exception>
+        /// <exception cref="global::System.ArgumentException">The input does not have <see cref="InputCount"/> values, or one is not ternary (the message names its index).</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public float Forward(global::System.ReadOnlySpan<sbyte> input)
         {
@@ -155,7 +168,9 @@ namespace Examples
             global::System.Span<float> z = stackalloc float[ScratchSize];
             // A narrow layer reads whole vectors of the narrow layer before it: its padding must hold zeros.
             h.Clear();
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             RunPacked(positive, negative, h, z);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
             return h[Layer1Scratch];
         }
 
@@ -168,7 +183,9 @@ namespace Examples
             global::System.Span<float> z = stackalloc float[ScratchSize];
             // A narrow layer reads whole vectors of the narrow layer before it: its padding must hold zeros.
             h.Clear();
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             RunPacked(positive, negative, h, z);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
             return h[Layer1Scratch];
         }
 
@@ -187,7 +204,9 @@ namespace Examples
             global::System.Span<float> z = stackalloc float[ScratchSize];
             // A narrow layer reads whole vectors of the narrow layer before it: its padding must hold zeros.
             h.Clear();
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             RunPacked(positive, negative, h, z);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
             h.Slice(Layer1Scratch, OutputCount).CopyTo(output);
         }
 
@@ -201,7 +220,9 @@ namespace Examples
             global::System.Span<float> z = stackalloc float[ScratchSize];
             // A narrow layer reads whole vectors of the narrow layer before it: its padding must hold zeros.
             h.Clear();
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             RunPacked(positive, negative, h, z);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
             h.Slice(Layer1Scratch, OutputCount).CopyTo(output);
         }
 
@@ -221,6 +242,7 @@ namespace Examples
         {
             int rows = global::GenBias.TernaryInput.ValidateBatch(inputs, InputCount, OutputCount, outputs.Length);
             ref sbyte first = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             ref float last = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs);
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
@@ -262,18 +284,20 @@ namespace Examples
                 RunScalar(positive, negative, h, z);
                 global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer1Scratch);
             }
+            global::GenBias.ParameterVersion.Check(version, ref _version);
         }
 
         /// <summary>
         /// The outputs for a batch of packed inputs: <paramref name="packedInputs"/> holds, per row, the positive mask then the
         /// negative mask; <paramref name="outputs"/> receives <see cref="OutputCount"/> values per row. The fastest batch form.
         /// </summary>
-        /// <exception cref="System.ArgumentException">The lengths do not match, or a row's masks overlap or set a bit at or above <see cref="InputCount"/> (the message names the row).</exception>
+        /// <exception cref="global::System.ArgumentException">The lengths do not match, or a row's masks overlap or set a bit at or above <see cref="InputCount"/> (the message names the row).</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public void ForwardBatch(global::System.ReadOnlySpan<ulong> packedInputs, global::System.Span<float> outputs)
         {
             int rows = global::GenBias.TernaryInput.ValidatePackedBatch(packedInputs, InputCount, OutputCount, outputs.Length);
             ref ulong first = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(packedInputs);
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             ref float last = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs);
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
@@ -308,6 +332,7 @@ namespace Examples
                 RunScalar(positive, negative, h, z);
                 global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer1Scratch);
             }
+            global::GenBias.ParameterVersion.Check(version, ref _version);
         }
 
         // Eight rows: masks holds each row's positive then negative mask, output receives 8 rows of outputs, buffer
@@ -373,7 +398,9 @@ namespace Examples
             global::System.Span<float> z = stackalloc float[ScratchSize];
             // A narrow layer reads whole vectors of the narrow layer before it: its padding must hold zeros.
             h.Clear();
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             RunPacked(positive, negative, h, z);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
             h.Slice(Layer0Scratch, 3).CopyTo(activations.Slice(Layer0ActivationOffset));
             h.Slice(Layer1Scratch, 1).CopyTo(activations.Slice(Layer1ActivationOffset));
         }
@@ -388,7 +415,9 @@ namespace Examples
             global::System.Span<float> g = stackalloc float[ActivationCount];
             g.Clear();
             outputGradient.CopyTo(g.Slice(Layer1ActivationOffset));
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             BackwardCore(input, g, parameterGradient);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
         }
 
         /// <inheritdoc/>
@@ -398,7 +427,9 @@ namespace Examples
             global::GenBias.TernaryInput.Validate(input, InputCount);
             global::GenBias.TernaryInput.CheckLength(activationGradient.Length, ActivationCount, nameof(activationGradient));
             global::GenBias.TernaryInput.CheckLength(parameterGradient.Length, ParameterCount, nameof(parameterGradient));
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             BackwardCore(input, activationGradient, parameterGradient);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
         }
 
         // g: the gradient of the objective with respect to every neuron's activation (ActivationCount, layer order).

@@ -98,7 +98,7 @@ namespace Examples.Nested
 
             /// <summary>The preferences declared with [Prefer], in declaration order, for the trainer and the certifier.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
-            public static global::System.Collections.Generic.IReadOnlyList<global::GenBias.Preference> Preferences { get; } = [];
+            public static global::System.Collections.Generic.IReadOnlyList<global::GenBias.Preference> Preferences { get; } = global::System.Array.Empty<global::GenBias.Preference>();
 
             /// <summary>The runtime description of this network's shape, for the trainer and the certifier.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
@@ -108,6 +108,10 @@ namespace Examples.Nested
             private readonly float[] _parameters = new float[ParameterCount];
             [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
             private readonly float[] _packed = new float[PackedSize];
+            // Odd while SetParameters replaces the parameters, and changed by every call: a computation that sees it odd or
+            // changed has read a mix of old and new parameters and throws (GenBias.ParameterVersion).
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            private int _version;
             [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
             private readonly global::GenBias.FirstLayerTables _tables = new(Shape);
 
@@ -124,15 +128,23 @@ namespace Examples.Nested
             public global::GenBias.ComputePath ComputePath { get; set; }
 
             /// <summary>Replaces every parameter (canonical layout) and repacks them for the SIMD code.</summary>
-            /// <exception cref="ArgumentException">The length is not <see cref="ParameterCount"/>, or a value is NaN or infinite (the message names it).</exception>
+            /// <exception cref="global::System.ArgumentException">The length is not <see cref="ParameterCount"/>, a value is NaN or infinite, or a neuron's pre-activation could exceed ParameterPacking.MaxPreActivationBound (the message names the parameter).</exception>
             [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
             public void SetParameters(global::System.ReadOnlySpan<float> parameters)
             {
-                global::GenBias.ParameterPacking.CheckFinite(Shape, parameters, nameof(parameters));
-                parameters.CopyTo(_parameters);
-                global::GenBias.ParameterPacking.Pack(Shape, _parameters, _packed);
-                // 2 groups × 243 rows of every first-layer neuron's group sum.
-                _tables.Build(_parameters);
+                global::GenBias.ParameterPacking.CheckComputable(Shape, parameters, nameof(parameters));
+                global::GenBias.ParameterVersion.BeginWrite(ref _version);
+                try
+                {
+                    parameters.CopyTo(_parameters);
+                    global::GenBias.ParameterPacking.Pack(Shape, _parameters, _packed);
+                    // 2 groups × 243 rows of every first-layer neuron's group sum.
+                    _tables.Build(_parameters);
+                }
+                finally
+                {
+                    global::GenBias.ParameterVersion.EndWrite(ref _version);
+                }
             }
 
             /// <inheritdoc/>
@@ -148,7 +160,9 @@ namespace Examples.Nested
                 }
                 global::System.Span<float> h = stackalloc float[ScratchSize];
                 global::System.Span<float> z = stackalloc float[ScratchSize];
+                int version = global::GenBias.ParameterVersion.Read(ref _version);
                 RunPacked(positive, negative, h, z);
+                global::GenBias.ParameterVersion.Check(version, ref _version);
                 h.Slice(Layer2Scratch, OutputCount).CopyTo(output);
             }
 
@@ -160,7 +174,9 @@ namespace Examples.Nested
                 global::GenBias.TernaryInput.ValidatePacked(positive, negative, InputCount);
                 global::System.Span<float> h = stackalloc float[ScratchSize];
                 global::System.Span<float> z = stackalloc float[ScratchSize];
+                int version = global::GenBias.ParameterVersion.Read(ref _version);
                 RunPacked(positive, negative, h, z);
+                global::GenBias.ParameterVersion.Check(version, ref _version);
                 h.Slice(Layer2Scratch, OutputCount).CopyTo(output);
             }
 
@@ -182,6 +198,7 @@ namespace Examples.Nested
             {
                 int rows = global::GenBias.TernaryInput.ValidateBatch(inputs, InputCount, OutputCount, outputs.Length);
                 ref sbyte first = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);
+                int version = global::GenBias.ParameterVersion.Read(ref _version);
                 ref float last = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs);
                 global::System.Span<float> h = stackalloc float[ScratchSize];
                 global::System.Span<float> z = stackalloc float[ScratchSize];
@@ -221,18 +238,20 @@ namespace Examples.Nested
                     RunScalar(positive, negative, h, z);
                     h.Slice(Layer2Scratch, OutputCount).CopyTo(outputs.Slice(r * OutputCount, OutputCount));
                 }
+                global::GenBias.ParameterVersion.Check(version, ref _version);
             }
 
             /// <summary>
             /// The outputs for a batch of packed inputs: <paramref name="packedInputs"/> holds, per row, the positive mask then the
             /// negative mask; <paramref name="outputs"/> receives <see cref="OutputCount"/> values per row. The fastest batch form.
             /// </summary>
-            /// <exception cref="System.ArgumentException">The lengths do not match, or a row's masks overlap or set a bit at or above <see cref="InputCount"/> (the message names the row).</exception>
+            /// <exception cref="global::System.ArgumentException">The lengths do not match, or a row's masks overlap or set a bit at or above <see cref="InputCount"/> (the message names the row).</exception>
             [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
             public void ForwardBatch(global::System.ReadOnlySpan<ulong> packedInputs, global::System.Span<float> outputs)
             {
                 int rows = global::GenBias.TernaryInput.ValidatePackedBatch(packedInputs, InputCount, OutputCount, outputs.Length);
                 ref ulong first = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(packedInputs);
+                int version = global::GenBias.ParameterVersion.Read(ref _version);
                 ref float last = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs);
                 global::System.Span<float> h = stackalloc float[ScratchSize];
                 global::System.Span<float> z = stackalloc float[ScratchSize];
@@ -265,6 +284,7 @@ namespace Examples.Nested
                     RunScalar(positive, negative, h, z);
                     h.Slice(Layer2Scratch, OutputCount).CopyTo(outputs.Slice(r * OutputCount, OutputCount));
                 }
+                global::GenBias.ParameterVersion.Check(version, ref _version);
             }
 
             // Eight rows: masks holds each row's positive then negative mask, output receives 8 rows of outputs, buffer
@@ -477,7 +497,9 @@ namespace Examples.Nested
                 }
                 global::System.Span<float> h = stackalloc float[ScratchSize];
                 global::System.Span<float> z = stackalloc float[ScratchSize];
+                int version = global::GenBias.ParameterVersion.Read(ref _version);
                 RunPacked(positive, negative, h, z);
+                global::GenBias.ParameterVersion.Check(version, ref _version);
                 h.Slice(Layer0Scratch, 7).CopyTo(activations.Slice(Layer0ActivationOffset));
                 h.Slice(Layer1Scratch, 33).CopyTo(activations.Slice(Layer1ActivationOffset));
                 h.Slice(Layer2Scratch, 3).CopyTo(activations.Slice(Layer2ActivationOffset));
@@ -493,7 +515,9 @@ namespace Examples.Nested
                 global::System.Span<float> g = stackalloc float[ActivationCount];
                 g.Clear();
                 outputGradient.CopyTo(g.Slice(Layer2ActivationOffset));
+                int version = global::GenBias.ParameterVersion.Read(ref _version);
                 BackwardCore(input, g, parameterGradient);
+                global::GenBias.ParameterVersion.Check(version, ref _version);
             }
 
             /// <inheritdoc/>
@@ -503,7 +527,9 @@ namespace Examples.Nested
                 global::GenBias.TernaryInput.Validate(input, InputCount);
                 global::GenBias.TernaryInput.CheckLength(activationGradient.Length, ActivationCount, nameof(activationGradient));
                 global::GenBias.TernaryInput.CheckLength(parameterGradient.Length, ParameterCount, nameof(parameterGradient));
+                int version = global::GenBias.ParameterVersion.Read(ref _version);
                 BackwardCore(input, activationGradient, parameterGradient);
+                global::GenBias.ParameterVersion.Check(version, ref _version);
             }
 
             // g: the gradient of the objective with respect to every neuron's activation (ActivationCount, layer order).

@@ -64,7 +64,7 @@ namespace Examples
 
         /// <summary>The preferences declared with [Prefer], in declaration order, for the trainer and the certifier.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
-        public static global::System.Collections.Generic.IReadOnlyList<global::GenBias.Preference> Preferences { get; } = [];
+        public static global::System.Collections.Generic.IReadOnlyList<global::GenBias.Preference> Preferences { get; } = global::System.Array.Empty<global::GenBias.Preference>();
 
         /// <summary>The runtime description of this network's shape, for the trainer and the certifier.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
@@ -74,6 +74,10 @@ namespace Examples
         private readonly float[] _parameters = new float[ParameterCount];
         [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private readonly float[] _packed = new float[PackedSize];
+        // Odd while SetParameters replaces the parameters, and changed by every call: a computation that sees it odd or
+        // changed has read a mix of old and new parameters and throws (GenBias.ParameterVersion).
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        private int _version;
         [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         private readonly global::GenBias.FirstLayerTables _tables = new(Shape);
 
@@ -90,19 +94,27 @@ namespace Examples
         public global::GenBias.ComputePath ComputePath { get; set; }
 
         /// <summary>Replaces every parameter (canonical layout) and repacks them for the SIMD code.</summary>
-        /// <exception cref="ArgumentException">The length is not <see cref="ParameterCount"/>, or a value is NaN or infinite (the message names it).</exception>
+        /// <exception cref="global::System.ArgumentException">The length is not <see cref="ParameterCount"/>, a value is NaN or infinite, or a neuron's pre-activation could exceed ParameterPacking.MaxPreActivationBound (the message names the parameter).</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public void SetParameters(global::System.ReadOnlySpan<float> parameters)
         {
-            global::GenBias.ParameterPacking.CheckFinite(Shape, parameters, nameof(parameters));
-            parameters.CopyTo(_parameters);
-            global::GenBias.ParameterPacking.Pack(Shape, _parameters, _packed);
-            // 5 groups × 243 rows of every first-layer neuron's group sum.
-            _tables.Build(_parameters);
+            global::GenBias.ParameterPacking.CheckComputable(Shape, parameters, nameof(parameters));
+            global::GenBias.ParameterVersion.BeginWrite(ref _version);
+            try
+            {
+                parameters.CopyTo(_parameters);
+                global::GenBias.ParameterPacking.Pack(Shape, _parameters, _packed);
+                // 5 groups × 243 rows of every first-layer neuron's group sum.
+                _tables.Build(_parameters);
+            }
+            finally
+            {
+                global::GenBias.ParameterVersion.EndWrite(ref _version);
+            }
         }
 
         /// <summary>The output for one input of -1, 0, +1 values.</summary>
-        /// <exception cref="ArgumentException">The input does not have <see cref="InputCount"/> values, or one is not ternary (the message names its index).</exception>
+        /// <exception cref="global::System.ArgumentException">The input does not have <see cref="InputCount"/> values, or one is not ternary (the message names its index).</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public float Forward(global::System.ReadOnlySpan<sbyte> input)
         {
@@ -114,7 +126,9 @@ namespace Examples
             }
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             RunPacked(positive, negative, h, z);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
             return h[Layer0Scratch];
         }
 
@@ -125,7 +139,9 @@ namespace Examples
             global::GenBias.TernaryInput.ValidatePacked(positive, negative, InputCount);
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             RunPacked(positive, negative, h, z);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
             return h[Layer0Scratch];
         }
 
@@ -142,7 +158,9 @@ namespace Examples
             }
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             RunPacked(positive, negative, h, z);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
             h.Slice(Layer0Scratch, OutputCount).CopyTo(output);
         }
 
@@ -154,7 +172,9 @@ namespace Examples
             global::GenBias.TernaryInput.ValidatePacked(positive, negative, InputCount);
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             RunPacked(positive, negative, h, z);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
             h.Slice(Layer0Scratch, OutputCount).CopyTo(output);
         }
 
@@ -172,6 +192,7 @@ namespace Examples
         {
             int rows = global::GenBias.TernaryInput.ValidateBatch(inputs, InputCount, OutputCount, outputs.Length);
             ref sbyte first = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             ref float last = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs);
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
@@ -211,18 +232,20 @@ namespace Examples
                 RunScalar(positive, negative, h, z);
                 global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer0Scratch);
             }
+            global::GenBias.ParameterVersion.Check(version, ref _version);
         }
 
         /// <summary>
         /// The outputs for a batch of packed inputs: <paramref name="packedInputs"/> holds, per row, the positive mask then the
         /// negative mask; <paramref name="outputs"/> receives <see cref="OutputCount"/> values per row. The fastest batch form.
         /// </summary>
-        /// <exception cref="System.ArgumentException">The lengths do not match, or a row's masks overlap or set a bit at or above <see cref="InputCount"/> (the message names the row).</exception>
+        /// <exception cref="global::System.ArgumentException">The lengths do not match, or a row's masks overlap or set a bit at or above <see cref="InputCount"/> (the message names the row).</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
         public void ForwardBatch(global::System.ReadOnlySpan<ulong> packedInputs, global::System.Span<float> outputs)
         {
             int rows = global::GenBias.TernaryInput.ValidatePackedBatch(packedInputs, InputCount, OutputCount, outputs.Length);
             ref ulong first = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(packedInputs);
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             ref float last = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs);
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
@@ -255,6 +278,7 @@ namespace Examples
                 RunScalar(positive, negative, h, z);
                 global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer0Scratch);
             }
+            global::GenBias.ParameterVersion.Check(version, ref _version);
         }
 
         // Eight rows: masks holds each row's positive then negative mask, output receives 8 rows of outputs, buffer
@@ -319,7 +343,9 @@ namespace Examples
             }
             global::System.Span<float> h = stackalloc float[ScratchSize];
             global::System.Span<float> z = stackalloc float[ScratchSize];
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             RunPacked(positive, negative, h, z);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
             h.Slice(Layer0Scratch, 1).CopyTo(activations.Slice(Layer0ActivationOffset));
         }
 
@@ -333,7 +359,9 @@ namespace Examples
             global::System.Span<float> g = stackalloc float[ActivationCount];
             g.Clear();
             outputGradient.CopyTo(g.Slice(Layer0ActivationOffset));
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             BackwardCore(input, g, parameterGradient);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
         }
 
         /// <inheritdoc/>
@@ -343,7 +371,9 @@ namespace Examples
             global::GenBias.TernaryInput.Validate(input, InputCount);
             global::GenBias.TernaryInput.CheckLength(activationGradient.Length, ActivationCount, nameof(activationGradient));
             global::GenBias.TernaryInput.CheckLength(parameterGradient.Length, ParameterCount, nameof(parameterGradient));
+            int version = global::GenBias.ParameterVersion.Read(ref _version);
             BackwardCore(input, activationGradient, parameterGradient);
+            global::GenBias.ParameterVersion.Check(version, ref _version);
         }
 
         // g: the gradient of the objective with respect to every neuron's activation (ActivationCount, layer order).
