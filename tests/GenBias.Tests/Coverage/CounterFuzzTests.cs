@@ -108,7 +108,31 @@ public class CounterFuzzTests(ITestOutputHelper output)
             }
 
             FixedPointGrid.SnapFirstLayer(shape, parameters);
+            // Huge weights go up to what SetParameters accepts (every pre-activation provably below 2^126): a layer
+            // beyond it is scaled down by 1,000 at a time, so that many networks sit near the limit.
+            for (int l = shape.Layers.Length - 1; !Computable(shape, parameters); l = l == 1 ? shape.Layers.Length - 1 : l - 1)
+            {
+                LayerShape layer = shape.Layers[l];
+                for (int p = layer.WeightOffset; p < layer.BiasOffset + layer.Width; p++)
+                {
+                    parameters[p] *= 1e-3f;
+                }
+            }
+
             return new FuzzCase(seed, kind, new ReferenceNetwork(shape, parameters), random);
+        }
+
+        private static bool Computable(NetworkShape shape, float[] parameters)
+        {
+            try
+            {
+                ParameterPacking.CheckComputable(shape, parameters, nameof(parameters));
+                return true;
+            }
+            catch (ArgumentException)
+            {
+                return false;
+            }
         }
 
         private static float Value(DeterministicRandom random, string kind, LayerShape layer, bool bias)
