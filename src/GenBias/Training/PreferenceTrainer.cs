@@ -64,7 +64,13 @@ public static class PreferenceTrainer
         }
 
         var run = new Run(network, data, options);
-        return run.Execute(progress, cancellationToken);
+        TrainingReport report = run.Execute(progress, cancellationToken);
+        if (options.ThrowIfNotMet && !report.AllMet)
+        {
+            throw new PreferencesNotMetException(report);
+        }
+
+        return report;
     }
 
     /// <summary>The decision threshold used when <see cref="TrainerOptions.DecisionThreshold"/> is null.</summary>
@@ -337,7 +343,7 @@ public static class PreferenceTrainer
                 candidates.Add(new Candidate("trained, output bias calibrated", recalibrated, trainedEpoch));
             }
 
-            Candidate chosen = candidates.Count == 1 ? candidates[0] : Choose(candidates, enforced, cancellationToken);
+            (Candidate chosen, bool candidateMet) = candidates.Count == 1 ? (candidates[0], true) : Choose(candidates, enforced, cancellationToken);
             chosen.Parameters.CopyTo(_parameters, 0);
             _network.SetParameters(_parameters);
             cancellationToken.ThrowIfCancellationRequested();
@@ -348,6 +354,7 @@ public static class PreferenceTrainer
             {
                 Selection = chosen.Description,
                 Candidates = candidates.Count,
+                CandidateMet = candidates.Count == 1 ? results.All(r => r.Met) : candidateMet,
             };
         }
 
@@ -469,9 +476,9 @@ public static class PreferenceTrainer
         /// <summary>
         /// The candidate with the best validation accuracy (then the lower validation loss) among those meeting every
         /// enforced preference by an exact count or by the confidence bounds of samples no calibration or training step
-        /// saw; the model trained with the preferences if none does.
+        /// saw; the model trained with the preferences if none does (and false beside it).
         /// </summary>
-        private Candidate Choose(List<Candidate> candidates, Term[] enforced, CancellationToken cancellationToken)
+        private (Candidate Chosen, bool Met) Choose(List<Candidate> candidates, Term[] enforced, CancellationToken cancellationToken)
         {
             TernaryDataset scoring = _validation ?? _train;
             Candidate? chosen = null;
@@ -497,7 +504,7 @@ public static class PreferenceTrainer
                 }
             }
 
-            return chosen ?? candidates.First(c => c.Description == "trained with its preferences");
+            return chosen is null ? (candidates.First(c => c.Description == "trained with its preferences"), false) : (chosen, true);
         }
 
         private void Initialize()

@@ -83,6 +83,13 @@ public sealed record TrainerOptions
     /// </summary>
     public bool FreeBaseline { get; init; } = true;
 
+    /// <summary>
+    /// Whether <see cref="PreferenceTrainer.Train"/> throws <see cref="PreferencesNotMetException"/> (carrying the report;
+    /// the network keeps the trained parameters) when the model it would return does not meet every preference. Default
+    /// false: the report says so (<see cref="TrainingReport.AllMet"/>, <see cref="TrainingReport.CandidateMet"/>).
+    /// </summary>
+    public bool ThrowIfNotMet { get; init; }
+
     /// <summary>Fresh inputs drawn per step for the true 0/1 rate of the proxy-Lagrangian multiplier step.</summary>
     public int MultiplierSamplesPerStep { get; init; } = 128;
 

@@ -38,7 +38,26 @@ public sealed record EpochReport(
 /// <param name="BiasShift">For calibration, the shift added to the output bias.</param>
 /// <param name="MultiplierTrace">λ (lower bound) at the end of each epoch (proxy-Lagrangian), else empty.</param>
 public sealed record PreferenceResult(
-    Preference Preference, RateInterval Rate, bool Exact, bool Met, float BiasShift, IReadOnlyList<double> MultiplierTrace);
+    Preference Preference, RateInterval Rate, bool Exact, bool Met, float BiasShift, IReadOnlyList<double> MultiplierTrace)
+{
+    /// <summary>
+    /// How far the rate misses the preference's bounds: for "at least τ", τ less the rate's lower end (for an exact
+    /// count, the rate itself); for "at most", the upper end less τ; for "equal", the larger of the two; 0 when met.
+    /// </summary>
+    public double Shortfall
+    {
+        get
+        {
+            if (Met)
+            {
+                return 0;
+            }
+
+            (double lower, double upper) = Preference.Bounds;
+            return Math.Max(0, Math.Max(lower - Rate.Lower, Rate.Upper - upper));
+        }
+    }
+}
 
 /// <summary>The result of <see cref="PreferenceTrainer.Train"/>: one deterministic model's metrics and each preference's outcome.</summary>
 public sealed record TrainingReport(
@@ -62,6 +81,13 @@ public sealed record TrainingReport(
 
     /// <summary>How many candidates the trainer compared (1 without the free baseline).</summary>
     public int Candidates { get; init; } = 1;
+
+    /// <summary>
+    /// False when no candidate met every enforced preference by the trainer's independent check: the model returned is
+    /// then the one trained with its preferences, and it does not meet them (see each preference's
+    /// <see cref="PreferenceResult.Shortfall"/>). <see cref="TrainerOptions.ThrowIfNotMet"/> turns this into an exception.
+    /// </summary>
+    public bool CandidateMet { get; init; } = true;
 
     /// <summary>The training metadata a model file keeps (<see cref="ModelFile.Save"/>).</summary>
     public Serialization.TrainingDocument ToDocument(TrainerOptions options)
@@ -97,6 +123,12 @@ public sealed record TrainingReport(
             {
                 text.Append(CultureInfo.InvariantCulture, $", λ first/max/last {p.MultiplierTrace[0]:F3}/{p.MultiplierTrace.Max():F3}/{p.MultiplierTrace[^1]:F3}");
             }
+        }
+
+        if (!CandidateMet || !AllMet)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"\n  {(CandidateMet ? "the model" : "no candidate")} met every preference: the model returned does not; shortfall ");
+            text.AppendJoin(", ", Preferences.Where(p => !p.Met).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Shortfall:P3} on {p.Preference}")));
         }
 
         return text.ToString();
