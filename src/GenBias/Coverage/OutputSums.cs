@@ -77,7 +77,7 @@ internal sealed class OutputSums
         var enumerator = new Enumerator(shape, parameters);
         var scratch = new Enumerator.Scratch(enumerator);
         enumerator.Sums(0, scratch);  // warm up
-        long blocks = Math.Min(enumerator.OuterCombinations, Math.Max(1, 200_000 / enumerator.InnerCombinations));
+        long blocks = Math.Min(enumerator.OuterCombinations, Math.Max(1, 1_000_000 / enumerator.InnerCombinations));
         var clock = Stopwatch.StartNew();
         for (long outer = 0; outer < blocks; outer++)
         {
