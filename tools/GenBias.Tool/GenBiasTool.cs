@@ -39,6 +39,12 @@ public static class GenBiasTool
         typeof(GenBiasTool).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
         ?? typeof(GenBiasTool).Assembly.GetName().Version?.ToString() ?? "unknown";
 
+    /// <summary>The mistake in a command line's options (an option the command does not declare, a missing value), or null.</summary>
+    internal static string? Check(string[] args) =>
+        args.Length == 0 ? "no command"
+        : !SettingsOf.TryGetValue(args[0], out Type? settings) ? $"'{args[0]}' is not a command"
+        : OptionCheck.FirstUnknown(args[0], settings, args[1..]);
+
     /// <summary>Runs the tool; returns the exit code.</summary>
     public static int Run(string[] args, IAnsiConsole? console = null)
     {
