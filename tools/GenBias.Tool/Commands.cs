@@ -32,15 +32,17 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         public string Out { get; init; } = "";
 
         [CommandOption("--epochs <N>")]
+        [Description("Epochs of training. With one output preference the trainer first trains without it (a free baseline), then with it, up to this many epochs each, and keeps the better model that meets it.")]
         [DefaultValue(40)]
         public int Epochs { get; init; } = 40;
 
         [CommandOption("--seed <N>")]
+        [Description("The seed of the initial weights, the shuffling and the samples: the same seed gives the same model, bit for bit.")]
         [DefaultValue(1)]
         public int Seed { get; init; } = 1;
 
         [CommandOption("--threshold <VALUE>")]
-        [Description("The output above which a row counts as positive (default 0.5, the seed's framing).")]
+        [Description("The output above which a row counts as positive (default 0.5, the threshold of the 25-input majority problem).")]
         [DefaultValue(0.5)]
         public double Threshold { get; init; } = 0.5;
 
@@ -49,12 +51,29 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         public bool Header { get; init; }
 
         [CommandOption("--label-column <N>")]
+        [Description("The column of the label, from 0; negative counts from the end (-1, the default, is the last column).")]
         [DefaultValue(-1)]
         public int LabelColumn { get; init; } = -1;
 
         [CommandOption("--positive <LABEL>")]
         [Description("The label of the positive class (otherwise labels are 0/1 or exactly two names).")]
         public string? Positive { get; init; }
+
+        [CommandOption("--tokens <MAP>")]
+        [Description("Input tokens as values, for example \"y=1,n=-1,?=0\" (data whose inputs are words, like the vote data's y/n/?).")]
+        public string? Tokens { get; init; }
+
+        [CommandOption("--separator <CHAR>")]
+        [Description("The column separator, one character (default ','; write \"\\t\" or tab for tabs).")]
+        public string? Separator { get; init; }
+
+        [CommandOption("--negative <LABEL>")]
+        [Description("The label of the negative class; with --positive, rows with any other label are refused unless --rest-negative.")]
+        public string? Negative { get; init; }
+
+        [CommandOption("--rest-negative")]
+        [Description("Every label other than --positive is negative (one class against the rest).")]
+        public bool RestNegative { get; init; }
 
         public override ValidationResult Validate() =>
             Layers.Length == 0 ? ValidationResult.Error("--layers is required, for example --layers 16:tanh,1:tanh")
@@ -71,6 +90,9 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         TernaryDataset data = TernaryDataset.FromCsv(settings.Data, new TextDataOptions
         {
             HasHeader = settings.Header, LabelColumn = settings.LabelColumn, PositiveLabel = settings.Positive,
+            NegativeLabel = settings.Negative, OtherLabelsNegative = settings.RestNegative,
+            InputTokens = settings.Tokens is { } tokens ? ParseTokens(tokens) : null,
+            Separator = settings.Separator is { } separator ? ParseSeparator(separator) : ',',
         });
         NetworkShape shape = NetworkShape.Create(data.InputCount, [.. settings.Layers.Split(',').Select(ParseLayer)]);
         Preference[] preferences = [.. settings.Prefer.Select(PreferenceText.Parse)];
@@ -80,13 +102,17 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
             Epochs = settings.Epochs, Seed = (ulong)settings.Seed, Preferences = preferences, DecisionThreshold = (float)settings.Threshold,
         };
         TrainingReport report = null!;
-        AnsiConsole.Progress().Start(progress =>
+        IAnsiConsole ui = GenBiasTool.Ui;
+        GenBiasTool.WithProgress($"training {shape}", task =>
         {
-            ProgressTask task = progress.AddTask($"training {shape}", maxValue: settings.Epochs);
-            report = PreferenceTrainer.Train(network, data, options, new Progress<EpochReport>(_ => task.Increment(1)), cancellationToken);
-        });
-        ModelFile.Save(settings.Out, network, preferences, report.ToDocument(options));
+            // The bar's maximum is the trainer's own plan (twice --epochs with a free baseline first), read from its reports.
+            var epochs = new EpochReporter(task);
+            report = PreferenceTrainer.Train(network, data, options, epochs, cancellationToken);
+        }, maxValue: settings.Epochs);
+        GenBiasTool.Save(settings.Out, path => ModelFile.Save(path, network, preferences, report.ToDocument(options)));
         var table = new Table().AddColumns("", "value");
+        table.AddRow("epochs run", Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+            $"{report.Epochs.Count} (model from epoch {report.SelectedEpoch}{(report.Candidates > 1 ? $": {report.Selection}, best of {report.Candidates}" : "")})")));
         table.AddRow("train accuracy", report.TrainAccuracy.ToString("P1", CultureInfo.InvariantCulture));
         table.AddRow("validation accuracy", double.IsNaN(report.ValidationAccuracy) ? "—" : report.ValidationAccuracy.ToString("P1", CultureInfo.InvariantCulture));
         foreach (PreferenceResult result in report.Preferences)
@@ -94,10 +120,56 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
             table.AddRow(Markup.Escape(result.Preference.ToString()), Markup.Escape($"{result.Rate}{(result.Met ? "; met" : "; NOT met")}"));
         }
 
-        AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"saved [bold]{Markup.Escape(settings.Out)}[/]");
-        return 0;
+        ui.Write(table);
+        ui.MarkupLine($"saved [bold]{Markup.Escape(settings.Out)}[/]");
+        if (!report.AllMet)
+        {
+            ui.WriteLine($"NOT met: {string.Join("; ", report.Preferences.Where(p => !p.Met).Select(p => p.Preference))} (exit code {GenBiasTool.NotMet}).");
+            return GenBiasTool.NotMet;
+        }
+
+        return GenBiasTool.Success;
     }
+
+    /// <summary>Moves the training bar to each epoch the trainer reports, with the trainer's own total.</summary>
+    private sealed class EpochReporter(ProgressTask task) : IProgress<EpochReport>
+    {
+        public void Report(EpochReport value)
+        {
+            task.MaxValue = Math.Max(1, value.Epochs);
+            task.Value = value.Epoch;
+        }
+    }
+
+    /// <summary>"y=1,n=-1,?=0": each token and its value, -1, 0 or 1.</summary>
+    internal static Dictionary<string, sbyte> ParseTokens(string text)
+    {
+        var map = new Dictionary<string, sbyte>(StringComparer.Ordinal);
+        foreach (string pair in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            int at = pair.LastIndexOf('=');
+            string token = at > 0 ? pair[..at] : "";
+            if (at <= 0 || !sbyte.TryParse(pair[(at + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out sbyte value) || value is < -1 or > 1)
+            {
+                throw new ArgumentException($"--tokens \"{text}\": '{pair}' is not token=value with a value of -1, 0 or 1 (write for example \"y=1,n=-1,?=0\").");
+            }
+
+            if (!map.TryAdd(token, value))
+            {
+                throw new ArgumentException($"--tokens \"{text}\": '{token}' is given twice.");
+            }
+        }
+
+        return map.Count > 0 ? map : throw new ArgumentException("--tokens needs at least one token=value, for example \"y=1,n=-1,?=0\".");
+    }
+
+    /// <summary>One character, or "\t" / "tab" for a tab.</summary>
+    internal static char ParseSeparator(string text) => text switch
+    {
+        "\\t" or "tab" => '\t',
+        { Length: 1 } when text[0] is not ('-' or '0' or '1') => text[0],
+        _ => throw new ArgumentException($"--separator '{text}' is not one character other than -, 0 and 1 (for example ';', or \"\\t\" for a tab)."),
+    };
 
     private static (int Width, Activation Activation) ParseLayer(string text)
     {
@@ -128,7 +200,7 @@ internal sealed class CertifyCommand : Command<CertifyCommand.Settings>
         public string Model { get; init; } = "";
 
         [CommandOption("--prefer <PREFERENCE>")]
-        [Description("Certify this preference instead of the model's own (which are all certified otherwise).")]
+        [Description("Certify this preference instead of the model's own (which are all certified otherwise). One the model does not declare is saved in model.certificate.prefer.json, never over the model's certificate.")]
         public string? Prefer { get; init; }
 
         [CommandOption("--budget <SECONDS>")]
@@ -149,6 +221,7 @@ internal sealed class CertifyCommand : Command<CertifyCommand.Settings>
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         (ReferenceNetwork network, LoadedModel model) = GenBiasTool.Load(settings.Model);
+        IAnsiConsole ui = GenBiasTool.Ui;
         Preference[] preferences = settings.Prefer is { } text ? [PreferenceText.Parse(text)] : [.. model.Preferences];
         if (preferences.Length == 0)
         {
@@ -160,28 +233,43 @@ internal sealed class CertifyCommand : Command<CertifyCommand.Settings>
         var notMet = new List<Preference>();
         for (int k = 0; k < preferences.Length; k++)
         {
+            string? checkpoint = settings.Checkpoint ? Numbered(settings.Model + ".count-checkpoint.json", k) : null;
             var options = new CertifyOptions
             {
                 ExactTimeBudget = TimeSpan.FromSeconds(settings.Budget),
-                Count = new CountOptions { CheckpointPath = settings.Checkpoint ? Numbered(settings.Model + ".count-checkpoint.json", k) : null },
+                Count = new CountOptions { CheckpointPath = checkpoint },
             };
-            Certificate certificate = Certifier.Certify(network, preferences[k], options, cancellationToken: cancellationToken);
-            string path = CertificatePath(settings.Model, k);
-            certificate.Save(path);
+            Certificate certificate = null!;
+            GenBiasTool.WithProgress($"certifying {preferences[k]}", task =>
+                certificate = Certifier.Certify(network, preferences[k], options, GenBiasTool.CountReporter(task), cancellationToken));
+
+            // A finished count needs no checkpoint: the certificate holds the result.
+            if (checkpoint is not null && File.Exists(checkpoint))
+            {
+                File.Delete(checkpoint);
+            }
+
+            // A preference the model does not declare gets a certificate of its own, never the one of the model's preference.
+            int declared = settings.Prefer is null ? k : model.Preferences.ToList().IndexOf(preferences[k]);
+            string path = declared >= 0 ? CertificatePath(settings.Model, declared) : GivenCertificatePath(settings.Model);
+            GenBiasTool.Save(path, certificate.Save);
             if (!certificate.Met)
             {
                 notMet.Add(preferences[k]);
             }
 
-            AnsiConsole.WriteLine(certificate.ToString());
-            AnsiConsole.WriteLine($"  saved {path}");
+            ui.WriteLine(certificate.ToString());
+            ui.WriteLine($"  saved {path}");
         }
 
-        AnsiConsole.WriteLine(notMet.Count == 0
+        ui.WriteLine(notMet.Count == 0
             ? $"{preferences.Length} of {preferences.Length} preference{(preferences.Length == 1 ? "" : "s")} met."
             : $"{preferences.Length - notMet.Count} of {preferences.Length} met; NOT met: {string.Join("; ", notMet)}.");
-        return notMet.Count == 0 ? 0 : 2;
+        return notMet.Count == 0 ? GenBiasTool.Success : GenBiasTool.NotMet;
     }
+
+    /// <summary>Where the certificate of a preference given with --prefer, which the model does not declare, is saved.</summary>
+    internal static string GivenCertificatePath(string model) => Path.ChangeExtension(Certificate.PathBeside(model), ".prefer.json");
 
     /// <summary>Where the certificate of the model's <paramref name="index"/>-th preference (from 0) is saved.</summary>
     internal static string CertificatePath(string model, int index) => Numbered(Certificate.PathBeside(model), index);
@@ -193,29 +281,93 @@ internal sealed class CertifyCommand : Command<CertifyCommand.Settings>
 
 internal sealed class CalibrateCommand : Command<CalibrateCommand.Settings>
 {
+    /// <summary>Samples of the estimate when an exact calibration is beyond the budget.</summary>
+    internal const int EstimateSamples = 1_000_000;
+
+    /// <summary>The confidence of the estimate's interval.</summary>
+    internal const double EstimateConfidence = 0.999;
+
     public sealed class Settings : CommandSettings
     {
         [CommandArgument(0, "<model.json>")]
         public string Model { get; init; } = "";
 
         [CommandOption("--prefer <PREFERENCE>")]
+        [Description("The output preference to meet, for example \"output > 0.5 at-least 0.7\" (default: the model's first). " +
+                     "It replaces the model's preferences on the output in the saved model.")]
         public string? Prefer { get; init; }
 
         [CommandOption("--out <MODEL>")]
         [Description("Where to save the calibrated model (default: over the input).")]
         public string? Out { get; init; }
+
+        [CommandOption("--budget <SECONDS>")]
+        [Description("Calibrate exactly if the projected time fits; otherwise from 1,000,000 samples, the whole 99.9% interval meeting the target (labelled an estimate). 0 or more.")]
+        [DefaultValue(60)]
+        public int Budget { get; init; } = 60;
+
+        public override ValidationResult Validate() =>
+            Budget < 0 ? ValidationResult.Error($"--budget must be 0 or more seconds, not {Budget}")
+            : Prefer is { Length: 0 } ? ValidationResult.Error("--prefer needs a preference, for example \"output > 0.5 at-least 0.7\"")
+            : ValidationResult.Success();
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        GenBiasTool.CheckOutput(settings.Out ?? settings.Model, "--out");
+        string destination = settings.Out ?? settings.Model;
+        GenBiasTool.CheckOutput(destination, "--out");
         (ReferenceNetwork network, LoadedModel model) = GenBiasTool.Load(settings.Model);
         Preference preference = settings.Prefer is { } text ? PreferenceText.Parse(text)
-            : model.Preferences.FirstOrDefault() ?? throw new ArgumentException($"{settings.Model} declares no preference; give one with --prefer.");
-        CalibrationResult result = ExactCalibration.Calibrate(network, preference, cancellationToken: cancellationToken);
-        ModelFile.Save(settings.Out ?? settings.Model, network, model.Preferences.Count > 0 ? [.. model.Preferences] : [preference], model.Training);
-        AnsiConsole.WriteLine($"output bias shifted by {result.BiasShift.ToString("G6", CultureInfo.InvariantCulture)}: {result.Count.Count:N0} of {result.Count.Total:N0} inputs");
-        return 0;
+            : model.Preferences.FirstOrDefault() ?? throw new ArgumentException($"{settings.Model} declares no preference; give one with --prefer \"output > 0.5 at-least 0.7\".");
+        IAnsiConsole ui = GenBiasTool.Ui;
+        double? projected = ExactCalibration.ProjectedSeconds(network, preference);
+        string? reason = projected switch
+        {
+            null => "no exact count is possible for this network and preference (a first layer off the exact grid, more than " +
+                    $"{CoverageCounter.MaxInputs} inputs, or a distribution other than the cube)",
+            double seconds when seconds > settings.Budget => string.Create(CultureInfo.InvariantCulture,
+                $"an exact calibration was projected to take {GenBiasTool.Duration(seconds)}, beyond the budget of {GenBiasTool.Duration(settings.Budget)} (--budget)"),
+            _ => null,
+        };
+        if (reason is null)
+        {
+            CalibrationResult result = null!;
+            GenBiasTool.WithProgress("calibrating exactly (passes over the cube)", task =>
+                result = ExactCalibration.Calibrate(network, preference, progress: GenBiasTool.CountReporter(task), cancellationToken: cancellationToken));
+            Save(destination, network, model, preference, settings.Prefer is not null);
+            ui.WriteLine($"EXACT: output bias shifted by {result.BiasShift.ToString("G6", CultureInfo.InvariantCulture)}: " +
+                         $"{result.Count.Count.ToString("N0", CultureInfo.InvariantCulture)} of {result.Count.Total.ToString("N0", CultureInfo.InvariantCulture)} inputs " +
+                         $"= {result.Count.Fraction.ToString("P4", CultureInfo.InvariantCulture)} ({preference})");
+        }
+        else
+        {
+            SampledCalibrationResult estimate = null!;
+            RateInterval fresh = null!;
+            GenBiasTool.WithProgress($"calibrating from {EstimateSamples:N0} samples", task =>
+            {
+                // The sample is evaluated once (nine tenths of the bar); every candidate bias is then a few binary searches.
+                estimate = SampledCalibration.Calibrate(network, preference, EstimateSamples, EstimateConfidence, seed: 1,
+                    GenBiasTool.FractionReporter(task, 0, 0.9), cancellationToken);
+                task.Value = 0.9;
+                fresh = RateEstimator.Estimate(network, preference, EstimateSamples / 10, EstimateConfidence, seed: 2);
+            });
+            Save(destination, network, model, preference, settings.Prefer is not null);
+            ui.WriteLine($"ESTIMATE (not exact): output bias shifted by {estimate.BiasShift.ToString("G6", CultureInfo.InvariantCulture)}; " +
+                         $"the calibration's sample: {estimate.Rate}; fresh samples: {fresh} ({preference})");
+            ui.WriteLine($"  why not exact: {reason}");
+        }
+
+        ui.WriteLine($"saved {destination}");
+        return GenBiasTool.Success;
+    }
+
+    /// <summary>Saves the calibrated model; a preference given on the command line replaces the model's output preferences.</summary>
+    private static void Save(string path, ReferenceNetwork network, LoadedModel model, Preference preference, bool given)
+    {
+        int output = model.Shape.Layers.Length - 1;
+        Preference[] preferences = !given && model.Preferences.Count > 0 ? [.. model.Preferences]
+            : [.. model.Preferences.Where(p => p.ResolveLayer(model.Shape) != output), preference];
+        GenBiasTool.Save(path, p => ModelFile.Save(p, network, preferences, model.Training));
     }
 }
 
@@ -227,6 +379,7 @@ internal sealed class ExportCommand : Command<ExportCommand.Settings>
         public string Model { get; init; } = "";
 
         [CommandOption("--onnx <FILE>")]
+        [Description("Where to write the ONNX model (opset 17: input x [N, n] of -1/0/1 floats, output y [N, outputs]).")]
         public string Onnx { get; init; } = "";
 
         public override ValidationResult Validate() =>
@@ -237,9 +390,9 @@ internal sealed class ExportCommand : Command<ExportCommand.Settings>
     {
         GenBiasTool.CheckOutput(settings.Onnx, "--onnx");
         (ReferenceNetwork network, _) = GenBiasTool.Load(settings.Model);
-        OnnxExport.Save(settings.Onnx, network);
-        AnsiConsole.WriteLine($"wrote {settings.Onnx} (opset {OnnxExport.Opset}, {network.Shape})");
-        return 0;
+        GenBiasTool.Save(settings.Onnx, path => OnnxExport.Save(path, network));
+        GenBiasTool.Ui.WriteLine($"wrote {settings.Onnx} (opset {OnnxExport.Opset}, {network.Shape})");
+        return GenBiasTool.Success;
     }
 }
 
@@ -266,7 +419,7 @@ internal sealed class GenerateCommand : Command<GenerateCommand.Settings>
         string? ns = settings.Namespace is { } given ? CSharpNames.Namespace(given) : null;
         (_, LoadedModel model) = GenBiasTool.Load(settings.Model);
         Console.Out.Write(Declaration(model, name, ns));
-        return 0;
+        return GenBiasTool.Success;
     }
 
     /// <summary>The C# declaration of a model's network: attributes for the shape, the parameters loaded from the file.</summary>
@@ -307,10 +460,11 @@ internal sealed class InfoCommand : Command<ModelSettings>
 
         if (model.Training is { } training)
         {
-            table.AddRow("training", Markup.Escape($"seed {training.Seed}, {training.Epochs} epochs, selected {training.SelectedEpoch}, train accuracy {training.TrainAccuracy:P1}"));
+            table.AddRow("training", Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                $"seed {training.Seed}; {training.Epochs} epochs run in all (a free baseline run first counts too); model from epoch {training.SelectedEpoch}; train accuracy {training.TrainAccuracy:P1}")));
         }
 
-        AnsiConsole.Write(table);
-        return 0;
+        GenBiasTool.Ui.Write(table);
+        return GenBiasTool.Success;
     }
 }
