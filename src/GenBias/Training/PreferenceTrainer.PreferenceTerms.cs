@@ -1,0 +1,239 @@
+using System;
+using System.Linq;
+
+namespace GenBias;
+
+public static partial class PreferenceTrainer
+{
+    private sealed partial class Run
+    {
+        /// <summary>dLoss/d(surrogate rate) for a preference; for a reward, the reward weight (its sign handled in AddTermGradient).</summary>
+        private double Coefficient(Term term, ReadOnlySpan<float> activations, int samples, int stride)
+        {
+            if (term.Reward is not null)
+            {
+                return term.Reward.Weight;
+            }
+
+            Preference p = term.Preference!;
+            if (p.Method == EnforcementMethod.ProxyLagrangian)
+            {
+                // loss + λ_lo (aimLo − r̃) + λ_hi (r̃ − aimHi): the derivative with respect to r̃.
+                return -term.LambdaLower + term.LambdaUpper;
+            }
+
+            // Penalty: μ (max(0, aimLo − r̃)² + max(0, r̃ − aimHi)²).
+            double surrogate = 0;
+            for (int s = 0; s < samples; s++)
+            {
+                foreach (int k in term.Neurons)
+                {
+                    surrogate += Surrogate(p.Surrogate, p.Interval, p.Temperature, activations[(s * stride) + term.Offset + k]).Value;
+                }
+            }
+
+            surrogate /= samples * term.Neurons.Length;
+            return (-2 * p.PenaltyWeight * Math.Max(0, term.AimLower - surrogate)) + (2 * p.PenaltyWeight * Math.Max(0, surrogate - term.AimUpper));
+        }
+
+        private static void AddTermGradient(Term term, double coefficient, ReadOnlySpan<float> activations, Span<float> g, int samples)
+        {
+            if (coefficient == 0)
+            {
+                return;
+            }
+
+            foreach (int k in term.Neurons)
+            {
+                int at = term.Offset + k;
+                double derivative;
+                if (term.Reward is { } reward)
+                {
+                    // loss − weight · Σ reward_i · s_i(a).
+                    derivative = 0;
+                    foreach ((ActivationInterval range, double value) in reward.Ranges)
+                    {
+                        derivative -= value * Surrogate(SurrogateKind.Sigmoid, range, reward.Temperature, activations[at]).Derivative;
+                    }
+                }
+                else
+                {
+                    Preference p = term.Preference!;
+                    derivative = Surrogate(p.Surrogate, p.Interval, p.Temperature, activations[at]).Derivative;
+                }
+
+                g[at] += (float)(coefficient * derivative / (samples * term.Neurons.Length));
+            }
+        }
+
+        /// <summary>The smooth indicator of the interval and its derivative at activation <paramref name="a"/>.</summary>
+        private static (double Value, double Derivative) Surrogate(SurrogateKind kind, ActivationInterval interval, double temperature, float a)
+        {
+            (double lower, double dLower) = Edge(kind, a - interval.Lower, temperature, double.IsNegativeInfinity(interval.Lower));
+            (double upper, double dUpper) = Edge(kind, interval.Upper - a, temperature, double.IsPositiveInfinity(interval.Upper));
+            return (lower * upper, (dLower * upper) - (lower * dUpper));
+        }
+
+        private static (double Value, double Derivative) Edge(SurrogateKind kind, double distance, double temperature, bool open)
+        {
+            if (open)
+            {
+                return (1, 0);
+            }
+
+            if (kind == SurrogateKind.Sigmoid)
+            {
+                double s = 1 / (1 + Math.Exp(-distance / temperature));
+                return (s, s * (1 - s) / temperature);
+            }
+
+            double ramp = 1 + (distance / temperature);
+            return ramp <= 0 ? (0, 0) : ramp >= 1 ? (1, 0) : (ramp, 1 / temperature);
+        }
+
+        /// <summary>The proxy-Lagrangian multiplier step, from the true 0/1 rate on fresh inputs (the kernel's forward pass).</summary>
+        private void UpdateMultipliers()
+        {
+            if (!_enforce)
+            {
+                return;
+            }
+
+            int stride = _kernel.RowStride;
+            foreach (Term term in _terms.Where(t => t.Preference?.Method == EnforcementMethod.ProxyLagrangian))
+            {
+                int n = _options.MultiplierSamplesPerStep;
+                byte[] codes;
+                if (term.Distribution == PreferenceDistribution.TrainingData)
+                {
+                    // Fresh rows of the training data (a random draw, not the batch the model step used).
+                    n = Math.Min(n, _train.Count);
+                    codes = Codes(n);
+                    for (int s = 0; s < n; s++)
+                    {
+                        _trainCodes.AsSpan(_random.Next(_train.Count) * _chunks, _chunks).CopyTo(codes.AsSpan(s * _chunks));
+                    }
+                }
+                else
+                {
+                    codes = SampleCodes(term, n);
+                }
+
+                _kernel.Forward(codes, n);
+                double rate = term.TrueRate(_kernel.Activations, n, stride);
+                double eta = _options.MultiplierLearningRate;
+                term.LambdaLower = term.AimLower > 0 ? Math.Max(0, term.LambdaLower + (eta * (term.AimLower - rate))) : 0;
+                term.LambdaUpper = term.AimUpper < 1 ? Math.Max(0, term.LambdaUpper + (eta * (rate - term.AimUpper))) : 0;
+            }
+        }
+
+        /// <summary>The rate of the network itself (exact activations) on fresh inputs from the term's distribution.</summary>
+        private (double Rate, long Hits, long Trials) EstimateRate(Term term, int samples)
+        {
+            int n = _shape.InputCount;
+            sbyte[] inputs = Sample(term, samples);
+            long hits = 0;
+            if (term.Layer.Index == _shape.Layers.Length - 1)
+            {
+                // The output layer: the network's batch path.
+                int width = _shape.OutputCount;
+                float[] outputs = new float[samples * width];
+                _network.ForwardBatch(inputs, outputs);
+                for (int s = 0; s < samples; s++)
+                {
+                    foreach (int k in term.Neurons)
+                    {
+                        hits += term.Preference!.Interval.Contains(outputs[(s * width) + k]) ? 1 : 0;
+                    }
+                }
+            }
+            else
+            {
+                float[] activations = new float[_shape.ActivationCount];
+                for (int s = 0; s < samples; s++)
+                {
+                    _network.ForwardActivations(inputs.AsSpan(s * n, n), activations);
+                    foreach (int k in term.Neurons)
+                    {
+                        hits += term.Preference!.Interval.Contains(activations[term.Layer.ActivationOffset + k]) ? 1 : 0;
+                    }
+                }
+            }
+
+            long trials = (long)samples * term.Neurons.Length;
+            return ((double)hits / trials, hits, trials);
+        }
+
+        private (long Hits, long Trials) DataRate(Term term)
+        {
+            int stride = _shape.ActivationCount;
+            float[] activations = new float[stride];
+            long hits = 0;
+            for (int r = 0; r < _train.Count; r++)
+            {
+                _network.ForwardActivations(_train.Row(r), activations);
+                foreach (int k in term.Neurons)
+                {
+                    if (term.Preference!.Interval.Contains(activations[term.Layer.ActivationOffset + k]))
+                    {
+                        hits++;
+                    }
+                }
+            }
+
+            return (hits, (long)_train.Count * term.Neurons.Length);
+        }
+
+        private static string DistributionKey(Term term) =>
+            term.Distribution == PreferenceDistribution.Product
+                ? "product:" + string.Join(",", term.Preference!.InputProbabilities!)
+                : term.Distribution.ToString();
+
+        /// <summary>Draws <paramref name="count"/> inputs from the term's distribution (the cube or a product).</summary>
+        private sbyte[] Sample(Term term, int count)
+        {
+            int n = _shape.InputCount;
+            sbyte[] inputs = new sbyte[count * n];
+            if (term.Distribution == PreferenceDistribution.Product)
+            {
+                for (int s = 0; s < count; s++)
+                {
+                    RateEstimator.Draw(_evaluation, term.Preference!.InputProbabilities, inputs.AsSpan(s * n, n));
+                }
+
+                return inputs;
+            }
+
+            byte[] codes = new byte[count * _chunks];
+            TrainingKernel.DrawUniform(_evaluation, n, codes);
+            for (int s = 0; s < count; s++)
+            {
+                TrainingKernel.Decode(codes.AsSpan(s * _chunks, _chunks), inputs.AsSpan(s * n, n));
+            }
+
+            return inputs;
+        }
+
+        /// <summary>Draws <paramref name="count"/> inputs from the term's distribution as chunk codes (the run's code buffer).</summary>
+        private byte[] SampleCodes(Term term, int count)
+        {
+            byte[] codes = Codes(count);
+            if (term.Distribution == PreferenceDistribution.Product)
+            {
+                int n = _shape.InputCount;
+                Span<sbyte> input = stackalloc sbyte[n];
+                for (int s = 0; s < count; s++)
+                {
+                    RateEstimator.Draw(_random, term.Preference!.InputProbabilities, input);
+                    TrainingKernel.Encode(input, codes.AsSpan(s * _chunks, _chunks));
+                }
+            }
+            else
+            {
+                TrainingKernel.DrawUniform(_random, _shape.InputCount, codes.AsSpan(0, count * _chunks));
+            }
+
+            return codes;
+        }
+    }
+}

@@ -1,0 +1,385 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+
+namespace GenBias;
+
+public static partial class PreferenceTrainer
+{
+    /// <summary>The state of one training run.</summary>
+    private sealed partial class Run
+    {
+        private readonly ITernaryNetwork _network;
+        private readonly NetworkShape _shape;
+        private readonly TrainerOptions _options;
+        private readonly TernaryDataset _train;
+        private readonly TernaryDataset? _validation;
+        private readonly DeterministicRandom _random;       // training: shuffles, the steps' samples
+        private readonly DeterministicRandom _evaluation;   // rates in reports, candidates' checks, the final interval
+        private readonly DeterministicRandom _calibration;  // sample calibration
+        private bool _enforce = true;
+        private int _totalEpochs;
+        private readonly Term[] _terms;
+        private readonly Term[] _projected;   // the terms enforced by projection (clamped in Project)
+        private readonly float _threshold;
+        private readonly Activation _outputActivation;
+        private readonly int _outputOffset;
+        private readonly float[] _parameters;
+        private readonly float[] _gradient;
+        private readonly float[] _moment1;
+        private readonly float[] _moment2;
+        private readonly float[] _decay;
+        private readonly TrainingKernel _kernel;
+        private readonly byte[] _trainCodes;
+        private readonly int _chunks;
+        private byte[] _codes = [];
+        private long _step;
+
+        public Run(ITernaryNetwork network, TernaryDataset data, TrainerOptions options)
+        {
+            _network = network;
+            _shape = network.Shape;
+            _options = options;
+            _random = new DeterministicRandom(options.Seed);
+            // Separate streams, so that no certificate or candidate check reuses a sample a step or a calibration saw.
+            _evaluation = new DeterministicRandom(options.Seed ^ 0xE7A1_0A7E_5EED_0001UL);
+            _calibration = new DeterministicRandom(options.Seed ^ 0xCA11_B2A7_5EED_0002UL);
+            if (options.ValidationFraction > 0 && data.Count >= 2)
+            {
+                (_train, _validation) = data.Split(1 - options.ValidationFraction, options.Seed ^ 0x5EEDUL);
+            }
+            else
+            {
+                _train = data;
+            }
+
+            _terms = [.. options.Preferences.Select(p => new Term(_shape, p, options)), .. options.Rewards.Select(r => new Term(_shape, r))];
+            _projected = [.. _terms.Where(t => t.Preference?.Method == EnforcementMethod.Projection)];
+            _outputActivation = _shape.OutputLayer.Activation;
+            _outputOffset = _shape.OutputLayer.ActivationOffset;
+            _threshold = options.DecisionThreshold ?? DefaultDecisionThreshold(_outputActivation);
+            _parameters = network.Parameters.ToArray();
+            _gradient = new float[_parameters.Length];
+            _moment1 = new float[_parameters.Length];
+            _moment2 = new float[_parameters.Length];
+            // Weight decay applies to weights, never to biases.
+            _decay = new float[_parameters.Length];
+            Array.Fill(_decay, (float)options.WeightDecay);
+            foreach (LayerShape layer in _shape.Layers)
+            {
+                for (int k = 0; k < layer.Width; k++)
+                {
+                    _decay[layer.BiasIndex(k)] = 0;
+                }
+            }
+
+            _kernel = new TrainingKernel(_shape);
+            foreach (Term term in _terms)
+            {
+                term.Offset = _kernel.Offset(term.Layer.Index);
+            }
+
+            // The training rows as chunk codes, once: a step reads its rows' codes, never the sbytes.
+            _chunks = _kernel.ChunkCount;
+            _trainCodes = TrainingKernel.EncodeRows(_train.Inputs, _train.InputCount);
+        }
+
+        public TrainingReport Execute(IProgress<EpochReport>? progress, CancellationToken cancellationToken)
+        {
+            var clock = Stopwatch.StartNew();
+            if (_options.InitializeParameters)
+            {
+                Initialize();
+            }
+
+            FixedPointGrid.SnapFirstLayer(_shape, _parameters);
+            _network.SetParameters(_parameters);
+            _kernel.SetParameters(_parameters);
+            foreach (Term term in _terms.Where(t => t.Preference?.Distribution == PreferenceDistribution.UniformCube))
+            {
+                term.CountExactly = CoverageCounter.IsCheap(_network, term.Preference!);
+            }
+
+            var epochs = new List<EpochReport>();
+            Term[] enforced = [.. _terms.Where(t => t.Preference is not null && t.Enforced)];
+            // The free phase is worth its time only where its network can be made feasible: one preference that an
+            // output-bias shift can serve.
+            bool calibratable = enforced.Length == 1 && CanCalibrate(enforced[0].Preference!);
+            bool warm = _options.FreeBaseline && calibratable;
+            float[] initial = (float[])_parameters.Clone();
+            _totalEpochs = warm ? 2 * _options.Epochs : _options.Epochs;
+            var candidates = new List<Candidate>();
+            if (warm)
+            {
+                // The free network first (preferences watched, not enforced): the same run as training without them.
+                _enforce = false;
+                (float[] free, int freeEpoch, _) = RunEpochs(epochs, progress, cancellationToken);
+                if (Calibrated(free, enforced[0].Preference!, cancellationToken) is float[] shifted)
+                {
+                    candidates.Add(new Candidate("the free network, output bias calibrated", shifted, freeEpoch));
+                }
+
+                // Then the preferences, from the same initial parameters, with the optimiser's moments reset (starting from
+                // the free network instead leaves a saturated output that the preferences can hardly move).
+                initial.CopyTo(_parameters, 0);
+                Array.Clear(_moment1);
+                Array.Clear(_moment2);
+                _step = 0;
+                _network.SetParameters(_parameters);
+                _kernel.SetParameters(_parameters);
+                _enforce = true;
+            }
+
+            (float[] trained, int trainedEpoch, bool stoppedEarly) = RunEpochs(epochs, progress, cancellationToken);
+            candidates.Add(new Candidate("trained with its preferences", trained, trainedEpoch));
+            if (warm && Calibrated(trained, enforced[0].Preference!, cancellationToken) is float[] recalibrated)
+            {
+                candidates.Add(new Candidate("trained, output bias calibrated", recalibrated, trainedEpoch));
+            }
+
+            (Candidate chosen, bool candidateMet) = candidates.Count == 1 ? (candidates[0], true) : Choose(candidates, enforced, cancellationToken);
+            chosen.Parameters.CopyTo(_parameters, 0);
+            _network.SetParameters(_parameters);
+            cancellationToken.ThrowIfCancellationRequested();
+            List<PreferenceResult> results = Finish(cancellationToken);
+            (_, double trainAccuracy) = LossAndAccuracy(_train);
+            double validationAccuracy = _validation is null ? double.NaN : LossAndAccuracy(_validation).Accuracy;
+            return new TrainingReport(epochs, chosen.Epoch, stoppedEarly, trainAccuracy, validationAccuracy, results, clock.Elapsed)
+            {
+                Selection = chosen.Description,
+                Candidates = candidates.Count,
+                CandidateMet = candidates.Count == 1 ? results.All(r => r.Met) : candidateMet,
+            };
+        }
+
+        /// <summary>A model the run may return: where it came from, its parameters, the epoch they are from.</summary>
+        private sealed record Candidate(string Description, float[] Parameters, int Epoch);
+
+        /// <summary>
+        /// Epochs until the budget or early stopping: returns the parameters of the epoch with the best validation loss
+        /// among those meeting every enforced preference (all epochs qualify while preferences are not enforced), or the
+        /// last epoch's if none does.
+        /// </summary>
+        private (float[] Parameters, int Epoch, bool StoppedEarly) RunEpochs(List<EpochReport> epochs, IProgress<EpochReport>? progress,
+            CancellationToken cancellationToken)
+        {
+            float[]? best = null;
+            double bestLoss = double.PositiveInfinity;
+            int bestEpoch = 0, sinceBest = 0;
+            bool stoppedEarly = false;
+            int[] order = Enumerable.Range(0, _train.Count).ToArray();
+            for (int round = 1; round <= _options.Epochs; round++)
+            {
+                int epoch = epochs.Count + 1;
+                _random.Shuffle<int>(order);
+                double lossSum = 0;
+                int correct = 0;
+                for (int start = 0; start < order.Length; start += _options.BatchSize)
+                {
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        // Steps update the kernel only; the network takes the last completed step's parameters.
+                        _network.SetParameters(_parameters);
+                        cancellationToken.ThrowIfCancellationRequested();
+                    }
+
+                    int count = Math.Min(_options.BatchSize, order.Length - start);
+                    (double batchLoss, int batchCorrect) = Step(order.AsSpan(start, count));
+                    lossSum += batchLoss;
+                    correct += batchCorrect;
+                }
+
+                // An epoch ends on an exact projection: the model it reports and may return meets projected preferences.
+                Project(refresh: true);
+                _kernel.SetParameters(_parameters);
+                _network.SetParameters(_parameters);
+
+                EpochReport report = Evaluate(epoch, lossSum / _train.Count, (double)correct / _train.Count);
+                epochs.Add(report);
+                if (_enforce)
+                {
+                    foreach (Term term in _terms.Where(t => t.Preference?.Method == EnforcementMethod.ProxyLagrangian))
+                    {
+                        term.Trace.Add(term.LambdaLower + term.LambdaUpper);
+                    }
+                }
+
+                progress?.Report(report);
+
+                double monitored = _validation is null ? report.TrainLoss : report.ValidationLoss;
+                // Feasible: every enforced preference met over its whole interval (exact, or the 95% bounds of the estimate).
+                bool feasible = !_enforce || _terms.Where(t => t.Preference is not null && t.Enforced).All(t =>
+                {
+                    PreferenceStatus status = report.Preferences[Array.IndexOf(_terms, t)];
+                    return t.Preference!.IsMetBy(status.Lower) && t.Preference.IsMetBy(status.Upper);
+                });
+                if (feasible && monitored < bestLoss)
+                {
+                    bestLoss = monitored;
+                    best = (float[])_parameters.Clone();
+                    bestEpoch = epoch;
+                    sinceBest = 0;
+                }
+                else if (best is not null)
+                {
+                    sinceBest++;
+                    if (_options.Patience > 0 && sinceBest >= _options.Patience)
+                    {
+                        stoppedEarly = round < _options.Epochs;
+                        break;
+                    }
+                }
+            }
+
+            return best is null ? ((float[])_parameters.Clone(), epochs.Count, stoppedEarly) : (best, bestEpoch, stoppedEarly);
+        }
+
+        private void Initialize()
+        {
+            // Xavier-uniform weights, zero biases.
+            foreach (LayerShape layer in _shape.Layers)
+            {
+                double limit = Math.Sqrt(6.0 / (layer.InputCount + layer.Width));
+                for (int p = layer.WeightOffset; p < layer.BiasOffset; p++)
+                {
+                    _parameters[p] = (float)(((_random.NextDouble() * 2) - 1) * limit);
+                }
+
+                Array.Clear(_parameters, layer.BiasOffset, layer.Width);
+            }
+        }
+
+        private (double Loss, int Correct) Step(ReadOnlySpan<int> rows)
+        {
+            int batch = rows.Length, stride = _kernel.RowStride, output = _kernel.Offset(_shape.Layers.Length - 1);
+            byte[] codes = Codes(batch);
+            for (int r = 0; r < batch; r++)
+            {
+                _trainCodes.AsSpan(rows[r] * _chunks, _chunks).CopyTo(codes.AsSpan(r * _chunks));
+            }
+
+            // The batch forward once, its activations kept for the backward pass.
+            _kernel.Forward(codes, batch);
+            _kernel.ClearGradients(batch);
+            Span<float> activations = _kernel.Activations, g = _kernel.Gradients;
+
+            // Data terms need the batch's surrogate rate before their gradients (the penalty's size depends on it).
+            double loss = 0;
+            int correct = 0;
+            Term[] dataTerms = [.. _terms.Where(t => Active(t) && t.Distribution == PreferenceDistribution.TrainingData)];
+            double[] dataCoefficients = dataTerms.Select(t => Coefficient(t, _kernel.Activations, batch, stride)).ToArray();
+            for (int r = 0; r < batch; r++)
+            {
+                float y = activations[(r * stride) + output];
+                int label = _train.Labels[rows[r]];
+                (double l, float dy) = PreferenceTrainer.Loss(_options.Loss, _outputActivation, y, label, _threshold);
+                loss += l;
+                correct += (y > _threshold) == (label == 1) ? 1 : 0;
+                g[(r * stride) + output] = dy / batch;
+                for (int t = 0; t < dataTerms.Length; t++)
+                {
+                    AddTermGradient(dataTerms[t], dataCoefficients[t], activations.Slice(r * stride, stride), g.Slice(r * stride, stride), batch);
+                }
+            }
+
+            _kernel.Backward(codes, batch);
+
+            // Cube and product terms: fresh samples every step, shared by the terms of one distribution.
+            foreach (IGrouping<string, Term> group in _terms.Where(t => Active(t) && t.Distribution != PreferenceDistribution.TrainingData)
+                         .GroupBy(t => DistributionKey(t)))
+            {
+                Term[] terms = [.. group];
+                int n = _options.SurrogateSamplesPerStep;
+                byte[] samples = SampleCodes(terms[0], n);
+                _kernel.Forward(samples, n);
+                _kernel.ClearGradients(n);
+                double[] coefficients = terms.Select(t => Coefficient(t, _kernel.Activations, n, stride)).ToArray();
+                for (int s = 0; s < n; s++)
+                {
+                    for (int t = 0; t < terms.Length; t++)
+                    {
+                        AddTermGradient(terms[t], coefficients[t], _kernel.Activations.Slice(s * stride, stride), _kernel.Gradients.Slice(s * stride, stride), n);
+                    }
+                }
+
+                _kernel.Backward(samples, n);
+            }
+
+            _kernel.CollectGradient(_gradient);
+            ApplyUpdate();
+            UpdateMultipliers();
+            return (loss, correct);
+        }
+
+        /// <summary>
+        /// Whether a term's surrogate shapes the steps now: rewards always, preferences unless the free phase is running
+        /// (projected preferences act on the parameters instead, in <see cref="Project"/>).
+        /// </summary>
+        private bool Active(Term term) =>
+            term.Enforced && term.Preference?.Method != EnforcementMethod.Projection && (term.Reward is not null || _enforce);
+
+        /// <summary>The run's code buffer, large enough for <paramref name="rows"/> rows.</summary>
+        private byte[] Codes(int rows)
+        {
+            if (_codes.Length < rows * _chunks)
+            {
+                _codes = new byte[rows * _chunks];
+            }
+
+            return _codes;
+        }
+
+        private (double Loss, double Accuracy) LossAndAccuracy(TernaryDataset data)
+        {
+            double loss = 0;
+            int correct = 0;
+            float[] outputs = new float[data.Count];
+            _network.ForwardBatch(data.Inputs, outputs);
+            for (int r = 0; r < data.Count; r++)
+            {
+                loss += PreferenceTrainer.Loss(_options.Loss, _outputActivation, outputs[r], data.Labels[r], _threshold).Loss;
+                correct += (outputs[r] > _threshold) == (data.Labels[r] == 1) ? 1 : 0;
+            }
+
+            return (loss / data.Count, (double)correct / data.Count);
+        }
+
+        private EpochReport Evaluate(int epoch, double trainLoss, double trainAccuracy)
+        {
+            (double validationLoss, double validationAccuracy) = _validation is null ? (double.NaN, double.NaN) : LossAndAccuracy(_validation);
+            var statuses = new List<PreferenceStatus>();
+            foreach (Term term in _terms)
+            {
+                if (term.Preference is null)
+                {
+                    statuses.Add(new PreferenceStatus(double.NaN, double.NaN, 0, 0, double.NaN, double.NaN));
+                    continue;
+                }
+
+                double rate, lower, upper;
+                if (term.Distribution == PreferenceDistribution.TrainingData)
+                {
+                    (long hits, long trials) = DataRate(term);
+                    rate = lower = upper = (double)hits / trials;
+                }
+                else if (term.CountExactly)
+                {
+                    // Cheap to count (first-layer neuron, small cube): the exact rate, not an estimate.
+                    rate = lower = upper = CoverageCounter.Count(_network, term.Preference, new CountOptions { MaxParallelism = 1 }).Fraction;
+                }
+                else
+                {
+                    (_, long hits, long trials) = EstimateRate(term, _options.EvaluationSamples);
+                    RateInterval interval = ClopperPearson.Interval(hits, trials, 0.95);
+                    (rate, lower, upper) = (interval.Estimate, interval.Lower, interval.Upper);
+                }
+
+                statuses.Add(new PreferenceStatus(rate, term.Preference.Slack(rate), term.LambdaLower, term.LambdaUpper, lower, upper));
+            }
+
+            return new EpochReport(epoch, _totalEpochs, trainLoss, trainAccuracy, validationLoss, validationAccuracy, statuses);
+        }
+    }
+}
