@@ -39,12 +39,169 @@ namespace GenBias.Generators.Helpers
 
             if (text.Length > 0)
             {
-                _builder.Append(' ', _depth * 4);
-                _builder.Append(text);
+                int indent = _depth * 4;
+                foreach (string piece in Wrap(text, MaxLineLength - indent))
+                {
+                    _builder.Append(' ', indent);
+                    _builder.Append(piece);
+                    _builder.Append('\n');
+                }
+
+                return this;
             }
 
             _builder.Append('\n');
             return this;
+        }
+
+        /// <summary>The longest generated line, indentation included: a screen's width.</summary>
+        public const int MaxLineLength = 160;
+
+        /// <summary>
+        /// A line cut to fit <paramref name="width"/>: a comment or XML doc line between words, each piece keeping the
+        /// comment's prefix; code after a top-level ", " (never inside a string or character literal, never in a trailing
+        /// comment), continued four spaces further in. A line with no such place (a long string literal) stays whole.
+        /// </summary>
+        private static System.Collections.Generic.IEnumerable<string> Wrap(string text, int width)
+        {
+            if (text.Length <= width || text.StartsWith("#", StringComparison.Ordinal))
+            {
+                yield return text;
+                yield break;
+            }
+
+            string trimmed = text.TrimStart();
+            if (trimmed.StartsWith("//", StringComparison.Ordinal))
+            {
+                string prefix = trimmed.StartsWith("///", StringComparison.Ordinal) ? "/// " : "// ";
+                string[] words = trimmed.Substring(prefix.Length - 1).Trim().Split(' ');
+                var line = new StringBuilder(prefix);
+                foreach (string word in words)
+                {
+                    if (line.Length > prefix.Length && line.Length + 1 + word.Length > width)
+                    {
+                        yield return line.ToString();
+                        line.Clear().Append(prefix);
+                    }
+
+                    line.Append(line.Length > prefix.Length ? " " : "").Append(word);
+                }
+
+                yield return line.ToString();
+                yield break;
+            }
+
+            // A trailing comment goes on its own line above the code it explains, where the code then fits.
+            int comment = CommentStart(text);
+            if (comment > 0 && comment <= width)
+            {
+                string lead = text.Substring(0, text.Length - trimmed.Length);
+                yield return lead + text.Substring(comment).Trim();
+                text = text.Substring(0, comment).TrimEnd();
+                if (text.Length <= width)
+                {
+                    yield return text;
+                    yield break;
+                }
+            }
+
+            // Continuation lines go four spaces further in than the line's own start.
+            string continuation = text.Substring(0, text.Length - text.TrimStart().Length) + "    ";
+            string rest = text;
+            bool first = true;
+            while (true)
+            {
+                int room = first ? width : width - continuation.Length;
+                int cut = rest.Length <= room ? -1 : LastCommaWithin(rest, room);
+                if (cut < 0)
+                {
+                    yield return first ? rest : continuation + rest;
+                    yield break;
+                }
+
+                yield return (first ? "" : continuation) + rest.Substring(0, cut + 1);
+                rest = rest.Substring(cut + 1).TrimStart(' ');
+                first = false;
+            }
+        }
+
+        /// <summary>Where a trailing // comment of a code line starts (outside literals), or -1.</summary>
+        private static int CommentStart(string code)
+        {
+            bool inString = false, inChar = false;
+            for (int i = 0; i < code.Length - 1; i++)
+            {
+                char c = code[i];
+                if (inString || inChar)
+                {
+                    if (c == '\\')
+                    {
+                        i++;
+                    }
+                    else if ((inString && c == '"') || (inChar && c == '\''))
+                    {
+                        inString = inChar = false;
+                    }
+
+                    continue;
+                }
+
+                if (c == '/' && code[i + 1] == '/')
+                {
+                    return i;
+                }
+
+                inString = c == '"';
+                inChar = c == '\'';
+            }
+
+            return -1;
+        }
+
+        /// <summary>
+        /// The last place in code (outside literals and before any comment) at which a line of <paramref name="room"/>
+        /// characters can end: after ", ", after an opening parenthesis, or after " = ".
+        /// </summary>
+        private static int LastCommaWithin(string code, int room)
+        {
+            int last = -1, lastComma = -1;
+            bool inString = false, inChar = false;
+            for (int i = 0; i < code.Length - 1; i++)
+            {
+                char c = code[i];
+                if (inString || inChar)
+                {
+                    if (c == '\\')
+                    {
+                        i++;
+                    }
+                    else if ((inString && c == '"') || (inChar && c == '\''))
+                    {
+                        inString = inChar = false;
+                    }
+
+                    continue;
+                }
+
+                if (c == '/' && code[i + 1] == '/')
+                {
+                    break;
+                }
+
+                inString = c == '"';
+                inChar = c == '\'';
+                // An opening parenthesis of a call (after a name, not a cast's), or an assignment.
+                bool call = c == '(' && code[i + 1] != ')' && i > 0 && (char.IsLetterOrDigit(code[i - 1]) || code[i - 1] == '>');
+                bool assignment = c == '=' && i > 0 && code[i - 1] == ' ' && code[i + 1] == ' ';
+                if (i + 1 <= room)
+                {
+                    lastComma = c == ',' && code[i + 1] == ' ' ? i : lastComma;
+                    last = call || assignment ? i : last;
+                }
+            }
+
+            // A comma in the second half of the line reads best; otherwise a call or an assignment; otherwise any comma.
+            return lastComma >= room / 2 ? lastComma : last >= 0 ? last : lastComma;
         }
 
         public IDisposable Block(string? header = null, string close = "}")

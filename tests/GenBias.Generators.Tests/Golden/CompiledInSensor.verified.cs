@@ -18,105 +18,109 @@ namespace Examples
     partial class Sensor : global::GenBias.ITernaryNetwork
     {
         /// <summary>The number of ternary inputs.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public const int InputCount = 7;
 
         /// <summary>The number of outputs (the width of the last layer).</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public const int OutputCount = 1;
 
         /// <summary>The length of the canonical parameter buffer.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public const int ParameterCount = 28;
 
         /// <summary>The number of neurons in all layers: the length of the buffer <see cref="ForwardActivations"/> fills.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public const int ActivationCount = 4;
 
         /// <summary>The number of dense layers, hidden and output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public const int LayerCount = 2;
 
         /// <summary>Layer 0, Dense(3, Tanh) over 7 inputs: where neuron 0's weights start (neuron k's at + k * 7).</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public const int Layer0WeightOffset = 0;
 
         /// <summary>Layer 0: where its 3 biases start in the parameter buffer.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public const int Layer0BiasOffset = 21;
 
         /// <summary>Layer 0: where its 3 outputs start in the buffer of all activations.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public const int Layer0ActivationOffset = 0;
 
         /// <summary>Layer 1, Dense(1, Sigmoid) over 3 inputs: where neuron 0's weights start (neuron k's at + k * 3).</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public const int Layer1WeightOffset = 24;
 
         /// <summary>Layer 1: where its 1 biases start in the parameter buffer.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public const int Layer1BiasOffset = 27;
 
         /// <summary>Layer 1: where its 1 outputs start in the buffer of all activations.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public const int Layer1ActivationOffset = 3;
 
         // The private packed copy of the parameters the SIMD code reads (see GenBias.ShapeRules), and the scratch
         // buffers: the unpacked form of a packed input, and each layer's outputs padded to whole 16-float blocks.
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private const int PackedSize = 48;
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private const int PackedBufferSize = 8;
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private const int ScratchSize = 32;
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private const int Layer0Packed = 0;
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private const int Layer0Scratch = 0;
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private const int Layer1Packed = 32;
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private const int Layer1Scratch = 16;
 
         /// <summary>The preferences declared with [Prefer] (or else those of the model file), in order, for the trainer and the certifier.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public static global::System.Collections.Generic.IReadOnlyList<global::GenBias.Preference> Preferences { get; } =
         new global::GenBias.Preference[]
         {
             // Preference on the output layer, neuron 0
-            new global::GenBias.Preference { Layer = -1, Neuron = 0, Interval = new global::GenBias.ActivationInterval(0.5, double.PositiveInfinity), Relation = global::GenBias.PreferenceRelation.AtLeast, Target = 0.6, Tolerance = 0.01, Distribution = global::GenBias.PreferenceDistribution.UniformCube, Method = global::GenBias.EnforcementMethod.ProxyLagrangian },
+            new global::GenBias.Preference { Layer = -1, Neuron = 0, Interval = new global::GenBias.ActivationInterval(0.5, double.PositiveInfinity),
+                Relation = global::GenBias.PreferenceRelation.AtLeast, Target = 0.6, Tolerance = 0.01,
+                Distribution = global::GenBias.PreferenceDistribution.UniformCube, Method = global::GenBias.EnforcementMethod.ProxyLagrangian },
         };
 
         /// <summary>The runtime description of this network's shape, for the trainer and the certifier.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
-        public static global::GenBias.NetworkShape Shape { get; } = global::GenBias.NetworkShape.Create(InputCount, (3, global::GenBias.Activation.Tanh), (1, global::GenBias.Activation.Sigmoid));
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+        public static global::GenBias.NetworkShape Shape { get; } = global::GenBias.NetworkShape.Create(InputCount, (3, global::GenBias.Activation.Tanh), (1,
+            global::GenBias.Activation.Sigmoid));
 
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private readonly float[] _parameters = new float[ParameterCount];
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private readonly float[] _packed = new float[PackedSize];
         // Odd while SetParameters replaces the parameters, and changed by every call: a computation that sees it odd or
         // changed has read a mix of old and new parameters and throws (GenBias.ParameterVersion).
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private int _version;
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private readonly global::GenBias.FirstLayerTables _tables = new(Shape);
 
         /// <inheritdoc/>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         global::GenBias.NetworkShape global::GenBias.ITernaryNetwork.Shape => Shape;
 
         /// <summary>The parameters in the canonical layout; change them with <see cref="SetParameters"/>.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public global::System.ReadOnlySpan<float> Parameters => _parameters;
 
         /// <summary>The arithmetic of the forward pass; every path returns the same bits.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public global::GenBias.ComputePath ComputePath { get; set; }
 
         /// <summary>Replaces every parameter (canonical layout) and repacks them for the SIMD code.</summary>
-        /// <exception cref="global::System.ArgumentException">The length is not <see cref="ParameterCount"/>, a value is NaN or infinite, or a neuron's pre-activation could exceed ParameterPacking.MaxPreActivationBound (the message names the parameter).</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        /// <exception cref="global::System.ArgumentException">The length is not <see cref="ParameterCount"/>, a value is NaN or infinite, or a neuron's
+        /// pre-activation could exceed ParameterPacking.MaxPreActivationBound (the message names the parameter).</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public void SetParameters(global::System.ReadOnlySpan<float> parameters)
         {
             global::GenBias.ParameterPacking.CheckComputable(Shape, parameters, nameof(parameters));
@@ -135,32 +139,36 @@ namespace Examples
         }
 
         /// <summary>The model file the parameters were compiled in from (as named in the attribute).</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public const string ModelFileName = "models/sensor.json";
 
         /// <summary>Creates the network with the parameters compiled in from "models/sensor.json": no file is read at run time.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public Sensor() => SetParameters(global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(EmbeddedParameterBits));
 
         // The 28 parameters of "models/sensor.json" in the canonical layout, as float bits (exact), eight per line;
         // the comment after each line gives their values.
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private static global::System.ReadOnlySpan<uint> EmbeddedParameterBits => new uint[]
         {
-            0x3F000000u, 0xBE800000u, 0x3E000000u, 0x3F800000u, 0xBF800000u, 0x3F400000u, 0x3D800000u, 0xBF000000u, // 0.5, -0.25, 0.125, 1, -1, 0.75, 0.0625, -0.5
+            // 0.5, -0.25, 0.125, 1, -1, 0.75, 0.0625, -0.5
+            0x3F000000u, 0xBE800000u, 0x3E000000u, 0x3F800000u, 0xBF800000u, 0x3F400000u, 0x3D800000u, 0xBF000000u,
             0x3E800000u, 0x00000000u, 0x00000000u, 0x3F800000u, 0x3F800000u, 0xBF800000u, 0x3F000000u, 0x3F000000u, // 0.25, 0, 0, 1, 1, -1, 0.5, 0.5
-            0x3F000000u, 0xBF000000u, 0x3E800000u, 0x3E000000u, 0xC0000000u, 0x3E800000u, 0xBE000000u, 0x3F000000u, // 0.5, -0.5, 0.25, 0.125, -2, 0.25, -0.125, 0.5
+            // 0.5, -0.5, 0.25, 0.125, -2, 0.25, -0.125, 0.5
+            0x3F000000u, 0xBF000000u, 0x3E800000u, 0x3E000000u, 0xC0000000u, 0x3E800000u, 0xBE000000u, 0x3F000000u,
             0x3F666666u, 0xBE99999Au, 0x3F333333u, 0x3D4CCCCDu, // 0.9, -0.3, 0.7, 0.05
         };
 
         /// <summary>The output for one input of -1, 0, +1 values.</summary>
-        /// <exception cref="global::System.ArgumentException">The input does not have <see cref="InputCount"/> values, or one is not ternary (the message names its index).</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        /// <exception cref="global::System.ArgumentException">The input does not have <see cref="InputCount"/> values, or one is not ternary (the message names
+        /// its index).</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public float Forward(global::System.ReadOnlySpan<sbyte> input)
         {
             // Two compares and a movemask per vector pack the input and check that it is ternary.
             ulong positive = 0, negative = 0;
-            if (input.Length != InputCount || !global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), InputCount, out positive, out negative))
+            if (input.Length != InputCount || !global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(
+                input), InputCount, out positive, out negative))
             {
                 global::GenBias.TernaryInput.Validate(input, InputCount); // throws, naming the wrong length or value
             }
@@ -175,7 +183,7 @@ namespace Examples
         }
 
         /// <summary>The output for one input in the packed form: bit i of <paramref name="positive"/> means +1, of <paramref name="negative"/> -1.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public float Forward(ulong positive, ulong negative)
         {
             global::GenBias.TernaryInput.ValidatePacked(positive, negative, InputCount);
@@ -190,13 +198,14 @@ namespace Examples
         }
 
         /// <inheritdoc/>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public void Forward(global::System.ReadOnlySpan<sbyte> input, global::System.Span<float> output)
         {
             global::GenBias.TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));
             // Two compares and a movemask per vector pack the input and check that it is ternary.
             ulong positive = 0, negative = 0;
-            if (input.Length != InputCount || !global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), InputCount, out positive, out negative))
+            if (input.Length != InputCount || !global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(
+                input), InputCount, out positive, out negative))
             {
                 global::GenBias.TernaryInput.Validate(input, InputCount); // throws, naming the wrong length or value
             }
@@ -211,7 +220,7 @@ namespace Examples
         }
 
         /// <inheritdoc/>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public void Forward(ulong positive, ulong negative, global::System.Span<float> output)
         {
             global::GenBias.TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));
@@ -227,17 +236,17 @@ namespace Examples
         }
 
         // The eight-row batch kernel's buffer: each layer's activations row by row (8 × padded width), then 8 lanes.
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private const int BatchLayer0 = 0;
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private const int BatchLayer1 = 128;
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private const int BatchLanes = 256;
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private const int BatchBufferSize = 264;
 
         /// <inheritdoc/>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public void ForwardBatch(global::System.ReadOnlySpan<sbyte> inputs, global::System.Span<float> outputs)
         {
             int rows = global::GenBias.TernaryInput.ValidateBatch(inputs, InputCount, OutputCount, outputs.Length);
@@ -264,15 +273,18 @@ namespace Examples
                 {
                     for (int i = 0; i < 8; i++)
                     {
-                        global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (r + i) * InputCount), InputCount,
-                            out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, 2 * i), out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, (2 * i) + 1));
+                        global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (r + i) * InputCount),
+                            InputCount,
+                            out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, 2 * i),
+                                out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, (2 * i) + 1));
                     }
                     BatchRows8(ref m0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount), ref b0);
                 }
 
                 for (; r < rows; r++)
                 {
-                    global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount, out ulong positive, out ulong negative);
+                    global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount,
+                        out ulong positive, out ulong negative);
                     RunVector256(positive, negative, ref h0, ref z0);
                     global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer1Scratch);
                 }
@@ -280,7 +292,8 @@ namespace Examples
 
             for (; r < rows; r++)
             {
-                global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount, out ulong positive, out ulong negative);
+                global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount,
+                    out ulong positive, out ulong negative);
                 RunScalar(positive, negative, h, z);
                 global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer1Scratch);
             }
@@ -291,8 +304,9 @@ namespace Examples
         /// The outputs for a batch of packed inputs: <paramref name="packedInputs"/> holds, per row, the positive mask then the
         /// negative mask; <paramref name="outputs"/> receives <see cref="OutputCount"/> values per row. The fastest batch form.
         /// </summary>
-        /// <exception cref="global::System.ArgumentException">The lengths do not match, or a row's masks overlap or set a bit at or above <see cref="InputCount"/> (the message names the row).</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        /// <exception cref="global::System.ArgumentException">The lengths do not match, or a row's masks overlap or set a bit at or above <see
+        /// cref="InputCount"/> (the message names the row).</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public void ForwardBatch(global::System.ReadOnlySpan<ulong> packedInputs, global::System.Span<float> outputs)
         {
             int rows = global::GenBias.TernaryInput.ValidatePackedBatch(packedInputs, InputCount, OutputCount, outputs.Length);
@@ -315,12 +329,14 @@ namespace Examples
                 ref float b0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(buffer);
                 for (; r + 8 <= rows; r += 8)
                 {
-                    BatchRows8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount), ref b0);
+                    BatchRows8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r),
+                        ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount), ref b0);
                 }
 
                 for (; r < rows; r++)
                 {
-                    ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
+                    ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r),
+                        negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
                     RunVector256(positive, negative, ref h0, ref z0);
                     global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer1Scratch);
                 }
@@ -328,7 +344,8 @@ namespace Examples
 
             for (; r < rows; r++)
             {
-                ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
+                ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r),
+                    negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
                 RunScalar(positive, negative, h, z);
                 global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer1Scratch);
             }
@@ -337,7 +354,7 @@ namespace Examples
 
         // Eight rows: masks holds each row's positive then negative mask, output receives 8 rows of outputs, buffer
         // holds BatchBufferSize floats (zero padding between calls). Same bits as Forward for every row.
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private void BatchRows8(ref ulong masks, ref float output, ref float buffer)
         {
             ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);
@@ -348,15 +365,19 @@ namespace Examples
             // pre-activations are summed (the next row's table loads overlap them).
             for (int r = 0; r < 8; r++)
             {
-                ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, (2 * r) + 1);
-                nuint r0 = (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 0)); // group 0
-                nuint r1 = 1944 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 5)); // group 1
+                ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, 2 * r),
+                    negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, (2 * r) + 1);
+                // group 0
+                nuint r0 = (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 0));
+                nuint r1 = 1944 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative,
+                    5)); // group 1
                 ref float y = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref buffer, BatchLayer0 + (r * 16));
                 // Neurons 0-2
                 {
                     global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r0);
                     global::System.Runtime.Intrinsics.Vector256<float> s1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r1);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, (s0 + s1)), ref y, 0);
+                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, (s0 + s1)),
+                        ref y, 0);
                 }
             }
 
@@ -368,15 +389,24 @@ namespace Examples
                 // Neuron 0
                 {
                     global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 0);
-                    global::System.Runtime.Intrinsics.Vector256<float> n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 0), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-                    global::System.Runtime.Intrinsics.Vector256<float> n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 16), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-                    global::System.Runtime.Intrinsics.Vector256<float> n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 32), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-                    global::System.Runtime.Intrinsics.Vector256<float> n3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 48), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-                    global::System.Runtime.Intrinsics.Vector256<float> n4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 64), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-                    global::System.Runtime.Intrinsics.Vector256<float> n5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 80), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-                    global::System.Runtime.Intrinsics.Vector256<float> n6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 96), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-                    global::System.Runtime.Intrinsics.Vector256<float> n7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 112), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-                    global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.TreeOfRows(n0, n1, n2, n3, n4, n5, n6, n7) + global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 8));
+                    global::System.Runtime.Intrinsics.Vector256<float> n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(
+                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 0), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+                    global::System.Runtime.Intrinsics.Vector256<float> n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(
+                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 16), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+                    global::System.Runtime.Intrinsics.Vector256<float> n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(
+                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 32), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+                    global::System.Runtime.Intrinsics.Vector256<float> n3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(
+                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 48), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+                    global::System.Runtime.Intrinsics.Vector256<float> n4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(
+                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 64), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+                    global::System.Runtime.Intrinsics.Vector256<float> n5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(
+                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 80), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+                    global::System.Runtime.Intrinsics.Vector256<float> n6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(
+                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 96), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+                    global::System.Runtime.Intrinsics.Vector256<float> n7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(
+                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 112), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+                    global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.TreeOfRows(n0, n1, n2, n3, n4, n5, n6,
+                        n7) + global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 8));
                     global::System.Runtime.Intrinsics.Vector256<float> y = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid, pre);
                     global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(y, ref output);
                 }
@@ -384,13 +414,14 @@ namespace Examples
         }
 
         /// <inheritdoc/>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public void ForwardActivations(global::System.ReadOnlySpan<sbyte> input, global::System.Span<float> activations)
         {
             global::GenBias.TernaryInput.CheckLength(activations.Length, ActivationCount, nameof(activations));
             // Two compares and a movemask per vector pack the input and check that it is ternary.
             ulong positive = 0, negative = 0;
-            if (input.Length != InputCount || !global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), InputCount, out positive, out negative))
+            if (input.Length != InputCount || !global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(
+                input), InputCount, out positive, out negative))
             {
                 global::GenBias.TernaryInput.Validate(input, InputCount); // throws, naming the wrong length or value
             }
@@ -406,8 +437,9 @@ namespace Examples
         }
 
         /// <inheritdoc/>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
-        public void Backward(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> parameterGradient)
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+        public void Backward(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> outputGradient,
+            global::System.Span<float> parameterGradient)
         {
             global::GenBias.TernaryInput.Validate(input, InputCount);
             global::GenBias.TernaryInput.CheckLength(outputGradient.Length, OutputCount, nameof(outputGradient));
@@ -421,8 +453,9 @@ namespace Examples
         }
 
         /// <inheritdoc/>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
-        public void BackwardActivations(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> activationGradient, global::System.Span<float> parameterGradient)
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+        public void BackwardActivations(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> activationGradient,
+            global::System.Span<float> parameterGradient)
         {
             global::GenBias.TernaryInput.Validate(input, InputCount);
             global::GenBias.TernaryInput.CheckLength(activationGradient.Length, ActivationCount, nameof(activationGradient));
@@ -433,7 +466,7 @@ namespace Examples
         }
 
         // g: the gradient of the objective with respect to every neuron's activation (ActivationCount, layer order).
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private void BackwardCore(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> g, global::System.Span<float> parameterGradient)
         {
             global::System.Span<float> h = stackalloc float[ScratchSize];
@@ -447,7 +480,8 @@ namespace Examples
             // d holds, per layer, the gradient with respect to each neuron's pre-activation.
             global::System.Span<float> d = stackalloc float[ScratchSize];
             g.Slice(Layer1ActivationOffset, 1).CopyTo(d.Slice(Layer1Scratch));
-            global::GenBias.GradientKernels.ApplyDerivative(global::GenBias.Activation.Sigmoid, z.Slice(Layer1Scratch, 1), h.Slice(Layer1Scratch, 1), d.Slice(Layer1Scratch, 1));
+            global::GenBias.GradientKernels.ApplyDerivative(global::GenBias.Activation.Sigmoid, z.Slice(Layer1Scratch, 1), h.Slice(Layer1Scratch, 1),
+                d.Slice(Layer1Scratch, 1));
 
             // Layer 1, Dense(1, Sigmoid) over 3 inputs: weight gradients are δ ⊗ input, bias gradients δ.
             global::System.ReadOnlySpan<float> d1 = d.Slice(Layer1Scratch, 1);
@@ -466,7 +500,7 @@ namespace Examples
         }
 
         // input: InputCount validated ternary values, packed for the table-driven first layer.
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private void Run(ref sbyte input, global::System.Span<float> h, global::System.Span<float> z)
         {
             global::GenBias.TernaryInput.TryPack(ref input, InputCount, out ulong positive, out ulong negative);
@@ -475,14 +509,15 @@ namespace Examples
 
         // Picks the widest accelerated path allowed by ComputePath. positive, negative: a validated packed input; h, z: every
         // layer's outputs and pre-activations, each layer padded to whole 16-float blocks.
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private void RunPacked(ulong positive, ulong negative, global::System.Span<float> h, global::System.Span<float> z)
         {
             global::GenBias.ComputePath path = ComputePath;
             if (path != global::GenBias.ComputePath.Scalar && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
             {
                 // No layer is wide enough for Vector512 lanes: the Vector256 path is also the Vector512 path.
-                RunVector256(positive, negative, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z));
+                RunVector256(positive, negative, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h),
+                    ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z));
                 return;
             }
 
@@ -492,7 +527,7 @@ namespace Examples
         // Scalar: the reference kernels over the canonical layout, copied into the padded scratch layout. Kept out of
         // Run so that its buffers do not weigh on the SIMD paths.
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private void RunScalar(ulong positive, ulong negative, global::System.Span<float> h, global::System.Span<float> z)
         {
             global::System.Span<float> x = stackalloc float[InputCount];
@@ -507,7 +542,7 @@ namespace Examples
         }
 
         // Vector256 throughout: 8 outputs per vector for layers of 8 or more neurons, dot products for narrower ones.
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private void RunVector256(ulong positive, ulong negative, ref float h, ref float z)
         {
             ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);
@@ -517,8 +552,10 @@ namespace Examples
             {
                 ref float t = ref _tables.Origin;
                 ref int keys = ref _tables.KeyOrigin; // ten mask bits → the offset of the group's row
-                nuint r0 = (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 0)); // group 0
-                nuint r1 = 1944 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 5)); // group 1
+                // group 0
+                nuint r0 = (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 0));
+                nuint r1 = 1944 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative,
+                    5)); // group 1
                 // Neurons 0-2 (the rest of the block is zero padding)
                 {
                     global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r0);
@@ -542,7 +579,8 @@ namespace Examples
                 // Neuron 0
                 float pre0 = global::GenBias.CanonicalSum.Tree(n0) + global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 8);
                 global::System.Runtime.CompilerServices.Unsafe.Add(ref z, Layer1Scratch + 0) = pre0;
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer1Scratch + 0) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid, pre0);
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer1Scratch + 0) = global::GenBias.ActivationMath.Apply(
+                    global::GenBias.Activation.Sigmoid, pre0);
             }
         }
     }

@@ -20,116 +20,119 @@ namespace Examples.Nested
         partial class Mixed : global::GenBias.ITernaryNetwork
         {
             /// <summary>The number of ternary inputs.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             public const int InputCount = 9;
 
             /// <summary>The number of outputs (the width of the last layer).</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             public const int OutputCount = 3;
 
             /// <summary>The length of the canonical parameter buffer.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             public const int ParameterCount = 436;
 
             /// <summary>The number of neurons in all layers: the length of the buffer <see cref="ForwardActivations"/> fills.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             public const int ActivationCount = 43;
 
             /// <summary>The number of dense layers, hidden and output.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             public const int LayerCount = 3;
 
             /// <summary>Layer 0, Dense(7, ReLU) over 9 inputs: where neuron 0's weights start (neuron k's at + k * 9).</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             public const int Layer0WeightOffset = 0;
 
             /// <summary>Layer 0: where its 7 biases start in the parameter buffer.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             public const int Layer0BiasOffset = 63;
 
             /// <summary>Layer 0: where its 7 outputs start in the buffer of all activations.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             public const int Layer0ActivationOffset = 0;
 
             /// <summary>Layer 1, Dense(33, Sigmoid) over 7 inputs: where neuron 0's weights start (neuron k's at + k * 7).</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             public const int Layer1WeightOffset = 70;
 
             /// <summary>Layer 1: where its 33 biases start in the parameter buffer.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             public const int Layer1BiasOffset = 301;
 
             /// <summary>Layer 1: where its 33 outputs start in the buffer of all activations.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             public const int Layer1ActivationOffset = 7;
 
             /// <summary>Layer 2, Dense(3, Linear) over 33 inputs: where neuron 0's weights start (neuron k's at + k * 33).</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             public const int Layer2WeightOffset = 334;
 
             /// <summary>Layer 2: where its 3 biases start in the parameter buffer.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             public const int Layer2BiasOffset = 433;
 
             /// <summary>Layer 2: where its 3 outputs start in the buffer of all activations.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             public const int Layer2ActivationOffset = 40;
 
             // The private packed copy of the parameters the SIMD code reads (see GenBias.ShapeRules), and the scratch
             // buffers: the unpacked form of a packed input, and each layer's outputs padded to whole 16-float blocks.
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             private const int PackedSize = 640;
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             private const int PackedBufferSize = 16;
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             private const int ScratchSize = 80;
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             private const int Layer0Packed = 0;
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             private const int Layer0Scratch = 0;
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             private const int Layer1Packed = 128;
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             private const int Layer1Scratch = 16;
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             private const int Layer2Packed = 512;
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             private const int Layer2Scratch = 64;
 
             /// <summary>The preferences declared with [Prefer], in declaration order, for the trainer and the certifier.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
-            public static global::System.Collections.Generic.IReadOnlyList<global::GenBias.Preference> Preferences { get; } = global::System.Array.Empty<global::GenBias.Preference>();
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+            public static global::System.Collections.Generic.IReadOnlyList<global::GenBias.Preference> Preferences { get; } =
+                global::System.Array.Empty<global::GenBias.Preference>();
 
             /// <summary>The runtime description of this network's shape, for the trainer and the certifier.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
-            public static global::GenBias.NetworkShape Shape { get; } = global::GenBias.NetworkShape.Create(InputCount, (7, global::GenBias.Activation.ReLU), (33, global::GenBias.Activation.Sigmoid), (3, global::GenBias.Activation.Linear));
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+            public static global::GenBias.NetworkShape Shape { get; } = global::GenBias.NetworkShape.Create(InputCount, (7, global::GenBias.Activation.ReLU),
+                (33, global::GenBias.Activation.Sigmoid), (3, global::GenBias.Activation.Linear));
 
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             private readonly float[] _parameters = new float[ParameterCount];
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             private readonly float[] _packed = new float[PackedSize];
             // Odd while SetParameters replaces the parameters, and changed by every call: a computation that sees it odd or
             // changed has read a mix of old and new parameters and throws (GenBias.ParameterVersion).
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             private int _version;
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             private readonly global::GenBias.FirstLayerTables _tables = new(Shape);
 
             /// <inheritdoc/>
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             global::GenBias.NetworkShape global::GenBias.ITernaryNetwork.Shape => Shape;
 
             /// <summary>The parameters in the canonical layout; change them with <see cref="SetParameters"/>.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             public global::System.ReadOnlySpan<float> Parameters => _parameters;
 
             /// <summary>The arithmetic of the forward pass; every path returns the same bits.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             public global::GenBias.ComputePath ComputePath { get; set; }
 
             /// <summary>Replaces every parameter (canonical layout) and repacks them for the SIMD code.</summary>
-            /// <exception cref="global::System.ArgumentException">The length is not <see cref="ParameterCount"/>, a value is NaN or infinite, or a neuron's pre-activation could exceed ParameterPacking.MaxPreActivationBound (the message names the parameter).</exception>
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            /// <exception cref="global::System.ArgumentException">The length is not <see cref="ParameterCount"/>, a value is NaN or infinite, or a neuron's
+            /// pre-activation could exceed ParameterPacking.MaxPreActivationBound (the message names the parameter).</exception>
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             public void SetParameters(global::System.ReadOnlySpan<float> parameters)
             {
                 global::GenBias.ParameterPacking.CheckComputable(Shape, parameters, nameof(parameters));
@@ -148,13 +151,14 @@ namespace Examples.Nested
             }
 
             /// <inheritdoc/>
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             public void Forward(global::System.ReadOnlySpan<sbyte> input, global::System.Span<float> output)
             {
                 global::GenBias.TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));
                 // Two compares and a movemask per vector pack the input and check that it is ternary.
                 ulong positive = 0, negative = 0;
-                if (input.Length != InputCount || !global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), InputCount, out positive, out negative))
+                if (input.Length != InputCount || !global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(
+                    input), InputCount, out positive, out negative))
                 {
                     global::GenBias.TernaryInput.Validate(input, InputCount); // throws, naming the wrong length or value
                 }
@@ -167,7 +171,7 @@ namespace Examples.Nested
             }
 
             /// <inheritdoc/>
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             public void Forward(ulong positive, ulong negative, global::System.Span<float> output)
             {
                 global::GenBias.TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));
@@ -181,19 +185,19 @@ namespace Examples.Nested
             }
 
             // The eight-row batch kernel's buffer: each layer's activations row by row (8 × padded width), then 8 lanes.
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             private const int BatchLayer0 = 0;
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             private const int BatchLayer1 = 128;
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             private const int BatchLayer2 = 512;
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             private const int BatchLanes = 640;
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             private const int BatchBufferSize = 648;
 
             /// <inheritdoc/>
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             public void ForwardBatch(global::System.ReadOnlySpan<sbyte> inputs, global::System.Span<float> outputs)
             {
                 int rows = global::GenBias.TernaryInput.ValidateBatch(inputs, InputCount, OutputCount, outputs.Length);
@@ -218,15 +222,18 @@ namespace Examples.Nested
                     {
                         for (int i = 0; i < 8; i++)
                         {
-                            global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (r + i) * InputCount), InputCount,
-                                out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, 2 * i), out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, (2 * i) + 1));
+                            global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (r + i) * InputCount),
+                                InputCount,
+                                out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, 2 * i),
+                                    out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, (2 * i) + 1));
                         }
                         BatchRows8(ref m0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount), ref b0);
                     }
 
                     for (; r < rows; r++)
                     {
-                        global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount, out ulong positive, out ulong negative);
+                        global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount,
+                            out ulong positive, out ulong negative);
                         RunVector256(positive, negative, ref h0, ref z0);
                         h.Slice(Layer2Scratch, OutputCount).CopyTo(outputs.Slice(r * OutputCount, OutputCount));
                     }
@@ -234,7 +241,8 @@ namespace Examples.Nested
 
                 for (; r < rows; r++)
                 {
-                    global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount, out ulong positive, out ulong negative);
+                    global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount,
+                        out ulong positive, out ulong negative);
                     RunScalar(positive, negative, h, z);
                     h.Slice(Layer2Scratch, OutputCount).CopyTo(outputs.Slice(r * OutputCount, OutputCount));
                 }
@@ -245,8 +253,9 @@ namespace Examples.Nested
             /// The outputs for a batch of packed inputs: <paramref name="packedInputs"/> holds, per row, the positive mask then the
             /// negative mask; <paramref name="outputs"/> receives <see cref="OutputCount"/> values per row. The fastest batch form.
             /// </summary>
-            /// <exception cref="global::System.ArgumentException">The lengths do not match, or a row's masks overlap or set a bit at or above <see cref="InputCount"/> (the message names the row).</exception>
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            /// <exception cref="global::System.ArgumentException">The lengths do not match, or a row's masks overlap or set a bit at or above <see
+            /// cref="InputCount"/> (the message names the row).</exception>
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             public void ForwardBatch(global::System.ReadOnlySpan<ulong> packedInputs, global::System.Span<float> outputs)
             {
                 int rows = global::GenBias.TernaryInput.ValidatePackedBatch(packedInputs, InputCount, OutputCount, outputs.Length);
@@ -267,12 +276,14 @@ namespace Examples.Nested
                     ref float b0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(buffer);
                     for (; r + 8 <= rows; r += 8)
                     {
-                        BatchRows8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount), ref b0);
+                        BatchRows8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r),
+                            ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount), ref b0);
                     }
 
                     for (; r < rows; r++)
                     {
-                        ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
+                        ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r),
+                            negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
                         RunVector256(positive, negative, ref h0, ref z0);
                         h.Slice(Layer2Scratch, OutputCount).CopyTo(outputs.Slice(r * OutputCount, OutputCount));
                     }
@@ -280,7 +291,8 @@ namespace Examples.Nested
 
                 for (; r < rows; r++)
                 {
-                    ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
+                    ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r),
+                        negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
                     RunScalar(positive, negative, h, z);
                     h.Slice(Layer2Scratch, OutputCount).CopyTo(outputs.Slice(r * OutputCount, OutputCount));
                 }
@@ -289,7 +301,7 @@ namespace Examples.Nested
 
             // Eight rows: masks holds each row's positive then negative mask, output receives 8 rows of outputs, buffer
             // holds BatchBufferSize floats (zero padding between calls). Same bits as Forward for every row.
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             private void BatchRows8(ref ulong masks, ref float output, ref float buffer)
             {
                 ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);
@@ -300,15 +312,19 @@ namespace Examples.Nested
                 // pre-activations are summed (the next row's table loads overlap them).
                 for (int r = 0; r < 8; r++)
                 {
-                    ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, (2 * r) + 1);
-                    nuint r0 = (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 0)); // group 0
-                    nuint r1 = 1944 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 5)); // group 1
+                    ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, 2 * r),
+                        negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, (2 * r) + 1);
+                    nuint r0 = (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative,
+                        0)); // group 0
+                    nuint r1 = 1944 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive,
+                        negative, 5)); // group 1
                     ref float y = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref buffer, BatchLayer0 + (r * 16));
                     // Neurons 0-6
                     {
                         global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r0);
                         global::System.Runtime.Intrinsics.Vector256<float> s1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r1);
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.ReLU, (s0 + s1)), ref y, 0);
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.ReLU,
+                            (s0 + s1)), ref y, 0);
                     }
                 }
 
@@ -321,67 +337,147 @@ namespace Examples.Nested
                         ref float y = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref buffer, BatchLayer1 + (r * 48));
                         // Neurons 0-7
                         {
-                            global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-                            s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 0)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 0), s0); // input 0
-                            s1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 48), s1); // input 1
-                            s2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 2)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 96), s2); // input 2
-                            s3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 3)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 144), s3); // input 3
-                            s4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 4)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 192), s4); // input 4
-                            s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 240), s5); // input 5
-                            s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 288), s6); // input 6
-                            global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 336);
+                            global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, s1 = s0, s2 = s0,
+                                s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+                            s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 0)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 0),
+                                s0); // input 0
+                            s1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                48), s1); // input 1
+                            s2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 2)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                96), s2); // input 2
+                            s3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 3)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                144), s3); // input 3
+                            s4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 4)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                192), s4); // input 4
+                            s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                240), s5); // input 5
+                            s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                288), s6); // input 6
+                            global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6,
+                                s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 336);
                             global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(pre, ref y, 0);
                         }
                         // Neurons 8-15
                         {
-                            global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-                            s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 0)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 8), s0); // input 0
-                            s1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 56), s1); // input 1
-                            s2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 2)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 104), s2); // input 2
-                            s3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 3)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 152), s3); // input 3
-                            s4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 4)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 200), s4); // input 4
-                            s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 248), s5); // input 5
-                            s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 296), s6); // input 6
-                            global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 344);
+                            global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, s1 = s0, s2 = s0,
+                                s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+                            s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 0)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 8),
+                                s0); // input 0
+                            s1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                56), s1); // input 1
+                            s2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 2)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                104), s2); // input 2
+                            s3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 3)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                152), s3); // input 3
+                            s4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 4)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                200), s4); // input 4
+                            s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                248), s5); // input 5
+                            s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                296), s6); // input 6
+                            global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6,
+                                s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 344);
                             global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(pre, ref y, 8);
                         }
                         // Neurons 16-23
                         {
-                            global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-                            s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 0)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 16), s0); // input 0
-                            s1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 64), s1); // input 1
-                            s2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 2)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 112), s2); // input 2
-                            s3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 3)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 160), s3); // input 3
-                            s4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 4)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 208), s4); // input 4
-                            s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 256), s5); // input 5
-                            s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 304), s6); // input 6
-                            global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 352);
+                            global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, s1 = s0, s2 = s0,
+                                s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+                            s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 0)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                16), s0); // input 0
+                            s1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                64), s1); // input 1
+                            s2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 2)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                112), s2); // input 2
+                            s3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 3)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                160), s3); // input 3
+                            s4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 4)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                208), s4); // input 4
+                            s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                256), s5); // input 5
+                            s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                304), s6); // input 6
+                            global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6,
+                                s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 352);
                             global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(pre, ref y, 16);
                         }
                         // Neurons 24-31
                         {
-                            global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-                            s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 0)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 24), s0); // input 0
-                            s1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 72), s1); // input 1
-                            s2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 2)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 120), s2); // input 2
-                            s3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 3)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 168), s3); // input 3
-                            s4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 4)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 216), s4); // input 4
-                            s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 264), s5); // input 5
-                            s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 312), s6); // input 6
-                            global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 360);
+                            global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, s1 = s0, s2 = s0,
+                                s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+                            s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 0)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                24), s0); // input 0
+                            s1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                72), s1); // input 1
+                            s2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 2)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                120), s2); // input 2
+                            s3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 3)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                168), s3); // input 3
+                            s4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 4)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                216), s4); // input 4
+                            s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                264), s5); // input 5
+                            s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                312), s6); // input 6
+                            global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6,
+                                s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 360);
                             global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(pre, ref y, 24);
                         }
                         // Neuron 32
                         {
-                            global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-                            s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 0)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 32), s0); // input 0
-                            s1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 80), s1); // input 1
-                            s2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 2)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 128), s2); // input 2
-                            s3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 3)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 176), s3); // input 3
-                            s4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 4)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 224), s4); // input 4
-                            s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 272), s5); // input 5
-                            s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 320), s6); // input 6
-                            global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 368);
+                            global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, s1 = s0, s2 = s0,
+                                s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+                            s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 0)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                32), s0); // input 0
+                            s1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                80), s1); // input 1
+                            s2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 2)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                128), s2); // input 2
+                            s3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 3)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                176), s3); // input 3
+                            s4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 4)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                224), s4); // input 4
+                            s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                272), s5); // input 5
+                            s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                320), s6); // input 6
+                            global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6,
+                                s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 368);
                             global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(pre, ref y, 32);
                         }
                     }
@@ -390,11 +486,16 @@ namespace Examples.Nested
                     for (int r = 0; r < 8; r++)
                     {
                         ref float y = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref buffer, BatchLayer1 + (r * 48));
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref y, 0)), ref y, 0);
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref y, 8)), ref y, 8);
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref y, 16)), ref y, 16);
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref y, 24)), ref y, 24);
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref y, 32)), ref y, 32);
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid,
+                            global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref y, 0)), ref y, 0);
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid,
+                            global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref y, 8)), ref y, 8);
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid,
+                            global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref y, 16)), ref y, 16);
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid,
+                            global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref y, 24)), ref y, 24);
+                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid,
+                            global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref y, 32)), ref y, 32);
                     }
                 }
 
@@ -405,20 +506,31 @@ namespace Examples.Nested
                     ref float a = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref buffer, BatchLayer1);
                     // Neuron 0
                     {
-                        global::System.Runtime.Intrinsics.Vector256<float> n0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, n1 = n0, n2 = n0, n3 = n0, n4 = n0, n5 = n0, n6 = n0, n7 = n0;
+                        global::System.Runtime.Intrinsics.Vector256<float> n0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, n1 = n0, n2 = n0,
+                            n3 = n0, n4 = n0, n5 = n0, n6 = n0, n7 = n0;
                         for (int j = 0; j < 40; j += 8)
                         {
-                            global::System.Runtime.Intrinsics.Vector256<float> wj = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(0 + j));
-                            n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(0 + j)), wj, n0);
-                            n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(48 + j)), wj, n1);
-                            n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(96 + j)), wj, n2);
-                            n3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(144 + j)), wj, n3);
-                            n4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(192 + j)), wj, n4);
-                            n5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(240 + j)), wj, n5);
-                            n6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(288 + j)), wj, n6);
-                            n7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(336 + j)), wj, n7);
+                            global::System.Runtime.Intrinsics.Vector256<float> wj = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                (nuint)(0 + j));
+                            n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a,
+                                (nuint)(0 + j)), wj, n0);
+                            n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a,
+                                (nuint)(48 + j)), wj, n1);
+                            n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a,
+                                (nuint)(96 + j)), wj, n2);
+                            n3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a,
+                                (nuint)(144 + j)), wj, n3);
+                            n4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a,
+                                (nuint)(192 + j)), wj, n4);
+                            n5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a,
+                                (nuint)(240 + j)), wj, n5);
+                            n6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a,
+                                (nuint)(288 + j)), wj, n6);
+                            n7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a,
+                                (nuint)(336 + j)), wj, n7);
                         }
-                        global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.TreeOfRows(n0, n1, n2, n3, n4, n5, n6, n7) + global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 120));
+                        global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.TreeOfRows(n0, n1, n2, n3, n4, n5, n6,
+                            n7) + global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 120));
                         global::System.Runtime.Intrinsics.Vector256<float> y = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Linear, pre);
                         global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 0) = global::System.Runtime.Intrinsics.Vector256.GetElement(y, 0);
                         global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 3) = global::System.Runtime.Intrinsics.Vector256.GetElement(y, 1);
@@ -431,20 +543,31 @@ namespace Examples.Nested
                     }
                     // Neuron 1
                     {
-                        global::System.Runtime.Intrinsics.Vector256<float> n0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, n1 = n0, n2 = n0, n3 = n0, n4 = n0, n5 = n0, n6 = n0, n7 = n0;
+                        global::System.Runtime.Intrinsics.Vector256<float> n0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, n1 = n0, n2 = n0,
+                            n3 = n0, n4 = n0, n5 = n0, n6 = n0, n7 = n0;
                         for (int j = 0; j < 40; j += 8)
                         {
-                            global::System.Runtime.Intrinsics.Vector256<float> wj = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(40 + j));
-                            n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(0 + j)), wj, n0);
-                            n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(48 + j)), wj, n1);
-                            n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(96 + j)), wj, n2);
-                            n3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(144 + j)), wj, n3);
-                            n4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(192 + j)), wj, n4);
-                            n5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(240 + j)), wj, n5);
-                            n6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(288 + j)), wj, n6);
-                            n7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(336 + j)), wj, n7);
+                            global::System.Runtime.Intrinsics.Vector256<float> wj = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                (nuint)(40 + j));
+                            n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a,
+                                (nuint)(0 + j)), wj, n0);
+                            n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a,
+                                (nuint)(48 + j)), wj, n1);
+                            n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a,
+                                (nuint)(96 + j)), wj, n2);
+                            n3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a,
+                                (nuint)(144 + j)), wj, n3);
+                            n4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a,
+                                (nuint)(192 + j)), wj, n4);
+                            n5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a,
+                                (nuint)(240 + j)), wj, n5);
+                            n6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a,
+                                (nuint)(288 + j)), wj, n6);
+                            n7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a,
+                                (nuint)(336 + j)), wj, n7);
                         }
-                        global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.TreeOfRows(n0, n1, n2, n3, n4, n5, n6, n7) + global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 121));
+                        global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.TreeOfRows(n0, n1, n2, n3, n4, n5, n6,
+                            n7) + global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 121));
                         global::System.Runtime.Intrinsics.Vector256<float> y = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Linear, pre);
                         global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 1) = global::System.Runtime.Intrinsics.Vector256.GetElement(y, 0);
                         global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 4) = global::System.Runtime.Intrinsics.Vector256.GetElement(y, 1);
@@ -457,20 +580,31 @@ namespace Examples.Nested
                     }
                     // Neuron 2
                     {
-                        global::System.Runtime.Intrinsics.Vector256<float> n0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, n1 = n0, n2 = n0, n3 = n0, n4 = n0, n5 = n0, n6 = n0, n7 = n0;
+                        global::System.Runtime.Intrinsics.Vector256<float> n0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, n1 = n0, n2 = n0,
+                            n3 = n0, n4 = n0, n5 = n0, n6 = n0, n7 = n0;
                         for (int j = 0; j < 40; j += 8)
                         {
-                            global::System.Runtime.Intrinsics.Vector256<float> wj = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(80 + j));
-                            n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(0 + j)), wj, n0);
-                            n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(48 + j)), wj, n1);
-                            n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(96 + j)), wj, n2);
-                            n3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(144 + j)), wj, n3);
-                            n4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(192 + j)), wj, n4);
-                            n5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(240 + j)), wj, n5);
-                            n6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(288 + j)), wj, n6);
-                            n7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)(336 + j)), wj, n7);
+                            global::System.Runtime.Intrinsics.Vector256<float> wj = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                                (nuint)(80 + j));
+                            n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a,
+                                (nuint)(0 + j)), wj, n0);
+                            n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a,
+                                (nuint)(48 + j)), wj, n1);
+                            n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a,
+                                (nuint)(96 + j)), wj, n2);
+                            n3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a,
+                                (nuint)(144 + j)), wj, n3);
+                            n4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a,
+                                (nuint)(192 + j)), wj, n4);
+                            n5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a,
+                                (nuint)(240 + j)), wj, n5);
+                            n6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a,
+                                (nuint)(288 + j)), wj, n6);
+                            n7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a,
+                                (nuint)(336 + j)), wj, n7);
                         }
-                        global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.TreeOfRows(n0, n1, n2, n3, n4, n5, n6, n7) + global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 122));
+                        global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.TreeOfRows(n0, n1, n2, n3, n4, n5, n6,
+                            n7) + global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 122));
                         global::System.Runtime.Intrinsics.Vector256<float> y = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Linear, pre);
                         global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 2) = global::System.Runtime.Intrinsics.Vector256.GetElement(y, 0);
                         global::System.Runtime.CompilerServices.Unsafe.Add(ref output, 5) = global::System.Runtime.Intrinsics.Vector256.GetElement(y, 1);
@@ -485,13 +619,14 @@ namespace Examples.Nested
             }
 
             /// <inheritdoc/>
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             public void ForwardActivations(global::System.ReadOnlySpan<sbyte> input, global::System.Span<float> activations)
             {
                 global::GenBias.TernaryInput.CheckLength(activations.Length, ActivationCount, nameof(activations));
                 // Two compares and a movemask per vector pack the input and check that it is ternary.
                 ulong positive = 0, negative = 0;
-                if (input.Length != InputCount || !global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), InputCount, out positive, out negative))
+                if (input.Length != InputCount || !global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(
+                    input), InputCount, out positive, out negative))
                 {
                     global::GenBias.TernaryInput.Validate(input, InputCount); // throws, naming the wrong length or value
                 }
@@ -506,8 +641,9 @@ namespace Examples.Nested
             }
 
             /// <inheritdoc/>
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
-            public void Backward(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> parameterGradient)
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+            public void Backward(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> outputGradient,
+                global::System.Span<float> parameterGradient)
             {
                 global::GenBias.TernaryInput.Validate(input, InputCount);
                 global::GenBias.TernaryInput.CheckLength(outputGradient.Length, OutputCount, nameof(outputGradient));
@@ -521,8 +657,9 @@ namespace Examples.Nested
             }
 
             /// <inheritdoc/>
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
-            public void BackwardActivations(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> activationGradient, global::System.Span<float> parameterGradient)
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+            public void BackwardActivations(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> activationGradient,
+                global::System.Span<float> parameterGradient)
             {
                 global::GenBias.TernaryInput.Validate(input, InputCount);
                 global::GenBias.TernaryInput.CheckLength(activationGradient.Length, ActivationCount, nameof(activationGradient));
@@ -533,8 +670,9 @@ namespace Examples.Nested
             }
 
             // g: the gradient of the objective with respect to every neuron's activation (ActivationCount, layer order).
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
-            private void BackwardCore(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> g, global::System.Span<float> parameterGradient)
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+            private void BackwardCore(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> g,
+                global::System.Span<float> parameterGradient)
             {
                 global::System.Span<float> h = stackalloc float[ScratchSize];
                 global::System.Span<float> z = stackalloc float[ScratchSize];
@@ -545,7 +683,8 @@ namespace Examples.Nested
                 // d holds, per layer, the gradient with respect to each neuron's pre-activation.
                 global::System.Span<float> d = stackalloc float[ScratchSize];
                 g.Slice(Layer2ActivationOffset, 3).CopyTo(d.Slice(Layer2Scratch));
-                global::GenBias.GradientKernels.ApplyDerivative(global::GenBias.Activation.Linear, z.Slice(Layer2Scratch, 3), h.Slice(Layer2Scratch, 3), d.Slice(Layer2Scratch, 3));
+                global::GenBias.GradientKernels.ApplyDerivative(global::GenBias.Activation.Linear, z.Slice(Layer2Scratch, 3), h.Slice(Layer2Scratch, 3),
+                    d.Slice(Layer2Scratch, 3));
 
                 // Layer 2, Dense(3, Linear) over 33 inputs: weight gradients are δ ⊗ input, bias gradients δ.
                 global::System.ReadOnlySpan<float> d2 = d.Slice(Layer2Scratch, 3);
@@ -555,7 +694,8 @@ namespace Examples.Nested
                 global::System.Span<float> below2 = d.Slice(Layer1Scratch, 33);
                 global::GenBias.GradientKernels.MultiplyTransposed(new global::System.ReadOnlySpan<float>(_parameters, Layer2WeightOffset, 99), d2, below2);
                 global::GenBias.GradientKernels.Add(below2, g.Slice(Layer1ActivationOffset, 33));
-                global::GenBias.GradientKernels.ApplyDerivative(global::GenBias.Activation.Sigmoid, z.Slice(Layer1Scratch, 33), h.Slice(Layer1Scratch, 33), below2);
+                global::GenBias.GradientKernels.ApplyDerivative(global::GenBias.Activation.Sigmoid, z.Slice(Layer1Scratch, 33), h.Slice(Layer1Scratch, 33),
+                    below2);
 
                 // Layer 1, Dense(33, Sigmoid) over 7 inputs: weight gradients are δ ⊗ input, bias gradients δ.
                 global::System.ReadOnlySpan<float> d1 = d.Slice(Layer1Scratch, 33);
@@ -574,7 +714,7 @@ namespace Examples.Nested
             }
 
             // input: InputCount validated ternary values, packed for the table-driven first layer.
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             private void Run(ref sbyte input, global::System.Span<float> h, global::System.Span<float> z)
             {
                 global::GenBias.TernaryInput.TryPack(ref input, InputCount, out ulong positive, out ulong negative);
@@ -583,7 +723,7 @@ namespace Examples.Nested
 
             // Picks the widest accelerated path allowed by ComputePath. positive, negative: a validated packed input; h, z: every
             // layer's outputs and pre-activations, each layer padded to whole 16-float blocks.
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             private void RunPacked(ulong positive, ulong negative, global::System.Span<float> h, global::System.Span<float> z)
             {
                 global::GenBias.ComputePath path = ComputePath;
@@ -591,11 +731,13 @@ namespace Examples.Nested
                 {
                     if (path != global::GenBias.ComputePath.Vector256 && global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
                     {
-                        RunVector512(positive, negative, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z));
+                        RunVector512(positive, negative, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h),
+                            ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z));
                         return;
                     }
 
-                    RunVector256(positive, negative, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z));
+                    RunVector256(positive, negative, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h),
+                        ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z));
                     return;
                 }
 
@@ -605,7 +747,7 @@ namespace Examples.Nested
             // Scalar: the reference kernels over the canonical layout, copied into the padded scratch layout. Kept out of
             // Run so that its buffers do not weigh on the SIMD paths.
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             private void RunScalar(ulong positive, ulong negative, global::System.Span<float> h, global::System.Span<float> z)
             {
                 global::System.Span<float> x = stackalloc float[InputCount];
@@ -622,7 +764,7 @@ namespace Examples.Nested
             }
 
             // Vector256 throughout: 8 outputs per vector for layers of 8 or more neurons, dot products for narrower ones.
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             private void RunVector256(ulong positive, ulong negative, ref float h, ref float z)
             {
                 ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);
@@ -632,8 +774,10 @@ namespace Examples.Nested
                 {
                     ref float t = ref _tables.Origin;
                     ref int keys = ref _tables.KeyOrigin; // ten mask bits → the offset of the group's row
-                    nuint r0 = (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 0)); // group 0
-                    nuint r1 = 1944 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 5)); // group 1
+                    nuint r0 = (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative,
+                        0)); // group 0
+                    nuint r1 = 1944 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive,
+                        negative, 5)); // group 1
                     // Neurons 0-6 (the rest of the block is zero padding)
                     {
                         global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r0);
@@ -654,75 +798,155 @@ namespace Examples.Nested
                     ref float p = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref w, Layer1Packed); // column j (input j to every neuron) at j * 48
                     // Neurons 0-7
                     {
-                        global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-                        s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 0)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 0), s0); // input 0
-                        s1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 48), s1); // input 1
-                        s2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 2)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 96), s2); // input 2
-                        s3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 3)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 144), s3); // input 3
-                        s4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 4)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 192), s4); // input 4
-                        s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 240), s5); // input 5
-                        s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 288), s6); // input 6
-                        global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 336);
+                        global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, s1 = s0, s2 = s0,
+                            s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+                        s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 0)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 0),
+                            s0); // input 0
+                        s1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 48),
+                            s1); // input 1
+                        s2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 2)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 96),
+                            s2); // input 2
+                        s3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 3)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 144),
+                            s3); // input 3
+                        s4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 4)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 192),
+                            s4); // input 4
+                        s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 240),
+                            s5); // input 5
+                        s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 288),
+                            s6); // input 6
+                        global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6,
+                            s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 336);
                         global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(pre, ref z, Layer1Scratch + 0);
                         y1_0 = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid, pre);
                         global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(y1_0, ref h, Layer1Scratch + 0);
                     }
                     // Neurons 8-15
                     {
-                        global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-                        s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 0)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 8), s0); // input 0
-                        s1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 56), s1); // input 1
-                        s2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 2)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 104), s2); // input 2
-                        s3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 3)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 152), s3); // input 3
-                        s4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 4)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 200), s4); // input 4
-                        s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 248), s5); // input 5
-                        s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 296), s6); // input 6
-                        global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 344);
+                        global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, s1 = s0, s2 = s0,
+                            s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+                        s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 0)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 8),
+                            s0); // input 0
+                        s1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 56),
+                            s1); // input 1
+                        s2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 2)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 104),
+                            s2); // input 2
+                        s3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 3)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 152),
+                            s3); // input 3
+                        s4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 4)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 200),
+                            s4); // input 4
+                        s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 248),
+                            s5); // input 5
+                        s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 296),
+                            s6); // input 6
+                        global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6,
+                            s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 344);
                         global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(pre, ref z, Layer1Scratch + 8);
                         y1_1 = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid, pre);
                         global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(y1_1, ref h, Layer1Scratch + 8);
                     }
                     // Neurons 16-23
                     {
-                        global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-                        s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 0)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 16), s0); // input 0
-                        s1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 64), s1); // input 1
-                        s2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 2)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 112), s2); // input 2
-                        s3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 3)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 160), s3); // input 3
-                        s4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 4)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 208), s4); // input 4
-                        s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 256), s5); // input 5
-                        s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 304), s6); // input 6
-                        global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 352);
+                        global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, s1 = s0, s2 = s0,
+                            s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+                        s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 0)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 16),
+                            s0); // input 0
+                        s1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 64),
+                            s1); // input 1
+                        s2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 2)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 112),
+                            s2); // input 2
+                        s3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 3)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 160),
+                            s3); // input 3
+                        s4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 4)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 208),
+                            s4); // input 4
+                        s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 256),
+                            s5); // input 5
+                        s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 304),
+                            s6); // input 6
+                        global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6,
+                            s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 352);
                         global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(pre, ref z, Layer1Scratch + 16);
                         y1_2 = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid, pre);
                         global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(y1_2, ref h, Layer1Scratch + 16);
                     }
                     // Neurons 24-31
                     {
-                        global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-                        s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 0)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 24), s0); // input 0
-                        s1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 72), s1); // input 1
-                        s2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 2)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 120), s2); // input 2
-                        s3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 3)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 168), s3); // input 3
-                        s4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 4)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 216), s4); // input 4
-                        s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 264), s5); // input 5
-                        s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 312), s6); // input 6
-                        global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 360);
+                        global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, s1 = s0, s2 = s0,
+                            s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+                        s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 0)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 24),
+                            s0); // input 0
+                        s1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 72),
+                            s1); // input 1
+                        s2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 2)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 120),
+                            s2); // input 2
+                        s3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 3)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 168),
+                            s3); // input 3
+                        s4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 4)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 216),
+                            s4); // input 4
+                        s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 264),
+                            s5); // input 5
+                        s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 312),
+                            s6); // input 6
+                        global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6,
+                            s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 360);
                         global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(pre, ref z, Layer1Scratch + 24);
                         y1_3 = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid, pre);
                         global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(y1_3, ref h, Layer1Scratch + 24);
                     }
                     // Neuron 32 (the rest of the block is zero padding)
                     {
-                        global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-                        s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 0)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 32), s0); // input 0
-                        s1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 80), s1); // input 1
-                        s2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 2)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 128), s2); // input 2
-                        s3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 3)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 176), s3); // input 3
-                        s4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 4)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 224), s4); // input 4
-                        s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 272), s5); // input 5
-                        s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 320), s6); // input 6
-                        global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 368);
+                        global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, s1 = s0, s2 = s0,
+                            s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+                        s0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 0)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 32),
+                            s0); // input 0
+                        s1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 80),
+                            s1); // input 1
+                        s2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 2)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 128),
+                            s2); // input 2
+                        s3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 3)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 176),
+                            s3); // input 3
+                        s4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 4)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 224),
+                            s4); // input 4
+                        s5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 272),
+                            s5); // input 5
+                        s6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 320),
+                            s6); // input 6
+                        global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6,
+                            s7) + global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 368);
                         global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(pre, ref z, Layer1Scratch + 32);
                         y1_4 = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid, pre);
                         global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(y1_4, ref h, Layer1Scratch + 32);
@@ -738,27 +962,33 @@ namespace Examples.Nested
                     for (int j = 0; j < 40; j += 8)
                     {
                         global::System.Runtime.Intrinsics.Vector256<float> aj = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)j);
-                        n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(aj, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(0 + j)), n0);
-                        n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(aj, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(40 + j)), n1);
-                        n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(aj, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(80 + j)), n2);
+                        n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(aj, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                            (nuint)(0 + j)), n0);
+                        n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(aj, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                            (nuint)(40 + j)), n1);
+                        n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(aj, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                            (nuint)(80 + j)), n2);
                     }
                     // Neuron 0
                     float pre0 = global::GenBias.CanonicalSum.Tree(n0) + global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 120);
                     global::System.Runtime.CompilerServices.Unsafe.Add(ref z, Layer2Scratch + 0) = pre0;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer2Scratch + 0) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Linear, pre0);
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer2Scratch + 0) = global::GenBias.ActivationMath.Apply(
+                        global::GenBias.Activation.Linear, pre0);
                     // Neuron 1
                     float pre1 = global::GenBias.CanonicalSum.Tree(n1) + global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 121);
                     global::System.Runtime.CompilerServices.Unsafe.Add(ref z, Layer2Scratch + 1) = pre1;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer2Scratch + 1) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Linear, pre1);
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer2Scratch + 1) = global::GenBias.ActivationMath.Apply(
+                        global::GenBias.Activation.Linear, pre1);
                     // Neuron 2
                     float pre2 = global::GenBias.CanonicalSum.Tree(n2) + global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 122);
                     global::System.Runtime.CompilerServices.Unsafe.Add(ref z, Layer2Scratch + 2) = pre2;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer2Scratch + 2) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Linear, pre2);
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer2Scratch + 2) = global::GenBias.ActivationMath.Apply(
+                        global::GenBias.Activation.Linear, pre2);
                 }
             }
 
             // Vector512 lanes for layers of 8 or more neurons (16 outputs per vector), Vector256 dot products for narrower ones.
-            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
             private void RunVector512(ulong positive, ulong negative, ref float h, ref float z)
             {
                 ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);
@@ -768,8 +998,10 @@ namespace Examples.Nested
                 {
                     ref float t = ref _tables.Origin;
                     ref int keys = ref _tables.KeyOrigin; // ten mask bits → the offset of the group's row
-                    nuint r0 = (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 0)); // group 0
-                    nuint r1 = 1944 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 5)); // group 1
+                    nuint r0 = (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative,
+                        0)); // group 0
+                    nuint r1 = 1944 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive,
+                        negative, 5)); // group 1
                     // Neurons 0-6 (the rest of the block is zero padding)
                     {
                         global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r0);
@@ -790,45 +1022,93 @@ namespace Examples.Nested
                     ref float p = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref w, Layer1Packed); // column j (input j to every neuron) at j * 48
                     // Neurons 0-15
                     {
-                        global::System.Runtime.Intrinsics.Vector512<float> s0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-                        s0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 0)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 0), s0); // input 0
-                        s1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 48), s1); // input 1
-                        s2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 2)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 96), s2); // input 2
-                        s3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 3)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 144), s3); // input 3
-                        s4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 4)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 192), s4); // input 4
-                        s5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 240), s5); // input 5
-                        s6 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 288), s6); // input 6
-                        global::System.Runtime.Intrinsics.Vector512<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 336);
+                        global::System.Runtime.Intrinsics.Vector512<float> s0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero, s1 = s0, s2 = s0,
+                            s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+                        s0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 0)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 0),
+                            s0); // input 0
+                        s1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 48),
+                            s1); // input 1
+                        s2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 2)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 96),
+                            s2); // input 2
+                        s3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 3)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 144),
+                            s3); // input 3
+                        s4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 4)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 192),
+                            s4); // input 4
+                        s5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 240),
+                            s5); // input 5
+                        s6 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 288),
+                            s6); // input 6
+                        global::System.Runtime.Intrinsics.Vector512<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6,
+                            s7) + global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 336);
                         global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(pre, ref z, Layer1Scratch + 0);
                         y1_0 = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid, pre);
                         global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(y1_0, ref h, Layer1Scratch + 0);
                     }
                     // Neurons 16-31
                     {
-                        global::System.Runtime.Intrinsics.Vector512<float> s0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-                        s0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 0)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 16), s0); // input 0
-                        s1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 64), s1); // input 1
-                        s2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 2)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 112), s2); // input 2
-                        s3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 3)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 160), s3); // input 3
-                        s4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 4)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 208), s4); // input 4
-                        s5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 256), s5); // input 5
-                        s6 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 304), s6); // input 6
-                        global::System.Runtime.Intrinsics.Vector512<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 352);
+                        global::System.Runtime.Intrinsics.Vector512<float> s0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero, s1 = s0, s2 = s0,
+                            s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+                        s0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 0)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 16),
+                            s0); // input 0
+                        s1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 64),
+                            s1); // input 1
+                        s2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 2)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 112),
+                            s2); // input 2
+                        s3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 3)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 160),
+                            s3); // input 3
+                        s4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 4)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 208),
+                            s4); // input 4
+                        s5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 256),
+                            s5); // input 5
+                        s6 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 304),
+                            s6); // input 6
+                        global::System.Runtime.Intrinsics.Vector512<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6,
+                            s7) + global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 352);
                         global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(pre, ref z, Layer1Scratch + 16);
                         y1_1 = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid, pre);
                         global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(y1_1, ref h, Layer1Scratch + 16);
                     }
                     // Neuron 32 (the rest of the block is zero padding)
                     {
-                        global::System.Runtime.Intrinsics.Vector512<float> s0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-                        s0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 0)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 32), s0); // input 0
-                        s1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 80), s1); // input 1
-                        s2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 2)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 128), s2); // input 2
-                        s3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 3)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 176), s3); // input 3
-                        s4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 4)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 224), s4); // input 4
-                        s5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 272), s5); // input 5
-                        s6 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 320), s6); // input 6
-                        global::System.Runtime.Intrinsics.Vector512<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 368);
+                        global::System.Runtime.Intrinsics.Vector512<float> s0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero, s1 = s0, s2 = s0,
+                            s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+                        s0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 0)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 32),
+                            s0); // input 0
+                        s1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 1)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 80),
+                            s1); // input 1
+                        s2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 2)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 128),
+                            s2); // input 2
+                        s3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 3)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 176),
+                            s3); // input 3
+                        s4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 4)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 224),
+                            s4); // input 4
+                        s5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 5)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 272),
+                            s5); // input 5
+                        s6 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref a, 6)), global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 320),
+                            s6); // input 6
+                        global::System.Runtime.Intrinsics.Vector512<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6,
+                            s7) + global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, 368);
                         global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(pre, ref z, Layer1Scratch + 32);
                         y1_2 = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Sigmoid, pre);
                         global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(y1_2, ref h, Layer1Scratch + 32);
@@ -844,22 +1124,28 @@ namespace Examples.Nested
                     for (int j = 0; j < 40; j += 8)
                     {
                         global::System.Runtime.Intrinsics.Vector256<float> aj = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, (nuint)j);
-                        n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(aj, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(0 + j)), n0);
-                        n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(aj, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(40 + j)), n1);
-                        n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(aj, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)(80 + j)), n2);
+                        n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(aj, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                            (nuint)(0 + j)), n0);
+                        n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(aj, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                            (nuint)(40 + j)), n1);
+                        n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(aj, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p,
+                            (nuint)(80 + j)), n2);
                     }
                     // Neuron 0
                     float pre0 = global::GenBias.CanonicalSum.Tree(n0) + global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 120);
                     global::System.Runtime.CompilerServices.Unsafe.Add(ref z, Layer2Scratch + 0) = pre0;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer2Scratch + 0) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Linear, pre0);
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer2Scratch + 0) = global::GenBias.ActivationMath.Apply(
+                        global::GenBias.Activation.Linear, pre0);
                     // Neuron 1
                     float pre1 = global::GenBias.CanonicalSum.Tree(n1) + global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 121);
                     global::System.Runtime.CompilerServices.Unsafe.Add(ref z, Layer2Scratch + 1) = pre1;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer2Scratch + 1) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Linear, pre1);
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer2Scratch + 1) = global::GenBias.ActivationMath.Apply(
+                        global::GenBias.Activation.Linear, pre1);
                     // Neuron 2
                     float pre2 = global::GenBias.CanonicalSum.Tree(n2) + global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 122);
                     global::System.Runtime.CompilerServices.Unsafe.Add(ref z, Layer2Scratch + 2) = pre2;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer2Scratch + 2) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Linear, pre2);
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer2Scratch + 2) = global::GenBias.ActivationMath.Apply(
+                        global::GenBias.Activation.Linear, pre2);
                 }
             }
         }

@@ -18,107 +18,113 @@ namespace Examples
     partial class SeedHidden : global::GenBias.ITernaryNetwork
     {
         /// <summary>The number of ternary inputs.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public const int InputCount = 25;
 
         /// <summary>The number of outputs (the width of the last layer).</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public const int OutputCount = 1;
 
         /// <summary>The length of the canonical parameter buffer.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public const int ParameterCount = 433;
 
         /// <summary>The number of neurons in all layers: the length of the buffer <see cref="ForwardActivations"/> fills.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public const int ActivationCount = 17;
 
         /// <summary>The number of dense layers, hidden and output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public const int LayerCount = 2;
 
         /// <summary>Layer 0, Dense(16, Tanh) over 25 inputs: where neuron 0's weights start (neuron k's at + k * 25).</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public const int Layer0WeightOffset = 0;
 
         /// <summary>Layer 0: where its 16 biases start in the parameter buffer.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public const int Layer0BiasOffset = 400;
 
         /// <summary>Layer 0: where its 16 outputs start in the buffer of all activations.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public const int Layer0ActivationOffset = 0;
 
         /// <summary>Layer 1, Dense(1, Tanh) over 16 inputs: where neuron 0's weights start (neuron k's at + k * 16).</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public const int Layer1WeightOffset = 416;
 
         /// <summary>Layer 1: where its 1 biases start in the parameter buffer.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public const int Layer1BiasOffset = 432;
 
         /// <summary>Layer 1: where its 1 outputs start in the buffer of all activations.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public const int Layer1ActivationOffset = 16;
 
         // The private packed copy of the parameters the SIMD code reads (see GenBias.ShapeRules), and the scratch
         // buffers: the unpacked form of a packed input, and each layer's outputs padded to whole 16-float blocks.
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private const int PackedSize = 448;
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private const int PackedBufferSize = 32;
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private const int ScratchSize = 32;
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private const int Layer0Packed = 0;
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private const int Layer0Scratch = 0;
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private const int Layer1Packed = 416;
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private const int Layer1Scratch = 16;
 
         /// <summary>The preferences declared with [Prefer], in declaration order, for the trainer and the certifier.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public static global::System.Collections.Generic.IReadOnlyList<global::GenBias.Preference> Preferences { get; } =
         new global::GenBias.Preference[]
         {
             // [Prefer] on the output layer, neuron 0
-            new global::GenBias.Preference { Layer = -1, Neuron = 0, Interval = new global::GenBias.ActivationInterval(0.5, double.PositiveInfinity), Relation = global::GenBias.PreferenceRelation.AtLeast, Target = 0.6, Tolerance = 0.01, Distribution = global::GenBias.PreferenceDistribution.UniformCube, Method = global::GenBias.EnforcementMethod.ProxyLagrangian },
+            new global::GenBias.Preference { Layer = -1, Neuron = 0, Interval = new global::GenBias.ActivationInterval(0.5, double.PositiveInfinity),
+                Relation = global::GenBias.PreferenceRelation.AtLeast, Target = 0.6, Tolerance = 0.01,
+                Distribution = global::GenBias.PreferenceDistribution.UniformCube, Method = global::GenBias.EnforcementMethod.ProxyLagrangian },
             // [Prefer] on layer 0, every neuron
-            new global::GenBias.Preference { Layer = 0, Neuron = null, Interval = new global::GenBias.ActivationInterval(-0.25, 0.25), Relation = global::GenBias.PreferenceRelation.About, Target = 0.3, Tolerance = 0.05, Distribution = global::GenBias.PreferenceDistribution.TrainingData, Method = global::GenBias.EnforcementMethod.ProxyLagrangian },
+            new global::GenBias.Preference { Layer = 0, Neuron = null, Interval = new global::GenBias.ActivationInterval(-0.25, 0.25),
+                Relation = global::GenBias.PreferenceRelation.About, Target = 0.3, Tolerance = 0.05,
+                Distribution = global::GenBias.PreferenceDistribution.TrainingData, Method = global::GenBias.EnforcementMethod.ProxyLagrangian },
         };
 
         /// <summary>The runtime description of this network's shape, for the trainer and the certifier.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
-        public static global::GenBias.NetworkShape Shape { get; } = global::GenBias.NetworkShape.Create(InputCount, (16, global::GenBias.Activation.Tanh), (1, global::GenBias.Activation.Tanh));
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+        public static global::GenBias.NetworkShape Shape { get; } = global::GenBias.NetworkShape.Create(InputCount, (16, global::GenBias.Activation.Tanh), (1,
+            global::GenBias.Activation.Tanh));
 
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private readonly float[] _parameters = new float[ParameterCount];
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private readonly float[] _packed = new float[PackedSize];
         // Odd while SetParameters replaces the parameters, and changed by every call: a computation that sees it odd or
         // changed has read a mix of old and new parameters and throws (GenBias.ParameterVersion).
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private int _version;
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private readonly global::GenBias.FirstLayerTables _tables = new(Shape);
 
         /// <inheritdoc/>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         global::GenBias.NetworkShape global::GenBias.ITernaryNetwork.Shape => Shape;
 
         /// <summary>The parameters in the canonical layout; change them with <see cref="SetParameters"/>.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public global::System.ReadOnlySpan<float> Parameters => _parameters;
 
         /// <summary>The arithmetic of the forward pass; every path returns the same bits.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public global::GenBias.ComputePath ComputePath { get; set; }
 
         /// <summary>Replaces every parameter (canonical layout) and repacks them for the SIMD code.</summary>
-        /// <exception cref="global::System.ArgumentException">The length is not <see cref="ParameterCount"/>, a value is NaN or infinite, or a neuron's pre-activation could exceed ParameterPacking.MaxPreActivationBound (the message names the parameter).</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        /// <exception cref="global::System.ArgumentException">The length is not <see cref="ParameterCount"/>, a value is NaN or infinite, or a neuron's
+        /// pre-activation could exceed ParameterPacking.MaxPreActivationBound (the message names the parameter).</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public void SetParameters(global::System.ReadOnlySpan<float> parameters)
         {
             global::GenBias.ParameterPacking.CheckComputable(Shape, parameters, nameof(parameters));
@@ -137,13 +143,15 @@ namespace Examples
         }
 
         /// <summary>The output for one input of -1, 0, +1 values.</summary>
-        /// <exception cref="global::System.ArgumentException">The input does not have <see cref="InputCount"/> values, or one is not ternary (the message names its index).</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        /// <exception cref="global::System.ArgumentException">The input does not have <see cref="InputCount"/> values, or one is not ternary (the message names
+        /// its index).</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public float Forward(global::System.ReadOnlySpan<sbyte> input)
         {
             // Two compares and a movemask per vector pack the input and check that it is ternary.
             ulong positive = 0, negative = 0;
-            if (input.Length != InputCount || !global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), InputCount, out positive, out negative))
+            if (input.Length != InputCount || !global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(
+                input), InputCount, out positive, out negative))
             {
                 global::GenBias.TernaryInput.Validate(input, InputCount); // throws, naming the wrong length or value
             }
@@ -156,7 +164,7 @@ namespace Examples
         }
 
         /// <summary>The output for one input in the packed form: bit i of <paramref name="positive"/> means +1, of <paramref name="negative"/> -1.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public float Forward(ulong positive, ulong negative)
         {
             global::GenBias.TernaryInput.ValidatePacked(positive, negative, InputCount);
@@ -169,13 +177,14 @@ namespace Examples
         }
 
         /// <inheritdoc/>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public void Forward(global::System.ReadOnlySpan<sbyte> input, global::System.Span<float> output)
         {
             global::GenBias.TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));
             // Two compares and a movemask per vector pack the input and check that it is ternary.
             ulong positive = 0, negative = 0;
-            if (input.Length != InputCount || !global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), InputCount, out positive, out negative))
+            if (input.Length != InputCount || !global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(
+                input), InputCount, out positive, out negative))
             {
                 global::GenBias.TernaryInput.Validate(input, InputCount); // throws, naming the wrong length or value
             }
@@ -188,7 +197,7 @@ namespace Examples
         }
 
         /// <inheritdoc/>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public void Forward(ulong positive, ulong negative, global::System.Span<float> output)
         {
             global::GenBias.TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));
@@ -202,17 +211,17 @@ namespace Examples
         }
 
         // The eight-row batch kernel's buffer: each layer's activations row by row (8 × padded width), then 8 lanes.
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private const int BatchLayer0 = 0;
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private const int BatchLayer1 = 128;
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private const int BatchLanes = 256;
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private const int BatchBufferSize = 264;
 
         /// <inheritdoc/>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public void ForwardBatch(global::System.ReadOnlySpan<sbyte> inputs, global::System.Span<float> outputs)
         {
             int rows = global::GenBias.TernaryInput.ValidateBatch(inputs, InputCount, OutputCount, outputs.Length);
@@ -237,15 +246,18 @@ namespace Examples
                 {
                     for (int i = 0; i < 8; i++)
                     {
-                        global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (r + i) * InputCount), InputCount,
-                            out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, 2 * i), out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, (2 * i) + 1));
+                        global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (r + i) * InputCount),
+                            InputCount,
+                            out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, 2 * i),
+                                out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, (2 * i) + 1));
                     }
                     BatchRows8(ref m0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount), ref b0);
                 }
 
                 for (; r < rows; r++)
                 {
-                    global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount, out ulong positive, out ulong negative);
+                    global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount,
+                        out ulong positive, out ulong negative);
                     RunVector256(positive, negative, ref h0, ref z0);
                     global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer1Scratch);
                 }
@@ -253,7 +265,8 @@ namespace Examples
 
             for (; r < rows; r++)
             {
-                global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount, out ulong positive, out ulong negative);
+                global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount,
+                    out ulong positive, out ulong negative);
                 RunScalar(positive, negative, h, z);
                 global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer1Scratch);
             }
@@ -264,8 +277,9 @@ namespace Examples
         /// The outputs for a batch of packed inputs: <paramref name="packedInputs"/> holds, per row, the positive mask then the
         /// negative mask; <paramref name="outputs"/> receives <see cref="OutputCount"/> values per row. The fastest batch form.
         /// </summary>
-        /// <exception cref="global::System.ArgumentException">The lengths do not match, or a row's masks overlap or set a bit at or above <see cref="InputCount"/> (the message names the row).</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        /// <exception cref="global::System.ArgumentException">The lengths do not match, or a row's masks overlap or set a bit at or above <see
+        /// cref="InputCount"/> (the message names the row).</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public void ForwardBatch(global::System.ReadOnlySpan<ulong> packedInputs, global::System.Span<float> outputs)
         {
             int rows = global::GenBias.TernaryInput.ValidatePackedBatch(packedInputs, InputCount, OutputCount, outputs.Length);
@@ -286,12 +300,14 @@ namespace Examples
                 ref float b0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(buffer);
                 for (; r + 8 <= rows; r += 8)
                 {
-                    BatchRows8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount), ref b0);
+                    BatchRows8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r),
+                        ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount), ref b0);
                 }
 
                 for (; r < rows; r++)
                 {
-                    ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
+                    ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r),
+                        negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
                     RunVector256(positive, negative, ref h0, ref z0);
                     global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer1Scratch);
                 }
@@ -299,7 +315,8 @@ namespace Examples
 
             for (; r < rows; r++)
             {
-                ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
+                ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r),
+                    negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
                 RunScalar(positive, negative, h, z);
                 global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer1Scratch);
             }
@@ -308,7 +325,7 @@ namespace Examples
 
         // Eight rows: masks holds each row's positive then negative mask, output receives 8 rows of outputs, buffer
         // holds BatchBufferSize floats (zero padding between calls). Same bits as Forward for every row.
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private void BatchRows8(ref ulong masks, ref float output, ref float buffer)
         {
             ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);
@@ -319,12 +336,18 @@ namespace Examples
             // pre-activations are summed (the next row's table loads overlap them).
             for (int r = 0; r < 8; r++)
             {
-                ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, (2 * r) + 1);
-                nuint r0 = (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 0)); // group 0
-                nuint r1 = 3888 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 5)); // group 1
-                nuint r2 = 7776 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 10)); // group 2
-                nuint r3 = 11664 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 15)); // group 3
-                nuint r4 = 15552 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 20)); // group 4
+                ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, 2 * r),
+                    negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, (2 * r) + 1);
+                // group 0
+                nuint r0 = (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 0));
+                nuint r1 = 3888 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative,
+                    5)); // group 1
+                nuint r2 = 7776 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative,
+                    10)); // group 2
+                nuint r3 = 11664 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative,
+                    15)); // group 3
+                nuint r4 = 15552 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative,
+                    20)); // group 4
                 ref float y = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref buffer, BatchLayer0 + (r * 16));
                 // Neurons 0-7
                 {
@@ -333,7 +356,8 @@ namespace Examples
                     global::System.Runtime.Intrinsics.Vector256<float> s2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r2);
                     global::System.Runtime.Intrinsics.Vector256<float> s3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r3);
                     global::System.Runtime.Intrinsics.Vector256<float> s4 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r4);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, (((s0 + s4) + s2) + (s1 + s3))), ref y, 0);
+                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh,
+                        (((s0 + s4) + s2) + (s1 + s3))), ref y, 0);
                 }
                 // Neurons 8-15
                 {
@@ -342,7 +366,8 @@ namespace Examples
                     global::System.Runtime.Intrinsics.Vector256<float> s2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r2 + 8);
                     global::System.Runtime.Intrinsics.Vector256<float> s3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r3 + 8);
                     global::System.Runtime.Intrinsics.Vector256<float> s4 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r4 + 8);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, (((s0 + s4) + s2) + (s1 + s3))), ref y, 8);
+                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh,
+                        (((s0 + s4) + s2) + (s1 + s3))), ref y, 8);
                 }
             }
 
@@ -355,23 +380,39 @@ namespace Examples
                 {
                     global::System.Runtime.Intrinsics.Vector256<float> w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 0);
                     global::System.Runtime.Intrinsics.Vector256<float> w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 8);
-                    global::System.Runtime.Intrinsics.Vector256<float> n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 0), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+                    global::System.Runtime.Intrinsics.Vector256<float> n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(
+                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 0), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
                     n0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 8), w1, n0);
-                    global::System.Runtime.Intrinsics.Vector256<float> n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 16), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-                    n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 24), w1, n1);
-                    global::System.Runtime.Intrinsics.Vector256<float> n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 32), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-                    n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 40), w1, n2);
-                    global::System.Runtime.Intrinsics.Vector256<float> n3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 48), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-                    n3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 56), w1, n3);
-                    global::System.Runtime.Intrinsics.Vector256<float> n4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 64), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-                    n4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 72), w1, n4);
-                    global::System.Runtime.Intrinsics.Vector256<float> n5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 80), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-                    n5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 88), w1, n5);
-                    global::System.Runtime.Intrinsics.Vector256<float> n6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 96), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-                    n6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 104), w1, n6);
-                    global::System.Runtime.Intrinsics.Vector256<float> n7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 112), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
-                    n7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 120), w1, n7);
-                    global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.TreeOfRows(n0, n1, n2, n3, n4, n5, n6, n7) + global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 16));
+                    global::System.Runtime.Intrinsics.Vector256<float> n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(
+                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 16), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+                    n1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 24), w1,
+                        n1);
+                    global::System.Runtime.Intrinsics.Vector256<float> n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(
+                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 32), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+                    n2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 40), w1,
+                        n2);
+                    global::System.Runtime.Intrinsics.Vector256<float> n3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(
+                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 48), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+                    n3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 56), w1,
+                        n3);
+                    global::System.Runtime.Intrinsics.Vector256<float> n4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(
+                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 64), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+                    n4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 72), w1,
+                        n4);
+                    global::System.Runtime.Intrinsics.Vector256<float> n5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(
+                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 80), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+                    n5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 88), w1,
+                        n5);
+                    global::System.Runtime.Intrinsics.Vector256<float> n6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(
+                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 96), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+                    n6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 104), w1,
+                        n6);
+                    global::System.Runtime.Intrinsics.Vector256<float> n7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(
+                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 112), w0, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
+                    n7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref a, 120), w1,
+                        n7);
+                    global::System.Runtime.Intrinsics.Vector256<float> pre = global::GenBias.CanonicalSum.TreeOfRows(n0, n1, n2, n3, n4, n5, n6,
+                        n7) + global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 16));
                     global::System.Runtime.Intrinsics.Vector256<float> y = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, pre);
                     global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(y, ref output);
                 }
@@ -379,13 +420,14 @@ namespace Examples
         }
 
         /// <inheritdoc/>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public void ForwardActivations(global::System.ReadOnlySpan<sbyte> input, global::System.Span<float> activations)
         {
             global::GenBias.TernaryInput.CheckLength(activations.Length, ActivationCount, nameof(activations));
             // Two compares and a movemask per vector pack the input and check that it is ternary.
             ulong positive = 0, negative = 0;
-            if (input.Length != InputCount || !global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), InputCount, out positive, out negative))
+            if (input.Length != InputCount || !global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(
+                input), InputCount, out positive, out negative))
             {
                 global::GenBias.TernaryInput.Validate(input, InputCount); // throws, naming the wrong length or value
             }
@@ -399,8 +441,9 @@ namespace Examples
         }
 
         /// <inheritdoc/>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
-        public void Backward(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> parameterGradient)
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+        public void Backward(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> outputGradient,
+            global::System.Span<float> parameterGradient)
         {
             global::GenBias.TernaryInput.Validate(input, InputCount);
             global::GenBias.TernaryInput.CheckLength(outputGradient.Length, OutputCount, nameof(outputGradient));
@@ -414,8 +457,9 @@ namespace Examples
         }
 
         /// <inheritdoc/>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
-        public void BackwardActivations(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> activationGradient, global::System.Span<float> parameterGradient)
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+        public void BackwardActivations(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> activationGradient,
+            global::System.Span<float> parameterGradient)
         {
             global::GenBias.TernaryInput.Validate(input, InputCount);
             global::GenBias.TernaryInput.CheckLength(activationGradient.Length, ActivationCount, nameof(activationGradient));
@@ -426,7 +470,7 @@ namespace Examples
         }
 
         // g: the gradient of the objective with respect to every neuron's activation (ActivationCount, layer order).
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private void BackwardCore(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> g, global::System.Span<float> parameterGradient)
         {
             global::System.Span<float> h = stackalloc float[ScratchSize];
@@ -438,7 +482,8 @@ namespace Examples
             // d holds, per layer, the gradient with respect to each neuron's pre-activation.
             global::System.Span<float> d = stackalloc float[ScratchSize];
             g.Slice(Layer1ActivationOffset, 1).CopyTo(d.Slice(Layer1Scratch));
-            global::GenBias.GradientKernels.ApplyDerivative(global::GenBias.Activation.Tanh, z.Slice(Layer1Scratch, 1), h.Slice(Layer1Scratch, 1), d.Slice(Layer1Scratch, 1));
+            global::GenBias.GradientKernels.ApplyDerivative(global::GenBias.Activation.Tanh, z.Slice(Layer1Scratch, 1), h.Slice(Layer1Scratch, 1),
+                d.Slice(Layer1Scratch, 1));
 
             // Layer 1, Dense(1, Tanh) over 16 inputs: weight gradients are δ ⊗ input, bias gradients δ.
             global::System.ReadOnlySpan<float> d1 = d.Slice(Layer1Scratch, 1);
@@ -457,7 +502,7 @@ namespace Examples
         }
 
         // input: InputCount validated ternary values, packed for the table-driven first layer.
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private void Run(ref sbyte input, global::System.Span<float> h, global::System.Span<float> z)
         {
             global::GenBias.TernaryInput.TryPack(ref input, InputCount, out ulong positive, out ulong negative);
@@ -466,7 +511,7 @@ namespace Examples
 
         // Picks the widest accelerated path allowed by ComputePath. positive, negative: a validated packed input; h, z: every
         // layer's outputs and pre-activations, each layer padded to whole 16-float blocks.
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private void RunPacked(ulong positive, ulong negative, global::System.Span<float> h, global::System.Span<float> z)
         {
             global::GenBias.ComputePath path = ComputePath;
@@ -474,11 +519,13 @@ namespace Examples
             {
                 if (path != global::GenBias.ComputePath.Vector256 && global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
                 {
-                    RunVector512(positive, negative, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z));
+                    RunVector512(positive, negative, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h),
+                        ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z));
                     return;
                 }
 
-                RunVector256(positive, negative, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z));
+                RunVector256(positive, negative, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h),
+                    ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z));
                 return;
             }
 
@@ -488,7 +535,7 @@ namespace Examples
         // Scalar: the reference kernels over the canonical layout, copied into the padded scratch layout. Kept out of
         // Run so that its buffers do not weigh on the SIMD paths.
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private void RunScalar(ulong positive, ulong negative, global::System.Span<float> h, global::System.Span<float> z)
         {
             global::System.Span<float> x = stackalloc float[InputCount];
@@ -503,7 +550,7 @@ namespace Examples
         }
 
         // Vector256 throughout: 8 outputs per vector for layers of 8 or more neurons, dot products for narrower ones.
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private void RunVector256(ulong positive, ulong negative, ref float h, ref float z)
         {
             ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);
@@ -514,11 +561,16 @@ namespace Examples
             {
                 ref float t = ref _tables.Origin;
                 ref int keys = ref _tables.KeyOrigin; // ten mask bits → the offset of the group's row
-                nuint r0 = (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 0)); // group 0
-                nuint r1 = 3888 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 5)); // group 1
-                nuint r2 = 7776 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 10)); // group 2
-                nuint r3 = 11664 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 15)); // group 3
-                nuint r4 = 15552 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 20)); // group 4
+                // group 0
+                nuint r0 = (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 0));
+                nuint r1 = 3888 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative,
+                    5)); // group 1
+                nuint r2 = 7776 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative,
+                    10)); // group 2
+                nuint r3 = 11664 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative,
+                    15)); // group 3
+                nuint r4 = 15552 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative,
+                    20)); // group 4
                 // Neurons 0-7
                 {
                     global::System.Runtime.Intrinsics.Vector256<float> s0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, r0);
@@ -559,12 +611,13 @@ namespace Examples
                 // Neuron 0
                 float pre0 = global::GenBias.CanonicalSum.Tree(n0) + global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 16);
                 global::System.Runtime.CompilerServices.Unsafe.Add(ref z, Layer1Scratch + 0) = pre0;
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer1Scratch + 0) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, pre0);
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer1Scratch + 0) = global::GenBias.ActivationMath.Apply(
+                    global::GenBias.Activation.Tanh, pre0);
             }
         }
 
         // Vector512 lanes for layers of 8 or more neurons (16 outputs per vector), Vector256 dot products for narrower ones.
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private void RunVector512(ulong positive, ulong negative, ref float h, ref float z)
         {
             ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);
@@ -575,11 +628,16 @@ namespace Examples
             {
                 ref float t = ref _tables.Origin;
                 ref int keys = ref _tables.KeyOrigin; // ten mask bits → the offset of the group's row
-                nuint r0 = (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 0)); // group 0
-                nuint r1 = 3888 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 5)); // group 1
-                nuint r2 = 7776 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 10)); // group 2
-                nuint r3 = 11664 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 15)); // group 3
-                nuint r4 = 15552 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 20)); // group 4
+                // group 0
+                nuint r0 = (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 0));
+                nuint r1 = 3888 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative,
+                    5)); // group 1
+                nuint r2 = 7776 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative,
+                    10)); // group 2
+                nuint r3 = 11664 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative,
+                    15)); // group 3
+                nuint r4 = 15552 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative,
+                    20)); // group 4
                 // Neurons 0-15
                 {
                     global::System.Runtime.Intrinsics.Vector512<float> s0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref t, r0);
@@ -608,7 +666,8 @@ namespace Examples
                 // Neuron 0
                 float pre0 = global::GenBias.CanonicalSum.Tree(n0) + global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 16);
                 global::System.Runtime.CompilerServices.Unsafe.Add(ref z, Layer1Scratch + 0) = pre0;
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer1Scratch + 0) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, pre0);
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer1Scratch + 0) = global::GenBias.ActivationMath.Apply(
+                    global::GenBias.Activation.Tanh, pre0);
             }
         }
     }

@@ -18,84 +18,86 @@ namespace Examples
     partial class SeedNeuron : global::GenBias.ITernaryNetwork
     {
         /// <summary>The number of ternary inputs.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public const int InputCount = 25;
 
         /// <summary>The number of outputs (the width of the last layer).</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public const int OutputCount = 1;
 
         /// <summary>The length of the canonical parameter buffer.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public const int ParameterCount = 26;
 
         /// <summary>The number of neurons in all layers: the length of the buffer <see cref="ForwardActivations"/> fills.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public const int ActivationCount = 1;
 
         /// <summary>The number of dense layers, hidden and output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public const int LayerCount = 1;
 
         /// <summary>Layer 0, Dense(1, Tanh) over 25 inputs: where neuron 0's weights start (neuron k's at + k * 25).</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public const int Layer0WeightOffset = 0;
 
         /// <summary>Layer 0: where its 1 biases start in the parameter buffer.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public const int Layer0BiasOffset = 25;
 
         /// <summary>Layer 0: where its 1 outputs start in the buffer of all activations.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public const int Layer0ActivationOffset = 0;
 
         // The private packed copy of the parameters the SIMD code reads (see GenBias.ShapeRules), and the scratch
         // buffers: the unpacked form of a packed input, and each layer's outputs padded to whole 16-float blocks.
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private const int PackedSize = 48;
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private const int PackedBufferSize = 32;
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private const int ScratchSize = 16;
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private const int Layer0Packed = 0;
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private const int Layer0Scratch = 0;
 
         /// <summary>The preferences declared with [Prefer], in declaration order, for the trainer and the certifier.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
-        public static global::System.Collections.Generic.IReadOnlyList<global::GenBias.Preference> Preferences { get; } = global::System.Array.Empty<global::GenBias.Preference>();
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+        public static global::System.Collections.Generic.IReadOnlyList<global::GenBias.Preference> Preferences { get; } =
+            global::System.Array.Empty<global::GenBias.Preference>();
 
         /// <summary>The runtime description of this network's shape, for the trainer and the certifier.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public static global::GenBias.NetworkShape Shape { get; } = global::GenBias.NetworkShape.Create(InputCount, (1, global::GenBias.Activation.Tanh));
 
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private readonly float[] _parameters = new float[ParameterCount];
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private readonly float[] _packed = new float[PackedSize];
         // Odd while SetParameters replaces the parameters, and changed by every call: a computation that sees it odd or
         // changed has read a mix of old and new parameters and throws (GenBias.ParameterVersion).
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private int _version;
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private readonly global::GenBias.FirstLayerTables _tables = new(Shape);
 
         /// <inheritdoc/>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         global::GenBias.NetworkShape global::GenBias.ITernaryNetwork.Shape => Shape;
 
         /// <summary>The parameters in the canonical layout; change them with <see cref="SetParameters"/>.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public global::System.ReadOnlySpan<float> Parameters => _parameters;
 
         /// <summary>The arithmetic of the forward pass; every path returns the same bits.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public global::GenBias.ComputePath ComputePath { get; set; }
 
         /// <summary>Replaces every parameter (canonical layout) and repacks them for the SIMD code.</summary>
-        /// <exception cref="global::System.ArgumentException">The length is not <see cref="ParameterCount"/>, a value is NaN or infinite, or a neuron's pre-activation could exceed ParameterPacking.MaxPreActivationBound (the message names the parameter).</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        /// <exception cref="global::System.ArgumentException">The length is not <see cref="ParameterCount"/>, a value is NaN or infinite, or a neuron's
+        /// pre-activation could exceed ParameterPacking.MaxPreActivationBound (the message names the parameter).</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public void SetParameters(global::System.ReadOnlySpan<float> parameters)
         {
             global::GenBias.ParameterPacking.CheckComputable(Shape, parameters, nameof(parameters));
@@ -114,13 +116,15 @@ namespace Examples
         }
 
         /// <summary>The output for one input of -1, 0, +1 values.</summary>
-        /// <exception cref="global::System.ArgumentException">The input does not have <see cref="InputCount"/> values, or one is not ternary (the message names its index).</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        /// <exception cref="global::System.ArgumentException">The input does not have <see cref="InputCount"/> values, or one is not ternary (the message names
+        /// its index).</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public float Forward(global::System.ReadOnlySpan<sbyte> input)
         {
             // Two compares and a movemask per vector pack the input and check that it is ternary.
             ulong positive = 0, negative = 0;
-            if (input.Length != InputCount || !global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), InputCount, out positive, out negative))
+            if (input.Length != InputCount || !global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(
+                input), InputCount, out positive, out negative))
             {
                 global::GenBias.TernaryInput.Validate(input, InputCount); // throws, naming the wrong length or value
             }
@@ -133,7 +137,7 @@ namespace Examples
         }
 
         /// <summary>The output for one input in the packed form: bit i of <paramref name="positive"/> means +1, of <paramref name="negative"/> -1.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public float Forward(ulong positive, ulong negative)
         {
             global::GenBias.TernaryInput.ValidatePacked(positive, negative, InputCount);
@@ -146,13 +150,14 @@ namespace Examples
         }
 
         /// <inheritdoc/>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public void Forward(global::System.ReadOnlySpan<sbyte> input, global::System.Span<float> output)
         {
             global::GenBias.TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));
             // Two compares and a movemask per vector pack the input and check that it is ternary.
             ulong positive = 0, negative = 0;
-            if (input.Length != InputCount || !global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), InputCount, out positive, out negative))
+            if (input.Length != InputCount || !global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(
+                input), InputCount, out positive, out negative))
             {
                 global::GenBias.TernaryInput.Validate(input, InputCount); // throws, naming the wrong length or value
             }
@@ -165,7 +170,7 @@ namespace Examples
         }
 
         /// <inheritdoc/>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public void Forward(ulong positive, ulong negative, global::System.Span<float> output)
         {
             global::GenBias.TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));
@@ -179,15 +184,15 @@ namespace Examples
         }
 
         // The eight-row batch kernel's buffer: each layer's activations row by row (8 × padded width), then 8 lanes.
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private const int BatchLayer0 = 0;
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private const int BatchLanes = 128;
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private const int BatchBufferSize = 136;
 
         /// <inheritdoc/>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public void ForwardBatch(global::System.ReadOnlySpan<sbyte> inputs, global::System.Span<float> outputs)
         {
             int rows = global::GenBias.TernaryInput.ValidateBatch(inputs, InputCount, OutputCount, outputs.Length);
@@ -212,15 +217,18 @@ namespace Examples
                 {
                     for (int i = 0; i < 8; i++)
                     {
-                        global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (r + i) * InputCount), InputCount,
-                            out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, 2 * i), out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, (2 * i) + 1));
+                        global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (r + i) * InputCount),
+                            InputCount,
+                            out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, 2 * i),
+                                out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, (2 * i) + 1));
                     }
                     BatchRows8(ref m0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount), ref b0);
                 }
 
                 for (; r < rows; r++)
                 {
-                    global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount, out ulong positive, out ulong negative);
+                    global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount,
+                        out ulong positive, out ulong negative);
                     RunVector256(positive, negative, ref h0, ref z0);
                     global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer0Scratch);
                 }
@@ -228,7 +236,8 @@ namespace Examples
 
             for (; r < rows; r++)
             {
-                global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount, out ulong positive, out ulong negative);
+                global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), InputCount,
+                    out ulong positive, out ulong negative);
                 RunScalar(positive, negative, h, z);
                 global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer0Scratch);
             }
@@ -239,8 +248,9 @@ namespace Examples
         /// The outputs for a batch of packed inputs: <paramref name="packedInputs"/> holds, per row, the positive mask then the
         /// negative mask; <paramref name="outputs"/> receives <see cref="OutputCount"/> values per row. The fastest batch form.
         /// </summary>
-        /// <exception cref="global::System.ArgumentException">The lengths do not match, or a row's masks overlap or set a bit at or above <see cref="InputCount"/> (the message names the row).</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        /// <exception cref="global::System.ArgumentException">The lengths do not match, or a row's masks overlap or set a bit at or above <see
+        /// cref="InputCount"/> (the message names the row).</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public void ForwardBatch(global::System.ReadOnlySpan<ulong> packedInputs, global::System.Span<float> outputs)
         {
             int rows = global::GenBias.TernaryInput.ValidatePackedBatch(packedInputs, InputCount, OutputCount, outputs.Length);
@@ -261,12 +271,14 @@ namespace Examples
                 ref float b0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(buffer);
                 for (; r + 8 <= rows; r += 8)
                 {
-                    BatchRows8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount), ref b0);
+                    BatchRows8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r),
+                        ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount), ref b0);
                 }
 
                 for (; r < rows; r++)
                 {
-                    ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
+                    ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r),
+                        negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
                     RunVector256(positive, negative, ref h0, ref z0);
                     global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer0Scratch);
                 }
@@ -274,7 +286,8 @@ namespace Examples
 
             for (; r < rows; r++)
             {
-                ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
+                ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r),
+                    negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (2 * r) + 1);
                 RunScalar(positive, negative, h, z);
                 global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r) = global::System.Runtime.CompilerServices.Unsafe.Add(ref h0, Layer0Scratch);
             }
@@ -285,7 +298,7 @@ namespace Examples
         // holds BatchBufferSize floats (zero padding between calls). Same bits as Forward for every row.
         // A single neuron's kernel is a few instructions: inlined into the batch loops.
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private void BatchRows8(ref ulong masks, ref float output, ref float buffer)
         {
             ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);
@@ -297,7 +310,8 @@ namespace Examples
             global::System.Runtime.Intrinsics.Vector256<float> gathered; // the eight rows' pre-activations
             if (_tables.CanGather)
             {
-                global::GenBias.FirstLayerTables.GatherLanes8(ref masks, out global::System.Runtime.Intrinsics.Vector256<int> positive, out global::System.Runtime.Intrinsics.Vector256<int> negative);
+                global::GenBias.FirstLayerTables.GatherLanes8(ref masks, out global::System.Runtime.Intrinsics.Vector256<int> positive,
+                    out global::System.Runtime.Intrinsics.Vector256<int> negative);
                 global::System.Runtime.Intrinsics.Vector256<float> s0 = _tables.GatherGroup(positive, negative, 0); // group 0
                 global::System.Runtime.Intrinsics.Vector256<float> s1 = _tables.GatherGroup(positive, negative, 1); // group 1
                 global::System.Runtime.Intrinsics.Vector256<float> s2 = _tables.GatherGroup(positive, negative, 2); // group 2
@@ -310,12 +324,18 @@ namespace Examples
                 // Without gathers (no AVX2): row by row.
                 for (int r = 0; r < 8; r++)
                 {
-                    ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, 2 * r), negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, (2 * r) + 1);
-                    nuint r0 = (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 0)); // group 0
-                    nuint r1 = 243 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 5)); // group 1
-                    nuint r2 = 486 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 10)); // group 2
-                    nuint r3 = 729 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 15)); // group 3
-                    nuint r4 = 972 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 20)); // group 4
+                    ulong positive = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, 2 * r),
+                        negative = global::System.Runtime.CompilerServices.Unsafe.Add(ref masks, (2 * r) + 1);
+                    nuint r0 = (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative,
+                        0)); // group 0
+                    nuint r1 = 243 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive,
+                        negative, 5)); // group 1
+                    nuint r2 = 486 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive,
+                        negative, 10)); // group 2
+                    nuint r3 = 729 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive,
+                        negative, 15)); // group 3
+                    nuint r4 = 972 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive,
+                        negative, 20)); // group 4
                     float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r0);
                     float s1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r1);
                     float s2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r2);
@@ -331,13 +351,14 @@ namespace Examples
         }
 
         /// <inheritdoc/>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         public void ForwardActivations(global::System.ReadOnlySpan<sbyte> input, global::System.Span<float> activations)
         {
             global::GenBias.TernaryInput.CheckLength(activations.Length, ActivationCount, nameof(activations));
             // Two compares and a movemask per vector pack the input and check that it is ternary.
             ulong positive = 0, negative = 0;
-            if (input.Length != InputCount || !global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), InputCount, out positive, out negative))
+            if (input.Length != InputCount || !global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(
+                input), InputCount, out positive, out negative))
             {
                 global::GenBias.TernaryInput.Validate(input, InputCount); // throws, naming the wrong length or value
             }
@@ -350,8 +371,9 @@ namespace Examples
         }
 
         /// <inheritdoc/>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
-        public void Backward(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> parameterGradient)
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+        public void Backward(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> outputGradient,
+            global::System.Span<float> parameterGradient)
         {
             global::GenBias.TernaryInput.Validate(input, InputCount);
             global::GenBias.TernaryInput.CheckLength(outputGradient.Length, OutputCount, nameof(outputGradient));
@@ -365,8 +387,9 @@ namespace Examples
         }
 
         /// <inheritdoc/>
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
-        public void BackwardActivations(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> activationGradient, global::System.Span<float> parameterGradient)
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+        public void BackwardActivations(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> activationGradient,
+            global::System.Span<float> parameterGradient)
         {
             global::GenBias.TernaryInput.Validate(input, InputCount);
             global::GenBias.TernaryInput.CheckLength(activationGradient.Length, ActivationCount, nameof(activationGradient));
@@ -377,7 +400,7 @@ namespace Examples
         }
 
         // g: the gradient of the objective with respect to every neuron's activation (ActivationCount, layer order).
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private void BackwardCore(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> g, global::System.Span<float> parameterGradient)
         {
             global::System.Span<float> h = stackalloc float[ScratchSize];
@@ -389,7 +412,8 @@ namespace Examples
             // d holds, per layer, the gradient with respect to each neuron's pre-activation.
             global::System.Span<float> d = stackalloc float[ScratchSize];
             g.Slice(Layer0ActivationOffset, 1).CopyTo(d.Slice(Layer0Scratch));
-            global::GenBias.GradientKernels.ApplyDerivative(global::GenBias.Activation.Tanh, z.Slice(Layer0Scratch, 1), h.Slice(Layer0Scratch, 1), d.Slice(Layer0Scratch, 1));
+            global::GenBias.GradientKernels.ApplyDerivative(global::GenBias.Activation.Tanh, z.Slice(Layer0Scratch, 1), h.Slice(Layer0Scratch, 1),
+                d.Slice(Layer0Scratch, 1));
 
             // Layer 0, Dense(1, Tanh) over 25 inputs: weight gradients are δ ⊗ input, bias gradients δ.
             global::System.ReadOnlySpan<float> d0 = d.Slice(Layer0Scratch, 1);
@@ -398,7 +422,7 @@ namespace Examples
         }
 
         // input: InputCount validated ternary values, packed for the table-driven first layer.
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private void Run(ref sbyte input, global::System.Span<float> h, global::System.Span<float> z)
         {
             global::GenBias.TernaryInput.TryPack(ref input, InputCount, out ulong positive, out ulong negative);
@@ -407,14 +431,15 @@ namespace Examples
 
         // Picks the widest accelerated path allowed by ComputePath. positive, negative: a validated packed input; h, z: every
         // layer's outputs and pre-activations, each layer padded to whole 16-float blocks.
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private void RunPacked(ulong positive, ulong negative, global::System.Span<float> h, global::System.Span<float> z)
         {
             global::GenBias.ComputePath path = ComputePath;
             if (path != global::GenBias.ComputePath.Scalar && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
             {
                 // No layer is wide enough for Vector512 lanes: the Vector256 path is also the Vector512 path.
-                RunVector256(positive, negative, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z));
+                RunVector256(positive, negative, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h),
+                    ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z));
                 return;
             }
 
@@ -424,7 +449,7 @@ namespace Examples
         // Scalar: the reference kernels over the canonical layout, copied into the padded scratch layout. Kept out of
         // Run so that its buffers do not weigh on the SIMD paths.
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private void RunScalar(ulong positive, ulong negative, global::System.Span<float> h, global::System.Span<float> z)
         {
             global::System.Span<float> x = stackalloc float[InputCount];
@@ -437,7 +462,7 @@ namespace Examples
         }
 
         // Vector256 throughout: 8 outputs per vector for layers of 8 or more neurons, dot products for narrower ones.
-        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.3.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
         private void RunVector256(ulong positive, ulong negative, ref float h, ref float z)
         {
             ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);
@@ -447,11 +472,16 @@ namespace Examples
             {
                 ref float t = ref _tables.Origin;
                 ref int keys = ref _tables.KeyOrigin; // ten mask bits → the offset of the group's row
-                nuint r0 = (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 0)); // group 0
-                nuint r1 = 243 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 5)); // group 1
-                nuint r2 = 486 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 10)); // group 2
-                nuint r3 = 729 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 15)); // group 3
-                nuint r4 = 972 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 20)); // group 4
+                // group 0
+                nuint r0 = (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, 0));
+                nuint r1 = 243 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative,
+                    5)); // group 1
+                nuint r2 = 486 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative,
+                    10)); // group 2
+                nuint r3 = 729 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative,
+                    15)); // group 3
+                nuint r4 = 972 + (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative,
+                    20)); // group 4
                 float s0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r0);
                 float s1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r1);
                 float s2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r2);
@@ -459,7 +489,8 @@ namespace Examples
                 float s4 = global::System.Runtime.CompilerServices.Unsafe.Add(ref t, r4);
                 float pre0 = (((s0 + s4) + s2) + (s1 + s3));
                 global::System.Runtime.CompilerServices.Unsafe.Add(ref z, Layer0Scratch) = pre0;
-                global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer0Scratch) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, pre0);
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref h, Layer0Scratch) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh,
+                    pre0);
             }
         }
     }
