@@ -26,7 +26,8 @@ public partial class CompiledNetworkTests
         int results = 0, detected = 0;
         var mixed = new ConcurrentQueue<string>();
         using var stop = new CancellationTokenSource();
-        Task[] readers = [.. Enumerable.Range(0, 8).Select(thread => Task.Run(() =>
+        // Threads of their own (not the pool's, which other tests may hold), so that the readers run from the start.
+        Task[] readers = [.. Enumerable.Range(0, 8).Select(thread => Task.Factory.StartNew(() =>
         {
             float[] output = new float[shape.OutputCount], batchOut = new float[2 * shape.OutputCount];
             float[] gradient = new float[shape.ParameterCount], outputGradient = new float[shape.OutputCount];
@@ -64,15 +65,23 @@ public partial class CompiledNetworkTests
                     Interlocked.Increment(ref detected);
                 }
             }
-        }))];
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default))];
 
         // Replace the parameters until the readers have run into it a few times (or five seconds have passed with at
         // least one race seen; on a machine so loaded that the threads have not overlapped yet, up to thirty).
+        // After each replacement the writer waits (up to a millisecond) for a reader to finish a call, so that calls both
+        // complete and overlap a replacement however loaded the machine is.
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        for (int round = 0; (Volatile.Read(ref detected) < 20 || round < 2000) &&
-                            clock.Elapsed < TimeSpan.FromSeconds(Volatile.Read(ref detected) > 0 ? 5 : 30); round++)
+        for (int round = 0; (Volatile.Read(ref detected) < 20 || Volatile.Read(ref results) < 20 || round < 2000) &&
+                            clock.Elapsed < TimeSpan.FromSeconds(Volatile.Read(ref detected) > 0 && Volatile.Read(ref results) > 0 ? 2 : 30); round++)
         {
             network.SetParameters(round % 2 == 0 ? b : a);
+            int seen = Volatile.Read(ref results) + Volatile.Read(ref detected);
+            var pause = System.Diagnostics.Stopwatch.StartNew();
+            while (Volatile.Read(ref results) + Volatile.Read(ref detected) == seen && pause.Elapsed < TimeSpan.FromMilliseconds(1))
+            {
+                Thread.SpinWait(20);
+            }
         }
 
         stop.Cancel();
