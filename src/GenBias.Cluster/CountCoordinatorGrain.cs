@@ -150,6 +150,16 @@ public sealed class CountCoordinatorGrain(
         {
             recorded = await ClusterCounting.Shard(GrainFactory, this.GetPrimaryKeyString(), subCube).Record(new SubCubeResult(subCube, count, decided), silo);
         }
+        catch
+        {
+            // Not stored (the shard's silo is leaving, say): lend the sub-cube again now, not after the lease time.
+            if (_leases.Remove(subCube))
+            {
+                _returned.Enqueue(subCube);
+            }
+
+            throw;
+        }
         finally
         {
             _pending.Remove(subCube);

@@ -82,7 +82,7 @@ internal sealed class CountWorkerService(IGrainFactory grains, ILocalSiloDetails
                         return;
                     }
 
-                    await coordinator.Report(lease.SubCube, result.count, result.decided, siloName);
+                    await Report(coordinator, lease.SubCube, result, siloName, stoppingToken);
                     logger.LogDebug("{Worker} counted sub-cube {SubCube} of {Key} in {Elapsed}", worker, lease.SubCube, key, clock.Elapsed);
                     worked = true;
                     break;
@@ -154,6 +154,23 @@ internal sealed class CountWorkerService(IGrainFactory grains, ILocalSiloDetails
 
     private static async Task<CountPlan?> Build(ICountCoordinatorGrain coordinator) =>
         await coordinator.Job() is CountJob job ? job.Build().Plan : null;
+
+    /// <summary>Reports a result, retrying twice on a transient failure: a result costs a sub-cube's time to make again.</summary>
+    private static async Task Report(ICountCoordinatorGrain coordinator, long subCube, (long Count, long Decided) result, string silo, CancellationToken stoppingToken)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await coordinator.Report(subCube, result.Count, result.Decided, silo);
+                return;
+            }
+            catch (Exception e) when (attempt < 3 && ClusterCounting.IsTransient(e))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), stoppingToken);
+            }
+        }
+    }
 
     private async Task GiveBack(ICountCoordinatorGrain coordinator, long subCube, string worker)
     {
