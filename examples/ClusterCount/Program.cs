@@ -256,7 +256,7 @@ internal static class Cli
         }
         catch (Exception e) when (e is InvalidDataException or FormatException or NotSupportedException or System.Text.Json.JsonException)
         {
-            throw new ArgumentException($"{model} is not a GenBias model file: {e.Message}");
+            throw new ArgumentException(e.Message.StartsWith(model, StringComparison.Ordinal) ? e.Message : $"{model} is not a GenBias model file: {e.Message}");
         }
 
         if (loaded.Preferences.Count == 0)
@@ -351,9 +351,9 @@ internal static class Cli
             if (options.ContainsKey("--cancel"))
             {
                 CountStatus cancelled = await ClusterCounting.CancelAsync(grains, key).WaitAsync(TimeSpan.FromSeconds(timeout), stop.Token);
-                output.WriteLine(cancelled.Known
-                    ? $"count {key} cancelled at {cancelled.Done}/{cancelled.SubCubes} sub-cubes{(cancelled.Finished ? " (it had finished)" : "")}; its results stay: the same command without --cancel resumes it"
-                    : $"count {key} is unknown to the cluster: nothing to cancel");
+                output.WriteLine(!cancelled.Known ? $"count {key} is unknown to the cluster: nothing to cancel"
+                    : cancelled.Finished ? $"count {key} has finished: nothing to cancel (the same command without --cancel prints its certificate)"
+                    : $"count {key} cancelled at {cancelled.Done:N0}/{cancelled.SubCubes:N0} sub-cubes; its results stay: the same command without --cancel resumes it");
                 return Done;
             }
 
