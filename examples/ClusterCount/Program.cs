@@ -1,7 +1,11 @@
 using System;
+using System.Collections.Generic;
+using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 using GenBias;
@@ -13,193 +17,423 @@ using Orleans;
 using Orleans.Configuration;
 using Orleans.Hosting;
 
-// An exact count spread over an Orleans cluster.
-//   silo  [--index i] [--workers n] [--cluster localhost|adonet] [--connection "…"]     run one silo (until Ctrl+C)
-//   count --model file.json [--preference 0] [--split 6] [--leaf 9] [--fix 1,-1,0] [--lease seconds] [--local]
-//         [--silos 3 | --cluster adonet --connection "…"]                               submit, watch, certify
-// Localhost clustering: silo i listens on 11111 + i (silo to silo) and 30000 + i (clients); silo 0 is the primary.
-// ADO.NET: membership and count state in PostgreSQL (Npgsql), the tables created by Orleans' SQL scripts.
-return await Cli.Run(args);
+// An exact count spread over an Orleans cluster: `silo` runs one silo, `count` submits a count, watches it and prints
+// its certificate. `ClusterCount --help` lists the options.
+return await Cli.Run(args, Console.Out, Console.Error);
 
+/// <summary>The command line: parsing, the silo and the client.</summary>
 internal static class Cli
 {
-    public static async Task<int> Run(string[] args)
+    public const int Done = 0, NotDone = 1, BadInput = 2, Detached = 130;
+
+    private static readonly string[] SiloOptions = ["--index", "--workers", "--silo-port", "--gateway-port", "--primary-port", "--cluster", "--connection", "--cluster-id", "--service-id", "--verbose"];
+    private static readonly string[] CountOptions = ["--model", "--preference", "--split", "--leaf", "--fix", "--lease", "--local", "--silos", "--gateway-port", "--cluster", "--connection", "--cluster-id", "--service-id", "--timeout", "--detach", "--cancel", "--verbose"];
+    private static readonly string[] Flags = ["--local", "--detach", "--cancel", "--verbose"];
+
+    public const string Help = """
+        ClusterCount: an exact GenBias count spread over a Microsoft Orleans cluster.
+
+          ClusterCount silo  [options]    run one silo until Ctrl+C or SIGTERM (a graceful stop: the sub-cubes it is
+                                          counting are given back; exit 0)
+          ClusterCount count [options]    submit a count, watch it, print its certificate
+          ClusterCount --help             this text
+
+        silo:
+          --index i            silo number on this machine (default 0): silo port 11111+i, client port 30000+i
+          --workers n          counting loops (default: one per core)
+          --silo-port p        silo-to-silo port (default 11111+index); a port in use is refused
+          --gateway-port p     client port (default 30000+index); a port in use is refused
+          --primary-port p     localhost clustering: the primary silo's silo port (default 11111)
+          --cluster kind       localhost (default; development: one machine, membership and memory storage on
+                               the silos, the primary is a single point of failure) or adonet (PostgreSQL)
+          --connection "…"     adonet: the connection string (Host=…;Database=…;Username=…;Password=…)
+          --cluster-id id      silos and clients of one cluster share it (default genbias)
+          --service-id id      names the stored state (default genbias-counts)
+          --verbose            Orleans' own warnings too
+
+        count:
+          --model file.json    the model file (required)
+          --preference k       which of its preferences (default 0)
+          --split d            3^d sub-cubes, the unit lent to a worker: 0 to 12 and fewer than the inputs
+                               counted (default 6)
+          --leaf n             inputs enumerated per leaf, 5 to 20 (default 9)
+          --fix 1,0,-1         values of the first inputs, held fixed
+          --lease s            seconds a worker may hold a sub-cube (default: ten times the mean sub-cube time,
+                               2 s to 5 minutes, 30 s until the first result)
+          --silos n            localhost: gateways on ports --gateway-port … +n−1 (default 3, from 30000)
+          --cluster, --connection, --cluster-id, --service-id    as for silo
+          --timeout s          give up when no silo answers for s seconds (default 30)
+          --detach             submit and exit; the same command without --detach watches it again
+          --cancel             cancel this plan's count (its results stay: submitting it again resumes it)
+          --local              count the same plan in this process instead, on every core
+
+        Ctrl+C or SIGTERM while a count is watched detaches: the count goes on, and the same command re-attaches.
+        Exit codes: 0 done, 1 not done (no silo answered, the count was cancelled), 2 bad input, 130 detached.
+
+        Example (three terminals, then a fourth):
+          ClusterCount silo --index 0 --workers 1
+          ClusterCount silo --index 1 --workers 1
+          ClusterCount silo --index 2 --workers 1
+          ClusterCount count --model model.json --split 4 --fix 1,0,-1,1,0,-1,1,0,-1 --silos 3
+        """;
+
+    public static async Task<int> Run(string[] args, TextWriter output, TextWriter error)
     {
         try
         {
-            return args.FirstOrDefault() switch
+            string? command = args.FirstOrDefault();
+            if (command is null or "--help" or "-h" or "help" || args.Contains("--help") || args.Contains("-h"))
             {
-                "silo" => await Silo(args),
-                "count" => await Count(args),
-                _ => Usage("give a command: silo or count"),
+                output.WriteLine(Help);
+                return command is null ? BadInput : Done;
+            }
+
+            return command switch
+            {
+                "silo" => await Silo(Parse(args, SiloOptions), output, error),
+                "count" => await Count(Parse(args, CountOptions), output, error),
+                _ => throw new ArgumentException($"unknown command '{command}'; give silo or count (ClusterCount --help lists the options)"),
             };
         }
         catch (ArgumentException e)
         {
-            return Usage(e.Message);
+            error.WriteLine($"ClusterCount: {e.Message}");
+            return BadInput;
         }
     }
 
-    private static int Usage(string problem)
+    /// <summary>The options after the command, each known to it, none twice; values checked by the readers below.</summary>
+    internal static Dictionary<string, string?> Parse(string[] args, string[] known)
     {
-        Console.Error.WriteLine($"ClusterCount: {problem}");
-        Console.Error.WriteLine("  silo  [--index i] [--workers n] [--cluster localhost|adonet] [--connection \"…\"]");
-        Console.Error.WriteLine("  count --model file.json [--preference 0] [--split 6] [--leaf 9] [--fix 1,-1,0] [--lease 300] [--silos 3 | --cluster adonet --connection \"…\"]");
-        return 2;
-    }
-
-    private static string? Option(string[] args, string name)
-    {
-        int at = Array.IndexOf(args, name);
-        if (at < 0)
+        var options = new Dictionary<string, string?>(StringComparer.Ordinal);
+        for (int i = 1; i < args.Length; i++)
         {
-            return null;
+            string name = args[i];
+            if (!name.StartsWith("--", StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"'{name}' is not an option of {args[0]} (options start with --; ClusterCount --help lists them)");
+            }
+
+            if (!known.Contains(name))
+            {
+                throw new ArgumentException($"{args[0]} has no option {name} (ClusterCount --help lists its options)");
+            }
+
+            string? value = null;
+            if (!Flags.Contains(name))
+            {
+                value = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal)
+                    ? args[++i]
+                    : throw new ArgumentException($"{name} needs a value");
+            }
+
+            if (!options.TryAdd(name, value))
+            {
+                throw new ArgumentException($"{name} is given twice");
+            }
         }
 
-        return at + 1 < args.Length ? args[at + 1] : throw new ArgumentException($"{name} needs a value");
+        return options;
     }
 
-    private static int Integer(string[] args, string name, int fallback, int min, int max)
+    private static int Integer(Dictionary<string, string?> options, string name, int fallback, int min, int max, string? why = null)
     {
-        string? text = Option(args, name);
-        if (text is null)
+        if (!options.TryGetValue(name, out string? text))
         {
             return fallback;
         }
 
-        return int.TryParse(text, out int value) && value >= min && value <= max
+        return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= min && value <= max
             ? value
-            : throw new ArgumentException($"{name} is '{text}'; give a whole number from {min} to {max}");
+            : throw new ArgumentException($"{name} is '{text}'; give a whole number from {min} to {max}{why}");
     }
 
-    private static async Task<int> Silo(string[] args)
+    private static string Text(Dictionary<string, string?> options, string name, string fallback) =>
+        options.TryGetValue(name, out string? value) ? value! : fallback;
+
+    private static async Task<int> Silo(Dictionary<string, string?> options, TextWriter output, TextWriter error)
     {
-        int index = Integer(args, "--index", 0, 0, 99);
-        int workers = Integer(args, "--workers", Environment.ProcessorCount, 1, 1024);
-        string cluster = Option(args, "--cluster") ?? "localhost";
-        IHost host = Host.CreateDefaultBuilder()
-            .ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning))
+        int index = Integer(options, "--index", 0, 0, 99);
+        int workers = Integer(options, "--workers", Environment.ProcessorCount, 1, 1024);
+        int siloPort = Integer(options, "--silo-port", 11111 + index, 1, 65535);
+        int gatewayPort = Integer(options, "--gateway-port", 30000 + index, 1, 65535);
+        int primaryPort = Integer(options, "--primary-port", 11111, 1, 65535);
+        string cluster = Text(options, "--cluster", "localhost");
+        (string clusterId, string serviceId) = (Text(options, "--cluster-id", "genbias"), Text(options, "--service-id", "genbias-counts"));
+        string? connection = cluster switch
+        {
+            "localhost" => null,
+            "adonet" => options.TryGetValue("--connection", out string? c) ? c : throw new ArgumentException("--cluster adonet needs --connection \"Host=…;Database=…;Username=…;Password=…\""),
+            _ => throw new ArgumentException($"--cluster is '{cluster}'; give localhost or adonet"),
+        };
+        if (siloPort == gatewayPort)
+        {
+            throw new ArgumentException($"--silo-port and --gateway-port are both {siloPort}");
+        }
+
+        foreach ((int port, string what) in new[] { (siloPort, "silo"), (gatewayPort, "gateway") })
+        {
+            if (InUse(port))
+            {
+                error.WriteLine($"ClusterCount: the {what} port {port} is in use (another silo with --index {index}, or another program); give another --index or --{what}-port");
+                return BadInput;
+            }
+        }
+
+        IHost host = Host.CreateDefaultBuilder([])
+            .ConfigureLogging(logging => Quiet(logging, options.ContainsKey("--verbose")))
+            .ConfigureServices(services => services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15)))
             .UseOrleans(silo =>
             {
-                Configure(silo, cluster, Option(args, "--connection"), index);
+                silo.Configure<ClusterOptions>(o => { o.ClusterId = clusterId; o.ServiceId = serviceId; });
+                if (connection is null)
+                {
+                    silo.UseLocalhostClustering(siloPort, gatewayPort, new IPEndPoint(IPAddress.Loopback, primaryPort), serviceId, clusterId);
+                    // One machine: the count state lives in the silos' memory, spread over them: see the README for
+                    // what each loss costs. Across machines use --cluster adonet, which keeps it in the database.
+                    silo.AddMemoryGrainStorage(ClusterCounting.StorageName);
+                }
+                else
+                {
+                    silo.ConfigureEndpoints(siloPort, gatewayPort);
+                    silo.UseAdoNetClustering(o => { o.Invariant = "Npgsql"; o.ConnectionString = connection; });
+                    silo.AddAdoNetGrainStorage(ClusterCounting.StorageName, o => { o.Invariant = "Npgsql"; o.ConnectionString = connection; });
+                }
+
                 silo.AddGenBiasCounting(workers);
             })
             .Build();
+        IHostApplicationLifetime lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+        lifetime.ApplicationStopping.Register(() => output.WriteLine($"silo {index} stopping: giving back the sub-cubes it is counting"));
         await host.StartAsync();
-        Console.WriteLine($"silo {index} up ({cluster}, {workers} counting loop{(workers == 1 ? "" : "s")}); Ctrl+C stops it");
-        using var stop = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+        output.WriteLine($"silo {index} up (cluster {clusterId}, {cluster}, ports {siloPort}/{gatewayPort}, {workers} counting loop{(workers == 1 ? "" : "s")}); Ctrl+C or SIGTERM stops it");
+        await host.WaitForShutdownAsync();
+        host.Dispose();
+        output.WriteLine($"silo {index} stopped");
+        return Done;
+    }
+
+    /// <summary>Whether something listens on <paramref name="port"/> already (Orleans would not always say so).</summary>
+    internal static bool InUse(int port)
+    {
         try
         {
-            await Task.Delay(Timeout.Infinite, stop.Token);
+            using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            probe.Bind(new IPEndPoint(IPAddress.Any, port));
+            probe.Listen();
+            return false;
         }
-        catch (OperationCanceledException)
+        catch (SocketException)
         {
-        }
-
-        await host.StopAsync();
-        return 0;
-    }
-
-    private static void Configure(ISiloBuilder silo, string cluster, string? connection, int index)
-    {
-        silo.Configure<ClusterOptions>(o => { o.ClusterId = "genbias"; o.ServiceId = "genbias-counts"; });
-        if (cluster == "localhost")
-        {
-            silo.UseLocalhostClustering(siloPort: 11111 + index, gatewayPort: 30000 + index,
-                primarySiloEndpoint: new IPEndPoint(IPAddress.Loopback, 11111));
-            // One machine: the count state lives in the silos' memory (a restarted coordinator finds it while the
-            // silo that holds it lives); across machines use --cluster adonet, which keeps it in the database.
-            silo.AddMemoryGrainStorage(ClusterCounting.StorageName);
-        }
-        else if (cluster == "adonet")
-        {
-            string db = connection ?? throw new ArgumentException("--cluster adonet needs --connection \"Host=…;Database=…;Username=…;Password=…\"");
-            silo.ConfigureEndpoints(siloPort: 11111 + index, gatewayPort: 30000 + index);
-            silo.UseAdoNetClustering(o => { o.Invariant = "Npgsql"; o.ConnectionString = db; });
-            silo.AddAdoNetGrainStorage(ClusterCounting.StorageName, o => { o.Invariant = "Npgsql"; o.ConnectionString = db; });
-        }
-        else
-        {
-            throw new ArgumentException($"--cluster is '{cluster}'; give localhost or adonet");
+            return true;
         }
     }
 
-    private static async Task<int> Count(string[] args)
+    private static void Quiet(ILoggingBuilder logging, bool verbose)
     {
-        string model = Option(args, "--model") ?? throw new ArgumentException("count needs --model file.json");
+        logging.SetMinimumLevel(LogLevel.Warning);
+        if (!verbose)
+        {
+            // Orleans logs every failed connection with its stack trace; the silo's own lines say what matters.
+            logging.AddFilter("Orleans", LogLevel.Error);
+            logging.AddFilter("Microsoft.Orleans", LogLevel.Error);
+        }
+    }
+
+    private static async Task<int> Count(Dictionary<string, string?> options, TextWriter output, TextWriter error)
+    {
+        string model = options.TryGetValue("--model", out string? m) ? m! : throw new ArgumentException("count needs --model file.json");
         if (!File.Exists(model))
         {
-            throw new ArgumentException($"{model} does not exist");
+            throw new ArgumentException(Directory.Exists(model) ? $"{model} is a folder, not a model file" : $"{model} does not exist");
         }
 
         byte[] bytes = await File.ReadAllBytesAsync(model);
-        LoadedModel loaded = ModelFile.Read(bytes, model);
-        int preferenceIndex = Integer(args, "--preference", 0, 0, Math.Max(0, loaded.Preferences.Count - 1));
+        LoadedModel loaded;
+        try
+        {
+            loaded = ModelFile.Read(bytes, model);
+        }
+        catch (Exception e) when (e is InvalidDataException or FormatException or NotSupportedException or System.Text.Json.JsonException)
+        {
+            throw new ArgumentException(e.Message.StartsWith(model, StringComparison.Ordinal) ? e.Message : $"{model} is not a GenBias model file: {e.Message}");
+        }
+
         if (loaded.Preferences.Count == 0)
         {
             throw new ArgumentException($"{model} declares no preference to count");
         }
 
-        sbyte[] fixedInputs = (Option(args, "--fix") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(t => sbyte.TryParse(t, out sbyte v) && v is >= -1 and <= 1 ? v : throw new ArgumentException($"--fix holds '{t}'; inputs are -1, 0 or 1"))
+        int preferenceIndex = Integer(options, "--preference", 0, 0, loaded.Preferences.Count - 1, $" ({model} declares {loaded.Preferences.Count})");
+        sbyte[] fixedInputs = Text(options, "--fix", "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(t => sbyte.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out sbyte v) && v is >= -1 and <= 1 ? v : throw new ArgumentException($"--fix holds '{t}'; inputs are -1, 0 or 1"))
             .ToArray();
-        var job = new CountJob
+        int free = loaded.Shape.InputCount - fixedInputs.Length;
+        if (free < 1)
         {
-            Model = bytes, PreferenceIndex = preferenceIndex, SplitDepth = Integer(args, "--split", 6, 0, 20),
-            LeafFreeInputs = Integer(args, "--leaf", 9, 5, 20), FixedInputs = fixedInputs,
-            LeaseTime = TimeSpan.FromSeconds(Integer(args, "--lease", 300, 1, 86400)),
-        };
-        if (args.Contains("--local"))
-        {
-            // The same plan in this process, on every core: the single-machine number to compare with.
-            (_, _, CountPlan plan) = job.Build();
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            long total = 0;
-            System.Threading.Tasks.Parallel.For(0L, plan.SubCubes, () => 0L, (s, _, sum) => sum + plan.CountSubCube(s).Count,
-                sum => Interlocked.Add(ref total, sum));
-            Console.WriteLine($"one process, {Environment.ProcessorCount} threads: {total:N0} of {plan.Total:N0} = {(double)total / plan.Total:P4} in {clock.Elapsed.TotalSeconds:F1} s");
-            return 0;
+            throw new ArgumentException($"--fix gives {fixedInputs.Length} values, but the model has {loaded.Shape.InputCount} inputs; leave at least one to count");
         }
 
-        int silos = Integer(args, "--silos", 3, 1, 100);
-        string cluster = Option(args, "--cluster") ?? "localhost";
-        string? connection = Option(args, "--connection");
-        IHost client = Host.CreateDefaultBuilder()
-            .ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning))
+        int maxSplit = Math.Min(ClusterCounting.MaxSplitDepth, free - 1);
+        int split = Integer(options, "--split", Math.Min(6, maxSplit), 0, maxSplit,
+            $" (3^d sub-cubes: at most 3^{ClusterCounting.MaxSplitDepth} for a cluster count, and fewer than the {free} inputs counted)");
+        var job = new CountJob
+        {
+            Model = bytes, PreferenceIndex = preferenceIndex, SplitDepth = split,
+            LeafFreeInputs = Integer(options, "--leaf", 9, 5, 20), FixedInputs = fixedInputs,
+            LeaseTime = options.ContainsKey("--lease") ? TimeSpan.FromSeconds(Integer(options, "--lease", 0, 1, 86400)) : null,
+        };
+        (_, _, CountPlan plan) = job.Build();
+        int timeout = Integer(options, "--timeout", 30, 1, 3600);
+        int silos = Integer(options, "--silos", 3, 1, 100);
+        int gatewayPort = Integer(options, "--gateway-port", 30000, 1, 65535 - silos);
+        string cluster = Text(options, "--cluster", "localhost");
+        (string clusterId, string serviceId) = (Text(options, "--cluster-id", "genbias"), Text(options, "--service-id", "genbias-counts"));
+        string? connection = cluster switch
+        {
+            "localhost" => null,
+            "adonet" => options.TryGetValue("--connection", out string? c) ? c : throw new ArgumentException("--cluster adonet needs --connection \"Host=…;Database=…;Username=…;Password=…\""),
+            _ => throw new ArgumentException($"--cluster is '{cluster}'; give localhost or adonet"),
+        };
+        if (options.ContainsKey("--local"))
+        {
+            // The same plan in this process, on every core: the single-machine number to compare with.
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            long total = 0;
+            Parallel.For(0L, plan.SubCubes, () => 0L, (s, _, sum) => sum + plan.CountSubCube(s).Count, sum => Interlocked.Add(ref total, sum));
+            output.WriteLine($"one process, {Environment.ProcessorCount} threads: {total:N0} of {plan.Total:N0} = {(double)total / plan.Total:P4} in {clock.Elapsed.TotalSeconds:F1} s");
+            return Done;
+        }
+
+        string where = connection is null
+            ? $"localhost gateways {gatewayPort}–{gatewayPort + silos - 1} (cluster {clusterId})"
+            : $"the ADO.NET cluster {clusterId}";
+        using IHost client = new HostBuilder()
+            .ConfigureLogging(logging => Quiet(logging, options.ContainsKey("--verbose")))
             .UseOrleansClient(c =>
             {
-                c.Configure<ClusterOptions>(o => { o.ClusterId = "genbias"; o.ServiceId = "genbias-counts"; });
-                if (cluster == "adonet")
+                c.Configure<ClusterOptions>(o => { o.ClusterId = clusterId; o.ServiceId = serviceId; });
+                if (connection is not null)
                 {
-                    c.UseAdoNetClustering(o => { o.Invariant = "Npgsql"; o.ConnectionString = connection ?? throw new ArgumentException("--cluster adonet needs --connection"); });
+                    c.UseAdoNetClustering(o => { o.Invariant = "Npgsql"; o.ConnectionString = connection; });
                 }
                 else
                 {
-                    c.UseLocalhostClustering([.. Enumerable.Range(0, silos).Select(i => 30000 + i)]);
+                    c.UseLocalhostClustering([.. Enumerable.Range(gatewayPort, silos)], serviceId, clusterId);
                 }
+
+                // Keep trying to reach a gateway until --timeout, then say so (instead of minutes of stack traces).
+                c.UseConnectionRetryFilter(async (_, token) => { await Task.Delay(TimeSpan.FromSeconds(1), token); return true; });
             })
             .Build();
-        await client.StartAsync();
-        IGrainFactory grains = client.Services.GetRequiredService<IClusterClient>();
-        string key = await ClusterCounting.SubmitAsync(grains, job);
-        Console.WriteLine($"count {key}: {loaded.Shape}, preference {loaded.Preferences[preferenceIndex]}");
-        using var cancel = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
-        DateTime last = DateTime.MinValue;
-        var progress = new Progress<CountStatus>(s =>
+        using var stop = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        using PosixSignalRegistration onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
+        try
         {
-            if (DateTime.UtcNow - last >= TimeSpan.FromSeconds(5) || s.Finished)
+            using (var connect = CancellationTokenSource.CreateLinkedTokenSource(stop.Token))
             {
-                last = DateTime.UtcNow;
-                Console.WriteLine($"  {s.Done}/{s.SubCubes} sub-cubes on {s.Silos.Length} silo(s), {s.Rate:F1}/s, {s.Remaining?.ToString(@"hh\:mm\:ss") ?? "?"} left");
+                connect.CancelAfter(TimeSpan.FromSeconds(timeout));
+                try
+                {
+                    await client.StartAsync(connect.Token);
+                }
+                catch (Exception e) when (!stop.IsCancellationRequested && (e is OperationCanceledException || ClusterCounting.IsTransient(e)))
+                {
+                    error.WriteLine($"ClusterCount: no silo answered at {where} within {timeout} s. Start the silos first (ClusterCount silo --index 0 …), or check --silos, --gateway-port and --cluster-id.");
+                    return NotDone;
+                }
             }
-        });
-        CountStatus status = await ClusterCounting.WatchAsync(grains, key, progress, TimeSpan.FromMilliseconds(250), cancel.Token);
-        Certificate certificate = ClusterCounting.ToCertificate(job, status);
-        Console.WriteLine(certificate);
-        await client.StopAsync();
-        return 0;
+
+            IGrainFactory grains = client.Services.GetRequiredService<IClusterClient>();
+            string key = CountJob.KeyOf(plan);
+            if (options.ContainsKey("--cancel"))
+            {
+                CountStatus cancelled = await ClusterCounting.CancelAsync(grains, key).WaitAsync(TimeSpan.FromSeconds(timeout), stop.Token);
+                output.WriteLine(!cancelled.Known ? $"count {key} is unknown to the cluster: nothing to cancel"
+                    : cancelled.Finished ? $"count {key} has finished: nothing to cancel (the same command without --cancel prints its certificate)"
+                    : $"count {key} cancelled at {cancelled.Done:N0}/{cancelled.SubCubes:N0} sub-cubes; its results stay: the same command without --cancel resumes it");
+                return Done;
+            }
+
+            await ClusterCounting.SubmitAsync(grains, job).WaitAsync(TimeSpan.FromSeconds(timeout), stop.Token);
+            output.WriteLine($"count {key}: {loaded.Shape}, preference {loaded.Preferences[preferenceIndex]}, {plan.SubCubes:N0} sub-cubes");
+            if (options.ContainsKey("--detach"))
+            {
+                output.WriteLine("submitted; the count goes on. The same command without --detach watches it, with --cancel cancels it.");
+                return Done;
+            }
+
+            DateTime last = DateTime.MinValue;
+            CountStatus? latest = null;
+            var watch = new CountWatchOptions
+            {
+                Interval = TimeSpan.FromMilliseconds(250),
+                GiveUpAfter = TimeSpan.FromSeconds(timeout),
+                Notice = notice => output.WriteLine($"  {notice}"),
+                Progress = new SynchronousProgress(s =>
+                {
+                    latest = s;
+                    if (DateTime.UtcNow - last >= TimeSpan.FromSeconds(5) || s.Finished)
+                    {
+                        last = DateTime.UtcNow;
+                        output.WriteLine($"  {s.Done:N0}/{s.SubCubes:N0} sub-cubes on {s.Silos.Length} silo(s), {s.Rate:F1}/s, {s.Remaining?.ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture) ?? "?"} left");
+                    }
+                }),
+            };
+            CountStatus status;
+            try
+            {
+                status = await ClusterCounting.WatchAsync(grains, job, watch, stop.Token);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                output.WriteLine($"detached at {latest?.Done ?? 0:N0}/{plan.SubCubes:N0} sub-cubes; the count goes on. The same command watches it again, with --cancel cancels it.");
+                return Detached;
+            }
+            catch (TimeoutException e)
+            {
+                error.WriteLine($"ClusterCount: {e.Message}");
+                return NotDone;
+            }
+
+            if (!status.Finished)
+            {
+                error.WriteLine($"ClusterCount: count {key} was cancelled at {status.Done:N0}/{status.SubCubes:N0} sub-cubes; the same command resumes it.");
+                return NotDone;
+            }
+
+            output.WriteLine(ClusterCounting.ToCertificate(job, status));
+            return Done;
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            output.WriteLine("interrupted before the count was submitted or cancelled; nothing changed on the cluster that the same command cannot pick up.");
+            return Detached;
+        }
+        catch (TimeoutException)
+        {
+            error.WriteLine($"ClusterCount: the cluster at {where} did not answer within {timeout} s.");
+            return NotDone;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+            try
+            {
+                await client.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(5)).Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException || ClusterCounting.IsTransient(e))
+            {
+                // Leaving: a client that cannot say goodbye changes nothing on the cluster.
+            }
+        }
+    }
+
+    /// <summary>Reports on the caller's thread (Progress&lt;T&gt; posts to the thread pool, so lines could come out of order).</summary>
+    private sealed class SynchronousProgress(Action<CountStatus> report) : IProgress<CountStatus>
+    {
+        public void Report(CountStatus value) => report(value);
     }
 }

@@ -1,27 +1,35 @@
 using System;
-using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.IO;
+using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Orleans;
 using Orleans.Hosting;
 using Orleans.Runtime;
 
 namespace GenBias.Cluster;
 
-/// <summary>Setting up a silo to count, and submitting and watching counts from a client.</summary>
+/// <summary>Setting up a silo to count, and submitting, watching and cancelling counts from a client.</summary>
 public static class ClusterCounting
 {
-    /// <summary>The grain storage the coordinators keep their results in (configure it on every silo).</summary>
+    /// <summary>The grain storage the coordinators, shards and registry keep their state in (configure it on every silo).</summary>
     public const string StorageName = "genbias-counts";
+
+    /// <summary>Sub-cubes per stored shard of results: a report writes one shard, at most this many results.</summary>
+    public const int ShardSize = 81;
+
+    /// <summary>The deepest split a count may have: 3^12 = 531,441 sub-cubes.</summary>
+    public const int MaxSplitDepth = 12;
+
+    /// <summary>The most sub-cubes a count may have (3^<see cref="MaxSplitDepth"/>).</summary>
+    public const long MaxSubCubes = 531_441;
 
     /// <summary>
     /// Runs <paramref name="workers"/> counting loops on this silo (default: one per core): each takes a sub-cube
-    /// from a count in progress, counts it with the local SIMD counter and reports it back. The silo also needs a grain
-    /// storage named <see cref="StorageName"/> (memory for one machine; ADO.NET or Redis across machines).
+    /// from a count in progress, counts it with the local SIMD counter and reports it back; when the silo stops, the
+    /// sub-cubes being counted are given back. The silo also needs a grain storage named <see cref="StorageName"/>.
     /// </summary>
     /// <param name="silo">The silo.</param>
     /// <param name="workers">Counting loops (default: one per core).</param>
@@ -36,43 +44,123 @@ public static class ClusterCounting
         return silo;
     }
 
-    /// <summary>Submits a count (idempotent: the same job returns the running or finished count); returns its key.</summary>
+    /// <summary>
+    /// Submits a count and returns its key. Idempotent: the same job returns the running or finished count, resumes a
+    /// cancelled one, and restores one whose stored plan was lost (keeping every result still stored).
+    /// </summary>
+    /// <exception cref="ArgumentException">The job's split gives more than <see cref="MaxSubCubes"/> sub-cubes.</exception>
     public static async Task<string> SubmitAsync(IGrainFactory grains, CountJob job)
     {
         ArgumentNullException.ThrowIfNull(grains);
         ArgumentNullException.ThrowIfNull(job);
         (_, _, CountPlan plan) = job.Build();
+        if (plan.SubCubes > MaxSubCubes)
+        {
+            throw new ArgumentException($"A split depth of {job.SplitDepth} gives {plan.SubCubes:N0} sub-cubes; a cluster count takes at most {MaxSubCubes:N0} (split depth {MaxSplitDepth}).", nameof(job));
+        }
+
         string key = CountJob.KeyOf(plan);
         await grains.GetGrain<ICountCoordinatorGrain>(key).Submit(job, plan.SubCubes, plan.Total);
         return key;
     }
 
-    /// <summary>Polls the count until it finishes (or is cancelled), reporting its status; cancelling the token cancels the count.</summary>
-    public static async Task<CountStatus> WatchAsync(IGrainFactory grains, string key, IProgress<CountStatus>? progress = null,
-        TimeSpan? interval = null, CancellationToken cancellationToken = default)
+    /// <summary>Cancels a count: no more sub-cubes are lent; its results stay, and submitting the job again resumes it.</summary>
+    public static Task<CountStatus> CancelAsync(IGrainFactory grains, string key)
+    {
+        ArgumentNullException.ThrowIfNull(grains);
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        return grains.GetGrain<ICountCoordinatorGrain>(key).Cancel();
+    }
+
+    /// <summary>
+    /// Watches a count until it finishes or is cancelled, reporting its status. Cancelling the token detaches (the count
+    /// goes on). Calls that fail because a silo left or the coordinator moves are retried until
+    /// <see cref="CountWatchOptions.GiveUpAfter"/> passes with no answer. A coordinator that lost its plan is given
+    /// <paramref name="job"/> again, which resumes the count with every result still stored.
+    /// </summary>
+    /// <exception cref="TimeoutException">No silo answered for <see cref="CountWatchOptions.GiveUpAfter"/>.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled (the watcher detached).</exception>
+    public static Task<CountStatus> WatchAsync(IGrainFactory grains, CountJob job, CountWatchOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return Watch(grains, CountJob.KeyOf(job.Build().Plan), job, options ?? new CountWatchOptions(), cancellationToken);
+    }
+
+    /// <summary>
+    /// Watches the count <paramref name="key"/> as <see cref="WatchAsync(IGrainFactory, CountJob, CountWatchOptions?, CancellationToken)"/>
+    /// does, but without the job to restore a lost plan with.
+    /// </summary>
+    /// <exception cref="CountLostException">The coordinator does not know the count (its stored state was lost, or it was never submitted).</exception>
+    /// <exception cref="TimeoutException">No silo answered for <see cref="CountWatchOptions.GiveUpAfter"/>.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled (the watcher detached).</exception>
+    public static Task<CountStatus> WatchAsync(IGrainFactory grains, string key, CountWatchOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        return Watch(grains, key, null, options ?? new CountWatchOptions(), cancellationToken);
+    }
+
+    private static async Task<CountStatus> Watch(IGrainFactory grains, string key, CountJob? job, CountWatchOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(grains);
         ICountCoordinatorGrain coordinator = grains.GetGrain<ICountCoordinatorGrain>(key);
+        var sinceAnswer = Stopwatch.StartNew();
+        Exception? failure = null;
+        string? host = null;
         while (true)
         {
-            CountStatus status = await coordinator.Status();
-            progress?.Report(status);
-            if (status.Finished || status.Cancelled)
-            {
-                return status;
-            }
-
+            cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                await Task.Delay(interval ?? TimeSpan.FromSeconds(1), cancellationToken);
+                CountStatus status = await coordinator.Status().WaitAsync(options.CallTimeout, cancellationToken);
+                if (!status.Known)
+                {
+                    if (job is null)
+                    {
+                        throw new CountLostException(key);
+                    }
+
+                    await grains.GetGrain<ICountCoordinatorGrain>(key).Submit(job, job.Build().Plan.SubCubes, job.Build().Plan.Total).WaitAsync(options.CallTimeout, cancellationToken);
+                    status = await coordinator.Status().WaitAsync(options.CallTimeout, cancellationToken);
+                    options.Notice?.Invoke($"the coordinator had lost the count's plan (its storage went with a silo); submitted it again: {status.Restored} of {status.SubCubes} results were still stored, the rest is counted again");
+                }
+
+                if (failure is not null || (host is not null && host != status.Host))
+                {
+                    options.Notice?.Invoke($"re-attached: the coordinator runs on {status.Host}, {status.Done}/{status.SubCubes} sub-cubes counted");
+                }
+
+                failure = null;
+                host = status.Host;
+                sinceAnswer.Restart();
+                options.Progress?.Report(status);
+                if (status.Finished || status.Cancelled)
+                {
+                    return status;
+                }
             }
-            catch (OperationCanceledException)
+            catch (Exception e) when (IsTransient(e) && !cancellationToken.IsCancellationRequested)
             {
-                await coordinator.Cancel();
-                throw;
+                if (failure is null)
+                {
+                    options.Notice?.Invoke($"lost contact with the count ({Describe(e)}); retrying for up to {options.GiveUpAfter.TotalSeconds:F0} s");
+                }
+
+                failure = e;
+                if (sinceAnswer.Elapsed >= options.GiveUpAfter)
+                {
+                    throw new TimeoutException($"No silo answered for {sinceAnswer.Elapsed.TotalSeconds:F0} s about count {key} (last error: {Describe(e)}). The count goes on if the cluster comes back; watch it again with the same job.", e);
+                }
             }
+
+            await Task.Delay(options.Interval, cancellationToken);
         }
     }
+
+    /// <summary>Whether a failed call is worth retrying: a silo left, a connection dropped, a call timed out, a grain is moving.</summary>
+    public static bool IsTransient(Exception e) => e is OrleansException or TimeoutException or SocketException or IOException or ObjectDisposedException;
+
+    /// <summary>One line about a failed call, without its stack trace.</summary>
+    internal static string Describe(Exception e) => $"{e.GetType().Name}: {e.Message.Split('\n')[0].Trim()}";
 
     /// <summary>The certificate of a finished count: exact, and saying on how many silos it was computed.</summary>
     /// <exception cref="InvalidOperationException">The count is not finished.</exception>
@@ -82,7 +170,7 @@ public static class ClusterCounting
         ArgumentNullException.ThrowIfNull(status);
         if (!status.Finished)
         {
-            throw new InvalidOperationException($"The count has {status.Done} of {status.SubCubes} sub-cubes; a certificate needs all of them.");
+            throw new InvalidOperationException($"The count has {status.Done} of {status.SubCubes} sub-cubes{(status.Cancelled ? " and is cancelled (submit it again to resume)" : "")}; a certificate needs all of them.");
         }
 
         (ITernaryNetwork network, Preference preference, CountPlan plan) = job.Build();
@@ -91,85 +179,36 @@ public static class ClusterCounting
         return Certificate.FromCount(network, preference,
             new CountResult(status.Count, status.Total, CountMethod.Enumeration, status.Elapsed, (double)status.Decided / plan.Cube) { ComputedOn = where });
     }
+
+    internal static string ShardKey(string key, long shard) => $"{key}/{shard}";
+
+    internal static ICountShardGrain Shard(IGrainFactory grains, string key, long subCube) =>
+        grains.GetGrain<ICountShardGrain>(ShardKey(key, subCube / ShardSize));
 }
 
-/// <summary>How many counting loops a silo runs.</summary>
-internal sealed class CountWorkerOptions
+/// <summary>How <see cref="ClusterCounting.WatchAsync(IGrainFactory, CountJob, CountWatchOptions?, CancellationToken)"/> watches.</summary>
+public sealed class CountWatchOptions
 {
-    public int Workers { get; init; } = 1;
+    /// <summary>Time between status calls (default 1 s).</summary>
+    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(1);
 
-    public TimeSpan IdlePoll { get; init; } = TimeSpan.FromMilliseconds(200);
+    /// <summary>How long to keep retrying when no silo answers (default 60 s).</summary>
+    public TimeSpan GiveUpAfter { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long one status call may take before it counts as unanswered (default 10 s).</summary>
+    public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Receives every status.</summary>
+    public IProgress<CountStatus>? Progress { get; init; }
+
+    /// <summary>Receives a line when contact is lost, when the watcher re-attaches, and when a lost plan is submitted again.</summary>
+    public Action<string>? Notice { get; init; }
 }
 
-/// <summary>
-/// The counting loops of one silo: find the counts in progress, lease a sub-cube, count it, report it. A silo that
-/// stops leaves its leases to expire; the coordinator lends those sub-cubes again.
-/// </summary>
-internal sealed class CountWorkerService(IGrainFactory grains, ILocalSiloDetails silo, CountWorkerOptions options, ILogger<CountWorkerService> logger)
-    : BackgroundService
+/// <summary>The coordinator does not know the count: its stored state was lost (memory storage on a silo that stopped), or it was never submitted.</summary>
+public sealed class CountLostException(string key) : Exception(
+    $"Count {key} is unknown to its coordinator: its stored state was lost (memory grain storage lives on the silos, and the silo holding it stopped) or it was never submitted. Submitting the same job again resumes it with every result still stored.")
 {
-    private readonly ConcurrentDictionary<string, Lazy<CountPlan>> _plans = new();
-
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var loops = new Task[options.Workers];
-        for (int i = 0; i < loops.Length; i++)
-        {
-            int index = i;
-            loops[i] = Task.Run(() => Loop(index, stoppingToken), stoppingToken);
-        }
-
-        return Task.WhenAll(loops);
-    }
-
-    private async Task Loop(int index, CancellationToken stoppingToken)
-    {
-        string worker = $"{silo.SiloAddress}#{index}";
-        string siloName = silo.SiloAddress.ToString();
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            bool worked = false;
-            try
-            {
-                foreach (string key in await grains.GetGrain<ICountRegistryGrain>(0).Active())
-                {
-                    ICountCoordinatorGrain coordinator = grains.GetGrain<ICountCoordinatorGrain>(key);
-                    SubCubeLease? lease = await coordinator.Lease(worker);
-                    if (lease is null)
-                    {
-                        continue;
-                    }
-
-                    CountPlan plan = _plans.GetOrAdd(key, _ => new Lazy<CountPlan>(() => lease.Job.Build().Plan)).Value;
-                    var clock = Stopwatch.StartNew();
-                    (long count, long decided) = plan.CountSubCube(lease.SubCube, stoppingToken);
-                    await coordinator.Report(lease.SubCube, count, decided, siloName);
-                    logger.LogDebug("{Worker} counted sub-cube {SubCube} of {Key} in {Elapsed}", worker, lease.SubCube, key, clock.Elapsed);
-                    worked = true;
-                    break;
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                // A coordinator moving between silos, a silo leaving: the lease expires and another worker takes it.
-                logger.LogWarning(e, "{Worker}: a count call failed; retrying", worker);
-            }
-
-            if (!worked)
-            {
-                try
-                {
-                    await Task.Delay(options.IdlePoll, stoppingToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-        }
-    }
+    /// <summary>The count's key.</summary>
+    public string Key { get; } = key;
 }

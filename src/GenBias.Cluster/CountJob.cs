@@ -29,8 +29,11 @@ public sealed record CountJob
     /// <summary>Values of the first inputs, held fixed (empty: the whole cube).</summary>
     [Id(4)] public sbyte[] FixedInputs { get; init; } = [];
 
-    /// <summary>How long a worker may hold a sub-cube before it is handed to another.</summary>
-    [Id(5)] public TimeSpan LeaseTime { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>
+    /// How long a worker may hold a sub-cube before it is handed to another; null (the default): ten times the mean
+    /// time of the sub-cubes counted so far, from 2 s to 5 minutes (30 s until the first result).
+    /// </summary>
+    [Id(5)] public TimeSpan? LeaseTime { get; init; }
 
     /// <summary>The network, preference and plan this job describes, rebuilt from the model bytes.</summary>
     public (ITernaryNetwork Network, Preference Preference, CountPlan Plan) Build()
@@ -60,13 +63,17 @@ public sealed record CountJob
         SplitDepth = splitDepth,
         LeafFreeInputs = leafFreeInputs,
         FixedInputs = fixedInputs?.ToArray() ?? [],
-        LeaseTime = leaseTime ?? TimeSpan.FromMinutes(5),
+        LeaseTime = leaseTime,
     };
 }
 
-/// <summary>A sub-cube lent to a worker.</summary>
+/// <summary>A sub-cube lent to a worker until <paramref name="Until"/> (the worker fetches the job once per count).</summary>
 [GenerateSerializer, Immutable]
-public sealed record SubCubeLease([property: Id(0)] long SubCube, [property: Id(1)] CountJob Job);
+public sealed record SubCubeLease([property: Id(0)] long SubCube, [property: Id(1)] DateTime Until);
+
+/// <summary>One sub-cube's result as stored: the pairs meeting the preference and the inputs decided by bounds.</summary>
+[GenerateSerializer, Immutable]
+public readonly record struct SubCubeResult([property: Id(0)] long SubCube, [property: Id(1)] long Count, [property: Id(2)] long Decided);
 
 /// <summary>Where a count stands, as the coordinator sees it.</summary>
 [GenerateSerializer, Immutable]
@@ -99,8 +106,33 @@ public sealed record CountStatus
     /// <summary>Whether the count was cancelled.</summary>
     [Id(8)] public bool Cancelled { get; init; }
 
-    /// <summary>Reports of a sub-cube already counted, ignored.</summary>
+    /// <summary>Reports of a sub-cube already counted, ignored without a write (since the coordinator's activation).</summary>
     [Id(9)] public long Duplicates { get; init; }
+
+    /// <summary>
+    /// Whether the coordinator knows the count's plan. False when it was never submitted or its stored state was lost
+    /// (memory storage on a silo that stopped): submitting the same job again restores it, with every result its
+    /// storage still holds.
+    /// </summary>
+    [Id(10)] public bool Known { get; init; }
+
+    /// <summary>Leases that expired (a worker died or stalled) and whose sub-cubes were lent again, since the coordinator's activation.</summary>
+    [Id(11)] public long Relent { get; init; }
+
+    /// <summary>Sub-cubes given back by workers of a silo that stopped, since the coordinator's activation.</summary>
+    [Id(12)] public long GivenBack { get; init; }
+
+    /// <summary>How many times the coordinator has been activated with this plan (1: never restarted or moved).</summary>
+    [Id(13)] public int Activations { get; init; }
+
+    /// <summary>Results read back from storage when the coordinator last (re)started or the plan was submitted again.</summary>
+    [Id(14)] public long Restored { get; init; }
+
+    /// <summary>The silo the coordinator runs on.</summary>
+    [Id(15)] public string Host { get; init; } = "";
+
+    /// <summary>The lease time in force (the job's, or the automatic one).</summary>
+    [Id(16)] public TimeSpan LeaseTime { get; init; }
 
     /// <summary>Whether every sub-cube is counted.</summary>
     public bool Finished => SubCubes > 0 && Done == SubCubes;

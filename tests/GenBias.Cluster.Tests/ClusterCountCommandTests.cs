@@ -1,0 +1,143 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Tasks;
+using Xunit;
+
+namespace GenBias.Cluster.Tests;
+
+/// <summary>The ClusterCount command line: its checks of what it is given, and its time-out when no silo answers.</summary>
+public sealed class ClusterCountCommandTests
+{
+    private static async Task<(int Code, string Output, string Error)> Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = await Cli.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string Model()
+    {
+        NetworkShape shape = NetworkShape.Create(12, (4, Activation.Tanh), (1, Activation.Tanh));
+        float[] parameters = new float[shape.ParameterCount];
+        var random = new Random(5);
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            parameters[i] = (float)(random.NextDouble() - 0.5);
+        }
+
+        FixedPointGrid.SnapFirstLayer(shape, parameters);
+        string path = Path.Combine(Path.GetTempPath(), $"clustercount-{Guid.NewGuid():N}.json");
+        File.WriteAllBytes(path, ModelFile.ToJson(new ReferenceNetwork(shape, parameters), [Preference.OutputAbove(0.5, 0.5)]));
+        return path;
+    }
+
+    [Fact]
+    public async Task Help_lists_both_commands_their_options_and_the_exit_codes()
+    {
+        (int code, string output, _) = await Run("--help");
+        Assert.Equal(0, code);
+        foreach (string text in new[] { "ClusterCount silo", "ClusterCount count", "--cluster-id", "--gateway-port", "--cancel", "--timeout", "Exit codes", "detaches" })
+        {
+            Assert.Contains(text, output, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, (await Run("count", "--help")).Code);
+        Assert.Equal(2, (await Run()).Code);
+    }
+
+    [Fact]
+    public async Task Unknown_options_and_commands_are_refused_by_name()
+    {
+        (int code, _, string error) = await Run("silo", "--workers", "1", "--bogus", "2");
+        Assert.Equal(2, code);
+        Assert.Contains("silo has no option --bogus", error, StringComparison.Ordinal);
+        (code, _, error) = await Run("count", "--model", "m.json", "stray");
+        Assert.Equal(2, code);
+        Assert.Contains("'stray' is not an option", error, StringComparison.Ordinal);
+        (code, _, error) = await Run("counts");
+        Assert.Equal(2, code);
+        Assert.Contains("unknown command 'counts'", error, StringComparison.Ordinal);
+        (code, _, error) = await Run("silo", "--index", "1", "--index", "2");
+        Assert.Equal(2, code);
+        Assert.Contains("--index is given twice", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_json_file_that_is_not_a_model_is_a_clear_error()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"not-a-model-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(path, "{\"a\": 1}");
+        try
+        {
+            (int code, _, string error) = await Run("count", "--model", path, "--local");
+            Assert.Equal(2, code);
+            Assert.Contains($"{path}: not a readable GenBias model file", error, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task Split_out_of_range_is_refused()
+    {
+        string model = Model();
+        try
+        {
+            (int code, _, string error) = await Run("count", "--model", model, "--split", "20", "--local");
+            Assert.Equal(2, code);
+            Assert.Contains("--split is '20'; give a whole number from 0 to 11", error, StringComparison.Ordinal);
+            (code, string output, _) = await Run("count", "--model", model, "--split", "3", "--local");
+            Assert.Equal(0, code);
+            Assert.Contains("one process", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(model);
+        }
+    }
+
+    [Fact]
+    public async Task A_silo_on_a_taken_port_refuses_to_start()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        (int code, _, string error) = await Run("silo", "--silo-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--gateway-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(2, code);
+        Assert.Contains($"the silo port {port} is in use", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_count_with_no_silo_answering_times_out_with_a_clear_message()
+    {
+        string model = Model();
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            (int code, _, string error) = await Run("count", "--model", model, "--split", "3", "--silos", "1",
+                "--gateway-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), "--timeout", "2");
+            Assert.Equal(1, code);
+            Assert.Contains("no silo answered at localhost gateways", error, StringComparison.Ordinal);
+            Assert.Contains("within 2 s", error, StringComparison.Ordinal);
+            Assert.InRange(clock.Elapsed.TotalSeconds, 1.5, 30);
+        }
+        finally
+        {
+            File.Delete(model);
+        }
+    }
+}
