@@ -92,7 +92,7 @@ namespace GenBias.Generators.Helpers
             }
 
             // A trailing comment goes on its own line above the code it explains, where the code then fits.
-            int comment = CommentStart(text);
+            int comment = Scan(text, 0).Comment;
             if (comment > 0 && comment <= width)
             {
                 string lead = text.Substring(0, text.Length - trimmed.Length);
@@ -112,7 +112,7 @@ namespace GenBias.Generators.Helpers
             while (true)
             {
                 int room = first ? width : width - continuation.Length;
-                int cut = rest.Length <= room ? -1 : LastCommaWithin(rest, room);
+                int cut = rest.Length <= room ? -1 : Scan(rest, room).Break;
                 if (cut < 0)
                 {
                     yield return first ? rest : continuation + rest;
@@ -125,46 +125,15 @@ namespace GenBias.Generators.Helpers
             }
         }
 
-        /// <summary>Where a trailing // comment of a code line starts (outside literals), or -1.</summary>
-        private static int CommentStart(string code)
-        {
-            bool inString = false, inChar = false;
-            for (int i = 0; i < code.Length - 1; i++)
-            {
-                char c = code[i];
-                if (inString || inChar)
-                {
-                    if (c == '\\')
-                    {
-                        i++;
-                    }
-                    else if ((inString && c == '"') || (inChar && c == '\''))
-                    {
-                        inString = inChar = false;
-                    }
-
-                    continue;
-                }
-
-                if (c == '/' && code[i + 1] == '/')
-                {
-                    return i;
-                }
-
-                inString = c == '"';
-                inChar = c == '\'';
-            }
-
-            return -1;
-        }
-
         /// <summary>
-        /// The last place in code (outside literals and before any comment) at which a line of <paramref name="room"/>
-        /// characters can end: after ", ", after an opening parenthesis, or after " = ".
+        /// Reads code outside string and character literals: where a trailing // comment starts (or -1), and the last
+        /// place before it at which a line of <paramref name="room"/> characters can end (or -1): after ", " (in the
+        /// second half of the line, where it reads best), else after a call's opening parenthesis (not a cast's) or an
+        /// assignment's " = ", else after any ", ".
         /// </summary>
-        private static int LastCommaWithin(string code, int room)
+        private static (int Comment, int Break) Scan(string code, int room)
         {
-            int last = -1, lastComma = -1;
+            int last = -1, lastComma = -1, comment = -1;
             bool inString = false, inChar = false;
             for (int i = 0; i < code.Length - 1; i++)
             {
@@ -185,12 +154,12 @@ namespace GenBias.Generators.Helpers
 
                 if (c == '/' && code[i + 1] == '/')
                 {
+                    comment = i;
                     break;
                 }
 
                 inString = c == '"';
                 inChar = c == '\'';
-                // An opening parenthesis of a call (after a name, not a cast's), or an assignment.
                 bool call = c == '(' && code[i + 1] != ')' && i > 0 && (char.IsLetterOrDigit(code[i - 1]) || code[i - 1] == '>');
                 bool assignment = c == '=' && i > 0 && code[i - 1] == ' ' && code[i + 1] == ' ';
                 if (i + 1 <= room)
@@ -200,8 +169,7 @@ namespace GenBias.Generators.Helpers
                 }
             }
 
-            // A comma in the second half of the line reads best; otherwise a call or an assignment; otherwise any comma.
-            return lastComma >= room / 2 ? lastComma : last >= 0 ? last : lastComma;
+            return (comment, lastComma >= room / 2 ? lastComma : last >= 0 ? last : lastComma);
         }
 
         public IDisposable Block(string? header = null, string close = "}")
