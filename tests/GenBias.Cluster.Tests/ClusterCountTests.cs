@@ -285,8 +285,10 @@ public sealed class ClusterCountTests(ITestOutputHelper output)
         await cluster.StopSiloAsync(victim);
         CountStatus status = await ClusterCounting.WatchAsync(cluster.GrainFactory, job, Fast());
         output.WriteLine($"stopped {victim.SiloAddress}; given back {status.GivenBack}, lent again {status.Relent}");
+        // The count finished exactly, and without waiting for a lease to expire (none was lent again): a sub-cube the
+        // stopped silo held was given back. It holds one at most, and none when it stopped between two sub-cubes.
         Assert.Equal(expected, status.Count);
-        Assert.Equal(1, status.GivenBack);
+        Assert.InRange(status.GivenBack, 0, 1);
         Assert.Equal(0, status.Relent);
     }
 
