@@ -4,7 +4,7 @@ using System.Linq;
 using GenBias;
 using SeedCompiled;
 
-// The fixed-network compiler: the seed's trained network runs with no model file and no SetParameters.
+// The fixed-network compiler: the trained 25 → 16 → 1 network of the majority problem runs with no model file and no SetParameters.
 //   dotnet run --project examples/SeedCompiled -c Release                      the network, its preference, an estimate
 //   … -- --compare examples/SeedCompiled/models/seed-hidden-preferred.json     the same bits as the file loaded at run time
 //   … -- --first-output [--from-file path]                                      one output, for timing a cold start

@@ -11,7 +11,7 @@ public sealed record Arguments(bool Help, bool FullCount, int? Leaf)
 
     /// <summary>What --help prints.</summary>
     public const string Usage = """
-        The seed's question: can a neuron with 25 ternary inputs put the majority of all 3^25 inputs above 0.5 and still classify?
+        The 25-input majority problem: can a neuron with 25 ternary inputs put the majority of all 3^25 inputs above 0.5 and still classify?
 
         Usage: dotnet run --project examples/SeedNeuron -c Release -- [options]
 

@@ -5,7 +5,7 @@ using System.Threading;
 using GenBias;
 using SeedNeuron;
 
-// The seed's question: can a neuron with 25 ternary inputs be trained so that the majority of all 3^25 inputs
+// The 25-input majority problem: can a neuron with 25 ternary inputs be trained so that the majority of all 3^25 inputs
 // give an output above 0.5 (the rest in [-1, 0.5)), and does it still classify?
 //
 // Data: uniform inputs from the cube labelled by a planted rule, x0 + x1 + x2 + x3 + x4 >= 2, which is positive

@@ -3,7 +3,7 @@ using Xunit.Abstractions;
 
 namespace GenBias.Tests.Training;
 
-/// <summary>The seed's question as a test: a single tanh neuron over 25 ternary inputs, with and without the preference.</summary>
+/// <summary>The 25-input majority problem as a test: a single tanh neuron over 25 ternary inputs, with and without the preference.</summary>
 public class SeedTrainingTests(ITestOutputHelper output)
 {
     [Fact]
