@@ -174,4 +174,27 @@ public class CounterRegressionTests
         Assert.Throws<ArgumentOutOfRangeException>(() => CountPlan.Create(network, preference, options));
         Assert.Throws<ArgumentOutOfRangeException>(() => Certifier.Certify(network, preference, new CertifyOptions { Count = options }));
     }
+
+    [Fact]
+    public void A_few_inputs_with_large_weights_are_met_in_the_middle_by_sorted_sums()
+    {
+        // Four inputs of weight near 50: histograms of the halves would span millions of grid steps for 9 sums each,
+        // and an interval within 2 ulps of sigmoid's top has thousands of member ranges, each a pass over them.
+        int[] weights = [FixedPointGrid.ToUnits(49.5f), FixedPointGrid.ToUnits(-47.25f), FixedPointGrid.ToUnits(50f), FixedPointGrid.ToUnits(12.5f)];
+        using (MeetInTheMiddle.Halves halves = MeetInTheMiddle.Prepare(weights, default))
+        {
+            Assert.IsType<MeetInTheMiddle.SortedHalves>(halves);
+        }
+
+        NetworkShape shape = NetworkShape.Create(4, (1, Activation.Sigmoid));
+        float[] parameters = [49.5f, -47.25f, 50f, 12.5f, 30f];
+        var network = new ReferenceNetwork(shape, parameters);
+        var preference = new Preference
+        {
+            Layer = 0,
+            Interval = new ActivationInterval(BitConverter.Int32BitsToSingle(0x3F7FFFFD), BitConverter.Int32BitsToSingle(0x3F7FFFFF)),
+            Target = 0.5,
+        };
+        Assert.Equal(ExactCountTests.BruteForce(network, preference), CoverageCounter.Count(network, preference).Count);
+    }
 }

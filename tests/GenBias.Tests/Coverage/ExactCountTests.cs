@@ -305,6 +305,7 @@ public class ExactCountTests(ITestOutputHelper output)
     [InlineData(1, 300)]
     [InlineData(7, 70000)]
     [InlineData(10, 3)]
+    [InlineData(11, 20)]
     [InlineData(11, 20000)]
     [InlineData(12, 1 << 20)]
     public void Meet_in_the_middle_by_histograms_and_by_sorted_sums_equals_brute_force(int n, int scale)
