@@ -470,7 +470,7 @@ public static class ExactCalibration
     }
 
     /// <summary>The float <paramref name="steps"/> floats away from <paramref name="origin"/> (negative: downwards).</summary>
-    private static float BiasAt(float origin, long steps)
+    internal static float BiasAt(float origin, long steps)
     {
         // Adjacent floats are adjacent ordered integers (NeuronMembership.Ordered).
         long moved = NeuronMembership.Ordered(origin) + steps;

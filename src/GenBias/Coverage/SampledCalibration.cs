@@ -85,7 +85,7 @@ public static class SampledCalibration
         List<(long Low, long High)> members = NeuronMembership.FloatMembers(shape.OutputLayer.Activation, preference.Interval);
         long Hits(long step)
         {
-            float bias = BiasAt(original, step);
+            float bias = ExactCalibration.BiasAt(original, step);
             long hits = 0;
             foreach ((long zLow, long zHigh) in members)
             {
@@ -112,7 +112,7 @@ public static class SampledCalibration
                 ?? throw new InvalidOperationException($"{preference}: no output bias within reach puts the {confidence:P1} interval of {samples:N0} samples inside [{lo}, {hi}]; use more samples or a wider tolerance.");
         }
 
-        float calibrated = BiasAt(original, far);
+        float calibrated = ExactCalibration.BiasAt(original, far);
         parameters[biasIndex] = calibrated;
         network.SetParameters(parameters);
         return new SampledCalibrationResult(calibrated - original, ClopperPearson.Interval(Hits(far), samples, confidence));
@@ -138,10 +138,4 @@ public static class SampledCalibration
         return lo;
     }
 
-    private static float BiasAt(float origin, long steps)
-    {
-        long moved = NeuronMembership.Ordered(origin) + steps;
-        float result = moved < int.MinValue || moved > int.MaxValue ? float.NaN : NeuronMembership.FromOrdered(moved);
-        return float.IsFinite(result) ? result : throw new InvalidOperationException("The output bias search left the finite floats.");
-    }
 }

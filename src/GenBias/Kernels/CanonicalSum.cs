@@ -26,6 +26,9 @@ namespace GenBias;
 /// </remarks>
 public static class CanonicalSum
 {
+    /// <summary>2^-150: the largest absolute error of one rounding to a subnormal float.</summary>
+    private const double HalfSmallestSubnormal = 7.006492321624085e-46;
+
     /// <summary>
     /// How far the canonical pre-activation (<see cref="PreActivation"/>) of <paramref name="terms"/> products plus a bias
     /// can be from its real value when the products' magnitudes and the bias's add up to at most
@@ -39,7 +42,7 @@ public static class CanonicalSum
     {
         int roundings = ((terms + 7) / 8) + 4;
         double unit = 1.0 / (1 << 24), gamma = roundings * unit / (1 - (roundings * unit));
-        return (gamma * magnitude) + ((terms + 4) * Math.Pow(2, -150));
+        return (gamma * magnitude) + ((terms + 4) * HalfSmallestSubnormal);
     }
 
     /// <summary>The canonical dot product of <paramref name="inputs"/> and <paramref name="weights"/> plus <paramref name="bias"/>.</summary>
