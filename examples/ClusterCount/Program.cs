@@ -136,6 +136,19 @@ internal static class Cli
         return options;
     }
 
+    // The cluster a silo joins or a client asks, the same options for both: clustering, ids, and the database for ADO.NET.
+    private static (string Cluster, string ClusterId, string ServiceId, string? Connection) Membership(Dictionary<string, string?> options)
+    {
+        string cluster = Text(options, "--cluster", "localhost");
+        string? connection = cluster switch
+        {
+            "localhost" => null,
+            "adonet" => options.TryGetValue("--connection", out string? c) && c is not null ? c : throw new ArgumentException("--cluster adonet needs --connection \"Host=…;Database=…;Username=…;Password=…\""),
+            _ => throw new ArgumentException($"--cluster is '{cluster}'; give localhost or adonet"),
+        };
+        return (cluster, Text(options, "--cluster-id", "genbias"), Text(options, "--service-id", "genbias-counts"), connection);
+    }
+
     private static int Integer(Dictionary<string, string?> options, string name, int fallback, int min, int max, string? why = null)
     {
         if (!options.TryGetValue(name, out string? text))
@@ -158,14 +171,7 @@ internal static class Cli
         int siloPort = Integer(options, "--silo-port", 11111 + index, 1, 65535);
         int gatewayPort = Integer(options, "--gateway-port", 30000 + index, 1, 65535);
         int primaryPort = Integer(options, "--primary-port", 11111, 1, 65535);
-        string cluster = Text(options, "--cluster", "localhost");
-        (string clusterId, string serviceId) = (Text(options, "--cluster-id", "genbias"), Text(options, "--service-id", "genbias-counts"));
-        string? connection = cluster switch
-        {
-            "localhost" => null,
-            "adonet" => options.TryGetValue("--connection", out string? c) ? c : throw new ArgumentException("--cluster adonet needs --connection \"Host=…;Database=…;Username=…;Password=…\""),
-            _ => throw new ArgumentException($"--cluster is '{cluster}'; give localhost or adonet"),
-        };
+        (string cluster, string clusterId, string serviceId, string? connection) = Membership(options);
         if (siloPort == gatewayPort)
         {
             throw new ArgumentException($"--silo-port and --gateway-port are both {siloPort}");
@@ -287,14 +293,7 @@ internal static class Cli
         int timeout = Integer(options, "--timeout", 30, 1, 3600);
         int silos = Integer(options, "--silos", 3, 1, 100);
         int gatewayPort = Integer(options, "--gateway-port", 30000, 1, 65535 - silos);
-        string cluster = Text(options, "--cluster", "localhost");
-        (string clusterId, string serviceId) = (Text(options, "--cluster-id", "genbias"), Text(options, "--service-id", "genbias-counts"));
-        string? connection = cluster switch
-        {
-            "localhost" => null,
-            "adonet" => options.TryGetValue("--connection", out string? c) ? c : throw new ArgumentException("--cluster adonet needs --connection \"Host=…;Database=…;Username=…;Password=…\""),
-            _ => throw new ArgumentException($"--cluster is '{cluster}'; give localhost or adonet"),
-        };
+        (string cluster, string clusterId, string serviceId, string? connection) = Membership(options);
         if (options.ContainsKey("--local"))
         {
             // The same plan in this process, on every core: the single-machine number to compare with.
