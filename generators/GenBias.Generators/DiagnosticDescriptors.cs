@@ -11,6 +11,12 @@ namespace GenBias.Generators
     {
         private const string Category = "GenBias.Spec";
 
+        /// <summary>
+        /// The page that explains every diagnostic, relative to the repository's root; each diagnostic's help link is
+        /// its anchor there (GB0001 → <c>docs/diagnostics.md#gb0001</c>).
+        /// </summary>
+        internal const string HelpPage = "docs/diagnostics.md";
+
         /// <summary>GB0001: the class must be partial so the generator can add members to it.</summary>
         public static readonly DiagnosticDescriptor NotPartial = Error("GB0001",
             "The network class must be partial",
@@ -145,7 +151,7 @@ namespace GenBias.Generators
         public static readonly DiagnosticDescriptor ModelOffGrid = new DiagnosticDescriptor("GB0027",
             "The model's first layer is off the exact grid",
             "'{0}': the model file '{1}' declares preferences over the cube, but its first layer is not on FixedPointGrid ({2}), so no exact count can certify them; snap it (FixedPointGrid.SnapFirstLayer) before saving",
-            Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+            Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink("GB0027"));
 
         /// <summary>GB0028: [Prefer] on a network whose shape comes from its model file alone.</summary>
         public static readonly DiagnosticDescriptor ModelPreferWithoutDense = Error("GB0028",
@@ -179,7 +185,10 @@ namespace GenBias.Generators
 
         public static DiagnosticDescriptor ById(string id) => s_byId[id];
 
+        /// <summary>The help link of a diagnostic: its section of <see cref="HelpPage"/>.</summary>
+        internal static string HelpLink(string id) => HelpPage + "#gb" + id.Substring(2);
+
         private static DiagnosticDescriptor Error(string id, string title, string message) =>
-            new DiagnosticDescriptor(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+            new DiagnosticDescriptor(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
     }
 }

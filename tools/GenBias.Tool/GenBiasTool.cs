@@ -83,7 +83,10 @@ public static class GenBiasTool
                 .WithExample("export", "model.json", "--onnx", "model.onnx");
             config.AddCommand<GenerateCommand>("generate").WithDescription("Print the C# declaration of the model's network. " + ExitCodes)
                 .WithExample("generate", "model.json", "--class", "Trained", "--namespace", "App");
-            config.AddCommand<InfoCommand>("info").WithDescription("Describe a model file. " + ExitCodes);
+            config.AddCommand<InfoCommand>("info").WithDescription("Describe a model file. " + ExitCodes)
+                .WithExample("info", "model.json");
+            config.AddExample("train", "data.csv", "--header", "--positive", "yes", "--layers", "16:tanh,1:tanh", "--prefer", "\"output > 0.5 at-least 0.6\"", "--out", "model.json");
+            config.AddExample("certify", "model.json", "--budget", "60");
             config.SetExceptionHandler((exception, _) =>
             {
                 Exception shown = exception is CommandRuntimeException { InnerException: { } inner } ? inner : exception;
