@@ -47,7 +47,7 @@ Console.WriteLine($"Data: {data.Count} rows of 25 ternary inputs, {data.Positive
 Console.WriteLine($"Compute path: {((ITernaryNetwork)new SeedHiddenNetwork()).ActivePath} (Vector512 where AVX-512 is accelerated, Vector256 with AVX2, else Scalar).");
 Console.WriteLine();
 
-// The seed calls an output above 0.5 positive and one in [-1, 0.5) negative, so the decision threshold is 0.5.
+// The 25-input majority problem calls an output above 0.5 positive and one in [-1, 0.5) negative, so the decision threshold is 0.5.
 var options = new TrainerOptions { Epochs = 40, Seed = 7, DecisionThreshold = 0.5f };
 Preference seedPreference = Preference.OutputAbove(0.5, 0.6);   // at least 60% of all 3^25 inputs above 0.5
 

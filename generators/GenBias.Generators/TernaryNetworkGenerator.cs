@@ -33,7 +33,7 @@ namespace GenBias.Generators
 
         public void Initialize(IncrementalGeneratorInitializationContext context)
         {
-            // Stage 1: every class carrying [TernaryNetwork], read into an equatable model plus diagnostics. The
+            // First: every class carrying [TernaryNetwork], read into an equatable model plus diagnostics. The
             // model holds no symbols or syntax, so an unrelated edit compares equal and nothing downstream reruns.
             IncrementalValuesProvider<ExtractionResult> results = context.SyntaxProvider
                 .ForAttributeWithMetadataName(
@@ -51,7 +51,7 @@ namespace GenBias.Generators
                 .Select(static (pair, ct) => pair.Left.Pending is PendingModel pending ? ResolveSafely(pending, pair.Right, ct) : pair.Left)
                 .WithTrackingName(TrackingNames.Resolve);
 
-            // Stage 2: the valid specs alone. Splitting them from the diagnostics means a diagnostics-only change
+            // Second: the valid specs alone. Splitting them from the diagnostics means a diagnostics-only change
             // never regenerates source, and a source change never re-reports diagnostics.
             IncrementalValuesProvider<NetworkModel> models = results
                 .Where(static r => r.Model != null)
@@ -63,7 +63,7 @@ namespace GenBias.Generators
                 .Where(static d => d.Count > 0)
                 .WithTrackingName(TrackingNames.Diagnostics);
 
-            // Stage 3: [Dense] on a class that has no [TernaryNetwork] would otherwise be silently ignored.
+            // Third: [Dense] on a class that has no [TernaryNetwork] would otherwise be silently ignored.
             IncrementalValuesProvider<DiagnosticInfo> orphanDense = context.SyntaxProvider
                 .ForAttributeWithMetadataName(
                     DenseAttribute,

@@ -7,7 +7,7 @@ namespace GenBias.Benchmarks;
 
 /// <summary>
 /// GenBias against ONNX Runtime (the same network, IOBinding, one intra-op thread) in one BenchmarkDotNet run: batches
-/// of 4,096 rows of the seed's two shapes, and the counting leaf against brute force through ONNX Runtime. Ratios are
+/// of 4,096 rows of the majority problem's two shapes, and the counting leaf against brute force through ONNX Runtime. Ratios are
 /// against ONNX Runtime in the same category (per row, or per input of the cube).
 /// </summary>
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]

@@ -7,7 +7,7 @@ using Xunit;
 
 namespace GenBias.Tests;
 
-/// <summary>Files a user can hand the library, each either loading or saying why (issue 11, items 5, 6, 9, 10, 11).</summary>
+/// <summary>Files a user can hand the library, each either loading or saying why.</summary>
 public sealed class EdgeCaseTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("genbias-edges").FullName;

@@ -11,17 +11,23 @@ using Xunit;
 namespace GenBias.Tests;
 
 /// <summary>
-/// The README's lines that are not C# (ReadmeTests compiles those): every XML block parses and names only instruction
-/// sets NativeAOT knows; every `genbias` line uses only options its command declares, with a value where one is needed;
-/// every `dotnet` line names a project or folder that exists in the repository (build outputs aside).
+/// The lines of the README and of docs/ that are not C# (ReadmeTests compiles those): every XML block parses and names
+/// only instruction sets NativeAOT knows; every `genbias` line uses only options its command declares, with a value
+/// where one is needed; every `dotnet` line names a project or folder that exists in the repository (build outputs aside).
 /// </summary>
 public partial class ReadmeCommandLinesTests
 {
     /// <summary>The instruction sets ILCompiler accepts for x64 (`IlcInstructionSet`), as documented for .NET 8 and later.</summary>
     private static readonly HashSet<string> InstructionSets = ["native", "x86-64", "x86-64-v1", "x86-64-v2", "x86-64-v3", "x86-64-v4"];
 
-    private static string Readme([CallerFilePath] string here = "") =>
-        File.ReadAllText(Path.Combine(Path.GetDirectoryName(here)!, "..", "..", "README.md"));
+    /// <summary>The README, the package's readme and every page under docs/, one after the other.</summary>
+    private static string Readme([CallerFilePath] string here = "")
+    {
+        string root = Path.Combine(Path.GetDirectoryName(here)!, "..", "..");
+        IEnumerable<string> pages = new[] { "README.md", Path.Combine("src", "GenBias", "README.md") }.Select(p => Path.Combine(root, p))
+            .Concat(Directory.EnumerateFiles(Path.Combine(root, "docs"), "*.md", SearchOption.AllDirectories).Order(StringComparer.Ordinal));
+        return string.Join("\n", pages.Select(p => File.ReadAllText(p).ReplaceLineEndings("\n")));
+    }
 
     private static IEnumerable<string> Blocks(string language) =>
         Regex.Matches(Readme(), $"```{language}\\n(.*?)```", RegexOptions.Singleline).Select(m => m.Groups[1].Value);

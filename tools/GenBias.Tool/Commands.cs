@@ -379,7 +379,8 @@ internal sealed class ExportCommand : Command<ExportCommand.Settings>
         public string Model { get; init; } = "";
 
         [CommandOption("--onnx <FILE>")]
-        [Description("Where to write the ONNX model (opset 17: input x [N, n] of -1/0/1 floats, output y [N, outputs]).")]
+        // Help text is Spectre markup: a literal bracket is written twice.
+        [Description("Where to write the ONNX model (opset 17: input x [[N, n]] of -1/0/1 floats, output y [[N, outputs]]).")]
         public string Onnx { get; init; } = "";
 
         public override ValidationResult Validate() =>
