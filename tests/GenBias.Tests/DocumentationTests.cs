@@ -122,17 +122,12 @@ public partial class DocumentationTests
     [InlineData("Where `[Prefer]` goes → [layers](x.md)", "where-prefer-goes--layers")]
     public void Slug_is_GitHubs(string title, string slug) => Assert.Equal(slug, Slug(title));
 
-    [Fact]
-    public void Every_relative_link_and_anchor_in_the_markdown_resolves()
+    /// <summary>Every link of the repository's Markdown to a file of the repository: the page, the target as written, the file it resolves to and its anchor.</summary>
+    private static IEnumerable<(string Page, string Target, string Resolved, string? Anchor)> RelativeLinks()
     {
-        var problems = new List<string>();
-        string[] pages = [.. Files(".md")];
-        Assert.Contains(pages, p => Relative(p) == "docs/diagnostics.md");
-        int links = 0;
-        foreach (string page in pages)
+        foreach (string page in Files(".md"))
         {
-            string prose = Prose(File.ReadAllText(page));
-            foreach (Match link in Link().Matches(prose))
+            foreach (Match link in Link().Matches(Prose(File.ReadAllText(page))))
             {
                 string target = link.Groups["target"].Value;
                 if (Regex.IsMatch(target, "^[a-z][a-z0-9+.-]*:", RegexOptions.IgnoreCase))
@@ -140,25 +135,45 @@ public partial class DocumentationTests
                     continue; // https:, mailto: — not a file of the repository
                 }
 
-                links++;
                 int hash = target.IndexOf('#', StringComparison.Ordinal);
                 string file = hash < 0 ? target : target[..hash];
                 string? anchor = hash < 0 ? null : Uri.UnescapeDataString(target[(hash + 1)..]);
                 string resolved = file.Length == 0 ? page : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(page)!, Uri.UnescapeDataString(file)));
-                string where = $"{Relative(page)}: ({target})";
-                if (!File.Exists(resolved) && !Directory.Exists(resolved))
-                {
-                    problems.Add($"{where}: {Relative(resolved)} does not exist");
-                }
-                else if (anchor is not null && resolved.EndsWith(".md", StringComparison.OrdinalIgnoreCase) && !Anchors(File.ReadAllText(resolved)).Contains(anchor))
-                {
-                    problems.Add($"{where}: {Relative(resolved)} has no heading or anchor '{anchor}'");
-                }
+                yield return (page, target, resolved, anchor);
+            }
+        }
+    }
+
+    [Fact]
+    public void Every_relative_link_and_anchor_in_the_markdown_resolves()
+    {
+        var problems = new List<string>();
+        var links = RelativeLinks().ToList();
+        Assert.Contains(links, l => Relative(l.Page) == "README.md" && Relative(l.Resolved) == "docs/diagnostics.md");
+        Assert.True(links.Count > 50, $"only {links.Count} relative links found");
+        foreach ((string page, string target, string resolved, string? anchor) in links)
+        {
+            string where = $"{Relative(page)}: ({target})";
+            if (!File.Exists(resolved) && !Directory.Exists(resolved))
+            {
+                problems.Add($"{where}: {Relative(resolved)} does not exist");
+            }
+            else if (anchor is not null && resolved.EndsWith(".md", StringComparison.OrdinalIgnoreCase) && !Anchors(File.ReadAllText(resolved)).Contains(anchor))
+            {
+                problems.Add($"{where}: {Relative(resolved)} has no heading or anchor '{anchor}'");
             }
         }
 
-        Assert.True(links > 50, $"only {links} relative links found");
         Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
+    /// <summary>Every page of docs/ is reachable: another page links to it.</summary>
+    [Fact]
+    public void Every_documentation_page_is_linked_from_another_page()
+    {
+        HashSet<string> linked = [.. RelativeLinks().Where(l => l.Resolved != l.Page).Select(l => Relative(l.Resolved))];
+        string[] unlinked = [.. Files(".md").Select(Relative).Where(p => p.StartsWith("docs/", StringComparison.Ordinal) && !linked.Contains(p))];
+        Assert.True(unlinked.Length == 0, "not linked from any page: " + string.Join(", ", unlinked));
     }
 
     /// <summary>
