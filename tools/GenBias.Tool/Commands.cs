@@ -453,6 +453,10 @@ internal sealed class InfoCommand : Command<ModelSettings>
         table.AddRow("shape", Markup.Escape(model.Shape.ToString()));
         table.AddRow("parameters", model.Shape.ParameterCount.ToString("N0", CultureInfo.InvariantCulture));
         table.AddRow("network hash", CoverageCounter.NetworkHash(network));
+        table.AddRow("activation math", model.WrittenUnderOlderMath
+            ? Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                $"version {ActivationMath.Version}; the file was written under version {model.ActivationMathVersion}: the same parameters, each tanh now within {ModelFile.Version1OutputChange:G2} of its value then; certify again (genbias certify) and save to update the file"))
+            : $"version {ActivationMath.Version}");
         table.AddRow("first layer on the exact grid", FixedPointGrid.IsFirstLayerOnGrid(model.Shape, model.Parameters) ? "yes (exact counts possible)" : "no");
         foreach (Preference preference in model.Preferences)
         {

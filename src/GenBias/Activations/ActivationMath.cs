@@ -7,88 +7,66 @@ using System.Runtime.Intrinsics;
 namespace GenBias;
 
 /// <summary>
-/// The activation functions and their derivatives, for one float, a <see cref="Vector256{T}"/> and a
-/// <see cref="Vector512{T}"/>. All three forms perform the same IEEE operations in the same order, so they
-/// return the same bits: generated code, the reference implementation and the certifier call these and agree.
+/// The activation functions and their derivatives, for one float, a <see cref="Vector128{T}"/>, a
+/// <see cref="Vector256{T}"/> and a <see cref="Vector512{T}"/>. All four forms perform the same IEEE operations in the
+/// same order, so they return the same bits: generated code, the reference implementation, the trainer and the
+/// certifier call these and agree.
 /// </summary>
 /// <remarks>
-/// Tanh is a [13/6] rational approximation on [-7.905, 7.905] (the one Eigen uses for float; maximum error a few
-/// ulp), evaluated with fused multiply-adds in Estrin's scheme; <see cref="MathF.Tanh"/> is not used because its bits depend on the
-/// C library. Sigmoid is 0.5 + 0.5·tanh(x/2).
-/// <para>Tanh is odd exactly (tanh(-x) has the bits of -tanh(x)) but, like any rational approximation rounded to
-/// float, not monotone at the last bit: scanning every float in [0, 7.906] found 7.36 million of 1.09 billion
-/// steps going down, by at most 3.6e-7; the largest error against tanh is 3.2e-7 over every float, 2.9e-7 on the first layer's grid (<see cref="TanhMonotonicityTolerance"/>; the first checked on every float by a test, the second measured at run time by the counting leaf). Exact counting therefore decides
-/// inputs whose activation lies that close to a threshold by evaluating them, never by inverting the function.</para>
+/// <para>Tanh is the canonical activation math version 2 (<see cref="Version"/>): for a = |x|,
+/// tanh(a) = (1 − D)/(1 + D) with D = e^(−2a) = 2^(−u), u = min(a·2/ln 2, 30). With k = ⌊u⌋ and g = (k + 1) − u in
+/// (0, 1], D = 2^(−k−1)·P(g), where P is a degree-5 polynomial for 2^g with positive coefficients, evaluated in
+/// Estrin's scheme; the sign of x is copied onto the result. Only additions, multiplications, fused multiply-adds,
+/// one division, a minimum and integer operations on the bits are used, each defined bit for bit by IEEE 754, so
+/// every machine and every vector width returns the same bits. <see cref="MathF.Tanh"/> is not used because its bits
+/// depend on the C library. Sigmoid is 0.5 + 0.5·tanh(x/2).</para>
+/// <para>Tanh is exactly odd (the sign is copied) and exactly monotone on every float, by construction: every step is
+/// a correctly rounded operation that is monotone in each of its arguments, applied to monotone arguments of the
+/// right sign — u, k and the integer scaling rise with a; within one k, g falls as u rises and P (positive
+/// coefficients, g ≥ 0) falls with it; across k → k + 1, D goes from 2^(−k−1)·P(g → 0⁺) ≥ 2^(−k−1) to
+/// 2^(−k−2)·P(1), and P(1) ≤ 2 (<see cref="TanhIsMonotoneByConstruction"/> checks the conditions on the
+/// coefficients); 1 − D rises, 1 + D falls, and their correctly rounded quotient rises. So "f(z) &gt; t" is exactly
+/// "z &gt; z*(t)" and exact counting inverts the function by binary search. The largest |Tanh(x) − tanh(x)| over every
+/// float is 1.6e-7 (a test walks every float). Version 1, a [13/6] rational, was within 3.2e-7 but went down on
+/// 7.36 million float steps.</para>
 /// </remarks>
 public static class ActivationMath
 {
+    /// <summary>
+    /// The version of the canonical activation math: 2, the exp2 form of tanh described above. Model files
+    /// (formatVersion 2), <see cref="Certificate"/>s and network hashes record it; a network evaluated under another
+    /// version gives other bits.
+    /// </summary>
+    public const int Version = 2;
+
     /// <summary>The dead zone of <see cref="Activation.TernaryStep"/>: |x| ≤ this gives 0.</summary>
     public const float TernaryStepDeadZone = 0.5f;
 
-    /// <summary>The largest drop of <see cref="Tanh(float)"/> between increasing inputs (see remarks), with margin.</summary>
-    public const float TanhMonotonicityTolerance = 5e-7f;
+    /// <summary>The largest |Tanh(x) − tanh(x)| over every float, rounded up (a test walks every float).</summary>
+    public const double TanhError = 1.6e-7;
 
-    private const float TanhClamp = 7.90531110763549805f;
-    private const float A1 = 4.89352455891786e-03f;
-    private const float A3 = 6.37261928875436e-04f;
-    private const float A5 = 1.48572235717979e-05f;
-    private const float A7 = 5.12229709037114e-08f;
-    private const float A9 = -8.60467152213735e-11f;
-    private const float A11 = 2.00018790482477e-13f;
-    private const float A13 = -2.76076847742355e-16f;
-    private const float B0 = 4.89352518554385e-03f;
-    private const float B2 = 2.26843463243900e-03f;
-    private const float B4 = 1.18534705686654e-04f;
-    private const float B6 = 1.19825839466702e-06f;
+    // u = |x|·2/ln 2, saturated at 30 (there 2^-30 leaves (1 − D)/(1 + D) = 1 after rounding).
+    private const float TwoOverLn2 = 2.88539008177792681f;
+    private const float UMax = 30f;
 
-    /// <summary>
-    /// The float ranges (inclusive, in increasing order) on which <paramref name="activation"/>, as computed here, is
-    /// exactly non-decreasing: every float, for the piecewise activations; for tanh the two saturated tails beyond the
-    /// clamp (constant) and the linear core |x| ≤ <see cref="TanhLinearLimit"/>, where the polynomials round to their
-    /// constant terms so that Tanh(x) = fl(fl(A1·x)/B0) — a composition of monotone roundings (sigmoid: the same at 2x).
-    /// Between those ranges only monotonicity up to a rounding wiggle holds (see remarks), and exact counting evaluates.
-    /// </summary>
-    /// <remarks>The linear core is a proof with an assumption on the coefficients, checked when first asked
-    /// (<see cref="TanhCoreIsLinear"/>): if it failed, only the tails would be reported.</remarks>
-    internal static IReadOnlyList<(float Low, float High)> MonotoneRanges(Activation activation) => activation switch
-    {
-        Activation.Tanh => TanhMonotoneRanges.Value,
-        Activation.Sigmoid => SigmoidMonotoneRanges.Value,
-        _ => [(float.NegativeInfinity, float.PositiveInfinity)],
-    };
-
-    /// <summary>The half-width of tanh's linear core (see <see cref="MonotoneRanges"/>): 2^-12.</summary>
-    internal const float TanhLinearLimit = 1f / 4096;
-
-    private static readonly Lazy<IReadOnlyList<(float Low, float High)>> TanhMonotoneRanges = new(() => TanhCoreIsLinear()
-        ? [(float.NegativeInfinity, -TanhClamp), (-TanhLinearLimit, TanhLinearLimit), (TanhClamp, float.PositiveInfinity)]
-        : [(float.NegativeInfinity, -TanhClamp), (TanhClamp, float.PositiveInfinity)]);
-
-    // Sigmoid(x) = fl(fl(Tanh(fl(x·0.5))·0.5) + 0.5): monotone wherever Tanh is at x·0.5 (halving is exact or, among
-    // subnormals, a monotone rounding).
-    private static readonly Lazy<IReadOnlyList<(float Low, float High)>> SigmoidMonotoneRanges = new(() =>
-        [.. TanhMonotoneRanges.Value.Select(r => (r.Low * 2, r.High * 2))]);
+    // 2^g ≈ 1 + g(P1 + g(P2 + g(P3 + g(P4 + g·P5)))) on [0, 1], relative error below 2e-7; all positive; P(1) = 2
+    // exactly as evaluated (P1 rounded up to make it so), which makes Tanh(0) = 0.
+    private const float P1 = 0.6931514f;
+    private const float P2 = 0.24016416f;
+    private const float P3 = 0.055800445f;
+    private const float P4 = 0.009016688f;
+    private const float P5 = 0.0018671827f;
 
     /// <summary>
-    /// Whether, for every |x| ≤ <see cref="TanhLinearLimit"/>, each fused multiply-add of <see cref="Tanh(float)"/>'s two
-    /// polynomials rounds to its constant term (A1 and B0): with y = fl(x²) ≤ Y = fl(limit²), each added term is at most
-    /// the bound computed below in double (coefficients' magnitudes, the nested values' rounding covered by a factor),
-    /// and a term under half an ulp of a constant that is not a power of two leaves the constant unchanged.
+    /// Whether the coefficients meet the conditions of the monotonicity argument in the remarks: all positive, and
+    /// P(1), evaluated as <see cref="Tanh(float)"/> evaluates it, at most 2 (so that D does not rise where k steps).
     /// </summary>
-    internal static bool TanhCoreIsLinear()
-    {
-        double y = TanhLinearLimit * TanhLinearLimit, y2 = y * y, y4 = y2 * y2;
-        double halfUlpA1 = HalfUlp(A1), halfUlpB0 = HalfUlp(B0);
-        const double Rounding = 1 + 1e-6;
-        double numerator = Math.Max(y * Math.Abs(A3), Math.Max(y2 * (Math.Abs(A5) + (y * Math.Abs(A7))),
-            y4 * (Math.Abs(A9) + (y * Math.Abs(A11)) + (y2 * Math.Abs(A13))))) * Rounding;
-        double denominator = Math.Max(y * Math.Abs(B2), y2 * (Math.Abs(B4) + (y * Math.Abs(B6)))) * Rounding;
-        return A1 > 0 && B0 > 0 && (float)y == TanhLinearLimit * TanhLinearLimit && numerator < halfUlpA1 && denominator < halfUlpB0 &&
-               !IsPowerOfTwo(A1) && !IsPowerOfTwo(B0);
+    internal static bool TanhIsMonotoneByConstruction() =>
+        P1 > 0 && P2 > 0 && P3 > 0 && P4 > 0 && P5 > 0 && TwoToThe(1f) <= 2f && TwoToThe(0f) == 1f && Tanh(0f) == 0f;
 
-        static double HalfUlp(float c) => (MathF.BitIncrement(c) - (double)c) / 2;
-        static bool IsPowerOfTwo(float c) => (BitConverter.SingleToInt32Bits(c) & 0x7FFFFF) == 0;
-    }
+    /// <summary>The ranges on which <paramref name="activation"/> is exactly non-decreasing: every float, for all of them.</summary>
+    internal static IReadOnlyList<(float Low, float High)> MonotoneRanges(Activation activation) =>
+        [(float.NegativeInfinity, float.PositiveInfinity)];
 
     /// <summary>The smallest and largest value the activation can produce.</summary>
     public static (float Min, float Max) Range(Activation activation) => activation switch
@@ -101,19 +79,24 @@ public static class ActivationMath
 
     // ---------------------------------------------------------------- scalar
 
-    /// <summary>tanh(x), bit-identical to the vector forms.</summary>
+    /// <summary>tanh(x), bit-identical to the vector forms (see remarks).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Tanh(float x)
     {
-        x = x > TanhClamp ? TanhClamp : x < -TanhClamp ? -TanhClamp : x;
-        // Estrin's scheme: the same polynomial as Horner's with a third of the dependent latency.
-        float y = x * x, y2 = y * y, y4 = y2 * y2;
-        float p = MathF.FusedMultiplyAdd(y, A3, A1);
-        p = MathF.FusedMultiplyAdd(y2, MathF.FusedMultiplyAdd(y, A7, A5), p);
-        p = MathF.FusedMultiplyAdd(y4, MathF.FusedMultiplyAdd(y2, A13, MathF.FusedMultiplyAdd(y, A11, A9)), p);
-        p *= x;
-        float q = MathF.FusedMultiplyAdd(y2, MathF.FusedMultiplyAdd(y, B6, B4), MathF.FusedMultiplyAdd(y, B2, B0));
-        return p / q;
+        float u = MathF.Min(MathF.Abs(x) * TwoOverLn2, UMax);
+        int k1 = (int)u + 1;
+        float d = BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(TwoToThe(k1 - u)) - (k1 << 23));
+        float r = (1f - d) / (1f + d);
+        return BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(r) | (BitConverter.SingleToInt32Bits(x) & int.MinValue));
+    }
+
+    // 2^g for g in [0, 1], Estrin's scheme.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float TwoToThe(float g)
+    {
+        float g2 = g * g;
+        float p = MathF.FusedMultiplyAdd(g2, MathF.FusedMultiplyAdd(g, P3, P2), MathF.FusedMultiplyAdd(g, P1, 1f));
+        return MathF.FusedMultiplyAdd(g2 * g2, MathF.FusedMultiplyAdd(g, P5, P4), p);
     }
 
     /// <summary>Applies <paramref name="activation"/> to one pre-activation.</summary>
@@ -145,22 +128,66 @@ public static class ActivationMath
         _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "Undefined activation."),
     };
 
+    // ---------------------------------------------------------------- Vector128
+
+    /// <summary>tanh of each lane, bit-identical to <see cref="Tanh(float)"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Tanh(Vector128<float> x)
+    {
+        Vector128<float> sign = Vector128.Create(-0f);
+        Vector128<float> u = Vector128.MinNative(Vector128.AndNot(x, sign) * Vector128.Create(TwoOverLn2), Vector128.Create(UMax));
+        Vector128<int> k1 = Vector128.ConvertToInt32(u) + Vector128<int>.One;
+        Vector128<float> g = Vector128.ConvertToSingle(k1) - u, g2 = g * g;
+        Vector128<float> p = Vector128.FusedMultiplyAdd(g2, Vector128.FusedMultiplyAdd(g, Vector128.Create(P3), Vector128.Create(P2)),
+            Vector128.FusedMultiplyAdd(g, Vector128.Create(P1), Vector128<float>.One));
+        p = Vector128.FusedMultiplyAdd(g2 * g2, Vector128.FusedMultiplyAdd(g, Vector128.Create(P5), Vector128.Create(P4)), p);
+        Vector128<float> d = (p.AsInt32() - (k1 << 23)).AsSingle();
+        return ((Vector128<float>.One - d) / (Vector128<float>.One + d)) | (x & sign);
+    }
+
+    /// <summary>Applies <paramref name="activation"/> to each lane (bit-identical to the scalar form).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Apply(Activation activation, Vector128<float> x) => activation switch
+    {
+        Activation.Tanh => Tanh(x),
+        Activation.HardTanh => Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<float>.One), Vector128<float>.One,
+            Vector128.ConditionalSelect(Vector128.LessThan(x, -Vector128<float>.One), -Vector128<float>.One, x)),
+        Activation.Sigmoid => (Tanh(x * 0.5f) * 0.5f) + Vector128.Create(0.5f),
+        Activation.ReLU => Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<float>.Zero), x, Vector128<float>.Zero),
+        Activation.Linear => x,
+        Activation.TernaryStep => Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128.Create(TernaryStepDeadZone)), Vector128<float>.One,
+            Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128.Create(-TernaryStepDeadZone)), -Vector128<float>.One, Vector128<float>.Zero)),
+        _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "Undefined activation."),
+    };
+
+    /// <summary>The derivative of each lane (see <see cref="Derivative(Activation, float, float)"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Derivative(Activation activation, Vector128<float> x, Vector128<float> y) => activation switch
+    {
+        Activation.Tanh => Vector128<float>.One - (y * y),
+        Activation.HardTanh => Vector128<float>.One & Vector128.GreaterThan(x, -Vector128<float>.One) & Vector128.LessThan(x, Vector128<float>.One),
+        Activation.Sigmoid => y * (Vector128<float>.One - y),
+        Activation.ReLU => Vector128<float>.One & Vector128.GreaterThan(x, Vector128<float>.Zero),
+        Activation.Linear => Vector128<float>.One,
+        Activation.TernaryStep => Vector128<float>.One & Vector128.GreaterThanOrEqual(x, -Vector128<float>.One) & Vector128.LessThanOrEqual(x, Vector128<float>.One),
+        _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "Undefined activation."),
+    };
+
     // ---------------------------------------------------------------- Vector256
 
     /// <summary>tanh of each lane, bit-identical to <see cref="Tanh(float)"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Tanh(Vector256<float> x)
     {
-        // MinNative/MaxNative: the IEEE 754-2019 Min/Max compile to several instructions on .NET 10; inputs are
-        // never NaN here, where the two agree.
-        x = Vector256.MinNative(Vector256.MaxNative(x, Vector256.Create(-TanhClamp)), Vector256.Create(TanhClamp));
-        Vector256<float> y = x * x, y2 = y * y, y4 = y2 * y2;
-        Vector256<float> p = Vector256.FusedMultiplyAdd(y, Vector256.Create(A3), Vector256.Create(A1));
-        p = Vector256.FusedMultiplyAdd(y2, Vector256.FusedMultiplyAdd(y, Vector256.Create(A7), Vector256.Create(A5)), p);
-        p = Vector256.FusedMultiplyAdd(y4, Vector256.FusedMultiplyAdd(y2, Vector256.Create(A13), Vector256.FusedMultiplyAdd(y, Vector256.Create(A11), Vector256.Create(A9))), p);
-        p *= x;
-        Vector256<float> q = Vector256.FusedMultiplyAdd(y2, Vector256.FusedMultiplyAdd(y, Vector256.Create(B6), Vector256.Create(B4)), Vector256.FusedMultiplyAdd(y, Vector256.Create(B2), Vector256.Create(B0)));
-        return p / q;
+        Vector256<float> sign = Vector256.Create(-0f);
+        Vector256<float> u = Vector256.MinNative(Vector256.AndNot(x, sign) * Vector256.Create(TwoOverLn2), Vector256.Create(UMax));
+        Vector256<int> k1 = Vector256.ConvertToInt32(u) + Vector256<int>.One;
+        Vector256<float> g = Vector256.ConvertToSingle(k1) - u, g2 = g * g;
+        Vector256<float> p = Vector256.FusedMultiplyAdd(g2, Vector256.FusedMultiplyAdd(g, Vector256.Create(P3), Vector256.Create(P2)),
+            Vector256.FusedMultiplyAdd(g, Vector256.Create(P1), Vector256<float>.One));
+        p = Vector256.FusedMultiplyAdd(g2 * g2, Vector256.FusedMultiplyAdd(g, Vector256.Create(P5), Vector256.Create(P4)), p);
+        Vector256<float> d = (p.AsInt32() - (k1 << 23)).AsSingle();
+        return ((Vector256<float>.One - d) / (Vector256<float>.One + d)) | (x & sign);
     }
 
     /// <summary>Applies <paramref name="activation"/> to each lane (bit-identical to the scalar form).</summary>
@@ -197,14 +224,15 @@ public static class ActivationMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Tanh(Vector512<float> x)
     {
-        x = Vector512.MinNative(Vector512.MaxNative(x, Vector512.Create(-TanhClamp)), Vector512.Create(TanhClamp));
-        Vector512<float> y = x * x, y2 = y * y, y4 = y2 * y2;
-        Vector512<float> p = Vector512.FusedMultiplyAdd(y, Vector512.Create(A3), Vector512.Create(A1));
-        p = Vector512.FusedMultiplyAdd(y2, Vector512.FusedMultiplyAdd(y, Vector512.Create(A7), Vector512.Create(A5)), p);
-        p = Vector512.FusedMultiplyAdd(y4, Vector512.FusedMultiplyAdd(y2, Vector512.Create(A13), Vector512.FusedMultiplyAdd(y, Vector512.Create(A11), Vector512.Create(A9))), p);
-        p *= x;
-        Vector512<float> q = Vector512.FusedMultiplyAdd(y2, Vector512.FusedMultiplyAdd(y, Vector512.Create(B6), Vector512.Create(B4)), Vector512.FusedMultiplyAdd(y, Vector512.Create(B2), Vector512.Create(B0)));
-        return p / q;
+        Vector512<float> sign = Vector512.Create(-0f);
+        Vector512<float> u = Vector512.MinNative(Vector512.AndNot(x, sign) * Vector512.Create(TwoOverLn2), Vector512.Create(UMax));
+        Vector512<int> k1 = Vector512.ConvertToInt32(u) + Vector512<int>.One;
+        Vector512<float> g = Vector512.ConvertToSingle(k1) - u, g2 = g * g;
+        Vector512<float> p = Vector512.FusedMultiplyAdd(g2, Vector512.FusedMultiplyAdd(g, Vector512.Create(P3), Vector512.Create(P2)),
+            Vector512.FusedMultiplyAdd(g, Vector512.Create(P1), Vector512<float>.One));
+        p = Vector512.FusedMultiplyAdd(g2 * g2, Vector512.FusedMultiplyAdd(g, Vector512.Create(P5), Vector512.Create(P4)), p);
+        Vector512<float> d = (p.AsInt32() - (k1 << 23)).AsSingle();
+        return ((Vector512<float>.One - d) / (Vector512<float>.One + d)) | (x & sign);
     }
 
     /// <summary>Applies <paramref name="activation"/> to each lane (bit-identical to the scalar form).</summary>

@@ -22,6 +22,12 @@ public sealed record Certificate
     /// <summary>The network's shape.</summary>
     public required string Shape { get; init; }
 
+    /// <summary>
+    /// The activation math the count was made under (<see cref="ActivationMath.Version"/>; 1 for a certificate that
+    /// does not say, as GenBias 0.4 wrote them). A certificate holds only for the math it names.
+    /// </summary>
+    public int MathVersion { get; init; } = 1;
+
     /// <summary>The preference, in words.</summary>
     public required string Preference { get; init; }
 
@@ -87,8 +93,8 @@ public sealed record Certificate
         ArgumentNullException.ThrowIfNull(result);
         return new Certificate
         {
-            NetworkHash = CoverageCounter.NetworkHash(network), Shape = network.Shape.ToString(), Preference = preference.ToString(),
-            Exact = true, Method = result.Method, ComputedOn = result.ComputedOn, Count = result.Count, Total = result.Total, Lower = result.Fraction, Upper = result.Fraction,
+            NetworkHash = CoverageCounter.NetworkHash(network), Shape = network.Shape.ToString(), MathVersion = ActivationMath.Version,
+            Preference = preference.ToString(), Exact = true, Method = result.Method, ComputedOn = result.ComputedOn, Count = result.Count, Total = result.Total, Lower = result.Fraction, Upper = result.Fraction,
             Met = preference.IsMetBy(result.Fraction), Seconds = result.Elapsed.TotalSeconds, SubCubesRestored = result.SubCubesRestored,
         };
     }
@@ -161,6 +167,12 @@ public sealed record Certificate
     {
         ArgumentNullException.ThrowIfNull(network);
         Certificate certificate = Load(path);
+        if (certificate.MathVersion != ActivationMath.Version)
+        {
+            throw new InvalidDataException(
+                $"{path}: the certificate was made under activation math version {certificate.MathVersion}; this GenBias evaluates networks under version {ActivationMath.Version}, whose outputs differ by up to {ModelFile.Version1OutputChange:G2} per activation, so its count no longer holds: certify this network again (genbias certify).");
+        }
+
         string hash = CoverageCounter.NetworkHash(network);
         NetworkShape shape = network.Shape;
         if (certificate.NetworkHash != hash || certificate.Shape != shape.ToString())
@@ -229,6 +241,11 @@ public sealed record Certificate
         if (string.IsNullOrWhiteSpace(NetworkHash) || string.IsNullOrWhiteSpace(Shape) || string.IsNullOrWhiteSpace(Preference))
         {
             return "the network hash, shape and preference must not be empty";
+        }
+
+        if (MathVersion < 1 || MathVersion > ActivationMath.Version)
+        {
+            return string.Create(c, $"activation math version {MathVersion} is not one this GenBias knows (1 to {ActivationMath.Version})");
         }
 
         if (!Enum.IsDefined(Method))
@@ -302,7 +319,7 @@ public sealed record Certificate
     {
         var text = new StringBuilder();
         CultureInfo c = CultureInfo.InvariantCulture;
-        text.Append(c, $"Certificate for {Shape} (parameters {NetworkHash})\n");
+        text.Append(c, $"Certificate for {Shape} (parameters {NetworkHash}, activation math {MathVersion})\n");
         text.Append(c, $"  preference: {Preference}\n");
         text.Append(Exact
             ? string.Create(c, $"  EXACT ({Describe(Method)}{(ComputedOn is null ? "" : " on " + ComputedOn)}): {Count:N0} of {Total:N0} = {Fraction:P4}\n")

@@ -70,7 +70,7 @@ public static class Certifier
         RateInterval rate = RateEstimator.Estimate(network, preference, options.Samples, options.Confidence, options.Seed);
         return new Certificate
         {
-            NetworkHash = hash, Shape = shape.ToString(), Preference = preference.ToString(), Exact = false, Method = CountMethod.Estimate,
+            NetworkHash = hash, Shape = shape.ToString(), MathVersion = ActivationMath.Version, Preference = preference.ToString(), Exact = false, Method = CountMethod.Estimate,
             Count = rate.Successes, Total = rate.Trials, Confidence = options.Confidence, Lower = rate.Lower, Upper = rate.Upper,
             Met = rate.Lower >= lo && rate.Upper <= hi, Seconds = clock.Elapsed.TotalSeconds, Reason = reason,
         };

@@ -117,11 +117,15 @@ public static partial class CoverageCounter
         return seconds[1] / Pow3(free);
     }
 
-    /// <summary>A hash of the shape and the parameter bits, naming the network a count or certificate belongs to.</summary>
+    /// <summary>
+    /// A hash of the activation math version, the shape and the parameter bits, naming the network a count or
+    /// certificate belongs to: the same parameters evaluated under another <see cref="ActivationMath.Version"/> are
+    /// another network.
+    /// </summary>
     public static string NetworkHash(ITernaryNetwork network)
     {
         ArgumentNullException.ThrowIfNull(network);
-        byte[] shape = System.Text.Encoding.UTF8.GetBytes(network.Shape.ToString());
+        byte[] shape = System.Text.Encoding.UTF8.GetBytes($"activation math {ActivationMath.Version}\n{network.Shape}");
         byte[] bits = new byte[network.Parameters.Length * 4];
         System.Runtime.InteropServices.MemoryMarshal.AsBytes(network.Parameters).CopyTo(bits);
         return Convert.ToHexString(SHA256.HashData([.. shape, .. bits]))[..16].ToLowerInvariant();

@@ -8,7 +8,20 @@ using GenBias.Serialization;
 namespace GenBias;
 
 /// <summary>A model read from a file: its shape, parameters, preferences and training metadata.</summary>
-public sealed record LoadedModel(NetworkShape Shape, float[] Parameters, IReadOnlyList<Preference> Preferences, TrainingDocument? Training);
+public sealed record LoadedModel(NetworkShape Shape, float[] Parameters, IReadOnlyList<Preference> Preferences, TrainingDocument? Training)
+{
+    /// <summary>
+    /// The activation math the file was written under (<see cref="ActivationMath.Version"/> for a file this version
+    /// writes; 1 for a formatVersion 1 file). The parameters are the file's either way; a network of them is
+    /// evaluated under today's math, so a version-1 model's outputs differ from what they were when written by at
+    /// most <see cref="ModelFile.Version1OutputChange"/> per tanh or sigmoid (compounded through later layers by their
+    /// weights), and its certificates must be made again.
+    /// </summary>
+    public int ActivationMathVersion { get; init; } = ActivationMath.Version;
+
+    /// <summary>Whether the file was written under an older activation math than this library evaluates.</summary>
+    public bool WrittenUnderOlderMath => ActivationMathVersion != ActivationMath.Version;
+}
 
 /// <summary>
 /// Saves and loads models as JSON (schema in README.md, "Model files"). Saving is atomic: the file is written
@@ -18,8 +31,18 @@ public sealed record LoadedModel(NetworkShape Shape, float[] Parameters, IReadOn
 /// </summary>
 public static class ModelFile
 {
-    /// <summary>The format version this library writes and reads.</summary>
-    public const int FormatVersion = 1;
+    /// <summary>
+    /// The format version this library writes: 2, networks evaluated under activation math version 2. Version 1 files
+    /// (activation math version 1, the same fields) are read too; <see cref="LoadedModel.ActivationMathVersion"/> says
+    /// which a file was.
+    /// </summary>
+    public const int FormatVersion = ModelFileParser.FormatVersion;
+
+    /// <summary>
+    /// The most one tanh output of a version-1 model moves under version 2: version 1's error (3.2e-7) plus version 2's
+    /// (<see cref="ActivationMath.TanhError"/>), both measured against tanh on every float; half that for sigmoid.
+    /// </summary>
+    public const double Version1OutputChange = 3.2e-7 + ActivationMath.TanhError;
 
     /// <summary>
     /// Writes the network's shape and parameters, with optional preferences and training metadata. Everything is
@@ -167,7 +190,7 @@ public static class ModelFile
             ValidationAccuracy = t.ValidationAccuracy,
             Settings = t.Settings,
         };
-        return new LoadedModel(shape, content.Parameters, preferences, training);
+        return new LoadedModel(shape, content.Parameters, preferences, training) { ActivationMathVersion = content.FormatVersion };
     }
 
     private static ReadOnlySpan<byte> Utf8ByteOrderMark => [0xEF, 0xBB, 0xBF];

@@ -42,6 +42,9 @@ namespace GenBias.Serialization
     {
         public int Inputs { get; set; }
 
+        /// <summary>The file's format version, which names the activation math it was written under (1 or 2).</summary>
+        public int FormatVersion { get; set; }
+
         public List<ModelFileLayer> Layers { get; } = new List<ModelFileLayer>();
 
         public float[] Parameters { get; set; } = new float[0];
@@ -87,14 +90,19 @@ namespace GenBias.Serialization
     }
 
     /// <summary>
-    /// Reads a GenBias model file (format version 1, as ModelFile.Save writes it). Strict: well-formed JSON without
+    /// Reads a GenBias model file (format version 2, as ModelFile.Save writes it, or 1: the same fields, evaluated
+    /// under activation math version 1 when written). Strict: well-formed JSON without
     /// duplicate property names (a leading byte order mark is allowed), no unknown property at any level, exact
     /// (case-sensitive) enum names, the shape limits of ShapeRules, exactly the shape's number of finite float
     /// parameters, every preference valid for the shape (PreferenceRules), a training object of the documented types.
     /// </summary>
     internal static class ModelFileParser
     {
-        public const int FormatVersion = 1;
+        /// <summary>The format version written: 2, whose networks are evaluated under activation math version 2.</summary>
+        public const int FormatVersion = 2;
+
+        /// <summary>The oldest format version read: 1, written under activation math version 1 (same fields).</summary>
+        public const int OldestFormatVersion = 1;
 
         private static readonly string[] RootMembers = { "formatVersion", "shape", "parameters", "preferences", "training" };
         private static readonly string[] ShapeMembers = { "inputs", "layers" };
@@ -164,14 +172,14 @@ namespace GenBias.Serialization
             OnlyKnown(root, "the file", "a model file", RootMembers);
             JsonValue version = Required(root, "formatVersion", "the file");
             int formatVersion = Integer(version, "formatVersion");
-            if (formatVersion != FormatVersion)
+            if (formatVersion < OldestFormatVersion || formatVersion > FormatVersion)
             {
                 throw At(version, formatVersion > FormatVersion
-                    ? $"format version {formatVersion} was written by a newer GenBias; this one reads version {FormatVersion}"
-                    : $"format version {formatVersion} is not supported (expected {FormatVersion})");
+                    ? $"format version {formatVersion} was written by a newer GenBias; this one reads versions {OldestFormatVersion} to {FormatVersion}"
+                    : $"format version {formatVersion} is not supported (this GenBias reads versions {OldestFormatVersion} to {FormatVersion})");
             }
 
-            var content = new ModelFileContent();
+            var content = new ModelFileContent { FormatVersion = formatVersion };
             JsonValue shape = Required(root, "shape", "the file");
             Expect(shape, JsonKind.Object, "shape");
             OnlyKnown(shape, "shape", "a shape", ShapeMembers);

@@ -63,11 +63,6 @@ public static partial class CoverageCounter
             private uint Members(Vector256<float> z)
             {
                 int[] members = _members;
-                if (members.Length > 2 * SearchFrom)
-                {
-                    return MembersBySearch(z);
-                }
-
                 // Ordered integers (negative floats with every bit but the sign flipped), then the member ranges.
                 Vector256<int> bits = z.AsInt32();
                 Vector256<int> ordered = bits ^ (Vector256.ShiftRightArithmetic(bits, 31) & Vector256.Create(0x7FFFFFFF));
@@ -87,11 +82,6 @@ public static partial class CoverageCounter
             private (uint Inside, uint Open) Classify(Vector256<float> low, Vector256<float> high)
             {
                 float[] values = _memberValues;
-                if (values.Length > 2 * SearchFrom)
-                {
-                    return ClassifyBySearch(low, high);
-                }
-
                 Vector256<float> inside = Vector256<float>.Zero, outside = Vector256<float>.AllBitsSet;
                 for (int r = 0; r < values.Length; r += 2)
                 {
@@ -101,77 +91,6 @@ public static partial class CoverageCounter
                 }
 
                 return (inside.ExtractMostSignificantBits(), ~(inside | outside).ExtractMostSignificantBits() & 0xFFu);
-            }
-
-            /// <summary>
-            /// From this many member ranges on, lanes are classified one at a time by binary search rather than against
-            /// every range at once: near saturation the activation's last-bit wiggle splits a member set into tens of
-            /// thousands of ranges (tanh in (−0.99999976, 0.99999976]: 66,744), and a pass over all of them per vector
-            /// turned a count of 3^11 inputs into minutes.
-            /// </summary>
-            private const int SearchFrom = 8;
-
-            /// <summary><see cref="Members"/> for a long member list: each lane's ordered value looked up among the ranges' low ends.</summary>
-            private uint MembersBySearch(Vector256<float> z)
-            {
-                uint inside = 0;
-                for (int lane = 0; lane < Vector256<float>.Count; lane++)
-                {
-                    long ordered = NeuronMembership.Ordered(z.GetElement(lane));
-                    int r = Array.BinarySearch(_memberLows, (int)ordered);
-                    r = r >= 0 ? r : ~r - 1;
-                    inside |= r >= 0 && ordered <= _members[(2 * r) + 1] ? 1u << lane : 0;
-                }
-
-                return inside;
-            }
-
-            /// <summary><see cref="Classify"/> for a long member list, with the same float comparisons, lane by lane (NaN: open).</summary>
-            private (uint Inside, uint Open) ClassifyBySearch(Vector256<float> low, Vector256<float> high)
-            {
-                float[] values = _memberValues;
-                int ranges = values.Length / 2;
-                uint inside = 0, open = 0;
-                for (int lane = 0; lane < Vector256<float>.Count; lane++)
-                {
-                    float lo = low.GetElement(lane), hi = high.GetElement(lane);
-                    if (float.IsNaN(lo) || float.IsNaN(hi))
-                    {
-                        open |= 1u << lane;
-                        continue;
-                    }
-
-                    // The last range starting at or below lo (binary search on the ranges' low ends, in float order).
-                    int first = 0, last = ranges - 1, r = -1;
-                    while (first <= last)
-                    {
-                        int middle = (first + last) >>> 1;
-                        if (values[2 * middle] <= lo)
-                        {
-                            r = middle;
-                            first = middle + 1;
-                        }
-                        else
-                        {
-                            last = middle - 1;
-                        }
-                    }
-
-                    if (r >= 0 && hi <= values[(2 * r) + 1])
-                    {
-                        inside |= 1u << lane;
-                        continue;
-                    }
-
-                    // Outside every range: none of them meets [lo, hi], so the first range ending at or above lo starts above hi.
-                    int next = r >= 0 && lo <= values[(2 * r) + 1] ? r : r + 1;
-                    if (next < ranges && values[2 * next] <= hi)
-                    {
-                        open |= 1u << lane;
-                    }
-                }
-
-                return (inside, open);
             }
 
             /// <summary>Hidden neuron k of eight combinations: accumulator plus tabled contributions, exactly as a float, activated.</summary>

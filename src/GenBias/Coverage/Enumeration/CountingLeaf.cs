@@ -41,12 +41,10 @@ public static partial class CoverageCounter
             private readonly float[][] _fractionFromLoose; // the same for LooseFractionFactor: after a step that left no vector open
             private readonly float _delta, _conditioned, _flat, _estimateConditioned, _estimateFlat, _reciprocal; // TanhAddition's error constants, read once, rounded up
             private readonly float[] _memberValues;  // the member ranges as float values, low/high pairs
-            private readonly int[] _memberLows;      // the member ranges' low ends (ordered), for a binary search
-            private readonly float _widestLow, _widestHigh, _hullLow, _hullHigh; // the first pass's classification: inside the widest member range, outside their hull
+            private readonly float _memberLow, _memberHigh; // the member range's ends as floats (+∞, −∞ for none): the first pass's classification
             private readonly int[] _innerRadius;      // per hidden neuron (padded to 8): Σ |W| over the tabled inputs
             private readonly float[][] _paddedWeights; // per target neuron: its layer-1 weights padded with zeros to 8
             private readonly float[] _magnitudes;     // per target neuron: Σ|w| + |bias|, for the rounding margin
-            private readonly float _tolerance;        // how far the hidden activation may fall between increasing inputs
             private readonly float _marginFactor;     // DecideCombinations' rounding margin per unit of the terms' magnitude
             private const float MarginFloor = 1e-37f;  // and its absolute part (subnormal roundings, far above their bound)
 
@@ -85,21 +83,12 @@ public static partial class CoverageCounter
                 _hiddenActivation = e._shape.Layers[0].Activation;
                 _weights = [.. e._neurons.Select(j => e._parameters.AsSpan(target.WeightIndex(j, 0), target.InputCount).ToArray())];
                 _biases = [.. e._neurons.Select(j => e._parameters[target.BiasIndex(j)])];
-                // Every target neuron shares the layer's activation and the preference's interval.
+                // Every target neuron shares the layer's activation and the preference's interval; the activation is
+                // monotone, so its members are one range of pre-activations or none.
                 _members = [.. NeuronMembership.FloatMembers(target.Activation, e._preference.Interval)
                     .SelectMany(r => new[] { (int)r.Low, (int)r.High })];
                 _memberValues = [.. _members.Select(m => NeuronMembership.FromOrdered(m))];
-                _memberLows = [.. _members.Where((_, i) => i % 2 == 0)];
-                // The first pass decides a lane inside when its interval lies in the widest member range, outside when
-                // it lies outside their hull; the rest (the activation's last-bit wiggle leaves a few short ranges
-                // beside the wide one for some thresholds) goes to the refined and the exact pass. No range: all outside.
-                (_widestLow, _widestHigh, _hullLow, _hullHigh) = (float.PositiveInfinity, float.NegativeInfinity, float.PositiveInfinity, float.NegativeInfinity);
-                if (_members.Length > 0)
-                {
-                    int widest = Enumerable.Range(0, _members.Length / 2).MaxBy(r => (long)_members[(2 * r) + 1] - _members[2 * r]);
-                    (_widestLow, _widestHigh) = (_memberValues[2 * widest], _memberValues[(2 * widest) + 1]);
-                    (_hullLow, _hullHigh) = (_memberValues[0], _memberValues[^1]);
-                }
+                (_memberLow, _memberHigh) = _members.Length > 0 ? (_memberValues[0], _memberValues[1]) : (float.PositiveInfinity, float.NegativeInfinity);
                 // The first pass's proof assumes a tanh hidden layer (|A| ≤ 1), this processor's reciprocal estimate as
                 // measured (IsSupported), and target weights that keep every value it computes a normal float (Covers).
                 _bounded = e._options.BoundedFirstPass && _hiddenActivation == Activation.Tanh && TanhAddition.IsSupported &&
@@ -167,7 +156,6 @@ public static partial class CoverageCounter
                 // Twice the canonical sum's relative rounding bound (the exact sum's and this bound's), rounded up with room
                 // for the float magnitude's own rounding.
                 _marginFactor = Up(2 * CanonicalSum.ErrorBound(e._hidden, 1) * (1 + (1.0 / 1024)));
-                _tolerance = (float)NeuronMembership.Tolerance(_hiddenActivation);
             }
 
             /// <summary>3^Inner rounded up to whole vectors of eight.</summary>
@@ -254,7 +242,7 @@ public static partial class CoverageCounter
             /// <summary>
             /// +1 if every one of the 3^Inner combinations puts target neuron t in its interval, −1 if none does, 0 if
             /// undecided: each hidden neuron's pre-activation lies within ±(Σ|W| over the tabled inputs) of its
-            /// accumulator, the activation is non-decreasing there up to its tolerance, so each weighted term lies
+            /// accumulator, the activation is non-decreasing, so each weighted term lies
             /// between the products at the two ends; the margin covers the rounding of both the bound and the exact sum.
             /// </summary>
             private int DecideCombinations<TActivation>(int[] acc, int t)
@@ -263,13 +251,13 @@ public static partial class CoverageCounter
                 ref int accumulators = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(acc);
                 ref int radius = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_innerRadius);
                 ref float weights = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_paddedWeights[t]);
-                Vector256<float> step = Vector256.Create(FixedPointGrid.Step), tolerance = Vector256.Create(_tolerance);
+                Vector256<float> step = Vector256.Create(FixedPointGrid.Step);
                 Vector256<float> low = Vector256<float>.Zero, high = Vector256<float>.Zero, size = Vector256<float>.Zero;
                 for (int k = 0; k < _innerRadius.Length; k += 8)
                 {
                     Vector256<int> a = Vector256.LoadUnsafe(ref accumulators, (nuint)k), r = Vector256.LoadUnsafe(ref radius, (nuint)k);
-                    Vector256<float> lowest = TActivation.Apply(Vector256.ConvertToSingle(a - r) * step) - tolerance;
-                    Vector256<float> highest = TActivation.Apply(Vector256.ConvertToSingle(a + r) * step) + tolerance;
+                    Vector256<float> lowest = TActivation.Apply(Vector256.ConvertToSingle(a - r) * step);
+                    Vector256<float> highest = TActivation.Apply(Vector256.ConvertToSingle(a + r) * step);
                     Vector256<float> w = Vector256.LoadUnsafe(ref weights, (nuint)k);
                     Vector256<float> atLowest = w * lowest, atHighest = w * highest;
                     low += Vector256.Min(atLowest, atHighest);
@@ -310,8 +298,8 @@ public static partial class CoverageCounter
                     Span<int> undecided = stackalloc int[_lanes / 8];
                     count = ClassifiedFirstPass(ref tanh, _lanes, _e._hidden, ref steps, ref poles, ref inverse, acc.Length,
                         ref fractionList, fractions, ref Unsafe.Add(ref fractionList, Column(acc.Length)), quotients, start, Combinations,
-                        Vector256.Create(MathF.BitIncrement(_widestLow + estimateBound)), Vector256.Create(MathF.BitDecrement(_widestHigh - estimateBound)),
-                        Vector256.Create(MathF.BitDecrement(_hullLow - estimateBound)), Vector256.Create(MathF.BitIncrement(_hullHigh + estimateBound)),
+                        Vector256.Create(MathF.BitIncrement(_memberLow + estimateBound)), Vector256.Create(MathF.BitDecrement(_memberHigh - estimateBound)),
+                        Vector256.Create(MathF.BitDecrement(_memberLow - estimateBound)), Vector256.Create(MathF.BitIncrement(_memberHigh + estimateBound)),
                         ref System.Runtime.InteropServices.MemoryMarshal.GetReference(undecided), out int open);
                     loose.After(open);
                     foreach (int c in undecided[..open])

@@ -92,7 +92,7 @@ public static partial class CoverageCounter
                 _innerTable = new InnerTable(this, Math.Min(InnerTable.MaxInner, _n));
             }
 
-            _signature = $"{shape}|{preference}|{Convert.ToHexString(SHA256.HashData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(parameters.AsSpan())))}|{SplitDepth}|{string.Join(",", _order)}";
+            _signature = $"activation math {ActivationMath.Version}|{shape}|{preference}|{Convert.ToHexString(SHA256.HashData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(parameters.AsSpan())))}|{SplitDepth}|{string.Join(",", _order)}";
         }
 
         /// <summary>The largest float at most <paramref name="x"/> (−∞ below the floats; NaN stays NaN and decides nothing).</summary>

@@ -22,17 +22,15 @@ public static partial class CoverageCounter
                     }
                 }
 
-                double tolerance = NeuronMembership.Tolerance(first.Activation);
                 for (int k = 0; k < _e._hidden; k++)
                 {
-                    _low[k] = NeuronMembership.Activate(first.Activation, _acc[k] - _radius[k]) - tolerance;
-                    _high[k] = NeuronMembership.Activate(first.Activation, _acc[k] + _radius[k]) + tolerance;
+                    _low[k] = NeuronMembership.Activate(first.Activation, _acc[k] - _radius[k]);
+                    _high[k] = NeuronMembership.Activate(first.Activation, _acc[k] + _radius[k]);
                 }
 
                 for (int l = 1; l <= _e._targetLayer; l++)
                 {
                     LayerShape layer = _e._shape.Layers[l];
-                    double layerTolerance = NeuronMembership.Tolerance(layer.Activation);
                     for (int k = 0; k < layer.Width; k++)
                     {
                         double bias = _e._parameters[layer.BiasIndex(k)];
@@ -65,8 +63,8 @@ public static partial class CoverageCounter
                             return 0;
                         }
 
-                        _nextLow[k] = ActivationMath.Apply(layer.Activation, Down(lo - margin)) - layerTolerance;
-                        _nextHigh[k] = ActivationMath.Apply(layer.Activation, Up(hi + margin)) + layerTolerance;
+                        _nextLow[k] = ActivationMath.Apply(layer.Activation, Down(lo - margin));
+                        _nextHigh[k] = ActivationMath.Apply(layer.Activation, Up(hi + margin));
                     }
 
                     Array.Copy(_nextLow, _low, layer.Width);
