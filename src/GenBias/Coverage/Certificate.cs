@@ -26,7 +26,10 @@ public sealed record Certificate
     /// The activation math the count was made under (<see cref="ActivationMath.Version"/>; 1 for a certificate that
     /// does not say, as GenBias 0.4 wrote them). A certificate holds only for the math it names.
     /// </summary>
-    public int MathVersion { get; init; } = 1;
+    public int MathVersion { get => _mathVersion == 0 ? 1 : _mathVersion; init => _mathVersion = value; }
+
+    // 0 where the JSON has no mathVersion: the reader sets an absent init-only property to its default.
+    private readonly int _mathVersion;
 
     /// <summary>The preference, in words.</summary>
     public required string Preference { get; init; }
