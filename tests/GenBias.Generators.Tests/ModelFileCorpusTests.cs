@@ -39,6 +39,7 @@ public class ModelFileCorpusTests
         ("valid calibration", Model(Prefer("\"lower\": 0.2").Replace("ProxyLagrangian", "Calibration")), null),
         ("valid projection", Model(Prefer("\"lower\": 0, \"layer\": 0").Replace("\"layer\": -1, ", "").Replace("ProxyLagrangian", "Projection")), null),
         ("valid just below tanh's largest value", Model(Prefer("\"lower\": 0.9999999")), null),
+        ("valid format version 2", Model().Replace("\"formatVersion\": 1", "\"formatVersion\": 2"), null),
         ("valid every neuron", Model(Prefer("\"lower\": 0, \"allNeurons\": true, \"layer\": 0").Replace("\"layer\": -1, ", "")), null),
 
         ("lower bound 1 on tanh", Model(Prefer("\"lower\": 1.0")), "lies outside the range (-1, 1) of Tanh"),
@@ -74,7 +75,8 @@ public class ModelFileCorpusTests
         ("settings as a number", Model("", ",\n  \"training\": { \"settings\": 3 }"), "training.settings is a number, expected a string"),
         ("duplicate shape", Model(shape: Shape + ",\n  " + Shape.Replace("\"Tanh\" } ]", "\"Sigmoid\" } ]")), "the property 'shape' appears twice"),
         ("duplicate preference key", Model(Prefer("\"lower\": 0.5, \"target\": 0.1")), "the property 'target' appears twice"),
-        ("format version 2", Model().Replace("\"formatVersion\": 1", "\"formatVersion\": 2"), "format version 2 was written by a newer GenBias"),
+        ("format version 3", Model().Replace("\"formatVersion\": 1", "\"formatVersion\": 3"), "format version 3 was written by a newer GenBias"),
+        ("format version 0", Model().Replace("\"formatVersion\": 1", "\"formatVersion\": 0"), "format version 0 is not supported (this GenBias reads versions 1 to 2)"),
         ("no format version", Model().Replace("\"formatVersion\": 1,", ""), "the file has no 'formatVersion'"),
         ("truncated", Model(Prefer("\"lower\": 0.5"))[..120], "the file ends inside"),
         ("a comment", Model().Replace("\"formatVersion\": 1,", "// trained on Tuesday\n  \"formatVersion\": 1,"), "line 2, position 3: expected a property name in double quotes"),

@@ -57,7 +57,7 @@ public class ModelFileDiagnosticTests
     [Theory]
     [InlineData("{ \"formatVersion\": 1,\n  \"shape\": { \"inputs\": 3 ", "line 2, position 26: the file ends inside an object")]
     [InlineData("{ \"formatVersion\": 1, \"formatVersion\": 1 }", "line 1, position 23: the property 'formatVersion' appears twice")]
-    [InlineData("{ \"formatVersion\": 2 }", "line 1, position 20: format version 2 was written by a newer GenBias; this one reads version 1")]
+    [InlineData("{ \"formatVersion\": 3 }", "line 1, position 20: format version 3 was written by a newer GenBias; this one reads versions 1 to 2")]
     [InlineData("[1, 2]", "line 1, position 1: the file is an array, expected an object")]
     [InlineData("{ \"formatVersion\": 1, \"shape\": { \"inputs\": 3, \"layers\": [ { \"width\": 1, \"activation\": \"Tanh, Tanh\" } ] }, \"parameters\": [] }",
         "line 1, position 87: shape.layers[0].activation is 'Tanh, Tanh'; expected one of Tanh, HardTanh, Sigmoid, ReLU, Linear, TernaryStep")]

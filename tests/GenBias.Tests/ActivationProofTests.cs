@@ -148,9 +148,10 @@ public class ActivationProofTests
         Assert.True(ActivationMath.TanhIsMonotoneByConstruction());
         Assert.Equal(0f, ActivationMath.Tanh(0f));
         Assert.Equal(BitConverter.SingleToInt32Bits(-0f), BitConverter.SingleToInt32Bits(ActivationMath.Tanh(-0f)));
-        Assert.Equal(1f, ActivationMath.Tanh(float.PositiveInfinity));
-        Assert.Equal(-1f, ActivationMath.Tanh(float.NegativeInfinity));
-        Assert.Equal(1f, ActivationMath.Tanh(float.MaxValue));
+        // Saturated at the largest float below 1, never ±1.
+        Assert.Equal(PreferenceRules.TanhLargest, ActivationMath.Tanh(float.PositiveInfinity));
+        Assert.Equal(-PreferenceRules.TanhLargest, ActivationMath.Tanh(float.NegativeInfinity));
+        Assert.Equal(PreferenceRules.TanhLargest, ActivationMath.Tanh(float.MaxValue));
     }
 
     [Fact]

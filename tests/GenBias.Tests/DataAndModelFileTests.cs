@@ -97,7 +97,7 @@ public sealed class ModelFileTests : IDisposable
         File.WriteAllText(path, json[..(json.Length / 2)]);
         Assert.Contains("truncated or edited", Assert.Throws<InvalidDataException>(() => ModelFile.Load(path)).Message);
 
-        File.WriteAllText(path, json.Replace("\"formatVersion\": 1", "\"formatVersion\": 7"));
+        File.WriteAllText(path, json.Replace($"\"formatVersion\": {ModelFile.FormatVersion}", "\"formatVersion\": 7", StringComparison.Ordinal));
         Assert.Contains("newer GenBias", Assert.Throws<InvalidDataException>(() => ModelFile.Load(path)).Message);
 
         int at = json.IndexOf("\"parameters\": [", StringComparison.Ordinal) + "\"parameters\": [".Length;

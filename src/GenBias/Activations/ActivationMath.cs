@@ -14,7 +14,7 @@ namespace GenBias;
 /// </summary>
 /// <remarks>
 /// <para>Tanh is the canonical activation math version 2 (<see cref="Version"/>): for a = |x|,
-/// tanh(a) = (1 − D)/(1 + D) with D = e^(−2a) = 2^(−u), u = min(a·2/ln 2, 30). With k = ⌊u⌋ and g = (k + 1) − u in
+/// tanh(a) = (1 − D)/(1 + D) with D = e^(−2a) = 2^(−u), u = min(a·2/ln 2, 24.5). With k = ⌊u⌋ and g = (k + 1) − u in
 /// (0, 1], D = 2^(−k−1)·P(g), where P is a degree-5 polynomial for 2^g with positive coefficients, evaluated in
 /// Estrin's scheme; the sign of x is copied onto the result. Only additions, multiplications, fused multiply-adds,
 /// one division, a minimum and integer operations on the bits are used, each defined bit for bit by IEEE 754, so
@@ -45,9 +45,10 @@ public static class ActivationMath
     /// <summary>The largest |Tanh(x) − tanh(x)| over every float, rounded up (a test walks every float).</summary>
     public const double TanhError = 1.6e-7;
 
-    // u = |x|·2/ln 2, saturated at 30 (there 2^-30 leaves (1 − D)/(1 + D) = 1 after rounding).
+    // u = |x|·2/ln 2, saturated at 24.5: there D = 2^-24.5 leaves (1 − D)/(1 + D) = 1 − 2^-24 after rounding, the
+    // largest float below 1 (PreferenceRules.TanhLargest), so Tanh never reaches ±1 (1 ± AB stays away from 0).
     private const float TwoOverLn2 = 2.88539008177792681f;
-    private const float UMax = 30f;
+    private const float UMax = 24.5f;
 
     // 2^g ≈ 1 + g(P1 + g(P2 + g(P3 + g(P4 + g·P5)))) on [0, 1], relative error below 2e-7; all positive; P(1) = 2
     // exactly as evaluated (P1 rounded up to make it so), which makes Tanh(0) = 0.

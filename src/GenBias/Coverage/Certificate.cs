@@ -29,7 +29,7 @@ public sealed record Certificate
     public int MathVersion { get => _mathVersion == 0 ? 1 : _mathVersion; init => _mathVersion = value; }
 
     // 0 where the JSON has no mathVersion: the reader sets an absent init-only property to its default.
-    private readonly int _mathVersion;
+    private readonly int _mathVersion = 1;
 
     /// <summary>The preference, in words.</summary>
     public required string Preference { get; init; }

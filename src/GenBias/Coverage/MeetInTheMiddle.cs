@@ -46,9 +46,7 @@ internal static class MeetInTheMiddle
         }
 
         // Histograms: the first half and the rest (with the odd input), each its own range — where a half's histogram
-        // is not far longer than the sums it holds. Each member range of the interval costs a pass over the histogram,
-        // and the activation's last-bit wiggle near saturation can split a member set into thousands of ranges (a
-        // 4-input neuron with large weights: 5,642 ranges over 4 million entries holding 9 sums each took 10 s).
+        // is not far longer than the sums it holds (a pass over a sparse histogram costs more than sorting its few sums).
         int half = n / 2;
         if (allowHistograms && Histograms.Fits(weights.AsSpan(0, half)) && Histograms.Fits(weights.AsSpan(half)) &&
             Histograms.Dense(weights.AsSpan(0, half)) && Histograms.Dense(weights.AsSpan(half)))

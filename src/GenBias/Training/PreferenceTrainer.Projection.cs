@@ -45,8 +45,8 @@ public static partial class PreferenceTrainer
         /// <summary>
         /// The first-layer biases (grid units) at which the preference holds exactly with the current weights: the rate
         /// is monotone in the bias (non-decreasing for an interval open above, non-increasing for one open below), so
-        /// each end is a bisection over exact meet-in-the-middle counts (the halves prepared once), checked at the end
-        /// against the activation's last-bit wiggle.
+        /// each end is a bisection over exact meet-in-the-middle counts (the halves prepared once). The activation is
+        /// exactly monotone, so the count is too and the bisection's edge is exact.
         /// </summary>
         private (long Low, long High) ProjectionRange(Preference preference, int neuron, (long Low, long High)? previous)
         {
@@ -89,19 +89,10 @@ public static partial class PreferenceTrainer
             {
                 int toward = upward ? 1 : -1;
                 start = Math.Clamp(start, -limit, limit);
-                long edge = ok(start)
+                return ok(start)
                     ? (ExactCalibration.FirstMeeting(b => !ok(b), start, -toward, -toward * limit) is long failing ? failing + toward : -toward * limit)
                     : ExactCalibration.FirstMeeting(ok, start, toward, toward * limit)
                         ?? throw new InvalidOperationException($"{preference}: no bias of layer 0 neuron {neuron} within the exact grid meets it.");
-
-                // The activation's last-bit wiggle can make the count dip by a few inputs just past the edge: step on
-                // until it holds there.
-                while (!ok(edge))
-                {
-                    edge += toward;
-                }
-
-                return edge;
             }
         }
     }

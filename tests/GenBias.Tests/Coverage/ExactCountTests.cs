@@ -195,16 +195,6 @@ public class ExactCountTests(ITestOutputHelper output)
             new Preference { Layer = 1, Neuron = null, Interval = ActivationInterval.Below(reached), Target = 0.5 },
         ];
 
-        // A threshold near the median where the activation's last-bit wiggle splits the member set into several float
-        // ranges (the first pass decides only inside the widest and outside their hull; the rest goes to the exact pass).
-        Activation target = shape.Layers[1].Activation;
-        if (target is Activation.Tanh or Activation.Sigmoid)
-        {
-            double split = Enumerable.Range(0, 20_000).Select(i => median + (i * 1e-6))
-                .First(t => NeuronMembership.FloatMembers(target, ActivationInterval.Above(t)).Count > 1);
-            preferences.Add(new Preference { Layer = 1, Neuron = 0, Interval = ActivationInterval.Above(split), Target = 0.5 });
-        }
-
         long[] expected = BruteForce(network, preferences);
         for (int p = 0; p < preferences.Count; p++)
         {
