@@ -166,18 +166,8 @@ internal static class SideBySide
     /// </summary>
     private static void AddTraining(List<Contender> list)
     {
-        const int Rows = 60_000, Inputs = 25;
-        sbyte[] inputs = BenchmarkData.Inputs(Rows, Inputs, 7);
-        float[] floats = inputs.Select(v => (float)v).ToArray();
-        byte[] labels = new byte[Rows];
-        var rows = new sbyte[Rows][];
-        for (int r = 0; r < Rows; r++)
-        {
-            rows[r] = inputs.AsSpan(r * Inputs, Inputs).ToArray();
-            labels[r] = (byte)(rows[r][0] + rows[r][1] + rows[r][2] - rows[r][7] > 1 ? 1 : 0);
-        }
-
-        TernaryDataset data = TernaryDataset.FromArrays(rows, labels.Select(l => (int)l).ToArray());
+        const int Rows = TrainingData.Rows, Inputs = TrainingData.Inputs;
+        (TernaryDataset data, float[] floats, byte[] labels) = TrainingData.Create();
         var baseline = new DenseBaseline(Inputs, 16, 1);
         const string Dense = "dense Vector256 baseline 25-16-1, epoch of 60,000 rows, batch 64 (per row)";
         list.Add(new Contender("training", Dense, () => { baseline.Epoch(floats, labels, 64); return Rows; }));
@@ -266,6 +256,27 @@ internal static class SideBySide
 
             return Singles;
         }, n <= 64 ? $"GenBias single {tag} (packed)" : span));
+    }
+}
+
+/// <summary>The training rows of the side-by-side: 60,000 rows of 25 inputs, as a dataset and as floats with byte labels.</summary>
+internal static class TrainingData
+{
+    public const int Rows = 60_000, Inputs = 25;
+
+    public static (TernaryDataset Data, float[] Floats, byte[] Labels) Create()
+    {
+        sbyte[] inputs = BenchmarkData.Inputs(Rows, Inputs, 7);
+        float[] floats = inputs.Select(v => (float)v).ToArray();
+        byte[] labels = new byte[Rows];
+        var rows = new sbyte[Rows][];
+        for (int r = 0; r < Rows; r++)
+        {
+            rows[r] = inputs.AsSpan(r * Inputs, Inputs).ToArray();
+            labels[r] = (byte)(rows[r][0] + rows[r][1] + rows[r][2] - rows[r][7] > 1 ? 1 : 0);
+        }
+
+        return (TernaryDataset.FromArrays(rows, labels.Select(l => (int)l).ToArray()), floats, labels);
     }
 }
 

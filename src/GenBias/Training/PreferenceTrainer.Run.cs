@@ -88,7 +88,21 @@ public static partial class PreferenceTrainer
 
         public TrainingReport Execute(IProgress<EpochReport>? progress, CancellationToken cancellationToken)
         {
-            var clock = Stopwatch.StartNew();
+            // The step's passes on the options' threads: the same bits for any number of them.
+            using var workers = new TrainingWorkers(_options.Threads);
+            _kernel.Workers = workers;
+            try
+            {
+                return Execute(progress, cancellationToken, Stopwatch.StartNew());
+            }
+            finally
+            {
+                _kernel.Workers = null;
+            }
+        }
+
+        private TrainingReport Execute(IProgress<EpochReport>? progress, CancellationToken cancellationToken, Stopwatch clock)
+        {
             if (_options.InitializeParameters)
             {
                 Initialize();
