@@ -162,7 +162,7 @@ internal static class SideBySide
     /// Training 25 → 16 → 1 on 60,000 rows: the plain dense baseline's epoch (batch 64, Adam) against whole
     /// <see cref="PreferenceTrainer.Train"/> calls (one epoch, and four epochs per row and epoch), without and with a
     /// preference over the cube (proxy-Lagrangian: 64 surrogate samples forward and backward and 128 multiplier samples
-    /// forward per step, as the defaults say; FreeBaseline off except where named).
+    /// forward per step, as the defaults say; FreeBaseline off except where named), on one thread and on two.
     /// </summary>
     private static void AddTraining(List<Contender> list)
     {
@@ -172,17 +172,30 @@ internal static class SideBySide
         const string Dense = "dense Vector256 baseline 25-16-1, epoch of 60,000 rows, batch 64 (per row)";
         list.Add(new Contender("training", Dense, () => { baseline.Epoch(floats, labels, 64); return Rows; }));
         var network = new Hidden25x16x1();
-        var plain = new TrainerOptions { Epochs = 1, ValidationFraction = 0, Seed = 1 };
+        var plain = new TrainerOptions { Epochs = 1, ValidationFraction = 0, Seed = 1, Threads = 1 };
         var preferred = plain with { Preferences = [Preference.OutputAbove(0.5, 0.6)], FreeBaseline = false };
-        list.Add(new Contender("training", "GenBias Train 25-16-1, 1 epoch, no preference (per row)", () => { PreferenceTrainer.Train(network, data, plain); return Rows; }, Dense));
-        list.Add(new Contender("training", "GenBias Train 25-16-1, 1 epoch, cube preference (per row)", () => { PreferenceTrainer.Train(network, data, preferred); return Rows; }, Dense));
-        list.Add(new Contender("training", "GenBias Train 25-16-1, 4 epochs, cube preference (per row and epoch)", () =>
+        const string Plain1 = "GenBias Train 25-16-1, 1 epoch, no preference, 1 thread (per row)";
+        const string Cube1 = "GenBias Train 25-16-1, 1 epoch, cube preference, 1 thread (per row)";
+        list.Add(new Contender("training", Plain1, () => { PreferenceTrainer.Train(network, data, plain); return Rows; }, Dense));
+        list.Add(new Contender("training", Cube1, () => { PreferenceTrainer.Train(network, data, preferred); return Rows; }, Dense));
+        // The same on 2 threads (the same bits), against one thread.
+        list.Add(new Contender("training", "GenBias Train 25-16-1, 1 epoch, no preference, 2 threads (per row)", () =>
+        {
+            PreferenceTrainer.Train(network, data, plain with { Threads = 2 });
+            return Rows;
+        }, Plain1));
+        list.Add(new Contender("training", "GenBias Train 25-16-1, 1 epoch, cube preference, 2 threads (per row)", () =>
+        {
+            PreferenceTrainer.Train(network, data, preferred with { Threads = 2 });
+            return Rows;
+        }, Cube1));
+        list.Add(new Contender("training", "GenBias Train 25-16-1, 4 epochs, cube preference, 1 thread (per row and epoch)", () =>
         {
             PreferenceTrainer.Train(network, data, preferred with { Epochs = 4, Patience = 0 });
             return 4 * Rows;
         }, Dense));
         // The default FreeBaseline: 4 free epochs, 4 with the preference, calibrations and the candidates' checks.
-        list.Add(new Contender("training", "GenBias Train 25-16-1, 4 + 4 epochs with FreeBaseline (per row and epoch run)", () =>
+        list.Add(new Contender("training", "GenBias Train 25-16-1, 4 + 4 epochs with FreeBaseline, 1 thread (per row and epoch run)", () =>
         {
             PreferenceTrainer.Train(network, data, preferred with { Epochs = 4, Patience = 0, FreeBaseline = true });
             return 8 * Rows;

@@ -77,6 +77,47 @@ internal sealed partial class TrainingKernel
         _passCodes = codes;
         _passRows = rows;
         RunBlocks(rows, _deltaBlock, _deltaRows);
+        SumUnits(rows);
+    }
+
+    /// <summary>
+    /// <see cref="Forward"/>, then <paramref name="gradients"/>(start, end) writing the <see cref="Gradients"/> of rows
+    /// start … end − 1 (cleared before; it may read their <see cref="Activations"/>), then <see cref="Backward"/>: the
+    /// same bits, with each block of rows forward and back on one thread, so a pass has one hand-over between threads
+    /// where the three have three. <paramref name="gradients"/> must only read and write the rows it is given.
+    /// </summary>
+    public void Pass(byte[] codes, int rows, Action<int, int> gradients)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(codes.Length, rows * _chunks, nameof(codes));
+        Reserve(rows);
+        _passCodes = codes;
+        _passRows = rows;
+        _passGradients = gradients;
+        try
+        {
+            RunBlocks(rows, _passBlock, _passAll);
+        }
+        finally
+        {
+            _passGradients = null;
+        }
+
+        SumUnits(rows);
+    }
+
+    private void PassBlock(int block) => PassRows(block * BlockRows, Math.Min(_passRows, (block + 1) * BlockRows));
+
+    private void PassRows(int start, int end)
+    {
+        ForwardRows(start, end);
+        _g.AsSpan(start * RowStride, (end - start) * RowStride).Clear();
+        _passGradients!(start, end);
+        DeltaRows(start, end);
+    }
+
+    /// <summary>Every unit of the gradient sums over the pass's rows, on the workers where there are.</summary>
+    private void SumUnits(int rows)
+    {
         if (Workers is { Threads: > 1 } workers && rows > BlockRows)
         {
             workers.Run(_units.Length, _sumUnit);

@@ -52,8 +52,9 @@ internal sealed partial class TrainingKernel
     private readonly float[][] _weightGradient;
     private readonly float[][] _biasGradient;
     private readonly Unit[] _units;     // the gradient sums, each run by one thread
-    private readonly Action<int> _forwardBlock, _deltaBlock, _sumUnit, _columnUnit;
-    private readonly Action<int, int> _forwardRows, _deltaRows;
+    private readonly Action<int> _forwardBlock, _deltaBlock, _passBlock, _sumUnit, _columnUnit;
+    private readonly Action<int, int> _forwardRows, _deltaRows, _passAll;
+    private Action<int, int>? _passGradients; // the gradients of a block's rows, in a Pass
     private byte[] _passCodes = [];     // the codes of the pass in progress (a copy, for the workers)
     private int _passRows;
     private float[] _z = [], _a = [], _g = [];
@@ -112,6 +113,8 @@ internal sealed partial class TrainingKernel
         _columnUnit = ColumnUnit;
         _forwardRows = ForwardRows;
         _deltaRows = DeltaRows;
+        _passBlock = PassBlock;
+        _passAll = PassRows;
     }
 
     /// <summary>Rows per block of a pass on several threads.</summary>
