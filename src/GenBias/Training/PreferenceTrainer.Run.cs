@@ -91,7 +91,7 @@ public static partial class PreferenceTrainer
         public TrainingReport Execute(IProgress<EpochReport>? progress, CancellationToken cancellationToken)
         {
             // The step's passes on the options' threads: the same bits for any number of them.
-            using var workers = new TrainingWorkers(_options.Threads);
+            TrainingWorkers workers = TrainingWorkers.Rent(_options.Threads);
             _kernel.Workers = workers;
             try
             {
@@ -100,6 +100,7 @@ public static partial class PreferenceTrainer
             finally
             {
                 _kernel.Workers = null;
+                TrainingWorkers.Return(workers);
             }
         }
 
