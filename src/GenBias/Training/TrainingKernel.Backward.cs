@@ -267,8 +267,9 @@ internal sealed partial class TrainingKernel
     {
         LayerShape first = _shape.Layers[0];
         int stride = _stride[0];
+        // A unit is a few hundred cycles: below some dozens of them, handing them to other threads costs more than it saves.
         int perChunk = stride / 8;
-        if (Workers is { Threads: > 1 } workers && _chunks * perChunk > 1)
+        if (Workers is { Threads: > 1 } workers && _chunks * perChunk >= 32)
         {
             workers.Run(_chunks * perChunk, _columnUnit);
         }
