@@ -59,6 +59,13 @@ public sealed record TrainerOptions
     /// <summary>The seed: the same seed, data and options give the same parameters, bit for bit.</summary>
     public ulong Seed { get; init; } = 1;
 
+    /// <summary>
+    /// Threads a training step runs on (default every core the process may use). The result does not depend on it: a
+    /// step's rows are split into fixed blocks and every gradient is summed in row order, so 1, 2 or 16 threads give the
+    /// same parameters, bit for bit.
+    /// </summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
     /// <summary>Whether to start from fresh random parameters (else from the network's current ones).</summary>
     public bool InitializeParameters { get; init; } = true;
 
@@ -125,6 +132,9 @@ public sealed record TrainerOptions
     /// </summary>
     public float? DecisionThreshold { get; init; }
 
+    /// <summary>The most <see cref="Threads"/> allowed.</summary>
+    public const int MaxThreads = 1024;
+
     /// <summary>Throws unless every setting is in range.</summary>
     public void Validate()
     {
@@ -140,6 +150,7 @@ public sealed record TrainerOptions
         Check(TargetMargin >= 0 && TargetMargin < 0.5, nameof(TargetMargin), "in [0, 0.5)");
         Check(ProjectionInterval >= 1, nameof(ProjectionInterval), "at least 1");
         Check(EvaluationSamples >= 100 && FinalSamples >= 100, nameof(FinalSamples), "at least 100");
+        Check(Threads >= 1 && Threads <= MaxThreads, nameof(Threads), $"between 1 and {MaxThreads} (it is {Threads})");
         Check(Confidence > 0 && Confidence < 1, nameof(Confidence), "in (0, 1)");
         ArgumentNullException.ThrowIfNull(Preferences);
         ArgumentNullException.ThrowIfNull(Rewards);
