@@ -68,12 +68,15 @@ public static partial class PreferenceTrainer
 
         /// <summary>
         /// Shifts the network's output bias by the smallest amount that meets <paramref name="preference"/>: exact where
-        /// the cube is cheap to count, else from the Clopper–Pearson bound of the calibration's own sample stream.
+        /// the cube is cheap to count, else from the calibration's own sample stream, aimed so that the final check
+        /// (<see cref="FinalRate"/>: as many fresh samples, the same confidence) passes with
+        /// <see cref="TrainerOptions.CalibrationPassProbability"/>.
         /// </summary>
         private float CalibrateOutputBias(Preference preference, CancellationToken cancellationToken) =>
             CoverageCounter.IsCheap(_network, preference)
                 ? ExactCalibration.Calibrate(_network, preference, cancellationToken: cancellationToken).BiasShift
-                : SampleCalibration.Calibrate(_network, preference, _options.FinalSamples, _options.Confidence, _calibration.NextUInt64());
+                : SampleCalibration.Calibrate(_network, preference, _options.FinalSamples, _options.Confidence, _calibration.NextUInt64(),
+                    new IndependentCheck(_options.FinalSamples, _options.Confidence, _options.CalibrationPassProbability));
 
         /// <summary>
         /// The network's rate for a preference: over the training data exactly; over the cube by an exact count where

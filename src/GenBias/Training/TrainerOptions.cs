@@ -119,6 +119,14 @@ public sealed record TrainerOptions
     public double Confidence { get; init; } = 0.99;
 
     /// <summary>
+    /// The probability with which an output-bias calibration from samples passes the trainer's independent check (a
+    /// fresh sample of <see cref="FinalSamples"/> at <see cref="Confidence"/>): the calibration aims its own sample's rate
+    /// that far inside the bound (<see cref="CalibrationMargin"/>). 0.99 by default; aiming at the calibration sample's
+    /// own bound would pass about half the time.
+    /// </summary>
+    public double CalibrationPassProbability { get; init; } = 0.99;
+
+    /// <summary>
     /// The output above which a row is classified 1; null picks 0 for symmetric outputs and 0.5 for sigmoid and ReLU.
     /// The loss is centred on it too (see <see cref="PreferenceTrainer.Loss"/>), so the model is trained for the boundary
     /// it is scored at; for bounded outputs it must lie strictly inside their range.
@@ -141,6 +149,7 @@ public sealed record TrainerOptions
         Check(ProjectionInterval >= 1, nameof(ProjectionInterval), "at least 1");
         Check(EvaluationSamples >= 100 && FinalSamples >= 100, nameof(FinalSamples), "at least 100");
         Check(Confidence > 0 && Confidence < 1, nameof(Confidence), "in (0, 1)");
+        Check(CalibrationPassProbability > 0 && CalibrationPassProbability < 1, nameof(CalibrationPassProbability), "in (0, 1)");
         ArgumentNullException.ThrowIfNull(Preferences);
         ArgumentNullException.ThrowIfNull(Rewards);
     }
