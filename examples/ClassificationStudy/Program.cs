@@ -17,6 +17,7 @@ using GenBias;
 //   ... -- --out DIR                                                        write elsewhere
 //   ... -- --seeds N                                                        training seeds per fold (3; the tables depend on it)
 //   ... -- --threads N                                                      runs trained at once (the processor count; the tables do not depend on it)
+//   ... -- --task NAME                                                      one task only (tic-tac-toe, vote, digits-0, mnist-0)
 
 bool quick = args.Contains("--quick");
 bool capacity = args.Contains("--capacity");
@@ -42,6 +43,14 @@ if (Number("--threads") is int threads)
 }
 var clock = Stopwatch.StartNew();
 var tasks = quick ? [StudyData.TicTacToeTask()] : capacity ? [StudyData.DigitsTask(0), StudyData.MnistTask(0)] : StudyData.All();
+if (args.SkipWhile(a => a != "--task").Skip(1).FirstOrDefault() is string only)
+{
+    tasks = [.. tasks.Where(t => t.Name == only)];
+    if (tasks.Count == 0)
+    {
+        throw new ArgumentException($"--task {only}: no such task (tic-tac-toe, vote, digits-0, mnist-0).");
+    }
+}
 foreach (StudyTask task in tasks)
 {
     Console.WriteLine($"{task.Name}: {task.Description}; {task.Data.Count} rows, {task.Data.InputCount} inputs, {task.Data.PositiveCount} positive");

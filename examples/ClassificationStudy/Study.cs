@@ -249,9 +249,11 @@ public static class StudyRunner
             Seed = seed,
             // The study's framing: an output above 0.5 is a positive, one in [-1, 0.5) a negative.
             DecisionThreshold = 0.5f,
-            // The trainer's own check of a candidate is the study's certificate: as many samples, the same confidence.
+            // The trainer's own check of a candidate is the study's certificate: as many samples, the same confidence;
+            // a calibration aims to pass it with 0.999, so that about one run in a thousand misses the certificate.
             FinalSamples = options.EstimateSamples,
             Confidence = 0.999,
+            CalibrationPassProbability = CertificatePassProbability,
         };
         Preference cubePreference = new() { Interval = AboveHalf, Target = tau ?? 0 };
         var clock = Stopwatch.StartNew();
@@ -302,7 +304,7 @@ public static class StudyRunner
                 else
                 {
                     SampleCalibration.Calibrate(network, calibration, options.EstimateSamples, 0.999, CalibrationSeed(seed),
-                        new IndependentCheck(options.EstimateSamples, 0.999));
+                        new IndependentCheck(options.EstimateSamples, 0.999, CertificatePassProbability));
                 }
 
                 break;
@@ -361,6 +363,9 @@ public static class StudyRunner
             network.SetParameters(free.Parameters);
         }
     }
+
+    /// <summary>The probability with which a calibrated run should pass the study's estimated certificate.</summary>
+    public const double CertificatePassProbability = 0.999;
 
     /// <summary>The seed of a run's sample calibration (the Shift cells), from its training seed.</summary>
     public static ulong CalibrationSeed(ulong trainingSeed) => trainingSeed;
