@@ -156,7 +156,7 @@ public static partial class PreferenceTrainer
                 candidates.Add(new Candidate("trained, output bias calibrated", recalibrated, trainedEpoch));
             }
 
-            (Candidate chosen, bool candidateMet) = candidates.Count == 1 ? (candidates[0], true) : Choose(candidates, enforced, cancellationToken);
+            (Candidate chosen, bool candidateMet, CandidateScore[] scores) = candidates.Count == 1 ? (candidates[0], true, []) : Choose(candidates, enforced, cancellationToken);
             chosen.Parameters.CopyTo(_parameters, 0);
             _network.SetParameters(_parameters);
             cancellationToken.ThrowIfCancellationRequested();
@@ -168,6 +168,9 @@ public static partial class PreferenceTrainer
                 Selection = chosen.Description,
                 Candidates = candidates.Count,
                 CandidateMet = candidates.Count == 1 ? results.All(r => r.Met) : candidateMet,
+                CandidateScores = scores,
+                SelectedBy = ResolvedMetric,
+                AnswersOneClass = Measure(_validation ?? _train).OneAnswer,
             };
         }
 
@@ -406,17 +409,8 @@ public static partial class PreferenceTrainer
 
         private (double Loss, double Accuracy) LossAndAccuracy(TernaryDataset data)
         {
-            double loss = 0;
-            int correct = 0;
-            float[] outputs = new float[data.Count];
-            _network.ForwardBatch(data.Inputs, outputs);
-            for (int r = 0; r < data.Count; r++)
-            {
-                loss += PreferenceTrainer.Loss(_options.Loss, _outputActivation, outputs[r], data.Labels[r], _threshold).Loss;
-                correct += (outputs[r] > _threshold) == (data.Labels[r] == 1) ? 1 : 0;
-            }
-
-            return (loss / data.Count, (double)correct / data.Count);
+            Scores scores = Measure(data);
+            return (scores.Loss, scores.Accuracy);
         }
 
         private EpochReport Evaluate(int epoch, double trainLoss, double trainAccuracy)
