@@ -72,6 +72,59 @@ public static class ActivationExperiment
         return text.ToString();
     }
 
+    /// <summary>The hidden activations of the second experiment: tanh (the study's) and three non-affine changes of it.</summary>
+    public static readonly Activation[] HiddenActivations = [Activation.Tanh, Activation.HardTanh, Activation.ReLU, Activation.Sigmoid];
+
+    /// <summary>
+    /// The second experiment: 16 hidden with the hidden activation changed (not a bias shift: a non-affine change alters
+    /// the functions the network can represent), trained by the preference trainer without a preference on every fold
+    /// and seed of the study, scored on the test folds and counted over the cube (exactly up to 3^ExactMaxInputs
+    /// inputs, else estimated from the certificate's samples).
+    /// </summary>
+    public static string Hidden(IReadOnlyList<StudyTask> tasks, StudyOptions options)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("| task | 16 hidden of | test accuracy (mean ± sd over runs) | balanced accuracy | cube above 0.5 (mean; range over runs) | certificate |");
+        text.AppendLine("|---|---|---|---|---|---|");
+        foreach (StudyTask task in tasks)
+        {
+            foreach (Activation hidden in HiddenActivations)
+            {
+                var runs = new (double Accuracy, double Balanced, double Fraction, bool Exact)[options.Folds * options.Seeds];
+                System.Threading.Tasks.Parallel.For(0, runs.Length, new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Threads) }, r =>
+                {
+                    int fold = r / options.Seeds, seedIndex = r % options.Seeds;
+                    (TernaryDataset train, TernaryDataset test) = StudyRunner.Split(task.Data, fold, options.Folds, options.Seed);
+                    ITernaryNetwork network = Networks.CreateHidden(task.Data.InputCount, hidden);
+                    ulong seed = StudyRunner.TrainingSeed(options.Seed, fold, seedIndex);
+                    int stepsPerEpoch = Math.Max(1, (int)Math.Ceiling(train.Count * 0.8 / 64));
+                    PreferenceTrainer.Train(network, train, new TrainerOptions
+                    {
+                        Epochs = Math.Max(options.Epochs, (int)Math.Ceiling((double)options.MinSteps / stepsPerEpoch)),
+                        Seed = seed,
+                        DecisionThreshold = 0.5f,
+                    });
+                    (double accuracy, double balanced) = StudyRunner.Scores(network, test, 0.5f);
+                    bool exact = network.Shape.InputCount <= options.ExactMaxInputs;
+                    Certificate certificate = Certifier.Certify(network, new Preference { Interval = ActivationInterval.Above(0.5), Target = 0 },
+                        new CertifyOptions
+                        {
+                            ExactTimeBudget = exact ? TimeSpan.MaxValue : TimeSpan.Zero, Samples = options.EstimateSamples, Confidence = 0.999,
+                            Seed = StudyRunner.CertificateSeed(seed),
+                            Count = new CountOptions { MaxParallelism = 1 },
+                        });
+                    runs[r] = (accuracy, balanced, certificate.Fraction, certificate.Exact);
+                });
+                double mean = runs.Average(r => r.Accuracy);
+                double sd = Math.Sqrt(runs.Sum(r => (r.Accuracy - mean) * (r.Accuracy - mean)) / Math.Max(1, runs.Length - 1));
+                text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {task.Name} | {hidden} | {mean:P1} ± {sd * 100:F1} | {runs.Average(r => r.Balanced):P1} | {Range(runs.Select(r => r.Fraction))} | {(runs.All(r => r.Exact) ? "exact" : "estimated (99.9%)")} |"));
+            }
+        }
+
+        return text.ToString();
+    }
+
     /// <summary>One neuron with the modified activation, trained on <paramref name="train"/>; scored on <paramref name="test"/> and the cube.</summary>
     public static Result TrainAndScore(TernaryDataset train, TernaryDataset test, Modified activation, int epochs, ulong seed)
     {

@@ -88,6 +88,53 @@ public partial class Hidden25x8;
 [Dense(1, Activation.Tanh)]
 public partial class Hidden25x32;
 
+// The hidden-activation experiment: 16 hidden with the hidden activation changed (a non-affine change of tanh).
+
+[TernaryNetwork(Inputs = 9)]
+[Dense(16, Activation.ReLU)]
+[Dense(1, Activation.Tanh)]
+public partial class Hidden9ReLU;
+
+[TernaryNetwork(Inputs = 9)]
+[Dense(16, Activation.HardTanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Hidden9HardTanh;
+
+[TernaryNetwork(Inputs = 9)]
+[Dense(16, Activation.Sigmoid)]
+[Dense(1, Activation.Tanh)]
+public partial class Hidden9Sigmoid;
+
+[TernaryNetwork(Inputs = 16)]
+[Dense(16, Activation.ReLU)]
+[Dense(1, Activation.Tanh)]
+public partial class Hidden16ReLU;
+
+[TernaryNetwork(Inputs = 16)]
+[Dense(16, Activation.HardTanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Hidden16HardTanh;
+
+[TernaryNetwork(Inputs = 16)]
+[Dense(16, Activation.Sigmoid)]
+[Dense(1, Activation.Tanh)]
+public partial class Hidden16Sigmoid;
+
+[TernaryNetwork(Inputs = 25)]
+[Dense(16, Activation.ReLU)]
+[Dense(1, Activation.Tanh)]
+public partial class Hidden25ReLU;
+
+[TernaryNetwork(Inputs = 25)]
+[Dense(16, Activation.HardTanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Hidden25HardTanh;
+
+[TernaryNetwork(Inputs = 25)]
+[Dense(16, Activation.Sigmoid)]
+[Dense(1, Activation.Tanh)]
+public partial class Hidden25Sigmoid;
+
 /// <summary>The study's models: one neuron and 16 hidden in the main table; the other widths in the capacity curve.</summary>
 public enum Model
 {
@@ -120,6 +167,22 @@ public static class Networks
         16 => new Linear16(),
         25 => new Linear25(),
         _ => throw new ArgumentOutOfRangeException(nameof(inputs), inputs, "The study's tasks have 9, 16 or 25 inputs."),
+    };
+
+    /// <summary>16 hidden of <paramref name="hidden"/> (Tanh: the study's model) and a tanh output, for <paramref name="inputs"/> inputs.</summary>
+    public static ITernaryNetwork CreateHidden(int inputs, Activation hidden) => (inputs, hidden) switch
+    {
+        (_, Activation.Tanh) => Create(inputs, Model.Hidden16),
+        (9, Activation.ReLU) => new Hidden9ReLU(),
+        (9, Activation.HardTanh) => new Hidden9HardTanh(),
+        (9, Activation.Sigmoid) => new Hidden9Sigmoid(),
+        (16, Activation.ReLU) => new Hidden16ReLU(),
+        (16, Activation.HardTanh) => new Hidden16HardTanh(),
+        (16, Activation.Sigmoid) => new Hidden16Sigmoid(),
+        (25, Activation.ReLU) => new Hidden25ReLU(),
+        (25, Activation.HardTanh) => new Hidden25HardTanh(),
+        (25, Activation.Sigmoid) => new Hidden25Sigmoid(),
+        _ => throw new ArgumentException($"The study has no 16-hidden {hidden} network for {inputs} inputs."),
     };
 
     /// <summary>The hidden width of a model (0 for one neuron).</summary>

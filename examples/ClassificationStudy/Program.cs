@@ -15,6 +15,9 @@ using GenBias;
 //   ... -- --activations                                                    modified activations instead of a preference (after the study)
 //   ... -- --fresh                                                          forget finished cells and start over
 //   ... -- --out DIR                                                        write elsewhere
+//   ... -- --seeds N                                                        training seeds per fold (3; the tables depend on it)
+//   ... -- --threads N                                                      runs trained at once (the processor count; the tables do not depend on it)
+//   ... -- --task NAME                                                      one task only (tic-tac-toe, vote, digits-0, mnist-0)
 
 bool quick = args.Contains("--quick");
 bool capacity = args.Contains("--capacity");
@@ -26,11 +29,28 @@ if (args.Contains("--fresh") && File.Exists(statePath))
     File.Delete(statePath);
 }
 
-StudyOptions options = quick ? new StudyOptions { Taus = [0.6, 0.9], Folds = 2 }
+StudyOptions options = quick ? new StudyOptions { Taus = [0.5, 0.9], Folds = 2, Seeds = 2 }
     : capacity ? new StudyOptions { Taus = [0.9], Variants = [Variant.Free, Variant.Cube], Models = [Model.Neuron, Model.Hidden2, Model.Hidden4, Model.Hidden8, Model.Hidden16, Model.Hidden32] }
     : new StudyOptions();
+if (Number("--seeds") is int seeds)
+{
+    options = options with { Seeds = seeds };
+}
+
+if (Number("--threads") is int threads)
+{
+    options = options with { Threads = threads };
+}
 var clock = Stopwatch.StartNew();
 var tasks = quick ? [StudyData.TicTacToeTask()] : capacity ? [StudyData.DigitsTask(0), StudyData.MnistTask(0)] : StudyData.All();
+if (args.SkipWhile(a => a != "--task").Skip(1).FirstOrDefault() is string only)
+{
+    tasks = [.. tasks.Where(t => t.Name == only)];
+    if (tasks.Count == 0)
+    {
+        throw new ArgumentException($"--task {only}: no such task (tic-tac-toe, vote, digits-0, mnist-0).");
+    }
+}
 foreach (StudyTask task in tasks)
 {
     Console.WriteLine($"{task.Name}: {task.Description}; {task.Data.Count} rows, {task.Data.InputCount} inputs, {task.Data.PositiveCount} positive");
@@ -68,20 +88,34 @@ if (capacity)
 if (args.Contains("--activations"))
 {
     // The activation experiment reads the one-neuron cells of the main study (run that first).
-    string activations = ActivationExperiment.Run(tasks, state, options);
+    string activations = ActivationExperiment.Run(tasks, state, options) + "\n" + ActivationExperiment.Hidden(tasks, options);
     AtomicFile.WriteText(Path.Combine(output, "activations.md"), activations);
     Console.WriteLine(activations);
     Console.WriteLine($"Wrote {Path.Combine(output, "activations.md")} in {clock.Elapsed:mm\\:ss}.");
     return;
 }
 
-string table = Report.Table(tasks, state, options);
+string table = Report.Summary(tasks, state, options) + "\n" + Report.Table(tasks, state, options);
 AtomicFile.WriteText(Path.Combine(output, quick ? "results-quick.md" : "results.md"), table);
+AtomicFile.WriteText(Path.Combine(output, quick ? "runs-quick.csv" : "runs.csv"), Report.Runs(tasks, state, options));
 AtomicFile.WriteText(Path.Combine(output, quick ? "timings-quick.md" : "timings.md"), Report.Timings(tasks, state, options));
 var plots = quick ? [] : Report.Plots(tasks, state, options, output);
 Console.WriteLine();
 Console.WriteLine(table);
 Console.WriteLine($"Wrote {Path.Combine(output, quick ? "results-quick.md" : "results.md")} and {plots.Count} plots in {clock.Elapsed:mm\\:ss}.");
+
+int? Number(string option)
+{
+    string? value = args.SkipWhile(a => a != option).Skip(1).FirstOrDefault();
+    if (value is null)
+    {
+        return null;
+    }
+
+    return int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) && n >= 1
+        ? n
+        : throw new ArgumentException($"{option} takes a whole number of at least 1; got '{value}'.");
+}
 
 static string RepositoryRoot()
 {

@@ -20,18 +20,103 @@ public static class Report
     public static string Table(IReadOnlyList<StudyTask> tasks, StudyState state, StudyOptions options)
     {
         var text = new StringBuilder();
-        text.AppendLine("| task | model | training | τ | accuracy (mean ± sd over folds) | balanced accuracy | majority rule | cube above 0.5: certified fraction (mean; lowest bound) | certificate | folds meeting τ | returned |");
-        text.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        text.AppendLine(string.Create(C,
+            $"Every cell is {options.Folds} folds × {options.Seeds} training seeds; Δ is the paired difference from the free network of the same fold and seed, with its 95% corrected resampled t interval (Nadeau–Bengio, repeated k-fold form: variance × (1/J + 1/(k − 1)), t with J − 1 degrees of freedom); an interval that leaves out 0 is in bold."));
+        text.AppendLine();
+        text.AppendLine("| task | model | training | τ | accuracy (mean ± sd over runs) | Δ accuracy (95% interval) | balanced accuracy | Δ balanced (95% interval) | majority rule | cube above 0.5: certified fraction (mean; lowest bound) | certificate | runs meeting τ | one-answer runs | returned |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach ((StudyTask task, Model model, CellResult cell, string tau) in Rows(tasks, state, options))
         {
-            string certificate = cell.AllExact ? "exact" : cell.Folds.Any(f => f.Exact) ? "exact/estimated" : "estimated (99.9%)";
+            string certificate = cell.Variant == Variant.Composed && !cell.AllExact ? "union bound"
+                : cell.AllExact ? "exact" : cell.Folds.Any(f => f.Exact) ? "exact/estimated" : "estimated (99.9%)";
             string met = cell.Tau is null ? "—" : $"{cell.FoldsMet}/{cell.Folds.Count}";
             string below = cell.MeanAccuracy < cell.MeanMajority ? " **below the majority rule**" : "";
+            CellResult? free = FreeCell(state, cell);
+            string delta = Delta(cell, free, options, f => f.Accuracy), deltaBalanced = Delta(cell, free, options, f => f.BalancedAccuracy);
+            string oneAnswer = cell.OneAnswerRuns == 0 ? "0" : $"**{cell.OneAnswerRuns}**";
             text.AppendLine(string.Create(C,
-                $"| {task.Name} | {Name(model)} | {Name(cell.Variant)} | {tau} | {cell.MeanAccuracy:P1} ± {cell.AccuracySpread * 100:F1}{below} | {cell.MeanBalanced:P1} | {cell.MeanMajority:P1} | {cell.MeanCertified:P1}; {cell.MinCertifiedLower:P1} | {certificate} | {met} | {Returned(cell)} |"));
+                $"| {task.Name} | {Name(model)} | {Name(cell.Variant)} | {tau} | {cell.MeanAccuracy:P1} ± {cell.AccuracySpread * 100:F1}{below} | {delta} | {cell.MeanBalanced:P1} | {deltaBalanced} | {cell.MeanMajority:P1} | {cell.MeanCertified:P1}; {cell.MinCertifiedLower:P1} | {certificate} | {met} | {oneAnswer} | {Returned(cell)} |"));
         }
 
         return text.ToString();
+    }
+
+    /// <summary>
+    /// Mean accuracy by τ, one column per τ, one row per task, model and training; each entry with its Δ interval
+    /// against the free network and, where not every run met τ, the runs that did.
+    /// </summary>
+    public static string Summary(IReadOnlyList<StudyTask> tasks, StudyState state, StudyOptions options)
+    {
+        var text = new StringBuilder();
+        text.Append("| task | model | training | no preference |");
+        text.AppendJoin("", options.Taus.Select(t => string.Create(C, $" τ = {t:0.##} |")));
+        text.AppendLine();
+        text.Append("|---|---|---|---|");
+        text.AppendJoin("", options.Taus.Select(_ => "---|"));
+        text.AppendLine();
+        foreach (StudyTask task in tasks)
+        {
+            foreach (Model model in options.Models)
+            {
+                CellResult? free = state.Cells.GetValueOrDefault(CellResult.CellKey(task.Name, model, Variant.Free, null));
+                foreach (Variant variant in options.Variants.Where(v => v != Variant.Free && StudyRunner.Applies(v, model)))
+                {
+                    text.Append(string.Create(C, $"| {task.Name} | {Name(model)} | {Name(variant)} | {(free is null ? "—" : $"{free.MeanAccuracy:P1}")} |"));
+                    foreach (double tau in options.Taus)
+                    {
+                        if (!state.Cells.TryGetValue(CellResult.CellKey(task.Name, model, variant, tau), out CellResult? cell))
+                        {
+                            text.Append(" — |");
+                            continue;
+                        }
+
+                        string met = cell.FoldsMet == cell.Folds.Count ? "" : $", met {cell.FoldsMet}/{cell.Folds.Count}";
+                        string one = cell.OneAnswerRuns == 0 ? "" : $", one answer {cell.OneAnswerRuns}";
+                        text.Append(string.Create(C, $" {cell.MeanAccuracy:P1} ({Delta(cell, free, options, f => f.Accuracy)}){met}{one} |"));
+                    }
+
+                    text.AppendLine();
+                }
+            }
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>Every run of every cell, one CSV line each (fold-major): the per-fold values behind the tables.</summary>
+    public static string Runs(IReadOnlyList<StudyTask> tasks, StudyState state, StudyOptions options)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("task,model,training,tau,fold,seed,accuracy,balanced_accuracy,majority,certified_fraction,certified_lower,exact,met,one_answer,returned");
+        foreach ((StudyTask task, Model model, CellResult cell, string tau) in Rows(tasks, state, options))
+        {
+            foreach (FoldResult f in cell.Folds)
+            {
+                text.AppendLine(string.Create(C,
+                    $"{task.Name},{Name(model)},{Name(cell.Variant)},{tau},{f.Fold},{f.SeedIndex},{f.Accuracy:R},{f.BalancedAccuracy:R},{f.Majority:R},{f.CertifiedFraction:R},{f.CertifiedLower:R},{f.Exact},{f.Met},{f.OneAnswer},\"{f.Selection}\""));
+            }
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>The free cell of the same task and model (null for a free cell itself).</summary>
+    private static CellResult? FreeCell(StudyState state, CellResult cell) => cell.Variant == Variant.Free
+        ? null
+        : state.Cells.GetValueOrDefault(CellResult.CellKey(cell.Task, cell.Model, Variant.Free, null));
+
+    /// <summary>The paired difference from the free cell (same fold, same seed) with its corrected interval, in points.</summary>
+    private static string Delta(CellResult cell, CellResult? free, StudyOptions options, Func<FoldResult, double> score)
+    {
+        if (free is null || free.Folds.Count != cell.Folds.Count || cell.Folds.Count < 2)
+        {
+            return "—";
+        }
+
+        double[] differences = [.. cell.Folds.Zip(free.Folds, (c, f) => score(c) - score(f))];
+        PairedInterval interval = Statistics.CorrectedInterval(differences, 1.0 / (options.Folds - 1));
+        string text = string.Create(C, $"{interval.Mean * 100:+0.0;−0.0;0.0} [{interval.Lower * 100:+0.0;−0.0;0.0}, {interval.Upper * 100:+0.0;−0.0;0.0}]");
+        return interval.Significant ? $"**{text}**" : text;
     }
 
     /// <summary>Every finished cell in table order, with its task, model and τ as written.</summary>
@@ -42,13 +127,14 @@ public static class Report
         select (task, model, cell, cell.Tau is double t ? t.ToString("0.##", C) : "—");
 
     /// <summary>Which candidate the trainer returned in each fold (preference over the cube, or projected), counted.</summary>
-    private static string Returned(CellResult cell) => cell.Variant is not (Variant.Cube or Variant.Projection)
+    private static string Returned(CellResult cell) => cell.Variant is not (Variant.Cube or Variant.Projection or Variant.Penalty or Variant.Composed)
         ? "—"
         : string.Join(", ", cell.Folds.GroupBy(f => f.Selection switch
         {
             "the free network, output bias calibrated" => "free+shift",
             "trained, output bias calibrated" => "trained+shift",
-            _ => "trained",
+            "trained with its preferences" => "trained",
+            string other => other,
         }).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Count()}"));
 
     /// <summary>Training seconds per cell (mean over folds): machine-dependent, so kept out of the table.</summary>
@@ -214,6 +300,8 @@ public static class Report
         Variant.Cube => "preference over the cube",
         Variant.Data => "preference over the data",
         Variant.Projection => "projection (exact)",
+        Variant.Penalty => "penalty over the cube",
+        Variant.Composed => "free + far from the data ⇒ positive",
         _ => "output bias shifted",
     };
 }

@@ -162,37 +162,40 @@ internal static class SideBySide
     /// Training 25 → 16 → 1 on 60,000 rows: the plain dense baseline's epoch (batch 64, Adam) against whole
     /// <see cref="PreferenceTrainer.Train"/> calls (one epoch, and four epochs per row and epoch), without and with a
     /// preference over the cube (proxy-Lagrangian: 64 surrogate samples forward and backward and 128 multiplier samples
-    /// forward per step, as the defaults say; FreeBaseline off except where named).
+    /// forward per step, as the defaults say; FreeBaseline off except where named), on one thread and on two.
     /// </summary>
     private static void AddTraining(List<Contender> list)
     {
-        const int Rows = 60_000, Inputs = 25;
-        sbyte[] inputs = BenchmarkData.Inputs(Rows, Inputs, 7);
-        float[] floats = inputs.Select(v => (float)v).ToArray();
-        byte[] labels = new byte[Rows];
-        var rows = new sbyte[Rows][];
-        for (int r = 0; r < Rows; r++)
-        {
-            rows[r] = inputs.AsSpan(r * Inputs, Inputs).ToArray();
-            labels[r] = (byte)(rows[r][0] + rows[r][1] + rows[r][2] - rows[r][7] > 1 ? 1 : 0);
-        }
-
-        TernaryDataset data = TernaryDataset.FromArrays(rows, labels.Select(l => (int)l).ToArray());
+        const int Rows = TrainingData.Rows, Inputs = TrainingData.Inputs;
+        (TernaryDataset data, float[] floats, byte[] labels) = TrainingData.Create();
         var baseline = new DenseBaseline(Inputs, 16, 1);
         const string Dense = "dense Vector256 baseline 25-16-1, epoch of 60,000 rows, batch 64 (per row)";
         list.Add(new Contender("training", Dense, () => { baseline.Epoch(floats, labels, 64); return Rows; }));
         var network = new Hidden25x16x1();
-        var plain = new TrainerOptions { Epochs = 1, ValidationFraction = 0, Seed = 1 };
+        var plain = new TrainerOptions { Epochs = 1, ValidationFraction = 0, Seed = 1, Threads = 1 };
         var preferred = plain with { Preferences = [Preference.OutputAbove(0.5, 0.6)], FreeBaseline = false };
-        list.Add(new Contender("training", "GenBias Train 25-16-1, 1 epoch, no preference (per row)", () => { PreferenceTrainer.Train(network, data, plain); return Rows; }, Dense));
-        list.Add(new Contender("training", "GenBias Train 25-16-1, 1 epoch, cube preference (per row)", () => { PreferenceTrainer.Train(network, data, preferred); return Rows; }, Dense));
-        list.Add(new Contender("training", "GenBias Train 25-16-1, 4 epochs, cube preference (per row and epoch)", () =>
+        const string Plain1 = "GenBias Train 25-16-1, 1 epoch, no preference, 1 thread (per row)";
+        const string Cube1 = "GenBias Train 25-16-1, 1 epoch, cube preference, 1 thread (per row)";
+        list.Add(new Contender("training", Plain1, () => { PreferenceTrainer.Train(network, data, plain); return Rows; }, Dense));
+        list.Add(new Contender("training", Cube1, () => { PreferenceTrainer.Train(network, data, preferred); return Rows; }, Dense));
+        // The same on 2 threads (the same bits), against one thread.
+        list.Add(new Contender("training", "GenBias Train 25-16-1, 1 epoch, no preference, 2 threads (per row)", () =>
+        {
+            PreferenceTrainer.Train(network, data, plain with { Threads = 2 });
+            return Rows;
+        }, Plain1));
+        list.Add(new Contender("training", "GenBias Train 25-16-1, 1 epoch, cube preference, 2 threads (per row)", () =>
+        {
+            PreferenceTrainer.Train(network, data, preferred with { Threads = 2 });
+            return Rows;
+        }, Cube1));
+        list.Add(new Contender("training", "GenBias Train 25-16-1, 4 epochs, cube preference, 1 thread (per row and epoch)", () =>
         {
             PreferenceTrainer.Train(network, data, preferred with { Epochs = 4, Patience = 0 });
             return 4 * Rows;
         }, Dense));
         // The default FreeBaseline: 4 free epochs, 4 with the preference, calibrations and the candidates' checks.
-        list.Add(new Contender("training", "GenBias Train 25-16-1, 4 + 4 epochs with FreeBaseline (per row and epoch run)", () =>
+        list.Add(new Contender("training", "GenBias Train 25-16-1, 4 + 4 epochs with FreeBaseline, 1 thread (per row and epoch run)", () =>
         {
             PreferenceTrainer.Train(network, data, preferred with { Epochs = 4, Patience = 0, FreeBaseline = true });
             return 8 * Rows;
@@ -266,6 +269,27 @@ internal static class SideBySide
 
             return Singles;
         }, n <= 64 ? $"GenBias single {tag} (packed)" : span));
+    }
+}
+
+/// <summary>The training rows of the side-by-side: 60,000 rows of 25 inputs, as a dataset and as floats with byte labels.</summary>
+internal static class TrainingData
+{
+    public const int Rows = 60_000, Inputs = 25;
+
+    public static (TernaryDataset Data, float[] Floats, byte[] Labels) Create()
+    {
+        sbyte[] inputs = BenchmarkData.Inputs(Rows, Inputs, 7);
+        float[] floats = inputs.Select(v => (float)v).ToArray();
+        byte[] labels = new byte[Rows];
+        var rows = new sbyte[Rows][];
+        for (int r = 0; r < Rows; r++)
+        {
+            rows[r] = inputs.AsSpan(r * Inputs, Inputs).ToArray();
+            labels[r] = (byte)(rows[r][0] + rows[r][1] + rows[r][2] - rows[r][7] > 1 ? 1 : 0);
+        }
+
+        return (TernaryDataset.FromArrays(rows, labels.Select(l => (int)l).ToArray()), floats, labels);
     }
 }
 

@@ -268,12 +268,14 @@ namespace GenBias
             }
 
             bool oneSided = double.IsInfinity(p.Lower) || double.IsInfinity(p.Upper);
-            if (p.Method == 3 && (layerIndex != 0 || (p.Neuron == null && width != 1) || !oneSided ||
-                                  activation == "TernaryStep" || p.Distribution != 0 || inputs > MaxProjectionInputs))
+            bool firstLayerProjection = layerIndex == 0 && (p.Neuron != null || width == 1) && inputs <= MaxProjectionInputs;
+            if (p.Method == 3 && (!(firstLayerProjection || IsSymmetricProjection(p, layerIndex, widths, activations)) || !oneSided ||
+                                  activation == "TernaryStep" || p.Distribution != 0))
             {
                 return Problem(PreferenceProblem.Projection, "Method",
                     "projection clamps a first-layer neuron's bias, so it needs a single neuron of layer 0, an interval open on one side (above or below a value), " +
-                    $"a monotone activation other than TernaryStep, the cube, and at most {MaxProjectionInputs} inputs.");
+                    $"a monotone activation other than TernaryStep, the cube, and at most {MaxProjectionInputs} inputs; or, for the output neuron of a deeper " +
+                    "network (hidden biases kept at zero), the same but odd hidden activations (Tanh, HardTanh, Linear, TernaryStep) and \"at least\" a target of at most 0.5.");
             }
 
             if (p.Method == 2 && (layerIndex != layers - 1 || p.Neuron == null || width != 1 || !oneSided ||
@@ -286,6 +288,32 @@ namespace GenBias
 
             return new PreferenceVerdict(PreferenceProblem.None, "", "");
         }
+
+        /// <summary>
+        /// Whether projection can hold a preference by symmetry: the single output neuron of a network with hidden layers
+        /// whose activations are odd (f(−x) = −f(x), so with zero hidden biases the output's pre-activation less its bias
+        /// is odd in the input), "at least" a target of at most half the cube.
+        /// </summary>
+        public static bool IsSymmetricProjection(PreferenceFacts p, int layerIndex, IReadOnlyList<int> widths, IReadOnlyList<string> activations)
+        {
+            if (layerIndex != widths.Count - 1 || widths.Count < 2 || widths[layerIndex] != 1 || p.Relation != 0 || !(p.Target <= 0.5))
+            {
+                return false;
+            }
+
+            for (int l = 0; l < layerIndex; l++)
+            {
+                if (!IsOdd(activations[l]))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        /// <summary>Whether an activation is odd as computed (f(−x) = −f(x) for every float).</summary>
+        public static bool IsOdd(string activation) => activation == "Tanh" || activation == "HardTanh" || activation == "Linear" || activation == "TernaryStep";
 
         /// <summary>A number as the messages write it (invariant, shortest round trip).</summary>
         public static string Format(double value) =>

@@ -142,7 +142,7 @@ public static class ClopperPearson
         return h;
     }
 
-    private static double LogGamma(double x)
+    internal static double LogGamma(double x)
     {
         // Lanczos approximation (g = 7, n = 9), accurate to ~15 digits for x > 0.
         double[] c =

@@ -12,11 +12,14 @@ public static class SampleCalibration
     /// <summary>
     /// Shifts the output bias of <paramref name="network"/> by the smallest amount for which the Clopper–Pearson
     /// interval of the rate over <paramref name="samples"/> fresh inputs lies within the preference's bounds; returns
-    /// the shift (0 if already met).
+    /// the shift (0 if already met). With <paramref name="check"/>, the sample's rate is aimed further inside, so that
+    /// an independent check of that size passes with its probability (<see cref="CalibrationMargin.RequiredHits"/>);
+    /// without, a check of the same size as the sample passes about half the time.
     /// </summary>
     /// <exception cref="ArgumentException">The preference is not one calibration can serve (see <see cref="Preference.Validate"/>).</exception>
     /// <exception cref="InvalidOperationException">No shift reaches the target (for example a target of 1 for an open interval).</exception>
-    public static float Calibrate(ITernaryNetwork network, Preference preference, int samples, double confidence, ulong seed)
+    public static float Calibrate(ITernaryNetwork network, Preference preference, int samples, double confidence, ulong seed,
+        IndependentCheck? check = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(preference);
@@ -55,22 +58,11 @@ public static class SampleCalibration
             return hits;
         }
 
-        (double lo, double hi) = preference.Bounds;
-        long minHits = 0, maxHits = samples;
-        if (lo > 0)
+        (long minHits, long maxHits) = CalibrationMargin.RequiredHits(preference, samples, confidence, check);
+        if (minHits < 0)
         {
-            // The fewest hits whose lower bound reaches lo.
-            minHits = SearchCount(samples, k => ClopperPearson.Interval(k, samples, confidence).Lower >= lo, smallest: true);
-        }
-
-        if (hi < 1)
-        {
-            maxHits = SearchCount(samples, k => ClopperPearson.Interval(k, samples, confidence).Upper <= hi, smallest: false);
-        }
-
-        if (minHits > maxHits || minHits < 0 || maxHits < 0)
-        {
-            throw new InvalidOperationException($"{preference}: no count out of {samples} samples has its {confidence:P0} interval inside [{lo}, {hi}]; use more samples or a wider tolerance.");
+            (double lo, double hi) = preference.Bounds;
+            throw new InvalidOperationException($"{preference}: no count out of {samples} samples has its {confidence:P0} interval inside [{lo}, {hi}]{(check is null ? "" : $" with room for a check of {check.Samples} samples passing with probability {check.PassProbability}")}; use more samples or a wider tolerance.");
         }
 
         long current = Hits(0);
@@ -133,53 +125,5 @@ public static class SampleCalibration
     {
         parameters[index] = value;
         return parameters;
-    }
-
-    /// <summary>The smallest (or largest) k in [0, n] with a monotone predicate true, or -1 if none.</summary>
-    private static long SearchCount(long n, Func<long, bool> predicate, bool smallest)
-    {
-        long lo = 0, hi = n;
-        if (smallest)
-        {
-            if (!predicate(n))
-            {
-                return -1;
-            }
-
-            while (lo < hi)
-            {
-                long mid = (lo + hi) / 2;
-                if (predicate(mid))
-                {
-                    hi = mid;
-                }
-                else
-                {
-                    lo = mid + 1;
-                }
-            }
-
-            return lo;
-        }
-
-        if (!predicate(0))
-        {
-            return -1;
-        }
-
-        while (lo < hi)
-        {
-            long mid = (lo + hi + 1) / 2;
-            if (predicate(mid))
-            {
-                lo = mid;
-            }
-            else
-            {
-                hi = mid - 1;
-            }
-        }
-
-        return lo;
     }
 }

@@ -33,47 +33,82 @@ public static partial class PreferenceTrainer
         }
 
         /// <summary>
-        /// The candidate with the best validation accuracy (then the lower validation loss) among those meeting every
-        /// enforced preference by an exact count or by the confidence bounds of samples no calibration or training step
-        /// saw; the model trained with the preferences if none does (and false beside it).
+        /// Each candidate's check of every enforced preference (an exact count, or the confidence bounds of samples no
+        /// calibration or training step saw) and its scores on the validation rows (the training rows without
+        /// validation); the chosen one is <see cref="Select"/>'s, or the model trained with the preferences if none met
+        /// them (and false beside it).
         /// </summary>
-        private (Candidate Chosen, bool Met) Choose(List<Candidate> candidates, Term[] enforced, CancellationToken cancellationToken)
+        private (Candidate Chosen, bool Met, CandidateScore[] Scores) Choose(List<Candidate> candidates, Term[] enforced,
+            CancellationToken cancellationToken)
         {
             TernaryDataset scoring = _validation ?? _train;
-            Candidate? chosen = null;
-            double bestAccuracy = double.NegativeInfinity, bestLoss = double.PositiveInfinity;
-            foreach (Candidate candidate in candidates)
+            var scores = new CandidateScore[candidates.Count];
+            for (int i = 0; i < candidates.Count; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                _network.SetParameters(candidate.Parameters);
-                bool feasible = enforced.All(t =>
+                _network.SetParameters(candidates[i].Parameters);
+                bool met = enforced.All(t =>
                 {
                     RateInterval interval = FinalRate(t, cancellationToken).Interval;
                     return t.Preference!.IsMetBy(interval.Lower) && t.Preference.IsMetBy(interval.Upper);
                 });
-                if (!feasible)
-                {
-                    continue;
-                }
-
-                (double loss, double accuracy) = LossAndAccuracy(scoring);
-                if (accuracy > bestAccuracy || (accuracy == bestAccuracy && loss < bestLoss))
-                {
-                    (chosen, bestAccuracy, bestLoss) = (candidate, accuracy, loss);
-                }
+                Scores s = Measure(scoring);
+                scores[i] = new CandidateScore(candidates[i].Description, met, s.Accuracy, s.BalancedAccuracy, s.Loss, s.OneAnswer);
             }
 
-            return chosen is null ? (candidates.First(c => c.Description == "trained with its preferences"), false) : (chosen, true);
+            return Select(scores, ResolvedMetric) is int chosen
+                ? (candidates[chosen], true, scores)
+                : (candidates.First(c => c.Description == "trained with its preferences"), false, scores);
+        }
+
+        /// <summary>
+        /// The metric candidates are chosen by: the option's, or for <see cref="SelectionMetric.Automatic"/> balanced
+        /// accuracy where the smaller class is under 40% of the training rows (accuracy would reward answering the larger
+        /// class), else accuracy.
+        /// </summary>
+        private SelectionMetric ResolvedMetric => ResolveMetric(_options.SelectionMetric, _train);
+
+        /// <summary>The network's scores on labelled rows at the run's decision threshold.</summary>
+        private Scores Measure(TernaryDataset data)
+        {
+            double loss = 0;
+            int truePositive = 0, trueNegative = 0, positives = 0, predicted = 0;
+            float[] outputs = new float[data.Count];
+            _network.ForwardBatch(data.Inputs, outputs);
+            for (int r = 0; r < data.Count; r++)
+            {
+                bool positive = data.Labels[r] == 1, answer = outputs[r] > _threshold;
+                loss += PreferenceTrainer.Loss(_options.Loss, _outputActivation, outputs[r], data.Labels[r], _threshold).Loss;
+                positives += positive ? 1 : 0;
+                predicted += answer ? 1 : 0;
+                truePositive += positive && answer ? 1 : 0;
+                trueNegative += !positive && !answer ? 1 : 0;
+            }
+
+            int negatives = data.Count - positives;
+            // A class with no rows has nothing to recall: it counts as recalled, as in the balanced accuracy of one class.
+            double balanced = ((positives == 0 ? 1 : (double)truePositive / positives) + (negatives == 0 ? 1 : (double)trueNegative / negatives)) / 2;
+            return new Scores(loss / data.Count, (double)(truePositive + trueNegative) / data.Count, balanced, predicted, data.Count);
+        }
+
+        /// <summary>A model's scores on labelled rows.</summary>
+        private readonly record struct Scores(double Loss, double Accuracy, double BalancedAccuracy, int PredictedPositive, int Count)
+        {
+            /// <summary>Whether the model gives the same answer on every row.</summary>
+            public bool OneAnswer => PredictedPositive == 0 || PredictedPositive == Count;
         }
 
         /// <summary>
         /// Shifts the network's output bias by the smallest amount that meets <paramref name="preference"/>: exact where
-        /// the cube is cheap to count, else from the Clopper–Pearson bound of the calibration's own sample stream.
+        /// the cube is cheap to count, else from the calibration's own sample stream, aimed so that the final check
+        /// (<see cref="FinalRate"/>: as many fresh samples, the same confidence) passes with
+        /// <see cref="TrainerOptions.CalibrationPassProbability"/>.
         /// </summary>
         private float CalibrateOutputBias(Preference preference, CancellationToken cancellationToken) =>
             CoverageCounter.IsCheap(_network, preference)
                 ? ExactCalibration.Calibrate(_network, preference, cancellationToken: cancellationToken).BiasShift
-                : SampleCalibration.Calibrate(_network, preference, _options.FinalSamples, _options.Confidence, _calibration.NextUInt64());
+                : SampleCalibration.Calibrate(_network, preference, _options.FinalSamples, _options.Confidence, _calibration.NextUInt64(),
+                    new IndependentCheck(_options.FinalSamples, _options.Confidence, _options.CalibrationPassProbability));
 
         /// <summary>
         /// The network's rate for a preference: over the training data exactly; over the cube by an exact count where
@@ -123,5 +158,53 @@ public static partial class PreferenceTrainer
 
             return results;
         }
+    }
+
+    /// <summary>
+    /// <paramref name="metric"/>, or for <see cref="SelectionMetric.Automatic"/> balanced accuracy where the smaller
+    /// class is under 40% of <paramref name="train"/>'s rows (accuracy would reward answering the larger class), else
+    /// accuracy.
+    /// </summary>
+    public static SelectionMetric ResolveMetric(SelectionMetric metric, TernaryDataset train)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        if (metric != SelectionMetric.Automatic)
+        {
+            return metric;
+        }
+
+        int positives = train.PositiveCount;
+        return Math.Min(positives, train.Count - positives) < 0.4 * train.Count ? SelectionMetric.BalancedAccuracy : SelectionMetric.Accuracy;
+    }
+
+    /// <summary>
+    /// The index of the candidate the trainer returns among <paramref name="candidates"/>, or null if none met every
+    /// preference: the best by <paramref name="metric"/> among those that did (then the lower loss, then the earlier
+    /// candidate). One that gives one answer on every scoring row is passed over while a feasible one that separates
+    /// them beats chance (balanced accuracy above ½, which any one-answer model scores exactly): the "positive
+    /// everywhere" model a cube preference can push a calibration to wins on accuracy where most rows are positive,
+    /// without classifying anything.
+    /// </summary>
+    public static int? Select(IReadOnlyList<CandidateScore> candidates, SelectionMetric metric)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        bool separating = candidates.Any(c => c.Met && !c.OneAnswer && c.BalancedAccuracy > 0.5);
+        int? best = null;
+        for (int i = 0; i < candidates.Count; i++)
+        {
+            CandidateScore c = candidates[i];
+            if (!c.Met || (separating && c.OneAnswer))
+            {
+                continue;
+            }
+
+            if (best is not int b || c.Value(metric) > candidates[b].Value(metric)
+                || (c.Value(metric) == candidates[b].Value(metric) && c.Loss < candidates[b].Loss))
+            {
+                best = i;
+            }
+        }
+
+        return best;
     }
 }

@@ -7,6 +7,9 @@ public static partial class PreferenceTrainer
 {
     private sealed partial class Run
     {
+        /// <summary>Whether <see cref="Coefficient"/> of the term reads the samples' activations (a penalty's size depends on the surrogate rate).</summary>
+        private static bool NeedsRate(Term term) => term.Reward is null && term.Preference!.Method != EnforcementMethod.ProxyLagrangian;
+
         /// <summary>dLoss/d(surrogate rate) for a preference; for a reward, the reward weight (its sign handled in AddTermGradient).</summary>
         private double Coefficient(Term term, ReadOnlySpan<float> activations, int samples, int stride)
         {

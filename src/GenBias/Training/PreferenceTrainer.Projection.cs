@@ -10,7 +10,8 @@ public static partial class PreferenceTrainer
     {
         /// <summary>
         /// Clamps the bias of every projected preference's neuron into the range where the preference holds over the
-        /// cube: refreshed by exact counts when <paramref name="refresh"/> (or never found yet), else the last range.
+        /// cube: refreshed by exact counts when <paramref name="refresh"/> (or never found yet), else the last range; for
+        /// the output of a deeper network, <see cref="SymmetricProjection.Apply"/>.
         /// </summary>
         private void Project(bool refresh)
         {
@@ -21,6 +22,13 @@ public static partial class PreferenceTrainer
 
             foreach (Term term in _projected)
             {
+                if (term.Layer.Index != 0)
+                {
+                    // The output of a deeper network: held by symmetry (zero hidden biases, the output bias past a bound).
+                    SymmetricProjection.Apply(_shape, _parameters, term.Preference!);
+                    continue;
+                }
+
                 int neuron = term.Neurons[0];
                 int biasIndex = term.Layer.BiasIndex(neuron);
                 if (refresh || term.ProjectionRange is null)

@@ -35,6 +35,8 @@ public static partial class PreferenceTrainer
         private readonly byte[] _trainCodes;
         private readonly int _chunks;
         private byte[] _codes = [];
+        private double[] _rowLoss = [];   // a step's loss of each row
+        private bool[] _rowCorrect = [];
         private long _step;
 
         public Run(ITernaryNetwork network, TernaryDataset data, TrainerOptions options)
@@ -88,7 +90,22 @@ public static partial class PreferenceTrainer
 
         public TrainingReport Execute(IProgress<EpochReport>? progress, CancellationToken cancellationToken)
         {
-            var clock = Stopwatch.StartNew();
+            // The step's passes on the options' threads: the same bits for any number of them.
+            TrainingWorkers workers = TrainingWorkers.Rent(_options.Threads);
+            _kernel.Workers = workers;
+            try
+            {
+                return Execute(progress, cancellationToken, Stopwatch.StartNew());
+            }
+            finally
+            {
+                _kernel.Workers = null;
+                TrainingWorkers.Return(workers);
+            }
+        }
+
+        private TrainingReport Execute(IProgress<EpochReport>? progress, CancellationToken cancellationToken, Stopwatch clock)
+        {
             if (_options.InitializeParameters)
             {
                 Initialize();
@@ -139,7 +156,7 @@ public static partial class PreferenceTrainer
                 candidates.Add(new Candidate("trained, output bias calibrated", recalibrated, trainedEpoch));
             }
 
-            (Candidate chosen, bool candidateMet) = candidates.Count == 1 ? (candidates[0], true) : Choose(candidates, enforced, cancellationToken);
+            (Candidate chosen, bool candidateMet, CandidateScore[] scores) = candidates.Count == 1 ? (candidates[0], true, []) : Choose(candidates, enforced, cancellationToken);
             chosen.Parameters.CopyTo(_parameters, 0);
             _network.SetParameters(_parameters);
             cancellationToken.ThrowIfCancellationRequested();
@@ -151,6 +168,9 @@ public static partial class PreferenceTrainer
                 Selection = chosen.Description,
                 Candidates = candidates.Count,
                 CandidateMet = candidates.Count == 1 ? results.All(r => r.Met) : candidateMet,
+                CandidateScores = scores,
+                SelectedBy = ResolvedMetric,
+                AnswersOneClass = Measure(_validation ?? _train).OneAnswer,
             };
         }
 
@@ -186,7 +206,7 @@ public static partial class PreferenceTrainer
                     }
 
                     int count = Math.Min(_options.BatchSize, order.Length - start);
-                    (double batchLoss, int batchCorrect) = Step(order.AsSpan(start, count));
+                    (double batchLoss, int batchCorrect) = Step(order, start, count);
                     lossSum += batchLoss;
                     correct += batchCorrect;
                 }
@@ -251,66 +271,122 @@ public static partial class PreferenceTrainer
             }
         }
 
-        private (double Loss, int Correct) Step(ReadOnlySpan<int> rows)
+        private (double Loss, int Correct) Step(int[] order, int start, int batch)
         {
-            int batch = rows.Length, stride = _kernel.RowStride, output = _kernel.Offset(_shape.Layers.Length - 1);
             byte[] codes = Codes(batch);
             for (int r = 0; r < batch; r++)
             {
-                _trainCodes.AsSpan(rows[r] * _chunks, _chunks).CopyTo(codes.AsSpan(r * _chunks));
+                _trainCodes.AsSpan(order[start + r] * _chunks, _chunks).CopyTo(codes.AsSpan(r * _chunks));
             }
 
-            // The batch forward once, its activations kept for the backward pass.
-            _kernel.Forward(codes, batch);
-            _kernel.ClearGradients(batch);
-            Span<float> activations = _kernel.Activations, g = _kernel.Gradients;
-
-            // Data terms need the batch's surrogate rate before their gradients (the penalty's size depends on it).
-            double loss = 0;
-            int correct = 0;
-            Term[] dataTerms = [.. _terms.Where(t => Active(t) && t.Distribution == PreferenceDistribution.TrainingData)];
-            double[] dataCoefficients = dataTerms.Select(t => Coefficient(t, _kernel.Activations, batch, stride)).ToArray();
-            for (int r = 0; r < batch; r++)
-            {
-                float y = activations[(r * stride) + output];
-                int label = _train.Labels[rows[r]];
-                (double l, float dy) = PreferenceTrainer.Loss(_options.Loss, _outputActivation, y, label, _threshold);
-                loss += l;
-                correct += (y > _threshold) == (label == 1) ? 1 : 0;
-                g[(r * stride) + output] = dy / batch;
-                for (int t = 0; t < dataTerms.Length; t++)
-                {
-                    AddTermGradient(dataTerms[t], dataCoefficients[t], activations.Slice(r * stride, stride), g.Slice(r * stride, stride), batch);
-                }
-            }
-
-            _kernel.Backward(codes, batch);
+            (double loss, int correct) = DataPass(codes, order, start, batch);
 
             // Cube and product terms: fresh samples every step, shared by the terms of one distribution.
             foreach (IGrouping<string, Term> group in _terms.Where(t => Active(t) && t.Distribution != PreferenceDistribution.TrainingData)
                          .GroupBy(t => DistributionKey(t)))
             {
-                Term[] terms = [.. group];
-                int n = _options.SurrogateSamplesPerStep;
-                byte[] samples = SampleCodes(terms[0], n);
-                _kernel.Forward(samples, n);
-                _kernel.ClearGradients(n);
-                double[] coefficients = terms.Select(t => Coefficient(t, _kernel.Activations, n, stride)).ToArray();
-                for (int s = 0; s < n; s++)
-                {
-                    for (int t = 0; t < terms.Length; t++)
-                    {
-                        AddTermGradient(terms[t], coefficients[t], _kernel.Activations.Slice(s * stride, stride), _kernel.Gradients.Slice(s * stride, stride), n);
-                    }
-                }
-
-                _kernel.Backward(samples, n);
+                SamplePass([.. group]);
             }
 
             _kernel.CollectGradient(_gradient);
             ApplyUpdate();
             UpdateMultipliers();
             return (loss, correct);
+        }
+
+        /// <summary>
+        /// The batch forward and back (rows order[start …], their codes in <paramref name="codes"/>): the task loss of
+        /// each row, and the data terms, whose penalty's size depends on the batch's surrogate rate, so that they take
+        /// a forward pass first; without them one fused pass, each row's loss found on the thread that runs the row.
+        /// </summary>
+        private (double Loss, int Correct) DataPass(byte[] codes, int[] order, int start, int batch)
+        {
+            int stride = _kernel.RowStride, output = _kernel.Offset(_shape.Layers.Length - 1);
+            if (_rowLoss.Length < batch)
+            {
+                _rowLoss = new double[batch];
+                _rowCorrect = new bool[batch];
+            }
+
+            Term[] dataTerms = [.. _terms.Where(t => Active(t) && t.Distribution == PreferenceDistribution.TrainingData)];
+            double[]? dataCoefficients = null;
+            void Rows(int from, int to)
+            {
+                Span<float> activations = _kernel.Activations, g = _kernel.Gradients;
+                for (int r = from; r < to; r++)
+                {
+                    float y = activations[(r * stride) + output];
+                    int label = _train.Labels[order[start + r]];
+                    (double l, float dy) = PreferenceTrainer.Loss(_options.Loss, _outputActivation, y, label, _threshold);
+                    _rowLoss[r] = l;
+                    _rowCorrect[r] = (y > _threshold) == (label == 1);
+                    g[(r * stride) + output] = dy / batch;
+                    for (int t = 0; t < dataTerms.Length; t++)
+                    {
+                        AddTermGradient(dataTerms[t], dataCoefficients![t], activations.Slice(r * stride, stride), g.Slice(r * stride, stride), batch);
+                    }
+                }
+            }
+
+            if (dataTerms.Length == 0)
+            {
+                _kernel.Pass(codes, batch, Rows);
+            }
+            else
+            {
+                _kernel.Forward(codes, batch);
+                _kernel.ClearGradients(batch);
+                dataCoefficients = [.. dataTerms.Select(t => Coefficient(t, _kernel.Activations, batch, stride))];
+                Rows(0, batch);
+                _kernel.Backward(codes, batch);
+            }
+
+            // The loss summed in row order, whichever thread found each row's.
+            double loss = 0;
+            int correct = 0;
+            for (int r = 0; r < batch; r++)
+            {
+                loss += _rowLoss[r];
+                correct += _rowCorrect[r] ? 1 : 0;
+            }
+
+            return (loss, correct);
+        }
+
+        /// <summary>
+        /// Fresh samples of the terms' distribution forward and back, with the terms' surrogate gradients: one fused pass
+        /// unless a penalty term needs the samples' surrogate rate first.
+        /// </summary>
+        private void SamplePass(Term[] terms)
+        {
+            int stride = _kernel.RowStride, n = _options.SurrogateSamplesPerStep;
+            byte[] samples = SampleCodes(terms[0], n);
+            double[]? coefficients = null;
+            void Rows(int from, int to)
+            {
+                Span<float> activations = _kernel.Activations, g = _kernel.Gradients;
+                for (int s = from; s < to; s++)
+                {
+                    for (int t = 0; t < terms.Length; t++)
+                    {
+                        AddTermGradient(terms[t], coefficients![t], activations.Slice(s * stride, stride), g.Slice(s * stride, stride), n);
+                    }
+                }
+            }
+
+            if (terms.All(t => !NeedsRate(t)))
+            {
+                coefficients = [.. terms.Select(t => Coefficient(t, [], n, stride))];
+                _kernel.Pass(samples, n, Rows);
+            }
+            else
+            {
+                _kernel.Forward(samples, n);
+                _kernel.ClearGradients(n);
+                coefficients = [.. terms.Select(t => Coefficient(t, _kernel.Activations, n, stride))];
+                Rows(0, n);
+                _kernel.Backward(samples, n);
+            }
         }
 
         /// <summary>
@@ -333,17 +409,8 @@ public static partial class PreferenceTrainer
 
         private (double Loss, double Accuracy) LossAndAccuracy(TernaryDataset data)
         {
-            double loss = 0;
-            int correct = 0;
-            float[] outputs = new float[data.Count];
-            _network.ForwardBatch(data.Inputs, outputs);
-            for (int r = 0; r < data.Count; r++)
-            {
-                loss += PreferenceTrainer.Loss(_options.Loss, _outputActivation, outputs[r], data.Labels[r], _threshold).Loss;
-                correct += (outputs[r] > _threshold) == (data.Labels[r] == 1) ? 1 : 0;
-            }
-
-            return (loss / data.Count, (double)correct / data.Count);
+            Scores scores = Measure(data);
+            return (scores.Loss, scores.Accuracy);
         }
 
         private EpochReport Evaluate(int epoch, double trainLoss, double trainAccuracy)

@@ -10,8 +10,8 @@ namespace GenBias;
 /// the proxy-Lagrangian method, or calibration of the output bias.
 /// </summary>
 /// <remarks>
-/// Training runs on the calling thread, so the result depends only on the seed, the data and the options, never on
-/// the machine's thread count. Cube rates are estimated from fresh uniform samples at every step, not from the data.
+/// A step's passes run on <see cref="TrainerOptions.Threads"/> threads, with every gradient summed in row order, so the
+/// result depends only on the seed, the data and the options (the thread count is not among them: it never changes a bit). Cube rates are estimated from fresh uniform samples at every step, not from the data.
 /// The first layer is kept on <see cref="FixedPointGrid"/> after every step so that the certifier can count exactly.
 /// The model returned is one deterministic network: the epoch with the best validation loss among those whose
 /// estimated rates meet every preference (the last epoch if none does), never a randomised mixture.

@@ -26,6 +26,22 @@ public enum LossKind
     Hinge = 2,
 }
 
+/// <summary>What the trainer chooses among its candidates by (<see cref="TrainerOptions.FreeBaseline"/>), on the validation rows.</summary>
+public enum SelectionMetric
+{
+    /// <summary>Balanced accuracy where the smaller class is under 40% of the training rows, else accuracy.</summary>
+    Automatic = 0,
+
+    /// <summary>The fraction of rows classified right: the larger class weighs by its share.</summary>
+    Accuracy = 1,
+
+    /// <summary>The mean of the recalls on positives and on negatives: both classes weigh the same.</summary>
+    BalancedAccuracy = 2,
+
+    /// <summary>The task loss (lower is better).</summary>
+    Loss = 3,
+}
+
 /// <summary>Settings of <see cref="PreferenceTrainer"/>. Every default is a reasonable start for small ternary networks.</summary>
 public sealed record TrainerOptions
 {
@@ -59,6 +75,13 @@ public sealed record TrainerOptions
     /// <summary>The seed: the same seed, data and options give the same parameters, bit for bit.</summary>
     public ulong Seed { get; init; } = 1;
 
+    /// <summary>
+    /// Threads a training step runs on (default every core the process may use). The result does not depend on it: a
+    /// step's rows are split into fixed blocks and every gradient is summed in row order, so 1, 2 or 16 threads give the
+    /// same parameters, bit for bit.
+    /// </summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
     /// <summary>Whether to start from fresh random parameters (else from the network's current ones).</summary>
     public bool InitializeParameters { get; init; } = true;
 
@@ -77,11 +100,20 @@ public sealed record TrainerOptions
     /// feasibility: it first trains the free network (the preference watched, not enforced) for <see cref="Epochs"/>,
     /// then trains with the preference from the same initial parameters for <see cref="Epochs"/> more; the free network
     /// with its output bias calibrated, the trained network, and the trained network calibrated are the candidates, and
-    /// the model returned is the one with the best validation accuracy among those meeting the preference (an exact
-    /// count, or bounds from samples no step or calibration saw). Default true; false trains with the preference only
-    /// (half the time). Other preferences are trained directly either way.
+    /// the model returned is the one with the best validation score (<see cref="SelectionMetric"/>) among those meeting
+    /// the preference (an exact count, or bounds from samples no step or calibration saw). Default true; false trains
+    /// with the preference only (half the time). Other preferences are trained directly either way.
     /// </summary>
     public bool FreeBaseline { get; init; } = true;
+
+    /// <summary>
+    /// What candidates are compared by on the validation rows. <see cref="SelectionMetric.Automatic"/> (the default)
+    /// takes balanced accuracy where the smaller class is under 40% of the training rows — accuracy would favour the
+    /// candidate that answers the larger class, which a preference like "positive on 90% of the cube" pushes every
+    /// model toward — and accuracy otherwise, where the two nearly agree. Whatever the metric, a candidate that gives
+    /// one answer on every validation row is chosen only when no feasible candidate that separates them beats chance.
+    /// </summary>
+    public SelectionMetric SelectionMetric { get; init; } = SelectionMetric.Automatic;
 
     /// <summary>
     /// Whether <see cref="PreferenceTrainer.Train"/> throws <see cref="PreferencesNotMetException"/> (carrying the report;
@@ -119,11 +151,22 @@ public sealed record TrainerOptions
     public double Confidence { get; init; } = 0.99;
 
     /// <summary>
+    /// The probability with which an output-bias calibration from samples passes the trainer's independent check (a
+    /// fresh sample of <see cref="FinalSamples"/> at <see cref="Confidence"/>): the calibration aims its own sample's rate
+    /// that far inside the bound (<see cref="CalibrationMargin"/>). 0.99 by default; aiming at the calibration sample's
+    /// own bound would pass about half the time.
+    /// </summary>
+    public double CalibrationPassProbability { get; init; } = 0.99;
+
+    /// <summary>
     /// The output above which a row is classified 1; null picks 0 for symmetric outputs and 0.5 for sigmoid and ReLU.
     /// The loss is centred on it too (see <see cref="PreferenceTrainer.Loss"/>), so the model is trained for the boundary
     /// it is scored at; for bounded outputs it must lie strictly inside their range.
     /// </summary>
     public float? DecisionThreshold { get; init; }
+
+    /// <summary>The most <see cref="Threads"/> allowed.</summary>
+    public const int MaxThreads = 1024;
 
     /// <summary>Throws unless every setting is in range.</summary>
     public void Validate()
@@ -138,9 +181,12 @@ public sealed record TrainerOptions
         Check(SurrogateSamplesPerStep >= 1 && MultiplierSamplesPerStep >= 1, nameof(SurrogateSamplesPerStep), "at least 1");
         Check(MultiplierLearningRate > 0, nameof(MultiplierLearningRate), "positive");
         Check(TargetMargin >= 0 && TargetMargin < 0.5, nameof(TargetMargin), "in [0, 0.5)");
+        Check(Enum.IsDefined(SelectionMetric), nameof(SelectionMetric), "one of the SelectionMetric values");
         Check(ProjectionInterval >= 1, nameof(ProjectionInterval), "at least 1");
         Check(EvaluationSamples >= 100 && FinalSamples >= 100, nameof(FinalSamples), "at least 100");
+        Check(Threads >= 1 && Threads <= MaxThreads, nameof(Threads), $"between 1 and {MaxThreads} (it is {Threads})");
         Check(Confidence > 0 && Confidence < 1, nameof(Confidence), "in (0, 1)");
+        Check(CalibrationPassProbability > 0 && CalibrationPassProbability < 1, nameof(CalibrationPassProbability), "in (0, 1)");
         ArgumentNullException.ThrowIfNull(Preferences);
         ArgumentNullException.ThrowIfNull(Rewards);
     }

@@ -1,5 +1,4 @@
 using System;
-using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -28,26 +27,15 @@ namespace GenBias;
 /// this kernel's order, which agrees with <c>Forward</c> to rounding. Everything is element-wise or in a fixed order,
 /// so the results do not depend on the hardware: the same seed gives the same model on every machine.
 /// </para>
+/// <para>
+/// With <see cref="Workers"/>, the rows of a pass run in blocks of <see cref="BlockRows"/> on several threads, and the
+/// gradients are summed in <em>units</em> — a layer's bias, one neuron's weights, one chunk's histogram for eight
+/// neurons — each over every row in row order. A row's arithmetic never depends on the block it is in, nor a unit's on
+/// the thread that runs it, so the gradients have the same bits for any number of threads, one included.
+/// </para>
 /// </remarks>
-internal sealed class TrainingKernel
+internal sealed partial class TrainingKernel
 {
-    /// <summary>Inputs per chunk code.</summary>
-    public const int ChunkSize = 5;
-
-    private const int RowsA = 27, ChunkRows = 36;
-
-    /// <summary>Row of the 27-row table (times 1) and of the 9-row table (offset 27) for each chunk code.</summary>
-    private static readonly int[] RowA = new int[243], RowB = new int[243];
-
-    /// <summary>The input each digit of rows 0–26 stands for (0, +1, −1), three per row: g += row · sign is exact.</summary>
-    private static readonly float[] Signs = new float[RowsA * 3];
-
-    /// <summary>The five inputs (−1, 0, +1) of each chunk code.</summary>
-    private static readonly sbyte[] Values = new sbyte[243 * ChunkSize];
-
-    /// <summary>For a chunk of k inputs, byte b's code b mod 3^k.</summary>
-    private static readonly byte[][] Remainders = [.. Enumerable.Range(0, ChunkSize + 1).Select(k => Enumerable.Range(0, 256).Select(b => (byte)(b % (int)Math.Pow(3, k))).ToArray())];
-
     private readonly NetworkShape _shape;
     private readonly int _chunks;
     private readonly int[] _stride;      // padded width of each layer (a multiple of 8)
@@ -63,8 +51,13 @@ internal sealed class TrainingKernel
     private readonly float[][] _biases;
     private readonly float[][] _weightGradient;
     private readonly float[][] _biasGradient;
+    private readonly Unit[] _units;     // the gradient sums, each run by one thread
+    private readonly Action<int> _forwardBlock, _deltaBlock, _passBlock, _sumUnit, _columnUnit;
+    private readonly Action<int, int> _forwardRows, _deltaRows, _passAll;
+    private Action<int, int>? _passGradients; // the gradients of a block's rows, in a Pass
+    private byte[] _passCodes = [];     // the codes of the pass in progress (a copy, for the workers)
+    private int _passRows;
     private float[] _z = [], _a = [], _g = [];
-    private int[] _rowOffsets = [];
     private readonly int[] _rowA = new int[243], _rowB = new int[243]; // RowA, RowB in floats (times the stride)
 
     /// <summary>A kernel for <paramref name="shape"/> (parameters zero until <see cref="SetParameters"/>).</summary>
@@ -97,6 +90,7 @@ internal sealed class TrainingKernel
             _rowA[v] = RowA[v] * _stride[0];
             _rowB[v] = RowB[v] * _stride[0];
         }
+
         _rows = new float[layers][];
         _columns = new float[layers][];
         _biases = new float[layers][];
@@ -111,7 +105,23 @@ internal sealed class TrainingKernel
             _weightGradient[l] = new float[_rows[l].Length];
             _biasGradient[l] = new float[_stride[l]];
         }
+
+        _units = Units();
+        _forwardBlock = ForwardBlock;
+        _deltaBlock = DeltaBlock;
+        _sumUnit = SumUnit;
+        _columnUnit = ColumnUnit;
+        _forwardRows = ForwardRows;
+        _deltaRows = DeltaRows;
+        _passBlock = PassBlock;
+        _passAll = PassRows;
     }
+
+    /// <summary>Rows per block of a pass on several threads.</summary>
+    public const int BlockRows = 16;
+
+    /// <summary>The threads passes run on; null runs them on the calling thread alone (the same bits either way).</summary>
+    public TrainingWorkers? Workers { get; set; }
 
     /// <summary>Chunk codes per input row.</summary>
     public int ChunkCount => _chunks;
@@ -127,112 +137,6 @@ internal sealed class TrainingKernel
 
     /// <summary>Where layer <paramref name="layer"/>'s activations start within a row.</summary>
     public int Offset(int layer) => _offset[layer];
-
-    /// <summary>Chunk codes for <paramref name="inputs"/>.</summary>
-    public static int Chunks(int inputs) => (inputs + ChunkSize - 1) / ChunkSize;
-
-    /// <summary>Writes the chunk codes of one ternary row.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Encode(ReadOnlySpan<sbyte> input, Span<byte> codes)
-    {
-        for (int c = 0; c < codes.Length; c++)
-        {
-            int v = 0, scale = 1;
-            for (int j = c * ChunkSize; j < Math.Min(input.Length, (c + 1) * ChunkSize); j++)
-            {
-                // 1 → 1, 0 → 0, −1 → 2 without branches: x & 3 is 1, 0 or 3.
-                int bits = input[j] & 3;
-                v += (bits - (bits >> 1)) * scale;
-                scale *= 3;
-            }
-
-            codes[c] = (byte)v;
-        }
-    }
-
-    /// <summary>The chunk codes of every row of <paramref name="inputs"/> (rows of <paramref name="width"/> values).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static byte[] EncodeRows(ReadOnlySpan<sbyte> inputs, int width)
-    {
-        int rows = width == 0 ? 0 : inputs.Length / width, chunks = Chunks(width);
-        byte[] codes = new byte[rows * chunks];
-        for (int r = 0; r < rows; r++)
-        {
-            Encode(inputs.Slice(r * width, width), codes.AsSpan(r * chunks, chunks));
-        }
-
-        return codes;
-    }
-
-    /// <summary>Writes the ternary row of chunk codes (the inverse of <see cref="Encode"/>).</summary>
-    public static void Decode(ReadOnlySpan<byte> codes, Span<sbyte> input)
-    {
-        ReadOnlySpan<sbyte> values = Values;
-        for (int c = 0, i = 0; i < input.Length; c++, i += ChunkSize)
-        {
-            int count = Math.Min(ChunkSize, input.Length - i);
-            values.Slice(codes[c] * ChunkSize, count).CopyTo(input.Slice(i, count));
-        }
-    }
-
-    /// <summary>
-    /// Fills <paramref name="codes"/> with inputs uniform over the cube {−1, 0, 1}^n, as chunk codes: each chunk is uniform over
-    /// its 3^k combinations, from one random byte (bytes at or above the largest multiple of 3^k below 256 are rejected,
-    /// so the draw is exactly uniform).
-    /// </summary>
-    public static void DrawUniform(DeterministicRandom random, int inputs, Span<byte> codes)
-    {
-        int chunks = Chunks(inputs), lastCount = inputs - ((chunks - 1) * ChunkSize);
-        int lastRange = lastCount == 5 ? 243 : lastCount == 4 ? 81 : lastCount == 3 ? 27 : lastCount == 2 ? 9 : 3;
-        int lastLimit = 256 - (256 % lastRange);
-        ReadOnlySpan<byte> lastCode = Remainders[lastCount];
-
-        ulong bits = 0;
-        int left = 0, chunk = 0, at = 0;
-        if (lastCount == ChunkSize)
-        {
-            // Every chunk full: the accepted bytes in order are the codes. Eight bytes a draw, each written and kept
-            // if below 243 (no branch); the tail below takes the same bytes the same way.
-            ref byte code = ref MemoryMarshal.GetReference(codes);
-            while (at <= codes.Length - 8)
-            {
-                bits = random.NextUInt64();
-                for (int j = 0; j < 8; j++)
-                {
-                    byte b = (byte)(bits >> (8 * j));
-                    Unsafe.Add(ref code, at) = b;
-                    at += b < 243 ? 1 : 0;
-                }
-            }
-
-            bits = 0;
-        }
-
-        for (; at < codes.Length; at++)
-        {
-            bool last = chunk == chunks - 1;
-            int limit = last ? lastLimit : 243;
-            while (true)
-            {
-                if (left == 0)
-                {
-                    bits = random.NextUInt64();
-                    left = 8;
-                }
-
-                int b = (int)(bits & 0xFF);
-                bits >>= 8;
-                left--;
-                if (b < limit)
-                {
-                    codes[at] = last ? lastCode[b] : (byte)b;
-                    break;
-                }
-            }
-
-            chunk = last ? 0 : chunk + 1;
-        }
-    }
 
     /// <summary>Takes the network's canonical parameters: rebuilds the first layer's tables and the padded weights.</summary>
     public void SetParameters(ReadOnlySpan<float> parameters)
@@ -314,341 +218,6 @@ internal sealed class TrainingKernel
             _z = new float[rows * RowStride];
             _a = new float[rows * RowStride];
             _g = new float[rows * RowStride];
-            _rowOffsets = new int[2 * _chunks];
-        }
-    }
-
-    /// <summary>Runs <paramref name="rows"/> inputs (chunk codes, <see cref="ChunkCount"/> per row) through every layer.</summary>
-    /// <remarks>Layer by layer over all rows: the rows are independent, so the processor overlaps their latency chains.</remarks>
-    public void Forward(ReadOnlySpan<byte> codes, int rows)
-    {
-        Reserve(rows);
-        int stride0 = _stride[0], chunks = _chunks, rowStride = RowStride;
-        ref float tables = ref MemoryMarshal.GetArrayDataReference(_tables);
-        ref float bias0 = ref MemoryMarshal.GetArrayDataReference(_bias0);
-        ref byte code = ref MemoryMarshal.GetReference(codes);
-        ref float z = ref MemoryMarshal.GetArrayDataReference(_z);
-        ref float a = ref MemoryMarshal.GetArrayDataReference(_a);
-        ref int offsets = ref MemoryMarshal.GetArrayDataReference(_rowOffsets);
-        ref int rowA = ref MemoryMarshal.GetArrayDataReference(_rowA);
-        ref int rowB = ref MemoryMarshal.GetArrayDataReference(_rowB);
-        Activation first = _activation[0];
-        int chunkFloats = ChunkRows * stride0;
-        for (int r = 0; r < rows; r++)
-        {
-            ref byte rowCode = ref Unsafe.Add(ref code, r * chunks);
-            ref float zr = ref Unsafe.Add(ref z, r * rowStride);
-            ref float ar = ref Unsafe.Add(ref a, r * rowStride);
-            // First layer: the bias plus one row of each of a chunk's two tables (their offsets found once per row),
-            // sixteen neurons at a time where there are, each eight in two chains.
-            for (int c = 0; c < chunks; c++)
-            {
-                int v = Unsafe.Add(ref rowCode, c);
-                Unsafe.Add(ref offsets, 2 * c) = (c * chunkFloats) + Unsafe.Add(ref rowA, v);
-                Unsafe.Add(ref offsets, (2 * c) + 1) = (c * chunkFloats) + Unsafe.Add(ref rowB, v);
-            }
-
-            int k = 0;
-            for (; k <= stride0 - 16; k += 16)
-            {
-                Vector256<float> low = Vector256.LoadUnsafe(ref bias0, (nuint)k), high = Vector256.LoadUnsafe(ref bias0, (nuint)(k + 8));
-                Vector256<float> low2 = Vector256<float>.Zero, high2 = Vector256<float>.Zero;
-                ref float table = ref Unsafe.Add(ref tables, k);
-                for (int c = 0; c < 2 * chunks; c += 2)
-                {
-                    ref float ta = ref Unsafe.Add(ref table, Unsafe.Add(ref offsets, c));
-                    ref float tb = ref Unsafe.Add(ref table, Unsafe.Add(ref offsets, c + 1));
-                    low += Vector256.LoadUnsafe(ref ta);
-                    high += Vector256.LoadUnsafe(ref ta, 8);
-                    low2 += Vector256.LoadUnsafe(ref tb);
-                    high2 += Vector256.LoadUnsafe(ref tb, 8);
-                }
-
-                low += low2;
-                high += high2;
-                low.StoreUnsafe(ref zr, (nuint)k);
-                high.StoreUnsafe(ref zr, (nuint)(k + 8));
-                ActivationMath.Apply(first, low).StoreUnsafe(ref ar, (nuint)k);
-                ActivationMath.Apply(first, high).StoreUnsafe(ref ar, (nuint)(k + 8));
-            }
-
-            if (k < stride0)
-            {
-                Vector256<float> even = Vector256.LoadUnsafe(ref bias0, (nuint)k), odd = Vector256<float>.Zero;
-                ref float table = ref Unsafe.Add(ref tables, k);
-                for (int c = 0; c < 2 * chunks; c += 2)
-                {
-                    even += Vector256.LoadUnsafe(ref table, (nuint)Unsafe.Add(ref offsets, c));
-                    odd += Vector256.LoadUnsafe(ref table, (nuint)Unsafe.Add(ref offsets, c + 1));
-                }
-
-                Vector256<float> sum = even + odd;
-                sum.StoreUnsafe(ref zr, (nuint)k);
-                ActivationMath.Apply(first, sum).StoreUnsafe(ref ar, (nuint)k);
-            }
-        }
-
-        for (int l = 1; l < _stride.Length; l++)
-        {
-            ForwardLayer(l, rows);
-        }
-    }
-
-    private void ForwardLayer(int l, int rows)
-    {
-        int inputs = _shape.Layers[l].InputCount, width = _shape.Layers[l].Width, stride = _stride[l], inStride = _stride[l - 1];
-        int rowStride = RowStride, inOffset = _offset[l - 1], offset = _offset[l];
-        ref float z = ref MemoryMarshal.GetArrayDataReference(_z);
-        ref float a = ref MemoryMarshal.GetArrayDataReference(_a);
-        ref float bias = ref MemoryMarshal.GetArrayDataReference(_biases[l]);
-        Activation activation = _activation[l];
-        if (width >= 8)
-        {
-            // Neurons in lanes: each previous activation broadcast against its column of weights, in two chains.
-            ref float columns = ref MemoryMarshal.GetArrayDataReference(_columns[l]);
-            for (int r = 0; r < rows; r++)
-            {
-                ref float previous = ref Unsafe.Add(ref a, (r * rowStride) + inOffset);
-                ref float zl = ref Unsafe.Add(ref z, (r * rowStride) + offset);
-                ref float al = ref Unsafe.Add(ref a, (r * rowStride) + offset);
-                for (int k = 0; k < stride; k += 8)
-                {
-                    Vector256<float> even = Vector256.LoadUnsafe(ref bias, (nuint)k), odd = Vector256<float>.Zero;
-                    int i = 0;
-                    for (; i < inputs - 1; i += 2)
-                    {
-                        even = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref previous, i)), Vector256.LoadUnsafe(ref columns, (nuint)((i * stride) + k)), even);
-                        odd = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref previous, i + 1)), Vector256.LoadUnsafe(ref columns, (nuint)(((i + 1) * stride) + k)), odd);
-                    }
-
-                    if (i < inputs)
-                    {
-                        even = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref previous, i)), Vector256.LoadUnsafe(ref columns, (nuint)((i * stride) + k)), even);
-                    }
-
-                    Vector256<float> sum = even + odd;
-                    sum.StoreUnsafe(ref zl, (nuint)k);
-                    ActivationMath.Apply(activation, sum).StoreUnsafe(ref al, (nuint)k);
-                }
-            }
-
-            return;
-        }
-
-        // A narrow layer: one dot product per row and neuron over the previous layer (its padding has zero weights),
-        // then the activation of eight rows at once.
-        ref float weights = ref MemoryMarshal.GetArrayDataReference(_rows[l]);
-        for (int r = 0; r < rows; r++)
-        {
-            ref float previous = ref Unsafe.Add(ref a, (r * rowStride) + inOffset);
-            ref float zl = ref Unsafe.Add(ref z, (r * rowStride) + offset);
-            for (int k = 0; k < width; k++)
-            {
-                ref float row = ref Unsafe.Add(ref weights, k * inStride);
-                Vector256<float> sum = Vector256<float>.Zero;
-                for (int i = 0; i < inStride; i += 8)
-                {
-                    sum = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref row, (nuint)i), Vector256.LoadUnsafe(ref previous, (nuint)i), sum);
-                }
-
-                Unsafe.Add(ref zl, k) = Sum(sum) + Unsafe.Add(ref bias, k);
-            }
-        }
-
-        Span<float> lanes = stackalloc float[8];
-        Span<int> places = stackalloc int[8];
-        int filled = 0;
-        for (int r = 0; r < rows; r++)
-        {
-            for (int k = 0; k < width; k++)
-            {
-                int at = (r * rowStride) + offset + k;
-                places[filled] = at;
-                lanes[filled++] = Unsafe.Add(ref z, at);
-                if (filled == 8 || (r == rows - 1 && k == width - 1))
-                {
-                    ActivationMath.Apply(activation, Vector256.Create<float>(lanes)).CopyTo(lanes);
-                    for (int j = 0; j < filled; j++)
-                    {
-                        Unsafe.Add(ref a, places[j]) = lanes[j];
-                    }
-
-                    filled = 0;
-                }
-            }
-        }
-    }
-
-    /// <summary>Clears <see cref="Gradients"/> for <paramref name="rows"/> rows.</summary>
-    public void ClearGradients(int rows)
-    {
-        Reserve(rows);
-        _g.AsSpan(0, rows * RowStride).Clear();
-    }
-
-    /// <summary>
-    /// Back-propagates <see cref="Gradients"/> of the rows of the last <see cref="Forward"/> (same codes) and adds their
-    /// parameter gradients to the kernel's accumulators (<see cref="CollectGradient"/> reads them).
-    /// </summary>
-    public void Backward(ReadOnlySpan<byte> codes, int rows)
-    {
-        for (int l = _stride.Length - 1; l >= 1; l--)
-        {
-            BackwardLayer(l, rows);
-        }
-
-        // First layer: each row's delta added to the histogram row each chunk's code selects.
-        int stride0 = _stride[0], chunks = _chunks, rowStride = RowStride, chunkFloats = ChunkRows * stride0;
-        ref float histogram = ref MemoryMarshal.GetArrayDataReference(_histogram);
-        ref int rowA = ref MemoryMarshal.GetArrayDataReference(_rowA);
-        ref int rowB = ref MemoryMarshal.GetArrayDataReference(_rowB);
-        ref byte code = ref MemoryMarshal.GetReference(codes);
-        ref float z = ref MemoryMarshal.GetArrayDataReference(_z);
-        ref float a = ref MemoryMarshal.GetArrayDataReference(_a);
-        ref float g = ref MemoryMarshal.GetArrayDataReference(_g);
-        Activation first = _activation[0];
-        for (int r = 0; r < rows; r++)
-        {
-            ref byte rowCode = ref Unsafe.Add(ref code, r * chunks);
-            nuint at = (nuint)(r * rowStride);
-            for (int k = 0; k < stride0; k += 8)
-            {
-                Vector256<float> delta = Vector256.LoadUnsafe(ref g, at + (nuint)k) *
-                    ActivationMath.Derivative(first, Vector256.LoadUnsafe(ref z, at + (nuint)k), Vector256.LoadUnsafe(ref a, at + (nuint)k));
-                ref float table = ref Unsafe.Add(ref histogram, k);
-                for (int c = 0; c < chunks; c++)
-                {
-                    int v = Unsafe.Add(ref rowCode, c);
-                    ref float ha = ref Unsafe.Add(ref table, Unsafe.Add(ref rowA, v));
-                    ref float hb = ref Unsafe.Add(ref table, Unsafe.Add(ref rowB, v));
-                    (Vector256.LoadUnsafe(ref ha) + delta).StoreUnsafe(ref ha);
-                    (Vector256.LoadUnsafe(ref hb) + delta).StoreUnsafe(ref hb);
-                    table = ref Unsafe.Add(ref table, chunkFloats);
-                }
-            }
-        }
-    }
-
-    private void BackwardLayer(int l, int rows)
-    {
-        int width = _shape.Layers[l].Width, stride = _stride[l], inStride = _stride[l - 1];
-        int rowStride = RowStride, offset = _offset[l], inOffset = _offset[l - 1];
-        ref float z = ref MemoryMarshal.GetArrayDataReference(_z);
-        ref float a = ref MemoryMarshal.GetArrayDataReference(_a);
-        ref float g = ref MemoryMarshal.GetArrayDataReference(_g);
-        ref float weights = ref MemoryMarshal.GetArrayDataReference(_rows[l]);
-        ref float weightGradient = ref MemoryMarshal.GetArrayDataReference(_weightGradient[l]);
-        ref float biasGradient = ref MemoryMarshal.GetArrayDataReference(_biasGradient[l]);
-        Activation activation = _activation[l];
-        for (int k = 0; k < stride; k += 8)
-        {
-            // Deltas in place of the gradients; the bias gradient summed over the rows in a register, in row order.
-            Vector256<float> biasSum = Vector256.LoadUnsafe(ref biasGradient, (nuint)k);
-            for (int r = 0; r < rows; r++)
-            {
-                nuint at = (nuint)((r * rowStride) + offset + k);
-                Vector256<float> delta = Vector256.LoadUnsafe(ref g, at) *
-                    ActivationMath.Derivative(activation, Vector256.LoadUnsafe(ref z, at), Vector256.LoadUnsafe(ref a, at));
-                delta.StoreUnsafe(ref g, at);
-                biasSum += delta;
-            }
-
-            biasSum.StoreUnsafe(ref biasGradient, (nuint)k);
-        }
-
-        // Each neuron's weights: delta · previous activations summed over the rows in a register (row order); the
-        // previous layer's gradient: delta · the neuron's weights, row by row.
-        for (int k = 0; k < width; k++)
-        {
-            for (int i = 0; i < inStride; i += 8)
-            {
-                nuint w = (nuint)((k * inStride) + i);
-                Vector256<float> row = Vector256.LoadUnsafe(ref weights, w), sum = Vector256.LoadUnsafe(ref weightGradient, w);
-                for (int r = 0; r < rows; r++)
-                {
-                    Vector256<float> delta = Vector256.Create(Unsafe.Add(ref g, (r * rowStride) + offset + k));
-                    nuint at = (nuint)((r * rowStride) + inOffset + i);
-                    sum = Vector256.FusedMultiplyAdd(delta, Vector256.LoadUnsafe(ref a, at), sum);
-                    Vector256.FusedMultiplyAdd(delta, row, Vector256.LoadUnsafe(ref g, at)).StoreUnsafe(ref g, at);
-                }
-
-                sum.StoreUnsafe(ref weightGradient, w);
-            }
-        }
-    }
-
-    /// <summary>
-    /// Writes the gradient accumulated since the last call into <paramref name="gradient"/> (canonical layout, replacing
-    /// its contents) and clears the accumulators.
-    /// </summary>
-    public void CollectGradient(Span<float> gradient)
-    {
-        LayerShape first = _shape.Layers[0];
-        int stride = _stride[0];
-        // Input j's column: the histogram rows whose digit j is 1 (+1) minus those whose digit j is 2 (−1). Every row
-        // lands once in chunk 0's first table, so its rows sum to the bias gradient.
-        ref float histogram = ref MemoryMarshal.GetArrayDataReference(_histogram);
-        ref float columns = ref MemoryMarshal.GetArrayDataReference(_firstGradient);
-        ref float biasGradient = ref Unsafe.Add(ref columns, _firstColumns.Length);
-        for (int c = 0; c < _chunks; c++)
-        {
-            ref float a = ref Unsafe.Add(ref histogram, c * ChunkRows * stride);
-            for (int k = 0; k < stride; k += 8)
-            {
-                Vector256<float> g0 = Vector256<float>.Zero, g1 = g0, g2 = g0, g3 = g0, g4 = g0, bias = g0;
-                ref float sign = ref MemoryMarshal.GetArrayDataReference(Signs);
-                for (int r = 0; r < RowsA; r++)
-                {
-                    Vector256<float> row = Vector256.LoadUnsafe(ref a, (nuint)((r * stride) + k));
-                    bias += row;
-                    g0 = Vector256.FusedMultiplyAdd(row, Vector256.Create(Unsafe.Add(ref sign, 3 * r)), g0);
-                    g1 = Vector256.FusedMultiplyAdd(row, Vector256.Create(Unsafe.Add(ref sign, (3 * r) + 1)), g1);
-                    g2 = Vector256.FusedMultiplyAdd(row, Vector256.Create(Unsafe.Add(ref sign, (3 * r) + 2)), g2);
-                }
-
-                for (int r = 0; r < 9; r++)
-                {
-                    Vector256<float> row = Vector256.LoadUnsafe(ref a, (nuint)(((RowsA + r) * stride) + k));
-                    g3 = Vector256.FusedMultiplyAdd(row, Vector256.Create(Unsafe.Add(ref sign, 3 * r)), g3);
-                    g4 = Vector256.FusedMultiplyAdd(row, Vector256.Create(Unsafe.Add(ref sign, (3 * r) + 1)), g4);
-                }
-
-                ref float column = ref Unsafe.Add(ref columns, (c * ChunkSize * stride) + k);
-                g0.StoreUnsafe(ref column);
-                g1.StoreUnsafe(ref column, (nuint)stride);
-                g2.StoreUnsafe(ref column, (nuint)(2 * stride));
-                g3.StoreUnsafe(ref column, (nuint)(3 * stride));
-                g4.StoreUnsafe(ref column, (nuint)(4 * stride));
-                if (c == 0)
-                {
-                    bias.StoreUnsafe(ref biasGradient, (nuint)k);
-                }
-            }
-        }
-
-        _histogram.AsSpan().Clear();
-        for (int k = 0; k < first.Width; k++)
-        {
-            gradient[first.BiasIndex(k)] = Unsafe.Add(ref biasGradient, k);
-            Span<float> weights = gradient.Slice(first.WeightIndex(k, 0), first.InputCount);
-            for (int i = 0; i < weights.Length; i++)
-            {
-                weights[i] = Unsafe.Add(ref columns, (i * stride) + k);
-            }
-        }
-
-        for (int l = 1; l < _shape.Layers.Length; l++)
-        {
-            LayerShape layer = _shape.Layers[l];
-            int inputs = _stride[l - 1];
-            for (int k = 0; k < layer.Width; k++)
-            {
-                gradient[layer.BiasIndex(k)] = _biasGradient[l][k];
-                _weightGradient[l].AsSpan(k * inputs, layer.InputCount).CopyTo(gradient.Slice(layer.WeightIndex(k, 0), layer.InputCount));
-            }
-
-            Array.Clear(_weightGradient[l]);
-            Array.Clear(_biasGradient[l]);
         }
     }
 
@@ -658,26 +227,5 @@ internal sealed class TrainingKernel
     {
         Vector128<float> h = v.GetLower() + v.GetUpper();
         return (h.GetElement(0) + h.GetElement(2)) + (h.GetElement(1) + h.GetElement(3));
-    }
-
-    static TrainingKernel()
-    {
-        for (int v = 0; v < 243; v++)
-        {
-            RowA[v] = v % RowsA;
-            RowB[v] = RowsA + (v / RowsA);
-            for (int j = 0, digits = v; j < ChunkSize; j++, digits /= 3)
-            {
-                Values[(v * ChunkSize) + j] = digits % 3 == 1 ? (sbyte)1 : digits % 3 == 2 ? (sbyte)-1 : (sbyte)0;
-            }
-
-            if (v < RowsA)
-            {
-                for (int j = 0, digits = v; j < 3; j++, digits /= 3)
-                {
-                    Signs[(3 * v) + j] = digits % 3 == 1 ? 1f : digits % 3 == 2 ? -1f : 0f;
-                }
-            }
-        }
     }
 }

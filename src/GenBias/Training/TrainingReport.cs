@@ -59,6 +59,24 @@ public sealed record PreferenceResult(
     }
 }
 
+/// <summary>One candidate the trainer compared: its check and its scores on the validation rows.</summary>
+/// <param name="Description">Where it came from, as <see cref="TrainingReport.Selection"/> names it.</param>
+/// <param name="Met">Whether it met every enforced preference by the trainer's independent check.</param>
+/// <param name="Accuracy">Validation accuracy at the decision threshold.</param>
+/// <param name="BalancedAccuracy">The mean of the validation recalls on positives and on negatives.</param>
+/// <param name="Loss">The validation task loss.</param>
+/// <param name="OneAnswer">Whether it gives the same answer on every validation row.</param>
+public sealed record CandidateScore(string Description, bool Met, double Accuracy, double BalancedAccuracy, double Loss, bool OneAnswer)
+{
+    /// <summary>The score of <paramref name="metric"/>, larger is better (the loss negated).</summary>
+    public double Value(SelectionMetric metric) => metric switch
+    {
+        SelectionMetric.BalancedAccuracy => BalancedAccuracy,
+        SelectionMetric.Loss => -Loss,
+        _ => Accuracy,
+    };
+}
+
 /// <summary>The result of <see cref="PreferenceTrainer.Train"/>: one deterministic model's metrics and each preference's outcome.</summary>
 public sealed record TrainingReport(
     IReadOnlyList<EpochReport> Epochs,
@@ -75,12 +93,25 @@ public sealed record TrainingReport(
     /// <summary>
     /// Which candidate the trainer returned: "trained with its preferences", or with the free baseline
     /// (<see cref="TrainerOptions.FreeBaseline"/>) possibly "the free network, output bias calibrated" or "trained, output
-    /// bias calibrated" — the one with the best validation accuracy among those meeting every preference.
+    /// bias calibrated" — the one with the best validation score (<see cref="SelectedBy"/>) among those meeting every
+    /// preference.
     /// </summary>
     public string Selection { get; init; } = "trained with its preferences";
 
+    /// <summary>What the candidates were compared by (the option, <see cref="SelectionMetric.Automatic"/> resolved).</summary>
+    public SelectionMetric SelectedBy { get; init; } = SelectionMetric.Accuracy;
+
+    /// <summary>
+    /// Whether the model returned gives the same answer on every validation row (the training rows without
+    /// validation): chosen only when no feasible candidate that separates the rows beats chance, and worth a look.
+    /// </summary>
+    public bool AnswersOneClass { get; init; }
+
     /// <summary>How many candidates the trainer compared (1 without the free baseline).</summary>
     public int Candidates { get; init; } = 1;
+
+    /// <summary>Every candidate compared, in the order trained (empty without the free baseline).</summary>
+    public IReadOnlyList<CandidateScore> CandidateScores { get; init; } = [];
 
     /// <summary>
     /// False when no candidate met every enforced preference by the trainer's independent check: the model returned is
@@ -110,7 +141,7 @@ public sealed record TrainingReport(
     {
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture,
-            $"epochs run {Epochs.Count}, model from epoch {SelectedEpoch}{(StoppedEarly ? " (stopped early)" : "")}{(Candidates > 1 ? $" ({Selection}, best of {Candidates})" : "")}; accuracy: train {TrainAccuracy:P2}, validation {ValidationAccuracy:P2}; {Elapsed.TotalSeconds:F2} s");
+            $"epochs run {Epochs.Count}, model from epoch {SelectedEpoch}{(StoppedEarly ? " (stopped early)" : "")}{(Candidates > 1 ? $" ({Selection}, best of {Candidates} by {SelectedBy})" : "")}; accuracy: train {TrainAccuracy:P2}, validation {ValidationAccuracy:P2}; {Elapsed.TotalSeconds:F2} s");
         foreach (PreferenceResult p in Preferences)
         {
             text.Append(CultureInfo.InvariantCulture, $"\n  {p.Preference}: {(p.Exact ? "exact" : "estimated")} {p.Rate} — {(p.Met ? "met" : "NOT met")}");
@@ -123,6 +154,11 @@ public sealed record TrainingReport(
             {
                 text.Append(CultureInfo.InvariantCulture, $", λ first/max/last {p.MultiplierTrace[0]:F3}/{p.MultiplierTrace.Max():F3}/{p.MultiplierTrace[^1]:F3}");
             }
+        }
+
+        if (AnswersOneClass)
+        {
+            text.Append("\n  the model gives one answer on every validation row");
         }
 
         if (!CandidateMet || !AllMet)

@@ -1,0 +1,107 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace GenBias;
+
+/// <summary>
+/// An activation as a type, so that the training kernel's loops are compiled once per activation with
+/// <see cref="ActivationMath"/>'s arithmetic inlined (no branch on the activation inside a loop): each member is
+/// <see cref="ActivationMath.Apply(Activation, Vector256{float})"/> and <see cref="ActivationMath.Derivative(Activation, Vector256{float}, Vector256{float})"/>
+/// at a constant activation, so the bits are theirs.
+/// </summary>
+internal interface ITrainingActivation
+{
+    /// <summary>The activation of each lane.</summary>
+    static abstract Vector256<float> Apply(Vector256<float> x);
+
+    /// <summary>The derivative of each lane from its pre-activation <paramref name="x"/> and activation <paramref name="y"/>.</summary>
+    static abstract Vector256<float> Derivative(Vector256<float> x, Vector256<float> y);
+}
+
+/// <summary><see cref="Activation.Tanh"/>.</summary>
+internal readonly struct TanhActivation : ITrainingActivation
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Apply(Vector256<float> x) => ActivationMath.Apply(Activation.Tanh, x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Derivative(Vector256<float> x, Vector256<float> y) => ActivationMath.Derivative(Activation.Tanh, x, y);
+}
+
+/// <summary><see cref="Activation.HardTanh"/>.</summary>
+internal readonly struct HardTanhActivation : ITrainingActivation
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Apply(Vector256<float> x) => ActivationMath.Apply(Activation.HardTanh, x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Derivative(Vector256<float> x, Vector256<float> y) => ActivationMath.Derivative(Activation.HardTanh, x, y);
+}
+
+/// <summary><see cref="Activation.Sigmoid"/>.</summary>
+internal readonly struct SigmoidActivation : ITrainingActivation
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Apply(Vector256<float> x) => ActivationMath.Apply(Activation.Sigmoid, x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Derivative(Vector256<float> x, Vector256<float> y) => ActivationMath.Derivative(Activation.Sigmoid, x, y);
+}
+
+/// <summary><see cref="Activation.ReLU"/>.</summary>
+internal readonly struct ReLUActivation : ITrainingActivation
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Apply(Vector256<float> x) => ActivationMath.Apply(Activation.ReLU, x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Derivative(Vector256<float> x, Vector256<float> y) => ActivationMath.Derivative(Activation.ReLU, x, y);
+}
+
+/// <summary><see cref="Activation.Linear"/>.</summary>
+internal readonly struct LinearActivation : ITrainingActivation
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Apply(Vector256<float> x) => ActivationMath.Apply(Activation.Linear, x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Derivative(Vector256<float> x, Vector256<float> y) => ActivationMath.Derivative(Activation.Linear, x, y);
+}
+
+/// <summary><see cref="Activation.TernaryStep"/>.</summary>
+internal readonly struct TernaryStepActivation : ITrainingActivation
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Apply(Vector256<float> x) => ActivationMath.Apply(Activation.TernaryStep, x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Derivative(Vector256<float> x, Vector256<float> y) => ActivationMath.Derivative(Activation.TernaryStep, x, y);
+}
+
+/// <summary>Work generic in the activation, run by <see cref="TrainingActivations.Dispatch"/>.</summary>
+internal interface ITrainingActivationWork
+{
+    /// <summary>Runs the work with <typeparamref name="TActivation"/>.</summary>
+    void Run<TActivation>()
+        where TActivation : struct, ITrainingActivation;
+}
+
+/// <summary>The one mapping of <see cref="Activation"/> values to their <see cref="ITrainingActivation"/> types.</summary>
+internal static class TrainingActivations
+{
+    /// <summary>Runs <paramref name="work"/> with the type of <paramref name="activation"/> (one branch, outside the work's loops).</summary>
+    public static void Dispatch<TWork>(Activation activation, ref TWork work)
+        where TWork : struct, ITrainingActivationWork
+    {
+        switch (activation)
+        {
+            case Activation.Tanh: work.Run<TanhActivation>(); break;
+            case Activation.HardTanh: work.Run<HardTanhActivation>(); break;
+            case Activation.Sigmoid: work.Run<SigmoidActivation>(); break;
+            case Activation.ReLU: work.Run<ReLUActivation>(); break;
+            case Activation.Linear: work.Run<LinearActivation>(); break;
+            case Activation.TernaryStep: work.Run<TernaryStepActivation>(); break;
+            default: throw new System.ArgumentOutOfRangeException(nameof(activation), activation, "Undefined activation.");
+        }
+    }
+}

@@ -1,0 +1,354 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace GenBias;
+
+/// <summary>
+/// The backward pass in two parts: every row's deltas (rows independent, in blocks), then the gradient sums over the
+/// rows (in units, each summing every row in row order into its own accumulators).
+/// </summary>
+internal sealed partial class TrainingKernel
+{
+    /// <summary>What a unit of the gradient sums covers.</summary>
+    private enum UnitKind : byte
+    {
+        /// <summary>Eight biases of a later layer.</summary>
+        Bias,
+
+        /// <summary>The weights of one neuron of a later layer.</summary>
+        Weights,
+
+        /// <summary>One chunk's histogram rows for eight first-layer neurons.</summary>
+        Histogram,
+    }
+
+    /// <param name="Kind">What the unit sums.</param>
+    /// <param name="Layer">The layer.</param>
+    /// <param name="Index">The first lane (bias, histogram), or the neuron (weights).</param>
+    /// <param name="Chunk">The chunk (histogram).</param>
+    private readonly record struct Unit(UnitKind Kind, int Layer, int Index, int Chunk);
+
+    /// <summary>Every unit of the gradient sums: disjoint accumulators, together all of them.</summary>
+    private Unit[] Units()
+    {
+        var units = new List<Unit>();
+        for (int l = 1; l < _stride.Length; l++)
+        {
+            for (int k = 0; k < _stride[l]; k += 8)
+            {
+                units.Add(new Unit(UnitKind.Bias, l, k, 0));
+            }
+
+            for (int k = 0; k < _shape.Layers[l].Width; k++)
+            {
+                units.Add(new Unit(UnitKind.Weights, l, k, 0));
+            }
+        }
+
+        for (int c = 0; c < _chunks; c++)
+        {
+            for (int k = 0; k < _stride[0]; k += 8)
+            {
+                units.Add(new Unit(UnitKind.Histogram, 0, k, c));
+            }
+        }
+
+        return [.. units];
+    }
+
+    /// <summary>Clears <see cref="Gradients"/> for <paramref name="rows"/> rows.</summary>
+    public void ClearGradients(int rows)
+    {
+        Reserve(rows);
+        _g.AsSpan(0, rows * RowStride).Clear();
+    }
+
+    /// <summary>
+    /// Back-propagates <see cref="Gradients"/> of the rows of the last <see cref="Forward"/> (same codes) and adds their
+    /// parameter gradients to the kernel's accumulators (<see cref="CollectGradient"/> reads them). The gradients of the
+    /// rows are replaced by their deltas (dLoss/d(pre-activation)).
+    /// </summary>
+    public void Backward(byte[] codes, int rows)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(codes.Length, rows * _chunks, nameof(codes));
+        _passCodes = codes;
+        _passRows = rows;
+        RunBlocks(rows, _deltaBlock, _deltaRows);
+        SumUnits(rows);
+    }
+
+    /// <summary>
+    /// <see cref="Forward"/>, then <paramref name="gradients"/>(start, end) writing the <see cref="Gradients"/> of rows
+    /// start … end − 1 (cleared before; it may read their <see cref="Activations"/>), then <see cref="Backward"/>: the
+    /// same bits, with each block of rows forward and back on one thread, so a pass has one hand-over between threads
+    /// where the three have three. <paramref name="gradients"/> must only read and write the rows it is given.
+    /// </summary>
+    public void Pass(byte[] codes, int rows, Action<int, int> gradients)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(codes.Length, rows * _chunks, nameof(codes));
+        Reserve(rows);
+        _passCodes = codes;
+        _passRows = rows;
+        _passGradients = gradients;
+        try
+        {
+            RunBlocks(rows, _passBlock, _passAll);
+        }
+        finally
+        {
+            _passGradients = null;
+        }
+
+        SumUnits(rows);
+    }
+
+    private void PassBlock(int block) => PassRows(block * BlockRows, Math.Min(_passRows, (block + 1) * BlockRows));
+
+    private void PassRows(int start, int end)
+    {
+        ForwardRows(start, end);
+        _g.AsSpan(start * RowStride, (end - start) * RowStride).Clear();
+        _passGradients!(start, end);
+        DeltaRows(start, end);
+    }
+
+    /// <summary>Every unit of the gradient sums over the pass's rows, on the workers where there are.</summary>
+    private void SumUnits(int rows)
+    {
+        if (Workers is { Threads: > 1 } workers && rows > BlockRows)
+        {
+            workers.Run(_units.Length, _sumUnit);
+        }
+        else
+        {
+            for (int u = 0; u < _units.Length; u++)
+            {
+                SumUnit(u);
+            }
+        }
+    }
+
+    private void DeltaBlock(int block) => DeltaRows(block * BlockRows, Math.Min(_passRows, (block + 1) * BlockRows));
+
+    /// <summary>The deltas of rows <paramref name="start"/> … <paramref name="end"/> − 1, last layer first, in place of their gradients.</summary>
+    private void DeltaRows(int start, int end)
+    {
+        for (int l = _stride.Length - 1; l >= 0; l--)
+        {
+            var deltas = new DeltaWork(this, l, start, end);
+            TrainingActivations.Dispatch(_activation[l], ref deltas);
+            if (l > 0)
+            {
+                PropagateRows(l, start, end);
+            }
+        }
+    }
+
+    private readonly struct DeltaWork(TrainingKernel kernel, int layer, int start, int end) : ITrainingActivationWork
+    {
+        public void Run<TActivation>()
+            where TActivation : struct, ITrainingActivation => kernel.LayerDeltas<TActivation>(layer, start, end);
+    }
+
+    /// <summary>A layer's deltas: its gradients times the activation's derivative, lane by lane.</summary>
+    private void LayerDeltas<TActivation>(int l, int start, int end)
+        where TActivation : struct, ITrainingActivation
+    {
+        int stride = _stride[l], rowStride = RowStride, offset = _offset[l];
+        ref float z = ref MemoryMarshal.GetArrayDataReference(_z);
+        ref float a = ref MemoryMarshal.GetArrayDataReference(_a);
+        ref float g = ref MemoryMarshal.GetArrayDataReference(_g);
+        for (int r = start; r < end; r++)
+        {
+            for (int k = 0; k < stride; k += 8)
+            {
+                nuint at = (nuint)((r * rowStride) + offset + k);
+                Vector256<float> delta = Vector256.LoadUnsafe(ref g, at) * TActivation.Derivative(Vector256.LoadUnsafe(ref z, at), Vector256.LoadUnsafe(ref a, at));
+                delta.StoreUnsafe(ref g, at);
+            }
+        }
+    }
+
+    /// <summary>The previous layer's gradients: each row's deltas times the neurons' weights, neuron by neuron.</summary>
+    private void PropagateRows(int l, int start, int end)
+    {
+        int width = _shape.Layers[l].Width, inStride = _stride[l - 1];
+        int rowStride = RowStride, offset = _offset[l], inOffset = _offset[l - 1];
+        ref float g = ref MemoryMarshal.GetArrayDataReference(_g);
+        ref float weights = ref MemoryMarshal.GetArrayDataReference(_rows[l]);
+        for (int r = start; r < end; r++)
+        {
+            ref float previous = ref Unsafe.Add(ref g, (r * rowStride) + inOffset);
+            for (int k = 0; k < width; k++)
+            {
+                Vector256<float> delta = Vector256.Create(Unsafe.Add(ref g, (r * rowStride) + offset + k));
+                ref float row = ref Unsafe.Add(ref weights, k * inStride);
+                for (int i = 0; i < inStride; i += 8)
+                {
+                    Vector256.FusedMultiplyAdd(delta, Vector256.LoadUnsafe(ref row, (nuint)i), Vector256.LoadUnsafe(ref previous, (nuint)i)).StoreUnsafe(ref previous, (nuint)i);
+                }
+            }
+        }
+    }
+
+    /// <summary>One unit of the gradient sums over every row of the pass, in row order.</summary>
+    private void SumUnit(int index)
+    {
+        Unit unit = _units[index];
+        int rows = _passRows, rowStride = RowStride, l = unit.Layer, k = unit.Index;
+        ref float g = ref MemoryMarshal.GetArrayDataReference(_g);
+        ref float a = ref MemoryMarshal.GetArrayDataReference(_a);
+        switch (unit.Kind)
+        {
+            case UnitKind.Bias:
+            {
+                ref float biasGradient = ref MemoryMarshal.GetArrayDataReference(_biasGradient[l]);
+                Vector256<float> sum = Vector256.LoadUnsafe(ref biasGradient, (nuint)k);
+                for (int r = 0; r < rows; r++)
+                {
+                    sum += Vector256.LoadUnsafe(ref g, (nuint)((r * rowStride) + _offset[l] + k));
+                }
+
+                sum.StoreUnsafe(ref biasGradient, (nuint)k);
+                break;
+            }
+
+            case UnitKind.Weights:
+            {
+                // The neuron's weights: delta · previous activations summed over the rows in a register.
+                int inStride = _stride[l - 1], inOffset = _offset[l - 1], offset = _offset[l];
+                ref float weightGradient = ref MemoryMarshal.GetArrayDataReference(_weightGradient[l]);
+                for (int i = 0; i < inStride; i += 8)
+                {
+                    nuint w = (nuint)((k * inStride) + i);
+                    Vector256<float> sum = Vector256.LoadUnsafe(ref weightGradient, w);
+                    for (int r = 0; r < rows; r++)
+                    {
+                        Vector256<float> delta = Vector256.Create(Unsafe.Add(ref g, (r * rowStride) + offset + k));
+                        sum = Vector256.FusedMultiplyAdd(delta, Vector256.LoadUnsafe(ref a, (nuint)((r * rowStride) + inOffset + i)), sum);
+                    }
+
+                    sum.StoreUnsafe(ref weightGradient, w);
+                }
+
+                break;
+            }
+
+            default:
+            {
+                // First layer: each row's delta added to the histogram row its chunk code selects in each table.
+                ref byte code = ref MemoryMarshal.GetArrayDataReference(_passCodes);
+                ref float table = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_histogram), (unit.Chunk * ChunkRows * _stride[0]) + k);
+                ref int rowA = ref MemoryMarshal.GetArrayDataReference(_rowA);
+                ref int rowB = ref MemoryMarshal.GetArrayDataReference(_rowB);
+                for (int r = 0; r < rows; r++)
+                {
+                    Vector256<float> delta = Vector256.LoadUnsafe(ref g, (nuint)((r * rowStride) + k));
+                    int v = Unsafe.Add(ref code, (r * _chunks) + unit.Chunk);
+                    ref float ha = ref Unsafe.Add(ref table, Unsafe.Add(ref rowA, v));
+                    ref float hb = ref Unsafe.Add(ref table, Unsafe.Add(ref rowB, v));
+                    (Vector256.LoadUnsafe(ref ha) + delta).StoreUnsafe(ref ha);
+                    (Vector256.LoadUnsafe(ref hb) + delta).StoreUnsafe(ref hb);
+                }
+
+                break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes the gradient accumulated since the last call into <paramref name="gradient"/> (canonical layout, replacing
+    /// its contents) and clears the accumulators.
+    /// </summary>
+    public void CollectGradient(Span<float> gradient)
+    {
+        LayerShape first = _shape.Layers[0];
+        int stride = _stride[0];
+        // A unit is a few hundred cycles: below some dozens of them, handing them to other threads costs more than it saves.
+        int perChunk = stride / 8;
+        if (Workers is { Threads: > 1 } workers && _chunks * perChunk >= 32)
+        {
+            workers.Run(_chunks * perChunk, _columnUnit);
+        }
+        else
+        {
+            for (int u = 0; u < _chunks * perChunk; u++)
+            {
+                ColumnUnit(u);
+            }
+        }
+
+        ref float columns = ref MemoryMarshal.GetArrayDataReference(_firstGradient);
+        ref float biasGradient = ref Unsafe.Add(ref columns, _firstColumns.Length);
+        for (int k = 0; k < first.Width; k++)
+        {
+            gradient[first.BiasIndex(k)] = Unsafe.Add(ref biasGradient, k);
+            Span<float> weights = gradient.Slice(first.WeightIndex(k, 0), first.InputCount);
+            for (int i = 0; i < weights.Length; i++)
+            {
+                weights[i] = Unsafe.Add(ref columns, (i * stride) + k);
+            }
+        }
+
+        for (int l = 1; l < _shape.Layers.Length; l++)
+        {
+            LayerShape layer = _shape.Layers[l];
+            int inputs = _stride[l - 1];
+            for (int k = 0; k < layer.Width; k++)
+            {
+                gradient[layer.BiasIndex(k)] = _biasGradient[l][k];
+                _weightGradient[l].AsSpan(k * inputs, layer.InputCount).CopyTo(gradient.Slice(layer.WeightIndex(k, 0), layer.InputCount));
+            }
+
+            Array.Clear(_weightGradient[l]);
+            Array.Clear(_biasGradient[l]);
+        }
+    }
+
+    /// <summary>
+    /// One chunk's five columns of the first layer's gradient for eight neurons, and its histogram cleared: input j's
+    /// column is the histogram rows whose digit j is 1 (+1) minus those whose digit j is 2 (−1). Every row lands once in
+    /// chunk 0's first table, so its rows sum to the bias gradient.
+    /// </summary>
+    private void ColumnUnit(int index)
+    {
+        int stride = _stride[0], c = index / (stride / 8), k = 8 * (index % (stride / 8));
+        ref float a = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_histogram), c * ChunkRows * stride);
+        ref float columns = ref MemoryMarshal.GetArrayDataReference(_firstGradient);
+        Vector256<float> g0 = Vector256<float>.Zero, g1 = g0, g2 = g0, g3 = g0, g4 = g0, bias = g0;
+        ref float sign = ref MemoryMarshal.GetArrayDataReference(Signs);
+        for (int r = 0; r < RowsA; r++)
+        {
+            nuint at = (nuint)((r * stride) + k);
+            Vector256<float> row = Vector256.LoadUnsafe(ref a, at);
+            Vector256<float>.Zero.StoreUnsafe(ref a, at);
+            bias += row;
+            g0 = Vector256.FusedMultiplyAdd(row, Vector256.Create(Unsafe.Add(ref sign, 3 * r)), g0);
+            g1 = Vector256.FusedMultiplyAdd(row, Vector256.Create(Unsafe.Add(ref sign, (3 * r) + 1)), g1);
+            g2 = Vector256.FusedMultiplyAdd(row, Vector256.Create(Unsafe.Add(ref sign, (3 * r) + 2)), g2);
+        }
+
+        for (int r = 0; r < 9; r++)
+        {
+            nuint at = (nuint)(((RowsA + r) * stride) + k);
+            Vector256<float> row = Vector256.LoadUnsafe(ref a, at);
+            Vector256<float>.Zero.StoreUnsafe(ref a, at);
+            g3 = Vector256.FusedMultiplyAdd(row, Vector256.Create(Unsafe.Add(ref sign, 3 * r)), g3);
+            g4 = Vector256.FusedMultiplyAdd(row, Vector256.Create(Unsafe.Add(ref sign, (3 * r) + 1)), g4);
+        }
+
+        ref float column = ref Unsafe.Add(ref columns, (c * ChunkSize * stride) + k);
+        g0.StoreUnsafe(ref column);
+        g1.StoreUnsafe(ref column, (nuint)stride);
+        g2.StoreUnsafe(ref column, (nuint)(2 * stride));
+        g3.StoreUnsafe(ref column, (nuint)(3 * stride));
+        g4.StoreUnsafe(ref column, (nuint)(4 * stride));
+        if (c == 0)
+        {
+            bias.StoreUnsafe(ref Unsafe.Add(ref columns, _firstColumns.Length), (nuint)k);
+        }
+    }
+}

@@ -1,0 +1,239 @@
+using System;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.ExceptionServices;
+using System.Threading;
+
+namespace GenBias;
+
+/// <summary>
+/// The threads of a training run: <see cref="Run"/> runs the items 0 … count − 1 of a job, each exactly once, on the
+/// calling thread and the workers, and returns when all are done. Which thread runs an item is left to chance, so the
+/// items must write disjoint data: the result is then the same for any number of threads.
+/// </summary>
+/// <remarks>
+/// A step of the trainer is microseconds of work, so the workers spin for a while between jobs before they sleep, and
+/// an item is taken by whichever thread comes first (the caller takes every item if the workers are busy elsewhere or
+/// asleep, so a job never waits for a worker to wake). Jobs are timed now and then on the workers and on the caller
+/// alone, and the faster way is kept for a while, so a machine whose cores are busy with other processes does not make
+/// training slower than on one thread: which thread runs an item never changes a bit.
+/// </remarks>
+internal sealed class TrainingWorkers : IDisposable
+{
+    /// <summary>Spins of a waiting worker before it sleeps (some tens of microseconds).</summary>
+    private const int SpinsBeforeSleep = 500;
+
+    /// <summary>Jobs timed on the workers and then alone, before the faster is kept.</summary>
+    private const int ProbeJobs = 64;
+
+    /// <summary>Jobs run the faster way before both are timed again.</summary>
+    private const int KeepJobs = 16384;
+
+    /// <summary>A wait this long (0.2 ms) for a worker's item means the worker lost its core to another process.</summary>
+    private static readonly long StallTicks = Stopwatch.Frequency / 5000;
+
+    /// <summary>Every job on the workers, never alone (for tests of the threads' bits on machines with no core to spare).</summary>
+    internal static volatile bool NeverAlone;
+
+    /// <summary>Idle workers, kept for the next run: threads started once, not per training run.</summary>
+    private static readonly ConcurrentDictionary<int, ConcurrentBag<TrainingWorkers>> Idle = new();
+
+    private readonly Thread[] _threads;
+    private int _jobs;              // jobs since the last choice
+    private long _windowStart;      // when the current timed window began
+    private long _parallelTicks;    // the last window on the workers
+    private bool _alone;            // the kept choice: run alone
+    private readonly object _gate = new();
+    private Job? _job;
+    private int _sleepers;
+    private bool _disposed;
+
+    /// <summary>Workers for <paramref name="threads"/> threads in all (the caller's and threads − 1 more).</summary>
+    public TrainingWorkers(int threads)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        _threads = new Thread[threads - 1];
+        for (int t = 0; t < _threads.Length; t++)
+        {
+            _threads[t] = new Thread(Loop) { IsBackground = true, Name = $"GenBias trainer {t + 1}" };
+            _threads[t].Start();
+        }
+    }
+
+    /// <summary>Workers for <paramref name="threads"/> threads used by no one else until <see cref="Return"/>: idle ones if there are.</summary>
+    public static TrainingWorkers Rent(int threads) =>
+        Idle.GetOrAdd(threads, _ => []).TryTake(out TrainingWorkers? workers) ? workers : new TrainingWorkers(threads);
+
+    /// <summary>Gives rented workers back (they sleep until rented again; at most a few are kept per thread count).</summary>
+    public static void Return(TrainingWorkers workers)
+    {
+        ConcurrentBag<TrainingWorkers> idle = Idle.GetOrAdd(workers.Threads, _ => []);
+        if (idle.Count < 4)
+        {
+            idle.Add(workers);
+        }
+        else
+        {
+            workers.Dispose();
+        }
+    }
+
+    /// <summary>The threads in all, the caller's included.</summary>
+    public int Threads => _threads.Length + 1;
+
+    /// <summary>Runs <paramref name="body"/> for every item 0 … <paramref name="count"/> − 1; rethrows the first exception.</summary>
+    public void Run(int count, Action<int> body)
+    {
+        if (_threads.Length == 0 || count <= 1 || Alone())
+        {
+            for (int i = 0; i < count; i++)
+            {
+                body(i);
+            }
+
+            return;
+        }
+
+        var job = new Job(body, count);
+        // A full fence between publishing the job and reading the sleepers (the workers fence between the two in the
+        // other order), so that a worker going to sleep either sees the job or is woken.
+        Interlocked.Exchange(ref _job, job);
+        if (Volatile.Read(ref _sleepers) > 0)
+        {
+            lock (_gate)
+            {
+                Monitor.PulseAll(_gate);
+            }
+        }
+
+        job.Work();
+        long waited = Stopwatch.GetTimestamp();
+        var spin = default(SpinWait);
+        while (Volatile.Read(ref job.Done) < count)
+        {
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+
+        if (Stopwatch.GetTimestamp() - waited > StallTicks && !NeverAlone)
+        {
+            // A worker lost its core in the middle of an item: alone until the next timing.
+            _alone = true;
+            _jobs = Math.Max(_jobs, 2 * ProbeJobs);
+        }
+
+        job.Error?.Throw();
+    }
+
+    /// <summary>
+    /// Whether the next job runs on the calling thread alone: <see cref="ProbeJobs"/> jobs are timed on the workers,
+    /// as many alone, and the faster way is kept for <see cref="KeepJobs"/> jobs (a machine busy with other processes
+    /// leaves the workers no core, and then handing work over costs more than it saves).
+    /// </summary>
+    private bool Alone()
+    {
+        if (NeverAlone)
+        {
+            return false;
+        }
+
+        int at = _jobs++;
+        if (at == 0 || at == ProbeJobs || at == 2 * ProbeJobs)
+        {
+            long now = Stopwatch.GetTimestamp();
+            if (at == ProbeJobs)
+            {
+                _parallelTicks = now - _windowStart;
+            }
+            else if (at == 2 * ProbeJobs)
+            {
+                _alone = now - _windowStart < _parallelTicks;
+            }
+
+            _windowStart = now;
+        }
+
+        if (at >= (2 * ProbeJobs) + KeepJobs)
+        {
+            _jobs = 0;
+        }
+
+        return at < ProbeJobs ? false : at < 2 * ProbeJobs || _alone;
+    }
+
+    /// <summary>Stops the workers.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _disposed = true;
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    private void Loop()
+    {
+        Job? last = null;
+        while (true)
+        {
+            Job? job = null;
+            for (int spin = 0; spin < SpinsBeforeSleep; spin++)
+            {
+                job = Volatile.Read(ref _job);
+                if (job != last || Volatile.Read(ref _disposed))
+                {
+                    break;
+                }
+
+                Thread.SpinWait(20);
+            }
+
+            if (job == last)
+            {
+                lock (_gate)
+                {
+                    Interlocked.Increment(ref _sleepers);
+                    while ((job = Volatile.Read(ref _job)) == last && !_disposed)
+                    {
+                        Monitor.Wait(_gate);
+                    }
+
+                    Interlocked.Decrement(ref _sleepers);
+                }
+            }
+
+            if (Volatile.Read(ref _disposed))
+            {
+                return;
+            }
+
+            last = job;
+            job!.Work();
+        }
+    }
+
+    /// <summary>One job: its items are claimed one at a time by whichever thread comes.</summary>
+    private sealed class Job(Action<int> body, int count)
+    {
+        public int Next;
+        public int Done;
+        public ExceptionDispatchInfo? Error;
+
+        public void Work()
+        {
+            int item;
+            while ((item = Interlocked.Increment(ref Next) - 1) < count)
+            {
+                try
+                {
+                    body(item);
+                }
+                catch (Exception e)
+                {
+                    Interlocked.CompareExchange(ref Error, ExceptionDispatchInfo.Capture(e), null);
+                }
+
+                Interlocked.Increment(ref Done);
+            }
+        }
+    }
+}
