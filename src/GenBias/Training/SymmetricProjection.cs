@@ -68,8 +68,8 @@ public static class SymmetricProjection
     /// <summary>
     /// For an interval open above, the least float b such that <paramref name="activation"/> (as computed) maps every
     /// float z ≥ b into <paramref name="interval"/>; for one open below, the largest b such that it maps every z ≤ b
-    /// into it. Found by bisection and then checked float by float up to where the activation is provably monotone
-    /// (<see cref="ActivationMath.MonotoneRanges"/>), so the activation's last-bit wiggle cannot put a z past b outside.
+    /// into it. Found by bisection; checked float by float only outside the ranges where the activation is exactly
+    /// monotone (<see cref="ActivationMath.MonotoneRanges"/>: every float, for every activation of math version 2).
     /// </summary>
     /// <exception cref="ArgumentException">The interval is bounded on both sides, or no float reaches it.</exception>
     public static float BiasBound(Activation activation, ActivationInterval interval)
