@@ -16,3 +16,13 @@ public partial class Neuron25;
 [TernaryNetwork(Inputs = 32)]
 [Dense(1, Activation.Sigmoid)]
 public partial class Neuron32;
+
+[TernaryNetwork(Inputs = 36)]
+[Dense(3, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Wide36x3x1;
+
+[TernaryNetwork(Inputs = 70)]
+[Dense(3, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Wide70x3x1;
