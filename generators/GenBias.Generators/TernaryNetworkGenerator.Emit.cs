@@ -432,6 +432,7 @@ namespace GenBias.Generators
                 w.Line("int version = global::GenBias.ParameterVersion.Read(ref _version);");
                 w.Line("ref sbyte first = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);");
                 w.Line("int r = 0;");
+                EmitColumnBatchCall(w, layers);
                 if (lanes)
                 {
                     w.Line("global::GenBias.ComputePath path = ComputePath;");
@@ -470,6 +471,7 @@ namespace GenBias.Generators
                 EmitVersionCheck(w);
             }
 
+            EmitColumnBatch(w, layers);
             if (lanes)
             {
                 w.Line();
@@ -881,17 +883,17 @@ namespace GenBias.Generators
             w.Line();
         }
 
-        private static void EmitVectorPath(IndentedWriter w, List<LayerPlan> layers, bool wide)
+        private static void EmitVectorPath(IndentedWriter w, List<LayerPlan> layers, bool wide, int from = 0)
         {
-            string name = wide ? "RunVector512" : "RunVector256";
+            string name = (wide ? "RunVector512" : "RunVector256") + (from == 0 ? "" : $"FromLayer{from}");
             w.Line(wide
                 ? "// Vector512 lanes for layers of 8 or more neurons (16 outputs per vector), Vector256 dot products for narrower ones."
                 : "// Vector256 throughout: 8 outputs per vector for layers of 8 or more neurons, dot products for narrower ones.");
-            string input = layers[0].Tables ? "ulong positive, ulong negative" : "ref sbyte input";
-            using (w.Block($"private void {name}({input}, ref float h, ref float z)"))
+            string input = from > 0 ? "" : layers[0].Tables ? "ulong positive, ulong negative, " : "ref sbyte input, ";
+            using (w.Block($"private void {name}({input}ref float h, ref float z)"))
             {
                 w.Line("ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);");
-                foreach (LayerPlan l in layers)
+                foreach (LayerPlan l in layers.Skip(from))
                 {
                     w.Line();
                     string source = l.Index == 0 ? "" : $"ref global::System.Runtime.CompilerServices.Unsafe.Add(ref h, {layers[l.Index - 1].Name}Scratch)";
@@ -905,7 +907,7 @@ namespace GenBias.Generators
                     }
                     else
                     {
-                        LayerPlan? previous = l.Index == 0 ? null : layers[l.Index - 1];
+                        LayerPlan? previous = l.Index == from ? null : layers[l.Index - 1];
                         // Chunk c of the previous layer's outputs, straight from its registers where it kept them.
                         System.Func<int, string>? fromRegisters = previous == null || !previous.OverOutputs ? null
                             : !wide ? (c => $"y{previous.Index}_{c}")

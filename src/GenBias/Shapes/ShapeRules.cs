@@ -90,6 +90,13 @@ namespace GenBias
         /// </summary>
         public static bool GathersFirstLayer(int inputs, int width) => width == 1 && inputs <= 32 && UsesTables(inputs, width);
 
+        /// <summary>
+        /// Whether batches compute the first layer by adding and subtracting weight columns from packed masks
+        /// (<c>WideFirstLayer</c>), where the parameters are on the fixed-point grid: more inputs than the packed form
+        /// and tables hold, and 8 or more neurons (the packed layout with input j's column of every neuron).
+        /// </summary>
+        public static bool AddsFirstLayerColumns(int inputs, int width) => inputs > MaxPackedInputs && VectoriseOverOutputs(width);
+
         /// <summary>Parameters of one layer in the canonical layout: weights then biases.</summary>
         public static int LayerParameterCount(int inputs, int width) => inputs * width + width;
 
