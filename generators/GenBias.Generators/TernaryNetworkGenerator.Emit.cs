@@ -432,25 +432,29 @@ namespace GenBias.Generators
                 w.Line("int version = global::GenBias.ParameterVersion.Read(ref _version);");
                 w.Line("ref sbyte first = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);");
                 w.Line("int r = 0;");
-                EmitColumnBatchCall(w, layers);
-                if (lanes)
+                bool columns = AddsColumns(layers);
+                if (lanes || columns)
                 {
                     w.Line("global::GenBias.ComputePath path = ComputePath;");
                     using (w.Block("if (path != global::GenBias.ComputePath.Scalar && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)"))
                     {
                         w.Line("ref float last = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs);");
-                        using (w.Block("if (path != global::GenBias.ComputePath.Vector256 && global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
+                        EmitColumnBatchCalls(w, layers);
+                        if (lanes)
                         {
-                            using (w.Block("for (; r + 16 <= rows; r += 16)"))
+                            using (w.Block("if (path != global::GenBias.ComputePath.Vector256 && global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
                             {
-                                w.Line("BatchVector512(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount));");
+                                using (w.Block("for (; r + 16 <= rows; r += 16)"))
+                                {
+                                    w.Line("BatchVector512(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount));");
+                                }
                             }
-                        }
 
-                        w.Line();
-                        using (w.Block("for (; r + 8 <= rows; r += 8)"))
-                        {
-                            w.Line("BatchVector256(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount));");
+                            w.Line();
+                            using (w.Block("for (; r + 8 <= rows; r += 8)"))
+                            {
+                                w.Line("BatchVector256(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount));");
+                            }
                         }
                     }
 
@@ -471,7 +475,6 @@ namespace GenBias.Generators
                 EmitVersionCheck(w);
             }
 
-            EmitColumnBatch(w, layers);
             if (lanes)
             {
                 w.Line();
@@ -479,6 +482,8 @@ namespace GenBias.Generators
                 w.Line();
                 EmitBatchKernel(w, layers, "Vector256", 8);
             }
+
+            EmitColumnBatches(w, layers);
         }
 
         /// <summary>
@@ -593,24 +598,35 @@ namespace GenBias.Generators
         private static bool BatchInLanes(NetworkModel model, List<LayerPlan> layers) =>
             layers[0].OverOutputs && !layers[0].Tables && (model.Inputs + layers.Sum(l => l.Width)) * 64 <= 64 * 1024;
 
-        private static void EmitBatchKernel(IndentedWriter w, List<LayerPlan> layers, string vector, int lanes)
+        private static void EmitBatchKernel(IndentedWriter w, List<LayerPlan> layers, string vector, int lanes, bool columns = false)
         {
             string type = "global::System.Runtime.Intrinsics." + vector;
             LayerPlan output = layers[layers.Count - 1];
             w.Line($"// {lanes} rows at once, row t in lane t of every {vector}: each neuron is computed in the canonical order, lane by");
             w.Line("// lane, so every row gets the bits of Forward. Weights are broadcast from the canonical parameter buffer.");
-            using (w.Block($"private void Batch{vector}(ref sbyte input, ref float output)"))
+            using (w.Block($"private void {(columns ? "Column" : "")}Batch{vector}(ref sbyte input, ref float output)"))
             {
                 w.Line("ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters);");
-                w.Line($"// The inputs transposed: vector i holds input i of the {lanes} rows.");
-                w.Line($"global::System.Span<{type}<float>> x = stackalloc {type}<float>[InputCount];");
-                w.Line($"global::GenBias.TernaryInput.Transpose(ref input, InputCount, global::System.Runtime.InteropServices.MemoryMarshal.Cast<{type}<float>, float>(x));");
+                if (!columns)
+                {
+                    w.Line($"// The inputs transposed: vector i holds input i of the {lanes} rows.");
+                    w.Line($"global::System.Span<{type}<float>> x = stackalloc {type}<float>[InputCount];");
+                    w.Line($"global::GenBias.TernaryInput.Transpose(ref input, InputCount, global::System.Runtime.InteropServices.MemoryMarshal.Cast<{type}<float>, float>(x));");
+                }
+
                 string previous = "x";
                 foreach (LayerPlan l in layers)
                 {
                     int whole = l.Inputs / 8 * 8;
                     string current = "y" + l.Index;
                     w.Line();
+                    if (l.Index == 0 && columns)
+                    {
+                        EmitColumnLayerInLanes(w, l, type, lanes);
+                        previous = current;
+                        continue;
+                    }
+
                     w.Line(l.Index == 0
                         ? $"// Layer 0: {l.Describe}; groups of five inputs in the canonical group order (CanonicalSum.FirstLayer)."
                         : $"// Layer {l.Index}: {l.Describe}; input j feeds partial sum j % 8, then the fixed tree and the bias.");
@@ -883,17 +899,17 @@ namespace GenBias.Generators
             w.Line();
         }
 
-        private static void EmitVectorPath(IndentedWriter w, List<LayerPlan> layers, bool wide, int from = 0)
+        private static void EmitVectorPath(IndentedWriter w, List<LayerPlan> layers, bool wide)
         {
-            string name = (wide ? "RunVector512" : "RunVector256") + (from == 0 ? "" : $"FromLayer{from}");
+            string name = wide ? "RunVector512" : "RunVector256";
             w.Line(wide
                 ? "// Vector512 lanes for layers of 8 or more neurons (16 outputs per vector), Vector256 dot products for narrower ones."
                 : "// Vector256 throughout: 8 outputs per vector for layers of 8 or more neurons, dot products for narrower ones.");
-            string input = from > 0 ? "" : layers[0].Tables ? "ulong positive, ulong negative, " : "ref sbyte input, ";
-            using (w.Block($"private void {name}({input}ref float h, ref float z)"))
+            string input = layers[0].Tables ? "ulong positive, ulong negative" : "ref sbyte input";
+            using (w.Block($"private void {name}({input}, ref float h, ref float z)"))
             {
                 w.Line("ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);");
-                foreach (LayerPlan l in layers.Skip(from))
+                foreach (LayerPlan l in layers)
                 {
                     w.Line();
                     string source = l.Index == 0 ? "" : $"ref global::System.Runtime.CompilerServices.Unsafe.Add(ref h, {layers[l.Index - 1].Name}Scratch)";
@@ -907,7 +923,7 @@ namespace GenBias.Generators
                     }
                     else
                     {
-                        LayerPlan? previous = l.Index == from ? null : layers[l.Index - 1];
+                        LayerPlan? previous = l.Index == 0 ? null : layers[l.Index - 1];
                         // Chunk c of the previous layer's outputs, straight from its registers where it kept them.
                         System.Func<int, string>? fromRegisters = previous == null || !previous.OverOutputs ? null
                             : !wide ? (c => $"y{previous.Index}_{c}")

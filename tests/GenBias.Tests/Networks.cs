@@ -38,5 +38,5 @@ public partial class Wide100x8x1;
 public partial class Wide130x41x3;
 
 [TernaryNetwork(Inputs = 200)]
-[Dense(16, Activation.ReLU)]
-public partial class Wide200x16;
+[Dense(32, Activation.ReLU)]
+public partial class Wide200x32;

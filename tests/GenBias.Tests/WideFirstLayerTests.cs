@@ -64,7 +64,7 @@ public class WideFirstLayerTests
     {
         { nameof(Wide100x8x1), true }, { nameof(Wide100x8x1), false },
         { nameof(Wide130x41x3), true }, { nameof(Wide130x41x3), false },
-        { nameof(Wide200x16), true },
+        { nameof(Wide200x32), true },
     };
 
     [Theory]
@@ -75,7 +75,7 @@ public class WideFirstLayerTests
         {
             nameof(Wide100x8x1) => new Wide100x8x1(),
             nameof(Wide130x41x3) => new Wide130x41x3(),
-            _ => new Wide200x16(),
+            _ => new Wide200x32(),
         };
         NetworkShape shape = network.Shape;
         var random = new Random(name.Length + (onGrid ? 1 : 0));

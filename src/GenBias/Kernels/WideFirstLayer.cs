@@ -10,7 +10,7 @@ namespace GenBias;
 /// The first layer of a network wider than the table limit, without multiplies: a pre-activation is the sum of the
 /// weight columns of the +1 inputs, minus the sum of the columns of the −1 inputs, plus the bias. The inputs are
 /// packed as two masks per 64 inputs (<see cref="PackRows"/>), and only the set bits are visited, so a zero input
-/// costs nothing. Generated batches call it for first layers of 8 or more neurons above 64 inputs.
+/// costs nothing. Generated batches call it for first layers above 64 inputs (<see cref="ShapeRules.AddsFirstLayerColumns"/>).
 /// </summary>
 /// <remarks>
 /// This is the canonical sum's value only on <see cref="FixedPointGrid"/>: there every partial sum of any order is an
@@ -56,105 +56,186 @@ public static class WideFirstLayer
     /// the packed layer layout: input j's weights to every neuron at <c>j · padded</c>, the biases at
     /// <c>inputs · padded</c>, zero beyond <paramref name="width"/>.
     /// </summary>
+    /// <remarks>
+    /// Loops run over 64 inputs, then a block of neurons (64 with Vector512, 32 or 8 with Vector256), then the rows: a
+    /// block's 64 columns (at most 16 KB) stay in the first-level cache while every row adds its set bits from them.
+    /// The +1 and −1 columns go into separate sums (twice the independent chains); pre holds the +1 sums and a buffer
+    /// the −1 sums until the end.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PreActivations(ref ulong masks, int rowCount, int inputs, ref float columns, int padded, int width, ref float pre)
     {
-        int words = (inputs + 63) >> 6, vectors = (width + 7) / 8;
+        int words = (inputs + 63) >> 6, lanes = (width + 7) / 8 * 8, size = rowCount * padded;
+        float[]? rented = size > 4096 ? System.Buffers.ArrayPool<float>.Shared.Rent(size) : null;
+        Span<float> negative = rented ?? stackalloc float[4096];
+        negative[..size].Clear();
+        MemoryMarshalClear(ref pre, size);
+        ref float minus = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(negative);
+        bool wide = Vector512.IsHardwareAccelerated;
+        for (int c = 0; c < words; c++)
+        {
+            ref float block = ref Unsafe.Add(ref columns, 64 * c * padded);
+            int k = 0;
+            for (; wide && k + 64 <= lanes; k += 64)
+            {
+                for (int r = 0; r < rowCount; r++)
+                {
+                    int at = (r * padded) + k, word = (r * 2 * words) + (2 * c);
+                    Four512(Unsafe.Add(ref masks, word), Unsafe.Add(ref masks, word + 1), ref Unsafe.Add(ref block, k), padded,
+                        ref Unsafe.Add(ref pre, at), ref Unsafe.Add(ref minus, at));
+                }
+            }
+
+            for (; k + 32 <= lanes; k += 32)
+            {
+                for (int r = 0; r < rowCount; r++)
+                {
+                    int at = (r * padded) + k, word = (r * 2 * words) + (2 * c);
+                    Four256(Unsafe.Add(ref masks, word), Unsafe.Add(ref masks, word + 1), ref Unsafe.Add(ref block, k), padded,
+                        ref Unsafe.Add(ref pre, at), ref Unsafe.Add(ref minus, at));
+                }
+            }
+
+            for (; k < lanes; k += 8)
+            {
+                for (int r = 0; r < rowCount; r++)
+                {
+                    int at = (r * padded) + k, word = (r * 2 * words) + (2 * c);
+                    One256(Unsafe.Add(ref masks, word), Unsafe.Add(ref masks, word + 1), ref Unsafe.Add(ref block, k), padded,
+                        ref Unsafe.Add(ref pre, at), ref Unsafe.Add(ref minus, at));
+                }
+            }
+        }
+
+        // pre = (Σ +1 columns − Σ −1 columns) + bias; both sums start at +0, so a zero sum is +0 whatever the bias's sign.
         ref float biases = ref Unsafe.Add(ref columns, inputs * padded);
         for (int r = 0; r < rowCount; r++)
         {
-            ref ulong row = ref Unsafe.Add(ref masks, r * 2 * words);
-            ref float target = ref Unsafe.Add(ref pre, r * padded);
-            int v = 0;
-            for (; v + 4 <= vectors; v += 4)
+            for (int k = 0; k < lanes; k += 8)
             {
-                Four(ref row, words, ref Unsafe.Add(ref columns, v * 8), padded, ref Unsafe.Add(ref biases, v * 8), ref Unsafe.Add(ref target, v * 8));
+                int at = (r * padded) + k;
+                ((Vector256.LoadUnsafe(ref pre, (nuint)at) - Vector256.LoadUnsafe(ref minus, (nuint)at)) + Vector256.LoadUnsafe(ref biases, (nuint)k))
+                    .StoreUnsafe(ref pre, (nuint)at);
             }
+        }
 
-            for (; v < vectors; v++)
-            {
-                One(ref row, words, ref Unsafe.Add(ref columns, v * 8), padded, ref Unsafe.Add(ref biases, v * 8), ref Unsafe.Add(ref target, v * 8));
-            }
-
-            for (int k = vectors * 8; k < padded; k++)
-            {
-                Unsafe.Add(ref target, k) = 0f;
-            }
+        if (rented is not null)
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(rented);
         }
     }
 
-    /// <summary>32 neurons of one row: the +1 columns and the −1 columns into separate sums (eight independent chains).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Four(ref ulong row, int words, ref float columns, int padded, ref float biases, ref float target)
-    {
-        Vector256<float> p0 = Vector256<float>.Zero, p1 = p0, p2 = p0, p3 = p0, n0 = p0, n1 = p0, n2 = p0, n3 = p0;
-        for (int c = 0; c < words; c++)
-        {
-            ulong positive = Unsafe.Add(ref row, 2 * c), negative = Unsafe.Add(ref row, (2 * c) + 1);
-            ref float block = ref Unsafe.Add(ref columns, 64 * c * padded);
-            while (positive != 0)
-            {
-                ref float column = ref Unsafe.Add(ref block, BitOperations.TrailingZeroCount(positive) * padded);
-                positive &= positive - 1;
-                p0 += Vector256.LoadUnsafe(ref column);
-                p1 += Vector256.LoadUnsafe(ref column, 8);
-                p2 += Vector256.LoadUnsafe(ref column, 16);
-                p3 += Vector256.LoadUnsafe(ref column, 24);
-            }
+    private static void MemoryMarshalClear(ref float start, int length) =>
+        System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref start, length).Clear();
 
-            while (negative != 0)
-            {
-                ref float column = ref Unsafe.Add(ref block, BitOperations.TrailingZeroCount(negative) * padded);
-                negative &= negative - 1;
-                n0 += Vector256.LoadUnsafe(ref column);
-                n1 += Vector256.LoadUnsafe(ref column, 8);
-                n2 += Vector256.LoadUnsafe(ref column, 16);
-                n3 += Vector256.LoadUnsafe(ref column, 24);
-            }
+    /// <summary>64 neurons of one row and 64 inputs, in four Vector512 sums per sign.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Four512(ulong positive, ulong negative, ref float block, int padded, ref float plus, ref float minus)
+    {
+        Vector512<float> p0 = Vector512.LoadUnsafe(ref plus), p1 = Vector512.LoadUnsafe(ref plus, 16),
+            p2 = Vector512.LoadUnsafe(ref plus, 32), p3 = Vector512.LoadUnsafe(ref plus, 48);
+        Vector512<float> n0 = Vector512.LoadUnsafe(ref minus), n1 = Vector512.LoadUnsafe(ref minus, 16),
+            n2 = Vector512.LoadUnsafe(ref minus, 32), n3 = Vector512.LoadUnsafe(ref minus, 48);
+        while (positive != 0)
+        {
+            ref float column = ref Unsafe.Add(ref block, BitOperations.TrailingZeroCount(positive) * padded);
+            positive &= positive - 1;
+            p0 += Vector512.LoadUnsafe(ref column);
+            p1 += Vector512.LoadUnsafe(ref column, 16);
+            p2 += Vector512.LoadUnsafe(ref column, 32);
+            p3 += Vector512.LoadUnsafe(ref column, 48);
         }
 
-        ((p0 - n0) + Vector256.LoadUnsafe(ref biases)).StoreUnsafe(ref target);
-        ((p1 - n1) + Vector256.LoadUnsafe(ref biases, 8)).StoreUnsafe(ref target, 8);
-        ((p2 - n2) + Vector256.LoadUnsafe(ref biases, 16)).StoreUnsafe(ref target, 16);
-        ((p3 - n3) + Vector256.LoadUnsafe(ref biases, 24)).StoreUnsafe(ref target, 24);
+        while (negative != 0)
+        {
+            ref float column = ref Unsafe.Add(ref block, BitOperations.TrailingZeroCount(negative) * padded);
+            negative &= negative - 1;
+            n0 += Vector512.LoadUnsafe(ref column);
+            n1 += Vector512.LoadUnsafe(ref column, 16);
+            n2 += Vector512.LoadUnsafe(ref column, 32);
+            n3 += Vector512.LoadUnsafe(ref column, 48);
+        }
+
+        p0.StoreUnsafe(ref plus);
+        p1.StoreUnsafe(ref plus, 16);
+        p2.StoreUnsafe(ref plus, 32);
+        p3.StoreUnsafe(ref plus, 48);
+        n0.StoreUnsafe(ref minus);
+        n1.StoreUnsafe(ref minus, 16);
+        n2.StoreUnsafe(ref minus, 32);
+        n3.StoreUnsafe(ref minus, 48);
     }
 
-    /// <summary>8 neurons of one row: two chains for each sign (alternate set bits), so the adds overlap.</summary>
+    /// <summary>32 neurons of one row and 64 inputs, in four Vector256 sums per sign.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void One(ref ulong row, int words, ref float columns, int padded, ref float biases, ref float target)
+    private static void Four256(ulong positive, ulong negative, ref float block, int padded, ref float plus, ref float minus)
     {
-        Vector256<float> p0 = Vector256<float>.Zero, p1 = p0, n0 = p0, n1 = p0;
-        for (int c = 0; c < words; c++)
+        Vector256<float> p0 = Vector256.LoadUnsafe(ref plus), p1 = Vector256.LoadUnsafe(ref plus, 8),
+            p2 = Vector256.LoadUnsafe(ref plus, 16), p3 = Vector256.LoadUnsafe(ref plus, 24);
+        Vector256<float> n0 = Vector256.LoadUnsafe(ref minus), n1 = Vector256.LoadUnsafe(ref minus, 8),
+            n2 = Vector256.LoadUnsafe(ref minus, 16), n3 = Vector256.LoadUnsafe(ref minus, 24);
+        while (positive != 0)
         {
-            ulong positive = Unsafe.Add(ref row, 2 * c), negative = Unsafe.Add(ref row, (2 * c) + 1);
-            ref float block = ref Unsafe.Add(ref columns, 64 * c * padded);
-            while (positive != 0)
-            {
-                p0 += Vector256.LoadUnsafe(ref Unsafe.Add(ref block, BitOperations.TrailingZeroCount(positive) * padded));
-                positive &= positive - 1;
-                if (positive == 0)
-                {
-                    break;
-                }
-
-                p1 += Vector256.LoadUnsafe(ref Unsafe.Add(ref block, BitOperations.TrailingZeroCount(positive) * padded));
-                positive &= positive - 1;
-            }
-
-            while (negative != 0)
-            {
-                n0 += Vector256.LoadUnsafe(ref Unsafe.Add(ref block, BitOperations.TrailingZeroCount(negative) * padded));
-                negative &= negative - 1;
-                if (negative == 0)
-                {
-                    break;
-                }
-
-                n1 += Vector256.LoadUnsafe(ref Unsafe.Add(ref block, BitOperations.TrailingZeroCount(negative) * padded));
-                negative &= negative - 1;
-            }
+            ref float column = ref Unsafe.Add(ref block, BitOperations.TrailingZeroCount(positive) * padded);
+            positive &= positive - 1;
+            p0 += Vector256.LoadUnsafe(ref column);
+            p1 += Vector256.LoadUnsafe(ref column, 8);
+            p2 += Vector256.LoadUnsafe(ref column, 16);
+            p3 += Vector256.LoadUnsafe(ref column, 24);
         }
 
-        (((p0 + p1) - (n0 + n1)) + Vector256.LoadUnsafe(ref biases)).StoreUnsafe(ref target);
+        while (negative != 0)
+        {
+            ref float column = ref Unsafe.Add(ref block, BitOperations.TrailingZeroCount(negative) * padded);
+            negative &= negative - 1;
+            n0 += Vector256.LoadUnsafe(ref column);
+            n1 += Vector256.LoadUnsafe(ref column, 8);
+            n2 += Vector256.LoadUnsafe(ref column, 16);
+            n3 += Vector256.LoadUnsafe(ref column, 24);
+        }
+
+        p0.StoreUnsafe(ref plus);
+        p1.StoreUnsafe(ref plus, 8);
+        p2.StoreUnsafe(ref plus, 16);
+        p3.StoreUnsafe(ref plus, 24);
+        n0.StoreUnsafe(ref minus);
+        n1.StoreUnsafe(ref minus, 8);
+        n2.StoreUnsafe(ref minus, 16);
+        n3.StoreUnsafe(ref minus, 24);
+    }
+
+    /// <summary>8 neurons of one row and 64 inputs: two sums per sign (alternate set bits), so the adds overlap.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void One256(ulong positive, ulong negative, ref float block, int padded, ref float plus, ref float minus)
+    {
+        Vector256<float> p0 = Vector256.LoadUnsafe(ref plus), p1 = Vector256<float>.Zero, n0 = Vector256.LoadUnsafe(ref minus), n1 = p1;
+        while (positive != 0)
+        {
+            p0 += Vector256.LoadUnsafe(ref Unsafe.Add(ref block, BitOperations.TrailingZeroCount(positive) * padded));
+            positive &= positive - 1;
+            if (positive == 0)
+            {
+                break;
+            }
+
+            p1 += Vector256.LoadUnsafe(ref Unsafe.Add(ref block, BitOperations.TrailingZeroCount(positive) * padded));
+            positive &= positive - 1;
+        }
+
+        while (negative != 0)
+        {
+            n0 += Vector256.LoadUnsafe(ref Unsafe.Add(ref block, BitOperations.TrailingZeroCount(negative) * padded));
+            negative &= negative - 1;
+            if (negative == 0)
+            {
+                break;
+            }
+
+            n1 += Vector256.LoadUnsafe(ref Unsafe.Add(ref block, BitOperations.TrailingZeroCount(negative) * padded));
+            negative &= negative - 1;
+        }
+
+        (p0 + p1).StoreUnsafe(ref plus);
+        (n0 + n1).StoreUnsafe(ref minus);
     }
 }
