@@ -22,12 +22,12 @@ namespace GenBias;
 /// 2^-s chosen so that 3^n · 2^-s ≤ 2^1000; every non-zero count (at least 1, so at least 2^-s ≥ 2^-1022) is then a
 /// normal double and nothing overflows or underflows. Each pass computes (h[v] + h[v−w]) + h[v−2w] over non-negative
 /// values, two roundings, so after n passes every entry is within a relative γ_{2n} = 2nu/(1 − 2nu) (u = 2^-53) of the
-/// true count (a count of zero stays exactly zero). A range is summed as a tree of height at most 2·11 + 2·16 + 2 (a
-/// pairwise sum inside 2^10-entry blocks, a pairwise sum over the block sums, the two partial blocks), the member
-/// ranges then one after the other, and the total 3^n · 2^-s is n exact-or-rounded multiplications: every roundings'
-/// count is added to a height h, and the rate is certified within a relative 2γ_h of the computed quotient, rounded
-/// outwards (Higham, Accuracy and Stability of Numerical Algorithms, §4.2: a summation tree of height h over
-/// non-negative terms is within γ_h). For 784 inputs that is a relative width below 10^-12.</para>
+/// true count (a count of zero stays exactly zero). A range is summed as a tree of height at most 27 (pairwise sums
+/// inside 2^10-entry blocks and over the block sums, two more additions), the member ranges then one after the other,
+/// and the total 3^n · 2^-s is n multiplications by 3: all these roundings add up to a height h, and the rate is
+/// certified within a relative 2γ_h of the computed quotient, rounded outwards (Higham, Accuracy and Stability of
+/// Numerical Algorithms, §4.2: a summation tree of height h over non-negative terms is within γ_h). For 784 inputs
+/// the interval is about 10^-12 of the rate wide.</para>
 /// <para><b>Memory.</b> The weights are divided by their greatest common divisor (the count of a sum range is the count
 /// of the divided range), the histogram has 2·Σ|w|/g + 1 entries of 8 bytes, and more than
 /// <see cref="MaxEntries"/> are refused.</para>

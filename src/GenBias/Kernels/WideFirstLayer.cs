@@ -69,7 +69,7 @@ public static class WideFirstLayer
         float[]? rented = size > 4096 ? System.Buffers.ArrayPool<float>.Shared.Rent(size) : null;
         Span<float> negative = rented ?? stackalloc float[4096];
         negative[..size].Clear();
-        MemoryMarshalClear(ref pre, size);
+        Clear(ref pre, size);
         ref float minus = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(negative);
         bool wide = Vector512.IsHardwareAccelerated;
         for (int c = 0; c < words; c++)
@@ -125,7 +125,7 @@ public static class WideFirstLayer
         }
     }
 
-    private static void MemoryMarshalClear(ref float start, int length) =>
+    private static void Clear(ref float start, int length) =>
         System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref start, length).Clear();
 
     /// <summary>64 neurons of one row and 64 inputs, in four Vector512 sums per sign.</summary>
