@@ -432,24 +432,29 @@ namespace GenBias.Generators
                 w.Line("int version = global::GenBias.ParameterVersion.Read(ref _version);");
                 w.Line("ref sbyte first = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);");
                 w.Line("int r = 0;");
-                if (lanes)
+                bool columns = AddsColumns(layers);
+                if (lanes || columns)
                 {
                     w.Line("global::GenBias.ComputePath path = ComputePath;");
                     using (w.Block("if (path != global::GenBias.ComputePath.Scalar && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)"))
                     {
                         w.Line("ref float last = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs);");
-                        using (w.Block("if (path != global::GenBias.ComputePath.Vector256 && global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
+                        EmitColumnBatchCalls(w, layers);
+                        if (lanes)
                         {
-                            using (w.Block("for (; r + 16 <= rows; r += 16)"))
+                            using (w.Block("if (path != global::GenBias.ComputePath.Vector256 && global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
                             {
-                                w.Line("BatchVector512(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount));");
+                                using (w.Block("for (; r + 16 <= rows; r += 16)"))
+                                {
+                                    w.Line("BatchVector512(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount));");
+                                }
                             }
-                        }
 
-                        w.Line();
-                        using (w.Block("for (; r + 8 <= rows; r += 8)"))
-                        {
-                            w.Line("BatchVector256(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount));");
+                            w.Line();
+                            using (w.Block("for (; r + 8 <= rows; r += 8)"))
+                            {
+                                w.Line("BatchVector256(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, r * InputCount), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount));");
+                            }
                         }
                     }
 
@@ -477,6 +482,8 @@ namespace GenBias.Generators
                 w.Line();
                 EmitBatchKernel(w, layers, "Vector256", 8);
             }
+
+            EmitColumnBatches(w, layers);
         }
 
         /// <summary>
@@ -591,24 +598,35 @@ namespace GenBias.Generators
         private static bool BatchInLanes(NetworkModel model, List<LayerPlan> layers) =>
             layers[0].OverOutputs && !layers[0].Tables && (model.Inputs + layers.Sum(l => l.Width)) * 64 <= 64 * 1024;
 
-        private static void EmitBatchKernel(IndentedWriter w, List<LayerPlan> layers, string vector, int lanes)
+        private static void EmitBatchKernel(IndentedWriter w, List<LayerPlan> layers, string vector, int lanes, bool columns = false)
         {
             string type = "global::System.Runtime.Intrinsics." + vector;
             LayerPlan output = layers[layers.Count - 1];
             w.Line($"// {lanes} rows at once, row t in lane t of every {vector}: each neuron is computed in the canonical order, lane by");
             w.Line("// lane, so every row gets the bits of Forward. Weights are broadcast from the canonical parameter buffer.");
-            using (w.Block($"private void Batch{vector}(ref sbyte input, ref float output)"))
+            using (w.Block($"private void {(columns ? "Column" : "")}Batch{vector}(ref sbyte input, ref float output)"))
             {
                 w.Line("ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters);");
-                w.Line($"// The inputs transposed: vector i holds input i of the {lanes} rows.");
-                w.Line($"global::System.Span<{type}<float>> x = stackalloc {type}<float>[InputCount];");
-                w.Line($"global::GenBias.TernaryInput.Transpose(ref input, InputCount, global::System.Runtime.InteropServices.MemoryMarshal.Cast<{type}<float>, float>(x));");
+                if (!columns)
+                {
+                    w.Line($"// The inputs transposed: vector i holds input i of the {lanes} rows.");
+                    w.Line($"global::System.Span<{type}<float>> x = stackalloc {type}<float>[InputCount];");
+                    w.Line($"global::GenBias.TernaryInput.Transpose(ref input, InputCount, global::System.Runtime.InteropServices.MemoryMarshal.Cast<{type}<float>, float>(x));");
+                }
+
                 string previous = "x";
                 foreach (LayerPlan l in layers)
                 {
                     int whole = l.Inputs / 8 * 8;
                     string current = "y" + l.Index;
                     w.Line();
+                    if (l.Index == 0 && columns)
+                    {
+                        EmitColumnLayerInLanes(w, l, type, lanes);
+                        previous = current;
+                        continue;
+                    }
+
                     w.Line(l.Index == 0
                         ? $"// Layer 0: {l.Describe}; groups of five inputs in the canonical group order (CanonicalSum.FirstLayer)."
                         : $"// Layer {l.Index}: {l.Describe}; input j feeds partial sum j % 8, then the fixed tree and the bias.");

@@ -44,6 +44,7 @@ namespace GenBias.Generators
                 (6, Widths(8, 8)),
                 (65, Widths(8, 2)),      // no packed form, rows in lanes
                 (65, Widths(8, 8)),
+                (65, Widths(32, 32)),    // the first layer by columns (ShapeRules.AddsFirstLayerColumns)
                 (65, Widths(2, 1)),      // no tables, narrow
                 (3, Widths(2, 2)),
             })

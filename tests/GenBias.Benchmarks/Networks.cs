@@ -21,6 +21,11 @@ public partial class Wide64x33x1;
 [Dense(1, Activation.Tanh)]
 public partial class Long100x8x1;
 
+[TernaryNetwork(Inputs = 784)]
+[Dense(64, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Image784x64x1;
+
 [TernaryNetwork(Inputs = 25)]
 [Dense(32, Activation.Tanh)]
 [Dense(16, Activation.Tanh)]

@@ -9,7 +9,7 @@ namespace GenBias.Benchmarks;
 /// Interleaved rounds in one process: every contender runs once per round, in a rotating order, for about the same
 /// wall time; the median of its per-item times over the rounds is reported with the ratio to its peer. The shared,
 /// noisy machines this project runs on make separate runs incomparable; this is the comparison the README cites.
-/// Run: dotnet run -c Release --project tests/GenBias.Benchmarks -- --side-by-side [rounds] [--training | --single | --batch | --leaf]
+/// Run: dotnet run -c Release --project tests/GenBias.Benchmarks -- --side-by-side [rounds] [--training | --single | --batch | --wide | --leaf]
 /// </summary>
 internal static class SideBySide
 {
@@ -23,6 +23,7 @@ internal static class SideBySide
         AddForward(contenders, disposables, new Neuron25(), "25-1");
         AddForward(contenders, disposables, new Wide64x33x1(), "64-33-1");
         AddForward(contenders, disposables, new Long100x8x1(), "100-8-1");
+        AddForward(contenders, disposables, new Image784x64x1(), "784-64-1");
         AddForward(contenders, disposables, new Deep25x32x16x8x1(), "25-32-16-8-1");
         string[] arguments = Environment.GetCommandLineArgs();
         if (Array.IndexOf(arguments, "--training") >= 0)
@@ -34,6 +35,11 @@ internal static class SideBySide
         {
             // One input at a time: Forward (span, packed) and the incremental accumulator, every shape.
             contenders.RemoveAll(c => c.Name.Contains("batch", StringComparison.Ordinal));
+        }
+        else if (Array.IndexOf(arguments, "--wide") >= 0)
+        {
+            // First layers above the table limit: batches of the 100- and 784-input shapes against ONNX Runtime.
+            contenders.RemoveAll(c => !c.Name.Contains("batch", StringComparison.Ordinal) || !(c.Group is "100-8-1" or "784-64-1"));
         }
         else if (Array.IndexOf(arguments, "--batch") >= 0)
         {
@@ -227,6 +233,17 @@ internal static class SideBySide
         string ort = $"ONNX Runtime batch {tag}";
         list.Add(new Contender(tag, ort, () => { peer.Run(); return Rows; }));
         list.Add(new Contender(tag, $"GenBias batch {tag} (sbyte rows)", () => { network.ForwardBatch(inputs, results); return Rows; }, ort));
+        if (ShapeRules.AddsFirstLayerColumns(n, shape.Layers[0].Width))
+        {
+            // The same network with one first-layer weight a third of a grid step off: the canonical multiply-add path
+            // that the column sums replace on the grid.
+            var offGrid = (ITernaryNetwork)Activator.CreateInstance(network.GetType())!;
+            float[] parameters = network.Parameters.ToArray();
+            parameters[shape.Layers[0].WeightIndex(0, 0)] += FixedPointGrid.Step / 3;
+            offGrid.SetParameters(parameters);
+            list.Add(new Contender(tag, $"GenBias batch {tag} (sbyte rows, first layer off the grid: multiply-adds)", () => { offGrid.ForwardBatch(inputs, results); return Rows; }, ort));
+        }
+
         if (n <= 64)
         {
             list.Add(new Contender(tag, $"GenBias batch {tag} (packed)", () => { network.ForwardBatch(packed, results); return Rows; }, ort));

@@ -166,7 +166,7 @@ public class DiagnosticTests
         [Dense(1, Activation.Tanh)]
         [Prefer(Above = 0.5, AtLeast = 0.6, Method = EnforcementMethod.Projection)]
         public partial class OutputProjection;
-        """, "Method = EnforcementMethod.Projection", "[Prefer] on 'OutputProjection': Projection clamps a first-layer neuron's bias, so it needs a single neuron of layer 0, an interval open on one side (Above or Below alone), an activation other than TernaryStep, Over = UniformCube and at most 32 inputs; use ProxyLagrangian or Penalty otherwise")]
+        """, "Method = EnforcementMethod.Projection", "[Prefer] on 'OutputProjection': Projection clamps a first-layer neuron's bias, so it needs a single neuron of layer 0, an interval open on one side (Above or Below alone), an activation other than TernaryStep, Over = UniformCube and at most 1024 inputs; use ProxyLagrangian or Penalty otherwise")]
     [InlineData("GB0022", """
         [TernaryNetwork(Inputs = 4)]
         [Dense(1, Activation.Tanh)]

@@ -16,3 +16,27 @@ public partial class Neuron25;
 [TernaryNetwork(Inputs = 32)]
 [Dense(1, Activation.Sigmoid)]
 public partial class Neuron32;
+
+[TernaryNetwork(Inputs = 36)]
+[Dense(3, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Wide36x3x1;
+
+[TernaryNetwork(Inputs = 70)]
+[Dense(3, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Wide70x3x1;
+
+[TernaryNetwork(Inputs = 100)]
+[Dense(8, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Wide100x8x1;
+
+[TernaryNetwork(Inputs = 130)]
+[Dense(41, Activation.Sigmoid)]
+[Dense(3, Activation.Linear)]
+public partial class Wide130x41x3;
+
+[TernaryNetwork(Inputs = 200)]
+[Dense(32, Activation.ReLU)]
+public partial class Wide200x32;

@@ -169,7 +169,7 @@ public sealed class RobustReaderTests : IDisposable
         Assert.Equal(Enum.GetNames<PreferenceRelation>(), PreferenceRules.RelationNames);
         Assert.Equal(Enum.GetNames<PreferenceDistribution>(), PreferenceRules.DistributionNames);
         Assert.Equal(Enum.GetNames<EnforcementMethod>(), PreferenceRules.MethodNames);
-        Assert.Equal(MeetInTheMiddle.MaxInputs, PreferenceRules.MaxProjectionInputs);
+        Assert.Equal(ShapeRules.MaxInputs, PreferenceRules.MaxProjectionInputs);
         foreach (string name in PreferenceRules.ActivationNames)
         {
             Assert.Equal(name, Enum.Parse<Activation>(name).ToString());

@@ -97,8 +97,12 @@ namespace GenBias
         /// <summary>The members of GenBias.EnforcementMethod by value.</summary>
         public static readonly string[] MethodNames = { "ProxyLagrangian", "Penalty", "Calibration", "Projection" };
 
-        /// <summary>The most inputs a projected preference may have: meet in the middle counts up to this many.</summary>
-        public const int MaxProjectionInputs = 32;
+        /// <summary>
+        /// The most inputs a projected preference may have: every width a network may have (the sum's distribution over
+        /// the cube is counted exactly up to 39 inputs and as a certified interval beyond; its memory is checked when
+        /// counted).
+        /// </summary>
+        public const int MaxProjectionInputs = ShapeRules.MaxInputs;
 
         /// <summary>
         /// The largest value the canonical tanh gives for any float (from x = 8.317766 on; a runtime test scans every

@@ -90,6 +90,16 @@ namespace GenBias
         /// </summary>
         public static bool GathersFirstLayer(int inputs, int width) => width == 1 && inputs <= 32 && UsesTables(inputs, width);
 
+        /// <summary>
+        /// Whether batches compute the first layer by adding and subtracting weight columns from packed masks
+        /// (<c>WideFirstLayer</c>), where the parameters are on the fixed-point grid: more inputs than the packed form
+        /// and tables hold, and 32 to 1024 neurons. Each set input bit costs a few instructions before its column is
+        /// added, so narrower layers are faster with the rows in lanes and broadcast weights (100 → 8 → 1 took twice as
+        /// long by columns, 784 → 64 → 1 half as long); sixteen rows' sums stay on the stack up to 1024 neurons.
+        /// </summary>
+        public static bool AddsFirstLayerColumns(int inputs, int width) =>
+            inputs > MaxPackedInputs && width >= 32 && width <= 1024;
+
         /// <summary>Parameters of one layer in the canonical layout: weights then biases.</summary>
         public static int LayerParameterCount(int inputs, int width) => inputs * width + width;
 

@@ -96,7 +96,7 @@ public static class SymmetricProjection
             throw new ArgumentException($"No pre-activation puts {activation} in {interval}.", nameof(interval));
         }
 
-        // A crossing by bisection (the activation is monotone up to a wiggle), then every float past it checked.
+        // A crossing by bisection (the activation is monotone), then every float past it checked.
         int lo = first, hi = last;   // hi is a member; the answer is at or before it in walking order
         if (Member(first))
         {

@@ -117,6 +117,37 @@ public class TrainerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Projection_beyond_32_inputs_keeps_the_neuron_feasible_by_the_sum_histogram()
+    {
+        // 36 inputs: exact counts from the histogram of the sum (beyond meet in the middle's 32). 70 inputs: certified
+        // intervals, which must lie within the bounds; a sample of Forward's activations agrees.
+        var random = new Random(36);
+        TernaryDataset Wide(int inputs)
+        {
+            sbyte[][] rows = [.. Enumerable.Range(0, 600).Select(_ => Enumerable.Range(0, inputs).Select(_ => (sbyte)random.Next(-1, 2)).ToArray())];
+            return TernaryDataset.FromArrays(rows, [.. rows.Select(r => r[0] + r[1] + r[2] > 0 ? 1 : 0)]);
+        }
+
+        var narrow = new GenBias.Tests.Wide36x3x1();
+        var hidden = new Preference { Layer = 0, Neuron = 1, Interval = ActivationInterval.Above(0.3), Target = 0.7, Method = EnforcementMethod.Projection };
+        TrainingReport report = PreferenceTrainer.Train(narrow, Wide(36), Options with { Epochs = 4, Preferences = [hidden] });
+        output.WriteLine(report.ToString());
+        (int[] weights, long bias) = CoverageCounter.FirstLayerIntegers(GenBias.Tests.Wide36x3x1.Shape, narrow.Parameters.ToArray(), 1);
+        long count = CubeHistogram.Create(weights, CancellationToken.None).Count(bias, Activation.Tanh, hidden.Interval, CancellationToken.None);
+        Assert.True(count >= 0.7 * Math.Pow(3, 36), $"{count} of 3^36");
+
+        var wide = new GenBias.Tests.Wide70x3x1();
+        var below = new Preference { Layer = 0, Neuron = 2, Interval = ActivationInterval.Below(-0.3), Target = 0.85, Method = EnforcementMethod.Projection };
+        report = PreferenceTrainer.Train(wide, Wide(70), Options with { Epochs = 4, Preferences = [below] });
+        output.WriteLine(report.ToString());
+        (weights, bias) = CoverageCounter.FirstLayerIntegers(GenBias.Tests.Wide70x3x1.Shape, wide.Parameters.ToArray(), 2);
+        (double lower, double upper) = CubeHistogram.Create(weights, CancellationToken.None).RateBounds(bias, Activation.Tanh, below.Interval, CancellationToken.None);
+        Assert.True(lower >= 0.85 && upper - lower < 1e-12, $"[{lower:R}, {upper:R}]");
+        RateInterval sampled = RateEstimator.Estimate(wide, below, 100_000, 0.999, seed: 70);
+        Assert.True(sampled.Lower <= upper && sampled.Upper >= lower, $"sampled {sampled}, certified [{lower:R}, {upper:R}]");
+    }
+
+    [Fact]
     public void Preferences_over_the_data_and_over_a_product_distribution_are_met()
     {
         var network = new SeedNeuron();

@@ -1,0 +1,101 @@
+using System.Collections.Generic;
+using System.Linq;
+using GenBias.Generators.Helpers;
+
+namespace GenBias.Generators
+{
+    // Batches for first layers wider than the tables (ShapeRules.AddsFirstLayerColumns): the rows are packed into masks
+    // and the first layer adds the weight columns of the +1 inputs and subtracts those of the −1 inputs
+    // (GenBias.WideFirstLayer), no multiply and nothing for a zero input; the rows then go into lanes for the later
+    // layers, as in the other batch kernels. That is Forward's value only when the first layer is on the fixed-point
+    // grid, so the batch checks the grid (once per parameter version) and otherwise takes the canonical kernels.
+    public sealed partial class TernaryNetworkGenerator
+    {
+        /// <summary>Whether the batch of this network adds first-layer columns.</summary>
+        private static bool AddsColumns(List<LayerPlan> layers) =>
+            !layers[0].Tables && ShapeRules.AddsFirstLayerColumns(layers[0].Inputs, layers[0].Width);
+
+        /// <summary>In ForwardBatch's accelerated branch: whole groups of rows by columns where the grid allows it.</summary>
+        private static void EmitColumnBatchCalls(IndentedWriter w, List<LayerPlan> layers)
+        {
+            if (!AddsColumns(layers))
+            {
+                return;
+            }
+
+            w.Line("// On the grid the first layer is exact in any order: sums of weight columns, no multiplies.");
+            using (w.Block("if (FirstLayerOnGrid(version))"))
+            {
+                using (w.Block("if (path != global::GenBias.ComputePath.Vector256 && global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
+                {
+                    using (w.Block("for (; r + 16 <= rows; r += 16)"))
+                    {
+                        w.Line($"ColumnBatchVector512(ref {Unsafe}.Add(ref first, r * InputCount), ref {Unsafe}.Add(ref last, r * OutputCount));");
+                    }
+                }
+
+                using (w.Block("for (; r + 8 <= rows; r += 8)"))
+                {
+                    w.Line($"ColumnBatchVector256(ref {Unsafe}.Add(ref first, r * InputCount), ref {Unsafe}.Add(ref last, r * OutputCount));");
+                }
+            }
+
+            w.Line();
+        }
+
+        /// <summary>The grid check and the two column kernels (16 and 8 rows in lanes).</summary>
+        private static void EmitColumnBatches(IndentedWriter w, List<LayerPlan> layers)
+        {
+            if (!AddsColumns(layers))
+            {
+                return;
+            }
+
+            w.Line();
+            w.Line("// The parameter version whose first layer was checked, times two, plus one if it is on the grid (-1: none yet).");
+            w.Line("private long _firstLayerGrid = -1;");
+            w.Line();
+            w.Line("// Whether the first layer is on the fixed-point grid at this parameter version (checked once per version).");
+            using (w.Block("private bool FirstLayerOnGrid(int version)"))
+            {
+                w.Line("long known = global::System.Threading.Volatile.Read(ref _firstLayerGrid);");
+                using (w.Block("if (known >> 1 != version)"))
+                {
+                    w.Line("known = ((long)version << 1) | (global::GenBias.FixedPointGrid.IsFirstLayerOnGrid(Shape, _parameters) ? 1L : 0L);");
+                    w.Line("global::System.Threading.Volatile.Write(ref _firstLayerGrid, known);");
+                }
+
+                w.Line("return (known & 1) != 0;");
+            }
+
+            w.Line();
+            EmitBatchKernel(w, layers, "Vector512", 16, columns: true);
+            w.Line();
+            EmitBatchKernel(w, layers, "Vector256", 8, columns: true);
+        }
+
+        /// <summary>Layer 0 of a column kernel: <c>y0[k]</c> holds neuron k's activation of the rows, row t in lane t.</summary>
+        private static void EmitColumnLayerInLanes(IndentedWriter w, LayerPlan l, string type, int lanes)
+        {
+            int words = 2 * ((l.Inputs + 63) / 64);
+            w.Line($"// Layer 0: {l.Describe}; the {lanes} rows packed, each neuron's +1 columns added and −1 columns subtracted");
+            w.Line("// (exact on the grid, so Forward's bits), then neuron k of every row into the lanes of one vector.");
+            w.Line($"global::System.Span<{type}<float>> y0 = stackalloc {type}<float>[{l.Width}];");
+            using (w.Block())
+            {
+                w.Line($"global::System.Span<ulong> masks = stackalloc ulong[{lanes * words}];");
+                w.Line($"global::System.Span<float> sums = stackalloc float[{lanes * l.Padded}];");
+                w.Line("ref ulong m = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(masks);");
+                w.Line("ref float s = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(sums);");
+                w.Line($"global::GenBias.WideFirstLayer.PackRows(ref input, {lanes}, InputCount, ref m);");
+                w.Line($"global::GenBias.WideFirstLayer.PreActivations(ref m, {lanes}, InputCount, ref {Unsafe}.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed), {l.Name}Packed), {l.Padded}, {l.Width}, ref s);");
+                using (w.Block($"for (int k = 0; k < {l.Width}; k++)"))
+                {
+                    w.Line($"ref float c = ref {Unsafe}.Add(ref s, k);");
+                    string elements = string.Join(", ", Enumerable.Range(0, lanes).Select(t => t == 0 ? "c" : $"{Unsafe}.Add(ref c, {t * l.Padded})"));
+                    w.Line($"y0[k] = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{l.Activation}, {type}.Create({elements}));");
+                }
+            }
+        }
+    }
+}
