@@ -8,7 +8,7 @@ using GenBias;
 namespace ClassificationStudy;
 
 /// <summary>
-/// The seed's second question by experiment: instead of a preference, train one neuron with a modified activation
+/// Whether a modified activation can do what a preference does, by experiment: instead of a preference, train one neuron with a modified activation
 /// (shifted, scaled, asymmetric, clipped) and see what that does to the fraction of the cube above 0.5 and to
 /// accuracy, beside the preference trainer's cells of the same folds.
 /// </summary>

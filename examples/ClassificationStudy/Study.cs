@@ -212,7 +212,7 @@ public static class StudyRunner
         {
             Epochs = Math.Max(options.Epochs, (int)Math.Ceiling((double)options.MinSteps / stepsPerEpoch)),
             Seed = options.Seed + (ulong)fold,
-            // The seed's framing: an output above 0.5 is a positive, one in [-1, 0.5) a negative.
+            // As in the 25-input majority problem: an output above 0.5 is a positive, one in [-1, 0.5) a negative.
             DecisionThreshold = 0.5f,
         };
         Preference cubePreference = new() { Interval = AboveHalf, Target = tau ?? 0 };

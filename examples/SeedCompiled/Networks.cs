@@ -3,7 +3,7 @@ using GenBias;
 namespace SeedCompiled;
 
 /// <summary>
-/// The seed example's trained 25 → 16 → 1 network (examples/SeedNeuron writes it to models/seed-hidden-preferred.json),
+/// The trained 25 → 16 → 1 network of the 25-input majority problem (examples/SeedNeuron writes it to models/seed-hidden-preferred.json),
 /// compiled in: shape, parameters and preference come from the file at compile time.
 /// </summary>
 [TernaryNetwork(Model = "models/seed-hidden-preferred.json")]

@@ -5,7 +5,7 @@ using BenchmarkDotNet.Configs;
 namespace GenBias.Benchmarks;
 
 /// <summary>
-/// Generated Forward against the reference implementation for the seed's two networks, one input at a time and in
+/// Generated Forward against the reference implementation for the two networks of the 25-input majority problem, one input at a time and in
 /// batches, in one run (ratios are against the reference of the same category).
 /// </summary>
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]

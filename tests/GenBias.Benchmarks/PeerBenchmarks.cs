@@ -7,7 +7,7 @@ namespace GenBias.Benchmarks;
 
 /// <summary>
 /// GenBias against ONNX Runtime (the same network, IOBinding, one intra-op thread) in one BenchmarkDotNet run: batches
-/// of 4,096 rows of the seed's two shapes, and the counting leaf against brute force through ONNX Runtime. Ratios are
+/// of 4,096 rows of the two shapes of the 25-input majority problem (25 → 1, 25 → 16 → 1), and the counting leaf against brute force through ONNX Runtime. Ratios are
 /// against ONNX Runtime in the same category (per row, or per input of the cube).
 /// </summary>
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]

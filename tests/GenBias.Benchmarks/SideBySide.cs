@@ -112,7 +112,7 @@ internal static class SideBySide
     }
 
     /// <summary>
-    /// The counting leaf: every one of the 3^12 inputs of a network with the seed's hidden width, enumerated without
+    /// The counting leaf: every one of the 3^12 inputs of a network with the hidden width of the 25-input majority problem's network (16), enumerated without
     /// pruning on one thread (the per-input cost of the leaf does not depend on the input count).
     /// </summary>
     private static void AddLeaf(List<Contender> list, ITernaryNetwork network, string tag, string? peer)

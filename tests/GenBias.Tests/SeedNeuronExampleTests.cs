@@ -10,7 +10,7 @@ using Xunit;
 
 namespace GenBias.Tests;
 
-/// <summary>The seed example's command line and its full count: help, bad --leaf values, Ctrl-C, edited and stale checkpoints.</summary>
+/// <summary>The 25-input majority example's command line and its full count: help, bad --leaf values, Ctrl-C, edited and stale checkpoints.</summary>
 public sealed class SeedNeuronExampleTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("genbias-seed-example").FullName;

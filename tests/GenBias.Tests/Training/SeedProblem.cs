@@ -12,7 +12,7 @@ public partial class SeedNeuron;
 public partial class SeedHidden;
 
 /// <summary>
-/// The seed's setting: uniform inputs from the cube, labelled by a planted rule that is positive on about a fifth of
+/// The 25-input majority problem: uniform inputs from the cube, labelled by a planted rule that is positive on about a fifth of
 /// the cube (x0 + … + x4 ≥ 2), so that unconstrained training puts well under half of the cube above 0.5.
 /// </summary>
 internal static class SeedProblem

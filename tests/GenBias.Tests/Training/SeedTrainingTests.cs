@@ -10,7 +10,7 @@ public class SeedTrainingTests(ITestOutputHelper output)
     public void The_preference_puts_at_least_60_percent_of_the_cube_above_one_half()
     {
         TernaryDataset data = SeedProblem.Data(3000, seed: 1);
-        // The seed calls an output above 0.5 positive and one in [-1, 0.5) negative, so classify at 0.5 too.
+        // The problem calls an output above 0.5 positive and one in [-1, 0.5) negative, so classify at 0.5 too.
         var options = new TrainerOptions { Epochs = 40, Seed = 7, DecisionThreshold = 0.5f };
 
         var free = new SeedNeuron();

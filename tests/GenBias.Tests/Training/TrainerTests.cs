@@ -80,7 +80,7 @@ public class TrainerTests(ITestOutputHelper output)
     [InlineData(0.1, PreferenceRelation.AtMost, 0.55)]
     public void Projection_keeps_every_epoch_of_a_neuron_exactly_feasible(double target, PreferenceRelation relation, double accuracy)
     {
-        // The seed neuron (25 inputs, counted by meet in the middle): every epoch's model, not only the last, meets the
+        // The 25-input neuron of the majority problem (counted by meet in the middle): every epoch's model, not only the last, meets the
         // preference by an exact count, with the free run's accuracy nearly kept where the target allows it.
         var network = new SeedNeuron();
         var preference = Preference.OutputAbove(0.5, target) with { Relation = relation, Method = EnforcementMethod.Projection };
