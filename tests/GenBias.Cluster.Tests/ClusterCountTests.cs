@@ -24,6 +24,7 @@ namespace GenBias.Cluster.Tests;
 /// storage is; with a duplicate report mid-count; cancelled and submitted again. Each asserts that what should have
 /// happened did (leases lent again, the coordinator restarted elsewhere, sub-cubes given back).
 /// </summary>
+[Collection("silos")]
 public sealed class ClusterCountTests(ITestOutputHelper output)
 {
     private sealed class SiloConfigurator : ISiloConfigurator
