@@ -377,7 +377,7 @@ internal static class Cli
                     if (DateTime.UtcNow - last >= TimeSpan.FromSeconds(5) || s.Finished)
                     {
                         last = DateTime.UtcNow;
-                        output.WriteLine($"  {s.Done:N0}/{s.SubCubes:N0} sub-cubes on {s.Silos.Length} silo(s), {s.Rate:F1}/s, {s.Remaining?.ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture) ?? "?"} left");
+                        output.WriteLine($"  {s}");
                     }
                 }),
             };

@@ -142,4 +142,38 @@ public sealed record CountStatus
 
     /// <summary>The time left at this rate (null before the first sub-cube).</summary>
     public TimeSpan? Remaining => Done == 0 ? null : TimeSpan.FromSeconds((SubCubes - Done) / Rate);
+    /// <summary>
+    /// One line: "81/243 sub-cubes on 3 silo(s), 20.5/s, 0:00:07 left; 2 leased" with what an operator should know
+    /// (unknown, cancelled, finished and the count, sub-cubes lent again or given back, coordinator restarts).
+    /// </summary>
+    public override string ToString()
+    {
+        System.Globalization.CultureInfo c = System.Globalization.CultureInfo.InvariantCulture;
+        if (!Known)
+        {
+            return "unknown to the cluster (never submitted, or its stored state was lost)";
+        }
+
+        var text = new System.Text.StringBuilder();
+        text.Append(c, $"{Done:N0}/{SubCubes:N0} sub-cubes on {Silos.Length} silo(s)");
+        text.Append(Finished ? string.Create(c, $", finished: {Count:N0} of {Total:N0} = {(double)Count / Total:P4} in {Elapsed.TotalSeconds:F1} s")
+            : Cancelled ? ", cancelled"
+            : string.Create(c, $", {Rate:F1}/s, {(Remaining is TimeSpan left ? Clock(TimeSpan.FromSeconds(Math.Round(left.TotalSeconds))) : "?")} left; {Leased} leased"));
+        foreach ((long n, string what) in new[] { (Relent, "lent again after their lease expired"), (GivenBack, "given back by a stopping silo"), (Duplicates, "reported twice") })
+        {
+            if (n > 0)
+            {
+                text.Append(c, $"; {n:N0} {what}");
+            }
+        }
+
+        if (Activations > 1)
+        {
+            text.Append(c, $"; coordinator restarted {Activations - 1} time(s), {Restored:N0} results read back");
+        }
+
+        return text.ToString();
+
+        string Clock(TimeSpan t) => string.Create(c, $"{(long)t.TotalHours}:{t:mm\\:ss}");
+    }
 }

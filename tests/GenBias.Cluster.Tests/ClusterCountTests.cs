@@ -24,6 +24,7 @@ namespace GenBias.Cluster.Tests;
 /// storage is; with a duplicate report mid-count; cancelled and submitted again. Each asserts that what should have
 /// happened did (leases lent again, the coordinator restarted elsewhere, sub-cubes given back).
 /// </summary>
+[Collection("silos")]
 public sealed class ClusterCountTests(ITestOutputHelper output)
 {
     private sealed class SiloConfigurator : ISiloConfigurator
@@ -44,7 +45,7 @@ public sealed class ClusterCountTests(ITestOutputHelper output)
     }
 
     /// <summary>A 25 → 16 → 1 tanh network with random parameters, the first layer on the grid.</summary>
-    private static ReferenceNetwork Network(int seed)
+    internal static ReferenceNetwork Network(int seed)
     {
         NetworkShape shape = NetworkShape.Create(25, (16, Activation.Tanh), (1, Activation.Tanh));
         var random = new Random(seed);
@@ -67,7 +68,7 @@ public sealed class ClusterCountTests(ITestOutputHelper output)
     private static readonly ConcurrentDictionary<(int, int, int), Lazy<long>> Expected = new();
 
     /// <summary>The job and its count by one process, sub-cube by sub-cube through the same plan (computed once per plan).</summary>
-    private static (CountJob Job, long Expected, long SubCubes) Job(int seed = 1, TimeSpan? lease = null, int fixedCount = 6, int splitDepth = 5)
+    internal static (CountJob Job, long Expected, long SubCubes) Job(int seed = 1, TimeSpan? lease = null, int fixedCount = 6, int splitDepth = 5)
     {
         ReferenceNetwork network = Network(seed);
         var preference = Preference.OutputAbove(0.3, 0.5);

@@ -171,4 +171,38 @@ public sealed class ToolFirstHourTests : IDisposable
         Assert.Contains($"{ran} (model from epoch", output.ReplaceLineEndings(" "));
         Assert.Contains("epochs run in all", Run("info", model).Output.ReplaceLineEndings(" ").Replace("  ", " ", StringComparison.Ordinal).Replace("│", "", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Messages_SpeakTheCommandLinesOptions_NotTheLibrarysProperties()
+    {
+        // The reader's own messages, as train receives them, then as train shows them.
+        string header = Path.Combine(_folder, "header.csv");
+        File.WriteAllLines(header, ["a,b,c,label", "1,0,-1,1", "0,1,1,0"]);
+        string semicolons = Path.Combine(_folder, "semicolons.csv");
+        File.WriteAllLines(semicolons, ["1;0;-1;1", "0;1;1;0"]);
+        string words = Path.Combine(_folder, "words.csv");
+        File.WriteAllLines(words, ["1,0,yes", "0,1,no", "1,1,maybe"]);
+        string Shown(string path, TextDataOptions options)
+        {
+            var e = Assert.Throws<InvalidDataException>(() => TernaryDataset.FromCsv(path, options));
+            return DataMessages.ForCommandLine(e.Message, path, options.Separator);
+        }
+
+        Assert.EndsWith("looks like a header ('label'): give --header.", Shown(header, new TextDataOptions()));
+        Assert.EndsWith("Its first line holds no ',' but ';': give --separator ';'.", Shown(semicolons, new TextDataOptions()));
+        Assert.EndsWith("--label-column counts from 0 (the first column); -1, the default, is the last.", Shown(header, new TextDataOptions { HasHeader = true, LabelColumn = 7 }));
+        Assert.Contains("the positive label 'Yes' (--positive) occurs in no row", Shown(words, new TextDataOptions { PositiveLabel = "Yes" }));
+        Assert.EndsWith("give --negative to refuse it, or --rest-negative to train one class against the rest.", Shown(words, new TextDataOptions { PositiveLabel = "yes" }));
+        foreach (string text in new[] { Shown(header, new TextDataOptions()), Shown(words, new TextDataOptions { PositiveLabel = "yes" }), Shown(words, new TextDataOptions { PositiveLabel = "Yes" }) })
+        {
+            Assert.DoesNotMatch("HasHeader|PositiveLabel|NegativeLabel|OtherLabelsNegative", text);
+        }
+
+        // A preference the network cannot have: refused before training starts, without "(Parameter 'Target')".
+        var invalid = Assert.Throws<ArgumentException>(() => PreferenceText.Parse("output > 0.5 at-least 1.5").Validate(NetworkShape.Create(3, (1, Activation.Tanh))));
+        Assert.EndsWith("the target fraction 1.5 is outside [0, 1].", GenBiasTool.MessageOf(invalid));
+        (int code, string output) = Run("train", Data(6), "--layers", "1:tanh", "--prefer", "output > 0.5 at-least 1.5", "--out", Path.Combine(_folder, "never.json"));
+        Assert.Equal(1, code);
+        Assert.DoesNotContain("training", output);
+    }
 }

@@ -87,15 +87,31 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         GenBiasTool.CheckOutput(settings.Out, "--out");
-        TernaryDataset data = TernaryDataset.FromCsv(settings.Data, new TextDataOptions
+        char separator = settings.Separator is { } text ? ParseSeparator(text) : ',';
+        TernaryDataset data;
+        try
         {
-            HasHeader = settings.Header, LabelColumn = settings.LabelColumn, PositiveLabel = settings.Positive,
-            NegativeLabel = settings.Negative, OtherLabelsNegative = settings.RestNegative,
-            InputTokens = settings.Tokens is { } tokens ? ParseTokens(tokens) : null,
-            Separator = settings.Separator is { } separator ? ParseSeparator(separator) : ',',
-        });
+            data = TernaryDataset.FromCsv(settings.Data, new TextDataOptions
+            {
+                HasHeader = settings.Header, LabelColumn = settings.LabelColumn, PositiveLabel = settings.Positive,
+                NegativeLabel = settings.Negative, OtherLabelsNegative = settings.RestNegative,
+                InputTokens = settings.Tokens is { } tokens ? ParseTokens(tokens) : null,
+                Separator = separator,
+            });
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException(DataMessages.ForCommandLine(e.Message, settings.Data, separator), e);
+        }
+
         NetworkShape shape = NetworkShape.Create(data.InputCount, [.. settings.Layers.Split(',').Select(ParseLayer)]);
         Preference[] preferences = [.. settings.Prefer.Select(PreferenceText.Parse)];
+        foreach (Preference preference in preferences)
+        {
+            // Before any work: a preference the network cannot have is refused now, not after the progress bar appears.
+            preference.Validate(shape);
+        }
+
         var network = new ReferenceNetwork(shape);
         var options = new TrainerOptions
         {

@@ -90,12 +90,21 @@ public static class GenBiasTool
             config.SetExceptionHandler((exception, _) =>
             {
                 Exception shown = exception is CommandRuntimeException { InnerException: { } inner } ? inner : exception;
-                Console.Error.WriteLine($"genbias: {shown.Message}");
+                Console.Error.WriteLine($"genbias: {MessageOf(shown)}");
                 return Mistake;
             });
         });
         return app.Run(args);
     }
+
+    /// <summary>
+    /// An exception's message as a user reads it: without the "(Parameter 'Target')" that .NET appends to an
+    /// <see cref="ArgumentException"/> naming a library property (the message itself says what is wrong).
+    /// </summary>
+    internal static string MessageOf(Exception e) =>
+        e is ArgumentException { ParamName: { } name } && e.Message.EndsWith($" (Parameter '{name}')", StringComparison.Ordinal)
+            ? e.Message[..^$" (Parameter '{name}')".Length]
+            : e.Message;
 
     /// <summary>Each command's settings, whose declared options are the only ones it accepts.</summary>
     private static readonly Dictionary<string, Type> SettingsOf = new(StringComparer.Ordinal)

@@ -98,6 +98,10 @@ public sealed class CountPlan
             enumerator.Signature);
     }
 
+    /// <summary>One line: "3,486,784,401 inputs in 243 sub-cubes of 14,348,907; 3,486,784,401 (input, neuron) pairs".</summary>
+    public override string ToString() =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Cube:N0} inputs in {SubCubes:N0} sub-cubes of {Cube / SubCubes:N0}; {Total:N0} (input, neuron) pairs");
+
     /// <summary>Counts sub-cube <paramref name="index"/> (0 ≤ index &lt; <see cref="SubCubes"/>) on this thread.</summary>
     /// <returns>The pairs meeting the preference, and the inputs decided by bounds without enumeration.</returns>
     /// <exception cref="ArgumentOutOfRangeException">The index is outside the plan.</exception>

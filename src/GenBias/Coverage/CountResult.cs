@@ -1,4 +1,5 @@
 using System;
+using System.Globalization;
 
 namespace GenBias;
 
@@ -12,6 +13,22 @@ public sealed record CountProgress(long SubCubesDone, long SubCubesTotal, TimeSp
     /// <summary>The estimated time left, from this call's pace (null before its first sub-cube).</summary>
     public TimeSpan? Remaining => SubCubesDone == SubCubesRestored ? null
         : Elapsed / (SubCubesDone - SubCubesRestored) * (SubCubesTotal - SubCubesDone);
+
+    /// <summary>One line: "81 of 243 sub-cubes (33.3 %), 0:00:04 elapsed, about 0:00:08 left".</summary>
+    public override string ToString()
+    {
+        CultureInfo c = CultureInfo.InvariantCulture;
+        string restored = SubCubesRestored > 0 ? string.Create(c, $", {SubCubesRestored:N0} from a checkpoint") : "";
+        string left = Remaining is TimeSpan remaining ? $"about {Clock(remaining)} left" : "time left not known yet";
+        return string.Create(c, $"{SubCubesDone:N0} of {SubCubesTotal:N0} sub-cubes ({(double)SubCubesDone / SubCubesTotal:P1}){restored}, {Clock(Elapsed)} elapsed, {left}");
+    }
+
+    /// <summary>h:mm:ss, to the nearest second.</summary>
+    internal static string Clock(TimeSpan time)
+    {
+        TimeSpan rounded = TimeSpan.FromSeconds(Math.Round(time.TotalSeconds));
+        return string.Create(CultureInfo.InvariantCulture, $"{(long)rounded.TotalHours}:{rounded:mm\\:ss}");
+    }
 }
 
 /// <summary>The exact number of (input, neuron) pairs meeting a preference's interval over the whole cube.</summary>
@@ -30,4 +47,17 @@ public sealed record CountResult(long Count, long Total, CountMethod Method, Tim
 
     /// <summary>Count / Total.</summary>
     public double Fraction => (double)Count / Total;
+
+    /// <summary>
+    /// One line: "1,234,567 of 3,486,784,401 = 0.0354 % (exact, enumeration on 3 silos; 12.5 % of the cube decided by
+    /// bounds); 4.210 s".
+    /// </summary>
+    public override string ToString()
+    {
+        CultureInfo c = CultureInfo.InvariantCulture;
+        string where = ComputedOn is null ? "" : " on " + ComputedOn;
+        string bounds = DecidedByBounds > 0 && Method == CountMethod.Enumeration ? string.Create(c, $"; {DecidedByBounds:P1} of the cube decided by bounds") : "";
+        string restored = SubCubesRestored > 0 ? string.Create(c, $"; {SubCubesRestored:N0} sub-cubes read from a checkpoint") : "";
+        return string.Create(c, $"{Count:N0} of {Total:N0} = {Fraction:P4} (exact, {Certificate.Describe(Method)}{where}{bounds}{restored}); {Elapsed.TotalSeconds:F3} s");
+    }
 }

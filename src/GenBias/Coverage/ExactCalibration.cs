@@ -10,7 +10,17 @@ namespace GenBias;
 /// <param name="Count">The exact count at the new bias: it meets the preference.</param>
 /// <param name="CountOneStepShort">The exact count one bias step (a grid step or one float) less far: it does not, unless the shift is 0.</param>
 /// <param name="Counts">How many exact counts the search made.</param>
-public sealed record CalibrationResult(float BiasShift, CountResult Count, CountResult? CountOneStepShort, int Counts);
+public sealed record CalibrationResult(float BiasShift, CountResult Count, CountResult? CountOneStepShort, int Counts)
+{
+    /// <summary>One line: the shift, the exact count it gives, the count one step short, and how many counts it took.</summary>
+    public override string ToString()
+    {
+        System.Globalization.CultureInfo c = System.Globalization.CultureInfo.InvariantCulture;
+        string shift = BiasShift == 0 ? "output bias unchanged (the preference was already met)" : string.Create(c, $"output bias shifted by {BiasShift:G6}");
+        string shortOf = CountOneStepShort is null ? "" : string.Create(c, $"; one bias step less: {CountOneStepShort.Count:N0} of {CountOneStepShort.Total:N0} = {CountOneStepShort.Fraction:P4}");
+        return string.Create(c, $"{shift}: {Count.Count:N0} of {Count.Total:N0} = {Count.Fraction:P4}, counted exactly{shortOf}; {Counts} count{(Counts == 1 ? "" : "s")}");
+    }
+}
 
 /// <summary>
 /// The smallest change of the output bias that makes the exact count over the cube meet a preference — a

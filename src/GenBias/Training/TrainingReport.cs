@@ -28,6 +28,15 @@ public sealed record EpochReport(
     /// <summary>Whether every preference's whole interval (exact rate, or 95% bounds of the estimate) lies within its target.</summary>
     public bool Feasible(IReadOnlyList<Preference> preferences) =>
         Preferences.Select((s, i) => preferences[i].IsMetBy(s.Lower) && preferences[i].IsMetBy(s.Upper)).All(m => m);
+    /// <summary>One line: "epoch 3 of 40: train loss 0.512, accuracy 61.20 %; validation …; rates 60.10 % [59.60 %, 60.60 %]".</summary>
+    public override string ToString()
+    {
+        CultureInfo c = CultureInfo.InvariantCulture;
+        string validation = double.IsNaN(ValidationLoss) ? "no validation data" : string.Create(c, $"validation loss {ValidationLoss:F4}, accuracy {ValidationAccuracy:P2}");
+        string rates = Preferences.Count == 0 ? ""
+            : "; preference rates " + string.Join(", ", Preferences.Select(p => string.Create(c, $"{p.Rate:P2} [{p.Lower:P2}, {p.Upper:P2}]")));
+        return string.Create(c, $"epoch {Epoch} of {Epochs}: train loss {TrainLoss:F4}, accuracy {TrainAccuracy:P2}; {validation}{rates}");
+    }
 }
 
 /// <summary>A preference's final state.</summary>
@@ -56,6 +65,28 @@ public sealed record PreferenceResult(
             (double lower, double upper) = Preference.Bounds;
             return Math.Max(0, Math.Max(lower - Rate.Lower, Rate.Upper - upper));
         }
+    }
+
+    /// <summary>
+    /// One line: the preference, its rate (exact, or estimated with its interval), met or not and by how much it
+    /// missed, the output bias shift of a calibration, and the multiplier of the lower bound over the epochs.
+    /// </summary>
+    public override string ToString()
+    {
+        CultureInfo c = CultureInfo.InvariantCulture;
+        var text = new StringBuilder();
+        text.Append(c, $"{Preference}: {(Exact ? "exact" : "estimated")} {Rate} — {(Met ? "met" : string.Create(c, $"NOT met, short by {Shortfall:P3}"))}");
+        if (BiasShift != 0)
+        {
+            text.Append(c, $", output bias shifted by {BiasShift:G6}");
+        }
+
+        if (MultiplierTrace.Count > 0)
+        {
+            text.Append(c, $", penalty weight (λ) of its lower bound: {MultiplierTrace[0]:F3} after the first epoch, {MultiplierTrace.Max():F3} at most, {MultiplierTrace[^1]:F3} after the last");
+        }
+
+        return text.ToString();
     }
 }
 
@@ -144,16 +175,7 @@ public sealed record TrainingReport(
             $"epochs run {Epochs.Count}, model from epoch {SelectedEpoch}{(StoppedEarly ? " (stopped early)" : "")}{(Candidates > 1 ? $" ({Selection}, best of {Candidates} by {SelectedBy})" : "")}; accuracy: train {TrainAccuracy:P2}, validation {ValidationAccuracy:P2}; {Elapsed.TotalSeconds:F2} s");
         foreach (PreferenceResult p in Preferences)
         {
-            text.Append(CultureInfo.InvariantCulture, $"\n  {p.Preference}: {(p.Exact ? "exact" : "estimated")} {p.Rate} — {(p.Met ? "met" : "NOT met")}");
-            if (p.BiasShift != 0)
-            {
-                text.Append(CultureInfo.InvariantCulture, $", output bias shifted by {p.BiasShift:G6}");
-            }
-
-            if (p.MultiplierTrace.Count > 0)
-            {
-                text.Append(CultureInfo.InvariantCulture, $", λ first/max/last {p.MultiplierTrace[0]:F3}/{p.MultiplierTrace.Max():F3}/{p.MultiplierTrace[^1]:F3}");
-            }
+            text.Append("\n  ").Append(p);
         }
 
         if (AnswersOneClass)

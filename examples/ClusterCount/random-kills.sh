@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# A count on N ClusterCount silo processes, first undisturbed, then with silos killed at random (kill -9) and started
+# again: prints both times, their ratio and whether both counts agree with each other.
+#
+#   examples/ClusterCount/random-kills.sh MODEL.json [count options…]
+#
+# Settings (environment): SILOS (default 3), KILLS (default 1), GAP (seconds between kills, default 30), WORKERS per
+# silo (default 1), VICTIM (always kill this silo instead of a random one), CLUSTER (localhost or adonet), CONNECTION (adonet), CLUSTERCOUNT (the command; default: dotnet on
+# the Release build). With localhost clustering silo 0 is the primary, a single point of failure by design, so only
+# the others are killed; with adonet any silo is. Kills closer together than Orleans takes to declare a silo dead
+# (about 15–30 s with its default membership settings) can leave too few live silos to vote a dead one out: the
+# cluster then stalls (seen with two of three silos killed 7 s apart).
+# Run from the repository after `dotnet build examples/ClusterCount -c Release`.
+set -euo pipefail
+
+model=${1:?usage: random-kills.sh MODEL.json [count options…]}
+shift
+silos=${SILOS:-3}
+kills=${KILLS:-1}
+gap=${GAP:-30}
+workers=${WORKERS:-1}
+cluster=${CLUSTER:-localhost}
+here=$(cd "$(dirname "$0")" && pwd)
+read -r -a program <<< "${CLUSTERCOUNT:-dotnet $here/bin/Release/net10.0/ClusterCount.dll}"
+log=$(mktemp -d)
+membership=(--cluster "$cluster")
+if [[ $cluster == adonet ]]; then
+  membership+=(--connection "${CONNECTION:?CLUSTER=adonet needs CONNECTION}")
+fi
+
+# Each run has its own cluster and service id: a durable storage would otherwise hand the second run the first one's
+# finished count.
+declare -a pids
+start_silo() { # index cluster-id
+  "${program[@]}" silo --index "$1" --workers "$workers" --cluster-id "$2" --service-id "$2" "${membership[@]}" >> "$log/silo$1.log" 2>&1 &
+  pids[$1]=$!
+}
+
+wait_up() { # index
+  for _ in $(seq 1 300); do
+    grep -q "silo $1 up" "$log/silo$1.log" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "silo $1 did not start:" >&2; cat "$log/silo$1.log" >&2; return 1
+}
+
+stop_all() { # SIGTERM to every silo: prints each exit code and how long they took
+  local t0 codes="" code
+  t0=$(date +%s.%N)
+  for i in "${!pids[@]}"; do kill -TERM "${pids[$i]}" 2>/dev/null || true; done
+  for i in "${!pids[@]}"; do
+    code=0
+    wait "${pids[$i]}" || code=$?
+    codes+=" $code"
+  done
+  echo "  SIGTERM to every silo: exit codes$codes, all stopped in $(echo "$(date +%s.%N) - $t0" | bc | xargs printf '%.1f') s"
+  pids=()
+}
+
+start_cluster() { # cluster-id
+  start_silo 0 "$1"; wait_up 0
+  for ((i = 1; i < silos; i++)); do start_silo "$i" "$1"; done
+  for ((i = 1; i < silos; i++)); do wait_up "$i"; done
+}
+
+trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done' EXIT
+echo "model $model, $silos silos × $workers counting loop(s), $cluster clustering; logs in $log"
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+base="rk-base-$$"
+start_cluster "$base"
+t0=$(date +%s.%N)
+"${program[@]}" count --model "$model" --silos "$silos" --cluster-id "$base" --service-id "$base" "${membership[@]}" --timeout 120 "$@" > "$log/undisturbed.txt" 2>&1
+undisturbed=$(echo "$(date +%s.%N) - $t0" | bc)
+stop_all
+
+shaken="rk-kill-$$"
+start_cluster "$shaken"
+t0=$(date +%s.%N)
+"${program[@]}" count --model "$model" --silos "$silos" --cluster-id "$shaken" --service-id "$shaken" "${membership[@]}" --timeout 120 "$@" > "$log/disturbed.txt" 2>&1 &
+client=$!
+first=$([[ $cluster == adonet ]] && echo 0 || echo 1)
+killed=0
+while ((killed < kills)) && kill -0 "$client" 2>/dev/null; do
+  # The first kill at 15–60 % of the undisturbed time, each later one GAP to GAP + 10 s after the one before; the silo
+  # is started again at once. ($RANDOM is drawn here: inside $(…) a subshell would draw the same number each time.)
+  if ((killed == 0)); then
+    pause=$(echo "scale=2; $undisturbed * $((RANDOM % 46 + 15)) / 100" | bc)
+  else
+    pause=$((gap + RANDOM % 11))
+  fi
+  sleep "$pause"
+  kill -0 "$client" 2>/dev/null || break
+  victim=${VICTIM:-$((first + RANDOM % (silos - first)))}
+  kill -9 "${pids[$victim]}" 2>/dev/null || true
+  wait "${pids[$victim]}" 2>/dev/null || true
+  killed=$((killed + 1))
+  echo "  $(echo "$(date +%s.%N) - $t0" | bc | xargs printf '%.1f') s: killed silo $victim (kill -9), starting it again"
+  start_silo "$victim" "$shaken"
+done
+# A count that has not finished in ten times the undisturbed time plus two minutes has stalled: say so and stop.
+limit=$(echo "$undisturbed * 10 + 120" | bc | cut -d. -f1)
+while kill -0 "$client" 2>/dev/null && (( $(echo "$(date +%s.%N) - $t0" | bc | cut -d. -f1) < limit )); do sleep 1; done
+if kill -0 "$client" 2>/dev/null; then
+  echo "  the disturbed count did not finish within $limit s: stalled (last lines of $log/disturbed.txt below)"
+  kill -TERM "$client" 2>/dev/null || true
+fi
+code=0
+wait "$client" || code=$?
+disturbed=$(echo "$(date +%s.%N) - $t0" | bc)
+stop_all
+
+# The certificate's line "EXACT (enumeration on … silos …): 1,234 of 5,678 = …": the numbers after the colon.
+exact_undisturbed=$(grep -m1 'EXACT' "$log/undisturbed.txt" | sed 's/.*): //' || true)
+exact_disturbed=$(grep -m1 'EXACT' "$log/disturbed.txt" | sed 's/.*): //' || true)
+echo "undisturbed: $(printf '%.1f' "$undisturbed") s; $exact_undisturbed"
+echo "with $killed kill(s): $(printf '%.1f' "$disturbed") s (client exit $code); $exact_disturbed"
+grep -vE '^\s*(preference|Certificate|MET|NOT MET)' "$log/disturbed.txt" | sed 's/^/  client: /' | tail -n 14 || true
+echo "ratio: $(echo "scale=2; $disturbed / $undisturbed" | bc)"
+if [[ -n $exact_undisturbed && $exact_undisturbed == "$exact_disturbed" ]]; then
+  echo "the counts agree"
+else
+  echo "the counts DIFFER or one did not finish (see $log)"; exit 1
+fi
