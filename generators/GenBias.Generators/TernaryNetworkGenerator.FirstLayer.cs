@@ -84,16 +84,18 @@ namespace GenBias.Generators
         {
             if (l.Tables)
             {
-                EmitFirstLayerFromTables(w, l, l.OverOutputs ? vector : "Vector256", l.OverOutputs ? lanes : 8);
+                // A narrow layer's row of table floats is one Vector256, or two Vector128 on that path.
+                bool rowVector = l.OverOutputs || lanes == 4;
+                EmitFirstLayerFromTables(w, l, rowVector ? vector : "Vector256", rowVector ? lanes : 8);
             }
             else if (l.OverOutputs)
             {
-                EmitInputToFloats(w, l);
+                EmitInputToFloats(w, l, lanes);
                 EmitFirstLayerComputed(w, l, vector, lanes);
             }
             else
             {
-                EmitInputToFloats(w, l);
+                EmitInputToFloats(w, l, lanes);
                 w.Line($"// Layer 0: {l.Describe}, one neuron at a time in the canonical group order (too many inputs for tables).");
                 using (w.Block())
                 {
@@ -112,7 +114,7 @@ namespace GenBias.Generators
         {
             string type = "global::System.Runtime.Intrinsics." + vector;
             int stride = l.TableStride, groupFloats = ShapeRules.GroupRows * stride;
-            int blocks = l.OverOutputs ? (l.Width + lanes - 1) / lanes : 1;
+            int blocks = Blocks(l.Width, lanes); // narrow: one block of 8, or two of 4 on Vector128
             w.Line($"// Layer 0: {l.Describe}, from tables: the five inputs of group g pick one of 243 rows of every neuron's");
             w.Line("// group sum (group 0 includes the bias); the rows are combined in the canonical order, so no multiply is left.");
             if (l.OverOutputs)
@@ -146,8 +148,8 @@ namespace GenBias.Generators
 
                 for (int b = 0; b < blocks; b++)
                 {
-                    int lo = b * lanes, hi = System.Math.Min(lo + lanes, l.Width) - 1;
-                    w.Line((lo == hi ? $"// Neuron {lo}" : $"// Neurons {lo}-{hi}") + (hi - lo + 1 < lanes ? " (the rest of the block is zero padding)" : ""));
+                    int lo = b * lanes;
+                    w.Line(BlockComment(lo, lanes, l.Width));
                     using (w.Block())
                     {
                         for (int g = 0; g < l.Groups; g++)
@@ -169,7 +171,7 @@ namespace GenBias.Generators
         private static void EmitFirstLayerComputed(IndentedWriter w, LayerPlan l, string vector, int lanes)
         {
             string type = "global::System.Runtime.Intrinsics." + vector;
-            int blocks = (l.Width + lanes - 1) / lanes;
+            int blocks = Blocks(l.Width, lanes);
             w.Line($"// Layer 0: {l.Describe}, outputs in {vector} lanes ({blocks} block{(blocks == 1 ? "" : "s")} of {lanes}), in the");
             w.Line("// canonical group order: a chain of multiply-adds per group of five inputs (the bias starts group 0), the");
             w.Line("// group sums into eight partial sums, then the fixed tree.");
@@ -180,8 +182,8 @@ namespace GenBias.Generators
                 w.Line($"ref float p = ref {Unsafe}.Add(ref w, Layer0Packed); // column j (input j to every neuron) at j * {l.Padded}, biases at {l.Inputs * l.Padded}");
                 for (int b = 0; b < blocks; b++)
                 {
-                    int lo = b * lanes, hi = System.Math.Min(lo + lanes, l.Width) - 1;
-                    w.Line((lo == hi ? $"// Neuron {lo}" : $"// Neurons {lo}-{hi}") + (hi - lo + 1 < lanes ? " (the rest of the block is zero padding)" : ""));
+                    int lo = b * lanes;
+                    w.Line(BlockComment(lo, lanes, l.Width));
                     using (w.Block())
                     {
                         int block = lo;
