@@ -91,7 +91,7 @@ namespace GenBias.Generators
                 w.Line($"{V256}<float> gathered; // the eight rows' pre-activations");
                 using (w.Block("if (_tables.CanGather)"))
                 {
-                    w.Line("global::GenBias.FirstLayerTables.GatherLanes8(ref masks, out global::System.Runtime.Intrinsics.Vector256<int> positive, out global::System.Runtime.Intrinsics.Vector256<int> negative);");
+                    w.Line("global::GenBias.CompilerServices.FirstLayerTables.GatherLanes8(ref masks, out global::System.Runtime.Intrinsics.Vector256<int> positive, out global::System.Runtime.Intrinsics.Vector256<int> negative);");
                     for (int g = 0; g < l.Groups; g++)
                     {
                         w.Line($"{V256}<float> s{g} = _tables.GatherGroup(positive, negative, {g}); // group {g}");
@@ -116,7 +116,7 @@ namespace GenBias.Generators
                 for (int g = 0; g < l.Groups; g++)
                 {
                     string offset = g == 0 ? "" : $"{g * groupFloats} + ";
-                    w.Line($"nuint r{g} = {offset}(nuint){Unsafe}.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, {g * ShapeRules.GroupSize})); // group {g}");
+                    w.Line($"nuint r{g} = {offset}(nuint){Unsafe}.Add(ref keys, global::GenBias.CompilerServices.FirstLayerTables.Key(positive, negative, {g * ShapeRules.GroupSize})); // group {g}");
                 }
 
                 if (l.Width == 1)
@@ -225,7 +225,7 @@ namespace GenBias.Generators
                                 w.Line($"s{j % 8} = {V256}.FusedMultiplyAdd({V256}.Create({Unsafe}.Add(ref a, {j})), {V256}.LoadUnsafe(ref p, {(j * l.Padded) + lo}), s{j % 8}); // input {j}");
                             }
 
-                            w.Line($"{V256}<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + {V256}.LoadUnsafe(ref p, {(l.Inputs * l.Padded) + lo});");
+                            w.Line($"{V256}<float> pre = global::GenBias.CompilerServices.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + {V256}.LoadUnsafe(ref p, {(l.Inputs * l.Padded) + lo});");
                             w.Line($"{V256}.StoreUnsafe(pre, ref y, {lo});");
                         }
                     }
@@ -295,7 +295,7 @@ namespace GenBias.Generators
                             }
                         }
 
-                        w.Line($"{V256}<float> pre = global::GenBias.CanonicalSum.TreeOfRows(n0, n1, n2, n3, n4, n5, n6, n7) + {V256}.Create({Unsafe}.Add(ref p, {(l.Width * l.Stride) + k}));");
+                        w.Line($"{V256}<float> pre = global::GenBias.CompilerServices.CanonicalSum.TreeOfRows(n0, n1, n2, n3, n4, n5, n6, n7) + {V256}.Create({Unsafe}.Add(ref p, {(l.Width * l.Stride) + k}));");
                         w.Line($"{V256}<float> y = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{l.Activation}, pre);");
                         EmitLanesResult(w, l, "y", k, last);
                     }

@@ -102,7 +102,7 @@ namespace GenBias.Generators
                     w.Line("global::System.ReadOnlySpan<float> xs = global::System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref x, InputCount);");
                     for (int k = 0; k < l.Width; k++)
                     {
-                        w.Line($"float pre{k} = global::GenBias.CanonicalSum.FirstLayer(xs, new global::System.ReadOnlySpan<float>(_parameters, Layer0WeightOffset + {k * l.Inputs}, {l.Inputs}), _parameters[Layer0BiasOffset + {k}]);");
+                        w.Line($"float pre{k} = global::GenBias.CompilerServices.CanonicalSum.FirstLayer(xs, new global::System.ReadOnlySpan<float>(_parameters, Layer0WeightOffset + {k * l.Inputs}, {l.Inputs}), _parameters[Layer0BiasOffset + {k}]);");
                         w.Line($"{Unsafe}.Add(ref z, Layer0Scratch + {k}) = pre{k};");
                         w.Line($"{Unsafe}.Add(ref h, Layer0Scratch + {k}) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{l.Activation}, pre{k});");
                     }
@@ -129,7 +129,7 @@ namespace GenBias.Generators
                 for (int g = 0; g < l.Groups; g++)
                 {
                     string offset = g == 0 ? "" : $"{g * groupFloats} + ";
-                    w.Line($"nuint r{g} = {offset}(nuint){Unsafe}.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, {g * ShapeRules.GroupSize})); // group {g}");
+                    w.Line($"nuint r{g} = {offset}(nuint){Unsafe}.Add(ref keys, global::GenBias.CompilerServices.FirstLayerTables.Key(positive, negative, {g * ShapeRules.GroupSize})); // group {g}");
                 }
 
                 int present = System.Math.Min(l.Groups, ShapeRules.PartialSums);

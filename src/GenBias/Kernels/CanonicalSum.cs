@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace GenBias;
+namespace GenBias.CompilerServices;
 
 /// <summary>
 /// The one summation order every GenBias implementation uses for a neuron's pre-activation, so that the scalar
@@ -24,6 +24,7 @@ namespace GenBias;
 /// <c>((p0 + p4) + (p2 + p6)) + ((p1 + p5) + (p3 + p7))</c>; then the bias is added. Eight independent chains
 /// hide the multiply-add latency, and the tree is exactly what a Vector256 reduction computes.</para>
 /// </remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class CanonicalSum
 {
     /// <summary>2^-150: the largest absolute error of one rounding to a subnormal float.</summary>
