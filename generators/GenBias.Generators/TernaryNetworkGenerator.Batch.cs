@@ -21,12 +21,12 @@ namespace GenBias.Generators
             w.Line("// The eight-row batch kernel's buffer: each layer's activations row by row (8 × padded width), then 8 lanes.");
             foreach (LayerPlan l in layers)
             {
-                w.Line($"private const int Batch{l.Name} = {offset};");
+                w.Member($"private const int Batch{l.Name} = {offset};");
                 offset += 8 * BatchRowFloats(l);
             }
 
-            w.Line($"private const int BatchLanes = {offset};");
-            w.Line($"private const int BatchBufferSize = {offset + 8};");
+            w.Member($"private const int BatchLanes = {offset};");
+            w.Member($"private const int BatchBufferSize = {offset + 8};");
         }
 
         private static void EmitTableBatchKernel(IndentedWriter w, List<LayerPlan> layers)
@@ -40,7 +40,7 @@ namespace GenBias.Generators
                 w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
             }
 
-            using (w.Block("private void BatchRows8(ref ulong masks, ref float output, ref float buffer)"))
+            using (w.MemberBlock("private void BatchRows8(ref ulong masks, ref float output, ref float buffer)"))
             {
                 w.Line("ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);");
                 w.Line("ref float t = ref _tables.Origin;");

@@ -116,8 +116,8 @@ namespace GenBias.Generators
             w.Line("/// </remarks>");
             using (w.Block($"partial {model.TypeKeyword} {GeneratedText.Identifier(model.TypeName)} : global::GenBias.ITernaryNetwork"))
             {
-                // Every member carries [GeneratedCode] (not the type: the user's own part of the class is not generated).
-                w.MemberDepth = w.Depth;
+                // Every member carries [GeneratedCode] (not the type: the user's own part of the class is not generated);
+                // w.Member and w.MemberBlock write it where a member is declared.
                 w.MemberAttribute = GeneratedCodeAttribute;
                 EmitConstants(w, model, layers, parameterCount, activationCount, packedSize, scratchSize);
                 EmitStateAndParameters(w, layers);
@@ -152,42 +152,42 @@ namespace GenBias.Generators
             int parameterCount, int activationCount, int packedSize, int scratchSize)
         {
             w.Line("/// <summary>The number of ternary inputs.</summary>");
-            w.Line($"public const int InputCount = {model.Inputs};");
+            w.Member($"public const int InputCount = {model.Inputs};");
             w.Line();
             w.Line("/// <summary>The number of outputs (the width of the last layer).</summary>");
-            w.Line($"public const int OutputCount = {layers[layers.Count - 1].Width};");
+            w.Member($"public const int OutputCount = {layers[layers.Count - 1].Width};");
             w.Line();
             w.Line("/// <summary>The length of the canonical parameter buffer.</summary>");
-            w.Line($"public const int ParameterCount = {parameterCount};");
+            w.Member($"public const int ParameterCount = {parameterCount};");
             w.Line();
             w.Line("/// <summary>The number of neurons in all layers: the length of the buffer <see cref=\"ForwardActivations\"/> fills.</summary>");
-            w.Line($"public const int ActivationCount = {activationCount};");
+            w.Member($"public const int ActivationCount = {activationCount};");
             w.Line();
             w.Line("/// <summary>The number of dense layers, hidden and output.</summary>");
-            w.Line($"public const int LayerCount = {layers.Count};");
+            w.Member($"public const int LayerCount = {layers.Count};");
             foreach (LayerPlan l in layers)
             {
                 w.Line();
                 w.Line($"/// <summary>Layer {l.Index}, {l.Describe}: where neuron 0's weights start (neuron k's at + k * {l.Inputs}).</summary>");
-                w.Line($"public const int {l.Name}WeightOffset = {l.WeightOffset};");
+                w.Member($"public const int {l.Name}WeightOffset = {l.WeightOffset};");
                 w.Line();
                 w.Line($"/// <summary>Layer {l.Index}: where its {l.Width} biases start in the parameter buffer.</summary>");
-                w.Line($"public const int {l.Name}BiasOffset = {l.BiasOffset};");
+                w.Member($"public const int {l.Name}BiasOffset = {l.BiasOffset};");
                 w.Line();
                 w.Line($"/// <summary>Layer {l.Index}: where its {l.Width} outputs start in the buffer of all activations.</summary>");
-                w.Line($"public const int {l.Name}ActivationOffset = {l.ActivationOffset};");
+                w.Member($"public const int {l.Name}ActivationOffset = {l.ActivationOffset};");
             }
 
             w.Line();
             w.Line("// The private packed copy of the parameters the SIMD code reads (see GenBias.CompilerServices.ShapeRules), and the scratch");
             w.Line("// buffers: the unpacked form of a packed input, and each layer's outputs padded to whole 16-float blocks.");
-            w.Line($"private const int PackedSize = {packedSize};");
-            w.Line($"private const int PackedBufferSize = {ShapeRules.DotStride(model.Inputs)};");
-            w.Line($"private const int ScratchSize = {scratchSize};");
+            w.Member($"private const int PackedSize = {packedSize};");
+            w.Member($"private const int PackedBufferSize = {ShapeRules.DotStride(model.Inputs)};");
+            w.Member($"private const int ScratchSize = {scratchSize};");
             foreach (LayerPlan l in layers)
             {
-                w.Line($"private const int {l.Name}Packed = {l.PackedOffset};");
-                w.Line($"private const int {l.Name}Scratch = {l.ScratchOffset};");
+                w.Member($"private const int {l.Name}Packed = {l.PackedOffset};");
+                w.Member($"private const int {l.Name}Scratch = {l.ScratchOffset};");
             }
 
             w.Line();
@@ -196,11 +196,11 @@ namespace GenBias.Generators
                 : "/// <summary>The preferences declared with [Prefer], in declaration order, for the trainer and the certifier.</summary>");
             if (model.Preferences.Count == 0)
             {
-                w.Line("public static global::System.Collections.Generic.IReadOnlyList<global::GenBias.Preference> Preferences { get; } = global::System.Array.Empty<global::GenBias.Preference>();");
+                w.Member("public static global::System.Collections.Generic.IReadOnlyList<global::GenBias.Preference> Preferences { get; } = global::System.Array.Empty<global::GenBias.Preference>();");
             }
             else
             {
-                w.Line("public static global::System.Collections.Generic.IReadOnlyList<global::GenBias.Preference> Preferences { get; } =");
+                w.Member("public static global::System.Collections.Generic.IReadOnlyList<global::GenBias.Preference> Preferences { get; } =");
                 // An array initializer rather than a collection expression: generated code compiles from C# 8 on.
                 w.Line("new global::GenBias.Preference[]");
                 w.Line("{");
@@ -220,7 +220,7 @@ namespace GenBias.Generators
 
             w.Line();
             w.Line("/// <summary>The runtime description of this network's shape, for the trainer and the certifier.</summary>");
-            w.Line("public static global::GenBias.NetworkShape Shape { get; } = global::GenBias.NetworkShape.Create(InputCount" +
+            w.Member("public static global::GenBias.NetworkShape Shape { get; } = global::GenBias.NetworkShape.Create(InputCount" +
                 string.Concat(layers.Select(l => $", ({l.Width}, global::GenBias.Activation.{l.Activation})")) + ");");
             w.Line();
         }
@@ -238,7 +238,7 @@ namespace GenBias.Generators
             // The file name as the user wrote it may hold anything ('&', quotes, line breaks): each place gets its own escaping.
             string file = model.ModelFile!;
             w.Line("/// <summary>The model file the parameters were compiled in from (as named in the attribute).</summary>");
-            w.Line($"public const string ModelFileName = {GeneratedText.StringLiteral(file)};");
+            w.Member($"public const string ModelFileName = {GeneratedText.StringLiteral(file)};");
             w.Line();
             w.Line($"/// <summary>Creates the network with the parameters compiled in from \"{GeneratedText.XmlDoc(file)}\": no file is read at run time.</summary>");
             int[] bits = model.ParameterBits.ToArray();
@@ -246,7 +246,7 @@ namespace GenBias.Generators
             {
                 // Hundreds of thousands of integer literals (or one huge UTF-8 literal) take the compiler seconds; one
                 // string constant of base64 text is read in a fraction of a second.
-                w.Line("public " + GeneratedText.Identifier(model.TypeName) + "() => SetParameters(global::GenBias.ParameterPacking.DecodeEmbedded(EmbeddedParameterBase64, ParameterCount));");
+                w.Member("public " + GeneratedText.Identifier(model.TypeName) + "() => SetParameters(global::GenBias.ParameterPacking.DecodeEmbedded(EmbeddedParameterBase64, ParameterCount));");
                 w.Line();
                 w.Line($"// The {bits.Length} parameters of \"{GeneratedText.Comment(file)}\" in the canonical layout: float bits, little-endian, base64");
                 w.Line($"// (more than {MaxReadableEmbedded} parameters are not written as a readable array, so the compiler stays fast).");
@@ -259,16 +259,16 @@ namespace GenBias.Generators
                     bytes[(4 * i) + 3] = (byte)(bits[i] >> 24);
                 }
 
-                w.Line("private const string EmbeddedParameterBase64 = \"" + System.Convert.ToBase64String(bytes) + "\";");
+                w.Member("private const string EmbeddedParameterBase64 = \"" + System.Convert.ToBase64String(bytes) + "\";");
                 w.Line();
                 return;
             }
 
-            w.Line("public " + GeneratedText.Identifier(model.TypeName) + "() => SetParameters(global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(EmbeddedParameterBits));");
+            w.Member("public " + GeneratedText.Identifier(model.TypeName) + "() => SetParameters(global::System.Runtime.InteropServices.MemoryMarshal.Cast<uint, float>(EmbeddedParameterBits));");
             w.Line();
             w.Line($"// The {model.ParameterBits.Count} parameters of \"{GeneratedText.Comment(file)}\" in the canonical layout, as float bits (exact), eight per line;");
             w.Line("// the comment after each line gives their values.");
-            w.Line("private static global::System.ReadOnlySpan<uint> EmbeddedParameterBits => new uint[]");
+            w.Member("private static global::System.ReadOnlySpan<uint> EmbeddedParameterBits => new uint[]");
             w.Line("{");
             for (int start = 0; start < bits.Length; start += 8)
             {
@@ -289,29 +289,29 @@ namespace GenBias.Generators
 
         private static void EmitStateAndParameters(IndentedWriter w, List<LayerPlan> layers)
         {
-            w.Line("private readonly float[] _parameters = new float[ParameterCount];");
-            w.Line("private readonly float[] _packed = new float[PackedSize];");
+            w.Member("private readonly float[] _parameters = new float[ParameterCount];");
+            w.Member("private readonly float[] _packed = new float[PackedSize];");
             w.Line("// Odd while SetParameters replaces the parameters, and changed by every call: a computation that sees it odd or");
             w.Line("// changed has read a mix of old and new parameters and throws (GenBias.CompilerServices.ParameterVersion).");
-            w.Line("private int _version;");
+            w.Member("private int _version;");
             if (layers[0].Tables)
             {
-                w.Line("private readonly global::GenBias.CompilerServices.FirstLayerTables _tables = new(Shape);");
+                w.Member("private readonly global::GenBias.CompilerServices.FirstLayerTables _tables = new(Shape);");
             }
 
             w.Line();
             w.Line("/// <inheritdoc/>");
-            w.Line("global::GenBias.NetworkShape global::GenBias.ITernaryNetwork.Shape => Shape;");
+            w.Member("global::GenBias.NetworkShape global::GenBias.ITernaryNetwork.Shape => Shape;");
             w.Line();
             w.Line("/// <summary>The parameters in the canonical layout; change them with <see cref=\"SetParameters\"/>.</summary>");
-            w.Line("public global::System.ReadOnlySpan<float> Parameters => _parameters;");
+            w.Member("public global::System.ReadOnlySpan<float> Parameters => _parameters;");
             w.Line();
             w.Line("/// <summary>The arithmetic of the forward pass; every path returns the same bits.</summary>");
-            w.Line("public global::GenBias.ComputePath ComputePath { get; set; }");
+            w.Member("public global::GenBias.ComputePath ComputePath { get; set; }");
             w.Line();
             w.Line("/// <summary>Replaces every parameter (canonical layout) and repacks them for the SIMD code.</summary>");
             w.Line("/// <exception cref=\"global::System.ArgumentException\">The length is not <see cref=\"ParameterCount\"/>, a value is NaN or infinite, or a neuron's pre-activation could exceed ParameterPacking.MaxPreActivationBound (the message names the parameter).</exception>");
-            using (w.Block("public void SetParameters(global::System.ReadOnlySpan<float> parameters)"))
+            using (w.MemberBlock("public void SetParameters(global::System.ReadOnlySpan<float> parameters)"))
             {
                 w.Line("global::GenBias.ParameterPacking.CheckComputable(Shape, parameters, nameof(parameters));");
                 w.Line("global::GenBias.CompilerServices.ParameterVersion.BeginWrite(ref _version);");
@@ -343,7 +343,7 @@ namespace GenBias.Generators
             {
                 w.Line("/// <summary>The output for one input of -1, 0, +1 values.</summary>");
                 w.Line("/// <exception cref=\"global::System.ArgumentException\">The input does not have <see cref=\"InputCount\"/> values, or one is not ternary (the message names its index).</exception>");
-                using (w.Block("public float Forward(global::System.ReadOnlySpan<sbyte> input)"))
+                using (w.MemberBlock("public float Forward(global::System.ReadOnlySpan<sbyte> input)"))
                 {
                     EmitSpanRun(w, layers);
                     EmitVersionCheck(w);
@@ -354,7 +354,7 @@ namespace GenBias.Generators
                 if (packedForm)
                 {
                     w.Line("/// <summary>The output for one input in the packed form: bit i of <paramref name=\"positive\"/> means +1, of <paramref name=\"negative\"/> -1.</summary>");
-                    using (w.Block("public float Forward(ulong positive, ulong negative)"))
+                    using (w.MemberBlock("public float Forward(ulong positive, ulong negative)"))
                     {
                         EmitPackedRun(w, layers);
                         EmitVersionCheck(w);
@@ -366,7 +366,7 @@ namespace GenBias.Generators
             }
 
             w.Line("/// <inheritdoc/>");
-            using (w.Block("public void Forward(global::System.ReadOnlySpan<sbyte> input, global::System.Span<float> output)"))
+            using (w.MemberBlock("public void Forward(global::System.ReadOnlySpan<sbyte> input, global::System.Span<float> output)"))
             {
                 w.Line("global::GenBias.TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));");
                 EmitSpanRun(w, layers);
@@ -378,7 +378,7 @@ namespace GenBias.Generators
             w.Line("/// <inheritdoc/>");
             if (packedForm)
             {
-                using (w.Block("public void Forward(ulong positive, ulong negative, global::System.Span<float> output)"))
+                using (w.MemberBlock("public void Forward(ulong positive, ulong negative, global::System.Span<float> output)"))
                 {
                     w.Line("global::GenBias.TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));");
                     EmitPackedRun(w, layers);
@@ -389,7 +389,7 @@ namespace GenBias.Generators
             else
             {
                 w.Line($"/// <remarks>The packed form holds at most 64 inputs; this network has {model.Inputs}, so this throws.</remarks>");
-                w.Line("void global::GenBias.ITernaryNetwork.Forward(ulong positive, ulong negative, global::System.Span<float> output) =>");
+                w.Member("void global::GenBias.ITernaryNetwork.Forward(ulong positive, ulong negative, global::System.Span<float> output) =>");
                 w.Line("    throw global::GenBias.TernaryInput.PackedUnavailable(InputCount);");
             }
 
@@ -405,7 +405,7 @@ namespace GenBias.Generators
 
             w.Line();
             w.Line("/// <inheritdoc/>");
-            using (w.Block("public void ForwardActivations(global::System.ReadOnlySpan<sbyte> input, global::System.Span<float> activations)"))
+            using (w.MemberBlock("public void ForwardActivations(global::System.ReadOnlySpan<sbyte> input, global::System.Span<float> activations)"))
             {
                 w.Line("global::GenBias.TernaryInput.CheckLength(activations.Length, ActivationCount, nameof(activations));");
                 EmitSpanRun(w, layers);
@@ -429,7 +429,7 @@ namespace GenBias.Generators
                 w.Line($"/// <remarks>Rows are computed one at a time (a narrow first layer is faster so, and very large networks would overflow the rows-in-lanes kernel's stack buffers).</remarks>");
             }
 
-            using (w.Block("public void ForwardBatch(global::System.ReadOnlySpan<sbyte> inputs, global::System.Span<float> outputs)"))
+            using (w.MemberBlock("public void ForwardBatch(global::System.ReadOnlySpan<sbyte> inputs, global::System.Span<float> outputs)"))
             {
                 w.Line("int rows = global::GenBias.TernaryInput.ValidateBatch(inputs, InputCount, OutputCount, outputs.Length);");
                 w.Line("int version = global::GenBias.CompilerServices.ParameterVersion.Read(ref _version);");
@@ -513,12 +513,12 @@ namespace GenBias.Generators
                     w.Line("/// negative mask; <paramref name=\"outputs\"/> receives <see cref=\"OutputCount\"/> values per row. The fastest batch form.");
                     w.Line("/// </summary>");
                     w.Line("/// <exception cref=\"global::System.ArgumentException\">The lengths do not match, or a row's masks overlap or set a bit at or above <see cref=\"InputCount\"/> (the message names the row).</exception>");
-                    w.Line("public void ForwardBatch(global::System.ReadOnlySpan<ulong> packedInputs, global::System.Span<float> outputs)");
+                    w.Member("public void ForwardBatch(global::System.ReadOnlySpan<ulong> packedInputs, global::System.Span<float> outputs)");
                 }
                 else
                 {
                     w.Line("/// <inheritdoc/>");
-                    w.Line("public void ForwardBatch(global::System.ReadOnlySpan<sbyte> inputs, global::System.Span<float> outputs)");
+                    w.Member("public void ForwardBatch(global::System.ReadOnlySpan<sbyte> inputs, global::System.Span<float> outputs)");
                 }
 
                 using (w.Block())
@@ -623,7 +623,7 @@ namespace GenBias.Generators
             LayerPlan output = layers[layers.Count - 1];
             w.Line($"// {lanes} rows at once, row t in lane t of every {vector}: each neuron is computed in the canonical order, lane by");
             w.Line("// lane, so every row gets the bits of Forward. Weights are broadcast from the canonical parameter buffer.");
-            using (w.Block($"private void Batch{vector}(ref sbyte input, ref float output)"))
+            using (w.MemberBlock($"private void Batch{vector}(ref sbyte input, ref float output)"))
             {
                 w.Line("ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters);");
                 w.Line($"// The inputs transposed: vector i holds input i of the {lanes} rows.");
@@ -774,7 +774,7 @@ namespace GenBias.Generators
         {
             LayerPlan output = layers[layers.Count - 1];
             w.Line("/// <inheritdoc/>");
-            using (w.Block("public void Backward(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> parameterGradient)"))
+            using (w.MemberBlock("public void Backward(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> parameterGradient)"))
             {
                 w.Line("global::GenBias.TernaryInput.Validate(input, InputCount);");
                 w.Line("global::GenBias.TernaryInput.CheckLength(outputGradient.Length, OutputCount, nameof(outputGradient));");
@@ -789,7 +789,7 @@ namespace GenBias.Generators
 
             w.Line();
             w.Line("/// <inheritdoc/>");
-            using (w.Block("public void BackwardActivations(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> activationGradient, global::System.Span<float> parameterGradient)"))
+            using (w.MemberBlock("public void BackwardActivations(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> activationGradient, global::System.Span<float> parameterGradient)"))
             {
                 w.Line("global::GenBias.TernaryInput.Validate(input, InputCount);");
                 w.Line("global::GenBias.TernaryInput.CheckLength(activationGradient.Length, ActivationCount, nameof(activationGradient));");
@@ -801,7 +801,7 @@ namespace GenBias.Generators
 
             w.Line();
             w.Line("// g: the gradient of the objective with respect to every neuron's activation (ActivationCount, layer order).");
-            using (w.Block("private void BackwardCore(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> g, global::System.Span<float> parameterGradient)"))
+            using (w.MemberBlock("private void BackwardCore(global::System.ReadOnlySpan<sbyte> input, global::System.ReadOnlySpan<float> g, global::System.Span<float> parameterGradient)"))
             {
                 EmitScratch(w, layers);
                 w.Line("Run(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), h, z);");
@@ -845,7 +845,7 @@ namespace GenBias.Generators
             if (tables)
             {
                 w.Line("// input: InputCount validated ternary values, packed for the table-driven first layer.");
-                using (w.Block("private void Run(ref sbyte input, global::System.Span<float> h, global::System.Span<float> z)"))
+                using (w.MemberBlock("private void Run(ref sbyte input, global::System.Span<float> h, global::System.Span<float> z)"))
                 {
                     w.Line("global::GenBias.TernaryInput.TryPack(ref input, InputCount, out ulong positive, out ulong negative);");
                     w.Line("RunPacked(positive, negative, h, z);");
@@ -856,7 +856,7 @@ namespace GenBias.Generators
 
             w.Line("// Picks the widest accelerated path allowed by ComputePath. " + (tables ? "positive, negative: a validated packed input" : "input: InputCount validated ternary values") + "; h, z: every");
             w.Line("// layer's outputs and pre-activations, each layer padded to whole 16-float blocks.");
-            using (w.Block($"private void {name}({parameters}, global::System.Span<float> h, global::System.Span<float> z)"))
+            using (w.MemberBlock($"private void {name}({parameters}, global::System.Span<float> h, global::System.Span<float> z)"))
             {
                 w.Line("global::GenBias.ComputePath path = ComputePath;");
                 using (w.Block("if (path != global::GenBias.ComputePath.Scalar && global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)"))
@@ -895,7 +895,7 @@ namespace GenBias.Generators
             w.Line("// Scalar: the reference kernels over the canonical layout, copied into the padded scratch layout. Kept out of");
             w.Line("// Run so that its buffers do not weigh on the SIMD paths.");
             w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]");
-            using (w.Block($"private void RunScalar({parameters}, global::System.Span<float> h, global::System.Span<float> z)"))
+            using (w.MemberBlock($"private void RunScalar({parameters}, global::System.Span<float> h, global::System.Span<float> z)"))
             {
                 w.Line("global::System.Span<float> x = stackalloc float[InputCount];");
                 w.Line(tables
@@ -928,7 +928,7 @@ namespace GenBias.Generators
                     + " products of two vectors per 8 inputs for narrower ones."
                 : "// Vector256 throughout: 8 outputs per vector for layers of 8 or more neurons, dot products for narrower ones.");
             string input = layers[0].Tables ? "ulong positive, ulong negative" : "ref sbyte input";
-            using (w.Block($"private void {name}({input}, ref float h, ref float z)"))
+            using (w.MemberBlock($"private void {name}({input}, ref float h, ref float z)"))
             {
                 w.Line("ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);");
                 foreach (LayerPlan l in layers)
