@@ -10,7 +10,7 @@ namespace GenBias.Generators
     // of width 1 is stored as one vector. Every value is computed in the canonical order: the bits of Forward.
     public sealed partial class TernaryNetworkGenerator
     {
-        private const string V256 = "global::System.Runtime.Intrinsics.Vector256";
+        private const string V256 = "Simd::Vector256";
 
         /// <summary>Floats per row of layer l's buffer in the batch kernel.</summary>
         private static int BatchRowFloats(LayerPlan l) => l.Padded;
@@ -21,12 +21,12 @@ namespace GenBias.Generators
             w.Line("// The eight-row batch kernel's buffer: each layer's activations row by row (8 × padded width), then 8 lanes.");
             foreach (LayerPlan l in layers)
             {
-                w.Line($"private const int Batch{l.Name} = {offset};");
+                w.Member($"private const int Batch{l.Name} = {offset};");
                 offset += 8 * BatchRowFloats(l);
             }
 
-            w.Line($"private const int BatchLanes = {offset};");
-            w.Line($"private const int BatchBufferSize = {offset + 8};");
+            w.Member($"private const int BatchLanes = {offset};");
+            w.Member($"private const int BatchBufferSize = {offset + 8};");
         }
 
         private static void EmitTableBatchKernel(IndentedWriter w, List<LayerPlan> layers)
@@ -37,12 +37,12 @@ namespace GenBias.Generators
             if (layers.Count == 1 && Gathers(layers[0]))
             {
                 w.Line("// A single neuron's kernel is a few instructions: inlined into the batch loops.");
-                w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
+                w.Line("[Runtime::MethodImpl(Runtime::MethodImplOptions.AggressiveInlining)]");
             }
 
-            using (w.Block("private void BatchRows8(ref ulong masks, ref float output, ref float buffer)"))
+            using (w.MemberBlock("private void BatchRows8(ref ulong masks, ref float output, ref float buffer)"))
             {
-                w.Line("ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed);");
+                w.Line("ref float w = ref Interop::MemoryMarshal.GetArrayDataReference(_packed);");
                 w.Line("ref float t = ref _tables.Origin;");
                 w.Line("ref int keys = ref _tables.KeyOrigin; // ten mask bits → the offset of the group's row");
                 foreach (LayerPlan l in layers)
@@ -67,8 +67,8 @@ namespace GenBias.Generators
                         w.Line("// The outputs, row by row.");
                         using (w.Block("for (int r = 0; r < 8; r++)"))
                         {
-                            w.Line($"global::System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref {Unsafe}.Add(ref buffer, Batch{l.Name} + (r * {BatchRowFloats(l)})), OutputCount)");
-                            w.Line($"    .CopyTo(global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref {Unsafe}.Add(ref output, r * OutputCount), OutputCount));");
+                            w.Line($"Interop::MemoryMarshal.CreateReadOnlySpan(ref {Unsafe}.Add(ref buffer, Batch{l.Name} + (r * {BatchRowFloats(l)})), OutputCount)");
+                            w.Line($"    .CopyTo(Interop::MemoryMarshal.CreateSpan(ref {Unsafe}.Add(ref output, r * OutputCount), OutputCount));");
                         }
                     }
                 }
@@ -91,7 +91,7 @@ namespace GenBias.Generators
                 w.Line($"{V256}<float> gathered; // the eight rows' pre-activations");
                 using (w.Block("if (_tables.CanGather)"))
                 {
-                    w.Line("global::GenBias.FirstLayerTables.GatherLanes8(ref masks, out global::System.Runtime.Intrinsics.Vector256<int> positive, out global::System.Runtime.Intrinsics.Vector256<int> negative);");
+                    w.Line("GBC::FirstLayerTables.GatherLanes8(ref masks, out Simd::Vector256<int> positive, out Simd::Vector256<int> negative);");
                     for (int g = 0; g < l.Groups; g++)
                     {
                         w.Line($"{V256}<float> s{g} = _tables.GatherGroup(positive, negative, {g}); // group {g}");
@@ -116,7 +116,7 @@ namespace GenBias.Generators
                 for (int g = 0; g < l.Groups; g++)
                 {
                     string offset = g == 0 ? "" : $"{g * groupFloats} + ";
-                    w.Line($"nuint r{g} = {offset}(nuint){Unsafe}.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, {g * ShapeRules.GroupSize})); // group {g}");
+                    w.Line($"nuint r{g} = {offset}(nuint){Unsafe}.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, {g * ShapeRules.GroupSize})); // group {g}");
                 }
 
                 if (l.Width == 1)
@@ -144,7 +144,7 @@ namespace GenBias.Generators
                                 w.Line(g < ShapeRules.PartialSums ? $"{V256}<float> s{g} = {load};" : $"s{g % 8} += {load};");
                             }
 
-                            w.Line($"{V256}.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{l.Activation}, {TreeOfPresent(present, p => "s" + p)}), ref y, {lo});");
+                            w.Line($"{V256}.StoreUnsafe(GB::ActivationMath.Apply(GB::Activation.{l.Activation}, {TreeOfPresent(present, p => "s" + p)}), ref y, {lo});");
                         }
                     }
                 }
@@ -160,7 +160,7 @@ namespace GenBias.Generators
             {
                 w.Line("// A single neuron: its eight rows are in lanes now.");
                 string pre = gather ? "gathered" : $"{V256}.LoadUnsafe(ref buffer, BatchLanes)";
-                w.Line($"{V256}<float> y0 = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{l.Activation}, {pre});");
+                w.Line($"{V256}<float> y0 = GB::ActivationMath.Apply(GB::Activation.{l.Activation}, {pre});");
                 EmitLanesResult(w, l, "y0", 0, last);
             }
         }
@@ -225,7 +225,7 @@ namespace GenBias.Generators
                                 w.Line($"s{j % 8} = {V256}.FusedMultiplyAdd({V256}.Create({Unsafe}.Add(ref a, {j})), {V256}.LoadUnsafe(ref p, {(j * l.Padded) + lo}), s{j % 8}); // input {j}");
                             }
 
-                            w.Line($"{V256}<float> pre = global::GenBias.CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + {V256}.LoadUnsafe(ref p, {(l.Inputs * l.Padded) + lo});");
+                            w.Line($"{V256}<float> pre = GBC::CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + {V256}.LoadUnsafe(ref p, {(l.Inputs * l.Padded) + lo});");
                             w.Line($"{V256}.StoreUnsafe(pre, ref y, {lo});");
                         }
                     }
@@ -246,7 +246,7 @@ namespace GenBias.Generators
                 w.Line($"ref float y = ref {Unsafe}.Add(ref buffer, Batch{l.Name} + (r * {BatchRowFloats(l)}));");
                 for (int b = 0; b < blocks; b++)
                 {
-                    w.Line($"{V256}.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{l.Activation}, {V256}.LoadUnsafe(ref y, {b * 8})), ref y, {b * 8});");
+                    w.Line($"{V256}.StoreUnsafe(GB::ActivationMath.Apply(GB::Activation.{l.Activation}, {V256}.LoadUnsafe(ref y, {b * 8})), ref y, {b * 8});");
                 }
             }
         }
@@ -295,8 +295,8 @@ namespace GenBias.Generators
                             }
                         }
 
-                        w.Line($"{V256}<float> pre = global::GenBias.CanonicalSum.TreeOfRows(n0, n1, n2, n3, n4, n5, n6, n7) + {V256}.Create({Unsafe}.Add(ref p, {(l.Width * l.Stride) + k}));");
-                        w.Line($"{V256}<float> y = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{l.Activation}, pre);");
+                        w.Line($"{V256}<float> pre = GBC::CanonicalSum.TreeOfRows(n0, n1, n2, n3, n4, n5, n6, n7) + {V256}.Create({Unsafe}.Add(ref p, {(l.Width * l.Stride) + k}));");
+                        w.Line($"{V256}<float> y = GB::ActivationMath.Apply(GB::Activation.{l.Activation}, pre);");
                         EmitLanesResult(w, l, "y", k, last);
                     }
                 }

@@ -26,7 +26,7 @@ namespace GenBias.Generators
             w.Line("// On the grid the first layer is exact in any order: sums of weight columns, no multiplies.");
             using (w.Block("if (FirstLayerOnGrid(version))"))
             {
-                using (w.Block("if (path != global::GenBias.ComputePath.Vector256 && global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
+                using (w.Block("if (path != GB::ComputePath.Vector256 && Simd::Vector512.IsHardwareAccelerated)"))
                 {
                     using (w.Block("for (; r + 16 <= rows; r += 16)"))
                     {
@@ -53,16 +53,16 @@ namespace GenBias.Generators
 
             w.Line();
             w.Line("// The parameter version whose first layer was checked, times two, plus one if it is on the grid (-1: none yet).");
-            w.Line("private long _firstLayerGrid = -1;");
+            w.Member("private long _firstLayerGrid = -1;");
             w.Line();
             w.Line("// Whether the first layer is on the fixed-point grid at this parameter version (checked once per version).");
-            using (w.Block("private bool FirstLayerOnGrid(int version)"))
+            using (w.MemberBlock("private bool FirstLayerOnGrid(int version)"))
             {
-                w.Line("long known = global::System.Threading.Volatile.Read(ref _firstLayerGrid);");
+                w.Line("long known = Sys::Threading.Volatile.Read(ref _firstLayerGrid);");
                 using (w.Block("if (known >> 1 != version)"))
                 {
-                    w.Line("known = ((long)version << 1) | (global::GenBias.FixedPointGrid.IsFirstLayerOnGrid(Shape, _parameters) ? 1L : 0L);");
-                    w.Line("global::System.Threading.Volatile.Write(ref _firstLayerGrid, known);");
+                    w.Line("known = ((long)version << 1) | (GB::FixedPointGrid.IsFirstLayerOnGrid(Shape, _parameters) ? 1L : 0L);");
+                    w.Line("Sys::Threading.Volatile.Write(ref _firstLayerGrid, known);");
                 }
 
                 w.Line("return (known & 1) != 0;");
@@ -80,20 +80,20 @@ namespace GenBias.Generators
             int words = 2 * ((l.Inputs + 63) / 64);
             w.Line($"// Layer 0: {l.Describe}; the {lanes} rows packed, each neuron's +1 columns added and −1 columns subtracted");
             w.Line("// (exact on the grid, so Forward's bits), then neuron k of every row into the lanes of one vector.");
-            w.Line($"global::System.Span<{type}<float>> y0 = stackalloc {type}<float>[{l.Width}];");
+            w.Line($"Sys::Span<{type}<float>> y0 = stackalloc {type}<float>[{l.Width}];");
             using (w.Block())
             {
-                w.Line($"global::System.Span<ulong> masks = stackalloc ulong[{lanes * words}];");
-                w.Line($"global::System.Span<float> sums = stackalloc float[{lanes * l.Padded}];");
-                w.Line("ref ulong m = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(masks);");
-                w.Line("ref float s = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(sums);");
-                w.Line($"global::GenBias.WideFirstLayer.PackRows(ref input, {lanes}, InputCount, ref m);");
-                w.Line($"global::GenBias.WideFirstLayer.PreActivations(ref m, {lanes}, InputCount, ref {Unsafe}.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed), {l.Name}Packed), {l.Padded}, {l.Width}, ref s);");
+                w.Line($"Sys::Span<ulong> masks = stackalloc ulong[{lanes * words}];");
+                w.Line($"Sys::Span<float> sums = stackalloc float[{lanes * l.Padded}];");
+                w.Line("ref ulong m = ref Interop::MemoryMarshal.GetReference(masks);");
+                w.Line("ref float s = ref Interop::MemoryMarshal.GetReference(sums);");
+                w.Line($"GBC::WideFirstLayer.PackRows(ref input, {lanes}, InputCount, ref m);");
+                w.Line($"GBC::WideFirstLayer.PreActivations(ref m, {lanes}, InputCount, ref {Unsafe}.Add(ref Interop::MemoryMarshal.GetArrayDataReference(_packed), {l.Name}Packed), {l.Padded}, {l.Width}, ref s);");
                 using (w.Block($"for (int k = 0; k < {l.Width}; k++)"))
                 {
                     w.Line($"ref float c = ref {Unsafe}.Add(ref s, k);");
                     string elements = string.Join(", ", Enumerable.Range(0, lanes).Select(t => t == 0 ? "c" : $"{Unsafe}.Add(ref c, {t * l.Padded})"));
-                    w.Line($"y0[k] = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{l.Activation}, {type}.Create({elements}));");
+                    w.Line($"y0[k] = GB::ActivationMath.Apply(GB::Activation.{l.Activation}, {type}.Create({elements}));");
                 }
             }
         }

@@ -10,7 +10,7 @@ namespace GenBias.Generators
     // sum from a table (one row per combination of the group's five inputs); large ones compute it, in the same order.
     public sealed partial class TernaryNetworkGenerator
     {
-        private const string Unsafe = "global::System.Runtime.CompilerServices.Unsafe";
+        private const string Unsafe = "Runtime::Unsafe";
 
         /// <summary>The fixed tree over the first <paramref name="present"/> partial sums, those missing left out.</summary>
         private static string TreeOfPresent(int present, System.Func<int, string> partial)
@@ -84,25 +84,27 @@ namespace GenBias.Generators
         {
             if (l.Tables)
             {
-                EmitFirstLayerFromTables(w, l, l.OverOutputs ? vector : "Vector256", l.OverOutputs ? lanes : 8);
+                // A narrow layer's row of table floats is one Vector256, or two Vector128 on that path.
+                bool rowVector = l.OverOutputs || lanes == 4;
+                EmitFirstLayerFromTables(w, l, rowVector ? vector : "Vector256", rowVector ? lanes : 8);
             }
             else if (l.OverOutputs)
             {
-                EmitInputToFloats(w, l);
+                EmitInputToFloats(w, l, lanes);
                 EmitFirstLayerComputed(w, l, vector, lanes);
             }
             else
             {
-                EmitInputToFloats(w, l);
+                EmitInputToFloats(w, l, lanes);
                 w.Line($"// Layer 0: {l.Describe}, one neuron at a time in the canonical group order (too many inputs for tables).");
                 using (w.Block())
                 {
-                    w.Line("global::System.ReadOnlySpan<float> xs = global::System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref x, InputCount);");
+                    w.Line("Sys::ReadOnlySpan<float> xs = Interop::MemoryMarshal.CreateReadOnlySpan(ref x, InputCount);");
                     for (int k = 0; k < l.Width; k++)
                     {
-                        w.Line($"float pre{k} = global::GenBias.CanonicalSum.FirstLayer(xs, new global::System.ReadOnlySpan<float>(_parameters, Layer0WeightOffset + {k * l.Inputs}, {l.Inputs}), _parameters[Layer0BiasOffset + {k}]);");
+                        w.Line($"float pre{k} = GBC::CanonicalSum.FirstLayer(xs, new Sys::ReadOnlySpan<float>(_parameters, Layer0WeightOffset + {k * l.Inputs}, {l.Inputs}), _parameters[Layer0BiasOffset + {k}]);");
                         w.Line($"{Unsafe}.Add(ref z, Layer0Scratch + {k}) = pre{k};");
-                        w.Line($"{Unsafe}.Add(ref h, Layer0Scratch + {k}) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{l.Activation}, pre{k});");
+                        w.Line($"{Unsafe}.Add(ref h, Layer0Scratch + {k}) = GB::ActivationMath.Apply(GB::Activation.{l.Activation}, pre{k});");
                     }
                 }
             }
@@ -110,9 +112,9 @@ namespace GenBias.Generators
 
         private static void EmitFirstLayerFromTables(IndentedWriter w, LayerPlan l, string vector, int lanes)
         {
-            string type = "global::System.Runtime.Intrinsics." + vector;
+            string type = "Simd::" + vector;
             int stride = l.TableStride, groupFloats = ShapeRules.GroupRows * stride;
-            int blocks = l.OverOutputs ? (l.Width + lanes - 1) / lanes : 1;
+            int blocks = Blocks(l.Width, lanes); // narrow: one block of 8, or two of 4 on Vector128
             w.Line($"// Layer 0: {l.Describe}, from tables: the five inputs of group g pick one of 243 rows of every neuron's");
             w.Line("// group sum (group 0 includes the bias); the rows are combined in the canonical order, so no multiply is left.");
             if (l.OverOutputs)
@@ -127,7 +129,7 @@ namespace GenBias.Generators
                 for (int g = 0; g < l.Groups; g++)
                 {
                     string offset = g == 0 ? "" : $"{g * groupFloats} + ";
-                    w.Line($"nuint r{g} = {offset}(nuint){Unsafe}.Add(ref keys, global::GenBias.FirstLayerTables.Key(positive, negative, {g * ShapeRules.GroupSize})); // group {g}");
+                    w.Line($"nuint r{g} = {offset}(nuint){Unsafe}.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, {g * ShapeRules.GroupSize})); // group {g}");
                 }
 
                 int present = System.Math.Min(l.Groups, ShapeRules.PartialSums);
@@ -140,14 +142,14 @@ namespace GenBias.Generators
 
                     w.Line($"float pre0 = {TreeOfPresent(present, p => "s" + p)};");
                     w.Line($"{Unsafe}.Add(ref z, Layer0Scratch) = pre0;");
-                    w.Line($"{Unsafe}.Add(ref h, Layer0Scratch) = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{l.Activation}, pre0);");
+                    w.Line($"{Unsafe}.Add(ref h, Layer0Scratch) = GB::ActivationMath.Apply(GB::Activation.{l.Activation}, pre0);");
                     return;
                 }
 
                 for (int b = 0; b < blocks; b++)
                 {
-                    int lo = b * lanes, hi = System.Math.Min(lo + lanes, l.Width) - 1;
-                    w.Line((lo == hi ? $"// Neuron {lo}" : $"// Neurons {lo}-{hi}") + (hi - lo + 1 < lanes ? " (the rest of the block is zero padding)" : ""));
+                    int lo = b * lanes;
+                    w.Line(BlockComment(lo, lanes, l.Width));
                     using (w.Block())
                     {
                         for (int g = 0; g < l.Groups; g++)
@@ -159,7 +161,7 @@ namespace GenBias.Generators
                         w.Line($"{type}<float> pre = {TreeOfPresent(present, p => "s" + p)};");
                         w.Line($"{type}.StoreUnsafe(pre, ref z, Layer0Scratch + {lo});");
                         string y = l.OverOutputs ? $"y0_{b}" : $"{type}<float> y0";
-                        w.Line($"{y} = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{l.Activation}, pre);");
+                        w.Line($"{y} = GB::ActivationMath.Apply(GB::Activation.{l.Activation}, pre);");
                         w.Line($"{type}.StoreUnsafe({(l.OverOutputs ? $"y0_{b}" : "y0")}, ref h, Layer0Scratch + {lo});");
                     }
                 }
@@ -168,8 +170,8 @@ namespace GenBias.Generators
 
         private static void EmitFirstLayerComputed(IndentedWriter w, LayerPlan l, string vector, int lanes)
         {
-            string type = "global::System.Runtime.Intrinsics." + vector;
-            int blocks = (l.Width + lanes - 1) / lanes;
+            string type = "Simd::" + vector;
+            int blocks = Blocks(l.Width, lanes);
             w.Line($"// Layer 0: {l.Describe}, outputs in {vector} lanes ({blocks} block{(blocks == 1 ? "" : "s")} of {lanes}), in the");
             w.Line("// canonical group order: a chain of multiply-adds per group of five inputs (the bias starts group 0), the");
             w.Line("// group sums into eight partial sums, then the fixed tree.");
@@ -180,8 +182,8 @@ namespace GenBias.Generators
                 w.Line($"ref float p = ref {Unsafe}.Add(ref w, Layer0Packed); // column j (input j to every neuron) at j * {l.Padded}, biases at {l.Inputs * l.Padded}");
                 for (int b = 0; b < blocks; b++)
                 {
-                    int lo = b * lanes, hi = System.Math.Min(lo + lanes, l.Width) - 1;
-                    w.Line((lo == hi ? $"// Neuron {lo}" : $"// Neurons {lo}-{hi}") + (hi - lo + 1 < lanes ? " (the rest of the block is zero padding)" : ""));
+                    int lo = b * lanes;
+                    w.Line(BlockComment(lo, lanes, l.Width));
                     using (w.Block())
                     {
                         int block = lo;
@@ -191,7 +193,7 @@ namespace GenBias.Generators
                                 ? $"{type}.FusedMultiplyAdd({type}.Create({Unsafe}.Add(ref a, {j})), {type}.LoadUnsafe(ref p, {(j * l.Padded) + block}), {acc})"
                                 : $"{type}.FusedMultiplyAdd({type}.Create({Unsafe}.Add(ref a, {index})), {type}.LoadUnsafe(ref p, (nuint)((({index}) * {l.Padded}) + {block})), {acc})");
                         w.Line($"{type}.StoreUnsafe(pre, ref z, Layer0Scratch + {lo});");
-                        w.Line($"y0_{b} = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{l.Activation}, pre);");
+                        w.Line($"y0_{b} = GB::ActivationMath.Apply(GB::Activation.{l.Activation}, pre);");
                         w.Line($"{type}.StoreUnsafe(y0_{b}, ref h, Layer0Scratch + {lo});");
                     }
                 }

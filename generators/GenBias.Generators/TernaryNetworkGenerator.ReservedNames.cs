@@ -116,7 +116,8 @@ namespace GenBias.Generators
                         names.Add(nested.Identifier.ValueText);
                         break;
                     case ConstructorDeclarationSyntax _:
-                    case MemberDeclarationSyntax { } when line.StartsWith("global::", System.StringComparison.Ordinal):
+                    case PropertyDeclarationSyntax { ExplicitInterfaceSpecifier: { } }:
+                    case MethodDeclarationSyntax { ExplicitInterfaceSpecifier: { } }:
                         break;
                     default:
                         throw new System.InvalidOperationException("The generated declaration '" + line + "' names no member the reserved-name check knows.");

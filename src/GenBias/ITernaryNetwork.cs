@@ -5,13 +5,13 @@ namespace GenBias;
 /// <summary>Which arithmetic a network's forward pass uses. Every path returns the same bits.</summary>
 public enum ComputePath
 {
-    /// <summary>The widest SIMD the hardware accelerates: Vector512, else Vector256, else scalar.</summary>
+    /// <summary>The widest SIMD the hardware accelerates: Vector512, else Vector256, else Vector128, else scalar.</summary>
     Auto = 0,
 
     /// <summary>Plain scalar code (the reference kernels).</summary>
     Scalar = 1,
 
-    /// <summary><see cref="System.Runtime.Intrinsics.Vector256{T}"/> code; falls back to scalar where not accelerated.</summary>
+    /// <summary><see cref="System.Runtime.Intrinsics.Vector256{T}"/> code; falls back to Vector128, then scalar, where not accelerated.</summary>
     Vector256 = 2,
 
     /// <summary>
@@ -19,6 +19,12 @@ public enum ComputePath
     /// others; falls back where not accelerated.
     /// </summary>
     Vector512 = 3,
+
+    /// <summary>
+    /// <see cref="System.Runtime.Intrinsics.Vector128{T}"/> code (ARM64 NEON, x64 without AVX2); falls back to scalar
+    /// where not accelerated.
+    /// </summary>
+    Vector128 = 4,
 }
 
 /// <summary>
@@ -42,13 +48,16 @@ public interface ITernaryNetwork
 
     /// <summary>
     /// The arithmetic <see cref="ComputePath"/> resolves to on this machine: Vector512 only where it is requested (or
-    /// Auto) and accelerated, Vector256 where accelerated, else Scalar. A NativeAOT build without an instruction set
-    /// (<c>IlcInstructionSet</c>) targets x86-64-v1 and reports Scalar here: print it to see what a build runs.
+    /// Auto) and accelerated, Vector256 where requested (or wider) and accelerated, Vector128 where accelerated, else
+    /// Scalar. A NativeAOT build for x64 without an instruction set (<c>IlcInstructionSet</c>) targets the baseline
+    /// x64 and reports Vector128 or Scalar here: print it to see what a build runs.
     /// </summary>
     ComputePath ActivePath => ComputePath switch
     {
         ComputePath.Scalar => ComputePath.Scalar,
-        _ when !System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated => ComputePath.Scalar,
+        _ when !System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated => ComputePath.Scalar,
+        ComputePath.Vector128 => ComputePath.Vector128,
+        _ when !System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated => ComputePath.Vector128,
         ComputePath.Vector256 => ComputePath.Vector256,
         _ when System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated => ComputePath.Vector512,
         _ => ComputePath.Vector256,

@@ -197,14 +197,39 @@ public partial class CompiledNetworkTests
             return;
         }
 
+        AssertKernelEqualsReference(name, network, shape, kernel);
+    }
+
+    /// <summary>
+    /// The Vector128 kernel (ARM64 NEON, x64 without AVX2), called directly: a machine with AVX2 dispatches to it only
+    /// when asked (ComputePath.Vector128), so this checks it on every network whatever the hardware.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void The_vector128_kernel_equals_the_reference_bit_for_bit(string name)
+    {
+        ITernaryNetwork network = Create(name, out NetworkShape shape, seed: name.GetHashCode(StringComparison.Ordinal));
+        MethodInfo kernel = network.GetType().GetMethod("RunVector128", BindingFlags.NonPublic | BindingFlags.Instance)!;
+        Assert.NotNull(kernel);
+        AssertKernelEqualsReference(name, network, shape, kernel);
+    }
+
+    /// <summary>
+    /// Runs one single-row kernel on 200 inputs and compares every layer's activations and pre-activations with the
+    /// reference's, bit for bit.
+    /// </summary>
+    private static void AssertKernelEqualsReference(string name, ITernaryNetwork network, NetworkShape shape, MethodInfo kernel)
+    {
         var reference = new ReferenceNetwork(shape, network.Parameters);
-        int scratch = (int)network.GetType().GetField("ScratchSize", BindingFlags.NonPublic | BindingFlags.Static)!.GetValue(null)!;
-        int outputAt = (int)network.GetType().GetField($"Layer{shape.Layers.Length - 1}Scratch", BindingFlags.NonPublic | BindingFlags.Static)!.GetValue(null)!;
+        int Constant(string field) => (int)network.GetType().GetField(field, BindingFlags.NonPublic | BindingFlags.Static)!.GetValue(null)!;
+        int scratch = Constant("ScratchSize");
+        int[] layerAt = [.. shape.Layers.Select(l => Constant($"Layer{l.Index}Scratch"))];
         bool packed = kernel.GetParameters()[0].ParameterType == typeof(ulong);
         PackedKernel? runPacked = packed ? kernel.CreateDelegate<PackedKernel>(network) : null;
         SpanKernel? runSpan = packed ? null : kernel.CreateDelegate<SpanKernel>(network);
         var random = new Random(3);
-        float[] expected = new float[shape.OutputCount];
+        float[] expected = new float[shape.ActivationCount];
+        float[] x = new float[shape.InputCount], expectedPre = new float[shape.ActivationCount];
         for (int trial = 0; trial < 200; trial++)
         {
             sbyte[] input = RandomInput(random, shape.InputCount, trial);
@@ -219,8 +244,15 @@ public partial class CompiledNetworkTests
                 runSpan!(ref input[0], ref h[0], ref z[0]);
             }
 
-            reference.Forward(input, expected);
-            AssertBits(expected, h.AsSpan(outputAt, shape.OutputCount).ToArray(), $"{name} Vector512 kernel, trial {trial}");
+            TernaryInput.ToFloats(input, x);
+            ReferenceNetwork.ForwardScalar(shape, network.Parameters, x, expectedPre, expected);
+            foreach (LayerShape l in shape.Layers)
+            {
+                AssertBits(expected.AsSpan(l.ActivationOffset, l.Width).ToArray(), h.AsSpan(layerAt[l.Index], l.Width).ToArray(),
+                    $"{name} {kernel.Name} layer {l.Index} activations, trial {trial}");
+                AssertBits(expectedPre.AsSpan(l.ActivationOffset, l.Width).ToArray(), z.AsSpan(layerAt[l.Index], l.Width).ToArray(),
+                    $"{name} {kernel.Name} layer {l.Index} pre-activations, trial {trial}");
+            }
         }
     }
 
@@ -323,6 +355,11 @@ public partial class CompiledNetworkTests
     private static ComputePath[] AvailablePaths()
     {
         var paths = new List<ComputePath> { ComputePath.Scalar };
+        if (Vector128.IsHardwareAccelerated)
+        {
+            paths.Add(ComputePath.Vector128);
+        }
+
         if (Vector256.IsHardwareAccelerated)
         {
             paths.Add(ComputePath.Vector256);

@@ -35,6 +35,44 @@ public class HostileDeclarationTests
     }
 
     [Fact]
+    public void Types_and_members_named_like_the_generated_aliases_do_not_capture_them()
+    {
+        // The generated code names types as GB::, GBC::, Sys::, Simd::, Runtime::, Interop::; a user's types, namespaces
+        // and members of those names, in the network's namespace, its containing type and the network itself, change nothing.
+        string source = """
+            using GenBias;
+            namespace Users
+            {
+                public class GB { }
+                public class Sys { }
+                public class Simd { public static int Vector256 => 0; }
+                public class Runtime { }
+                public static partial class Outer
+                {
+                    public class GBC { }
+                    public static int Interop => 1;
+
+                    [TernaryNetwork(Inputs = 9)]
+                    [Dense(8, Activation.Tanh)]
+                    [Dense(1, Activation.Sigmoid)]
+                    public partial class Net
+                    {
+                        public int Unsafe => 2;
+                        public class MemoryMarshal { }
+                    }
+                }
+            }
+
+            namespace Users.Interop { public class Marker { } }
+            """;
+        (GeneratorDriverRunResult result, Compilation output) = GeneratorHarness.Run(source);
+        Assert.Null(result.Results.Single().Exception);
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(GeneratorHarness.WarningsAndErrors(output));
+        RunsLikeTheReference(GeneratorHarness.CompileAndLoad(source), "Users.Outer+Net");
+    }
+
+    [Fact]
     public void VerbatimIdentifier_DoesNotBreakOtherNetworks()
     {
         // A network in a verbatim namespace, nested in a verbatim class, named with a contextual keyword, next to a

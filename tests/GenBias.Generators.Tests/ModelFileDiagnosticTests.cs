@@ -41,7 +41,7 @@ public class ModelFileDiagnosticTests
         string generated = System.Text.RegularExpressions.Regex.Replace(result.Results.Single().GeneratedSources.Single().SourceText.ToString(), @"\s*\n\s*", " ");
         Assert.Contains("public Tiny() => SetParameters(", generated);
         // Inclusive bounds survive: the preference is the file's, not a rounded copy.
-        Assert.Contains("new global::GenBias.ActivationInterval(0.5, double.PositiveInfinity, true, false)", generated);
+        Assert.Contains("new GB::ActivationInterval(0.5, double.PositiveInfinity, true, false)", generated);
     }
 
     [Theory]

@@ -11,10 +11,14 @@ public class ActivePathTests
         ITernaryNetwork network = new Seed25x16x1();
         network.ComputePath = ComputePath.Scalar;
         Assert.Equal(ComputePath.Scalar, network.ActivePath);
+        network.ComputePath = ComputePath.Vector128;
+        Assert.Equal(Vector128.IsHardwareAccelerated ? ComputePath.Vector128 : ComputePath.Scalar, network.ActivePath);
         network.ComputePath = ComputePath.Vector256;
-        Assert.Equal(Vector256.IsHardwareAccelerated ? ComputePath.Vector256 : ComputePath.Scalar, network.ActivePath);
+        Assert.Equal(Vector256.IsHardwareAccelerated ? ComputePath.Vector256
+            : Vector128.IsHardwareAccelerated ? ComputePath.Vector128 : ComputePath.Scalar, network.ActivePath);
         network.ComputePath = ComputePath.Auto;
-        ComputePath expected = !Vector256.IsHardwareAccelerated ? ComputePath.Scalar
+        ComputePath expected = !Vector128.IsHardwareAccelerated ? ComputePath.Scalar
+            : !Vector256.IsHardwareAccelerated ? ComputePath.Vector128
             : Vector512.IsHardwareAccelerated ? ComputePath.Vector512 : ComputePath.Vector256;
         Assert.Equal(expected, network.ActivePath);
         Assert.Equal(ComputePath.Scalar, ((ITernaryNetwork)new ReferenceNetwork(Seed25x16x1.Shape)).ActivePath);

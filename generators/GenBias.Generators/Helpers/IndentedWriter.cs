@@ -12,31 +12,35 @@ namespace GenBias.Generators.Helpers
         /// <summary>The current nesting depth (blocks open).</summary>
         public int Depth => _depth;
 
-        /// <summary>
-        /// Where member declarations are written (the type's body), or -1; at that depth, a line that starts a
-        /// declaration (an access modifier, or global:: for an explicit interface implementation) is preceded by <see cref="MemberAttribute"/>.
-        /// </summary>
-        public int MemberDepth { get; set; } = -1;
-
         /// <summary>The attribute line every generated member carries ([GeneratedCode] with the generator's version).</summary>
         public string? MemberAttribute { get; set; }
 
-        /// <summary>When set, receives the first line of every member declaration written (see <see cref="MemberDepth"/>).</summary>
+        /// <summary>When set, receives the first line of every member declaration written with <see cref="Member"/>.</summary>
         public System.Collections.Generic.List<string>? Declarations { get; set; }
+
+        /// <summary>Writes the first line of a member's declaration, preceded by <see cref="MemberAttribute"/>.</summary>
+        public IndentedWriter Member(string declaration)
+        {
+            if (MemberAttribute != null)
+            {
+                Line(MemberAttribute);
+            }
+
+            Declarations?.Add(declaration);
+            return Line(declaration);
+        }
+
+        /// <summary>A member declaration (see <see cref="Member"/>) followed by its body's block.</summary>
+        public IDisposable MemberBlock(string declaration)
+        {
+            Member(declaration);
+            Line("{");
+            _depth++;
+            return new Closer(this, "}");
+        }
 
         public IndentedWriter Line(string text = "")
         {
-            if (_depth == MemberDepth && MemberAttribute != null &&
-                (text.StartsWith("public ", StringComparison.Ordinal) || text.StartsWith("private ", StringComparison.Ordinal) ||
-                 text.StartsWith("internal ", StringComparison.Ordinal) || text.StartsWith("protected ", StringComparison.Ordinal) ||
-                 text.StartsWith("global::", StringComparison.Ordinal)))
-            {
-                _builder.Append(' ', _depth * 4);
-                _builder.Append(MemberAttribute);
-                _builder.Append('\n');
-                Declarations?.Add(text);
-            }
-
             if (text.Length > 0)
             {
                 int indent = _depth * 4;

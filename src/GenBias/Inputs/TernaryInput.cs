@@ -33,6 +33,7 @@ public static class TernaryInput
     }
 
     /// <summary>Throws unless the batch holds whole rows of <paramref name="width"/> ternary values; returns the row count.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static int ValidateBatch(ReadOnlySpan<sbyte> inputs, int width, int outputWidth, int outputLength,
         [CallerArgumentExpression(nameof(inputs))] string? paramName = null)
     {
@@ -61,6 +62,7 @@ public static class TernaryInput
     /// Throws unless <paramref name="packedInputs"/> holds whole rows of (positive, negative) mask pairs, each valid for
     /// <paramref name="inputCount"/> inputs, and the outputs fit; returns the row count.
     /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static int ValidatePackedBatch(ReadOnlySpan<ulong> packedInputs, int inputCount, int outputWidth, int outputLength,
         [CallerArgumentExpression(nameof(packedInputs))] string? paramName = null)
     {
@@ -160,6 +162,7 @@ public static class TernaryInput
 
     /// <summary>Converts ternary values to floats; <paramref name="destination"/> may be longer (the rest is untouched).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static void ToFloats(ReadOnlySpan<sbyte> input, Span<float> destination)
     {
         if (destination.Length < input.Length)
@@ -193,6 +196,7 @@ public static class TernaryInput
     /// none at or above <paramref name="inputCount"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static void ValidatePacked(ulong positive, ulong negative, int inputCount)
     {
         ulong allowed = inputCount >= 64 ? ulong.MaxValue : (1UL << inputCount) - 1;
@@ -204,6 +208,7 @@ public static class TernaryInput
 
     /// <summary>Expands the packed form into floats (-1, 0, +1) for the first <paramref name="inputCount"/> positions.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static void PackedToFloats(ulong positive, ulong negative, int inputCount, Span<float> destination)
     {
         if (destination.Length < inputCount)

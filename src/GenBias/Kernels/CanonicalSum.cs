@@ -3,11 +3,11 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace GenBias;
+namespace GenBias.CompilerServices;
 
 /// <summary>
 /// The one summation order every GenBias implementation uses for a neuron's pre-activation, so that the scalar
-/// reference, the Vector256 and Vector512 paths of generated code, and the certifier produce the same bits.
+/// reference, the Vector128, Vector256 and Vector512 paths of generated code, and the certifier produce the same bits.
 /// </summary>
 /// <remarks>
 /// <para><b>First layer</b> (<see cref="FirstLayer"/>): the ternary inputs are cut into groups of five
@@ -24,6 +24,7 @@ namespace GenBias;
 /// <c>((p0 + p4) + (p2 + p6)) + ((p1 + p5) + (p3 + p7))</c>; then the bias is added. Eight independent chains
 /// hide the multiply-add latency, and the tree is exactly what a Vector256 reduction computes.</para>
 /// </remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class CanonicalSum
 {
     /// <summary>2^-150: the largest absolute error of one rounding to a subnormal float.</summary>
@@ -124,10 +125,17 @@ public static class CanonicalSum
 
     /// <summary>The fixed reduction tree over the eight lanes of one vector (lane l holds p[l]).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Tree(Vector256<float> p)
+    public static float Tree(Vector256<float> p) => Tree(p.GetLower(), p.GetUpper());
+
+    /// <summary>
+    /// The fixed reduction tree over eight partial sums held in two vectors: lane l of <paramref name="lower"/> holds
+    /// p[l], lane l of <paramref name="upper"/> p[l + 4] (the halves of the Vector256 form, so the same bits).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Tree(Vector128<float> lower, Vector128<float> upper)
     {
         // (p0+p4, p1+p5, p2+p6, p3+p7)
-        Vector128<float> half = p.GetLower() + p.GetUpper();
+        Vector128<float> half = lower + upper;
         // ((p0+p4)+(p2+p6), (p1+p5)+(p3+p7), …)
         Vector128<float> quarter = half + Vector128.Shuffle(half, Vector128.Create(2, 3, 0, 1));
         return quarter.ToScalar() + quarter.GetElement(1);
@@ -160,6 +168,13 @@ public static class CanonicalSum
 
         return Vector256.Create(Tree(p0), Tree(p1), Tree(p2), Tree(p3), Tree(p4), Tree(p5), Tree(p6), Tree(p7));
     }
+
+    /// <summary>The fixed reduction tree applied lane by lane to eight vectors of partial sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Tree(
+        Vector128<float> p0, Vector128<float> p1, Vector128<float> p2, Vector128<float> p3,
+        Vector128<float> p4, Vector128<float> p5, Vector128<float> p6, Vector128<float> p7) =>
+        ((p0 + p4) + (p2 + p6)) + ((p1 + p5) + (p3 + p7));
 
     /// <summary>The fixed reduction tree applied lane by lane to eight vectors of partial sums.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

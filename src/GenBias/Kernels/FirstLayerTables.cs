@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace GenBias;
+namespace GenBias.CompilerServices;
 
 /// <summary>
 /// The first layer of a network as tables of group sums: for every group of five inputs

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
-namespace GenBias;
+namespace GenBias.CompilerServices;
 
 /// <summary>
 /// The vectorised building blocks of the backward pass, called by generated <c>Backward</c> methods with

@@ -4,7 +4,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace GenBias;
+namespace GenBias.CompilerServices;
 
 /// <summary>
 /// The first layer of a network wider than the table limit, without multiplies: a pre-activation is the sum of the

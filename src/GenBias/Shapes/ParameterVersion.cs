@@ -4,7 +4,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Threading;
 
-namespace GenBias;
+namespace GenBias.CompilerServices;
 
 /// <summary>
 /// Detects <c>SetParameters</c> running on one thread while <c>Forward</c>, <c>ForwardBatch</c>, <c>ForwardActivations</c>

@@ -1,7 +1,7 @@
 // This file is compiled into both the runtime (GenBias) and the source generator (GenBias.Generators, as a
 // linked file), so the limits, the parameter layout and the packed layout have one definition. It must stay
 // valid C# for netstandard2.0: integers only, no spans, no runtime types.
-namespace GenBias
+namespace GenBias.CompilerServices
 {
     /// <summary>
     /// The limits of a network spec and the arithmetic of its parameter layouts, shared by the runtime and the
@@ -18,6 +18,7 @@ namespace GenBias
     /// <see cref="DotStride"/>, then its biases padded to a multiple of 8. Every layer starts on a 64-byte
     /// boundary.</para>
     /// </remarks>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
     public static class ShapeRules
     {
         /// <summary>The largest number of ternary inputs a network may declare.</summary>
