@@ -250,35 +250,4 @@ public static class ActivationMath
             Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(-TernaryStepDeadZone)), -Vector512<float>.One, Vector512<float>.Zero)),
         _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "Undefined activation."),
     };
-
-    // ---------------------------------------------------------------- Vector128
-
-    /// <summary>tanh of each lane, bit-identical to <see cref="Tanh(float)"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Tanh(Vector128<float> x)
-    {
-        x = Vector128.MinNative(Vector128.MaxNative(x, Vector128.Create(-TanhClamp)), Vector128.Create(TanhClamp));
-        Vector128<float> y = x * x, y2 = y * y, y4 = y2 * y2;
-        Vector128<float> p = Vector128.FusedMultiplyAdd(y, Vector128.Create(A3), Vector128.Create(A1));
-        p = Vector128.FusedMultiplyAdd(y2, Vector128.FusedMultiplyAdd(y, Vector128.Create(A7), Vector128.Create(A5)), p);
-        p = Vector128.FusedMultiplyAdd(y4, Vector128.FusedMultiplyAdd(y2, Vector128.Create(A13), Vector128.FusedMultiplyAdd(y, Vector128.Create(A11), Vector128.Create(A9))), p);
-        p *= x;
-        Vector128<float> q = Vector128.FusedMultiplyAdd(y2, Vector128.FusedMultiplyAdd(y, Vector128.Create(B6), Vector128.Create(B4)), Vector128.FusedMultiplyAdd(y, Vector128.Create(B2), Vector128.Create(B0)));
-        return p / q;
-    }
-
-    /// <summary>Applies <paramref name="activation"/> to each lane (bit-identical to the scalar form).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Apply(Activation activation, Vector128<float> x) => activation switch
-    {
-        Activation.Tanh => Tanh(x),
-        Activation.HardTanh => Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<float>.One), Vector128<float>.One,
-            Vector128.ConditionalSelect(Vector128.LessThan(x, -Vector128<float>.One), -Vector128<float>.One, x)),
-        Activation.Sigmoid => (Tanh(x * 0.5f) * 0.5f) + Vector128.Create(0.5f),
-        Activation.ReLU => Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<float>.Zero), x, Vector128<float>.Zero),
-        Activation.Linear => x,
-        Activation.TernaryStep => Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128.Create(TernaryStepDeadZone)), Vector128<float>.One,
-            Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128.Create(-TernaryStepDeadZone)), -Vector128<float>.One, Vector128<float>.Zero)),
-        _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "Undefined activation."),
-    };
 }
