@@ -540,6 +540,7 @@ namespace GenBias.Generators
                             w.Line("ref ulong m0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(masks);");
                         }
 
+                        EmitBatch16Loop(w, layers, packed);
                         using (w.Block("for (; r + 8 <= rows; r += 8)"))
                         {
                             if (packed)

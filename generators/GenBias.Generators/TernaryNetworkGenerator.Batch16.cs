@@ -1,0 +1,144 @@
+using System.Collections.Generic;
+using System.Linq;
+using GenBias.Generators.Helpers;
+
+namespace GenBias.Generators
+{
+    // Sixteen rows per kernel call on Vector512 for a table-driven hidden layer of 9 to 16 neurons over at most 32 inputs
+    // followed by one output neuron (25 → 16 → 1): each group's table row is derived for all sixteen rows at once from
+    // their masks (two 32-entry permutes of the base-3 values per group), each row's hidden neurons are one Vector512
+    // (one table row load per group, one activation), and the output neuron is summed for the sixteen rows at once:
+    // paired halves, then three shuffle levels of the fixed tree, so every row gets the bits of Forward.
+    public sealed partial class TernaryNetworkGenerator
+    {
+        private const string V512 = "global::System.Runtime.Intrinsics.Vector512";
+        private const string Avx512 = "global::System.Runtime.Intrinsics.X86.Avx512F";
+
+        /// <summary>Whether the batch of this network runs sixteen rows per call where Vector512 is accelerated.</summary>
+        private static bool Batches16(List<LayerPlan> layers) =>
+            layers.Count == 2 && layers[0].Tables && layers[0].Inputs <= 32 && layers[0].Width > 8 && layers[0].TableStride == 16
+            && layers[1].Width == 1 && !layers[1].OverOutputs && layers[1].Stride == 16;
+
+        /// <summary>Floats of the sixteen-row kernel's buffer: row offsets per group, then the hidden rows' halves.</summary>
+        private static int Batch16BufferFloats(LayerPlan first) => (first.Groups * 16) + (2 * 16 * 8);
+
+        /// <summary>
+        /// The driver's loop over blocks of sixteen rows (before the eight-row loop), when <see cref="Batches16"/> holds:
+        /// packed rows are read in place, sbyte rows packed first.
+        /// </summary>
+        private static void EmitBatch16Loop(IndentedWriter w, List<LayerPlan> layers, bool packed)
+        {
+            if (!Batches16(layers))
+            {
+                return;
+            }
+
+            using (w.Block($"if (path != global::GenBias.ComputePath.Vector256 && {V512}.IsHardwareAccelerated)"))
+            {
+                w.Line($"// Sixteen rows per kernel call.");
+                w.Line($"global::System.Span<float> buffer16 = stackalloc float[{Batch16BufferFloats(layers[0])}];");
+                w.Line("ref float c0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(buffer16);");
+                if (!packed)
+                {
+                    w.Line("global::System.Span<ulong> masks16 = stackalloc ulong[32];");
+                    w.Line("ref ulong n0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(masks16);");
+                }
+
+                using (w.Block("for (; r + 16 <= rows; r += 16)"))
+                {
+                    if (packed)
+                    {
+                        w.Line($"BatchRows16(ref {Unsafe}.Add(ref first, 2 * r), ref {Unsafe}.Add(ref last, r), ref c0);");
+                    }
+                    else
+                    {
+                        using (w.Block("for (int i = 0; i < 16; i++)"))
+                        {
+                            w.Line($"global::GenBias.TernaryInput.TryPack(ref {Unsafe}.Add(ref first, (r + i) * InputCount), InputCount,");
+                            w.Line($"    out {Unsafe}.Add(ref n0, 2 * i), out {Unsafe}.Add(ref n0, (2 * i) + 1));");
+                        }
+
+                        w.Line($"BatchRows16(ref n0, ref {Unsafe}.Add(ref last, r), ref c0);");
+                    }
+                }
+            }
+        }
+
+        private static string Ints(IEnumerable<int> values) => $"{V512}.Create({string.Join(", ", values)})";
+
+        private static void EmitBatch16Kernel(IndentedWriter w, List<LayerPlan> layers)
+        {
+            if (!Batches16(layers))
+            {
+                return;
+            }
+
+            LayerPlan first = layers[0], output = layers[1];
+            int groupFloats = ShapeRules.GroupRows * 16, present = System.Math.Min(first.Groups, ShapeRules.PartialSums);
+            int[] base3 = Enumerable.Range(0, 32).Select(b => Enumerable.Range(0, 5).Sum(i => ((b >> i) & 1) * (int)System.Math.Pow(3, i))).ToArray();
+            int halves = first.Groups * 16, uppers = halves + (16 * 8);
+            w.Line();
+            w.Line("// Sixteen rows: masks holds each row's positive then negative mask, output receives their 16 outputs, buffer");
+            w.Line($"// holds {Batch16BufferFloats(first)} floats of scratch. Requires Vector512 (AVX-512F). Same bits as Forward for every row.");
+            using (w.Block("private void BatchRows16(ref ulong masks, ref float output, ref float buffer)"))
+            {
+                w.Line("ref float t = ref _tables.Origin;");
+                w.Line($"ref int offsets = ref {Unsafe}.As<float, int>(ref buffer); // group g's row offset of row r at g * 16 + r");
+                w.Line($"// Rows 0-7 then 8-15: the low dwords of their positive masks, then of their negative masks (inputs ≤ 32).");
+                string pick = Ints(Enumerable.Range(0, 8).Select(r => 4 * r).Concat(Enumerable.Range(0, 8).Select(r => (4 * r) + 2)));
+                w.Line($"{V512}<int> pick = {pick};");
+                w.Line($"ref int dwords = ref {Unsafe}.As<ulong, int>(ref masks);");
+                w.Line($"{V512}<int> low = {Avx512}.PermuteVar16x32x2({V512}.LoadUnsafe(ref dwords), pick, {V512}.LoadUnsafe(ref dwords, 16));");
+                w.Line($"{V512}<int> high = {Avx512}.PermuteVar16x32x2({V512}.LoadUnsafe(ref dwords, 32), pick, {V512}.LoadUnsafe(ref dwords, 48));");
+                w.Line($"{V512}<int> positive = {Avx512}.Shuffle4x128(low, high, 0x44), negative = {Avx512}.Shuffle4x128(low, high, 0xEE);");
+                w.Line("// Five mask bits → their base-3 value times the row stride (positive) or twice that (negative): 32 entries each.");
+                w.Line($"{V512}<int> plusLow = {Ints(base3.Take(16).Select(b => b * 16))}, plusHigh = {Ints(base3.Skip(16).Select(b => b * 16))};");
+                w.Line($"{V512}<int> minusLow = {Ints(base3.Take(16).Select(b => b * 32))}, minusHigh = {Ints(base3.Skip(16).Select(b => b * 32))};");
+                w.Line($"{V512}<int> five = {V512}.Create(31);");
+                for (int g = 0; g < first.Groups; g++)
+                {
+                    int shift = g * ShapeRules.GroupSize;
+                    string p = shift == 0 ? "positive & five" : $"(positive >>> {shift}) & five", n = shift == 0 ? "negative & five" : $"(negative >>> {shift}) & five";
+                    string offset = g == 0 ? "" : $" + {V512}.Create({g * groupFloats})";
+                    w.Line($"{V512}.StoreUnsafe({Avx512}.PermuteVar16x32x2(plusLow, {p}, plusHigh) + {Avx512}.PermuteVar16x32x2(minusLow, {n}, minusHigh){offset}, ref offsets, {g * 16}); // group {g}");
+                }
+
+                w.Line();
+                w.Line($"// Layer 0: {first.Describe}, row by row from the tables, each row's neurons in one Vector512; the halves of");
+                w.Line($"// the activations stored apart (neurons 0-7 of rows r, r + 1 side by side at {halves} + 8r, neurons 8-15 at {uppers} + 8r).");
+                using (w.Block("for (int r = 0; r < 16; r++)"))
+                {
+                    for (int g = 0; g < first.Groups; g++)
+                    {
+                        w.Line($"{V512}<float> s{g} = {V512}.LoadUnsafe(ref t, (nuint){Unsafe}.Add(ref offsets, {(g == 0 ? "r" : $"{g * 16} + r")}));");
+                    }
+
+                    w.Line($"{V512}<float> y = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{first.Activation}, {TreeOfPresent(present, q => "s" + q)});");
+                    w.Line($"{V256}.StoreUnsafe({V512}.GetLower(y), ref buffer, (nuint)({halves} + (8 * r)));");
+                    w.Line($"{V256}.StoreUnsafe({V512}.GetUpper(y), ref buffer, (nuint)({uppers} + (8 * r)));");
+                }
+
+                w.Line();
+                w.Line($"// Layer 1: {output.Describe}, two rows per vector: lane l of a row chains inputs l and l + 8 (the canonical");
+                w.Line("// partial sums), then the fixed tree for the sixteen rows at once: (p0+p4, …, p3+p7), the two quarters, their sum.");
+                w.Line($"ref float p = ref {Unsafe}.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_packed), {output.Name}Packed);");
+                w.Line($"{V512}<float> lower = {V512}.Create({V256}.LoadUnsafe(ref p, 0)), upper = {V512}.Create({V256}.LoadUnsafe(ref p, 8));");
+                for (int q = 0; q < 8; q++)
+                {
+                    w.Line($"{V512}<float> p{q} = {V512}.FusedMultiplyAdd({V512}.LoadUnsafe(ref buffer, {uppers + (16 * q)}), upper, " +
+                        $"{V512}.FusedMultiplyAdd({V512}.LoadUnsafe(ref buffer, {halves + (16 * q)}), lower, {V512}<float>.Zero)); // rows {2 * q}, {(2 * q) + 1}");
+                }
+
+                for (int q = 0; q < 4; q++)
+                {
+                    w.Line($"{V512}<float> h{q} = {Avx512}.Shuffle4x128(p{2 * q}, p{(2 * q) + 1}, 0x88) + {Avx512}.Shuffle4x128(p{2 * q}, p{(2 * q) + 1}, 0xDD); // rows {4 * q}-{(4 * q) + 3}");
+                }
+
+                w.Line($"{V512}<float> k0 = {Avx512}.Shuffle(h0, h1, 0x44) + {Avx512}.Shuffle(h0, h1, 0xEE), k1 = {Avx512}.Shuffle(h2, h3, 0x44) + {Avx512}.Shuffle(h2, h3, 0xEE);");
+                w.Line($"{V512}<float> sum = {Avx512}.Shuffle(k0, k1, 0x88) + {Avx512}.Shuffle(k0, k1, 0xDD); // rows c, c + 4, c + 8, c + 12 in block c");
+                w.Line($"{V512}<float> pre = {Avx512}.PermuteVar16x32(sum, {Ints(Enumerable.Range(0, 16).Select(r => (4 * (r % 4)) + (r / 4)))}) + {V512}.Create({Unsafe}.Add(ref p, 16));");
+                w.Line($"{V512}.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{output.Activation}, pre), ref output);");
+            }
+        }
+    }
+}
