@@ -44,7 +44,14 @@ namespace GenBias.Generators
                     w.Line("ref ulong n0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(masks16);");
                 }
 
-                using (w.Block("for (; r + 16 <= rows; r += 16)"))
+                int inputs = layers[0].Inputs, spare = (32 - inputs + inputs - 1) / inputs;
+                string bound = packed || spare == 0 ? "r + 16 <= rows" : $"r + {16 + spare} <= rows";
+                if (!packed && spare > 0)
+                {
+                    w.Line($"// Each row's 32 bytes are read at once: the last {spare} row{(spare == 1 ? "" : "s")} of the batch go to the loops below.");
+                }
+
+                using (w.Block($"for (; {bound}; r += 16)"))
                 {
                     if (packed)
                     {
@@ -52,10 +59,13 @@ namespace GenBias.Generators
                     }
                     else
                     {
+                        w.Line("// The rows are valid (checked above): their masks are two compares and two bit extractions each.");
                         using (w.Block("for (int i = 0; i < 16; i++)"))
                         {
-                            w.Line($"global::GenBias.TernaryInput.TryPack(ref {Unsafe}.Add(ref first, (r + i) * InputCount), InputCount,");
-                            w.Line($"    out {Unsafe}.Add(ref n0, 2 * i), out {Unsafe}.Add(ref n0, (2 * i) + 1));");
+                            w.Line($"{V256}<sbyte> v = {V256}.LoadUnsafe(ref {Unsafe}.Add(ref first, (r + i) * InputCount));");
+                            string mask = inputs == 32 ? "" : $" & 0x{(1u << inputs) - 1:X}u";
+                            w.Line($"{Unsafe}.Add(ref n0, 2 * i) = {V256}.ExtractMostSignificantBits({V256}.Equals(v, {V256}<sbyte>.One)){mask};");
+                            w.Line($"{Unsafe}.Add(ref n0, (2 * i) + 1) = {V256}.ExtractMostSignificantBits({V256}.Equals(v, {V256}<sbyte>.AllBitsSet)){mask};");
                         }
 
                         w.Line($"BatchRows16(ref n0, ref {Unsafe}.Add(ref last, r), ref c0);");
@@ -106,16 +116,20 @@ namespace GenBias.Generators
                 w.Line();
                 w.Line($"// Layer 0: {first.Describe}, row by row from the tables, each row's neurons in one Vector512; the halves of");
                 w.Line($"// the activations stored apart (neurons 0-7 of rows r, r + 1 side by side at {halves} + 8r, neurons 8-15 at {uppers} + 8r).");
+                w.Line("ref int o = ref offsets; // row r's offsets");
+                w.Line($"ref float half = ref {Unsafe}.Add(ref buffer, {halves}); // row r's neurons 0-7, its neurons 8-15 at + {uppers - halves}");
                 using (w.Block("for (int r = 0; r < 16; r++)"))
                 {
                     for (int g = 0; g < first.Groups; g++)
                     {
-                        w.Line($"{V512}<float> s{g} = {V512}.LoadUnsafe(ref t, (nuint){Unsafe}.Add(ref offsets, {(g == 0 ? "r" : $"{g * 16} + r")}));");
+                        w.Line($"{V512}<float> s{g} = {V512}.LoadUnsafe(ref t, (nuint)(uint){(g == 0 ? "o" : $"{Unsafe}.Add(ref o, {g * 16})")});");
                     }
 
                     w.Line($"{V512}<float> y = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.{first.Activation}, {TreeOfPresent(present, q => "s" + q)});");
-                    w.Line($"{V256}.StoreUnsafe({V512}.GetLower(y), ref buffer, (nuint)({halves} + (8 * r)));");
-                    w.Line($"{V256}.StoreUnsafe({V512}.GetUpper(y), ref buffer, (nuint)({uppers} + (8 * r)));");
+                    w.Line($"{V256}.StoreUnsafe({V512}.GetLower(y), ref half);");
+                    w.Line($"{V256}.StoreUnsafe({V512}.GetUpper(y), ref half, {uppers - halves});");
+                    w.Line($"o = ref {Unsafe}.Add(ref o, 1);");
+                    w.Line($"half = ref {Unsafe}.Add(ref half, 8);");
                 }
 
                 w.Line();
