@@ -44,7 +44,7 @@ namespace GenBias.Generators
                     w.Line("ref ulong n0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(masks16);");
                 }
 
-                int inputs = layers[0].Inputs, spare = (32 - inputs + inputs - 1) / inputs;
+                int inputs = layers[0].Inputs, spare = SpareRows(inputs);
                 string bound = packed || spare == 0 ? "r + 16 <= rows" : $"r + {16 + spare} <= rows";
                 if (!packed && spare > 0)
                 {
@@ -59,18 +59,40 @@ namespace GenBias.Generators
                     }
                     else
                     {
-                        w.Line("// The rows are valid (checked above): their masks are two compares and two bit extractions each.");
-                        using (w.Block("for (int i = 0; i < 16; i++)"))
-                        {
-                            w.Line($"{V256}<sbyte> v = {V256}.LoadUnsafe(ref {Unsafe}.Add(ref first, (r + i) * InputCount));");
-                            string mask = inputs == 32 ? "" : $" & 0x{(1u << inputs) - 1:X}u";
-                            w.Line($"{Unsafe}.Add(ref n0, 2 * i) = {V256}.ExtractMostSignificantBits({V256}.Equals(v, {V256}<sbyte>.One)){mask};");
-                            w.Line($"{Unsafe}.Add(ref n0, (2 * i) + 1) = {V256}.ExtractMostSignificantBits({V256}.Equals(v, {V256}<sbyte>.AllBitsSet)){mask};");
-                        }
-
+                        EmitPackValidRows(w, inputs, 16, "n0");
                         w.Line($"BatchRows16(ref n0, ref {Unsafe}.Add(ref last, r), ref c0);");
                     }
                 }
+            }
+        }
+
+        /// <summary>
+        /// Rows beyond the last <paramref name="count"/>-row block that a loop reading 32 bytes per row must leave to the
+        /// loops after it (0 when rows are packed one value at a time).
+        /// </summary>
+        private static int SpareRows(int inputs) => inputs <= 32 ? (32 - inputs + inputs - 1) / inputs : 0;
+
+        /// <summary>
+        /// Packs <paramref name="count"/> sbyte rows starting at row r into <paramref name="masks"/> (positive, negative per
+        /// row). The rows were validated: up to 32 inputs, each row's masks are two compares of its 32 bytes (the loop
+        /// leaves <see cref="SpareRows"/> rows at the end of the batch so that no read passes it); longer rows go through
+        /// TernaryInput.TryPack.
+        /// </summary>
+        private static void EmitPackValidRows(IndentedWriter w, int inputs, int count, string masks)
+        {
+            using (w.Block($"for (int i = 0; i < {count}; i++)"))
+            {
+                if (inputs > 32)
+                {
+                    w.Line($"global::GenBias.TernaryInput.TryPack(ref {Unsafe}.Add(ref first, (r + i) * InputCount), InputCount,");
+                    w.Line($"    out {Unsafe}.Add(ref {masks}, 2 * i), out {Unsafe}.Add(ref {masks}, (2 * i) + 1));");
+                    return;
+                }
+
+                w.Line($"{V256}<sbyte> v = {V256}.LoadUnsafe(ref {Unsafe}.Add(ref first, (r + i) * InputCount));");
+                string mask = inputs == 32 ? "" : $" & 0x{(1u << inputs) - 1:X}u";
+                w.Line($"{Unsafe}.Add(ref {masks}, 2 * i) = {V256}.ExtractMostSignificantBits({V256}.Equals(v, {V256}<sbyte>.One)){mask};");
+                w.Line($"{Unsafe}.Add(ref {masks}, (2 * i) + 1) = {V256}.ExtractMostSignificantBits({V256}.Equals(v, {V256}<sbyte>.AllBitsSet)){mask};");
             }
         }
 
@@ -94,13 +116,7 @@ namespace GenBias.Generators
             {
                 w.Line("ref float t = ref _tables.Origin;");
                 w.Line($"ref int offsets = ref {Unsafe}.As<float, int>(ref buffer); // group g's row offset of row r at g * 16 + r");
-                w.Line($"// Rows 0-7 then 8-15: the low dwords of their positive masks, then of their negative masks (inputs ≤ 32).");
-                string pick = Ints(Enumerable.Range(0, 8).Select(r => 4 * r).Concat(Enumerable.Range(0, 8).Select(r => (4 * r) + 2)));
-                w.Line($"{V512}<int> pick = {pick};");
-                w.Line($"ref int dwords = ref {Unsafe}.As<ulong, int>(ref masks);");
-                w.Line($"{V512}<int> low = {Avx512}.PermuteVar16x32x2({V512}.LoadUnsafe(ref dwords), pick, {V512}.LoadUnsafe(ref dwords, 16));");
-                w.Line($"{V512}<int> high = {Avx512}.PermuteVar16x32x2({V512}.LoadUnsafe(ref dwords, 32), pick, {V512}.LoadUnsafe(ref dwords, 48));");
-                w.Line($"{V512}<int> positive = {Avx512}.Shuffle4x128(low, high, 0x44), negative = {Avx512}.Shuffle4x128(low, high, 0xEE);");
+                w.Line($"global::GenBias.FirstLayerTables.GatherLanes16(ref masks, out {V512}<int> positive, out {V512}<int> negative);");
                 w.Line("// Five mask bits → their base-3 value times the row stride (positive) or twice that (negative): 32 entries each.");
                 w.Line($"{V512}<int> plusLow = {Ints(base3.Take(16).Select(b => b * 16))}, plusHigh = {Ints(base3.Skip(16).Select(b => b * 16))};");
                 w.Line($"{V512}<int> minusLow = {Ints(base3.Take(16).Select(b => b * 32))}, minusHigh = {Ints(base3.Skip(16).Select(b => b * 32))};");
@@ -108,7 +124,8 @@ namespace GenBias.Generators
                 for (int g = 0; g < first.Groups; g++)
                 {
                     int shift = g * ShapeRules.GroupSize;
-                    string p = shift == 0 ? "positive & five" : $"(positive >>> {shift}) & five", n = shift == 0 ? "negative & five" : $"(negative >>> {shift}) & five";
+                    string p = shift == 0 ? "positive & five" : $"{V512}.ShiftRightLogical(positive, {shift}) & five";
+                    string n = shift == 0 ? "negative & five" : $"{V512}.ShiftRightLogical(negative, {shift}) & five";
                     string offset = g == 0 ? "" : $" + {V512}.Create({g * groupFloats})";
                     w.Line($"{V512}.StoreUnsafe({Avx512}.PermuteVar16x32x2(plusLow, {p}, plusHigh) + {Avx512}.PermuteVar16x32x2(minusLow, {n}, minusHigh){offset}, ref offsets, {g * 16}); // group {g}");
                 }

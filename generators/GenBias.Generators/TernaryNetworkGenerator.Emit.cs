@@ -541,7 +541,7 @@ namespace GenBias.Generators
                         }
 
                         EmitBatch16Loop(w, layers, packed);
-                        using (w.Block("for (; r + 8 <= rows; r += 8)"))
+                        using (w.Block(packed ? "for (; r + 8 <= rows; r += 8)" : $"for (; r + {8 + SpareRows(layers[0].Inputs)} <= rows; r += 8)"))
                         {
                             if (packed)
                             {
@@ -549,12 +549,7 @@ namespace GenBias.Generators
                             }
                             else
                             {
-                                using (w.Block("for (int i = 0; i < 8; i++)"))
-                                {
-                                    w.Line("global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (r + i) * InputCount), InputCount,");
-                                    w.Line("    out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, 2 * i), out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, (2 * i) + 1));");
-                                }
-
+                                EmitPackValidRows(w, layers[0].Inputs, 8, "m0");
                                 w.Line("BatchRows8(ref m0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount), ref b0);");
                             }
                         }

@@ -31,6 +31,18 @@ internal static class SideBySide
             contenders.Clear();
             AddKernels(contenders, disposables, new Hidden25x16x1(), new PreviousHidden25x16x1(), "25-16-1");
             AddKernels(contenders, disposables, new Neuron25(), new PreviousNeuron25(), "25-1");
+            // The same batch kernel without activations: the share of the tanh (a diagnostic, not a product figure).
+            var linear = new Linear25x16x1();
+            linear.SetParameters(BenchmarkData.Parameters(Linear25x16x1.Shape, 2));
+            ulong[] rows = new ulong[2 * 4096];
+            sbyte[] values = BenchmarkData.Inputs(4096, 25, 3);
+            for (int r = 0; r < 4096; r++)
+            {
+                (rows[2 * r], rows[(2 * r) + 1]) = TernaryInput.Pack(values.AsSpan(r * 25, 25));
+            }
+
+            float[] outputs = new float[4096];
+            contenders.Add(new Contender("25-16-1", "GenBias batch 25-16-1 (packed), linear activations", () => { linear.ForwardBatch(rows, outputs); return 4096; }, "GenBias batch 25-16-1 (packed)"));
         }
         else if (Array.IndexOf(arguments, "--training") >= 0)
         {
@@ -237,9 +249,11 @@ internal static class SideBySide
             (packed[2 * r], packed[(2 * r) + 1]) = TernaryInput.Pack(inputs.AsSpan(r * n, n));
         }
 
-        network.ForwardBatch(packed, results);
         previous.ForwardBatch(inputs, before);
-        if (!results.AsSpan().SequenceEqual(before))
+        network.ForwardBatch(packed, results);
+        bool same = results.AsSpan().SequenceEqual(before);
+        network.ForwardBatch(inputs, results);
+        if (!same || !results.AsSpan().SequenceEqual(before))
         {
             throw new InvalidOperationException($"{tag}: the batch kernel's bits differ from the previous build's.");
         }
