@@ -48,7 +48,7 @@ namespace GenBias.Generators
                 string bound = packed || spare == 0 ? "r + 16 <= rows" : $"r + {16 + spare} <= rows";
                 if (!packed && spare > 0)
                 {
-                    w.Line($"// Each row's 32 bytes are read at once: the last {spare} row{(spare == 1 ? "" : "s")} of the batch go to the loops below.");
+                    w.Line($"// Each row's {RowBytes(inputs)} bytes are read at once: the last {spare} row{(spare == 1 ? "" : "s")} of the batch go to the loops below.");
                 }
 
                 using (w.Block($"for (; {bound}; r += 16)"))
@@ -67,14 +67,17 @@ namespace GenBias.Generators
         }
 
         /// <summary>
-        /// Rows beyond the last <paramref name="count"/>-row block that a loop reading 32 bytes per row must leave to the
+        /// Rows beyond the last block that a loop reading <see cref="RowBytes"/> bytes per row must leave to the
         /// loops after it (0 when rows are packed one value at a time).
         /// </summary>
-        private static int SpareRows(int inputs) => inputs <= 32 ? (32 - inputs + inputs - 1) / inputs : 0;
+        private static int SpareRows(int inputs) => inputs <= 32 ? (RowBytes(inputs) - inputs + inputs - 1) / inputs : 0;
+
+        /// <summary>Bytes read per sbyte row by <see cref="EmitPackValidRows"/>: one Vector128 up to 16 inputs, else one Vector256.</summary>
+        private static int RowBytes(int inputs) => inputs <= 16 ? 16 : 32;
 
         /// <summary>
         /// Packs <paramref name="count"/> sbyte rows starting at row r into <paramref name="masks"/> (positive, negative per
-        /// row). The rows were validated: up to 32 inputs, each row's masks are two compares of its 32 bytes (the loop
+        /// row). The rows were validated: up to 32 inputs, each row's masks are two compares of its 16 or 32 bytes (the loop
         /// leaves <see cref="SpareRows"/> rows at the end of the batch so that no read passes it); longer rows go through
         /// TernaryInput.TryPack.
         /// </summary>
@@ -89,10 +92,11 @@ namespace GenBias.Generators
                     return;
                 }
 
-                w.Line($"{V256}<sbyte> v = {V256}.LoadUnsafe(ref {Unsafe}.Add(ref first, (r + i) * InputCount));");
-                string mask = inputs == 32 ? "" : $" & 0x{(1u << inputs) - 1:X}u";
-                w.Line($"{Unsafe}.Add(ref {masks}, 2 * i) = {V256}.ExtractMostSignificantBits({V256}.Equals(v, {V256}<sbyte>.One)){mask};");
-                w.Line($"{Unsafe}.Add(ref {masks}, (2 * i) + 1) = {V256}.ExtractMostSignificantBits({V256}.Equals(v, {V256}<sbyte>.AllBitsSet)){mask};");
+                string vector = RowBytes(inputs) == 16 ? "global::System.Runtime.Intrinsics.Vector128" : V256;
+                w.Line($"{vector}<sbyte> v = {vector}.LoadUnsafe(ref {Unsafe}.Add(ref first, (r + i) * InputCount));");
+                string mask = inputs == RowBytes(inputs) ? "" : $" & 0x{(1u << inputs) - 1:X}u";
+                w.Line($"{Unsafe}.Add(ref {masks}, 2 * i) = {vector}.ExtractMostSignificantBits({vector}.Equals(v, {vector}<sbyte>.One)){mask};");
+                w.Line($"{Unsafe}.Add(ref {masks}, (2 * i) + 1) = {vector}.ExtractMostSignificantBits({vector}.Equals(v, {vector}<sbyte>.AllBitsSet)){mask};");
             }
         }
 

@@ -218,14 +218,18 @@ namespace Examples.Nested
                     ref float b0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(buffer);
                     global::System.Span<ulong> masks = stackalloc ulong[16];
                     ref ulong m0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(masks);
-                    for (; r + 8 <= rows; r += 8)
+                    for (; r + 9 <= rows; r += 8)
                     {
                         for (int i = 0; i < 8; i++)
                         {
-                            global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (r + i) * InputCount),
-                                InputCount,
-                                out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, 2 * i),
-                                    out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, (2 * i) + 1));
+                            global::System.Runtime.Intrinsics.Vector128<sbyte> v = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(
+                                ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (r + i) * InputCount));
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, 2 * i) =
+                                global::System.Runtime.Intrinsics.Vector128.ExtractMostSignificantBits(global::System.Runtime.Intrinsics.Vector128.Equals(v,
+                                global::System.Runtime.Intrinsics.Vector128<sbyte>.One)) & 0x1FFu;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, (2 * i) + 1) =
+                                global::System.Runtime.Intrinsics.Vector128.ExtractMostSignificantBits(global::System.Runtime.Intrinsics.Vector128.Equals(v,
+                                global::System.Runtime.Intrinsics.Vector128<sbyte>.AllBitsSet)) & 0x1FFu;
                         }
                         BatchRows8(ref m0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount), ref b0);
                     }

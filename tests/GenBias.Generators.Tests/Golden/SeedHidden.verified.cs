@@ -242,14 +242,42 @@ namespace Examples
                 ref float b0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(buffer);
                 global::System.Span<ulong> masks = stackalloc ulong[16];
                 ref ulong m0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(masks);
-                for (; r + 8 <= rows; r += 8)
+                if (path != global::GenBias.ComputePath.Vector256 && global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+                {
+                    // Sixteen rows per kernel call.
+                    global::System.Span<float> buffer16 = stackalloc float[336];
+                    ref float c0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(buffer16);
+                    global::System.Span<ulong> masks16 = stackalloc ulong[32];
+                    ref ulong n0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(masks16);
+                    // Each row's 32 bytes are read at once: the last 1 row of the batch go to the loops below.
+                    for (; r + 17 <= rows; r += 16)
+                    {
+                        for (int i = 0; i < 16; i++)
+                        {
+                            global::System.Runtime.Intrinsics.Vector256<sbyte> v = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(
+                                ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (r + i) * InputCount));
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref n0, 2 * i) =
+                                global::System.Runtime.Intrinsics.Vector256.ExtractMostSignificantBits(global::System.Runtime.Intrinsics.Vector256.Equals(v,
+                                global::System.Runtime.Intrinsics.Vector256<sbyte>.One)) & 0x1FFFFFFu;
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref n0, (2 * i) + 1) =
+                                global::System.Runtime.Intrinsics.Vector256.ExtractMostSignificantBits(global::System.Runtime.Intrinsics.Vector256.Equals(v,
+                                global::System.Runtime.Intrinsics.Vector256<sbyte>.AllBitsSet)) & 0x1FFFFFFu;
+                        }
+                        BatchRows16(ref n0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r), ref c0);
+                    }
+                }
+                for (; r + 9 <= rows; r += 8)
                 {
                     for (int i = 0; i < 8; i++)
                     {
-                        global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (r + i) * InputCount),
-                            InputCount,
-                            out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, 2 * i),
-                                out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, (2 * i) + 1));
+                        global::System.Runtime.Intrinsics.Vector256<sbyte> v = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(
+                            ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (r + i) * InputCount));
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, 2 * i) =
+                            global::System.Runtime.Intrinsics.Vector256.ExtractMostSignificantBits(global::System.Runtime.Intrinsics.Vector256.Equals(v,
+                            global::System.Runtime.Intrinsics.Vector256<sbyte>.One)) & 0x1FFFFFFu;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, (2 * i) + 1) =
+                            global::System.Runtime.Intrinsics.Vector256.ExtractMostSignificantBits(global::System.Runtime.Intrinsics.Vector256.Equals(v,
+                            global::System.Runtime.Intrinsics.Vector256<sbyte>.AllBitsSet)) & 0x1FFFFFFu;
                     }
                     BatchRows8(ref m0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount), ref b0);
                 }
@@ -298,6 +326,17 @@ namespace Examples
                 global::System.Span<float> buffer = stackalloc float[BatchBufferSize];
                 buffer.Clear(); // padding that narrow layers read must be zero, even under [SkipLocalsInit]
                 ref float b0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(buffer);
+                if (path != global::GenBias.ComputePath.Vector256 && global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+                {
+                    // Sixteen rows per kernel call.
+                    global::System.Span<float> buffer16 = stackalloc float[336];
+                    ref float c0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(buffer16);
+                    for (; r + 16 <= rows; r += 16)
+                    {
+                        BatchRows16(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r),
+                            ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r), ref c0);
+                    }
+                }
                 for (; r + 8 <= rows; r += 8)
                 {
                     BatchRows8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r),
@@ -417,6 +456,127 @@ namespace Examples
                     global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(y, ref output);
                 }
             }
+        }
+
+        // Sixteen rows: masks holds each row's positive then negative mask, output receives their 16 outputs, buffer
+        // holds 336 floats of scratch. Requires Vector512 (AVX-512F). Same bits as Forward for every row.
+        [global::System.CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+        private void BatchRows16(ref ulong masks, ref float output, ref float buffer)
+        {
+            ref float t = ref _tables.Origin;
+            ref int offsets = ref global::System.Runtime.CompilerServices.Unsafe.As<float, int>(ref buffer); // group g's row offset of row r at g * 16 + r
+            global::GenBias.FirstLayerTables.GatherLanes16(ref masks, out global::System.Runtime.Intrinsics.Vector512<int> positive,
+                out global::System.Runtime.Intrinsics.Vector512<int> negative);
+            // Five mask bits → their base-3 value times the row stride (positive) or twice that (negative): 32 entries each.
+            global::System.Runtime.Intrinsics.Vector512<int> plusLow = global::System.Runtime.Intrinsics.Vector512.Create(0, 16, 48, 64, 144, 160, 192, 208,
+                432, 448, 480, 496, 576, 592, 624, 640), plusHigh = global::System.Runtime.Intrinsics.Vector512.Create(1296, 1312, 1344, 1360, 1440, 1456, 1488,
+                1504, 1728, 1744, 1776, 1792, 1872, 1888, 1920, 1936);
+            global::System.Runtime.Intrinsics.Vector512<int> minusLow = global::System.Runtime.Intrinsics.Vector512.Create(0, 32, 96, 128, 288, 320, 384, 416,
+                864, 896, 960, 992, 1152, 1184, 1248, 1280), minusHigh = global::System.Runtime.Intrinsics.Vector512.Create(2592, 2624, 2688, 2720, 2880, 2912,
+                2976, 3008, 3456, 3488, 3552, 3584, 3744, 3776, 3840, 3872);
+            global::System.Runtime.Intrinsics.Vector512<int> five = global::System.Runtime.Intrinsics.Vector512.Create(31);
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(plusLow, positive & five,
+                plusHigh) + global::System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(minusLow, negative & five, minusHigh), ref offsets, 0); // group 0
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(plusLow,
+                global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(positive, 5) & five,
+                plusHigh) + global::System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(minusLow,
+                global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(negative, 5) & five,
+                minusHigh) + global::System.Runtime.Intrinsics.Vector512.Create(3888), ref offsets, 16); // group 1
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(plusLow,
+                global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(positive, 10) & five,
+                plusHigh) + global::System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(minusLow,
+                global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(negative, 10) & five,
+                minusHigh) + global::System.Runtime.Intrinsics.Vector512.Create(7776), ref offsets, 32); // group 2
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(plusLow,
+                global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(positive, 15) & five,
+                plusHigh) + global::System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(minusLow,
+                global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(negative, 15) & five,
+                minusHigh) + global::System.Runtime.Intrinsics.Vector512.Create(11664), ref offsets, 48); // group 3
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(plusLow,
+                global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(positive, 20) & five,
+                plusHigh) + global::System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(minusLow,
+                global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(negative, 20) & five,
+                minusHigh) + global::System.Runtime.Intrinsics.Vector512.Create(15552), ref offsets, 64); // group 4
+
+            // Layer 0: Dense(16, Tanh) over 25 inputs, row by row from the tables, each row's neurons in one Vector512; the halves of
+            // the activations stored apart (neurons 0-7 of rows r, r + 1 side by side at 80 + 8r, neurons 8-15 at 208 + 8r).
+            ref int o = ref offsets; // row r's offsets
+            ref float half = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref buffer, 80); // row r's neurons 0-7, its neurons 8-15 at + 128
+            for (int r = 0; r < 16; r++)
+            {
+                global::System.Runtime.Intrinsics.Vector512<float> s0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref t, (nuint)(uint)o);
+                global::System.Runtime.Intrinsics.Vector512<float> s1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref t,
+                    (nuint)(uint)global::System.Runtime.CompilerServices.Unsafe.Add(ref o, 16));
+                global::System.Runtime.Intrinsics.Vector512<float> s2 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref t,
+                    (nuint)(uint)global::System.Runtime.CompilerServices.Unsafe.Add(ref o, 32));
+                global::System.Runtime.Intrinsics.Vector512<float> s3 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref t,
+                    (nuint)(uint)global::System.Runtime.CompilerServices.Unsafe.Add(ref o, 48));
+                global::System.Runtime.Intrinsics.Vector512<float> s4 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref t,
+                    (nuint)(uint)global::System.Runtime.CompilerServices.Unsafe.Add(ref o, 64));
+                global::System.Runtime.Intrinsics.Vector512<float> y = global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh,
+                    (((s0 + s4) + s2) + (s1 + s3)));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.GetLower(y), ref half);
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.GetUpper(y), ref half, 128);
+                o = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref o, 1);
+                half = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref half, 8);
+            }
+
+            // Layer 1: Dense(1, Tanh) over 16 inputs, two rows per vector: lane l of a row chains inputs l and l + 8 (the canonical
+            // partial sums), then the fixed tree for the sixteen rows at once: (p0+p4, …, p3+p7), the two quarters, their sum.
+            ref float p = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(
+                _packed), Layer1Packed);
+            global::System.Runtime.Intrinsics.Vector512<float> lower = global::System.Runtime.Intrinsics.Vector512.Create(
+                global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 0)), upper = global::System.Runtime.Intrinsics.Vector512.Create(
+                global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, 8));
+            global::System.Runtime.Intrinsics.Vector512<float> p0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(
+                global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref buffer, 208), upper,
+                global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref buffer, 80), lower,
+                global::System.Runtime.Intrinsics.Vector512<float>.Zero)); // rows 0, 1
+            global::System.Runtime.Intrinsics.Vector512<float> p1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(
+                global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref buffer, 224), upper,
+                global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref buffer, 96), lower,
+                global::System.Runtime.Intrinsics.Vector512<float>.Zero)); // rows 2, 3
+            global::System.Runtime.Intrinsics.Vector512<float> p2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(
+                global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref buffer, 240), upper,
+                global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref buffer, 112), lower,
+                global::System.Runtime.Intrinsics.Vector512<float>.Zero)); // rows 4, 5
+            global::System.Runtime.Intrinsics.Vector512<float> p3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(
+                global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref buffer, 256), upper,
+                global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref buffer, 128), lower,
+                global::System.Runtime.Intrinsics.Vector512<float>.Zero)); // rows 6, 7
+            global::System.Runtime.Intrinsics.Vector512<float> p4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(
+                global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref buffer, 272), upper,
+                global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref buffer, 144), lower,
+                global::System.Runtime.Intrinsics.Vector512<float>.Zero)); // rows 8, 9
+            global::System.Runtime.Intrinsics.Vector512<float> p5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(
+                global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref buffer, 288), upper,
+                global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref buffer, 160), lower,
+                global::System.Runtime.Intrinsics.Vector512<float>.Zero)); // rows 10, 11
+            global::System.Runtime.Intrinsics.Vector512<float> p6 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(
+                global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref buffer, 304), upper,
+                global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref buffer, 176), lower,
+                global::System.Runtime.Intrinsics.Vector512<float>.Zero)); // rows 12, 13
+            global::System.Runtime.Intrinsics.Vector512<float> p7 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(
+                global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref buffer, 320), upper,
+                global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref buffer, 192), lower,
+                global::System.Runtime.Intrinsics.Vector512<float>.Zero)); // rows 14, 15
+            global::System.Runtime.Intrinsics.Vector512<float> h0 = global::System.Runtime.Intrinsics.X86.Avx512F.Shuffle4x128(p0, p1,
+                0x88) + global::System.Runtime.Intrinsics.X86.Avx512F.Shuffle4x128(p0, p1, 0xDD); // rows 0-3
+            global::System.Runtime.Intrinsics.Vector512<float> h1 = global::System.Runtime.Intrinsics.X86.Avx512F.Shuffle4x128(p2, p3,
+                0x88) + global::System.Runtime.Intrinsics.X86.Avx512F.Shuffle4x128(p2, p3, 0xDD); // rows 4-7
+            global::System.Runtime.Intrinsics.Vector512<float> h2 = global::System.Runtime.Intrinsics.X86.Avx512F.Shuffle4x128(p4, p5,
+                0x88) + global::System.Runtime.Intrinsics.X86.Avx512F.Shuffle4x128(p4, p5, 0xDD); // rows 8-11
+            global::System.Runtime.Intrinsics.Vector512<float> h3 = global::System.Runtime.Intrinsics.X86.Avx512F.Shuffle4x128(p6, p7,
+                0x88) + global::System.Runtime.Intrinsics.X86.Avx512F.Shuffle4x128(p6, p7, 0xDD); // rows 12-15
+            global::System.Runtime.Intrinsics.Vector512<float> k0 = global::System.Runtime.Intrinsics.X86.Avx512F.Shuffle(h0, h1,
+                0x44) + global::System.Runtime.Intrinsics.X86.Avx512F.Shuffle(h0, h1, 0xEE), k1 = global::System.Runtime.Intrinsics.X86.Avx512F.Shuffle(h2, h3,
+                0x44) + global::System.Runtime.Intrinsics.X86.Avx512F.Shuffle(h2, h3, 0xEE);
+            global::System.Runtime.Intrinsics.Vector512<float> sum = global::System.Runtime.Intrinsics.X86.Avx512F.Shuffle(k0, k1,
+                0x88) + global::System.Runtime.Intrinsics.X86.Avx512F.Shuffle(k0, k1, 0xDD); // rows c, c + 4, c + 8, c + 12 in block c
+            global::System.Runtime.Intrinsics.Vector512<float> pre = global::System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32(sum,
+                global::System.Runtime.Intrinsics.Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11,
+                15)) + global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 16));
+            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::GenBias.ActivationMath.Apply(global::GenBias.Activation.Tanh, pre), ref output);
         }
 
         /// <inheritdoc/>

@@ -213,14 +213,18 @@ namespace Examples
                 ref float b0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(buffer);
                 global::System.Span<ulong> masks = stackalloc ulong[16];
                 ref ulong m0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(masks);
-                for (; r + 8 <= rows; r += 8)
+                for (; r + 9 <= rows; r += 8)
                 {
                     for (int i = 0; i < 8; i++)
                     {
-                        global::GenBias.TernaryInput.TryPack(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (r + i) * InputCount),
-                            InputCount,
-                            out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, 2 * i),
-                                out global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, (2 * i) + 1));
+                        global::System.Runtime.Intrinsics.Vector256<sbyte> v = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(
+                            ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (r + i) * InputCount));
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, 2 * i) =
+                            global::System.Runtime.Intrinsics.Vector256.ExtractMostSignificantBits(global::System.Runtime.Intrinsics.Vector256.Equals(v,
+                            global::System.Runtime.Intrinsics.Vector256<sbyte>.One)) & 0x1FFFFFFu;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, (2 * i) + 1) =
+                            global::System.Runtime.Intrinsics.Vector256.ExtractMostSignificantBits(global::System.Runtime.Intrinsics.Vector256.Equals(v,
+                            global::System.Runtime.Intrinsics.Vector256<sbyte>.AllBitsSet)) & 0x1FFFFFFu;
                     }
                     BatchRows8(ref m0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount), ref b0);
                 }
