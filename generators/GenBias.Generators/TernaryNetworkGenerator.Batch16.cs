@@ -38,31 +38,44 @@ namespace GenBias.Generators
                 w.Line($"// Sixteen rows per kernel call.");
                 w.Line($"global::System.Span<float> buffer16 = stackalloc float[{Batch16BufferFloats(layers[0])}];");
                 w.Line("ref float c0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(buffer16);");
-                if (!packed)
+                if (packed)
                 {
-                    w.Line("global::System.Span<ulong> masks16 = stackalloc ulong[32];");
-                    w.Line("ref ulong n0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(masks16);");
-                }
-
-                int inputs = layers[0].Inputs, spare = SpareRows(inputs);
-                string bound = packed || spare == 0 ? "r + 16 <= rows" : $"r + {16 + spare} <= rows";
-                if (!packed && spare > 0)
-                {
-                    w.Line($"// Each row's {RowBytes(inputs)} bytes are read at once: the last {spare} row{(spare == 1 ? "" : "s")} of the batch go to the loops below.");
-                }
-
-                using (w.Block($"for (; {bound}; r += 16)"))
-                {
-                    if (packed)
+                    using (w.Block("for (; r + 16 <= rows; r += 16)"))
                     {
                         w.Line($"BatchRows16(ref {Unsafe}.Add(ref first, 2 * r), ref {Unsafe}.Add(ref last, r), ref c0);");
                     }
-                    else
-                    {
-                        EmitPackValidRows(w, inputs, 16, "n0");
-                        w.Line($"BatchRows16(ref n0, ref {Unsafe}.Add(ref last, r), ref c0);");
-                    }
                 }
+                else
+                {
+                    w.Line($"global::System.Span<ulong> masks16 = stackalloc ulong[{2 * SbyteChunkRows}];");
+                    w.Line("ref ulong n0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(masks16);");
+                    EmitSbyteChunks(w, layers[0].Inputs, 16, "n0", b => $"BatchRows16(ref {Unsafe}.Add(ref n0, 2 * {b}), ref {Unsafe}.Add(ref last, r + {b}), ref c0);");
+                }
+            }
+        }
+
+        /// <summary>Rows of sbyte input packed before the kernel calls that read them (<see cref="EmitSbyteChunks"/>).</summary>
+        private const int SbyteChunkRows = 64;
+
+        /// <summary>
+        /// The loop over sbyte rows for a kernel of <paramref name="perCall"/> rows: up to 64 rows packed into
+        /// <paramref name="masks"/>, then the kernel <paramref name="call"/>s (given the chunk's row offset expression) over
+        /// them. Packing a whole chunk first lets the masks' stores reach the cache before the kernel's wide loads read
+        /// them (a wide load right after the narrow stores it spans waits for them).
+        /// </summary>
+        private static void EmitSbyteChunks(IndentedWriter w, int inputs, int perCall, string masks, System.Func<string, string> call)
+        {
+            int spare = SpareRows(inputs);
+            using (w.Block($"for (; r + {perCall + spare} <= rows; )"))
+            {
+                w.Line($"int chunk = global::System.Math.Min({SbyteChunkRows}, (rows - {spare} - r) / {perCall} * {perCall});");
+                EmitPackValidRows(w, inputs, "chunk", masks);
+                using (w.Block($"for (int b = 0; b < chunk; b += {perCall})"))
+                {
+                    w.Line(call("b"));
+                }
+
+                w.Line("r += chunk;");
             }
         }
 
@@ -76,12 +89,12 @@ namespace GenBias.Generators
         private static int RowBytes(int inputs) => inputs <= 16 ? 16 : 32;
 
         /// <summary>
-        /// Packs <paramref name="count"/> sbyte rows starting at row r into <paramref name="masks"/> (positive, negative per
+        /// Packs <paramref name="count"/> (an expression) sbyte rows starting at row r into <paramref name="masks"/> (positive, negative per
         /// row). The rows were validated: up to 32 inputs, each row's masks are two compares of its 16 or 32 bytes (the loop
         /// leaves <see cref="SpareRows"/> rows at the end of the batch so that no read passes it); longer rows go through
         /// TernaryInput.TryPack.
         /// </summary>
-        private static void EmitPackValidRows(IndentedWriter w, int inputs, int count, string masks)
+        private static void EmitPackValidRows(IndentedWriter w, int inputs, string count, string masks)
         {
             using (w.Block($"for (int i = 0; i < {count}; i++)"))
             {

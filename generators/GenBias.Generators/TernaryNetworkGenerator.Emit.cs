@@ -536,22 +536,21 @@ namespace GenBias.Generators
                         w.Line("ref float b0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(buffer);");
                         if (!packed)
                         {
-                            w.Line("global::System.Span<ulong> masks = stackalloc ulong[16];");
+                            w.Line($"global::System.Span<ulong> masks = stackalloc ulong[{2 * SbyteChunkRows}];");
                             w.Line("ref ulong m0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(masks);");
                         }
 
                         EmitBatch16Loop(w, layers, packed);
-                        using (w.Block(packed ? "for (; r + 8 <= rows; r += 8)" : $"for (; r + {8 + SpareRows(layers[0].Inputs)} <= rows; r += 8)"))
+                        if (packed)
                         {
-                            if (packed)
+                            using (w.Block("for (; r + 8 <= rows; r += 8)"))
                             {
                                 w.Line("BatchRows8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * r), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount), ref b0);");
                             }
-                            else
-                            {
-                                EmitPackValidRows(w, layers[0].Inputs, 8, "m0");
-                                w.Line("BatchRows8(ref m0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount), ref b0);");
-                            }
+                        }
+                        else
+                        {
+                            EmitSbyteChunks(w, layers[0].Inputs, 8, "m0", b => $"BatchRows8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, 2 * {b}), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, (r + {b}) * OutputCount), ref b0);");
                         }
 
                         w.Line();

@@ -240,19 +240,19 @@ namespace Examples
                 global::System.Span<float> buffer = stackalloc float[BatchBufferSize];
                 buffer.Clear(); // padding that narrow layers read must be zero, even under [SkipLocalsInit]
                 ref float b0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(buffer);
-                global::System.Span<ulong> masks = stackalloc ulong[16];
+                global::System.Span<ulong> masks = stackalloc ulong[128];
                 ref ulong m0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(masks);
                 if (path != global::GenBias.ComputePath.Vector256 && global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
                 {
                     // Sixteen rows per kernel call.
                     global::System.Span<float> buffer16 = stackalloc float[336];
                     ref float c0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(buffer16);
-                    global::System.Span<ulong> masks16 = stackalloc ulong[32];
+                    global::System.Span<ulong> masks16 = stackalloc ulong[128];
                     ref ulong n0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(masks16);
-                    // Each row's 32 bytes are read at once: the last 1 row of the batch go to the loops below.
-                    for (; r + 17 <= rows; r += 16)
+                    for (; r + 17 <= rows; )
                     {
-                        for (int i = 0; i < 16; i++)
+                        int chunk = global::System.Math.Min(64, (rows - 1 - r) / 16 * 16);
+                        for (int i = 0; i < chunk; i++)
                         {
                             global::System.Runtime.Intrinsics.Vector256<sbyte> v = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(
                                 ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (r + i) * InputCount));
@@ -263,12 +263,18 @@ namespace Examples
                                 global::System.Runtime.Intrinsics.Vector256.ExtractMostSignificantBits(global::System.Runtime.Intrinsics.Vector256.Equals(v,
                                 global::System.Runtime.Intrinsics.Vector256<sbyte>.AllBitsSet)) & 0x1FFFFFFu;
                         }
-                        BatchRows16(ref n0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r), ref c0);
+                        for (int b = 0; b < chunk; b += 16)
+                        {
+                            BatchRows16(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref n0, 2 * b),
+                                ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r + b), ref c0);
+                        }
+                        r += chunk;
                     }
                 }
-                for (; r + 9 <= rows; r += 8)
+                for (; r + 9 <= rows; )
                 {
-                    for (int i = 0; i < 8; i++)
+                    int chunk = global::System.Math.Min(64, (rows - 1 - r) / 8 * 8);
+                    for (int i = 0; i < chunk; i++)
                     {
                         global::System.Runtime.Intrinsics.Vector256<sbyte> v = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(
                             ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (r + i) * InputCount));
@@ -279,7 +285,12 @@ namespace Examples
                             global::System.Runtime.Intrinsics.Vector256.ExtractMostSignificantBits(global::System.Runtime.Intrinsics.Vector256.Equals(v,
                             global::System.Runtime.Intrinsics.Vector256<sbyte>.AllBitsSet)) & 0x1FFFFFFu;
                     }
-                    BatchRows8(ref m0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount), ref b0);
+                    for (int b = 0; b < chunk; b += 8)
+                    {
+                        BatchRows8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, 2 * b),
+                            ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, (r + b) * OutputCount), ref b0);
+                    }
+                    r += chunk;
                 }
 
                 for (; r < rows; r++)

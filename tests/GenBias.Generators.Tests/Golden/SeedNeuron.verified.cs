@@ -211,11 +211,12 @@ namespace Examples
                 global::System.Span<float> buffer = stackalloc float[BatchBufferSize];
                 buffer.Clear(); // padding that narrow layers read must be zero, even under [SkipLocalsInit]
                 ref float b0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(buffer);
-                global::System.Span<ulong> masks = stackalloc ulong[16];
+                global::System.Span<ulong> masks = stackalloc ulong[128];
                 ref ulong m0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(masks);
-                for (; r + 9 <= rows; r += 8)
+                for (; r + 9 <= rows; )
                 {
-                    for (int i = 0; i < 8; i++)
+                    int chunk = global::System.Math.Min(64, (rows - 1 - r) / 8 * 8);
+                    for (int i = 0; i < chunk; i++)
                     {
                         global::System.Runtime.Intrinsics.Vector256<sbyte> v = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(
                             ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, (r + i) * InputCount));
@@ -226,7 +227,12 @@ namespace Examples
                             global::System.Runtime.Intrinsics.Vector256.ExtractMostSignificantBits(global::System.Runtime.Intrinsics.Vector256.Equals(v,
                             global::System.Runtime.Intrinsics.Vector256<sbyte>.AllBitsSet)) & 0x1FFFFFFu;
                     }
-                    BatchRows8(ref m0, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, r * OutputCount), ref b0);
+                    for (int b = 0; b < chunk; b += 8)
+                    {
+                        BatchRows8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref m0, 2 * b),
+                            ref global::System.Runtime.CompilerServices.Unsafe.Add(ref last, (r + b) * OutputCount), ref b0);
+                    }
+                    r += chunk;
                 }
 
                 for (; r < rows; r++)
