@@ -34,7 +34,6 @@ public sealed class TernaryAccumulator
     private readonly float[][] _biases;
     private readonly float[][] _activations;
     private readonly int[] _stride;
-    private readonly bool _hiddenVector512; // one hidden layer of 9 to 16 neurons, one output, Vector512: Propagate512
 
     /// <summary>An accumulator for <paramref name="network"/>'s current parameters, its input all zero.</summary>
     /// <exception cref="ArgumentException">The network's first layer is not on the exact grid.</exception>
@@ -95,7 +94,6 @@ public sealed class TernaryAccumulator
         }
 
         _bias0.CopyTo(_z, 0);
-        _hiddenVector512 = Vector512.IsHardwareAccelerated && layers == 2 && stride0 == 16 && _shape.Layers[1].Width == 1;
     }
 
     /// <summary>The shape of the network the accumulator evaluates.</summary>
@@ -172,15 +170,6 @@ public sealed class TernaryAccumulator
         ref float column = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_columns), index * stride);
         float d = delta;
         int k = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            Vector512<float> vd = Vector512.Create(d);
-            for (; k + 16 <= stride; k += 16)
-            {
-                Vector512.FusedMultiplyAdd(vd, Vector512.LoadUnsafe(ref column, (nuint)k), Vector512.LoadUnsafe(ref z, (nuint)k)).StoreUnsafe(ref z, (nuint)k);
-            }
-        }
-
         if (Vector256.IsHardwareAccelerated)
         {
             Vector256<float> vd = Vector256.Create(d);
@@ -197,29 +186,8 @@ public sealed class TernaryAccumulator
     }
 
     /// <summary>The activations of every layer from the current first-layer pre-activations.</summary>
-    /// <summary>
-    /// One hidden layer of 9 to 16 neurons and one output on Vector512: the hidden neurons' activations in one vector,
-    /// the output's canonical partial sums (lane l chains inputs l and l + 8) from its two halves, the fixed tree, the
-    /// bias. The operations of <see cref="Propagate"/>, so the same bits.
-    /// </summary>
-    private void Propagate512()
-    {
-        Vector512<float> h = ActivationMath.Apply(_shape.Layers[0].Activation, Vector512.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(_z)));
-        h.StoreUnsafe(ref MemoryMarshal.GetArrayDataReference(_activations[0]));
-        Vector512<float> w = Vector512.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(_weights[1]));
-        Vector512<float> q = Vector512.FusedMultiplyAdd(h, w, Vector512<float>.Zero);
-        Vector256<float> p = Vector256.FusedMultiplyAdd(h.GetUpper(), w.GetUpper(), q.GetLower());
-        _activations[1][0] = ActivationMath.Apply(_shape.Layers[1].Activation, CanonicalSum.Tree(p) + _biases[1][0]);
-    }
-
     private void Propagate()
     {
-        if (_hiddenVector512)
-        {
-            Propagate512();
-            return;
-        }
-
         Activation first = _shape.Layers[0].Activation;
         int stride0 = _stride[0];
         ref float z0 = ref MemoryMarshal.GetArrayDataReference(_z);
