@@ -73,6 +73,8 @@ namespace GenBias.Generators
                     }
                 }
             }
+
+            EmitBatch16Kernel(w, layers);
         }
 
         /// <summary>Whether the batch kernel gathers the first layer's group sums (<see cref="ShapeRules.GathersFirstLayer"/>).</summary>

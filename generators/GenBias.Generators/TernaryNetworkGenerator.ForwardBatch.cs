@@ -150,26 +150,21 @@ namespace GenBias.Generators
                         w.Line("ref float b0 = ref Interop::MemoryMarshal.GetReference(buffer);");
                         if (!packed)
                         {
-                            w.Line("Sys::Span<ulong> masks = stackalloc ulong[16];");
+                            w.Line($"Sys::Span<ulong> masks = stackalloc ulong[{2 * SbyteChunkRows}];");
                             w.Line("ref ulong m0 = ref Interop::MemoryMarshal.GetReference(masks);");
                         }
 
-                        using (w.Block("for (; r + 8 <= rows; r += 8)"))
+                        EmitBatch16Loop(w, layers, packed);
+                        if (packed)
                         {
-                            if (packed)
+                            using (w.Block("for (; r + 8 <= rows; r += 8)"))
                             {
                                 w.Line("BatchRows8(ref Runtime::Unsafe.Add(ref first, 2 * r), ref Runtime::Unsafe.Add(ref last, r * OutputCount), ref b0);");
                             }
-                            else
-                            {
-                                using (w.Block("for (int i = 0; i < 8; i++)"))
-                                {
-                                    w.Line("GB::TernaryInput.TryPack(ref Runtime::Unsafe.Add(ref first, (r + i) * InputCount), InputCount,");
-                                    w.Line("    out Runtime::Unsafe.Add(ref m0, 2 * i), out Runtime::Unsafe.Add(ref m0, (2 * i) + 1));");
-                                }
-
-                                w.Line("BatchRows8(ref m0, ref Runtime::Unsafe.Add(ref last, r * OutputCount), ref b0);");
-                            }
+                        }
+                        else
+                        {
+                            EmitSbyteChunks(w, layers[0].Inputs, 8, "m0", b => $"BatchRows8(ref Runtime::Unsafe.Add(ref m0, 2 * {b}), ref Runtime::Unsafe.Add(ref last, (r + {b}) * OutputCount), ref b0);");
                         }
 
                         w.Line();

@@ -55,3 +55,9 @@ public partial class CompiledInHidden;
 /// <summary>models/neuron-25-1.json compiled in.</summary>
 [TernaryNetwork(Model = "models/neuron-25-1.json")]
 public partial class CompiledInNeuron;
+
+/// <summary>25 → 16 → 1 without activations: the side-by-side kernel runs show how much of a batch the tanh takes.</summary>
+[TernaryNetwork(Inputs = 25)]
+[Dense(16, Activation.Linear)]
+[Dense(1, Activation.Linear)]
+public partial class Linear25x16x1;

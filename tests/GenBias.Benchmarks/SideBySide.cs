@@ -9,7 +9,7 @@ namespace GenBias.Benchmarks;
 /// Interleaved rounds in one process: every contender runs once per round, in a rotating order, for about the same
 /// wall time; the median of its per-item times over the rounds is reported with the ratio to its peer. The shared,
 /// noisy machines this project runs on make separate runs incomparable; this is the comparison the README cites.
-/// Run: dotnet run -c Release --project tests/GenBias.Benchmarks -- --side-by-side [rounds] [--training | --single | --batch | --wide | --leaf]
+/// Run: dotnet run -c Release --project tests/GenBias.Benchmarks -- --side-by-side [rounds] [--training | --single | --batch | --wide | --leaf | --kernels]
 /// </summary>
 internal static class SideBySide
 {
@@ -26,7 +26,26 @@ internal static class SideBySide
         AddForward(contenders, disposables, new Image784x64x1(), "784-64-1");
         AddForward(contenders, disposables, new Deep25x32x16x8x1(), "25-32-16-8-1");
         string[] arguments = Environment.GetCommandLineArgs();
-        if (Array.IndexOf(arguments, "--training") >= 0)
+        if (Array.IndexOf(arguments, "--kernels") >= 0)
+        {
+            // The 25-input kernels against ONNX Runtime and against the previous build's generated code (Baseline/).
+            contenders.Clear();
+            AddKernels(contenders, disposables, new Hidden25x16x1(), new PreviousHidden25x16x1(), "25-16-1");
+            AddKernels(contenders, disposables, new Neuron25(), new PreviousNeuron25(), "25-1");
+            // The same batch kernel without activations: the share of the tanh (a diagnostic, not a product figure).
+            var linear = new Linear25x16x1();
+            linear.SetParameters(BenchmarkData.Parameters(Linear25x16x1.Shape, 2));
+            ulong[] rows = new ulong[2 * 4096];
+            sbyte[] values = BenchmarkData.Inputs(4096, 25, 3);
+            for (int r = 0; r < 4096; r++)
+            {
+                (rows[2 * r], rows[(2 * r) + 1]) = TernaryInput.Pack(values.AsSpan(r * 25, 25));
+            }
+
+            float[] outputs = new float[4096];
+            contenders.Add(new Contender("25-16-1", "GenBias batch 25-16-1 (packed), linear activations", () => { linear.ForwardBatch(rows, outputs); return 4096; }, "GenBias batch 25-16-1 (packed)"));
+        }
+        else if (Array.IndexOf(arguments, "--training") >= 0)
         {
             contenders.Clear();
             AddTraining(contenders);
@@ -103,6 +122,17 @@ internal static class SideBySide
             }
 
             Console.WriteLine($"| {c.Name} | {median:0.00} | {peer} | {ratio} |");
+        }
+
+        foreach (Contender c in contenders.Where(c => c.Name.StartsWith("GenBias batch", StringComparison.Ordinal)))
+        {
+            // Against the previous build's kernel (--kernels), as a second ratio.
+            string before = "previous" + c.Name["GenBias".Length..];
+            if (samples.TryGetValue(before, out List<double>? previous))
+            {
+                double ratio = Median(samples[c.Name].Zip(previous, (a, b) => a / b).ToList());
+                Console.WriteLine($"| {c.Name} | | {before} | {ratio:0.000} |");
+            }
         }
 
         foreach (IDisposable d in disposables)
@@ -206,6 +236,80 @@ internal static class SideBySide
             PreferenceTrainer.Train(network, data, preferred with { Epochs = 4, Patience = 0, FreeBaseline = true });
             return 8 * Rows;
         }, Dense));
+    }
+
+    /// <summary>
+    /// Batches (packed and sbyte rows), one packed input and the accumulator of <paramref name="network"/>, each beside
+    /// ONNX Runtime or the same work of <paramref name="previous"/> (the previous build's kernel, same parameters).
+    /// </summary>
+    private static void AddKernels(List<Contender> list, List<IDisposable> disposables, ITernaryNetwork network, ITernaryNetwork previous, string tag)
+    {
+        const int Rows = 4096, Singles = 256;
+        NetworkShape shape = network.Shape;
+        network.SetParameters(BenchmarkData.Parameters(shape, 2));
+        previous.SetParameters(network.Parameters);
+        int n = shape.InputCount, outputs = shape.OutputCount;
+        sbyte[] inputs = BenchmarkData.Inputs(Rows, n, 3);
+        float[] floats = inputs.Select(v => (float)v).ToArray();
+        float[] results = new float[Rows * outputs], before = new float[Rows * outputs], peerResults = new float[Rows * outputs];
+        ulong[] packed = new ulong[2 * Rows];
+        for (int r = 0; r < Rows; r++)
+        {
+            (packed[2 * r], packed[(2 * r) + 1]) = TernaryInput.Pack(inputs.AsSpan(r * n, n));
+        }
+
+        previous.ForwardBatch(inputs, before);
+        network.ForwardBatch(packed, results);
+        bool same = results.AsSpan().SequenceEqual(before);
+        network.ForwardBatch(inputs, results);
+        if (!same || !results.AsSpan().SequenceEqual(before))
+        {
+            throw new InvalidOperationException($"{tag}: the batch kernel's bits differ from the previous build's.");
+        }
+
+        var peer = new OnnxPeer(shape, network.Parameters, floats, peerResults);
+        disposables.Add(peer);
+        string ort = $"ONNX Runtime batch {tag}";
+        list.Add(new Contender(tag, ort, () => { peer.Run(); return Rows; }));
+        foreach ((ITernaryNetwork net, string who) in new[] { (network, "GenBias"), (previous, "previous") })
+        {
+            list.Add(new Contender(tag, $"{who} batch {tag} (packed)", () => { net.ForwardBatch(packed, results); return Rows; }, ort));
+            list.Add(new Contender(tag, $"{who} batch {tag} (sbyte rows)", () => { net.ForwardBatch(inputs, results); return Rows; }, ort));
+        }
+
+        float[] one = new float[outputs];
+        string previousSingle = $"previous single {tag} (packed)";
+        list.Add(new Contender(tag, previousSingle, () =>
+        {
+            for (int r = 0; r < Singles; r++)
+            {
+                previous.Forward(packed[2 * r], packed[(2 * r) + 1], one);
+            }
+
+            return Singles;
+        }));
+        string single = $"GenBias single {tag} (packed)";
+        list.Add(new Contender(tag, single, () =>
+        {
+            for (int r = 0; r < Singles; r++)
+            {
+                network.Forward(packed[2 * r], packed[(2 * r) + 1], one);
+            }
+
+            return Singles;
+        }, previousSingle));
+        var accumulator = new TernaryAccumulator(network);
+        accumulator.Reset(inputs.AsSpan(0, n));
+        list.Add(new Contender(tag, $"GenBias accumulator {tag}, one change then Evaluate", () =>
+        {
+            for (int r = 0; r < Singles; r++)
+            {
+                accumulator.Set(r % n, inputs[r]);
+                accumulator.Evaluate(one);
+            }
+
+            return Singles;
+        }, single));
     }
 
     private static void AddForward<T>(List<Contender> list, List<IDisposable> disposables, T network, string tag)

@@ -10,7 +10,7 @@ namespace GenBias.Tests;
 /// </summary>
 public class AccumulatorTests
 {
-    public static TheoryData<string> Networks() => ["Seed25x16x1", "Wide70", "Hidden12x9x2", "TwoHidden9x8x5x1", "TwoHidden13x10x12x1", "Neuron12HardTanh", "StepNetwork", "Reference"];
+    public static TheoryData<string> Networks() => ["Seed25x16x1", "Wide70", "Hidden12x9x2", "TwoHidden9x8x5x1", "TwoHidden13x10x12x1", "Neuron12HardTanh", "StepNetwork", "Reference", "Reference19x11x1"];
 
     private static ITernaryNetwork Create(string name) => name switch
     {
@@ -21,6 +21,8 @@ public class AccumulatorTests
         "TwoHidden13x10x12x1" => new TwoHidden13x10x12x1(),
         "Neuron12HardTanh" => new Neuron12HardTanh(),
         "StepNetwork" => new StepNetwork(),
+        // One hidden layer of 9 to 16 neurons and one output: one Vector512 where it is accelerated (padding lanes 11-15).
+        "Reference19x11x1" => new ReferenceNetwork(NetworkShape.Create(19, (11, Activation.ReLU), (1, Activation.Sigmoid))),
         _ => new ReferenceNetwork(NetworkShape.Create(19, (11, Activation.Sigmoid), (3, Activation.Tanh))),
     };
 

@@ -195,6 +195,23 @@ public sealed class FirstLayerTables
     }
 
     /// <summary>
+    /// The masks of sixteen packed rows (positive then negative per row, at most 32 inputs) as two vectors of sixteen
+    /// lanes: row r's positive bits in lane r of <paramref name="positive"/>, its negative bits in lane r of
+    /// <paramref name="negative"/>. Requires AVX-512F (<see cref="Vector512.IsHardwareAccelerated"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void GatherLanes16(ref ulong masks, out Vector512<int> positive, out Vector512<int> negative)
+    {
+        ref int dwords = ref Unsafe.As<ulong, int>(ref masks);
+        // Rows 0-7, then 8-15: the low dwords of their positive masks, then of their negative masks; then the halves.
+        Vector512<int> pick = Vector512.Create(0, 4, 8, 12, 16, 20, 24, 28, 2, 6, 10, 14, 18, 22, 26, 30);
+        Vector512<int> low = Avx512F.PermuteVar16x32x2(Vector512.LoadUnsafe(ref dwords), pick, Vector512.LoadUnsafe(ref dwords, 16));
+        Vector512<int> high = Avx512F.PermuteVar16x32x2(Vector512.LoadUnsafe(ref dwords, 32), pick, Vector512.LoadUnsafe(ref dwords, 48));
+        positive = Avx512F.Shuffle4x128(low, high, 0x44);
+        negative = Avx512F.Shuffle4x128(low, high, 0xEE);
+    }
+
+    /// <summary>
     /// Group <paramref name="group"/>'s sum (bias included in group 0) for the eight rows of <see cref="GatherLanes8"/>,
     /// one gather from the keyed copy of the table: the same floats the row loads read, so the same bits.
     /// </summary>

@@ -224,16 +224,24 @@ namespace Examples.Nested
                         Sys::Span<float> buffer = stackalloc float[BatchBufferSize];
                         buffer.Clear(); // padding that narrow layers read must be zero, even under [SkipLocalsInit]
                         ref float b0 = ref Interop::MemoryMarshal.GetReference(buffer);
-                        Sys::Span<ulong> masks = stackalloc ulong[16];
+                        Sys::Span<ulong> masks = stackalloc ulong[128];
                         ref ulong m0 = ref Interop::MemoryMarshal.GetReference(masks);
-                        for (; r + 8 <= rows; r += 8)
+                        for (; r + 9 <= rows; )
                         {
-                            for (int i = 0; i < 8; i++)
+                            int chunk = Sys::Math.Min(64, (rows - 1 - r) / 8 * 8);
+                            for (int i = 0; i < chunk; i++)
                             {
-                                GB::TernaryInput.TryPack(ref Runtime::Unsafe.Add(ref first, (r + i) * InputCount), InputCount,
-                                    out Runtime::Unsafe.Add(ref m0, 2 * i), out Runtime::Unsafe.Add(ref m0, (2 * i) + 1));
+                                Simd::Vector128<sbyte> v = Simd::Vector128.LoadUnsafe(ref Runtime::Unsafe.Add(ref first, (r + i) * InputCount));
+                                Runtime::Unsafe.Add(ref m0, 2 * i) = Simd::Vector128.ExtractMostSignificantBits(Simd::Vector128.Equals(v,
+                                    Simd::Vector128<sbyte>.One)) & 0x1FFu;
+                                Runtime::Unsafe.Add(ref m0, (2 * i) + 1) = Simd::Vector128.ExtractMostSignificantBits(Simd::Vector128.Equals(v,
+                                    Simd::Vector128<sbyte>.AllBitsSet)) & 0x1FFu;
                             }
-                            BatchRows8(ref m0, ref Runtime::Unsafe.Add(ref last, r * OutputCount), ref b0);
+                            for (int b = 0; b < chunk; b += 8)
+                            {
+                                BatchRows8(ref Runtime::Unsafe.Add(ref m0, 2 * b), ref Runtime::Unsafe.Add(ref last, (r + b) * OutputCount), ref b0);
+                            }
+                            r += chunk;
                         }
 
                         for (; r < rows; r++)

@@ -245,16 +245,49 @@ namespace Examples
                     Sys::Span<float> buffer = stackalloc float[BatchBufferSize];
                     buffer.Clear(); // padding that narrow layers read must be zero, even under [SkipLocalsInit]
                     ref float b0 = ref Interop::MemoryMarshal.GetReference(buffer);
-                    Sys::Span<ulong> masks = stackalloc ulong[16];
+                    Sys::Span<ulong> masks = stackalloc ulong[128];
                     ref ulong m0 = ref Interop::MemoryMarshal.GetReference(masks);
-                    for (; r + 8 <= rows; r += 8)
+                    if (path != GB::ComputePath.Vector256 && Simd::Vector512.IsHardwareAccelerated)
                     {
-                        for (int i = 0; i < 8; i++)
+                        // Sixteen rows per kernel call.
+                        Sys::Span<float> buffer16 = stackalloc float[336];
+                        ref float c0 = ref Interop::MemoryMarshal.GetReference(buffer16);
+                        Sys::Span<ulong> masks16 = stackalloc ulong[128];
+                        ref ulong n0 = ref Interop::MemoryMarshal.GetReference(masks16);
+                        for (; r + 17 <= rows; )
                         {
-                            GB::TernaryInput.TryPack(ref Runtime::Unsafe.Add(ref first, (r + i) * InputCount), InputCount,
-                                out Runtime::Unsafe.Add(ref m0, 2 * i), out Runtime::Unsafe.Add(ref m0, (2 * i) + 1));
+                            int chunk = Sys::Math.Min(64, (rows - 1 - r) / 16 * 16);
+                            for (int i = 0; i < chunk; i++)
+                            {
+                                Simd::Vector256<sbyte> v = Simd::Vector256.LoadUnsafe(ref Runtime::Unsafe.Add(ref first, (r + i) * InputCount));
+                                Runtime::Unsafe.Add(ref n0, 2 * i) = Simd::Vector256.ExtractMostSignificantBits(Simd::Vector256.Equals(v,
+                                    Simd::Vector256<sbyte>.One)) & 0x1FFFFFFu;
+                                Runtime::Unsafe.Add(ref n0, (2 * i) + 1) = Simd::Vector256.ExtractMostSignificantBits(Simd::Vector256.Equals(v,
+                                    Simd::Vector256<sbyte>.AllBitsSet)) & 0x1FFFFFFu;
+                            }
+                            for (int b = 0; b < chunk; b += 16)
+                            {
+                                BatchRows16(ref Runtime::Unsafe.Add(ref n0, 2 * b), ref Runtime::Unsafe.Add(ref last, r + b), ref c0);
+                            }
+                            r += chunk;
                         }
-                        BatchRows8(ref m0, ref Runtime::Unsafe.Add(ref last, r * OutputCount), ref b0);
+                    }
+                    for (; r + 9 <= rows; )
+                    {
+                        int chunk = Sys::Math.Min(64, (rows - 1 - r) / 8 * 8);
+                        for (int i = 0; i < chunk; i++)
+                        {
+                            Simd::Vector256<sbyte> v = Simd::Vector256.LoadUnsafe(ref Runtime::Unsafe.Add(ref first, (r + i) * InputCount));
+                            Runtime::Unsafe.Add(ref m0, 2 * i) = Simd::Vector256.ExtractMostSignificantBits(Simd::Vector256.Equals(v,
+                                Simd::Vector256<sbyte>.One)) & 0x1FFFFFFu;
+                            Runtime::Unsafe.Add(ref m0, (2 * i) + 1) = Simd::Vector256.ExtractMostSignificantBits(Simd::Vector256.Equals(v,
+                                Simd::Vector256<sbyte>.AllBitsSet)) & 0x1FFFFFFu;
+                        }
+                        for (int b = 0; b < chunk; b += 8)
+                        {
+                            BatchRows8(ref Runtime::Unsafe.Add(ref m0, 2 * b), ref Runtime::Unsafe.Add(ref last, (r + b) * OutputCount), ref b0);
+                        }
+                        r += chunk;
                     }
 
                     for (; r < rows; r++)
@@ -310,6 +343,16 @@ namespace Examples
                     Sys::Span<float> buffer = stackalloc float[BatchBufferSize];
                     buffer.Clear(); // padding that narrow layers read must be zero, even under [SkipLocalsInit]
                     ref float b0 = ref Interop::MemoryMarshal.GetReference(buffer);
+                    if (path != GB::ComputePath.Vector256 && Simd::Vector512.IsHardwareAccelerated)
+                    {
+                        // Sixteen rows per kernel call.
+                        Sys::Span<float> buffer16 = stackalloc float[336];
+                        ref float c0 = ref Interop::MemoryMarshal.GetReference(buffer16);
+                        for (; r + 16 <= rows; r += 16)
+                        {
+                            BatchRows16(ref Runtime::Unsafe.Add(ref first, 2 * r), ref Runtime::Unsafe.Add(ref last, r), ref c0);
+                        }
+                    }
                     for (; r + 8 <= rows; r += 8)
                     {
                         BatchRows8(ref Runtime::Unsafe.Add(ref first, 2 * r), ref Runtime::Unsafe.Add(ref last, r * OutputCount), ref b0);
@@ -412,6 +455,87 @@ namespace Examples
                     Simd::Vector256.StoreUnsafe(y, ref output);
                 }
             }
+        }
+
+        // Sixteen rows: masks holds each row's positive then negative mask, output receives their 16 outputs, buffer
+        // holds 336 floats of scratch. Requires Vector512 (AVX-512F). Same bits as Forward for every row.
+        [Sys::CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+        private void BatchRows16(ref ulong masks, ref float output, ref float buffer)
+        {
+            ref float t = ref _tables.Origin;
+            ref int offsets = ref Runtime::Unsafe.As<float, int>(ref buffer); // group g's row offset of row r at g * 16 + r
+            GBC::FirstLayerTables.GatherLanes16(ref masks, out Simd::Vector512<int> positive, out Simd::Vector512<int> negative);
+            // Five mask bits → their base-3 value times the row stride (positive) or twice that (negative): 32 entries each.
+            Simd::Vector512<int> plusLow = Simd::Vector512.Create(0, 16, 48, 64, 144, 160, 192, 208, 432, 448, 480, 496, 576, 592, 624, 640),
+                plusHigh = Simd::Vector512.Create(1296, 1312, 1344, 1360, 1440, 1456, 1488, 1504, 1728, 1744, 1776, 1792, 1872, 1888, 1920, 1936);
+            Simd::Vector512<int> minusLow = Simd::Vector512.Create(0, 32, 96, 128, 288, 320, 384, 416, 864, 896, 960, 992, 1152, 1184, 1248, 1280),
+                minusHigh = Simd::Vector512.Create(2592, 2624, 2688, 2720, 2880, 2912, 2976, 3008, 3456, 3488, 3552, 3584, 3744, 3776, 3840, 3872);
+            Simd::Vector512<int> five = Simd::Vector512.Create(31);
+            Simd::Vector512.StoreUnsafe(Simd::X86.Avx512F.PermuteVar16x32x2(plusLow, positive & five, plusHigh) + Simd::X86.Avx512F.PermuteVar16x32x2(minusLow,
+                negative & five, minusHigh), ref offsets, 0); // group 0
+            Simd::Vector512.StoreUnsafe(Simd::X86.Avx512F.PermuteVar16x32x2(plusLow, Simd::Vector512.ShiftRightLogical(positive, 5) & five,
+                plusHigh) + Simd::X86.Avx512F.PermuteVar16x32x2(minusLow, Simd::Vector512.ShiftRightLogical(negative, 5) & five,
+                minusHigh) + Simd::Vector512.Create(3888), ref offsets, 16); // group 1
+            Simd::Vector512.StoreUnsafe(Simd::X86.Avx512F.PermuteVar16x32x2(plusLow, Simd::Vector512.ShiftRightLogical(positive, 10) & five,
+                plusHigh) + Simd::X86.Avx512F.PermuteVar16x32x2(minusLow, Simd::Vector512.ShiftRightLogical(negative, 10) & five,
+                minusHigh) + Simd::Vector512.Create(7776), ref offsets, 32); // group 2
+            Simd::Vector512.StoreUnsafe(Simd::X86.Avx512F.PermuteVar16x32x2(plusLow, Simd::Vector512.ShiftRightLogical(positive, 15) & five,
+                plusHigh) + Simd::X86.Avx512F.PermuteVar16x32x2(minusLow, Simd::Vector512.ShiftRightLogical(negative, 15) & five,
+                minusHigh) + Simd::Vector512.Create(11664), ref offsets, 48); // group 3
+            Simd::Vector512.StoreUnsafe(Simd::X86.Avx512F.PermuteVar16x32x2(plusLow, Simd::Vector512.ShiftRightLogical(positive, 20) & five,
+                plusHigh) + Simd::X86.Avx512F.PermuteVar16x32x2(minusLow, Simd::Vector512.ShiftRightLogical(negative, 20) & five,
+                minusHigh) + Simd::Vector512.Create(15552), ref offsets, 64); // group 4
+
+            // Layer 0: Dense(16, Tanh) over 25 inputs, row by row from the tables, each row's neurons in one Vector512; the halves of
+            // the activations stored apart (neurons 0-7 of rows r, r + 1 side by side at 80 + 8r, neurons 8-15 at 208 + 8r).
+            ref int o = ref offsets; // row r's offsets
+            ref float half = ref Runtime::Unsafe.Add(ref buffer, 80); // row r's neurons 0-7, its neurons 8-15 at + 128
+            for (int r = 0; r < 16; r++)
+            {
+                Simd::Vector512<float> s0 = Simd::Vector512.LoadUnsafe(ref t, (nuint)(uint)o);
+                Simd::Vector512<float> s1 = Simd::Vector512.LoadUnsafe(ref t, (nuint)(uint)Runtime::Unsafe.Add(ref o, 16));
+                Simd::Vector512<float> s2 = Simd::Vector512.LoadUnsafe(ref t, (nuint)(uint)Runtime::Unsafe.Add(ref o, 32));
+                Simd::Vector512<float> s3 = Simd::Vector512.LoadUnsafe(ref t, (nuint)(uint)Runtime::Unsafe.Add(ref o, 48));
+                Simd::Vector512<float> s4 = Simd::Vector512.LoadUnsafe(ref t, (nuint)(uint)Runtime::Unsafe.Add(ref o, 64));
+                Simd::Vector512<float> y = GB::ActivationMath.Apply(GB::Activation.Tanh, (((s0 + s4) + s2) + (s1 + s3)));
+                Simd::Vector256.StoreUnsafe(Simd::Vector512.GetLower(y), ref half);
+                Simd::Vector256.StoreUnsafe(Simd::Vector512.GetUpper(y), ref half, 128);
+                o = ref Runtime::Unsafe.Add(ref o, 1);
+                half = ref Runtime::Unsafe.Add(ref half, 8);
+            }
+
+            // Layer 1: Dense(1, Tanh) over 16 inputs, two rows per vector: lane l of a row chains inputs l and l + 8 (the canonical
+            // partial sums), then the fixed tree for the sixteen rows at once: (p0+p4, …, p3+p7), the two quarters, their sum.
+            ref float p = ref Runtime::Unsafe.Add(ref Interop::MemoryMarshal.GetArrayDataReference(_packed), Layer1Packed);
+            Simd::Vector512<float> lower = Simd::Vector512.Create(Simd::Vector256.LoadUnsafe(ref p, 0)),
+                upper = Simd::Vector512.Create(Simd::Vector256.LoadUnsafe(ref p, 8));
+            Simd::Vector512<float> p0 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 208), upper,
+                Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 80), lower, Simd::Vector512<float>.Zero)); // rows 0, 1
+            Simd::Vector512<float> p1 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 224), upper,
+                Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 96), lower, Simd::Vector512<float>.Zero)); // rows 2, 3
+            Simd::Vector512<float> p2 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 240), upper,
+                Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 112), lower, Simd::Vector512<float>.Zero)); // rows 4, 5
+            Simd::Vector512<float> p3 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 256), upper,
+                Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 128), lower, Simd::Vector512<float>.Zero)); // rows 6, 7
+            Simd::Vector512<float> p4 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 272), upper,
+                Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 144), lower, Simd::Vector512<float>.Zero)); // rows 8, 9
+            Simd::Vector512<float> p5 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 288), upper,
+                Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 160), lower, Simd::Vector512<float>.Zero)); // rows 10, 11
+            Simd::Vector512<float> p6 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 304), upper,
+                Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 176), lower, Simd::Vector512<float>.Zero)); // rows 12, 13
+            Simd::Vector512<float> p7 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 320), upper,
+                Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 192), lower, Simd::Vector512<float>.Zero)); // rows 14, 15
+            Simd::Vector512<float> h0 = Simd::X86.Avx512F.Shuffle4x128(p0, p1, 0x88) + Simd::X86.Avx512F.Shuffle4x128(p0, p1, 0xDD); // rows 0-3
+            Simd::Vector512<float> h1 = Simd::X86.Avx512F.Shuffle4x128(p2, p3, 0x88) + Simd::X86.Avx512F.Shuffle4x128(p2, p3, 0xDD); // rows 4-7
+            Simd::Vector512<float> h2 = Simd::X86.Avx512F.Shuffle4x128(p4, p5, 0x88) + Simd::X86.Avx512F.Shuffle4x128(p4, p5, 0xDD); // rows 8-11
+            Simd::Vector512<float> h3 = Simd::X86.Avx512F.Shuffle4x128(p6, p7, 0x88) + Simd::X86.Avx512F.Shuffle4x128(p6, p7, 0xDD); // rows 12-15
+            Simd::Vector512<float> k0 = Simd::X86.Avx512F.Shuffle(h0, h1, 0x44) + Simd::X86.Avx512F.Shuffle(h0, h1, 0xEE), k1 = Simd::X86.Avx512F.Shuffle(h2,
+                h3, 0x44) + Simd::X86.Avx512F.Shuffle(h2, h3, 0xEE);
+            // rows c, c + 4, c + 8, c + 12 in block c
+            Simd::Vector512<float> sum = Simd::X86.Avx512F.Shuffle(k0, k1, 0x88) + Simd::X86.Avx512F.Shuffle(k0, k1, 0xDD);
+            Simd::Vector512<float> pre = Simd::X86.Avx512F.PermuteVar16x32(sum, Simd::Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11,
+                15)) + Simd::Vector512.Create(Runtime::Unsafe.Add(ref p, 16));
+            Simd::Vector512.StoreUnsafe(GB::ActivationMath.Apply(GB::Activation.Tanh, pre), ref output);
         }
 
         /// <inheritdoc/>

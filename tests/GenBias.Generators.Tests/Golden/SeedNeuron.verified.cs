@@ -217,16 +217,24 @@ namespace Examples
                     Sys::Span<float> buffer = stackalloc float[BatchBufferSize];
                     buffer.Clear(); // padding that narrow layers read must be zero, even under [SkipLocalsInit]
                     ref float b0 = ref Interop::MemoryMarshal.GetReference(buffer);
-                    Sys::Span<ulong> masks = stackalloc ulong[16];
+                    Sys::Span<ulong> masks = stackalloc ulong[128];
                     ref ulong m0 = ref Interop::MemoryMarshal.GetReference(masks);
-                    for (; r + 8 <= rows; r += 8)
+                    for (; r + 9 <= rows; )
                     {
-                        for (int i = 0; i < 8; i++)
+                        int chunk = Sys::Math.Min(64, (rows - 1 - r) / 8 * 8);
+                        for (int i = 0; i < chunk; i++)
                         {
-                            GB::TernaryInput.TryPack(ref Runtime::Unsafe.Add(ref first, (r + i) * InputCount), InputCount,
-                                out Runtime::Unsafe.Add(ref m0, 2 * i), out Runtime::Unsafe.Add(ref m0, (2 * i) + 1));
+                            Simd::Vector256<sbyte> v = Simd::Vector256.LoadUnsafe(ref Runtime::Unsafe.Add(ref first, (r + i) * InputCount));
+                            Runtime::Unsafe.Add(ref m0, 2 * i) = Simd::Vector256.ExtractMostSignificantBits(Simd::Vector256.Equals(v,
+                                Simd::Vector256<sbyte>.One)) & 0x1FFFFFFu;
+                            Runtime::Unsafe.Add(ref m0, (2 * i) + 1) = Simd::Vector256.ExtractMostSignificantBits(Simd::Vector256.Equals(v,
+                                Simd::Vector256<sbyte>.AllBitsSet)) & 0x1FFFFFFu;
                         }
-                        BatchRows8(ref m0, ref Runtime::Unsafe.Add(ref last, r * OutputCount), ref b0);
+                        for (int b = 0; b < chunk; b += 8)
+                        {
+                            BatchRows8(ref Runtime::Unsafe.Add(ref m0, 2 * b), ref Runtime::Unsafe.Add(ref last, (r + b) * OutputCount), ref b0);
+                        }
+                        r += chunk;
                     }
 
                     for (; r < rows; r++)
