@@ -149,8 +149,8 @@ public sealed class RobustReaderTests : IDisposable
         Assert.Equal(PreferenceRules.TanhLargest, ActivationMath.Tanh(8.317766f));
         Assert.True(ActivationMath.Tanh(MathF.BitDecrement(8.317766f)) < PreferenceRules.TanhLargest);
         Assert.Equal(-PreferenceRules.TanhLargest, ActivationMath.Tanh(-8.317766f));
-        Assert.Equal(1f, ActivationMath.Apply(Activation.Sigmoid, 2 * 7.8673816f));
-        Assert.Equal(PreferenceRules.SigmoidSmallest, ActivationMath.Apply(Activation.Sigmoid, -2 * 7.8673816f));
+        Assert.Equal(1f, ActivationMath.Apply(Activation.Sigmoid, 2 * 8.317766f));
+        Assert.Equal(PreferenceRules.SigmoidSmallest, ActivationMath.Apply(Activation.Sigmoid, -2 * 8.317766f));
 
         // So an interval above 0.9999999 is reachable (0.99999994 meets it), and one above 0.99999995 is not.
         NetworkShape shape = SeedNeuron.Shape;
