@@ -139,7 +139,7 @@ internal sealed partial class TrainingKernel
         for (int l = _stride.Length - 1; l >= 0; l--)
         {
             var deltas = new DeltaWork(this, l, start, end);
-            TrainingActivations.Dispatch(_activation[l], ref deltas);
+            ActivationOperators.Dispatch(_activation[l], ref deltas);
             if (l > 0)
             {
                 PropagateRows(l, start, end);
@@ -147,15 +147,15 @@ internal sealed partial class TrainingKernel
         }
     }
 
-    private readonly struct DeltaWork(TrainingKernel kernel, int layer, int start, int end) : ITrainingActivationWork
+    private readonly struct DeltaWork(TrainingKernel kernel, int layer, int start, int end) : IActivationWork
     {
         public void Run<TActivation>()
-            where TActivation : struct, ITrainingActivation => kernel.LayerDeltas<TActivation>(layer, start, end);
+            where TActivation : struct, IActivationOperator => kernel.LayerDeltas<TActivation>(layer, start, end);
     }
 
     /// <summary>A layer's deltas: its gradients times the activation's derivative, lane by lane.</summary>
     private void LayerDeltas<TActivation>(int l, int start, int end)
-        where TActivation : struct, ITrainingActivation
+        where TActivation : struct, IActivationOperator
     {
         int stride = _stride[l], rowStride = RowStride, offset = _offset[l];
         ref float z = ref MemoryMarshal.GetArrayDataReference(_z);

@@ -40,24 +40,24 @@ internal sealed partial class TrainingKernel
     private void ForwardRows(int start, int end)
     {
         var first = new FirstLayerWork(this, start, end);
-        TrainingActivations.Dispatch(_activation[0], ref first);
+        ActivationOperators.Dispatch(_activation[0], ref first);
         for (int l = 1; l < _stride.Length; l++)
         {
             var layer = new LayerWork(this, l, start, end);
-            TrainingActivations.Dispatch(_activation[l], ref layer);
+            ActivationOperators.Dispatch(_activation[l], ref layer);
         }
     }
 
-    private readonly struct FirstLayerWork(TrainingKernel kernel, int start, int end) : ITrainingActivationWork
+    private readonly struct FirstLayerWork(TrainingKernel kernel, int start, int end) : IActivationWork
     {
         public void Run<TActivation>()
-            where TActivation : struct, ITrainingActivation => kernel.FirstLayerRows<TActivation>(start, end);
+            where TActivation : struct, IActivationOperator => kernel.FirstLayerRows<TActivation>(start, end);
     }
 
-    private readonly struct LayerWork(TrainingKernel kernel, int layer, int start, int end) : ITrainingActivationWork
+    private readonly struct LayerWork(TrainingKernel kernel, int layer, int start, int end) : IActivationWork
     {
         public void Run<TActivation>()
-            where TActivation : struct, ITrainingActivation
+            where TActivation : struct, IActivationOperator
         {
             if (kernel._shape.Layers[layer].Width >= 8)
             {
@@ -75,7 +75,7 @@ internal sealed partial class TrainingKernel
     /// sixteen neurons at a time where there are, each eight in two chains.
     /// </summary>
     private void FirstLayerRows<TActivation>(int start, int end)
-        where TActivation : struct, ITrainingActivation
+        where TActivation : struct, IActivationOperator
     {
         int stride0 = _stride[0], chunks = _chunks, rowStride = RowStride, chunkFloats = ChunkRows * stride0;
         ref float tables = ref MemoryMarshal.GetArrayDataReference(_tables);
@@ -142,7 +142,7 @@ internal sealed partial class TrainingKernel
 
     /// <summary>A layer of eight neurons or more: neurons in lanes, each previous activation broadcast against its column of weights, in two chains.</summary>
     private void WideLayerRows<TActivation>(int l, int start, int end)
-        where TActivation : struct, ITrainingActivation
+        where TActivation : struct, IActivationOperator
     {
         int inputs = _shape.Layers[l].InputCount, stride = _stride[l];
         int rowStride = RowStride, inOffset = _offset[l - 1], offset = _offset[l];
@@ -182,7 +182,7 @@ internal sealed partial class TrainingKernel
     /// the activation of eight values at once.
     /// </summary>
     private void NarrowLayerRows<TActivation>(int l, int start, int end)
-        where TActivation : struct, ITrainingActivation
+        where TActivation : struct, IActivationOperator
     {
         int width = _shape.Layers[l].Width, inStride = _stride[l - 1];
         int rowStride = RowStride, inOffset = _offset[l - 1], offset = _offset[l];

@@ -17,7 +17,7 @@ public static partial class CoverageCounter
             /// </summary>
             [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
             private Vector256<float> PreActivation<TActivation>(ref int accumulators, ref int table, ref float weights, int c, Vector256<float> bias)
-                where TActivation : struct, ILaneActivation
+                where TActivation : struct, IActivationOperator
             {
                 int hidden = _e._hidden;
                 Vector256<float> p0 = Vector256<float>.Zero, p1 = p0, p2 = p0, p3 = p0, p4 = p0, p5 = p0, p6 = p0, p7 = p0;
@@ -96,7 +96,7 @@ public static partial class CoverageCounter
             /// <summary>Hidden neuron k of eight combinations: accumulator plus tabled contributions, exactly as a float, activated.</summary>
             [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
             private Vector256<float> Hidden<TActivation>(ref int accumulators, ref int table, int k, int c)
-                where TActivation : struct, ILaneActivation
+                where TActivation : struct, IActivationOperator
             {
                 Vector256<int> sums = Vector256.Create(System.Runtime.CompilerServices.Unsafe.Add(ref accumulators, k))
                     + Vector256.LoadUnsafe(ref table, (nuint)((c * _e._hidden) + (8 * k)));

@@ -168,18 +168,24 @@ public static partial class CoverageCounter
             public int Combinations { get; }
 
             /// <summary>Counts the sub-cube whose first <paramref name="fixedInputs"/> inputs (of the order) are in the worker's accumulators.</summary>
-            public (long Count, long Decided) Count(Worker worker, int fixedInputs) => _hiddenActivation switch
+            public (long Count, long Decided) Count(Worker worker, int fixedInputs)
             {
-                Activation.Tanh => Count<TanhLanes>(worker, fixedInputs),
-                Activation.HardTanh => Count<HardTanhLanes>(worker, fixedInputs),
-                Activation.Sigmoid => Count<SigmoidLanes>(worker, fixedInputs),
-                Activation.ReLU => Count<ReLULanes>(worker, fixedInputs),
-                Activation.Linear => Count<LinearLanes>(worker, fixedInputs),
-                _ => Count<TernaryStepLanes>(worker, fixedInputs),
-            };
+                var work = new CountWork(this, worker, fixedInputs);
+                ActivationOperators.Dispatch(_hiddenActivation, ref work);
+                return work.Result;
+            }
+
+            /// <summary><see cref="Count{TActivation}"/> with the hidden layer's activation as a type.</summary>
+            private struct CountWork(InnerTable table, Worker worker, int fixedInputs) : IActivationWork
+            {
+                public (long Count, long Decided) Result;
+
+                public void Run<TActivation>()
+                    where TActivation : struct, IActivationOperator => Result = table.Count<TActivation>(worker, fixedInputs);
+            }
 
             private (long Count, long Decided) Count<TActivation>(Worker worker, int fixedInputs)
-                where TActivation : struct, ILaneActivation
+                where TActivation : struct, IActivationOperator
             {
                 int[] acc = worker.Accumulators;
                 int outer = _e._n - fixedInputs - Inner;
@@ -246,7 +252,7 @@ public static partial class CoverageCounter
             /// between the products at the two ends; the margin covers the rounding of both the bound and the exact sum.
             /// </summary>
             private int DecideCombinations<TActivation>(int[] acc, int t)
-                where TActivation : struct, ILaneActivation
+                where TActivation : struct, IActivationOperator
             {
                 ref int accumulators = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(acc);
                 ref int radius = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_innerRadius);
@@ -276,7 +282,7 @@ public static partial class CoverageCounter
 
             /// <summary>How many of the 3^Inner combinations put target neuron t in its interval, the accumulators fixed.</summary>
             private long CountCombinations<TActivation>(int[] acc, float[] outer, int t, ref Looseness loose)
-                where TActivation : struct, ILaneActivation
+                where TActivation : struct, IActivationOperator
             {
                 ref int table = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_table);
                 ref int accumulators = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(acc);
@@ -327,7 +333,7 @@ public static partial class CoverageCounter
             /// </summary>
             private uint Refine<TActivation>(ref float tanh, ref float inverse, ref float steps, ref float sums, ref int accumulators, ref int table, ref float weights,
                 int c, int t, Vector256<float> refined, Vector256<float> bias, uint valid)
-                where TActivation : struct, ILaneActivation
+                where TActivation : struct, IActivationOperator
             {
                 RefinedPass(ref tanh, ref inverse, c, _e._hidden, ref steps, _e._paddedHidden, _biases[t]);
                 Vector256<float> second = Vector256.LoadUnsafe(ref sums, (nuint)c);

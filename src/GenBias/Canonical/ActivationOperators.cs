@@ -4,12 +4,13 @@ using System.Runtime.Intrinsics;
 namespace GenBias;
 
 /// <summary>
-/// An activation as a type, so that the training kernel's loops are compiled once per activation with
-/// <see cref="ActivationMath"/>'s arithmetic inlined (no branch on the activation inside a loop): each member is
+/// An activation as a type, so that the loops of the training kernel and of the counting leaf are compiled once per
+/// activation with <see cref="ActivationMath"/>'s arithmetic inlined (no branch on the activation inside a loop): each
+/// member is
 /// <see cref="ActivationMath.Apply(Activation, Vector256{float})"/> and <see cref="ActivationMath.Derivative(Activation, Vector256{float}, Vector256{float})"/>
 /// at a constant activation, so the bits are theirs.
 /// </summary>
-internal interface ITrainingActivation
+internal interface IActivationOperator
 {
     /// <summary>The activation of each lane.</summary>
     static abstract Vector256<float> Apply(Vector256<float> x);
@@ -19,7 +20,7 @@ internal interface ITrainingActivation
 }
 
 /// <summary><see cref="Activation.Tanh"/>.</summary>
-internal readonly struct TanhActivation : ITrainingActivation
+internal readonly struct TanhOperator : IActivationOperator
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Apply(Vector256<float> x) => ActivationMath.Apply(Activation.Tanh, x);
@@ -29,7 +30,7 @@ internal readonly struct TanhActivation : ITrainingActivation
 }
 
 /// <summary><see cref="Activation.HardTanh"/>.</summary>
-internal readonly struct HardTanhActivation : ITrainingActivation
+internal readonly struct HardTanhOperator : IActivationOperator
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Apply(Vector256<float> x) => ActivationMath.Apply(Activation.HardTanh, x);
@@ -39,7 +40,7 @@ internal readonly struct HardTanhActivation : ITrainingActivation
 }
 
 /// <summary><see cref="Activation.Sigmoid"/>.</summary>
-internal readonly struct SigmoidActivation : ITrainingActivation
+internal readonly struct SigmoidOperator : IActivationOperator
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Apply(Vector256<float> x) => ActivationMath.Apply(Activation.Sigmoid, x);
@@ -49,7 +50,7 @@ internal readonly struct SigmoidActivation : ITrainingActivation
 }
 
 /// <summary><see cref="Activation.ReLU"/>.</summary>
-internal readonly struct ReLUActivation : ITrainingActivation
+internal readonly struct ReLUOperator : IActivationOperator
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Apply(Vector256<float> x) => ActivationMath.Apply(Activation.ReLU, x);
@@ -59,7 +60,7 @@ internal readonly struct ReLUActivation : ITrainingActivation
 }
 
 /// <summary><see cref="Activation.Linear"/>.</summary>
-internal readonly struct LinearActivation : ITrainingActivation
+internal readonly struct LinearOperator : IActivationOperator
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Apply(Vector256<float> x) => ActivationMath.Apply(Activation.Linear, x);
@@ -69,7 +70,7 @@ internal readonly struct LinearActivation : ITrainingActivation
 }
 
 /// <summary><see cref="Activation.TernaryStep"/>.</summary>
-internal readonly struct TernaryStepActivation : ITrainingActivation
+internal readonly struct TernaryStepOperator : IActivationOperator
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Apply(Vector256<float> x) => ActivationMath.Apply(Activation.TernaryStep, x);
@@ -78,29 +79,29 @@ internal readonly struct TernaryStepActivation : ITrainingActivation
     public static Vector256<float> Derivative(Vector256<float> x, Vector256<float> y) => ActivationMath.Derivative(Activation.TernaryStep, x, y);
 }
 
-/// <summary>Work generic in the activation, run by <see cref="TrainingActivations.Dispatch"/>.</summary>
-internal interface ITrainingActivationWork
+/// <summary>Work generic in the activation, run by <see cref="ActivationOperators.Dispatch"/>.</summary>
+internal interface IActivationWork
 {
     /// <summary>Runs the work with <typeparamref name="TActivation"/>.</summary>
     void Run<TActivation>()
-        where TActivation : struct, ITrainingActivation;
+        where TActivation : struct, IActivationOperator;
 }
 
-/// <summary>The one mapping of <see cref="Activation"/> values to their <see cref="ITrainingActivation"/> types.</summary>
-internal static class TrainingActivations
+/// <summary>The one mapping of <see cref="Activation"/> values to their <see cref="IActivationOperator"/> types.</summary>
+internal static class ActivationOperators
 {
     /// <summary>Runs <paramref name="work"/> with the type of <paramref name="activation"/> (one branch, outside the work's loops).</summary>
     public static void Dispatch<TWork>(Activation activation, ref TWork work)
-        where TWork : struct, ITrainingActivationWork
+        where TWork : struct, IActivationWork
     {
         switch (activation)
         {
-            case Activation.Tanh: work.Run<TanhActivation>(); break;
-            case Activation.HardTanh: work.Run<HardTanhActivation>(); break;
-            case Activation.Sigmoid: work.Run<SigmoidActivation>(); break;
-            case Activation.ReLU: work.Run<ReLUActivation>(); break;
-            case Activation.Linear: work.Run<LinearActivation>(); break;
-            case Activation.TernaryStep: work.Run<TernaryStepActivation>(); break;
+            case Activation.Tanh: work.Run<TanhOperator>(); break;
+            case Activation.HardTanh: work.Run<HardTanhOperator>(); break;
+            case Activation.Sigmoid: work.Run<SigmoidOperator>(); break;
+            case Activation.ReLU: work.Run<ReLUOperator>(); break;
+            case Activation.Linear: work.Run<LinearOperator>(); break;
+            case Activation.TernaryStep: work.Run<TernaryStepOperator>(); break;
             default: throw new System.ArgumentOutOfRangeException(nameof(activation), activation, "Undefined activation.");
         }
     }
