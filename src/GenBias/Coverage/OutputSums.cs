@@ -282,7 +282,7 @@ internal sealed class OutputSums
             _inner = Math.Min(_n, MaxInner);
             InnerCombinations = (int)CoverageCounter.Pow3(_inner);
             OuterCombinations = CoverageCounter.Pow3(_n - _inner);
-            _lanes = (InnerCombinations + 7) & ~7;
+            _lanes = ShapeRules.PaddedToOctets(InnerCombinations);
             int width = shape.Layers[0].Width;
             _innerSums = new int[width][];
             _weights = new int[width][];
