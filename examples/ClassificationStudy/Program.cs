@@ -8,16 +8,44 @@ using GenBias;
 
 // The study: does a network trained so that most of its input cube gives an output above 0.5 classify as well as
 // one trained without that requirement? Writes docs/study/results.md and PNG plots into the repository.
-//
-//   dotnet run --project examples/ClassificationStudy -c Release            the whole study (resumes if stopped)
-//   ... -- --quick                                                          tic-tac-toe, two τ, two folds
-//   ... -- --capacity                                                       hidden widths 0–32 at τ = 0.9 on digits and MNIST
-//   ... -- --activations                                                    modified activations instead of a preference (after the study)
-//   ... -- --fresh                                                          forget finished cells and start over
-//   ... -- --out DIR                                                        write elsewhere
-//   ... -- --seeds N                                                        training seeds per fold (3; the tables depend on it)
-//   ... -- --threads N                                                      runs trained at once (the processor count; the tables do not depend on it)
-//   ... -- --task NAME                                                      one task only (tic-tac-toe, vote, digits-0, mnist-0)
+// The options are in Usage below (--help prints them); an unknown option runs nothing.
+
+const string Usage = """
+    The study: one tanh neuron and a hidden layer of 16, trained with and without "τ of the cube above 0.5", on four tasks.
+    Writes docs/study/results.md, runs.csv, timings.md and the plots.
+
+      dotnet run --project examples/ClassificationStudy -c Release            the whole study (resumes if stopped)
+      ... -- --quick            tic-tac-toe, two τ, two folds
+      ... -- --capacity         hidden widths 0–32 at τ = 0.9 on digits and MNIST
+      ... -- --activations      modified activations instead of a preference (after the study)
+      ... -- --fresh            forget finished cells and start over
+      ... -- --out DIR          write elsewhere
+      ... -- --seeds N          training seeds per fold (3; the tables depend on it)
+      ... -- --threads N        runs trained at once (the processor count; the tables do not depend on it)
+      ... -- --task NAME        one task only (tic-tac-toe, vote, digits-0, mnist-0)
+    """;
+string[] flags = ["--quick", "--capacity", "--activations", "--fresh"];
+string[] valued = ["--out", "--seeds", "--threads", "--task"];
+if (args.Contains("--help") || args.Contains("-h"))
+{
+    Console.WriteLine(Usage);
+    return 0;
+}
+
+for (int i = 0; i < args.Length; i++)
+{
+    if (valued.Contains(args[i]) && i + 1 < args.Length)
+    {
+        i++;
+    }
+    else if (!flags.Contains(args[i]))
+    {
+        Console.Error.WriteLine(valued.Contains(args[i])
+            ? $"{args[i]} needs a value (--help lists the options)."
+            : $"Unknown option '{args[i]}' (--help lists the options); nothing was run.");
+        return 1;
+    }
+}
 
 bool quick = args.Contains("--quick");
 bool capacity = args.Contains("--capacity");
@@ -73,7 +101,7 @@ try
 catch (OperationCanceledException)
 {
     Console.WriteLine($"Stopped; state in {statePath}.");
-    return;
+    return 130;
 }
 
 if (capacity)
@@ -82,7 +110,7 @@ if (capacity)
     AtomicFile.WriteText(Path.Combine(output, "capacity.md"), curve);
     Console.WriteLine(curve);
     Console.WriteLine($"Wrote {Path.Combine(output, "capacity.md")} and capacity.png in {clock.Elapsed:mm\\:ss}.");
-    return;
+    return 0;
 }
 
 if (args.Contains("--activations"))
@@ -92,7 +120,7 @@ if (args.Contains("--activations"))
     AtomicFile.WriteText(Path.Combine(output, "activations.md"), activations);
     Console.WriteLine(activations);
     Console.WriteLine($"Wrote {Path.Combine(output, "activations.md")} in {clock.Elapsed:mm\\:ss}.");
-    return;
+    return 0;
 }
 
 string table = Report.Summary(tasks, state, options) + "\n" + Report.Table(tasks, state, options);
@@ -103,6 +131,7 @@ var plots = quick ? [] : Report.Plots(tasks, state, options, output);
 Console.WriteLine();
 Console.WriteLine(table);
 Console.WriteLine($"Wrote {Path.Combine(output, quick ? "results-quick.md" : "results.md")} and {plots.Count} plots in {clock.Elapsed:mm\\:ss}.");
+return 0;
 
 int? Number(string option)
 {
