@@ -5,6 +5,7 @@ using BenchmarkDotNet.Running;
 //   dotnet run -c Release --project tests/GenBias.Benchmarks -- --filter '*'          BenchmarkDotNet
 //   dotnet run -c Release --project tests/GenBias.Benchmarks -- --side-by-side [rounds]  interleaved, against ONNX Runtime
 //   dotnet run -c Release --project tests/GenBias.Benchmarks -- --activation [rounds]    tanh, version 2 against version 1
+//   dotnet run -c Release --project tests/GenBias.Benchmarks -- --training-bits   fingerprints of training runs (parameters, reports)
 //   dotnet run -c Release --project tests/GenBias.Benchmarks -- --training-loop [plain|cube] [seconds] [threads]  for a profiler
 if (args.Length > 0 && args[0] == "--activation")
 {
@@ -15,6 +16,12 @@ if (args.Length > 0 && args[0] == "--activation")
 if (args.Length > 0 && args[0] == "--side-by-side")
 {
     GenBias.Benchmarks.SideBySide.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 15);
+    return;
+}
+
+if (args.Length > 0 && args[0] == "--training-bits")
+{
+    GenBias.Benchmarks.TrainingBits.Run();
     return;
 }
 
