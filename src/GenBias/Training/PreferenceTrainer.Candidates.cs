@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
@@ -68,23 +69,30 @@ public static partial class PreferenceTrainer
         /// </summary>
         private SelectionMetric ResolvedMetric => ResolveMetric(_options.SelectionMetric, _train);
 
-        /// <summary>The network's scores on labelled rows at the run's decision threshold.</summary>
-        private Scores Measure(TernaryDataset data)
+        /// <summary>The network's scores on labelled rows at the run's decision threshold (the loss NaN unless <paramref name="withLoss"/>).</summary>
+        private Scores Measure(TernaryDataset data, bool withLoss = true)
         {
-            double loss = 0;
+            double loss = withLoss ? 0 : double.NaN;
             int truePositive = 0, trueNegative = 0, positives = 0, predicted = 0;
-            float[] outputs = new float[data.Count];
+            float[] rented = ArrayPool<float>.Shared.Rent(data.Count);
+            Span<float> outputs = rented.AsSpan(0, data.Count);
             _network.ForwardBatch(data.Inputs, outputs);
-            for (int r = 0; r < data.Count; r++)
+            ReadOnlySpan<byte> labels = data.Labels;
+            for (int r = 0; r < outputs.Length; r++)
             {
-                bool positive = data.Labels[r] == 1, answer = outputs[r] > _threshold;
-                loss += PreferenceTrainer.Loss(_options.Loss, _outputActivation, outputs[r], data.Labels[r], _threshold).Loss;
+                bool positive = labels[r] == 1, answer = outputs[r] > _threshold;
+                if (withLoss)
+                {
+                    loss += PreferenceTrainer.Loss(_options.Loss, _outputActivation, outputs[r], labels[r], _threshold).Loss;
+                }
+
                 positives += positive ? 1 : 0;
                 predicted += answer ? 1 : 0;
                 truePositive += positive && answer ? 1 : 0;
                 trueNegative += !positive && !answer ? 1 : 0;
             }
 
+            ArrayPool<float>.Shared.Return(rented);
             int negatives = data.Count - positives;
             // A class with no rows has nothing to recall: it counts as recalled, as in the balanced accuracy of one class.
             double balanced = ((positives == 0 ? 1 : (double)truePositive / positives) + (negatives == 0 ? 1 : (double)trueNegative / negatives)) / 2;

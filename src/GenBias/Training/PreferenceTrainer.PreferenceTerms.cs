@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Linq;
 
 namespace GenBias;
@@ -134,33 +135,57 @@ public static partial class PreferenceTrainer
         private (double Rate, long Hits, long Trials) EstimateRate(Term term, int samples)
         {
             int n = _shape.InputCount;
-            sbyte[] inputs = Sample(term, samples);
             long hits = 0;
+            ActivationInterval interval = term.Preference!.Interval;
             if (term.Layer.Index == _shape.Layers.Length - 1)
             {
-                // The output layer: the network's batch path.
+                // The output layer: the network's batch path, on packed rows where the inputs fit (the cube's samples,
+                // drawn as chunk codes, go straight to masks).
                 int width = _shape.OutputCount;
-                float[] outputs = new float[samples * width];
-                _network.ForwardBatch(inputs, outputs);
+                float[] outputs = ArrayPool<float>.Shared.Rent(samples * width);
+                if (term.Distribution == PreferenceDistribution.UniformCube && n <= ShapeRules.MaxPackedInputs)
+                {
+                    byte[] codes = ArrayPool<byte>.Shared.Rent(samples * _chunks);
+                    ulong[] packed = ArrayPool<ulong>.Shared.Rent(2 * samples);
+                    TrainingKernel.DrawUniform(_evaluation, n, codes.AsSpan(0, samples * _chunks));
+                    TrainingKernel.Pack(codes.AsSpan(0, samples * _chunks), _chunks, packed.AsSpan(0, 2 * samples));
+                    _network.ForwardBatch(packed.AsSpan(0, 2 * samples), outputs.AsSpan(0, samples * width));
+                    ArrayPool<ulong>.Shared.Return(packed);
+                    ArrayPool<byte>.Shared.Return(codes);
+                }
+                else
+                {
+                    sbyte[] inputs = ArrayPool<sbyte>.Shared.Rent(samples * n);
+                    Sample(term, samples, inputs.AsSpan(0, samples * n));
+                    _network.ForwardBatch(inputs.AsSpan(0, samples * n), outputs.AsSpan(0, samples * width));
+                    ArrayPool<sbyte>.Shared.Return(inputs);
+                }
+
                 for (int s = 0; s < samples; s++)
                 {
                     foreach (int k in term.Neurons)
                     {
-                        hits += term.Preference!.Interval.Contains(outputs[(s * width) + k]) ? 1 : 0;
+                        hits += interval.Contains(outputs[(s * width) + k]) ? 1 : 0;
                     }
                 }
+
+                ArrayPool<float>.Shared.Return(outputs);
             }
             else
             {
+                sbyte[] inputs = ArrayPool<sbyte>.Shared.Rent(samples * n);
+                Sample(term, samples, inputs.AsSpan(0, samples * n));
                 float[] activations = new float[_shape.ActivationCount];
                 for (int s = 0; s < samples; s++)
                 {
                     _network.ForwardActivations(inputs.AsSpan(s * n, n), activations);
                     foreach (int k in term.Neurons)
                     {
-                        hits += term.Preference!.Interval.Contains(activations[term.Layer.ActivationOffset + k]) ? 1 : 0;
+                        hits += interval.Contains(activations[term.Layer.ActivationOffset + k]) ? 1 : 0;
                     }
                 }
+
+                ArrayPool<sbyte>.Shared.Return(inputs);
             }
 
             long trials = (long)samples * term.Neurons.Length;
@@ -192,29 +217,28 @@ public static partial class PreferenceTrainer
                 ? "product:" + string.Join(",", term.Preference!.InputProbabilities!)
                 : term.Distribution.ToString();
 
-        /// <summary>Draws <paramref name="count"/> inputs from the term's distribution (the cube or a product).</summary>
-        private sbyte[] Sample(Term term, int count)
+        /// <summary>Draws <paramref name="count"/> inputs from the term's distribution (the cube or a product) into <paramref name="inputs"/>.</summary>
+        private void Sample(Term term, int count, Span<sbyte> inputs)
         {
             int n = _shape.InputCount;
-            sbyte[] inputs = new sbyte[count * n];
             if (term.Distribution == PreferenceDistribution.Product)
             {
                 for (int s = 0; s < count; s++)
                 {
-                    RateEstimator.Draw(_evaluation, term.Preference!.InputProbabilities, inputs.AsSpan(s * n, n));
+                    RateEstimator.Draw(_evaluation, term.Preference!.InputProbabilities, inputs.Slice(s * n, n));
                 }
 
-                return inputs;
+                return;
             }
 
-            byte[] codes = new byte[count * _chunks];
-            TrainingKernel.DrawUniform(_evaluation, n, codes);
+            byte[] codes = ArrayPool<byte>.Shared.Rent(count * _chunks);
+            TrainingKernel.DrawUniform(_evaluation, n, codes.AsSpan(0, count * _chunks));
             for (int s = 0; s < count; s++)
             {
-                TrainingKernel.Decode(codes.AsSpan(s * _chunks, _chunks), inputs.AsSpan(s * n, n));
+                TrainingKernel.Decode(codes.AsSpan(s * _chunks, _chunks), inputs.Slice(s * n, n));
             }
 
-            return inputs;
+            ArrayPool<byte>.Shared.Return(codes);
         }
 
         /// <summary>Draws <paramref name="count"/> inputs from the term's distribution as chunk codes (the run's code buffer).</summary>

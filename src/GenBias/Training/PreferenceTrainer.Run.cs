@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
@@ -85,7 +86,8 @@ public static partial class PreferenceTrainer
 
             // The training rows as chunk codes, once: a step reads its rows' codes, never the sbytes.
             _chunks = _kernel.ChunkCount;
-            _trainCodes = TrainingKernel.EncodeRows(_train.Inputs, _train.InputCount);
+            _trainCodes = ArrayPool<byte>.Shared.Rent(_train.Count * _chunks);
+            TrainingKernel.EncodeRows(_train.Inputs, _train.InputCount, _trainCodes);
         }
 
         public TrainingReport Execute(IProgress<EpochReport>? progress, CancellationToken cancellationToken)
@@ -101,6 +103,7 @@ public static partial class PreferenceTrainer
             {
                 _kernel.Workers = null;
                 TrainingWorkers.Return(workers);
+                ArrayPool<byte>.Shared.Return(_trainCodes);
             }
         }
 
@@ -161,16 +164,17 @@ public static partial class PreferenceTrainer
             _network.SetParameters(_parameters);
             cancellationToken.ThrowIfCancellationRequested();
             List<PreferenceResult> results = Finish(cancellationToken);
-            (_, double trainAccuracy) = LossAndAccuracy(_train);
-            double validationAccuracy = _validation is null ? double.NaN : LossAndAccuracy(_validation).Accuracy;
-            return new TrainingReport(epochs, chosen.Epoch, stoppedEarly, trainAccuracy, validationAccuracy, results, clock.Elapsed)
+            // The final model's accuracies (its loss is not reported): one pass over each set of rows.
+            Scores train = Measure(_train, withLoss: false);
+            Scores? validation = _validation is null ? null : Measure(_validation, withLoss: false);
+            return new TrainingReport(epochs, chosen.Epoch, stoppedEarly, train.Accuracy, validation?.Accuracy ?? double.NaN, results, clock.Elapsed)
             {
                 Selection = chosen.Description,
                 Candidates = candidates.Count,
                 CandidateMet = candidates.Count == 1 ? results.All(r => r.Met) : candidateMet,
                 CandidateScores = scores,
                 SelectedBy = ResolvedMetric,
-                AnswersOneClass = Measure(_validation ?? _train).OneAnswer,
+                AnswersOneClass = (validation ?? train).OneAnswer,
             };
         }
 
@@ -185,18 +189,39 @@ public static partial class PreferenceTrainer
         private (float[] Parameters, int Epoch, bool StoppedEarly) RunEpochs(List<EpochReport> epochs, IProgress<EpochReport>? progress,
             CancellationToken cancellationToken)
         {
+            int rows = _train.Count;
+            int[] order = ArrayPool<int>.Shared.Rent(rows);
+            for (int r = 0; r < rows; r++)
+            {
+                order[r] = r;
+            }
+
+            try
+            {
+                return RunEpochs(epochs, progress, order, cancellationToken);
+            }
+            finally
+            {
+                ArrayPool<int>.Shared.Return(order);
+            }
+        }
+
+        /// <summary><see cref="RunEpochs(List{EpochReport}, IProgress{EpochReport}?, CancellationToken)"/> with the rows' order (its first rows).</summary>
+        private (float[] Parameters, int Epoch, bool StoppedEarly) RunEpochs(List<EpochReport> epochs, IProgress<EpochReport>? progress, int[] order,
+            CancellationToken cancellationToken)
+        {
             float[]? best = null;
             double bestLoss = double.PositiveInfinity;
             int bestEpoch = 0, sinceBest = 0;
             bool stoppedEarly = false;
-            int[] order = Enumerable.Range(0, _train.Count).ToArray();
+            int rows = _train.Count;
             for (int round = 1; round <= _options.Epochs; round++)
             {
                 int epoch = epochs.Count + 1;
-                _random.Shuffle<int>(order);
+                _random.Shuffle(order.AsSpan(0, rows));
                 double lossSum = 0;
                 int correct = 0;
-                for (int start = 0; start < order.Length; start += _options.BatchSize)
+                for (int start = 0; start < rows; start += _options.BatchSize)
                 {
                     if (cancellationToken.IsCancellationRequested)
                     {
@@ -205,7 +230,7 @@ public static partial class PreferenceTrainer
                         cancellationToken.ThrowIfCancellationRequested();
                     }
 
-                    int count = Math.Min(_options.BatchSize, order.Length - start);
+                    int count = Math.Min(_options.BatchSize, rows - start);
                     (double batchLoss, int batchCorrect) = Step(order, start, count);
                     lossSum += batchLoss;
                     correct += batchCorrect;
