@@ -13,7 +13,16 @@ internal static class TrainingLoop
 {
     public static void Run(string kind, double seconds, int threads)
     {
-        (TernaryDataset data, _, _) = TrainingData.Create();
+        (TernaryDataset data, float[] floats, byte[] labels) = TrainingData.Create();
+        if (kind == "dense")
+        {
+            // The dense baseline's epoch, for its processor time beside the trainer's.
+            var baseline = new DenseBaseline(TrainingData.Inputs, 16, 1);
+            baseline.Epoch(floats, labels, 64);
+            Measure(kind, seconds, threads, data.Count, () => baseline.Epoch(floats, labels, 64), null);
+            return;
+        }
+
         var network = new Hidden25x16x1();
         var options = new TrainerOptions { Epochs = 1, ValidationFraction = 0, Seed = 1, Threads = threads };
         if (kind.EndsWith('4'))
@@ -26,14 +35,32 @@ internal static class TrainingLoop
             options = options with { Preferences = [Preference.OutputAbove(0.5, 0.6)], FreeBaseline = false };
         }
 
+        // The trainer's phases where GenBias is built with -p:TrainingProfile=true (after one run, for the JIT).
+        PreferenceTrainer.Train(network, data, options);
+        Type? profile = typeof(PreferenceTrainer).Assembly.GetType("GenBias.TrainingProfile");
+        profile?.GetMethod("Reset")?.Invoke(null, null);
+        Measure(kind, seconds, threads, data.Count * options.Epochs, () => PreferenceTrainer.Train(network, data, options), profile);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> for <paramref name="seconds"/>; prints wall time and processor time per row (the
+    /// latter counts only while the process runs: steadier than wall time on a loaded machine, for one thread).
+    /// </summary>
+    private static void Measure(string kind, double seconds, int threads, long rowsPerCall, Action work, Type? profile)
+    {
+        var process = Process.GetCurrentProcess();
+        TimeSpan cpu = process.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         long rows = 0;
         while (clock.Elapsed.TotalSeconds < seconds)
         {
-            PreferenceTrainer.Train(network, data, options);
-            rows += data.Count * options.Epochs;
+            work();
+            rows += rowsPerCall;
         }
 
-        Console.WriteLine($"{kind}, {threads} threads: {clock.Elapsed.TotalNanoseconds / rows:0.0} ns per row and epoch ({rows / data.Count} epochs)");
+        process.Refresh();
+        double cpuNs = (process.TotalProcessorTime - cpu).TotalNanoseconds;
+        Console.Write(profile?.GetMethod("Report")?.Invoke(null, [rows]));
+        Console.WriteLine($"{kind}, {threads} threads: {clock.Elapsed.TotalNanoseconds / rows:0.0} ns per row and epoch, {cpuNs / rows:0.0} ns of processor time ({rows / rowsPerCall} calls)");
     }
 }

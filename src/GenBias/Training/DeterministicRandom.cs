@@ -44,16 +44,18 @@ public sealed class DeterministicRandom
             throw new ArgumentOutOfRangeException(nameof(bound), bound, "The bound must be positive.");
         }
 
-        ulong threshold = (ulong)-(long)bound % (ulong)bound;
-        while (true)
+        ulong m = (NextUInt64() & 0xFFFFFFFF) * (ulong)bound;
+        if ((m & 0xFFFFFFFF) < (ulong)bound)
         {
-            ulong r = NextUInt64() & 0xFFFFFFFF;
-            ulong m = r * (ulong)bound;
-            if ((m & 0xFFFFFFFF) >= threshold)
+            // The threshold is below the bound, so a draw at or above the bound is accepted without it (no division).
+            ulong threshold = (ulong)-(long)bound % (ulong)bound;
+            while ((m & 0xFFFFFFFF) < threshold)
             {
-                return (int)(m >> 32);
+                m = (NextUInt64() & 0xFFFFFFFF) * (ulong)bound;
             }
         }
+
+        return (int)(m >> 32);
     }
 
     /// <summary>Shuffles <paramref name="items"/> in place (Fisher–Yates).</summary>

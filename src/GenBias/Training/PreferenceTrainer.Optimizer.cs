@@ -72,9 +72,13 @@ public static partial class PreferenceTrainer
                 }
             }
 
+            TrainingProfile.Lap(TrainingProfile.Phase.Optimizer);
             FixedPointGrid.SnapFirstLayer(_shape, _parameters);
+            TrainingProfile.Lap(TrainingProfile.Phase.Snap);
             Project(refresh: _step % _options.ProjectionInterval == 0);
+            TrainingProfile.Lap(TrainingProfile.Phase.Project);
             _kernel.SetParameters(_parameters);
+            TrainingProfile.Lap(TrainingProfile.Phase.KernelParameters);
         }
     }
 }

@@ -104,7 +104,7 @@ public static partial class PreferenceTrainer
             }
 
             int stride = _kernel.RowStride;
-            foreach (Term term in _terms.Where(t => t.Preference?.Method == EnforcementMethod.ProxyLagrangian))
+            foreach (Term term in _lagrangian)
             {
                 int n = _options.MultiplierSamplesPerStep;
                 byte[] codes;
@@ -123,6 +123,7 @@ public static partial class PreferenceTrainer
                     codes = SampleCodes(term, n);
                 }
 
+                TrainingProfile.Lap(TrainingProfile.Phase.Codes);
                 _kernel.Forward(codes, n);
                 double rate = term.TrueRate(_kernel.Activations, n, stride);
                 double eta = _options.MultiplierLearningRate;

@@ -24,6 +24,7 @@ public static partial class PreferenceTrainer
         private int _totalEpochs;
         private readonly Term[] _terms;
         private readonly Term[] _projected;   // the terms enforced by projection (clamped in Project)
+        private readonly Term[] _lagrangian;  // the terms enforced by the proxy-Lagrangian method (their multipliers stepped)
         private readonly float _threshold;
         private readonly Activation _outputActivation;
         private readonly int _outputOffset;
@@ -39,6 +40,7 @@ public static partial class PreferenceTrainer
         private double[] _rowLoss = [];   // a step's loss of each row
         private bool[] _rowCorrect = [];
         private long _step;
+        private readonly Action<int, int> _dataRows, _sampleRows;
 
         public Run(ITernaryNetwork network, TernaryDataset data, TrainerOptions options)
         {
@@ -60,6 +62,7 @@ public static partial class PreferenceTrainer
 
             _terms = [.. options.Preferences.Select(p => new Term(_shape, p, options)), .. options.Rewards.Select(r => new Term(_shape, r))];
             _projected = [.. _terms.Where(t => t.Preference?.Method == EnforcementMethod.Projection)];
+            _lagrangian = [.. _terms.Where(t => t.Preference?.Method == EnforcementMethod.ProxyLagrangian)];
             _outputActivation = _shape.OutputLayer.Activation;
             _outputOffset = _shape.OutputLayer.ActivationOffset;
             _threshold = options.DecisionThreshold ?? DefaultDecisionThreshold(_outputActivation);
@@ -79,6 +82,8 @@ public static partial class PreferenceTrainer
             }
 
             _kernel = new TrainingKernel(_shape);
+            _dataRows = DataRows;
+            _sampleRows = SampleRows;
             foreach (Term term in _terms)
             {
                 term.Offset = _kernel.Offset(term.Layer.Index);
@@ -122,6 +127,7 @@ public static partial class PreferenceTrainer
                 term.CountExactly = CoverageCounter.IsCheap(_network, term.Preference!);
             }
 
+            TrainingProfile.Lap(TrainingProfile.Phase.Setup);
             var epochs = new List<EpochReport>();
             Term[] enforced = [.. _terms.Where(t => t.Preference is not null && t.Enforced)];
             // The free phase is worth its time only where its network can be made feasible: one preference that an
@@ -159,14 +165,17 @@ public static partial class PreferenceTrainer
                 candidates.Add(new Candidate("trained, output bias calibrated", recalibrated, trainedEpoch));
             }
 
+            TrainingProfile.Lap(TrainingProfile.Phase.EpochEnd);
             (Candidate chosen, bool candidateMet, CandidateScore[] scores) = candidates.Count == 1 ? (candidates[0], true, []) : Choose(candidates, enforced, cancellationToken);
             chosen.Parameters.CopyTo(_parameters, 0);
             _network.SetParameters(_parameters);
             cancellationToken.ThrowIfCancellationRequested();
             List<PreferenceResult> results = Finish(cancellationToken);
+            TrainingProfile.Lap(TrainingProfile.Phase.Finish);
             // The final model's accuracies (its loss is not reported): one pass over each set of rows.
             Scores train = Measure(_train, withLoss: false);
             Scores? validation = _validation is null ? null : Measure(_validation, withLoss: false);
+            TrainingProfile.Lap(TrainingProfile.Phase.FinalPass);
             return new TrainingReport(epochs, chosen.Epoch, stoppedEarly, train.Accuracy, validation?.Accuracy ?? double.NaN, results, clock.Elapsed)
             {
                 Selection = chosen.Description,
@@ -221,6 +230,7 @@ public static partial class PreferenceTrainer
                 _random.Shuffle(order.AsSpan(0, rows));
                 double lossSum = 0;
                 int correct = 0;
+                TrainingProfile.Lap(TrainingProfile.Phase.EpochEnd);
                 for (int start = 0; start < rows; start += _options.BatchSize)
                 {
                     if (cancellationToken.IsCancellationRequested)
@@ -240,8 +250,10 @@ public static partial class PreferenceTrainer
                 Project(refresh: true);
                 _kernel.SetParameters(_parameters);
                 _network.SetParameters(_parameters);
+                TrainingProfile.Lap(TrainingProfile.Phase.EpochEnd);
 
                 EpochReport report = Evaluate(epoch, lossSum / _train.Count, (double)correct / _train.Count);
+                TrainingProfile.Lap(TrainingProfile.Phase.Evaluate);
                 epochs.Add(report);
                 if (_enforce)
                 {
@@ -299,25 +311,47 @@ public static partial class PreferenceTrainer
         private (double Loss, int Correct) Step(int[] order, int start, int batch)
         {
             byte[] codes = Codes(batch);
-            for (int r = 0; r < batch; r++)
-            {
-                _trainCodes.AsSpan(order[start + r] * _chunks, _chunks).CopyTo(codes.AsSpan(r * _chunks));
-            }
-
+            TrainingKernel.CopyRows(_trainCodes, _chunks, order.AsSpan(start, batch), codes);
+            TrainingProfile.Lap(TrainingProfile.Phase.Codes);
             (double loss, int correct) = DataPass(codes, order, start, batch);
+            TrainingProfile.Enter(TrainingProfile.Part.Samples);
 
             // Cube and product terms: fresh samples every step, shared by the terms of one distribution.
-            foreach (IGrouping<string, Term> group in _terms.Where(t => Active(t) && t.Distribution != PreferenceDistribution.TrainingData)
-                         .GroupBy(t => DistributionKey(t)))
+            foreach (Term[] group in ActiveTerms().SampleGroups)
             {
-                SamplePass([.. group]);
+                SamplePass(group);
             }
 
+            TrainingProfile.Lap(TrainingProfile.Phase.RowGradients);
+            TrainingProfile.Enter(TrainingProfile.Part.Data);
             _kernel.CollectGradient(_gradient);
             ApplyUpdate();
+            TrainingProfile.Enter(TrainingProfile.Part.Multipliers);
             UpdateMultipliers();
+            TrainingProfile.Lap(TrainingProfile.Phase.Rates);
+            TrainingProfile.Enter(TrainingProfile.Part.Data);
             return (loss, correct);
         }
+
+        /// <summary>The terms that shape the steps (<see cref="Active"/>): those over the data, and the others grouped by distribution.</summary>
+        private sealed record StepTerms(Term[] Data, Term[][] SampleGroups);
+
+        private StepTerms? _enforcedTerms, _freeTerms;
+
+        /// <summary>The terms active now (found once for each of the two phases).</summary>
+        private StepTerms ActiveTerms()
+        {
+            StepTerms Find() => new(
+                [.. _terms.Where(t => Active(t) && t.Distribution == PreferenceDistribution.TrainingData)],
+                [.. _terms.Where(t => Active(t) && t.Distribution != PreferenceDistribution.TrainingData).GroupBy(t => DistributionKey(t)).Select(g => g.ToArray())]);
+            return _enforce ? _enforcedTerms ??= Find() : _freeTerms ??= Find();
+        }
+
+        // The pass in progress, for the kernel's callbacks (DataRows, SampleRows): no closure per step.
+        private int[] _passOrder = [];
+        private int _passStart, _passRows;
+        private Term[] _passTerms = [];
+        private double[] _passCoefficients = [];
 
         /// <summary>
         /// The batch forward and back (rows order[start …], their codes in <paramref name="codes"/>): the task loss of
@@ -326,46 +360,29 @@ public static partial class PreferenceTrainer
         /// </summary>
         private (double Loss, int Correct) DataPass(byte[] codes, int[] order, int start, int batch)
         {
-            int stride = _kernel.RowStride, output = _kernel.Offset(_shape.Layers.Length - 1);
+            int stride = _kernel.RowStride;
             if (_rowLoss.Length < batch)
             {
                 _rowLoss = new double[batch];
                 _rowCorrect = new bool[batch];
             }
 
-            Term[] dataTerms = [.. _terms.Where(t => Active(t) && t.Distribution == PreferenceDistribution.TrainingData)];
-            double[]? dataCoefficients = null;
-            void Rows(int from, int to)
-            {
-                Span<float> activations = _kernel.Activations, g = _kernel.Gradients;
-                for (int r = from; r < to; r++)
-                {
-                    float y = activations[(r * stride) + output];
-                    int label = _train.Labels[order[start + r]];
-                    (double l, float dy) = PreferenceTrainer.Loss(_options.Loss, _outputActivation, y, label, _threshold);
-                    _rowLoss[r] = l;
-                    _rowCorrect[r] = (y > _threshold) == (label == 1);
-                    g[(r * stride) + output] = dy / batch;
-                    for (int t = 0; t < dataTerms.Length; t++)
-                    {
-                        AddTermGradient(dataTerms[t], dataCoefficients![t], activations.Slice(r * stride, stride), g.Slice(r * stride, stride), batch);
-                    }
-                }
-            }
-
+            Term[] dataTerms = ActiveTerms().Data;
+            (_passOrder, _passStart, _passRows, _passTerms) = (order, start, batch, dataTerms);
             if (dataTerms.Length == 0)
             {
-                _kernel.Pass(codes, batch, Rows);
+                _kernel.Pass(codes, batch, _dataRows);
             }
             else
             {
                 _kernel.Forward(codes, batch);
                 _kernel.ClearGradients(batch);
-                dataCoefficients = [.. dataTerms.Select(t => Coefficient(t, _kernel.Activations, batch, stride))];
-                Rows(0, batch);
+                _passCoefficients = [.. dataTerms.Select(t => Coefficient(t, _kernel.Activations, batch, stride))];
+                DataRows(0, batch);
                 _kernel.Backward(codes, batch);
             }
 
+            TrainingProfile.Lap(TrainingProfile.Phase.RowGradients);
             // The loss summed in row order, whichever thread found each row's.
             double loss = 0;
             int correct = 0;
@@ -375,7 +392,31 @@ public static partial class PreferenceTrainer
                 correct += _rowCorrect[r] ? 1 : 0;
             }
 
+            TrainingProfile.Lap(TrainingProfile.Phase.RowGradients);
             return (loss, correct);
+        }
+
+        /// <summary>The task loss's gradients (and the data terms') of the data pass's rows <paramref name="from"/> … <paramref name="to"/> − 1.</summary>
+        private void DataRows(int from, int to)
+        {
+            int stride = _kernel.RowStride, output = _kernel.Offset(_shape.Layers.Length - 1), batch = _passRows, start = _passStart;
+            Span<float> activations = _kernel.Activations, g = _kernel.Gradients;
+            ReadOnlySpan<byte> labels = _train.Labels;
+            int[] order = _passOrder;
+            Term[] terms = _passTerms;
+            for (int r = from; r < to; r++)
+            {
+                float y = activations[(r * stride) + output];
+                int label = labels[order[start + r]];
+                (double l, float dy) = PreferenceTrainer.Loss(_options.Loss, _outputActivation, y, label, _threshold);
+                _rowLoss[r] = l;
+                _rowCorrect[r] = (y > _threshold) == (label == 1);
+                g[(r * stride) + output] = dy / batch;
+                for (int t = 0; t < terms.Length; t++)
+                {
+                    AddTermGradient(terms[t], _passCoefficients[t], activations.Slice(r * stride, stride), g.Slice(r * stride, stride), batch);
+                }
+            }
         }
 
         /// <summary>
@@ -386,31 +427,35 @@ public static partial class PreferenceTrainer
         {
             int stride = _kernel.RowStride, n = _options.SurrogateSamplesPerStep;
             byte[] samples = SampleCodes(terms[0], n);
-            double[]? coefficients = null;
-            void Rows(int from, int to)
-            {
-                Span<float> activations = _kernel.Activations, g = _kernel.Gradients;
-                for (int s = from; s < to; s++)
-                {
-                    for (int t = 0; t < terms.Length; t++)
-                    {
-                        AddTermGradient(terms[t], coefficients![t], activations.Slice(s * stride, stride), g.Slice(s * stride, stride), n);
-                    }
-                }
-            }
-
+            TrainingProfile.Lap(TrainingProfile.Phase.Codes);
+            (_passRows, _passTerms) = (n, terms);
             if (terms.All(t => !NeedsRate(t)))
             {
-                coefficients = [.. terms.Select(t => Coefficient(t, [], n, stride))];
-                _kernel.Pass(samples, n, Rows);
+                _passCoefficients = [.. terms.Select(t => Coefficient(t, [], n, stride))];
+                _kernel.Pass(samples, n, _sampleRows);
             }
             else
             {
                 _kernel.Forward(samples, n);
                 _kernel.ClearGradients(n);
-                coefficients = [.. terms.Select(t => Coefficient(t, _kernel.Activations, n, stride))];
-                Rows(0, n);
+                _passCoefficients = [.. terms.Select(t => Coefficient(t, _kernel.Activations, n, stride))];
+                SampleRows(0, n);
                 _kernel.Backward(samples, n);
+            }
+        }
+
+        /// <summary>The terms' surrogate gradients of the sample pass's rows <paramref name="from"/> … <paramref name="to"/> − 1.</summary>
+        private void SampleRows(int from, int to)
+        {
+            int stride = _kernel.RowStride, n = _passRows;
+            Span<float> activations = _kernel.Activations, g = _kernel.Gradients;
+            Term[] terms = _passTerms;
+            for (int s = from; s < to; s++)
+            {
+                for (int t = 0; t < terms.Length; t++)
+                {
+                    AddTermGradient(terms[t], _passCoefficients[t], activations.Slice(s * stride, stride), g.Slice(s * stride, stride), n);
+                }
             }
         }
 

@@ -58,7 +58,9 @@ public static partial class PreferenceTrainer
             reward.Validate(shape);
         }
 
+        TrainingProfile.Mark();
         var run = new Run(network, data, options);
+        TrainingProfile.Lap(TrainingProfile.Phase.Setup);
         TrainingReport report = run.Execute(progress, cancellationToken);
         if (options.ThrowIfNotMet && !report.AllMet)
         {

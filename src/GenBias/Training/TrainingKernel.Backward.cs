@@ -23,6 +23,9 @@ internal sealed partial class TrainingKernel
 
         /// <summary>One chunk's histogram rows for eight first-layer neurons.</summary>
         Histogram,
+
+        /// <summary>One chunk's histogram rows for sixteen first-layer neurons (one Vector512: the same additions, lane by lane).</summary>
+        Histogram16,
     }
 
     /// <param name="Kind">What the unit sums.</param>
@@ -30,6 +33,9 @@ internal sealed partial class TrainingKernel
     /// <param name="Index">The first lane (bias, histogram), or the neuron (weights).</param>
     /// <param name="Chunk">The chunk (histogram).</param>
     private readonly record struct Unit(UnitKind Kind, int Layer, int Index, int Chunk);
+
+    /// <summary>Lanes of the first layer's histogram and columns per unit from lane <paramref name="k"/>: sixteen where Vector512 runs them, else eight.</summary>
+    private int FirstLayerLanes(int k) => Vector512.IsHardwareAccelerated && k + 16 <= _stride[0] ? 16 : 8;
 
     /// <summary>Every unit of the gradient sums: disjoint accumulators, together all of them.</summary>
     private Unit[] Units()
@@ -50,9 +56,9 @@ internal sealed partial class TrainingKernel
 
         for (int c = 0; c < _chunks; c++)
         {
-            for (int k = 0; k < _stride[0]; k += 8)
+            for (int k = 0; k < _stride[0]; k += FirstLayerLanes(k))
             {
-                units.Add(new Unit(UnitKind.Histogram, 0, k, c));
+                units.Add(new Unit(FirstLayerLanes(k) == 16 ? UnitKind.Histogram16 : UnitKind.Histogram, 0, k, c));
             }
         }
 
@@ -77,6 +83,7 @@ internal sealed partial class TrainingKernel
         _passCodes = codes;
         _passRows = rows;
         RunBlocks(rows, _deltaBlock, _deltaRows);
+        TrainingProfile.Lap(TrainingProfile.Phase.Deltas);
         SumUnits(rows);
     }
 
@@ -110,9 +117,12 @@ internal sealed partial class TrainingKernel
     private void PassRows(int start, int end)
     {
         ForwardRows(start, end);
+        TrainingProfile.Lap(TrainingProfile.Phase.Forward);
         _g.AsSpan(start * RowStride, (end - start) * RowStride).Clear();
         _passGradients!(start, end);
+        TrainingProfile.Lap(TrainingProfile.Phase.RowGradients);
         DeltaRows(start, end);
+        TrainingProfile.Lap(TrainingProfile.Phase.Deltas);
     }
 
     /// <summary>Every unit of the gradient sums over the pass's rows, on the workers where there are.</summary>
@@ -129,6 +139,8 @@ internal sealed partial class TrainingKernel
                 SumUnit(u);
             }
         }
+
+        TrainingProfile.Lap(TrainingProfile.Phase.GradientSums);
     }
 
     private void DeltaBlock(int block) => DeltaRows(block * BlockRows, Math.Min(_passRows, (block + 1) * BlockRows));
@@ -237,6 +249,25 @@ internal sealed partial class TrainingKernel
                 break;
             }
 
+            case UnitKind.Histogram16:
+            {
+                ref byte code = ref MemoryMarshal.GetArrayDataReference(_passCodes);
+                ref float table = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_histogram), (unit.Chunk * ChunkRows * _stride[0]) + k);
+                ref int rowA = ref MemoryMarshal.GetArrayDataReference(_rowA);
+                ref int rowB = ref MemoryMarshal.GetArrayDataReference(_rowB);
+                for (int r = 0; r < rows; r++)
+                {
+                    Vector512<float> delta = Vector512.LoadUnsafe(ref g, (nuint)((r * rowStride) + k));
+                    int v = Unsafe.Add(ref code, (r * _chunks) + unit.Chunk);
+                    ref float ha = ref Unsafe.Add(ref table, Unsafe.Add(ref rowA, v));
+                    ref float hb = ref Unsafe.Add(ref table, Unsafe.Add(ref rowB, v));
+                    (Vector512.LoadUnsafe(ref ha) + delta).StoreUnsafe(ref ha);
+                    (Vector512.LoadUnsafe(ref hb) + delta).StoreUnsafe(ref hb);
+                }
+
+                break;
+            }
+
             default:
             {
                 // First layer: each row's delta added to the histogram row its chunk code selects in each table.
@@ -268,19 +299,20 @@ internal sealed partial class TrainingKernel
         LayerShape first = _shape.Layers[0];
         int stride = _stride[0];
         // A unit is a few hundred cycles: below some dozens of them, handing them to other threads costs more than it saves.
-        int perChunk = stride / 8;
-        if (Workers is { Threads: > 1 } workers && _chunks * perChunk >= 32)
+        int columnUnits = _units.Length - _firstHistogramUnit;
+        if (Workers is { Threads: > 1 } workers && columnUnits >= 32)
         {
-            workers.Run(_chunks * perChunk, _columnUnit);
+            workers.Run(columnUnits, _columnUnit);
         }
         else
         {
-            for (int u = 0; u < _chunks * perChunk; u++)
+            for (int u = 0; u < columnUnits; u++)
             {
                 ColumnUnit(u);
             }
         }
 
+        TrainingProfile.Lap(TrainingProfile.Phase.Columns);
         ref float columns = ref MemoryMarshal.GetArrayDataReference(_firstGradient);
         ref float biasGradient = ref Unsafe.Add(ref columns, _firstColumns.Length);
         for (int k = 0; k < first.Width; k++)
@@ -306,23 +338,40 @@ internal sealed partial class TrainingKernel
             Array.Clear(_weightGradient[l]);
             Array.Clear(_biasGradient[l]);
         }
+
+        TrainingProfile.Lap(TrainingProfile.Phase.Gather);
     }
 
     /// <summary>
-    /// One chunk's five columns of the first layer's gradient for eight neurons, and its histogram cleared: input j's
-    /// column is the histogram rows whose digit j is 1 (+1) minus those whose digit j is 2 (−1). Every row lands once in
-    /// chunk 0's first table, so its rows sum to the bias gradient.
+    /// One chunk's five columns of the first layer's gradient for a histogram unit's neurons, and its histogram cleared:
+    /// input j's column is the histogram rows whose digit j is 1 (+1) minus those whose digit j is 2 (−1). Every row
+    /// lands once in chunk 0's first table, so its rows sum to the bias gradient.
     /// </summary>
     private void ColumnUnit(int index)
     {
-        int stride = _stride[0], c = index / (stride / 8), k = 8 * (index % (stride / 8));
-        ref float a = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_histogram), c * ChunkRows * stride);
-        ref float columns = ref MemoryMarshal.GetArrayDataReference(_firstGradient);
+        Unit unit = _units[_firstHistogramUnit + index];
+        int stride = _stride[0], c = unit.Chunk, k = unit.Index;
+        ref float a = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_histogram), (c * ChunkRows * stride) + k);
+        ref float column = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_firstGradient), (c * ChunkSize * stride) + k);
+        ref float bias = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_firstGradient), _firstColumns.Length + k);
+        if (unit.Kind == UnitKind.Histogram16)
+        {
+            Columns16(ref a, ref column, ref bias, stride, c == 0);
+        }
+        else
+        {
+            Columns8(ref a, ref column, ref bias, stride, c == 0);
+        }
+    }
+
+    /// <summary><see cref="ColumnUnit"/> for eight neurons.</summary>
+    private static void Columns8(ref float a, ref float column, ref float biasColumn, int stride, bool withBias)
+    {
         Vector256<float> g0 = Vector256<float>.Zero, g1 = g0, g2 = g0, g3 = g0, g4 = g0, bias = g0;
         ref float sign = ref MemoryMarshal.GetArrayDataReference(Signs);
         for (int r = 0; r < RowsA; r++)
         {
-            nuint at = (nuint)((r * stride) + k);
+            nuint at = (nuint)(r * stride);
             Vector256<float> row = Vector256.LoadUnsafe(ref a, at);
             Vector256<float>.Zero.StoreUnsafe(ref a, at);
             bias += row;
@@ -333,22 +382,57 @@ internal sealed partial class TrainingKernel
 
         for (int r = 0; r < 9; r++)
         {
-            nuint at = (nuint)(((RowsA + r) * stride) + k);
+            nuint at = (nuint)((RowsA + r) * stride);
             Vector256<float> row = Vector256.LoadUnsafe(ref a, at);
             Vector256<float>.Zero.StoreUnsafe(ref a, at);
             g3 = Vector256.FusedMultiplyAdd(row, Vector256.Create(Unsafe.Add(ref sign, 3 * r)), g3);
             g4 = Vector256.FusedMultiplyAdd(row, Vector256.Create(Unsafe.Add(ref sign, (3 * r) + 1)), g4);
         }
 
-        ref float column = ref Unsafe.Add(ref columns, (c * ChunkSize * stride) + k);
         g0.StoreUnsafe(ref column);
         g1.StoreUnsafe(ref column, (nuint)stride);
         g2.StoreUnsafe(ref column, (nuint)(2 * stride));
         g3.StoreUnsafe(ref column, (nuint)(3 * stride));
         g4.StoreUnsafe(ref column, (nuint)(4 * stride));
-        if (c == 0)
+        if (withBias)
         {
-            bias.StoreUnsafe(ref Unsafe.Add(ref columns, _firstColumns.Length), (nuint)k);
+            bias.StoreUnsafe(ref biasColumn);
+        }
+    }
+
+    /// <summary><see cref="ColumnUnit"/> for sixteen neurons: <see cref="Columns8"/>'s operations lane by lane in one Vector512.</summary>
+    private static void Columns16(ref float a, ref float column, ref float biasColumn, int stride, bool withBias)
+    {
+        Vector512<float> g0 = Vector512<float>.Zero, g1 = g0, g2 = g0, g3 = g0, g4 = g0, bias = g0;
+        ref float sign = ref MemoryMarshal.GetArrayDataReference(Signs);
+        for (int r = 0; r < RowsA; r++)
+        {
+            nuint at = (nuint)(r * stride);
+            Vector512<float> row = Vector512.LoadUnsafe(ref a, at);
+            Vector512<float>.Zero.StoreUnsafe(ref a, at);
+            bias += row;
+            g0 = Vector512.FusedMultiplyAdd(row, Vector512.Create(Unsafe.Add(ref sign, 3 * r)), g0);
+            g1 = Vector512.FusedMultiplyAdd(row, Vector512.Create(Unsafe.Add(ref sign, (3 * r) + 1)), g1);
+            g2 = Vector512.FusedMultiplyAdd(row, Vector512.Create(Unsafe.Add(ref sign, (3 * r) + 2)), g2);
+        }
+
+        for (int r = 0; r < 9; r++)
+        {
+            nuint at = (nuint)((RowsA + r) * stride);
+            Vector512<float> row = Vector512.LoadUnsafe(ref a, at);
+            Vector512<float>.Zero.StoreUnsafe(ref a, at);
+            g3 = Vector512.FusedMultiplyAdd(row, Vector512.Create(Unsafe.Add(ref sign, 3 * r)), g3);
+            g4 = Vector512.FusedMultiplyAdd(row, Vector512.Create(Unsafe.Add(ref sign, (3 * r) + 1)), g4);
+        }
+
+        g0.StoreUnsafe(ref column);
+        g1.StoreUnsafe(ref column, (nuint)stride);
+        g2.StoreUnsafe(ref column, (nuint)(2 * stride));
+        g3.StoreUnsafe(ref column, (nuint)(3 * stride));
+        g4.StoreUnsafe(ref column, (nuint)(4 * stride));
+        if (withBias)
+        {
+            bias.StoreUnsafe(ref biasColumn);
         }
     }
 }

@@ -114,6 +114,38 @@ internal sealed partial class TrainingKernel
         }
     }
 
+    /// <summary>
+    /// Copies the code rows <paramref name="rows"/> of <paramref name="codes"/> (<paramref name="chunks"/> a row) in that
+    /// order into <paramref name="destination"/>: a row of up to sixteen codes as two overlapping words.
+    /// </summary>
+    public static void CopyRows(ReadOnlySpan<byte> codes, int chunks, ReadOnlySpan<int> rows, Span<byte> destination)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, rows.Length * chunks, nameof(destination));
+        ref byte source = ref MemoryMarshal.GetReference(codes);
+        ref byte target = ref MemoryMarshal.GetReference(destination);
+        for (int r = 0; r < rows.Length; r++)
+        {
+            int from = rows[r] * chunks;
+            ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)from + (uint)chunks, (uint)codes.Length, nameof(rows));
+            ref byte s = ref Unsafe.Add(ref source, from);
+            ref byte t = ref Unsafe.Add(ref target, r * chunks);
+            switch (chunks)
+            {
+                case >= 8 and <= 16:
+                    Unsafe.WriteUnaligned(ref t, Unsafe.ReadUnaligned<ulong>(ref s));
+                    Unsafe.WriteUnaligned(ref Unsafe.Add(ref t, chunks - 8), Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref s, chunks - 8)));
+                    break;
+                case >= 4 and < 8:
+                    Unsafe.WriteUnaligned(ref t, Unsafe.ReadUnaligned<uint>(ref s));
+                    Unsafe.WriteUnaligned(ref Unsafe.Add(ref t, chunks - 4), Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref s, chunks - 4)));
+                    break;
+                default:
+                    codes.Slice(from, chunks).CopyTo(destination.Slice(r * chunks, chunks));
+                    break;
+            }
+        }
+    }
+
     /// <summary>The five low bytes of a word: one chunk's inputs.</summary>
     private const ulong WordMask = 0xFF_FFFF_FFFFUL;
 

@@ -20,6 +20,7 @@ internal sealed partial class TrainingKernel
         _passCodes = codes;
         _passRows = rows;
         RunBlocks(rows, _forwardBlock, _forwardRows);
+        TrainingProfile.Lap(TrainingProfile.Phase.Forward);
     }
 
     /// <summary>Runs <paramref name="block"/> for each block of rows on the workers, or <paramref name="all"/> over every row.</summary>
@@ -72,7 +73,8 @@ internal sealed partial class TrainingKernel
 
     /// <summary>
     /// The first layer: the bias plus one row of each of a chunk's two tables (their offsets found once per row),
-    /// sixteen neurons at a time where there are, each eight in two chains.
+    /// sixteen neurons at a time where there are (one Vector512, or two Vector256 each in two chains), then eight.
+    /// Every lane sums the same values in the same order on each path.
     /// </summary>
     private void FirstLayerRows<TActivation>(int start, int end)
         where TActivation : struct, IActivationOperator
@@ -100,6 +102,24 @@ internal sealed partial class TrainingKernel
             }
 
             int k = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                for (; k <= stride0 - 16; k += 16)
+                {
+                    Vector512<float> even = Vector512.LoadUnsafe(ref bias0, (nuint)k), odd = Vector512<float>.Zero;
+                    ref float table = ref Unsafe.Add(ref tables, k);
+                    for (int c = 0; c < 2 * chunks; c += 2)
+                    {
+                        even += Vector512.LoadUnsafe(ref Unsafe.Add(ref table, Unsafe.Add(ref offsets, c)));
+                        odd += Vector512.LoadUnsafe(ref Unsafe.Add(ref table, Unsafe.Add(ref offsets, c + 1)));
+                    }
+
+                    Vector512<float> sum = even + odd;
+                    sum.StoreUnsafe(ref zr, (nuint)k);
+                    TActivation.Apply(sum).StoreUnsafe(ref ar, (nuint)k);
+                }
+            }
+
             for (; k <= stride0 - 16; k += 16)
             {
                 Vector256<float> low = Vector256.LoadUnsafe(ref bias0, (nuint)k), high = Vector256.LoadUnsafe(ref bias0, (nuint)(k + 8));
