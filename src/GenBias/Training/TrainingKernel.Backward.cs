@@ -318,10 +318,11 @@ internal sealed partial class TrainingKernel
         for (int k = 0; k < first.Width; k++)
         {
             gradient[first.BiasIndex(k)] = Unsafe.Add(ref biasGradient, k);
-            Span<float> weights = gradient.Slice(first.WeightIndex(k, 0), first.InputCount);
-            for (int i = 0; i < weights.Length; i++)
+            ref float weights = ref MemoryMarshal.GetReference(gradient.Slice(first.WeightIndex(k, 0), first.InputCount));
+            ref float column = ref Unsafe.Add(ref columns, k);
+            for (int i = 0; i < first.InputCount; i++)
             {
-                weights[i] = Unsafe.Add(ref columns, (i * stride) + k);
+                Unsafe.Add(ref weights, i) = Unsafe.Add(ref column, i * stride);
             }
         }
 

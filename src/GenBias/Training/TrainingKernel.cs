@@ -150,10 +150,11 @@ internal sealed partial class TrainingKernel
         for (int k = 0; k < first.Width; k++)
         {
             _bias0[k] = parameters[first.BiasIndex(k)];
-            ReadOnlySpan<float> weights = parameters.Slice(first.WeightIndex(k, 0), inputs);
-            for (int i = 0; i < weights.Length; i++)
+            ref float weights = ref MemoryMarshal.GetReference(parameters.Slice(first.WeightIndex(k, 0), inputs));
+            ref float column = ref Unsafe.Add(ref columns, k);
+            for (int i = 0; i < inputs; i++)
             {
-                Unsafe.Add(ref columns, (i * stride) + k) = weights[i];
+                Unsafe.Add(ref column, i * stride) = Unsafe.Add(ref weights, i);
             }
         }
 
@@ -175,9 +176,10 @@ internal sealed partial class TrainingKernel
                 _biases[l][k] = parameters[layer.BiasIndex(k)];
                 ReadOnlySpan<float> weights = parameters.Slice(layer.WeightIndex(k, 0), layer.InputCount);
                 weights.CopyTo(_rows[l].AsSpan(k * inStride));
+                ref float column = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_columns[l]), k);
                 for (int i = 0; i < weights.Length; i++)
                 {
-                    _columns[l][(i * _stride[l]) + k] = weights[i];
+                    Unsafe.Add(ref column, i * _stride[l]) = weights[i];
                 }
             }
         }
