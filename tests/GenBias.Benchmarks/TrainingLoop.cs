@@ -7,8 +7,9 @@ namespace GenBias.Benchmarks;
 
 /// <summary>
 /// Training 25 → 16 → 1 on the side-by-side's 60,000 rows in a loop, for a profiler (perf with DOTNET_PerfMapEnabled=1):
-/// dotnet run -c Release --project tests/GenBias.Benchmarks -- --training-loop [plain|cube][4] [seconds] [threads]
-/// (a trailing 4: four epochs per call, so that the per-call setup and final evaluation weigh a quarter).
+/// dotnet run -c Release --project tests/GenBias.Benchmarks -- --training-loop [plain|cube][4]|dense [seconds] [threads]
+/// (a trailing 4: four epochs per call, so that the per-call setup and final evaluation weigh a quarter; dense: the
+/// dense baseline's epochs). Built with -p:TrainingProfile=true, GenBias times the trainer's phases and this prints them.
 /// </summary>
 internal static class TrainingLoop
 {
