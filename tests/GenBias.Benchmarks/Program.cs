@@ -6,7 +6,7 @@ using BenchmarkDotNet.Running;
 //   dotnet run -c Release --project tests/GenBias.Benchmarks -- --side-by-side [rounds]  interleaved, against ONNX Runtime
 //   dotnet run -c Release --project tests/GenBias.Benchmarks -- --activation [rounds]    tanh, version 2 against version 1
 //   dotnet run -c Release --project tests/GenBias.Benchmarks -- --training-bits   fingerprints of training runs (parameters, reports)
-//   dotnet run -c Release --project tests/GenBias.Benchmarks -- --training-loop [plain|cube] [seconds] [threads]  for a profiler
+//   dotnet run -c Release --project tests/GenBias.Benchmarks -- --training-loop [plain|cube][4]|dense [seconds] [threads]  for a profiler
 if (args.Length > 0 && args[0] == "--activation")
 {
     GenBias.Benchmarks.ActivationSideBySide.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 15);
