@@ -250,8 +250,27 @@ namespace Examples
                     if (path != GB::ComputePath.Vector256 && Simd::Vector512.IsHardwareAccelerated)
                     {
                         // Sixteen rows per kernel call.
-                        Sys::Span<float> buffer16 = stackalloc float[336];
+                        Sys::Span<float> buffer16 = stackalloc float[80];
                         ref float c0 = ref Interop::MemoryMarshal.GetReference(buffer16);
+                        if (GBC::FirstLayerTables.CanUnpackLanes16(InputCount))
+                        {
+                            // 64 rows at a time: their values as two bit streams, then four kernel calls on the streams' lanes.
+                            (Simd::Vector512<byte> bytes, Simd::Vector512<uint> shifts) = GBC::FirstLayerTables.UnpackConstants(InputCount);
+                            Sys::Span<ulong> streams = stackalloc ulong[66];
+                            ref ulong plus = ref Interop::MemoryMarshal.GetReference(streams);
+                            ref ulong minus = ref Runtime::Unsafe.Add(ref plus, 33);
+                            for (; r + 64 <= rows; r += 64)
+                            {
+                                GBC::FirstLayerTables.PackRows64(ref Runtime::Unsafe.Add(ref first, r * InputCount), InputCount, ref plus, ref minus);
+                                for (int b = 0; b < 4; b++)
+                                {
+                                    BatchLanes16(GBC::FirstLayerTables.UnpackLanes16(ref plus, InputCount, b, bytes, shifts),
+                                        GBC::FirstLayerTables.UnpackLanes16(ref minus, InputCount, b, bytes, shifts), ref Runtime::Unsafe.Add(ref last,
+                                        r + (16 * b)), ref c0);
+                                }
+                            }
+                        }
+
                         Sys::Span<ulong> masks16 = stackalloc ulong[128];
                         ref ulong n0 = ref Interop::MemoryMarshal.GetReference(masks16);
                         for (; r + 17 <= rows; )
@@ -267,7 +286,9 @@ namespace Examples
                             }
                             for (int b = 0; b < chunk; b += 16)
                             {
-                                BatchRows16(ref Runtime::Unsafe.Add(ref n0, 2 * b), ref Runtime::Unsafe.Add(ref last, r + b), ref c0);
+                                GBC::FirstLayerTables.GatherLanes16(ref Runtime::Unsafe.Add(ref n0, 2 * b), out Simd::Vector512<int> positive,
+                                    out Simd::Vector512<int> negative);
+                                BatchLanes16(positive, negative, ref Runtime::Unsafe.Add(ref last, r + b), ref c0);
                             }
                             r += chunk;
                         }
@@ -346,11 +367,13 @@ namespace Examples
                     if (path != GB::ComputePath.Vector256 && Simd::Vector512.IsHardwareAccelerated)
                     {
                         // Sixteen rows per kernel call.
-                        Sys::Span<float> buffer16 = stackalloc float[336];
+                        Sys::Span<float> buffer16 = stackalloc float[80];
                         ref float c0 = ref Interop::MemoryMarshal.GetReference(buffer16);
                         for (; r + 16 <= rows; r += 16)
                         {
-                            BatchRows16(ref Runtime::Unsafe.Add(ref first, 2 * r), ref Runtime::Unsafe.Add(ref last, r), ref c0);
+                            GBC::FirstLayerTables.GatherLanes16(ref Runtime::Unsafe.Add(ref first, 2 * r), out Simd::Vector512<int> positive,
+                                out Simd::Vector512<int> negative);
+                            BatchLanes16(positive, negative, ref Runtime::Unsafe.Add(ref last, r), ref c0);
                         }
                     }
                     for (; r + 8 <= rows; r += 8)
@@ -457,14 +480,13 @@ namespace Examples
             }
         }
 
-        // Sixteen rows: masks holds each row's positive then negative mask, output receives their 16 outputs, buffer
-        // holds 336 floats of scratch. Requires Vector512 (AVX-512F). Same bits as Forward for every row.
+        // Sixteen rows: lane r of positive and negative holds row r's masks, output receives their 16 outputs, buffer holds
+        // 80 ints of scratch. Requires Vector512 (AVX-512F). Same bits as Forward for every row.
         [Sys::CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
-        private void BatchRows16(ref ulong masks, ref float output, ref float buffer)
+        private void BatchLanes16(Simd::Vector512<int> positive, Simd::Vector512<int> negative, ref float output, ref float buffer)
         {
             ref float t = ref _tables.Origin;
             ref int offsets = ref Runtime::Unsafe.As<float, int>(ref buffer); // group g's row offset of row r at g * 16 + r
-            GBC::FirstLayerTables.GatherLanes16(ref masks, out Simd::Vector512<int> positive, out Simd::Vector512<int> negative);
             // Five mask bits → their base-3 value times the row stride (positive) or twice that (negative): 32 entries each.
             Simd::Vector512<int> plusLow = Simd::Vector512.Create(0, 16, 48, 64, 144, 160, 192, 208, 432, 448, 480, 496, 576, 592, 624, 640),
                 plusHigh = Simd::Vector512.Create(1296, 1312, 1344, 1360, 1440, 1456, 1488, 1504, 1728, 1744, 1776, 1792, 1872, 1888, 1920, 1936);
@@ -486,48 +508,23 @@ namespace Examples
                 plusHigh) + Simd::X86.Avx512F.PermuteVar16x32x2(minusLow, Simd::Vector512.ShiftRightLogical(negative, 20) & five,
                 minusHigh) + Simd::Vector512.Create(15552), ref offsets, 64); // group 4
 
-            // Layer 0: Dense(16, Tanh) over 25 inputs, row by row from the tables, each row's neurons in one Vector512; the halves of
-            // the activations stored apart (neurons 0-7 of rows r, r + 1 side by side at 80 + 8r, neurons 8-15 at 208 + 8r).
-            ref int o = ref offsets; // row r's offsets
-            ref float half = ref Runtime::Unsafe.Add(ref buffer, 80); // row r's neurons 0-7, its neurons 8-15 at + 128
-            for (int r = 0; r < 16; r++)
-            {
-                Simd::Vector512<float> s0 = Simd::Vector512.LoadUnsafe(ref t, (nuint)(uint)o);
-                Simd::Vector512<float> s1 = Simd::Vector512.LoadUnsafe(ref t, (nuint)(uint)Runtime::Unsafe.Add(ref o, 16));
-                Simd::Vector512<float> s2 = Simd::Vector512.LoadUnsafe(ref t, (nuint)(uint)Runtime::Unsafe.Add(ref o, 32));
-                Simd::Vector512<float> s3 = Simd::Vector512.LoadUnsafe(ref t, (nuint)(uint)Runtime::Unsafe.Add(ref o, 48));
-                Simd::Vector512<float> s4 = Simd::Vector512.LoadUnsafe(ref t, (nuint)(uint)Runtime::Unsafe.Add(ref o, 64));
-                Simd::Vector512<float> y = GB::ActivationMath.Apply(GB::Activation.Tanh, (((s0 + s4) + s2) + (s1 + s3)));
-                Simd::Vector256.StoreUnsafe(Simd::Vector512.GetLower(y), ref half);
-                Simd::Vector256.StoreUnsafe(Simd::Vector512.GetUpper(y), ref half, 128);
-                o = ref Runtime::Unsafe.Add(ref o, 1);
-                half = ref Runtime::Unsafe.Add(ref half, 8);
-            }
-
-            // Layer 1: Dense(1, Tanh) over 16 inputs, two rows per vector: lane l of a row chains inputs l and l + 8 (the canonical
-            // partial sums), then the fixed tree for the sixteen rows at once: (p0+p4, …, p3+p7), the two quarters, their sum.
+            // Layer 0: Dense(16, Tanh) over 25 inputs, each row's neurons in one Vector512 (HiddenRow16). Layer 1: Dense(1, Tanh) over 16 inputs,
+            // two rows per vector: lane l of a row chains inputs l and l + 8 (the canonical partial sums); then the fixed tree
+            // for the sixteen rows at once: (p0+p4, …, p3+p7), the two quarters, their sum. Everything stays in registers.
             ref float p = ref Runtime::Unsafe.Add(ref Interop::MemoryMarshal.GetArrayDataReference(_packed), Layer1Packed);
             Simd::Vector512<float> lower = Simd::Vector512.Create(Simd::Vector256.LoadUnsafe(ref p, 0)),
                 upper = Simd::Vector512.Create(Simd::Vector256.LoadUnsafe(ref p, 8));
-            Simd::Vector512<float> p0 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 208), upper,
-                Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 80), lower, Simd::Vector512<float>.Zero)); // rows 0, 1
-            Simd::Vector512<float> p1 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 224), upper,
-                Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 96), lower, Simd::Vector512<float>.Zero)); // rows 2, 3
-            Simd::Vector512<float> p2 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 240), upper,
-                Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 112), lower, Simd::Vector512<float>.Zero)); // rows 4, 5
-            Simd::Vector512<float> p3 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 256), upper,
-                Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 128), lower, Simd::Vector512<float>.Zero)); // rows 6, 7
-            Simd::Vector512<float> p4 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 272), upper,
-                Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 144), lower, Simd::Vector512<float>.Zero)); // rows 8, 9
-            Simd::Vector512<float> p5 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 288), upper,
-                Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 160), lower, Simd::Vector512<float>.Zero)); // rows 10, 11
-            Simd::Vector512<float> p6 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 304), upper,
-                Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 176), lower, Simd::Vector512<float>.Zero)); // rows 12, 13
-            Simd::Vector512<float> p7 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 320), upper,
-                Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 192), lower, Simd::Vector512<float>.Zero)); // rows 14, 15
+            Simd::Vector512<float> p0 = PairProducts16(HiddenRow16(ref t, ref offsets, 0), HiddenRow16(ref t, ref offsets, 1), lower, upper); // rows 0, 1
+            Simd::Vector512<float> p1 = PairProducts16(HiddenRow16(ref t, ref offsets, 2), HiddenRow16(ref t, ref offsets, 3), lower, upper); // rows 2, 3
             Simd::Vector512<float> h0 = Simd::X86.Avx512F.Shuffle4x128(p0, p1, 0x88) + Simd::X86.Avx512F.Shuffle4x128(p0, p1, 0xDD); // rows 0-3
+            Simd::Vector512<float> p2 = PairProducts16(HiddenRow16(ref t, ref offsets, 4), HiddenRow16(ref t, ref offsets, 5), lower, upper); // rows 4, 5
+            Simd::Vector512<float> p3 = PairProducts16(HiddenRow16(ref t, ref offsets, 6), HiddenRow16(ref t, ref offsets, 7), lower, upper); // rows 6, 7
             Simd::Vector512<float> h1 = Simd::X86.Avx512F.Shuffle4x128(p2, p3, 0x88) + Simd::X86.Avx512F.Shuffle4x128(p2, p3, 0xDD); // rows 4-7
+            Simd::Vector512<float> p4 = PairProducts16(HiddenRow16(ref t, ref offsets, 8), HiddenRow16(ref t, ref offsets, 9), lower, upper); // rows 8, 9
+            Simd::Vector512<float> p5 = PairProducts16(HiddenRow16(ref t, ref offsets, 10), HiddenRow16(ref t, ref offsets, 11), lower, upper); // rows 10, 11
             Simd::Vector512<float> h2 = Simd::X86.Avx512F.Shuffle4x128(p4, p5, 0x88) + Simd::X86.Avx512F.Shuffle4x128(p4, p5, 0xDD); // rows 8-11
+            Simd::Vector512<float> p6 = PairProducts16(HiddenRow16(ref t, ref offsets, 12), HiddenRow16(ref t, ref offsets, 13), lower, upper); // rows 12, 13
+            Simd::Vector512<float> p7 = PairProducts16(HiddenRow16(ref t, ref offsets, 14), HiddenRow16(ref t, ref offsets, 15), lower, upper); // rows 14, 15
             Simd::Vector512<float> h3 = Simd::X86.Avx512F.Shuffle4x128(p6, p7, 0x88) + Simd::X86.Avx512F.Shuffle4x128(p6, p7, 0xDD); // rows 12-15
             Simd::Vector512<float> k0 = Simd::X86.Avx512F.Shuffle(h0, h1, 0x44) + Simd::X86.Avx512F.Shuffle(h0, h1, 0xEE), k1 = Simd::X86.Avx512F.Shuffle(h2,
                 h3, 0x44) + Simd::X86.Avx512F.Shuffle(h2, h3, 0xEE);
@@ -536,6 +533,30 @@ namespace Examples
             Simd::Vector512<float> pre = Simd::X86.Avx512F.PermuteVar16x32(sum, Simd::Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11,
                 15)) + Simd::Vector512.Create(Runtime::Unsafe.Add(ref p, 16));
             Simd::Vector512.StoreUnsafe(GB::ActivationMath.Apply(GB::Activation.Tanh, pre), ref output);
+        }
+
+        // Row r's hidden neurons: one table row per group (offsets of BatchLanes16), the fixed tree, the activation.
+        [Runtime::MethodImpl(Runtime::MethodImplOptions.AggressiveInlining)]
+        [Sys::CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+        private static Simd::Vector512<float> HiddenRow16(ref float t, ref int offsets, int r)
+        {
+            Simd::Vector512<float> s0 = Simd::Vector512.LoadUnsafe(ref t, (nuint)(uint)Runtime::Unsafe.Add(ref offsets, r));
+            Simd::Vector512<float> s1 = Simd::Vector512.LoadUnsafe(ref t, (nuint)(uint)Runtime::Unsafe.Add(ref offsets, 16 + r));
+            Simd::Vector512<float> s2 = Simd::Vector512.LoadUnsafe(ref t, (nuint)(uint)Runtime::Unsafe.Add(ref offsets, 32 + r));
+            Simd::Vector512<float> s3 = Simd::Vector512.LoadUnsafe(ref t, (nuint)(uint)Runtime::Unsafe.Add(ref offsets, 48 + r));
+            Simd::Vector512<float> s4 = Simd::Vector512.LoadUnsafe(ref t, (nuint)(uint)Runtime::Unsafe.Add(ref offsets, 64 + r));
+            return GB::ActivationMath.Apply(GB::Activation.Tanh, (((s0 + s4) + s2) + (s1 + s3)));
+        }
+
+        // Two rows' output partial sums side by side: lane l (l < 8) of row a is fma(y[l + 8], w[l + 8], fma(y[l], w[l], 0)),
+        // lanes 8-15 the same of row b (lower: w[0..7] twice, upper: w[8..15] twice).
+        [Runtime::MethodImpl(Runtime::MethodImplOptions.AggressiveInlining)]
+        [Sys::CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+        private static Simd::Vector512<float> PairProducts16(Simd::Vector512<float> a, Simd::Vector512<float> b, Simd::Vector512<float> lower,
+            Simd::Vector512<float> upper)
+        {
+            return Simd::Vector512.FusedMultiplyAdd(Simd::X86.Avx512F.Shuffle4x128(a, b, 0xEE), upper,
+                Simd::Vector512.FusedMultiplyAdd(Simd::X86.Avx512F.Shuffle4x128(a, b, 0x44), lower, Simd::Vector512<float>.Zero));
         }
 
         /// <inheritdoc/>

@@ -219,6 +219,50 @@ namespace Examples
                     ref float b0 = ref Interop::MemoryMarshal.GetReference(buffer);
                     Sys::Span<ulong> masks = stackalloc ulong[128];
                     ref ulong m0 = ref Interop::MemoryMarshal.GetReference(masks);
+                    if (path != GB::ComputePath.Vector256 && Simd::Vector512.IsHardwareAccelerated && _tables.CanGather)
+                    {
+                        // Sixteen rows per kernel call.
+                        if (GBC::FirstLayerTables.CanUnpackLanes16(InputCount))
+                        {
+                            // 64 rows at a time: their values as two bit streams, then four kernel calls on the streams' lanes.
+                            (Simd::Vector512<byte> bytes, Simd::Vector512<uint> shifts) = GBC::FirstLayerTables.UnpackConstants(InputCount);
+                            Sys::Span<ulong> streams = stackalloc ulong[66];
+                            ref ulong plus = ref Interop::MemoryMarshal.GetReference(streams);
+                            ref ulong minus = ref Runtime::Unsafe.Add(ref plus, 33);
+                            for (; r + 64 <= rows; r += 64)
+                            {
+                                GBC::FirstLayerTables.PackRows64(ref Runtime::Unsafe.Add(ref first, r * InputCount), InputCount, ref plus, ref minus);
+                                for (int b = 0; b < 4; b++)
+                                {
+                                    BatchLanes16(GBC::FirstLayerTables.UnpackLanes16(ref plus, InputCount, b, bytes, shifts),
+                                        GBC::FirstLayerTables.UnpackLanes16(ref minus, InputCount, b, bytes, shifts), ref Runtime::Unsafe.Add(ref last,
+                                        r + (16 * b)));
+                                }
+                            }
+                        }
+
+                        Sys::Span<ulong> masks16 = stackalloc ulong[128];
+                        ref ulong n0 = ref Interop::MemoryMarshal.GetReference(masks16);
+                        for (; r + 17 <= rows; )
+                        {
+                            int chunk = Sys::Math.Min(64, (rows - 1 - r) / 16 * 16);
+                            for (int i = 0; i < chunk; i++)
+                            {
+                                Simd::Vector256<sbyte> v = Simd::Vector256.LoadUnsafe(ref Runtime::Unsafe.Add(ref first, (r + i) * InputCount));
+                                Runtime::Unsafe.Add(ref n0, 2 * i) = Simd::Vector256.ExtractMostSignificantBits(Simd::Vector256.Equals(v,
+                                    Simd::Vector256<sbyte>.One)) & 0x1FFFFFFu;
+                                Runtime::Unsafe.Add(ref n0, (2 * i) + 1) = Simd::Vector256.ExtractMostSignificantBits(Simd::Vector256.Equals(v,
+                                    Simd::Vector256<sbyte>.AllBitsSet)) & 0x1FFFFFFu;
+                            }
+                            for (int b = 0; b < chunk; b += 16)
+                            {
+                                GBC::FirstLayerTables.GatherLanes16(ref Runtime::Unsafe.Add(ref n0, 2 * b), out Simd::Vector512<int> positive,
+                                    out Simd::Vector512<int> negative);
+                                BatchLanes16(positive, negative, ref Runtime::Unsafe.Add(ref last, r + b));
+                            }
+                            r += chunk;
+                        }
+                    }
                     for (; r + 9 <= rows; )
                     {
                         int chunk = Sys::Math.Min(64, (rows - 1 - r) / 8 * 8);
@@ -290,6 +334,16 @@ namespace Examples
                     Sys::Span<float> buffer = stackalloc float[BatchBufferSize];
                     buffer.Clear(); // padding that narrow layers read must be zero, even under [SkipLocalsInit]
                     ref float b0 = ref Interop::MemoryMarshal.GetReference(buffer);
+                    if (path != GB::ComputePath.Vector256 && Simd::Vector512.IsHardwareAccelerated && _tables.CanGather)
+                    {
+                        // Sixteen rows per kernel call.
+                        for (; r + 16 <= rows; r += 16)
+                        {
+                            GBC::FirstLayerTables.GatherLanes16(ref Runtime::Unsafe.Add(ref first, 2 * r), out Simd::Vector512<int> positive,
+                                out Simd::Vector512<int> negative);
+                            BatchLanes16(positive, negative, ref Runtime::Unsafe.Add(ref last, r));
+                        }
+                    }
                     for (; r + 8 <= rows; r += 8)
                     {
                         BatchRows8(ref Runtime::Unsafe.Add(ref first, 2 * r), ref Runtime::Unsafe.Add(ref last, r * OutputCount), ref b0);
@@ -368,6 +422,21 @@ namespace Examples
             // A single neuron: its eight rows are in lanes now.
             Simd::Vector256<float> y0 = GB::ActivationMath.Apply(GB::Activation.Tanh, gathered);
             Simd::Vector256.StoreUnsafe(y0, ref output);
+        }
+
+        // Sixteen rows: lane r of positive and negative holds row r's masks, output receives their 16 outputs. Requires
+        // Vector512 (AVX-512F) and _tables.CanGather. Same bits as Forward for every row.
+        [Runtime::MethodImpl(Runtime::MethodImplOptions.AggressiveInlining)]
+        [Sys::CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+        private void BatchLanes16(Simd::Vector512<int> positive, Simd::Vector512<int> negative, ref float output)
+        {
+            // Layer 0: Dense(1, Tanh) over 25 inputs, sixteen rows in lanes: each group's sums gathered from the keyed table, the fixed tree.
+            Simd::Vector512<float> s0 = _tables.GatherGroup16(positive, negative, 0); // group 0
+            Simd::Vector512<float> s1 = _tables.GatherGroup16(positive, negative, 1); // group 1
+            Simd::Vector512<float> s2 = _tables.GatherGroup16(positive, negative, 2); // group 2
+            Simd::Vector512<float> s3 = _tables.GatherGroup16(positive, negative, 3); // group 3
+            Simd::Vector512<float> s4 = _tables.GatherGroup16(positive, negative, 4); // group 4
+            Simd::Vector512.StoreUnsafe(GB::ActivationMath.Apply(GB::Activation.Tanh, (((s0 + s4) + s2) + (s1 + s3))), ref output);
         }
 
         /// <inheritdoc/>
