@@ -296,14 +296,22 @@ namespace GenBias.Generators
                 w.Line("Offsets16(positive, negative, ref next);");
                 w.Line("ref float t = ref _tables.Origin;");
                 w.Line();
-                w.Line($"// Layer 0: {first.Describe}, each row's neurons in one Vector512 (HiddenRow16). Layer 1: {output.Describe},");
+                w.Line($"// Layer 0: {first.Describe}, each row's neurons in one Vector512 (HiddenSum16, then the activation). Layer 1: {output.Describe},");
                 w.Line("// two rows per vector: lane l of a row chains inputs l and l + 8 (the canonical partial sums); then the fixed tree");
                 w.Line("// for the sixteen rows at once: (p0+p4, …, p3+p7), the two quarters, their sum. Everything stays in registers.");
                 w.Line($"ref float p = ref {Unsafe}.Add(ref Interop::MemoryMarshal.GetArrayDataReference(_packed), {output.Name}Packed);");
                 w.Line($"{V512}<float> lower = {V512}.Create({V256}.LoadUnsafe(ref p, 0)), upper = {V512}.Create({V256}.LoadUnsafe(ref p, 8));");
+                w.Line($"{V512}<float> a0 = HiddenSum16(ref t, ref offsets, 0), b0 = HiddenSum16(ref t, ref offsets, 1); // rows 0, 1");
                 for (int q = 0; q < 8; q++)
                 {
-                    w.Line($"{V512}<float> p{q} = PairProducts16(HiddenRow16(ref t, ref offsets, {2 * q}), HiddenRow16(ref t, ref offsets, {(2 * q) + 1}), lower, upper); // rows {2 * q}, {(2 * q) + 1}");
+                    if (q < 7)
+                    {
+                        w.Line($"// Rows {(2 * q) + 2}, {(2 * q) + 3} summed before rows {2 * q}, {(2 * q) + 1} are activated: their table loads start early.");
+                        w.Line($"{V512}<float> a{q + 1} = HiddenSum16(ref t, ref offsets, {(2 * q) + 2}), b{q + 1} = HiddenSum16(ref t, ref offsets, {(2 * q) + 3});");
+                    }
+
+                    w.Line($"{V512}<float> p{q} = PairProducts16(GB::ActivationMath.Apply(GB::Activation.{first.Activation}, a{q}), " +
+                        $"GB::ActivationMath.Apply(GB::Activation.{first.Activation}, b{q}), lower, upper);");
                     if (q % 2 == 1)
                     {
                         int h = q / 2;
@@ -318,16 +326,16 @@ namespace GenBias.Generators
             }
 
             w.Line();
-            w.Line("// Row r's hidden neurons: one table row per group (offsets of BatchLanes16), the fixed tree, the activation.");
+            w.Line("// Row r's hidden pre-activations: one table row per group (offsets of BatchLanes16), the fixed tree.");
             w.Line("[Runtime::MethodImpl(Runtime::MethodImplOptions.AggressiveInlining)]");
-            using (w.MemberBlock($"private static {V512}<float> HiddenRow16(ref float t, ref int offsets, int r)"))
+            using (w.MemberBlock($"private static {V512}<float> HiddenSum16(ref float t, ref int offsets, int r)"))
             {
                 for (int g = 0; g < first.Groups; g++)
                 {
                     w.Line($"{V512}<float> s{g} = {V512}.LoadUnsafe(ref t, (nuint)(uint){Unsafe}.Add(ref offsets, {(g == 0 ? "r" : $"{g * 16} + r")}));");
                 }
 
-                w.Line($"return GB::ActivationMath.Apply(GB::Activation.{first.Activation}, {TreeOfPresent(present, q => "s" + q)});");
+                w.Line($"return {TreeOfPresent(present, q => "s" + q)};");
             }
 
             w.Line();
