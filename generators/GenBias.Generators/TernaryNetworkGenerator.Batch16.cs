@@ -238,7 +238,7 @@ namespace GenBias.Generators
         {
             int present = System.Math.Min(l.Groups, ShapeRules.PartialSums);
             w.Line();
-            w.Line("// Sixteen rows: offsets holds their keyed offsets (Offsets16), output receives their 16 outputs; lane r of positive");
+            w.Line("// Sixteen rows: offsets holds their keys (Offsets16), output receives their 16 outputs; lane r of positive");
             w.Line("// and negative holds row r's masks of the next block, whose offsets go to next. Requires Vector512 (AVX-512F). Same");
             w.Line("// bits as Forward for every row.");
             using (w.MemberBlock($"private void BatchLanes16({V512}<int> positive, {V512}<int> negative, ref float output, ref int offsets, ref int next)"))
@@ -258,13 +258,14 @@ namespace GenBias.Generators
             }
 
             w.Line();
-            w.Line("// Row r's pre-activation: its group sums from the keyed table (offsets of BatchLanes16), the fixed tree.");
+            w.Line("// Row r's pre-activation: its group sums from the keyed tables (keys of BatchLanes16), the fixed tree.");
             w.Line("[Runtime::MethodImpl(Runtime::MethodImplOptions.AggressiveInlining)]");
             using (w.MemberBlock("private static float NeuronRow16(ref float t, ref int offsets, int r)"))
             {
+                w.Line($"offsets = ref {Unsafe}.Add(ref offsets, r); // group g's key at g * 16, its table at t + g * KeysPerGroup");
                 for (int g = 0; g < l.Groups; g++)
                 {
-                    string load = $"{Unsafe}.Add(ref t, {Unsafe}.Add(ref offsets, {(g == 0 ? "r" : $"{g * 16} + r")}))";
+                    string load = g == 0 ? $"{Unsafe}.Add(ref t, offsets)" : $"{Unsafe}.Add(ref t, (nint){Unsafe}.Add(ref offsets, {g * 16}) + ({g} * GBC::FirstLayerTables.KeysPerGroup))";
                     w.Line(g < ShapeRules.PartialSums ? $"float s{g} = {load};" : $"s{g % 8} += {load};");
                 }
 
@@ -272,13 +273,13 @@ namespace GenBias.Generators
             }
 
             w.Line();
-            w.Line($"// The keyed offsets of sixteen rows (lane r of the masks: row r) per group: group g's offset of row r at g * 16 + r.");
+            w.Line($"// The keys of sixteen rows (lane r of the masks: row r) per group: group g's key of row r at g * 16 + r.");
             w.Line("[Runtime::MethodImpl(Runtime::MethodImplOptions.AggressiveInlining)]");
             using (w.MemberBlock($"private static void Offsets16({V512}<int> positive, {V512}<int> negative, ref int offsets)"))
             {
                 for (int g = 0; g < l.Groups; g++)
                 {
-                    w.Line($"{V512}.StoreUnsafe(GBC::FirstLayerTables.KeyedOffsets16(positive, negative, {g}), ref offsets, {g * 16}); // group {g}");
+                    w.Line($"{V512}.StoreUnsafe(GBC::FirstLayerTables.Keys16(positive, negative, {g}), ref offsets, {g * 16}); // group {g}");
                 }
             }
         }
@@ -302,12 +303,13 @@ namespace GenBias.Generators
                 w.Line($"ref float p = ref {Unsafe}.Add(ref Interop::MemoryMarshal.GetArrayDataReference(_packed), {output.Name}Packed);");
                 w.Line($"{V512}<float> lower = {V512}.Create({V256}.LoadUnsafe(ref p, 0)), upper = {V512}.Create({V256}.LoadUnsafe(ref p, 8));");
                 w.Line($"{V512}<float> a0 = HiddenSum16(ref t, ref offsets, 0), b0 = HiddenSum16(ref t, ref offsets, 1); // rows 0, 1");
+                w.Line($"{V512}<float> a1 = HiddenSum16(ref t, ref offsets, 2), b1 = HiddenSum16(ref t, ref offsets, 3); // rows 2, 3");
                 for (int q = 0; q < 8; q++)
                 {
-                    if (q < 7)
+                    if (q < 6)
                     {
-                        w.Line($"// Rows {(2 * q) + 2}, {(2 * q) + 3} summed before rows {2 * q}, {(2 * q) + 1} are activated: their table loads start early.");
-                        w.Line($"{V512}<float> a{q + 1} = HiddenSum16(ref t, ref offsets, {(2 * q) + 2}), b{q + 1} = HiddenSum16(ref t, ref offsets, {(2 * q) + 3});");
+                        w.Line($"// Rows {(2 * q) + 4}, {(2 * q) + 5} summed before rows {2 * q}, {(2 * q) + 1} are activated: their table loads start early.");
+                        w.Line($"{V512}<float> a{q + 2} = HiddenSum16(ref t, ref offsets, {(2 * q) + 4}), b{q + 2} = HiddenSum16(ref t, ref offsets, {(2 * q) + 5});");
                     }
 
                     w.Line($"{V512}<float> p{q} = PairProducts16(GB::ActivationMath.Apply(GB::Activation.{first.Activation}, a{q}), " +
@@ -330,9 +332,12 @@ namespace GenBias.Generators
             w.Line("[Runtime::MethodImpl(Runtime::MethodImplOptions.AggressiveInlining)]");
             using (w.MemberBlock($"private static {V512}<float> HiddenSum16(ref float t, ref int offsets, int r)"))
             {
+                w.Line($"offsets = ref {Unsafe}.Add(ref offsets, r); // group g's row offset at g * 16, its table at t + g * {groupFloats}");
                 for (int g = 0; g < first.Groups; g++)
                 {
-                    w.Line($"{V512}<float> s{g} = {V512}.LoadUnsafe(ref t, (nuint)(uint){Unsafe}.Add(ref offsets, {(g == 0 ? "r" : $"{g * 16} + r")}));");
+                    w.Line(g == 0
+                        ? $"{V512}<float> s0 = {V512}.LoadUnsafe(ref t, (nuint)(uint)offsets);"
+                        : $"{V512}<float> s{g} = {V512}.LoadUnsafe(ref t, (nuint)(uint){Unsafe}.Add(ref offsets, {g * 16}) + {g * groupFloats});");
                 }
 
                 w.Line($"return {TreeOfPresent(present, q => "s" + q)};");
@@ -348,21 +353,20 @@ namespace GenBias.Generators
             }
 
             w.Line();
-            w.Line($"// The row offsets of sixteen rows (lane r of the masks: row r) per group: group g's offset of row r at g * 16 + r.");
+            w.Line($"// The row offsets of sixteen rows (lane r of the masks: row r) in their group's table: group g's of row r at g * 16 + r.");
             w.Line("[Runtime::MethodImpl(Runtime::MethodImplOptions.AggressiveInlining)]");
             using (w.MemberBlock($"private static void Offsets16({V512}<int> positive, {V512}<int> negative, ref int offsets)"))
             {
-                w.Line("// Five mask bits → their base-3 value times the row stride (positive) or twice that (negative): 32 entries each.");
+                w.Line("// Five mask bits → their base-3 value times the row stride (positive) or twice that (negative): 32 entries each,");
+                w.Line("// indexed by the low five bits of each lane (the permutes read no others).");
                 w.Line($"{V512}<int> plusLow = {Ints(base3.Take(16).Select(b => b * 16))}, plusHigh = {Ints(base3.Skip(16).Select(b => b * 16))};");
                 w.Line($"{V512}<int> minusLow = {Ints(base3.Take(16).Select(b => b * 32))}, minusHigh = {Ints(base3.Skip(16).Select(b => b * 32))};");
-                w.Line($"{V512}<int> five = {V512}.Create(31);");
                 for (int g = 0; g < first.Groups; g++)
                 {
                     int shift = g * ShapeRules.GroupSize;
-                    string p = shift == 0 ? "positive & five" : $"{V512}.ShiftRightLogical(positive, {shift}) & five";
-                    string n = shift == 0 ? "negative & five" : $"{V512}.ShiftRightLogical(negative, {shift}) & five";
-                    string offset = g == 0 ? "" : $" + {V512}.Create({g * groupFloats})";
-                    w.Line($"{V512}.StoreUnsafe({Avx512}.PermuteVar16x32x2(plusLow, {p}, plusHigh) + {Avx512}.PermuteVar16x32x2(minusLow, {n}, minusHigh){offset}, ref offsets, {g * 16}); // group {g}");
+                    string p = shift == 0 ? "positive" : $"{V512}.ShiftRightLogical(positive, {shift})";
+                    string n = shift == 0 ? "negative" : $"{V512}.ShiftRightLogical(negative, {shift})";
+                    w.Line($"{V512}.StoreUnsafe({Avx512}.PermuteVar16x32x2(plusLow, {p}, plusHigh) + {Avx512}.PermuteVar16x32x2(minusLow, {n}, minusHigh), ref offsets, {g * 16}); // group {g}");
                 }
             }
         }

@@ -245,7 +245,7 @@ public class TernaryKernelTests
     }
 
     [Fact]
-    public void Keyed_offsets_of_sixteen_rows_are_each_row_s_key_in_its_group_s_table()
+    public void The_keys_of_sixteen_rows_in_lanes_are_each_row_s_key()
     {
         if (!Vector512.IsHardwareAccelerated)
         {
@@ -265,10 +265,10 @@ public class TernaryKernelTests
             FirstLayerTables.GatherLanes16(ref masks[0], out Vector512<int> positive, out Vector512<int> negative);
             for (int g = 0; g < 7; g++)
             {
-                Vector512<int> offsets = FirstLayerTables.KeyedOffsets16(positive, negative, g);
+                Vector512<int> keys = FirstLayerTables.Keys16(positive, negative, g);
                 for (int r = 0; r < 16; r++)
                 {
-                    Assert.Equal((g * 1024) + FirstLayerTables.Key(masks[2 * r], masks[(2 * r) + 1], 5 * g), offsets.GetElement(r));
+                    Assert.Equal(FirstLayerTables.Key(masks[2 * r], masks[(2 * r) + 1], 5 * g), keys.GetElement(r));
                 }
             }
         }

@@ -75,7 +75,10 @@ public sealed class FirstLayerTables
     /// <summary>Tests set this to run the row-by-row path a machine without AVX2 takes.</summary>
     internal bool GathersDisabled { get; set; }
 
-    private const int KeyCount = 1024;
+    private const int KeyCount = KeysPerGroup;
+
+    /// <summary>Floats of one group's keyed table (<see cref="KeyedOrigin"/>): one per ten-bit key.</summary>
+    public const int KeysPerGroup = 1024;
 
     private static int AlignedOrigin(float[] pinned)
     {
@@ -263,18 +266,17 @@ public sealed class FirstLayerTables
     public ref float KeyedOrigin => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_keyed!), _keyedOrigin);
 
     /// <summary>
-    /// Group <paramref name="group"/>'s sums of the sixteen rows of <see cref="GatherLanes16"/> or
-    /// <see cref="UnpackLanes16"/> as offsets from <see cref="KeyedOrigin"/>: lane r holds <c>group · 1024</c> plus row
-    /// r's key. Requires AVX-512F (<see cref="Vector512.IsHardwareAccelerated"/>).
+    /// Group <paramref name="group"/>'s keys (<see cref="Key"/>) of the sixteen rows of <see cref="GatherLanes16"/> or
+    /// <see cref="UnpackLanes16"/>: lane r holds row r's key, the offset of its sum from the group's keyed table at
+    /// <see cref="KeyedOrigin"/> + <c>group · 1024</c>. Requires AVX-512F (<see cref="Vector512.IsHardwareAccelerated"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<int> KeyedOffsets16(Vector512<int> positive, Vector512<int> negative, int group)
+    public static Vector512<int> Keys16(Vector512<int> positive, Vector512<int> negative, int group)
     {
         int shift = group * ShapeRules.GroupSize;
         // The negative bits land five above the positive ones (a constant shift: the JIT folds the choice).
         Vector512<int> high = shift == 0 ? negative << 5 : negative >>> (shift - 5);
-        Vector512<int> key = ((positive >>> shift) & Vector512.Create(31)) | (high & Vector512.Create(31 << 5));
-        return group == 0 ? key : key + Vector512.Create(group * KeyCount);
+        return ((positive >>> shift) & Vector512.Create(31)) | (high & Vector512.Create(31 << 5));
     }
 
     /// <summary>
