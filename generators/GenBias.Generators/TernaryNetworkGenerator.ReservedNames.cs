@@ -40,6 +40,7 @@ namespace GenBias.Generators
                 // The smallest shapes that take each branch: widths of 8 are vectorised over outputs, more than 64
                 // inputs have no packed form and no tables.
                 (6, Widths(8, 1)),       // tables, a wide first layer
+                (6, Widths(16, 1)),      // tables of stride 16 (sixteen-row batches)
                 (6, Widths(1, 1)),       // tables, one first-layer neuron (gathered batches)
                 (6, Widths(8, 8)),
                 (65, Widths(8, 2)),      // no packed form, rows in lanes

@@ -147,14 +147,16 @@ public partial class CompiledNetworkTests
         }
 
         // The batch form gives the same rows as single calls.
-        sbyte[] batch = [.. Enumerable.Range(0, 37).SelectMany(t => RandomInput(random, shape.InputCount, t))];
-        // 37 rows: two 16-lane blocks (or four 8-lane ones) and the leftover rows one at a time.
-        float[] batchOut = new float[37 * shape.OutputCount];
+        // 165 rows: two chunks of 64 sbyte rows packed into bit streams (up to 25 inputs), then two 16-lane blocks (or
+        // four 8-lane ones) and the leftover rows one at a time.
+        const int Rows = 165;
+        sbyte[] batch = [.. Enumerable.Range(0, Rows).SelectMany(t => RandomInput(random, shape.InputCount, t))];
+        float[] batchOut = new float[Rows * shape.OutputCount];
         foreach (ComputePath path in paths)
         {
             network.ComputePath = path;
             network.ForwardBatch(batch, batchOut);
-            for (int r = 0; r < 37; r++)
+            for (int r = 0; r < Rows; r++)
             {
                 reference.Forward(batch.AsSpan(r * shape.InputCount, shape.InputCount), expected);
                 AssertBits(expected, batchOut.AsSpan(r * shape.OutputCount, shape.OutputCount).ToArray(), $"{name} batch path {path} row {r}");
@@ -163,13 +165,13 @@ public partial class CompiledNetworkTests
             if (shape.InputCount <= 64)
             {
                 // The packed batch form gives the same rows too.
-                ulong[] packed = new ulong[2 * 37];
-                for (int r = 0; r < 37; r++)
+                ulong[] packed = new ulong[2 * Rows];
+                for (int r = 0; r < Rows; r++)
                 {
                     (packed[2 * r], packed[(2 * r) + 1]) = TernaryInput.Pack(batch.AsSpan(r * shape.InputCount, shape.InputCount));
                 }
 
-                float[] packedOut = new float[37 * shape.OutputCount];
+                float[] packedOut = new float[Rows * shape.OutputCount];
                 network.ForwardBatch(packed, packedOut);
                 AssertBits(batchOut, packedOut, $"{name} packed batch path {path}");
             }

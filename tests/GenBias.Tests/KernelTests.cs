@@ -80,6 +80,28 @@ public class KernelTests
         }
     }
 
+    [Fact]
+    public void A_value_outside_minus_one_to_one_is_found_at_every_position_of_every_length()
+    {
+        // Lengths across every vector width's loop and overlapping tail.
+        for (int n = 1; n <= 200; n++)
+        {
+            sbyte[] input = [.. Enumerable.Range(0, n).Select(i => (sbyte)((i % 3) - 1))];
+            Assert.True(TernaryInput.AllTernary(input));
+            for (int at = 0; at < n; at++)
+            {
+                sbyte kept = input[at];
+                foreach (sbyte bad in new sbyte[] { 2, -2, sbyte.MaxValue, sbyte.MinValue })
+                {
+                    input[at] = bad;
+                    Assert.False(TernaryInput.AllTernary(input), $"length {n}, value {bad} at {at}");
+                }
+
+                input[at] = kept;
+            }
+        }
+    }
+
     [Theory]
     [InlineData(8)]
     [InlineData(16)]

@@ -181,7 +181,7 @@ public class TernaryKernelTests
         var random = new Random(9);
         float[] parameters = [.. Enumerable.Range(0, Seed25x16x1.ParameterCount).Select(_ => (float)((random.NextDouble() - 0.5) * 0.8))];
         network.SetParameters(parameters);
-        const int Rows = 45;
+        const int Rows = 173; // two chunks of 64 sbyte rows in bit streams, then 16-row and 8-row blocks and single rows
         sbyte[] inputs = [.. Enumerable.Range(0, Rows * 25).Select(_ => (sbyte)random.Next(-1, 2))];
         ulong[] packed = new ulong[2 * Rows];
         for (int r = 0; r < Rows; r++)
@@ -212,9 +212,72 @@ public class TernaryKernelTests
         Assert.Contains("two", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Bit_streams_of_64_sbyte_rows_unpack_to_every_row_s_packed_masks()
+    {
+        if (!FirstLayerTables.CanUnpackLanes16(25))
+        {
+            return; // no AVX-512 VBMI here: the batch kernels pack row by row (the sbyte batch tests cover that path)
+        }
+
+        var random = new Random(10);
+        for (int inputs = 1; inputs <= 25; inputs++)
+        {
+            sbyte[] rows = [.. Enumerable.Range(0, 64 * inputs).Select(_ => (sbyte)random.Next(-1, 2))];
+            ulong[] plus = new ulong[inputs + 8], minus = new ulong[inputs + 8];
+            FirstLayerTables.PackRows64(ref rows[0], inputs, ref plus[0], ref minus[0]);
+            (Vector512<byte> bytes, Vector512<uint> shifts) = FirstLayerTables.UnpackConstants(inputs);
+            for (int block = 0; block < 4; block++)
+            {
+                Vector512<int> positive = FirstLayerTables.UnpackLanes16(ref plus[0], inputs, block, bytes, shifts);
+                Vector512<int> negative = FirstLayerTables.UnpackLanes16(ref minus[0], inputs, block, bytes, shifts);
+                for (int j = 0; j < 16; j++)
+                {
+                    (ulong p, ulong n) = TernaryInput.Pack(rows.AsSpan(((16 * block) + j) * inputs, inputs));
+                    Assert.Equal((int)p, positive.GetElement(j));
+                    Assert.Equal((int)n, negative.GetElement(j));
+                }
+            }
+        }
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => FirstLayerTables.UnpackConstants(26));
+        Assert.False(FirstLayerTables.CanUnpackLanes16(26));
+    }
+
+    [Fact]
+    public void The_keys_of_sixteen_rows_in_lanes_are_each_row_s_key()
+    {
+        if (!Vector512.IsHardwareAccelerated)
+        {
+            return; // the sixteen-row kernels run only where Vector512 is accelerated
+        }
+
+        var random = new Random(11);
+        for (int trial = 0; trial < 100; trial++)
+        {
+            ulong[] masks = new ulong[32];
+            for (int r = 0; r < 16; r++)
+            {
+                sbyte[] row = [.. Enumerable.Range(0, 32).Select(_ => (sbyte)random.Next(-1, 2))];
+                (masks[2 * r], masks[(2 * r) + 1]) = TernaryInput.Pack(row);
+            }
+
+            FirstLayerTables.GatherLanes16(ref masks[0], out Vector512<int> positive, out Vector512<int> negative);
+            for (int g = 0; g < 7; g++)
+            {
+                Vector512<int> keys = FirstLayerTables.Keys16(positive, negative, g);
+                for (int r = 0; r < 16; r++)
+                {
+                    Assert.Equal(FirstLayerTables.Key(masks[2 * r], masks[(2 * r) + 1], 5 * g), keys.GetElement(r));
+                }
+            }
+        }
+    }
+
     /// <summary>
     /// A single neuron over at most 32 inputs gathers its eight rows' group sums from a keyed copy of the tables: the
-    /// batches (packed and sbyte rows, every path, on the grid and off it, 45 rows so that a tail runs row by row)
+    /// batches (packed and sbyte rows, every path, on the grid and off it, 173 rows so that bit streams, blocks and a tail
+    /// row by row all run)
     /// equal single calls bit for bit, and the vectorised check of a packed batch still names a bad row — in the
     /// vector part and in the odd tail, for overlapping masks and for a bit beyond the inputs.
     /// </summary>
@@ -235,7 +298,7 @@ public class TernaryKernelTests
 
         network.SetParameters(parameters);
         Assert.Equal(onGrid, FixedPointGrid.IsFirstLayerOnGrid(network.Shape, parameters));
-        const int Rows = 45;
+        const int Rows = 173; // two chunks of 64 sbyte rows in bit streams, then 16-row and 8-row blocks and single rows
         sbyte[] rows = [.. Enumerable.Range(0, Rows * inputs).Select(_ => (sbyte)random.Next(-1, 2))];
         ulong[] packed = new ulong[2 * Rows];
         for (int r = 0; r < Rows; r++)

@@ -45,6 +45,9 @@ public static class ActivationMath
     /// <summary>The largest |Tanh(x) − tanh(x)| over every float, rounded up (a test walks every float).</summary>
     public const double TanhError = 1.6e-7;
 
+    // The vector forms truncate u with the processor's own conversion (ConvertToInt32Native): u is in [0, 24.5], where it
+    // equals the saturating (int)u of the scalar form, so the bits are the same (on x86 MinNative never returns NaN; on
+    // Arm a NaN converts to 0 either way) and the conversion is one instruction.
     // u = |x|·2/ln 2, saturated at 24.5: there D = 2^-24.5 leaves (1 − D)/(1 + D) = 1 − 2^-24 after rounding, the
     // largest float below 1 (PreferenceRules.TanhLargest), so Tanh never reaches ±1 (1 ± AB stays away from 0).
     private const float TwoOverLn2 = 2.88539008177792681f;
@@ -137,7 +140,7 @@ public static class ActivationMath
     {
         Vector128<float> sign = Vector128.Create(-0f);
         Vector128<float> u = Vector128.MinNative(Vector128.AndNot(x, sign) * Vector128.Create(TwoOverLn2), Vector128.Create(UMax));
-        Vector128<int> k1 = Vector128.ConvertToInt32(u) + Vector128<int>.One;
+        Vector128<int> k1 = Vector128.ConvertToInt32Native(u) + Vector128<int>.One; // u in [0, 24.5]: as (int)u
         Vector128<float> g = Vector128.ConvertToSingle(k1) - u, g2 = g * g;
         Vector128<float> p = Vector128.FusedMultiplyAdd(g2, Vector128.FusedMultiplyAdd(g, Vector128.Create(P3), Vector128.Create(P2)),
             Vector128.FusedMultiplyAdd(g, Vector128.Create(P1), Vector128<float>.One));
@@ -182,7 +185,7 @@ public static class ActivationMath
     {
         Vector256<float> sign = Vector256.Create(-0f);
         Vector256<float> u = Vector256.MinNative(Vector256.AndNot(x, sign) * Vector256.Create(TwoOverLn2), Vector256.Create(UMax));
-        Vector256<int> k1 = Vector256.ConvertToInt32(u) + Vector256<int>.One;
+        Vector256<int> k1 = Vector256.ConvertToInt32Native(u) + Vector256<int>.One; // u in [0, 24.5]: as (int)u
         Vector256<float> g = Vector256.ConvertToSingle(k1) - u, g2 = g * g;
         Vector256<float> p = Vector256.FusedMultiplyAdd(g2, Vector256.FusedMultiplyAdd(g, Vector256.Create(P3), Vector256.Create(P2)),
             Vector256.FusedMultiplyAdd(g, Vector256.Create(P1), Vector256<float>.One));
@@ -227,7 +230,7 @@ public static class ActivationMath
     {
         Vector512<float> sign = Vector512.Create(-0f);
         Vector512<float> u = Vector512.MinNative(Vector512.AndNot(x, sign) * Vector512.Create(TwoOverLn2), Vector512.Create(UMax));
-        Vector512<int> k1 = Vector512.ConvertToInt32(u) + Vector512<int>.One;
+        Vector512<int> k1 = Vector512.ConvertToInt32Native(u) + Vector512<int>.One; // u in [0, 24.5]: as (int)u
         Vector512<float> g = Vector512.ConvertToSingle(k1) - u, g2 = g * g;
         Vector512<float> p = Vector512.FusedMultiplyAdd(g2, Vector512.FusedMultiplyAdd(g, Vector512.Create(P3), Vector512.Create(P2)),
             Vector512.FusedMultiplyAdd(g, Vector512.Create(P1), Vector512<float>.One));

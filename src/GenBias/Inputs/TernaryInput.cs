@@ -127,26 +127,35 @@ public static class TernaryInput
     /// <summary>Whether every value is -1, 0 or +1.</summary>
     public static bool AllTernary(ReadOnlySpan<sbyte> input)
     {
-        // v is ternary exactly when (byte)(v + 1) <= 2.
+        // v is ternary exactly when (byte)(v + 1) <= 2: the largest (byte)(v + 1) of the input is at most 2 (one add and
+        // one unsigned maximum per vector; a batch validates every byte before its kernels run).
         ref sbyte start = ref MemoryMarshal.GetReference(input);
         int length = input.Length;
+        if (Vector512.IsHardwareAccelerated && length >= Vector512<sbyte>.Count)
+        {
+            Vector512<byte> largest = Vector512<byte>.Zero;
+            int i = 0;
+            for (; i <= length - Vector512<sbyte>.Count; i += Vector512<sbyte>.Count)
+            {
+                largest = Vector512.Max(largest, (Vector512.LoadUnsafe(ref start, (nuint)i) + Vector512<sbyte>.One).AsByte());
+            }
+
+            // The final, overlapping vector covers the tail.
+            largest = Vector512.Max(largest, (Vector512.LoadUnsafe(ref start, (nuint)(length - Vector512<sbyte>.Count)) + Vector512<sbyte>.One).AsByte());
+            return Vector512.LessThanOrEqualAll(largest, Vector512.Create((byte)2));
+        }
+
         if (Vector128.IsHardwareAccelerated && length >= Vector128<sbyte>.Count)
         {
-            Vector128<byte> bad = Vector128<byte>.Zero;
+            Vector128<byte> largest = Vector128<byte>.Zero;
             int i = 0;
             for (; i <= length - Vector128<sbyte>.Count; i += Vector128<sbyte>.Count)
             {
-                bad |= Vector128.GreaterThan((Vector128.LoadUnsafe(ref start, (nuint)i) + Vector128<sbyte>.One).AsByte(), Vector128.Create((byte)2));
+                largest = Vector128.Max(largest, (Vector128.LoadUnsafe(ref start, (nuint)i) + Vector128<sbyte>.One).AsByte());
             }
 
-            if (i < length)
-            {
-                // The final, overlapping vector covers the tail.
-                int last = length - Vector128<sbyte>.Count;
-                bad |= Vector128.GreaterThan((Vector128.LoadUnsafe(ref start, (nuint)last) + Vector128<sbyte>.One).AsByte(), Vector128.Create((byte)2));
-            }
-
-            return bad == Vector128<byte>.Zero;
+            largest = Vector128.Max(largest, (Vector128.LoadUnsafe(ref start, (nuint)(length - Vector128<sbyte>.Count)) + Vector128<sbyte>.One).AsByte());
+            return Vector128.LessThanOrEqualAll(largest, Vector128.Create((byte)2));
         }
 
         for (int i = 0; i < length; i++)

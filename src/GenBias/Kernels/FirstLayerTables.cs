@@ -75,7 +75,10 @@ public sealed class FirstLayerTables
     /// <summary>Tests set this to run the row-by-row path a machine without AVX2 takes.</summary>
     internal bool GathersDisabled { get; set; }
 
-    private const int KeyCount = 1024;
+    private const int KeyCount = KeysPerGroup;
+
+    /// <summary>Floats of one group's keyed table (<see cref="KeyedOrigin"/>): one per ten-bit key.</summary>
+    public const int KeysPerGroup = 1024;
 
     private static int AlignedOrigin(float[] pinned)
     {
@@ -254,6 +257,91 @@ public sealed class FirstLayerTables
             Unsafe.Add(ref plus, k) = MathF.FusedMultiplyAdd(1f, w, s);
             Unsafe.Add(ref minus, k) = MathF.FusedMultiplyAdd(-1f, w, s);
         }
+    }
+
+    /// <summary>
+    /// The first float of the keyed copy of the tables, kept for one neuron over at most 32 inputs: group g's sum for key
+    /// k (<see cref="Key"/>) at <c>g · 1024 + k</c>, the same floats as the rows'.
+    /// </summary>
+    public ref float KeyedOrigin => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_keyed!), _keyedOrigin);
+
+    /// <summary>
+    /// Group <paramref name="group"/>'s keys (<see cref="Key"/>) of the sixteen rows of <see cref="GatherLanes16"/> or
+    /// <see cref="UnpackLanes16"/>: lane r holds row r's key, the offset of its sum from the group's keyed table at
+    /// <see cref="KeyedOrigin"/> + <c>group · 1024</c>. Requires AVX-512F (<see cref="Vector512.IsHardwareAccelerated"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> Keys16(Vector512<int> positive, Vector512<int> negative, int group)
+    {
+        int shift = group * ShapeRules.GroupSize;
+        // The negative bits land five above the positive ones (a constant shift: the JIT folds the choice).
+        Vector512<int> high = shift == 0 ? negative << 5 : negative >>> (shift - 5);
+        return ((positive >>> shift) & Vector512.Create(31)) | (high & Vector512.Create(31 << 5));
+    }
+
+    /// <summary>
+    /// Packs 64 validated sbyte rows of <paramref name="inputs"/> values (<c>64 · inputs</c> bytes at
+    /// <paramref name="rows"/>) into two bit streams of <c>inputs</c> words each: bit <c>inputs · r + i</c> of
+    /// <paramref name="positive"/> is set when input i of row r is +1, of <paramref name="negative"/> when it is -1 (the
+    /// rows' values in order, one compare of 64 bytes per word). <see cref="UnpackLanes16"/> reads them, and reads up to 64 bytes
+    /// past the last word: each stream's buffer holds <c>inputs + 8</c> words. Requires AVX-512BW
+    /// (<see cref="Vector512.IsHardwareAccelerated"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void PackRows64(ref sbyte rows, int inputs, ref ulong positive, ref ulong negative)
+    {
+        for (int i = 0; i < inputs; i++)
+        {
+            Vector512<sbyte> v = Vector512.LoadUnsafe(ref rows, (nuint)(64 * i));
+            Unsafe.Add(ref positive, i) = Vector512.Equals(v, Vector512<sbyte>.One).ExtractMostSignificantBits();
+            Unsafe.Add(ref negative, i) = Vector512.Equals(v, Vector512<sbyte>.AllBitsSet).ExtractMostSignificantBits();
+        }
+    }
+
+    /// <summary>Whether <see cref="UnpackLanes16"/> runs here and takes rows of <paramref name="inputs"/> values.</summary>
+    public static bool CanUnpackLanes16(int inputs) => inputs <= MaxUnpackedInputs && Avx512Vbmi.IsSupported;
+
+    /// <summary>Row length <see cref="UnpackLanes16"/> reads: a row's bits and their shift within a byte fit a 32-bit lane.</summary>
+    private const int MaxUnpackedInputs = 25;
+
+    /// <summary>
+    /// Rows <c>16 · block</c> to <c>16 · block + 15</c> of a bit stream of <see cref="PackRows64"/> as sixteen lanes: lane j
+    /// holds that row's <paramref name="inputs"/> bits (the masks <see cref="GatherLanes16"/> gives for packed rows). One
+    /// byte permute, one variable shift and an and per stream. Requires <see cref="CanUnpackLanes16"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> UnpackLanes16(ref ulong stream, int inputs, int block, Vector512<byte> bytes, Vector512<uint> shifts)
+    {
+        Vector512<byte> window = Vector512.LoadUnsafe(ref Unsafe.As<ulong, byte>(ref stream), (nuint)(2 * inputs * block));
+        Vector512<uint> lanes = Avx512Vbmi.PermuteVar64x8(window, bytes).AsUInt32();
+        return Avx512F.ShiftRightLogicalVariable(lanes, shifts).AsInt32() & Vector512.Create((1 << inputs) - 1);
+    }
+
+    /// <summary>
+    /// The constants of <see cref="UnpackLanes16"/> for rows of <paramref name="inputs"/> values: the four bytes of the
+    /// stream that hold lane j's row (from byte ⌊inputs · j / 8⌋), and the shift of its first bit within them.
+    /// </summary>
+    public static (Vector512<byte> Bytes, Vector512<uint> Shifts) UnpackConstants(int inputs)
+    {
+        if (inputs < 1 || inputs > MaxUnpackedInputs)
+        {
+            throw new ArgumentOutOfRangeException(nameof(inputs), inputs, $"Between 1 and {MaxUnpackedInputs} inputs.");
+        }
+
+        Span<byte> bytes = stackalloc byte[64];
+        Span<uint> shifts = stackalloc uint[16];
+        for (int j = 0; j < 16; j++)
+        {
+            int start = inputs * j;
+            for (int b = 0; b < 4; b++)
+            {
+                bytes[(4 * j) + b] = (byte)((start >> 3) + b);
+            }
+
+            shifts[j] = (uint)(start & 7);
+        }
+
+        return (Vector512.Create((ReadOnlySpan<byte>)bytes), Vector512.Create((ReadOnlySpan<uint>)shifts));
     }
 
     /// <summary>

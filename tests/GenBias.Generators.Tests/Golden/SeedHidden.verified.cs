@@ -250,8 +250,52 @@ namespace Examples
                     if (path != GB::ComputePath.Vector256 && Simd::Vector512.IsHardwareAccelerated)
                     {
                         // Sixteen rows per kernel call.
-                        Sys::Span<float> buffer16 = stackalloc float[336];
-                        ref float c0 = ref Interop::MemoryMarshal.GetReference(buffer16);
+                        Sys::Span<int> offsets16 = stackalloc int[160]; // this block's offsets and the next one's, alternating
+                        ref int c0 = ref Interop::MemoryMarshal.GetReference(offsets16);
+                        int half = 0;
+                        if (r + 64 <= rows && GBC::FirstLayerTables.CanUnpackLanes16(InputCount))
+                        {
+                            // 64 rows at a time: their values as two bit streams (positive, negative: 2 × 64 bytes per input), packed two
+                            // chunks ahead into three pairs of streams (so the streams' stores reach the cache before the wide loads that
+                            // read them), four kernel calls on their lanes.
+                            (Simd::Vector512<byte> bytes, Simd::Vector512<uint> shifts) = GBC::FirstLayerTables.UnpackConstants(InputCount);
+                            Sys::Span<ulong> streams = stackalloc ulong[198];
+                            streams.Clear();
+                            ref ulong s0 = ref Interop::MemoryMarshal.GetReference(streams);
+                            GBC::FirstLayerTables.PackRows64(ref Runtime::Unsafe.Add(ref first, r * InputCount), InputCount, ref s0,
+                                ref Runtime::Unsafe.Add(ref s0, 33));
+                            if (r + 128 <= rows)
+                            {
+                                GBC::FirstLayerTables.PackRows64(ref Runtime::Unsafe.Add(ref first, (r + 64) * InputCount), InputCount,
+                                    ref Runtime::Unsafe.Add(ref s0, 66), ref Runtime::Unsafe.Add(ref s0, 99));
+                            }
+                            Offsets16(GBC::FirstLayerTables.UnpackLanes16(ref s0, InputCount, 0, bytes, shifts),
+                                GBC::FirstLayerTables.UnpackLanes16(ref Runtime::Unsafe.Add(ref s0, 33), InputCount, 0, bytes, shifts),
+                                ref Runtime::Unsafe.Add(ref c0, half));
+                            for (int c = 0; r + 64 <= rows; r += 64, c = c == 2 ? 0 : c + 1)
+                            {
+                                int c1 = c == 2 ? 0 : c + 1, c2 = c1 == 2 ? 0 : c1 + 1;
+                                ref ulong current = ref Runtime::Unsafe.Add(ref s0, c * 66), next = ref Runtime::Unsafe.Add(ref s0, c1 * 66);
+                                if (r + 192 <= rows)
+                                {
+                                    ref ulong ahead = ref Runtime::Unsafe.Add(ref s0, c2 * 66);
+                                    GBC::FirstLayerTables.PackRows64(ref Runtime::Unsafe.Add(ref first, (r + 128) * InputCount), InputCount, ref ahead,
+                                        ref Runtime::Unsafe.Add(ref ahead, 33));
+                                }
+                                for (int b = 0; b < 4; b++)
+                                {
+                                    // The next block's lanes: of these streams, or the first of the next ones (after the last chunk: not read).
+                                    ref ulong source = ref b < 3 ? ref current : ref next;
+                                    int block = (b + 1) & 3;
+                                    BatchLanes16(GBC::FirstLayerTables.UnpackLanes16(ref source, InputCount, block, bytes, shifts),
+                                        GBC::FirstLayerTables.UnpackLanes16(ref Runtime::Unsafe.Add(ref source, 33), InputCount, block, bytes, shifts),
+                                        ref Runtime::Unsafe.Add(ref last, r + (16 * b)), ref Runtime::Unsafe.Add(ref c0, half), ref Runtime::Unsafe.Add(ref c0,
+                                        80 - half));
+                                    half = 80 - half;
+                                }
+                            }
+                        }
+
                         Sys::Span<ulong> masks16 = stackalloc ulong[128];
                         ref ulong n0 = ref Interop::MemoryMarshal.GetReference(masks16);
                         for (; r + 17 <= rows; )
@@ -265,9 +309,15 @@ namespace Examples
                                 Runtime::Unsafe.Add(ref n0, (2 * i) + 1) = Simd::Vector256.ExtractMostSignificantBits(Simd::Vector256.Equals(v,
                                     Simd::Vector256<sbyte>.AllBitsSet)) & 0x1FFFFFFu;
                             }
+                            GBC::FirstLayerTables.GatherLanes16(ref n0, out Simd::Vector512<int> positive0, out Simd::Vector512<int> negative0);
+                            Offsets16(positive0, negative0, ref Runtime::Unsafe.Add(ref c0, half));
                             for (int b = 0; b < chunk; b += 16)
                             {
-                                BatchRows16(ref Runtime::Unsafe.Add(ref n0, 2 * b), ref Runtime::Unsafe.Add(ref last, r + b), ref c0);
+                                GBC::FirstLayerTables.GatherLanes16(ref Runtime::Unsafe.Add(ref n0, 2 * (b + 16 < chunk ? b + 16 : b)),
+                                    out Simd::Vector512<int> positive, out Simd::Vector512<int> negative);
+                                BatchLanes16(positive, negative, ref Runtime::Unsafe.Add(ref last, r + b), ref Runtime::Unsafe.Add(ref c0, half),
+                                    ref Runtime::Unsafe.Add(ref c0, 80 - half));
+                                half = 80 - half;
                             }
                             r += chunk;
                         }
@@ -346,11 +396,23 @@ namespace Examples
                     if (path != GB::ComputePath.Vector256 && Simd::Vector512.IsHardwareAccelerated)
                     {
                         // Sixteen rows per kernel call.
-                        Sys::Span<float> buffer16 = stackalloc float[336];
-                        ref float c0 = ref Interop::MemoryMarshal.GetReference(buffer16);
-                        for (; r + 16 <= rows; r += 16)
+                        Sys::Span<int> offsets16 = stackalloc int[160]; // this block's offsets and the next one's, alternating
+                        ref int c0 = ref Interop::MemoryMarshal.GetReference(offsets16);
+                        int half = 0;
+                        if (r + 16 <= rows)
                         {
-                            BatchRows16(ref Runtime::Unsafe.Add(ref first, 2 * r), ref Runtime::Unsafe.Add(ref last, r), ref c0);
+                            GBC::FirstLayerTables.GatherLanes16(ref Runtime::Unsafe.Add(ref first, 2 * r), out Simd::Vector512<int> positive,
+                                out Simd::Vector512<int> negative);
+                            Offsets16(positive, negative, ref Runtime::Unsafe.Add(ref c0, half));
+                            for (; r + 16 <= rows; r += 16)
+                            {
+                                // The next block's lanes (this block's again for the last one: their offsets are not read).
+                                GBC::FirstLayerTables.GatherLanes16(ref Runtime::Unsafe.Add(ref first, 2 * (r + 32 <= rows ? r + 16 : r)), out positive,
+                                    out negative);
+                                BatchLanes16(positive, negative, ref Runtime::Unsafe.Add(ref last, r), ref Runtime::Unsafe.Add(ref c0, half),
+                                    ref Runtime::Unsafe.Add(ref c0, 80 - half));
+                                half = 80 - half;
+                            }
                         }
                     }
                     for (; r + 8 <= rows; r += 8)
@@ -457,77 +519,55 @@ namespace Examples
             }
         }
 
-        // Sixteen rows: masks holds each row's positive then negative mask, output receives their 16 outputs, buffer
-        // holds 336 floats of scratch. Requires Vector512 (AVX-512F). Same bits as Forward for every row.
+        // Sixteen rows: offsets holds their row offsets (Offsets16), output receives their 16 outputs; lane r of positive
+        // and negative holds row r's masks of the next block, whose offsets go to next. Requires Vector512 (AVX-512F). Same
+        // bits as Forward for every row.
         [Sys::CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
-        private void BatchRows16(ref ulong masks, ref float output, ref float buffer)
+        private void BatchLanes16(Simd::Vector512<int> positive, Simd::Vector512<int> negative, ref float output, ref int offsets, ref int next)
         {
+            Offsets16(positive, negative, ref next);
             ref float t = ref _tables.Origin;
-            ref int offsets = ref Runtime::Unsafe.As<float, int>(ref buffer); // group g's row offset of row r at g * 16 + r
-            GBC::FirstLayerTables.GatherLanes16(ref masks, out Simd::Vector512<int> positive, out Simd::Vector512<int> negative);
-            // Five mask bits → their base-3 value times the row stride (positive) or twice that (negative): 32 entries each.
-            Simd::Vector512<int> plusLow = Simd::Vector512.Create(0, 16, 48, 64, 144, 160, 192, 208, 432, 448, 480, 496, 576, 592, 624, 640),
-                plusHigh = Simd::Vector512.Create(1296, 1312, 1344, 1360, 1440, 1456, 1488, 1504, 1728, 1744, 1776, 1792, 1872, 1888, 1920, 1936);
-            Simd::Vector512<int> minusLow = Simd::Vector512.Create(0, 32, 96, 128, 288, 320, 384, 416, 864, 896, 960, 992, 1152, 1184, 1248, 1280),
-                minusHigh = Simd::Vector512.Create(2592, 2624, 2688, 2720, 2880, 2912, 2976, 3008, 3456, 3488, 3552, 3584, 3744, 3776, 3840, 3872);
-            Simd::Vector512<int> five = Simd::Vector512.Create(31);
-            Simd::Vector512.StoreUnsafe(Simd::X86.Avx512F.PermuteVar16x32x2(plusLow, positive & five, plusHigh) + Simd::X86.Avx512F.PermuteVar16x32x2(minusLow,
-                negative & five, minusHigh), ref offsets, 0); // group 0
-            Simd::Vector512.StoreUnsafe(Simd::X86.Avx512F.PermuteVar16x32x2(plusLow, Simd::Vector512.ShiftRightLogical(positive, 5) & five,
-                plusHigh) + Simd::X86.Avx512F.PermuteVar16x32x2(minusLow, Simd::Vector512.ShiftRightLogical(negative, 5) & five,
-                minusHigh) + Simd::Vector512.Create(3888), ref offsets, 16); // group 1
-            Simd::Vector512.StoreUnsafe(Simd::X86.Avx512F.PermuteVar16x32x2(plusLow, Simd::Vector512.ShiftRightLogical(positive, 10) & five,
-                plusHigh) + Simd::X86.Avx512F.PermuteVar16x32x2(minusLow, Simd::Vector512.ShiftRightLogical(negative, 10) & five,
-                minusHigh) + Simd::Vector512.Create(7776), ref offsets, 32); // group 2
-            Simd::Vector512.StoreUnsafe(Simd::X86.Avx512F.PermuteVar16x32x2(plusLow, Simd::Vector512.ShiftRightLogical(positive, 15) & five,
-                plusHigh) + Simd::X86.Avx512F.PermuteVar16x32x2(minusLow, Simd::Vector512.ShiftRightLogical(negative, 15) & five,
-                minusHigh) + Simd::Vector512.Create(11664), ref offsets, 48); // group 3
-            Simd::Vector512.StoreUnsafe(Simd::X86.Avx512F.PermuteVar16x32x2(plusLow, Simd::Vector512.ShiftRightLogical(positive, 20) & five,
-                plusHigh) + Simd::X86.Avx512F.PermuteVar16x32x2(minusLow, Simd::Vector512.ShiftRightLogical(negative, 20) & five,
-                minusHigh) + Simd::Vector512.Create(15552), ref offsets, 64); // group 4
 
-            // Layer 0: Dense(16, Tanh) over 25 inputs, row by row from the tables, each row's neurons in one Vector512; the halves of
-            // the activations stored apart (neurons 0-7 of rows r, r + 1 side by side at 80 + 8r, neurons 8-15 at 208 + 8r).
-            ref int o = ref offsets; // row r's offsets
-            ref float half = ref Runtime::Unsafe.Add(ref buffer, 80); // row r's neurons 0-7, its neurons 8-15 at + 128
-            for (int r = 0; r < 16; r++)
-            {
-                Simd::Vector512<float> s0 = Simd::Vector512.LoadUnsafe(ref t, (nuint)(uint)o);
-                Simd::Vector512<float> s1 = Simd::Vector512.LoadUnsafe(ref t, (nuint)(uint)Runtime::Unsafe.Add(ref o, 16));
-                Simd::Vector512<float> s2 = Simd::Vector512.LoadUnsafe(ref t, (nuint)(uint)Runtime::Unsafe.Add(ref o, 32));
-                Simd::Vector512<float> s3 = Simd::Vector512.LoadUnsafe(ref t, (nuint)(uint)Runtime::Unsafe.Add(ref o, 48));
-                Simd::Vector512<float> s4 = Simd::Vector512.LoadUnsafe(ref t, (nuint)(uint)Runtime::Unsafe.Add(ref o, 64));
-                Simd::Vector512<float> y = GB::ActivationMath.Apply(GB::Activation.Tanh, (((s0 + s4) + s2) + (s1 + s3)));
-                Simd::Vector256.StoreUnsafe(Simd::Vector512.GetLower(y), ref half);
-                Simd::Vector256.StoreUnsafe(Simd::Vector512.GetUpper(y), ref half, 128);
-                o = ref Runtime::Unsafe.Add(ref o, 1);
-                half = ref Runtime::Unsafe.Add(ref half, 8);
-            }
-
-            // Layer 1: Dense(1, Tanh) over 16 inputs, two rows per vector: lane l of a row chains inputs l and l + 8 (the canonical
-            // partial sums), then the fixed tree for the sixteen rows at once: (p0+p4, …, p3+p7), the two quarters, their sum.
+            // Layer 0: Dense(16, Tanh) over 25 inputs, each row's neurons in one Vector512 (HiddenSum16, then the activation). Layer 1: Dense(1, Tanh) over 16
+            // inputs,
+            // two rows per vector: lane l of a row chains inputs l and l + 8 (the canonical partial sums); then the fixed tree
+            // for the sixteen rows at once: (p0+p4, …, p3+p7), the two quarters, their sum. Everything stays in registers.
             ref float p = ref Runtime::Unsafe.Add(ref Interop::MemoryMarshal.GetArrayDataReference(_packed), Layer1Packed);
             Simd::Vector512<float> lower = Simd::Vector512.Create(Simd::Vector256.LoadUnsafe(ref p, 0)),
                 upper = Simd::Vector512.Create(Simd::Vector256.LoadUnsafe(ref p, 8));
-            Simd::Vector512<float> p0 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 208), upper,
-                Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 80), lower, Simd::Vector512<float>.Zero)); // rows 0, 1
-            Simd::Vector512<float> p1 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 224), upper,
-                Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 96), lower, Simd::Vector512<float>.Zero)); // rows 2, 3
-            Simd::Vector512<float> p2 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 240), upper,
-                Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 112), lower, Simd::Vector512<float>.Zero)); // rows 4, 5
-            Simd::Vector512<float> p3 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 256), upper,
-                Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 128), lower, Simd::Vector512<float>.Zero)); // rows 6, 7
-            Simd::Vector512<float> p4 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 272), upper,
-                Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 144), lower, Simd::Vector512<float>.Zero)); // rows 8, 9
-            Simd::Vector512<float> p5 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 288), upper,
-                Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 160), lower, Simd::Vector512<float>.Zero)); // rows 10, 11
-            Simd::Vector512<float> p6 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 304), upper,
-                Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 176), lower, Simd::Vector512<float>.Zero)); // rows 12, 13
-            Simd::Vector512<float> p7 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 320), upper,
-                Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.LoadUnsafe(ref buffer, 192), lower, Simd::Vector512<float>.Zero)); // rows 14, 15
+            Simd::Vector512<float> a0 = HiddenSum16(ref t, ref offsets, 0), b0 = HiddenSum16(ref t, ref offsets, 1); // rows 0, 1
+            Simd::Vector512<float> a1 = HiddenSum16(ref t, ref offsets, 2), b1 = HiddenSum16(ref t, ref offsets, 3); // rows 2, 3
+            // Rows 4, 5 summed before rows 0, 1 are activated: their table loads start early.
+            Simd::Vector512<float> a2 = HiddenSum16(ref t, ref offsets, 4), b2 = HiddenSum16(ref t, ref offsets, 5);
+            Simd::Vector512<float> p0 = PairProducts16(GB::ActivationMath.Apply(GB::Activation.Tanh, a0), GB::ActivationMath.Apply(GB::Activation.Tanh, b0),
+                lower, upper);
+            // Rows 6, 7 summed before rows 2, 3 are activated: their table loads start early.
+            Simd::Vector512<float> a3 = HiddenSum16(ref t, ref offsets, 6), b3 = HiddenSum16(ref t, ref offsets, 7);
+            Simd::Vector512<float> p1 = PairProducts16(GB::ActivationMath.Apply(GB::Activation.Tanh, a1), GB::ActivationMath.Apply(GB::Activation.Tanh, b1),
+                lower, upper);
             Simd::Vector512<float> h0 = Simd::X86.Avx512F.Shuffle4x128(p0, p1, 0x88) + Simd::X86.Avx512F.Shuffle4x128(p0, p1, 0xDD); // rows 0-3
+            // Rows 8, 9 summed before rows 4, 5 are activated: their table loads start early.
+            Simd::Vector512<float> a4 = HiddenSum16(ref t, ref offsets, 8), b4 = HiddenSum16(ref t, ref offsets, 9);
+            Simd::Vector512<float> p2 = PairProducts16(GB::ActivationMath.Apply(GB::Activation.Tanh, a2), GB::ActivationMath.Apply(GB::Activation.Tanh, b2),
+                lower, upper);
+            // Rows 10, 11 summed before rows 6, 7 are activated: their table loads start early.
+            Simd::Vector512<float> a5 = HiddenSum16(ref t, ref offsets, 10), b5 = HiddenSum16(ref t, ref offsets, 11);
+            Simd::Vector512<float> p3 = PairProducts16(GB::ActivationMath.Apply(GB::Activation.Tanh, a3), GB::ActivationMath.Apply(GB::Activation.Tanh, b3),
+                lower, upper);
             Simd::Vector512<float> h1 = Simd::X86.Avx512F.Shuffle4x128(p2, p3, 0x88) + Simd::X86.Avx512F.Shuffle4x128(p2, p3, 0xDD); // rows 4-7
+            // Rows 12, 13 summed before rows 8, 9 are activated: their table loads start early.
+            Simd::Vector512<float> a6 = HiddenSum16(ref t, ref offsets, 12), b6 = HiddenSum16(ref t, ref offsets, 13);
+            Simd::Vector512<float> p4 = PairProducts16(GB::ActivationMath.Apply(GB::Activation.Tanh, a4), GB::ActivationMath.Apply(GB::Activation.Tanh, b4),
+                lower, upper);
+            // Rows 14, 15 summed before rows 10, 11 are activated: their table loads start early.
+            Simd::Vector512<float> a7 = HiddenSum16(ref t, ref offsets, 14), b7 = HiddenSum16(ref t, ref offsets, 15);
+            Simd::Vector512<float> p5 = PairProducts16(GB::ActivationMath.Apply(GB::Activation.Tanh, a5), GB::ActivationMath.Apply(GB::Activation.Tanh, b5),
+                lower, upper);
             Simd::Vector512<float> h2 = Simd::X86.Avx512F.Shuffle4x128(p4, p5, 0x88) + Simd::X86.Avx512F.Shuffle4x128(p4, p5, 0xDD); // rows 8-11
+            Simd::Vector512<float> p6 = PairProducts16(GB::ActivationMath.Apply(GB::Activation.Tanh, a6), GB::ActivationMath.Apply(GB::Activation.Tanh, b6),
+                lower, upper);
+            Simd::Vector512<float> p7 = PairProducts16(GB::ActivationMath.Apply(GB::Activation.Tanh, a7), GB::ActivationMath.Apply(GB::Activation.Tanh, b7),
+                lower, upper);
             Simd::Vector512<float> h3 = Simd::X86.Avx512F.Shuffle4x128(p6, p7, 0x88) + Simd::X86.Avx512F.Shuffle4x128(p6, p7, 0xDD); // rows 12-15
             Simd::Vector512<float> k0 = Simd::X86.Avx512F.Shuffle(h0, h1, 0x44) + Simd::X86.Avx512F.Shuffle(h0, h1, 0xEE), k1 = Simd::X86.Avx512F.Shuffle(h2,
                 h3, 0x44) + Simd::X86.Avx512F.Shuffle(h2, h3, 0xEE);
@@ -536,6 +576,58 @@ namespace Examples
             Simd::Vector512<float> pre = Simd::X86.Avx512F.PermuteVar16x32(sum, Simd::Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11,
                 15)) + Simd::Vector512.Create(Runtime::Unsafe.Add(ref p, 16));
             Simd::Vector512.StoreUnsafe(GB::ActivationMath.Apply(GB::Activation.Tanh, pre), ref output);
+        }
+
+        // Row r's hidden pre-activations: one table row per group (offsets of BatchLanes16), the fixed tree.
+        [Runtime::MethodImpl(Runtime::MethodImplOptions.AggressiveInlining)]
+        [Sys::CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+        private static Simd::Vector512<float> HiddenSum16(ref float t, ref int offsets, int r)
+        {
+            offsets = ref Runtime::Unsafe.Add(ref offsets, r); // group g's row offset at g * 16, its table at t + g * 3888
+            Simd::Vector512<float> s0 = Simd::Vector512.LoadUnsafe(ref t, (nuint)(uint)offsets);
+            Simd::Vector512<float> s1 = Simd::Vector512.LoadUnsafe(ref t, (nuint)(uint)Runtime::Unsafe.Add(ref offsets, 16) + 3888);
+            Simd::Vector512<float> s2 = Simd::Vector512.LoadUnsafe(ref t, (nuint)(uint)Runtime::Unsafe.Add(ref offsets, 32) + 7776);
+            Simd::Vector512<float> s3 = Simd::Vector512.LoadUnsafe(ref t, (nuint)(uint)Runtime::Unsafe.Add(ref offsets, 48) + 11664);
+            Simd::Vector512<float> s4 = Simd::Vector512.LoadUnsafe(ref t, (nuint)(uint)Runtime::Unsafe.Add(ref offsets, 64) + 15552);
+            return (((s0 + s4) + s2) + (s1 + s3));
+        }
+
+        // Two rows' output partial sums side by side: lane l (l < 8) of row a is fma(y[l + 8], w[l + 8], fma(y[l], w[l], 0)),
+        // lanes 8-15 the same of row b (lower: w[0..7] twice, upper: w[8..15] twice).
+        [Runtime::MethodImpl(Runtime::MethodImplOptions.AggressiveInlining)]
+        [Sys::CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+        private static Simd::Vector512<float> PairProducts16(Simd::Vector512<float> a, Simd::Vector512<float> b, Simd::Vector512<float> lower,
+            Simd::Vector512<float> upper)
+        {
+            return Simd::Vector512.FusedMultiplyAdd(Simd::X86.Avx512F.Shuffle4x128(a, b, 0xEE), upper,
+                Simd::Vector512.FusedMultiplyAdd(Simd::X86.Avx512F.Shuffle4x128(a, b, 0x44), lower, Simd::Vector512<float>.Zero));
+        }
+
+        // The row offsets of sixteen rows (lane r of the masks: row r) in their group's table: group g's of row r at g * 16 + r.
+        [Runtime::MethodImpl(Runtime::MethodImplOptions.AggressiveInlining)]
+        [Sys::CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+        private static void Offsets16(Simd::Vector512<int> positive, Simd::Vector512<int> negative, ref int offsets)
+        {
+            // Five mask bits → their base-3 value times the row stride (positive) or twice that (negative): 32 entries each,
+            // indexed by the low five bits of each lane (the permutes read no others).
+            Simd::Vector512<int> plusLow = Simd::Vector512.Create(0, 16, 48, 64, 144, 160, 192, 208, 432, 448, 480, 496, 576, 592, 624, 640),
+                plusHigh = Simd::Vector512.Create(1296, 1312, 1344, 1360, 1440, 1456, 1488, 1504, 1728, 1744, 1776, 1792, 1872, 1888, 1920, 1936);
+            Simd::Vector512<int> minusLow = Simd::Vector512.Create(0, 32, 96, 128, 288, 320, 384, 416, 864, 896, 960, 992, 1152, 1184, 1248, 1280),
+                minusHigh = Simd::Vector512.Create(2592, 2624, 2688, 2720, 2880, 2912, 2976, 3008, 3456, 3488, 3552, 3584, 3744, 3776, 3840, 3872);
+            Simd::Vector512.StoreUnsafe(Simd::X86.Avx512F.PermuteVar16x32x2(plusLow, positive, plusHigh) + Simd::X86.Avx512F.PermuteVar16x32x2(minusLow,
+                negative, minusHigh), ref offsets, 0); // group 0
+            Simd::Vector512.StoreUnsafe(Simd::X86.Avx512F.PermuteVar16x32x2(plusLow, Simd::Vector512.ShiftRightLogical(positive, 5),
+                plusHigh) + Simd::X86.Avx512F.PermuteVar16x32x2(minusLow, Simd::Vector512.ShiftRightLogical(negative, 5), minusHigh), ref offsets,
+                16); // group 1
+            Simd::Vector512.StoreUnsafe(Simd::X86.Avx512F.PermuteVar16x32x2(plusLow, Simd::Vector512.ShiftRightLogical(positive, 10),
+                plusHigh) + Simd::X86.Avx512F.PermuteVar16x32x2(minusLow, Simd::Vector512.ShiftRightLogical(negative, 10), minusHigh), ref offsets,
+                32); // group 2
+            Simd::Vector512.StoreUnsafe(Simd::X86.Avx512F.PermuteVar16x32x2(plusLow, Simd::Vector512.ShiftRightLogical(positive, 15),
+                plusHigh) + Simd::X86.Avx512F.PermuteVar16x32x2(minusLow, Simd::Vector512.ShiftRightLogical(negative, 15), minusHigh), ref offsets,
+                48); // group 3
+            Simd::Vector512.StoreUnsafe(Simd::X86.Avx512F.PermuteVar16x32x2(plusLow, Simd::Vector512.ShiftRightLogical(positive, 20),
+                plusHigh) + Simd::X86.Avx512F.PermuteVar16x32x2(minusLow, Simd::Vector512.ShiftRightLogical(negative, 20), minusHigh), ref offsets,
+                64); // group 4
         }
 
         /// <inheritdoc/>

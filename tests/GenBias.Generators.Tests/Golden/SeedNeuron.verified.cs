@@ -219,6 +219,81 @@ namespace Examples
                     ref float b0 = ref Interop::MemoryMarshal.GetReference(buffer);
                     Sys::Span<ulong> masks = stackalloc ulong[128];
                     ref ulong m0 = ref Interop::MemoryMarshal.GetReference(masks);
+                    if (path != GB::ComputePath.Vector256 && Simd::Vector512.IsHardwareAccelerated)
+                    {
+                        // Sixteen rows per kernel call.
+                        Sys::Span<int> offsets16 = stackalloc int[160]; // this block's offsets and the next one's, alternating
+                        ref int c0 = ref Interop::MemoryMarshal.GetReference(offsets16);
+                        int half = 0;
+                        if (r + 64 <= rows && GBC::FirstLayerTables.CanUnpackLanes16(InputCount))
+                        {
+                            // 64 rows at a time: their values as two bit streams (positive, negative: 2 × 64 bytes per input), packed two
+                            // chunks ahead into three pairs of streams (so the streams' stores reach the cache before the wide loads that
+                            // read them), four kernel calls on their lanes.
+                            (Simd::Vector512<byte> bytes, Simd::Vector512<uint> shifts) = GBC::FirstLayerTables.UnpackConstants(InputCount);
+                            Sys::Span<ulong> streams = stackalloc ulong[198];
+                            streams.Clear();
+                            ref ulong s0 = ref Interop::MemoryMarshal.GetReference(streams);
+                            GBC::FirstLayerTables.PackRows64(ref Runtime::Unsafe.Add(ref first, r * InputCount), InputCount, ref s0,
+                                ref Runtime::Unsafe.Add(ref s0, 33));
+                            if (r + 128 <= rows)
+                            {
+                                GBC::FirstLayerTables.PackRows64(ref Runtime::Unsafe.Add(ref first, (r + 64) * InputCount), InputCount,
+                                    ref Runtime::Unsafe.Add(ref s0, 66), ref Runtime::Unsafe.Add(ref s0, 99));
+                            }
+                            Offsets16(GBC::FirstLayerTables.UnpackLanes16(ref s0, InputCount, 0, bytes, shifts),
+                                GBC::FirstLayerTables.UnpackLanes16(ref Runtime::Unsafe.Add(ref s0, 33), InputCount, 0, bytes, shifts),
+                                ref Runtime::Unsafe.Add(ref c0, half));
+                            for (int c = 0; r + 64 <= rows; r += 64, c = c == 2 ? 0 : c + 1)
+                            {
+                                int c1 = c == 2 ? 0 : c + 1, c2 = c1 == 2 ? 0 : c1 + 1;
+                                ref ulong current = ref Runtime::Unsafe.Add(ref s0, c * 66), next = ref Runtime::Unsafe.Add(ref s0, c1 * 66);
+                                if (r + 192 <= rows)
+                                {
+                                    ref ulong ahead = ref Runtime::Unsafe.Add(ref s0, c2 * 66);
+                                    GBC::FirstLayerTables.PackRows64(ref Runtime::Unsafe.Add(ref first, (r + 128) * InputCount), InputCount, ref ahead,
+                                        ref Runtime::Unsafe.Add(ref ahead, 33));
+                                }
+                                for (int b = 0; b < 4; b++)
+                                {
+                                    // The next block's lanes: of these streams, or the first of the next ones (after the last chunk: not read).
+                                    ref ulong source = ref b < 3 ? ref current : ref next;
+                                    int block = (b + 1) & 3;
+                                    BatchLanes16(GBC::FirstLayerTables.UnpackLanes16(ref source, InputCount, block, bytes, shifts),
+                                        GBC::FirstLayerTables.UnpackLanes16(ref Runtime::Unsafe.Add(ref source, 33), InputCount, block, bytes, shifts),
+                                        ref Runtime::Unsafe.Add(ref last, r + (16 * b)), ref Runtime::Unsafe.Add(ref c0, half), ref Runtime::Unsafe.Add(ref c0,
+                                        80 - half));
+                                    half = 80 - half;
+                                }
+                            }
+                        }
+
+                        Sys::Span<ulong> masks16 = stackalloc ulong[128];
+                        ref ulong n0 = ref Interop::MemoryMarshal.GetReference(masks16);
+                        for (; r + 17 <= rows; )
+                        {
+                            int chunk = Sys::Math.Min(64, (rows - 1 - r) / 16 * 16);
+                            for (int i = 0; i < chunk; i++)
+                            {
+                                Simd::Vector256<sbyte> v = Simd::Vector256.LoadUnsafe(ref Runtime::Unsafe.Add(ref first, (r + i) * InputCount));
+                                Runtime::Unsafe.Add(ref n0, 2 * i) = Simd::Vector256.ExtractMostSignificantBits(Simd::Vector256.Equals(v,
+                                    Simd::Vector256<sbyte>.One)) & 0x1FFFFFFu;
+                                Runtime::Unsafe.Add(ref n0, (2 * i) + 1) = Simd::Vector256.ExtractMostSignificantBits(Simd::Vector256.Equals(v,
+                                    Simd::Vector256<sbyte>.AllBitsSet)) & 0x1FFFFFFu;
+                            }
+                            GBC::FirstLayerTables.GatherLanes16(ref n0, out Simd::Vector512<int> positive0, out Simd::Vector512<int> negative0);
+                            Offsets16(positive0, negative0, ref Runtime::Unsafe.Add(ref c0, half));
+                            for (int b = 0; b < chunk; b += 16)
+                            {
+                                GBC::FirstLayerTables.GatherLanes16(ref Runtime::Unsafe.Add(ref n0, 2 * (b + 16 < chunk ? b + 16 : b)),
+                                    out Simd::Vector512<int> positive, out Simd::Vector512<int> negative);
+                                BatchLanes16(positive, negative, ref Runtime::Unsafe.Add(ref last, r + b), ref Runtime::Unsafe.Add(ref c0, half),
+                                    ref Runtime::Unsafe.Add(ref c0, 80 - half));
+                                half = 80 - half;
+                            }
+                            r += chunk;
+                        }
+                    }
                     for (; r + 9 <= rows; )
                     {
                         int chunk = Sys::Math.Min(64, (rows - 1 - r) / 8 * 8);
@@ -290,6 +365,28 @@ namespace Examples
                     Sys::Span<float> buffer = stackalloc float[BatchBufferSize];
                     buffer.Clear(); // padding that narrow layers read must be zero, even under [SkipLocalsInit]
                     ref float b0 = ref Interop::MemoryMarshal.GetReference(buffer);
+                    if (path != GB::ComputePath.Vector256 && Simd::Vector512.IsHardwareAccelerated)
+                    {
+                        // Sixteen rows per kernel call.
+                        Sys::Span<int> offsets16 = stackalloc int[160]; // this block's offsets and the next one's, alternating
+                        ref int c0 = ref Interop::MemoryMarshal.GetReference(offsets16);
+                        int half = 0;
+                        if (r + 16 <= rows)
+                        {
+                            GBC::FirstLayerTables.GatherLanes16(ref Runtime::Unsafe.Add(ref first, 2 * r), out Simd::Vector512<int> positive,
+                                out Simd::Vector512<int> negative);
+                            Offsets16(positive, negative, ref Runtime::Unsafe.Add(ref c0, half));
+                            for (; r + 16 <= rows; r += 16)
+                            {
+                                // The next block's lanes (this block's again for the last one: their offsets are not read).
+                                GBC::FirstLayerTables.GatherLanes16(ref Runtime::Unsafe.Add(ref first, 2 * (r + 32 <= rows ? r + 16 : r)), out positive,
+                                    out negative);
+                                BatchLanes16(positive, negative, ref Runtime::Unsafe.Add(ref last, r), ref Runtime::Unsafe.Add(ref c0, half),
+                                    ref Runtime::Unsafe.Add(ref c0, 80 - half));
+                                half = 80 - half;
+                            }
+                        }
+                    }
                     for (; r + 8 <= rows; r += 8)
                     {
                         BatchRows8(ref Runtime::Unsafe.Add(ref first, 2 * r), ref Runtime::Unsafe.Add(ref last, r * OutputCount), ref b0);
@@ -368,6 +465,54 @@ namespace Examples
             // A single neuron: its eight rows are in lanes now.
             Simd::Vector256<float> y0 = GB::ActivationMath.Apply(GB::Activation.Tanh, gathered);
             Simd::Vector256.StoreUnsafe(y0, ref output);
+        }
+
+        // Sixteen rows: offsets holds their keys (Offsets16), output receives their 16 outputs; lane r of positive
+        // and negative holds row r's masks of the next block, whose offsets go to next. Requires Vector512 (AVX-512F). Same
+        // bits as Forward for every row.
+        [Sys::CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+        private void BatchLanes16(Simd::Vector512<int> positive, Simd::Vector512<int> negative, ref float output, ref int offsets, ref int next)
+        {
+            Offsets16(positive, negative, ref next);
+            ref float t = ref _tables.KeyedOrigin;
+            // Layer 0: Dense(1, Tanh) over 25 inputs: each row's group sums loaded from the keyed table and summed in the fixed tree
+            // (NeuronRow16), the sixteen rows put in lanes, one activation.
+            Simd::Vector128<float> q0 = Simd::Vector128.Create(NeuronRow16(ref t, ref offsets, 0), NeuronRow16(ref t, ref offsets, 1), NeuronRow16(ref t,
+                ref offsets, 2), NeuronRow16(ref t, ref offsets, 3));
+            Simd::Vector128<float> q1 = Simd::Vector128.Create(NeuronRow16(ref t, ref offsets, 4), NeuronRow16(ref t, ref offsets, 5), NeuronRow16(ref t,
+                ref offsets, 6), NeuronRow16(ref t, ref offsets, 7));
+            Simd::Vector128<float> q2 = Simd::Vector128.Create(NeuronRow16(ref t, ref offsets, 8), NeuronRow16(ref t, ref offsets, 9), NeuronRow16(ref t,
+                ref offsets, 10), NeuronRow16(ref t, ref offsets, 11));
+            Simd::Vector128<float> q3 = Simd::Vector128.Create(NeuronRow16(ref t, ref offsets, 12), NeuronRow16(ref t, ref offsets, 13), NeuronRow16(ref t,
+                ref offsets, 14), NeuronRow16(ref t, ref offsets, 15));
+            Simd::Vector512<float> pre = Simd::Vector512.Create(Simd::Vector256.Create(q0, q1), Simd::Vector256.Create(q2, q3));
+            Simd::Vector512.StoreUnsafe(GB::ActivationMath.Apply(GB::Activation.Tanh, pre), ref output);
+        }
+
+        // Row r's pre-activation: its group sums from the keyed tables (keys of BatchLanes16), the fixed tree.
+        [Runtime::MethodImpl(Runtime::MethodImplOptions.AggressiveInlining)]
+        [Sys::CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+        private static float NeuronRow16(ref float t, ref int offsets, int r)
+        {
+            offsets = ref Runtime::Unsafe.Add(ref offsets, r); // group g's key at g * 16, its table at t + g * KeysPerGroup
+            float s0 = Runtime::Unsafe.Add(ref t, offsets);
+            float s1 = Runtime::Unsafe.Add(ref t, (nint)Runtime::Unsafe.Add(ref offsets, 16) + (1 * GBC::FirstLayerTables.KeysPerGroup));
+            float s2 = Runtime::Unsafe.Add(ref t, (nint)Runtime::Unsafe.Add(ref offsets, 32) + (2 * GBC::FirstLayerTables.KeysPerGroup));
+            float s3 = Runtime::Unsafe.Add(ref t, (nint)Runtime::Unsafe.Add(ref offsets, 48) + (3 * GBC::FirstLayerTables.KeysPerGroup));
+            float s4 = Runtime::Unsafe.Add(ref t, (nint)Runtime::Unsafe.Add(ref offsets, 64) + (4 * GBC::FirstLayerTables.KeysPerGroup));
+            return (((s0 + s4) + s2) + (s1 + s3));
+        }
+
+        // The keys of sixteen rows (lane r of the masks: row r) per group: group g's key of row r at g * 16 + r.
+        [Runtime::MethodImpl(Runtime::MethodImplOptions.AggressiveInlining)]
+        [Sys::CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+        private static void Offsets16(Simd::Vector512<int> positive, Simd::Vector512<int> negative, ref int offsets)
+        {
+            Simd::Vector512.StoreUnsafe(GBC::FirstLayerTables.Keys16(positive, negative, 0), ref offsets, 0); // group 0
+            Simd::Vector512.StoreUnsafe(GBC::FirstLayerTables.Keys16(positive, negative, 1), ref offsets, 16); // group 1
+            Simd::Vector512.StoreUnsafe(GBC::FirstLayerTables.Keys16(positive, negative, 2), ref offsets, 32); // group 2
+            Simd::Vector512.StoreUnsafe(GBC::FirstLayerTables.Keys16(positive, negative, 3), ref offsets, 48); // group 3
+            Simd::Vector512.StoreUnsafe(GBC::FirstLayerTables.Keys16(positive, negative, 4), ref offsets, 64); // group 4
         }
 
         /// <inheritdoc/>
