@@ -36,6 +36,7 @@ public sealed class CountCoordinatorGrain(
     private BitArray _done = new(0);
     private long _doneCount, _count, _decided, _cursor, _duplicates, _relent, _givenBack, _restored;
     private double _counted, _countingSeconds;
+    private DateTime? _lastLease, _lastReport;
     private IGrainTimer? _expiry;
 
     /// <inheritdoc/>
@@ -125,7 +126,7 @@ public sealed class CountCoordinatorGrain(
     }
 
     /// <inheritdoc/>
-    public async Task<bool> Report(long subCube, long count, long decided, string silo)
+    public async Task<bool> Report(long subCube, long count, long decided, string silo, double seconds = 0)
     {
         CoordinatorState s = state.State;
         if (s.Job is null)
@@ -148,7 +149,7 @@ public sealed class CountCoordinatorGrain(
         (bool Fresh, SubCubeResult Stored) recorded;
         try
         {
-            recorded = await ClusterCounting.Shard(GrainFactory, this.GetPrimaryKeyString(), subCube).Record(new SubCubeResult(subCube, count, decided), silo);
+            recorded = await ClusterCounting.Shard(GrainFactory, this.GetPrimaryKeyString(), subCube).Record(new SubCubeResult(subCube, count, decided, seconds), silo);
         }
         catch
         {
@@ -165,10 +166,13 @@ public sealed class CountCoordinatorGrain(
             _pending.Remove(subCube);
         }
 
-        if (_leases.Remove(subCube, out var lease))
+        _lastReport = DateTime.UtcNow;
+        if (_leases.Remove(subCube, out var lease) || seconds > 0)
         {
+            // The worker's own time when it sent one (a sub-cube lent by an earlier activation has no lease here),
+            // else the time since the lease.
             _counted++;
-            _countingSeconds += (DateTime.UtcNow - lease.Since).TotalSeconds;
+            _countingSeconds += seconds > 0 ? seconds : (DateTime.UtcNow - lease.Since).TotalSeconds;
         }
 
         if (!recorded.Fresh)
@@ -232,7 +236,10 @@ public sealed class CountCoordinatorGrain(
         return Task.CompletedTask;
     }
 
-    /// <summary>The lease time in force: the job's, or ten times the mean sub-cube so far (2 s to 5 minutes).</summary>
+    /// <summary>
+    /// The lease time in force: the job's, or ten times the mean sub-cube so far (2 s to 5 minutes), including the
+    /// times stored with the results a restarted coordinator read back.
+    /// </summary>
     private TimeSpan LeaseTime => state.State.Job?.LeaseTime ?? (_counted < 3
         ? FirstLease
         : TimeSpan.FromSeconds(Math.Clamp(10 * _countingSeconds / _counted, 2, 300)));
@@ -243,6 +250,7 @@ public sealed class CountCoordinatorGrain(
     {
         DateTime until = now + LeaseTime;
         _leases[subCube] = (worker, now, until);
+        _lastLease = now;
         return new SubCubeLease(subCube, until);
     }
 
@@ -261,6 +269,7 @@ public sealed class CountCoordinatorGrain(
         CoordinatorState s = state.State;
         _done = new BitArray(checked((int)s.SubCubes));
         _doneCount = _count = _decided = _cursor = _restored = 0;
+        (_counted, _countingSeconds) = (0, 0);
         _silos.Clear();
         _leases.Clear();
         _returned.Clear();
@@ -291,6 +300,11 @@ public sealed class CountCoordinatorGrain(
                     _count += result.Count;
                     _decided += result.Decided;
                     _restored++;
+                    if (result.Seconds > 0)
+                    {
+                        _counted++;
+                        _countingSeconds += result.Seconds;
+                    }
                 }
 
                 _silos.UnionWith(silos);
@@ -337,8 +351,11 @@ public sealed class CountCoordinatorGrain(
         TimeSpan period = TimeSpan.FromMilliseconds(Math.Clamp(LeaseTime.TotalMilliseconds / 10, 100, 2000));
         _expiry = this.RegisterGrainTimer(async _ =>
         {
+            // A lease ends at the time it was lent with, or sooner when the lease time in force has come down since
+            // (the first leases of a count, or of a restarted coordinator, are lent for 30 s before a result says more).
             DateTime now = DateTime.UtcNow;
-            foreach (long subCube in _leases.Where(l => l.Value.Until <= now).Select(l => l.Key).ToArray())
+            TimeSpan leaseTime = LeaseTime;
+            foreach (long subCube in _leases.Where(l => l.Value.Until <= now || l.Value.Since + leaseTime <= now).Select(l => l.Key).ToArray())
             {
                 _leases.Remove(subCube);
                 _returned.Enqueue(subCube);
@@ -394,6 +411,9 @@ public sealed class CountCoordinatorGrain(
             Restored = _restored,
             Host = silo.SiloAddress.ToString(),
             LeaseTime = LeaseTime,
+            LeaseHolders = [.. _leases.Values.Select(l => l.Worker).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
+            SinceLease = now - _lastLease,
+            SinceReport = now - _lastReport,
         };
     }
 }

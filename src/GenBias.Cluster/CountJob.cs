@@ -71,9 +71,12 @@ public sealed record CountJob
 [GenerateSerializer, Immutable]
 public sealed record SubCubeLease([property: Id(0)] long SubCube, [property: Id(1)] DateTime Until);
 
-/// <summary>One sub-cube's result as stored: the pairs meeting the preference and the inputs decided by bounds.</summary>
+/// <summary>
+/// One sub-cube's result as stored: the pairs meeting the preference, the inputs decided by bounds, and the seconds
+/// its worker took to count it (0 when not measured), from which a restarted coordinator sets its lease time.
+/// </summary>
 [GenerateSerializer, Immutable]
-public readonly record struct SubCubeResult([property: Id(0)] long SubCube, [property: Id(1)] long Count, [property: Id(2)] long Decided);
+public readonly record struct SubCubeResult([property: Id(0)] long SubCube, [property: Id(1)] long Count, [property: Id(2)] long Decided, [property: Id(3)] double Seconds = 0);
 
 /// <summary>Where a count stands, as the coordinator sees it.</summary>
 [GenerateSerializer, Immutable]
@@ -133,6 +136,15 @@ public sealed record CountStatus
 
     /// <summary>The lease time in force (the job's, or the automatic one).</summary>
     [Id(16)] public TimeSpan LeaseTime { get; init; }
+
+    /// <summary>The workers holding a lease now (silo address and loop number).</summary>
+    [Id(17)] public string[] LeaseHolders { get; init; } = [];
+
+    /// <summary>Time since a worker last took a lease from this coordinator activation (null: none has yet).</summary>
+    [Id(18)] public TimeSpan? SinceLease { get; init; }
+
+    /// <summary>Time since a result last reached this coordinator activation (null: none has yet).</summary>
+    [Id(19)] public TimeSpan? SinceReport { get; init; }
 
     /// <summary>Whether every sub-cube is counted.</summary>
     public bool Finished => SubCubes > 0 && Done == SubCubes;

@@ -47,7 +47,7 @@ public sealed class ClusterCountCommandTests
     {
         (int code, string output, _) = await Run("--help");
         Assert.Equal(0, code);
-        foreach (string text in new[] { "ClusterCount silo", "ClusterCount count", "--cluster-id", "--gateway-port", "--cancel", "--timeout", "Exit codes", "detaches" })
+        foreach (string text in new[] { "ClusterCount silo", "ClusterCount count", "--cluster-id", "--gateway-port", "--cancel", "--timeout", "--stall", "3 stalled", "Exit codes", "detaches" })
         {
             Assert.Contains(text, output, StringComparison.Ordinal);
         }
