@@ -452,7 +452,7 @@ internal static class Cli
         catch (Exception e) when (e is not OperationCanceledException and not ArgumentException)
         {
             // A call the cluster failed (its storage refused a write, say): one line, not a stack trace.
-            error.WriteLine($"ClusterCount: the cluster at {where} failed the call: {ClusterCounting.Describe(e)}");
+            error.WriteLine($"ClusterCount: the cluster at {where} failed the call: {e.GetType().Name}: {e.Message.Split('\n')[0].Trim()}");
             return NotDone;
         }
         finally

@@ -6,7 +6,8 @@
 #   examples/ClusterCount/random-kills.sh MODEL.json [count options…]
 #
 # Settings (environment): SILOS (default 3), KILLS (default 1), GAP (seconds between kills, default 30), WORKERS per
-# silo (default 1), VICTIM (always kill this silo instead of a random one), CLUSTER (localhost or adonet), CONNECTION (adonet), CLUSTERCOUNT (the command; default: dotnet on
+# silo (default 1), VICTIM (always kill this silo instead of a random one), VICTIMS ("1 2": the silos of the first,
+# second… kill), CLUSTER (localhost or adonet), CONNECTION (adonet), CLUSTERCOUNT (the command; default: dotnet on
 # the Release build). With localhost clustering silo 0 is the primary, a single point of failure by design, so only
 # the others are killed; with adonet any silo is. The silos use membership settings for a few silos
 # (ClusterCounting.UseMembershipForFewSilos): a killed silo is declared dead within seconds, also when two of three die
@@ -98,7 +99,8 @@ while ((killed < kills)) && kill -0 "$client" 2>/dev/null; do
   fi
   sleep "$pause"
   kill -0 "$client" 2>/dev/null || break
-  victim=${VICTIM:-$((first + RANDOM % (silos - first)))}
+  read -r -a chosen <<< "${VICTIMS:-}"
+  victim=${chosen[$killed]:-${VICTIM:-$((first + RANDOM % (silos - first)))}}
   kill -9 "${pids[$victim]}" 2>/dev/null || true
   wait "${pids[$victim]}" 2>/dev/null || true
   killed=$((killed + 1))

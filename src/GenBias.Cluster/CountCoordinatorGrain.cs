@@ -23,7 +23,8 @@ namespace GenBias.Cluster;
 [Reentrant]
 public sealed class CountCoordinatorGrain(
     [PersistentState("count", ClusterCounting.StorageName)] IPersistentState<CoordinatorState> state,
-    ILocalSiloDetails silo) : Grain, ICountCoordinatorGrain
+    ILocalSiloDetails silo,
+    IClusterMembershipService membership) : Grain, ICountCoordinatorGrain
 {
     /// <summary>The lease time before the first result tells how long a sub-cube takes.</summary>
     internal static readonly TimeSpan FirstLease = TimeSpan.FromSeconds(30);
@@ -352,10 +353,13 @@ public sealed class CountCoordinatorGrain(
         _expiry = this.RegisterGrainTimer(async _ =>
         {
             // A lease ends at the time it was lent with, or sooner when the lease time in force has come down since
-            // (the first leases of a count, or of a restarted coordinator, are lent for 30 s before a result says more).
+            // (the first leases of a count, or of a restarted coordinator, are lent for 30 s before a result says more),
+            // or at once when the membership has declared its worker's silo dead (a killed silo reports nothing).
             DateTime now = DateTime.UtcNow;
             TimeSpan leaseTime = LeaseTime;
-            foreach (long subCube in _leases.Where(l => l.Value.Until <= now || l.Value.Since + leaseTime <= now).Select(l => l.Key).ToArray())
+            HashSet<string> dead = [.. membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead).Select(m => m.SiloAddress.ToString())];
+            foreach (long subCube in _leases.Where(l => l.Value.Until <= now || l.Value.Since + leaseTime <= now || (dead.Count > 0 && dead.Contains(SiloOf(l.Value.Worker))))
+                .Select(l => l.Key).ToArray())
             {
                 _leases.Remove(subCube);
                 _returned.Enqueue(subCube);
@@ -367,6 +371,13 @@ public sealed class CountCoordinatorGrain(
                 await GrainFactory.GetGrain<ICountRegistryGrain>(0).Add(this.GetPrimaryKeyString());
             }
         }, period, period);
+    }
+
+    /// <summary>The silo of a worker named "{silo address}#{loop}" (the whole name when it has no loop number).</summary>
+    private static string SiloOf(string worker)
+    {
+        int hash = worker.LastIndexOf('#');
+        return hash < 0 ? worker : worker[..hash];
     }
 
     private void StopExpiry()

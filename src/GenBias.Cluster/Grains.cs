@@ -25,7 +25,11 @@ public interface ICountCoordinatorGrain : IGrainWithStringKey
     /// <summary>The job, for workers that lease from this count for the first time (null when the plan is unknown).</summary>
     Task<CountJob?> Job();
 
-    /// <summary>The next sub-cube for <paramref name="worker"/> (one never counted and not on a live lease), or null.</summary>
+    /// <summary>
+    /// The next sub-cube for <paramref name="worker"/> (one never counted and not on a live lease), or null. A worker
+    /// named "{silo address}#{loop}", as the counting loops are, loses its leases at once when the membership declares
+    /// that silo dead.
+    /// </summary>
     Task<SubCubeLease?> Lease(string worker);
 
     /// <summary>
