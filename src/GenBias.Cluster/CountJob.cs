@@ -119,7 +119,10 @@ public sealed record CountStatus
     /// </summary>
     [Id(10)] public bool Known { get; init; }
 
-    /// <summary>Leases that expired (a worker died or stalled) and whose sub-cubes were lent again, since the coordinator's activation.</summary>
+    /// <summary>
+    /// Leases that expired (a worker died or stalled) or whose worker's silo the membership declared dead, and whose
+    /// sub-cubes were lent again, since the coordinator's activation.
+    /// </summary>
     [Id(11)] public long Relent { get; init; }
 
     /// <summary>Sub-cubes given back by workers of a silo that stopped, since the coordinator's activation.</summary>
@@ -171,7 +174,7 @@ public sealed record CountStatus
         text.Append(Finished ? string.Create(c, $", finished: {Count:N0} of {Total:N0} = {(double)Count / Total:P4} in {Elapsed.TotalSeconds:F1} s")
             : Cancelled ? ", cancelled"
             : string.Create(c, $", {Rate:F1}/s, {(Remaining is TimeSpan left ? Clock(TimeSpan.FromSeconds(Math.Round(left.TotalSeconds))) : "?")} left; {Leased} leased"));
-        foreach ((long n, string what) in new[] { (Relent, "lent again after their lease expired"), (GivenBack, "given back by a stopping silo"), (Duplicates, "reported twice") })
+        foreach ((long n, string what) in new[] { (Relent, "lent again (lease expired or silo dead)"), (GivenBack, "given back by a stopping silo"), (Duplicates, "reported twice") })
         {
             if (n > 0)
             {

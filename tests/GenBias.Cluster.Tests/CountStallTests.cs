@@ -66,8 +66,14 @@ public sealed class CountStallTests(ITestOutputHelper output)
         Assert.Contains("no worker holds a sub-cube, and none has asked for one since the coordinator started", idle.Message, StringComparison.Ordinal);
         Assert.Contains($"the membership lists 1 active silo(s): {cluster.Primary!.SiloAddress}", idle.Message, StringComparison.Ordinal);
 
-        // A worker that keeps taking sub-cubes and never reports (its reports cannot get through, say).
+        // A lease time given when the job is submitted again is the one in force (the key is the plan's: the same count).
         ICountCoordinatorGrain coordinator = cluster.GrainFactory.GetGrain<ICountCoordinatorGrain>(key);
+        Assert.Equal(key, await ClusterCounting.SubmitAsync(cluster.GrainFactory, job with { LeaseTime = TimeSpan.FromSeconds(5) }));
+        Assert.Equal(TimeSpan.FromSeconds(5), (await coordinator.Status()).LeaseTime);
+        Assert.Equal(key, await ClusterCounting.SubmitAsync(cluster.GrainFactory, job));
+        Assert.Equal(TimeSpan.FromSeconds(1), (await coordinator.Status()).LeaseTime);
+
+        // A worker that keeps taking sub-cubes and never reports (its reports cannot get through, say).
         using var stop = new CancellationTokenSource();
         Task stuck = Task.Run(async () =>
         {
