@@ -71,7 +71,7 @@ start_cluster() { # cluster-id [first index]
 }
 
 own_time() { # client log: the count's own time from its last status line "…, finished: … in 12.3 s"
-  sed -n 's/.*finished: .* in \([0-9.]*\) s$/\1/p' "$1" | head -n1
+  sed -n 's/.*finished: .* in \([0-9.]*\) s\(;.*\)\{0,1\}$/\1/p' "$1" | head -n1
 }
 
 trap 'for p in "${pids[@]}" $(pgrep -f -- "--cluster-id rk-(base|kill)-$$ " || true); do kill -9 "$p" 2>/dev/null || true; done' EXIT
@@ -148,7 +148,7 @@ first=$([[ $cluster == adonet ]] && echo 0 || echo 1)
 # The kills are timed from the count's first status line (the client's start, slow on a loaded machine, is not the
 # count), against the undisturbed count's own time.
 while kill -0 "$client" 2>/dev/null && ! grep -q 'sub-cubes on' "$log/disturbed.txt"; do sleep 0.2; done
-own=$(sed -n 's/.*finished: .* in \([0-9.]*\) s$/\1/p' "$log/undisturbed.txt" | head -n1)
+own=$(own_time "$log/undisturbed.txt")
 killed=0
 while ((killed < kills)) && kill -0 "$client" 2>/dev/null; do
   # The first kill at 15–60 % of the undisturbed count's time, each later one GAP to GAP + 10 s after the one before; the silo
@@ -186,8 +186,8 @@ stop_all
 # start, slow on a loaded machine, is not in it).
 exact_undisturbed=$(grep -m1 'EXACT' "$log/undisturbed.txt" | sed 's/.*): //' || true)
 exact_disturbed=$(grep -m1 'EXACT' "$log/disturbed.txt" | sed 's/.*): //' || true)
-count_undisturbed=$(sed -n 's/.*finished: .* in \([0-9.]*\) s$/\1/p' "$log/undisturbed.txt" | head -n1)
-count_disturbed=$(sed -n 's/.*finished: .* in \([0-9.]*\) s$/\1/p' "$log/disturbed.txt" | head -n1)
+count_undisturbed=$(own_time "$log/undisturbed.txt")
+count_disturbed=$(own_time "$log/disturbed.txt")
 echo "undisturbed: $(printf '%.1f' "$undisturbed") s, the count itself ${count_undisturbed:-?} s; $exact_undisturbed"
 echo "with $killed kill(s): $(printf '%.1f' "$disturbed") s, the count itself ${count_disturbed:-?} s (client exit $code); $exact_disturbed"
 grep -vE '^[ 0-9.]*s  \s*(preference|Certificate|MET|NOT MET)' "$log/disturbed.txt" | sed 's/^/  client: /' | tail -n 14 || true
