@@ -24,17 +24,18 @@ return await Cli.Run(args, Console.Out, Console.Error);
 /// <summary>The command line: parsing, the silo and the client.</summary>
 internal static class Cli
 {
-    public const int Done = 0, NotDone = 1, BadInput = 2, Detached = 130;
+    public const int Done = 0, NotDone = 1, BadInput = 2, Stalled = 3, Detached = 130;
 
     private static readonly string[] SiloOptions = ["--index", "--workers", "--silo-port", "--gateway-port", "--primary-port", "--cluster", "--connection", "--cluster-id", "--service-id", "--verbose"];
-    private static readonly string[] CountOptions = ["--model", "--preference", "--split", "--leaf", "--fix", "--lease", "--local", "--silos", "--gateway-port", "--cluster", "--connection", "--cluster-id", "--service-id", "--timeout", "--detach", "--cancel", "--verbose"];
+    private static readonly string[] CountOptions = ["--model", "--preference", "--split", "--leaf", "--fix", "--lease", "--local", "--silos", "--gateway-port", "--cluster", "--connection", "--cluster-id", "--service-id", "--timeout", "--stall", "--detach", "--cancel", "--verbose"];
     private static readonly string[] Flags = ["--local", "--detach", "--cancel", "--verbose"];
 
     public const string Help = """
         ClusterCount: an exact GenBias count spread over a Microsoft Orleans cluster.
 
           ClusterCount silo  [options]    run one silo until Ctrl+C or SIGTERM (a graceful stop: the sub-cubes it is
-                                          counting are given back; exit 0)
+                                          counting are given back; exit 0). Membership is set for a few silos: a
+                                          dead silo is declared dead in seconds, even when two of three die together
           ClusterCount count [options]    submit a count, watch it, print its certificate
           ClusterCount --help             this text
 
@@ -63,12 +64,16 @@ internal static class Cli
           --silos n            localhost: gateways on ports --gateway-port … +n−1 (default 3, from 30000)
           --cluster, --connection, --cluster-id, --service-id    as for silo
           --timeout s          give up when no silo answers for s seconds (default 30)
+          --stall s            give up when the cluster answers but counts no sub-cube for s seconds, or twice
+                               the lease time if longer (default 120); the message says what is missing
           --detach             submit and exit; the same command without --detach watches it again
           --cancel             cancel this plan's count (its results stay: submitting it again resumes it)
           --local              count the same plan in this process instead, on every core
 
         Ctrl+C or SIGTERM while a count is watched detaches: the count goes on, and the same command re-attaches.
-        Exit codes: 0 done, 1 not done (no silo answered, the count was cancelled), 2 bad input, 130 detached.
+        Exit codes: 0 done (or detached by SIGTERM, as a service manager stops it), 1 not done (no silo answered,
+        the count was cancelled), 2 bad input, 3 stalled (the cluster answers but counts nothing), 130 detached by
+        Ctrl+C.
 
         Example (three terminals, then a fourth):
           ClusterCount silo --index 0 --workers 1
@@ -188,7 +193,9 @@ internal static class Cli
 
         IHost host = Host.CreateDefaultBuilder([])
             .ConfigureLogging(logging => Quiet(logging, options.ContainsKey("--verbose")))
-            .ConfigureServices(services => services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15)))
+            // A graceful stop (its sub-cubes given back, its membership row marked dead) within 4 s, or what is left of
+            // it cut short: service managers wait a few seconds before SIGKILL.
+            .ConfigureServices(services => services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(4)))
             .UseOrleans(silo =>
             {
                 silo.Configure<ClusterOptions>(o => { o.ClusterId = clusterId; o.ServiceId = serviceId; });
@@ -207,15 +214,32 @@ internal static class Cli
                 }
 
                 silo.AddGenBiasCounting(workers);
+                silo.UseMembershipForFewSilos();
             })
             .Build();
         IHostApplicationLifetime lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
-        lifetime.ApplicationStopping.Register(() => output.WriteLine($"silo {index} stopping: giving back the sub-cubes it is counting"));
-        await host.StartAsync();
+        var stopping = new System.Diagnostics.Stopwatch();
+        lifetime.ApplicationStopping.Register(() =>
+        {
+            stopping.Start();
+            output.WriteLine($"silo {index} stopping: giving back the sub-cubes it is counting");
+        });
+        try
+        {
+            await host.StartAsync();
+        }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            // SIGTERM or Ctrl+C while the silo was still joining the cluster: nothing to hand over.
+            host.Dispose();
+            output.WriteLine($"silo {index} stopped before it had joined the cluster");
+            return Done;
+        }
+
         output.WriteLine($"silo {index} up (cluster {clusterId}, {cluster}, ports {siloPort}/{gatewayPort}, {workers} counting loop{(workers == 1 ? "" : "s")}); Ctrl+C or SIGTERM stops it");
         await host.WaitForShutdownAsync();
         host.Dispose();
-        output.WriteLine($"silo {index} stopped");
+        output.WriteLine($"silo {index} stopped ({stopping.Elapsed.TotalSeconds:F1} s after the stop was asked)");
         return Done;
     }
 
@@ -291,6 +315,7 @@ internal static class Cli
         };
         (_, _, CountPlan plan) = job.Build();
         int timeout = Integer(options, "--timeout", 30, 1, 3600);
+        int stall = Integer(options, "--stall", 120, 1, 86400);
         int silos = Integer(options, "--silos", 3, 1, 100);
         int gatewayPort = Integer(options, "--gateway-port", 30000, 1, 65535 - silos);
         (string cluster, string clusterId, string serviceId, string? connection) = Membership(options);
@@ -326,9 +351,11 @@ internal static class Cli
             })
             .Build();
         using var stop = new CancellationTokenSource();
+        bool terminated = false;
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
         Console.CancelKeyPress += onCancel;
-        using PosixSignalRegistration onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
+        // SIGTERM is how a service manager stops a process: detach and exit 0. Ctrl+C detaches with 130, as shells expect.
+        using PosixSignalRegistration onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; terminated = true; stop.Cancel(); });
         try
         {
             using (var connect = CancellationTokenSource.CreateLinkedTokenSource(stop.Token))
@@ -370,6 +397,7 @@ internal static class Cli
             {
                 Interval = TimeSpan.FromMilliseconds(250),
                 GiveUpAfter = TimeSpan.FromSeconds(timeout),
+                StallAfter = TimeSpan.FromSeconds(stall),
                 Notice = notice => output.WriteLine($"  {notice}"),
                 Progress = new SynchronousProgress(s =>
                 {
@@ -388,13 +416,18 @@ internal static class Cli
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
-                output.WriteLine($"detached at {latest?.Done ?? 0:N0}/{plan.SubCubes:N0} sub-cubes; the count goes on. The same command watches it again, with --cancel cancels it.");
-                return Detached;
+                output.WriteLine($"detached at {latest?.Done ?? 0:N0}/{plan.SubCubes:N0} sub-cubes{(terminated ? " (SIGTERM)" : "")}; the count goes on. The same command watches it again, with --cancel cancels it.");
+                return terminated ? Done : Detached;
             }
             catch (TimeoutException e)
             {
                 error.WriteLine($"ClusterCount: {e.Message}");
                 return NotDone;
+            }
+            catch (CountStalledException e)
+            {
+                error.WriteLine($"ClusterCount: {e.Message}");
+                return Stalled;
             }
 
             if (!status.Finished)
@@ -409,11 +442,17 @@ internal static class Cli
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
             output.WriteLine("interrupted before the count was submitted or cancelled; nothing changed on the cluster that the same command cannot pick up.");
-            return Detached;
+            return terminated ? Done : Detached;
         }
         catch (TimeoutException)
         {
             error.WriteLine($"ClusterCount: the cluster at {where} did not answer within {timeout} s.");
+            return NotDone;
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not ArgumentException)
+        {
+            // A call the cluster failed (its storage refused a write, say): one line, not a stack trace.
+            error.WriteLine($"ClusterCount: the cluster at {where} failed the call: {e.GetType().Name}: {e.Message.Split('\n')[0].Trim()}");
             return NotDone;
         }
         finally

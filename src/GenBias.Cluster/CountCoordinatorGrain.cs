@@ -23,7 +23,8 @@ namespace GenBias.Cluster;
 [Reentrant]
 public sealed class CountCoordinatorGrain(
     [PersistentState("count", ClusterCounting.StorageName)] IPersistentState<CoordinatorState> state,
-    ILocalSiloDetails silo) : Grain, ICountCoordinatorGrain
+    ILocalSiloDetails silo,
+    IClusterMembershipService membership) : Grain, ICountCoordinatorGrain
 {
     /// <summary>The lease time before the first result tells how long a sub-cube takes.</summary>
     internal static readonly TimeSpan FirstLease = TimeSpan.FromSeconds(30);
@@ -36,6 +37,7 @@ public sealed class CountCoordinatorGrain(
     private BitArray _done = new(0);
     private long _doneCount, _count, _decided, _cursor, _duplicates, _relent, _givenBack, _restored;
     private double _counted, _countingSeconds;
+    private DateTime? _lastLease, _lastReport;
     private IGrainTimer? _expiry;
 
     /// <inheritdoc/>
@@ -125,7 +127,7 @@ public sealed class CountCoordinatorGrain(
     }
 
     /// <inheritdoc/>
-    public async Task<bool> Report(long subCube, long count, long decided, string silo)
+    public async Task<bool> Report(long subCube, long count, long decided, string silo, double seconds = 0)
     {
         CoordinatorState s = state.State;
         if (s.Job is null)
@@ -148,7 +150,7 @@ public sealed class CountCoordinatorGrain(
         (bool Fresh, SubCubeResult Stored) recorded;
         try
         {
-            recorded = await ClusterCounting.Shard(GrainFactory, this.GetPrimaryKeyString(), subCube).Record(new SubCubeResult(subCube, count, decided), silo);
+            recorded = await ClusterCounting.Shard(GrainFactory, this.GetPrimaryKeyString(), subCube).Record(new SubCubeResult(subCube, count, decided, seconds), silo);
         }
         catch
         {
@@ -165,10 +167,13 @@ public sealed class CountCoordinatorGrain(
             _pending.Remove(subCube);
         }
 
-        if (_leases.Remove(subCube, out var lease))
+        _lastReport = DateTime.UtcNow;
+        if (_leases.Remove(subCube, out var lease) || seconds > 0)
         {
+            // The worker's own time when it sent one (a sub-cube lent by an earlier activation has no lease here),
+            // else the time since the lease.
             _counted++;
-            _countingSeconds += (DateTime.UtcNow - lease.Since).TotalSeconds;
+            _countingSeconds += seconds > 0 ? seconds : (DateTime.UtcNow - lease.Since).TotalSeconds;
         }
 
         if (!recorded.Fresh)
@@ -232,7 +237,10 @@ public sealed class CountCoordinatorGrain(
         return Task.CompletedTask;
     }
 
-    /// <summary>The lease time in force: the job's, or ten times the mean sub-cube so far (2 s to 5 minutes).</summary>
+    /// <summary>
+    /// The lease time in force: the job's, or ten times the mean sub-cube so far (2 s to 5 minutes), including the
+    /// times stored with the results a restarted coordinator read back.
+    /// </summary>
     private TimeSpan LeaseTime => state.State.Job?.LeaseTime ?? (_counted < 3
         ? FirstLease
         : TimeSpan.FromSeconds(Math.Clamp(10 * _countingSeconds / _counted, 2, 300)));
@@ -243,6 +251,7 @@ public sealed class CountCoordinatorGrain(
     {
         DateTime until = now + LeaseTime;
         _leases[subCube] = (worker, now, until);
+        _lastLease = now;
         return new SubCubeLease(subCube, until);
     }
 
@@ -261,6 +270,7 @@ public sealed class CountCoordinatorGrain(
         CoordinatorState s = state.State;
         _done = new BitArray(checked((int)s.SubCubes));
         _doneCount = _count = _decided = _cursor = _restored = 0;
+        (_counted, _countingSeconds) = (0, 0);
         _silos.Clear();
         _leases.Clear();
         _returned.Clear();
@@ -291,6 +301,11 @@ public sealed class CountCoordinatorGrain(
                     _count += result.Count;
                     _decided += result.Decided;
                     _restored++;
+                    if (result.Seconds > 0)
+                    {
+                        _counted++;
+                        _countingSeconds += result.Seconds;
+                    }
                 }
 
                 _silos.UnionWith(silos);
@@ -337,8 +352,14 @@ public sealed class CountCoordinatorGrain(
         TimeSpan period = TimeSpan.FromMilliseconds(Math.Clamp(LeaseTime.TotalMilliseconds / 10, 100, 2000));
         _expiry = this.RegisterGrainTimer(async _ =>
         {
+            // A lease ends at the time it was lent with, or sooner when the lease time in force has come down since
+            // (the first leases of a count, or of a restarted coordinator, are lent for 30 s before a result says more),
+            // or at once when the membership has declared its worker's silo dead (a killed silo reports nothing).
             DateTime now = DateTime.UtcNow;
-            foreach (long subCube in _leases.Where(l => l.Value.Until <= now).Select(l => l.Key).ToArray())
+            TimeSpan leaseTime = LeaseTime;
+            HashSet<string> dead = [.. membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead).Select(m => m.SiloAddress.ToString())];
+            foreach (long subCube in _leases.Where(l => l.Value.Until <= now || l.Value.Since + leaseTime <= now || (dead.Count > 0 && dead.Contains(SiloOf(l.Value.Worker))))
+                .Select(l => l.Key).ToArray())
             {
                 _leases.Remove(subCube);
                 _returned.Enqueue(subCube);
@@ -350,6 +371,13 @@ public sealed class CountCoordinatorGrain(
                 await GrainFactory.GetGrain<ICountRegistryGrain>(0).Add(this.GetPrimaryKeyString());
             }
         }, period, period);
+    }
+
+    /// <summary>The silo of a worker named "{silo address}#{loop}" (the whole name when it has no loop number).</summary>
+    private static string SiloOf(string worker)
+    {
+        int hash = worker.LastIndexOf('#');
+        return hash < 0 ? worker : worker[..hash];
     }
 
     private void StopExpiry()
@@ -394,6 +422,9 @@ public sealed class CountCoordinatorGrain(
             Restored = _restored,
             Host = silo.SiloAddress.ToString(),
             LeaseTime = LeaseTime,
+            LeaseHolders = [.. _leases.Values.Select(l => l.Worker).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
+            SinceLease = now - _lastLease,
+            SinceReport = now - _lastReport,
         };
     }
 }

@@ -71,9 +71,12 @@ public sealed record CountJob
 [GenerateSerializer, Immutable]
 public sealed record SubCubeLease([property: Id(0)] long SubCube, [property: Id(1)] DateTime Until);
 
-/// <summary>One sub-cube's result as stored: the pairs meeting the preference and the inputs decided by bounds.</summary>
+/// <summary>
+/// One sub-cube's result as stored: the pairs meeting the preference, the inputs decided by bounds, and the seconds
+/// its worker took to count it (0 when not measured), from which a restarted coordinator sets its lease time.
+/// </summary>
 [GenerateSerializer, Immutable]
-public readonly record struct SubCubeResult([property: Id(0)] long SubCube, [property: Id(1)] long Count, [property: Id(2)] long Decided);
+public readonly record struct SubCubeResult([property: Id(0)] long SubCube, [property: Id(1)] long Count, [property: Id(2)] long Decided, [property: Id(3)] double Seconds = 0);
 
 /// <summary>Where a count stands, as the coordinator sees it.</summary>
 [GenerateSerializer, Immutable]
@@ -116,7 +119,10 @@ public sealed record CountStatus
     /// </summary>
     [Id(10)] public bool Known { get; init; }
 
-    /// <summary>Leases that expired (a worker died or stalled) and whose sub-cubes were lent again, since the coordinator's activation.</summary>
+    /// <summary>
+    /// Leases that expired (a worker died or stalled) or whose worker's silo the membership declared dead, and whose
+    /// sub-cubes were lent again, since the coordinator's activation.
+    /// </summary>
     [Id(11)] public long Relent { get; init; }
 
     /// <summary>Sub-cubes given back by workers of a silo that stopped, since the coordinator's activation.</summary>
@@ -133,6 +139,15 @@ public sealed record CountStatus
 
     /// <summary>The lease time in force (the job's, or the automatic one).</summary>
     [Id(16)] public TimeSpan LeaseTime { get; init; }
+
+    /// <summary>The workers holding a lease now (silo address and loop number).</summary>
+    [Id(17)] public string[] LeaseHolders { get; init; } = [];
+
+    /// <summary>Time since a worker last took a lease from this coordinator activation (null: none has yet).</summary>
+    [Id(18)] public TimeSpan? SinceLease { get; init; }
+
+    /// <summary>Time since a result last reached this coordinator activation (null: none has yet).</summary>
+    [Id(19)] public TimeSpan? SinceReport { get; init; }
 
     /// <summary>Whether every sub-cube is counted.</summary>
     public bool Finished => SubCubes > 0 && Done == SubCubes;
@@ -159,7 +174,7 @@ public sealed record CountStatus
         text.Append(Finished ? string.Create(c, $", finished: {Count:N0} of {Total:N0} = {(double)Count / Total:P4} in {Elapsed.TotalSeconds:F1} s")
             : Cancelled ? ", cancelled"
             : string.Create(c, $", {Rate:F1}/s, {(Remaining is TimeSpan left ? Clock(TimeSpan.FromSeconds(Math.Round(left.TotalSeconds))) : "?")} left; {Leased} leased"));
-        foreach ((long n, string what) in new[] { (Relent, "lent again after their lease expired"), (GivenBack, "given back by a stopping silo"), (Duplicates, "reported twice") })
+        foreach ((long n, string what) in new[] { (Relent, "lent again (lease expired or silo dead)"), (GivenBack, "given back by a stopping silo"), (Duplicates, "reported twice") })
         {
             if (n > 0)
             {

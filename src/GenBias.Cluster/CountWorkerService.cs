@@ -82,7 +82,7 @@ internal sealed class CountWorkerService(IGrainFactory grains, ILocalSiloDetails
                         return;
                     }
 
-                    await Report(coordinator, lease.SubCube, result, siloName, stoppingToken);
+                    await Report(coordinator, lease.SubCube, result, siloName, clock.Elapsed.TotalSeconds, stoppingToken);
                     logger.LogDebug("{Worker} counted sub-cube {SubCube} of {Key} in {Elapsed}", worker, lease.SubCube, key, clock.Elapsed);
                     worked = true;
                     break;
@@ -156,13 +156,13 @@ internal sealed class CountWorkerService(IGrainFactory grains, ILocalSiloDetails
         await coordinator.Job() is CountJob job ? job.Build().Plan : null;
 
     /// <summary>Reports a result, retrying twice on a transient failure: a result costs a sub-cube's time to make again.</summary>
-    private static async Task Report(ICountCoordinatorGrain coordinator, long subCube, (long Count, long Decided) result, string silo, CancellationToken stoppingToken)
+    private static async Task Report(ICountCoordinatorGrain coordinator, long subCube, (long Count, long Decided) result, string silo, double seconds, CancellationToken stoppingToken)
     {
         for (int attempt = 1; ; attempt++)
         {
             try
             {
-                await coordinator.Report(subCube, result.Count, result.Decided, silo);
+                await coordinator.Report(subCube, result.Count, result.Decided, silo, seconds);
                 return;
             }
             catch (Exception e) when (attempt < 3 && ClusterCounting.IsTransient(e))

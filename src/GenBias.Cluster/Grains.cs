@@ -25,16 +25,21 @@ public interface ICountCoordinatorGrain : IGrainWithStringKey
     /// <summary>The job, for workers that lease from this count for the first time (null when the plan is unknown).</summary>
     Task<CountJob?> Job();
 
-    /// <summary>The next sub-cube for <paramref name="worker"/> (one never counted and not on a live lease), or null.</summary>
+    /// <summary>
+    /// The next sub-cube for <paramref name="worker"/> (one never counted and not on a live lease), or null. A worker
+    /// named "{silo address}#{loop}", as the counting loops are, loses its leases at once when the membership declares
+    /// that silo dead.
+    /// </summary>
     Task<SubCubeLease?> Lease(string worker);
 
     /// <summary>
     /// A worker's result, stored in its shard unless the sub-cube is counted already: a duplicate is ignored without a
-    /// write (exactly-once accounting). Returns whether this report counted.
+    /// write (exactly-once accounting). <paramref name="seconds"/> is the time the worker took to count it (0: not
+    /// measured), which sets the automatic lease time. Returns whether this report counted.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The sub-cube is not part of the count.</exception>
     /// <exception cref="InvalidOperationException">The coordinator does not know the plan (never submitted, or its state was lost).</exception>
-    Task<bool> Report(long subCube, long count, long decided, string silo);
+    Task<bool> Report(long subCube, long count, long decided, string silo, double seconds = 0);
 
     /// <summary>A worker that stops gives its sub-cube back, to be lent again at once rather than after the lease time.</summary>
     Task GiveBack(long subCube, string worker);

@@ -47,7 +47,7 @@ public sealed class ClusterCountCommandTests
     {
         (int code, string output, _) = await Run("--help");
         Assert.Equal(0, code);
-        foreach (string text in new[] { "ClusterCount silo", "ClusterCount count", "--cluster-id", "--gateway-port", "--cancel", "--timeout", "Exit codes", "detaches" })
+        foreach (string text in new[] { "ClusterCount silo", "ClusterCount count", "--cluster-id", "--gateway-port", "--cancel", "--timeout", "--stall", "3 stalled", "Exit codes", "detaches" })
         {
             Assert.Contains(text, output, StringComparison.Ordinal);
         }
@@ -150,7 +150,7 @@ public sealed class ClusterCountCommandTests
             Known = true, Done = 81, SubCubes = 243, Silos = ["a", "b", "c"], Elapsed = TimeSpan.FromSeconds(5), Leased = 2,
             Relent = 1, GivenBack = 2, Activations = 2, Restored = 75,
         };
-        Assert.Equal("81/243 sub-cubes on 3 silo(s), 16.2/s, 0:00:10 left; 2 leased; 1 lent again after their lease expired; 2 given back by a stopping silo; coordinator restarted 1 time(s), 75 results read back", running.ToString());
+        Assert.Equal("81/243 sub-cubes on 3 silo(s), 16.2/s, 0:00:10 left; 2 leased; 1 lent again (lease expired or silo dead); 2 given back by a stopping silo; coordinator restarted 1 time(s), 75 results read back", running.ToString());
         var finished = running with { Done = 243, Count = 1234, Total = 59049, Relent = 0, GivenBack = 0, Activations = 1 };
         Assert.Equal("243/243 sub-cubes on 3 silo(s), finished: 1,234 of 59,049 = 2.0898 % in 5.0 s", finished.ToString());
         Assert.Equal("81/243 sub-cubes on 3 silo(s), cancelled", (running with { Cancelled = true, Relent = 0, GivenBack = 0, Activations = 1 }).ToString());

@@ -124,6 +124,44 @@ public sealed class SiloProcessTests(ITestOutputHelper output)
         }
     }
 
+    [PosixSignalFact]
+    public async Task A_watching_client_and_a_silo_sent_SIGTERM_exit_0_within_5_s()
+    {
+        // 3^20 inputs on one counting loop: the count is far from done when the client is stopped.
+        CountJob job = CountJob.For(ClusterCountTests.Network(1), Preference.OutputAbove(0.3, 0.5), splitDepth: 5, leafFreeInputs: 9, fixedInputs: [1, -1, 0, 1, 1]);
+        string model = Path.Combine(Path.GetTempPath(), $"clustercount-sigterm-{Guid.NewGuid():N}.json");
+        await File.WriteAllBytesAsync(model, job.Model);
+        string clusterId = $"sigterm-client-{Guid.NewGuid():N}";
+        int siloPort = FreePort(), gatewayPort = FreePort();
+        SiloProcess? silo = null, client = null;
+        try
+        {
+            silo = SiloProcess.Start(0, siloPort, gatewayPort, siloPort, clusterId);
+            await silo.WaitForOutput("up (cluster", TimeSpan.FromSeconds(30));
+            client = SiloProcess.Client("--model", model, "--split", "5", "--fix", "1,-1,0,1,1", "--silos", "1", "--gateway-port", I(gatewayPort), "--cluster-id", clusterId);
+            // The first status line: the count is submitted and watched.
+            await client.WaitForOutput(" sub-cubes on ", TimeSpan.FromSeconds(60));
+            foreach ((SiloProcess process, string stopped) in new[] { (client, "(SIGTERM); the count goes on"), (silo, "silo 0 stopped") })
+            {
+                var stopping = Stopwatch.StartNew();
+                process.Terminate();
+                bool exited = await process.WaitForExit(TimeSpan.FromSeconds(15));
+                stopping.Stop();
+                output.WriteLine($"{(process == client ? "client" : "silo")} sent SIGTERM: {(exited ? $"exit {process.ExitCode} in {stopping.Elapsed.TotalSeconds:F1} s" : "still running after 15 s")}\n{process.Output}");
+                Assert.True(exited);
+                Assert.Equal(0, process.ExitCode);
+                Assert.InRange(stopping.Elapsed.TotalSeconds, 0, 5);
+                Assert.Contains(stopped, process.Output, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            client?.Dispose();
+            silo?.Dispose();
+            File.Delete(model);
+        }
+    }
+
     private static async Task<CountStatus> WaitUntil(ICountCoordinatorGrain coordinator, Func<CountStatus, bool> condition)
     {
         var clock = Stopwatch.StartNew();
@@ -136,6 +174,8 @@ public sealed class SiloProcessTests(ITestOutputHelper output)
 
         return status;
     }
+
+    private static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static int FreePort()
     {
@@ -179,7 +219,13 @@ public sealed class SiloProcessTests(ITestOutputHelper output)
 
         public int ExitCode => _process.ExitCode;
 
-        public static SiloProcess Start(int index, int siloPort, int gatewayPort, int primaryPort, string clusterId)
+        public static SiloProcess Start(int index, int siloPort, int gatewayPort, int primaryPort, string clusterId) =>
+            Run(index, siloPort, "silo", "--index", I(index), "--workers", "1", "--silo-port", I(siloPort), "--gateway-port", I(gatewayPort), "--primary-port", I(primaryPort), "--cluster-id", clusterId);
+
+        /// <summary>`ClusterCount count …` as a process (its index and silo port mean nothing).</summary>
+        public static SiloProcess Client(params string[] arguments) => Run(-1, -1, ["count", .. arguments]);
+
+        private static SiloProcess Run(int index, int siloPort, params string[] arguments)
         {
             // The example's own build, copied beside the tests by the project reference, run by the same dotnet.
             string program = Path.Combine(AppContext.BaseDirectory, "ClusterCount.dll");
@@ -189,7 +235,8 @@ public sealed class SiloProcessTests(ITestOutputHelper output)
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
-            foreach (string argument in new[] { program, "silo", "--index", I(index), "--workers", "1", "--silo-port", I(siloPort), "--gateway-port", I(gatewayPort), "--primary-port", I(primaryPort), "--cluster-id", clusterId })
+            info.ArgumentList.Add(program);
+            foreach (string argument in arguments)
             {
                 info.ArgumentList.Add(argument);
             }
@@ -202,8 +249,6 @@ public sealed class SiloProcessTests(ITestOutputHelper output)
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
             return silo;
-
-            static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
         }
 
         public async Task WaitForOutput(string text, TimeSpan limit)
