@@ -155,18 +155,33 @@ namespace GenBias.Generators
                         }
 
                         EmitBatch16Loop(w, layers, packed);
-                        if (packed)
+                        void Loop(string kernel)
                         {
-                            using (w.Block("for (; r + 8 <= rows; r += 8)"))
+                            if (packed)
                             {
-                                w.Line("BatchRows8(ref Runtime::Unsafe.Add(ref first, 2 * r), ref Runtime::Unsafe.Add(ref last, r * OutputCount), ref b0);");
+                                using (w.Block("for (; r + 8 <= rows; r += 8)"))
+                                {
+                                    w.Line($"{kernel}(ref Runtime::Unsafe.Add(ref first, 2 * r), ref Runtime::Unsafe.Add(ref last, r * OutputCount), ref b0);");
+                                }
+                            }
+                            else
+                            {
+                                EmitSbyteChunks(w, layers[0].Inputs, 8, "m0", b => $"{kernel}(ref Runtime::Unsafe.Add(ref m0, 2 * {b}), ref Runtime::Unsafe.Add(ref last, (r + {b}) * OutputCount), ref b0);");
                             }
                         }
-                        else
+
+                        if (Batches8Vector512(layers))
                         {
-                            EmitSbyteChunks(w, layers[0].Inputs, 8, "m0", b => $"BatchRows8(ref Runtime::Unsafe.Add(ref m0, 2 * {b}), ref Runtime::Unsafe.Add(ref last, (r + {b}) * OutputCount), ref b0);");
+                            using (w.Block($"if (path != GB::ComputePath.Vector256 && {V512}.IsHardwareAccelerated)"))
+                            {
+                                w.Line("// Layers of more than 8 neurons on Vector512.");
+                                Loop("BatchRows8Vector512");
+                            }
+
+                            w.Line();
                         }
 
+                        Loop("BatchRows8");
                         w.Line();
                         using (w.Block("for (; r < rows; r++)"))
                         {

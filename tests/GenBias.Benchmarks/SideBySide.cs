@@ -57,8 +57,13 @@ internal static class SideBySide
         }
         else if (Array.IndexOf(arguments, "--wide") >= 0)
         {
-            // First layers above the table limit: batches of the 100- and 784-input shapes against ONNX Runtime.
-            contenders.RemoveAll(c => !c.Name.Contains("batch", StringComparison.Ordinal) || !(c.Group is "100-8-1" or "784-64-1"));
+            // Beyond 25 inputs and one hidden layer: batches (packed rows where the shape has them, sbyte rows) and single
+            // inputs, against ONNX Runtime's batch and single-row runs.
+            contenders.Clear();
+            AddWide(contenders, disposables, new Long100x8x1(), "100-8-1");
+            AddWide(contenders, disposables, new Image784x64x1(), "784-64-1");
+            AddWide(contenders, disposables, new Deep25x32x16x8x1(), "25-32-16-8-1");
+            AddWide(contenders, disposables, new Wide64x33x1(), "64-33-1");
         }
         else if (Array.IndexOf(arguments, "--batch") >= 0)
         {
@@ -310,6 +315,64 @@ internal static class SideBySide
 
             return Singles;
         }, single));
+    }
+
+    /// <summary>
+    /// A batch of 4096 rows (packed when the shape has at most 64 inputs, and sbyte rows) beside ONNX Runtime's batch, and
+    /// single inputs (packed, or a span above 64 inputs) beside ONNX Runtime's run of one row.
+    /// </summary>
+    private static void AddWide(List<Contender> list, List<IDisposable> disposables, ITernaryNetwork network, string tag)
+    {
+        const int Rows = 4096, Singles = 256;
+        NetworkShape shape = network.Shape;
+        network.SetParameters(BenchmarkData.Parameters(shape, 2));
+        int n = shape.InputCount, outputs = shape.OutputCount;
+        sbyte[] inputs = BenchmarkData.Inputs(Rows, n, 3);
+        float[] floats = inputs.Select(v => (float)v).ToArray();
+        float[] results = new float[Rows * outputs], peerResults = new float[Rows * outputs];
+        var peer = new OnnxPeer(shape, network.Parameters, floats, peerResults);
+        var singlePeer = new OnnxPeer(shape, network.Parameters, floats[..n], new float[outputs]);
+        disposables.Add(peer);
+        disposables.Add(singlePeer);
+        string ort = $"ONNX Runtime batch {tag}", ortSingle = $"ONNX Runtime single {tag} (one-row run)";
+        list.Add(new Contender(tag, ort, () => { peer.Run(); return Rows; }));
+        float[] one = new float[outputs];
+        if (n <= 64)
+        {
+            ulong[] packed = new ulong[2 * Rows];
+            for (int r = 0; r < Rows; r++)
+            {
+                (packed[2 * r], packed[(2 * r) + 1]) = TernaryInput.Pack(inputs.AsSpan(r * n, n));
+            }
+
+            list.Add(new Contender(tag, $"GenBias batch {tag} (packed)", () => { network.ForwardBatch(packed, results); return Rows; }, ort));
+            list.Add(new Contender(tag, $"GenBias batch {tag} (sbyte rows)", () => { network.ForwardBatch(inputs, results); return Rows; }, ort));
+            list.Add(new Contender(tag, ortSingle, () => { singlePeer.Run(); return 1; }));
+            list.Add(new Contender(tag, $"GenBias single {tag} (packed)", () =>
+            {
+                for (int r = 0; r < Singles; r++)
+                {
+                    network.Forward(packed[2 * r], packed[(2 * r) + 1], one);
+                }
+
+                return Singles;
+            }, ortSingle));
+        }
+        else
+        {
+            list.Add(new Contender(tag, $"GenBias batch {tag} (sbyte rows)", () => { network.ForwardBatch(inputs, results); return Rows; }, ort));
+            list.Add(new Contender(tag, ortSingle, () => { singlePeer.Run(); return 1; }));
+        }
+
+        list.Add(new Contender(tag, $"GenBias single {tag} (span)", () =>
+        {
+            for (int r = 0; r < Singles; r++)
+            {
+                network.Forward(inputs.AsSpan(r * n, n), one);
+            }
+
+            return Singles;
+        }, ortSingle));
     }
 
     private static void AddForward<T>(List<Contender> list, List<IDisposable> disposables, T network, string tag)
