@@ -24,7 +24,7 @@ namespace GenBias.Generators
                 w.Line("int version = GBC::ParameterVersion.Read(ref _version);");
                 w.Line("ref sbyte first = ref Interop::MemoryMarshal.GetReference(inputs);");
                 w.Line("int r = 0;");
-                bool columns = AddsColumns(layers);
+                bool columns = AddsColumns(layers) || DotsFirstLayer(layers);
                 if (lanes || columns)
                 {
                     w.Line("GB::ComputePath path = ComputePath;");
@@ -226,13 +226,13 @@ namespace GenBias.Generators
         private static bool BatchInLanes(NetworkModel model, List<LayerPlan> layers) =>
             layers[0].OverOutputs && !layers[0].Tables && (model.Inputs + layers.Sum(l => l.Width)) * 64 <= 64 * 1024;
 
-        private static void EmitBatchKernel(IndentedWriter w, List<LayerPlan> layers, string vector, int lanes, bool columns = false)
+        private static void EmitBatchKernel(IndentedWriter w, List<LayerPlan> layers, string vector, int lanes, bool columns = false, bool dots = false)
         {
             string type = "Simd::" + vector;
             LayerPlan output = layers[layers.Count - 1];
             w.Line($"// {lanes} rows at once, row t in lane t of every {vector}: each neuron is computed in the canonical order, lane by");
             w.Line("// lane, so every row gets the bits of Forward. Weights are broadcast from the canonical parameter buffer.");
-            using (w.MemberBlock($"private void {(columns ? "Column" : "")}Batch{vector}(ref sbyte input, ref float output)"))
+            using (w.MemberBlock($"private void {(dots ? "Dot" : columns ? "Column" : "")}Batch{vector}(ref sbyte input, ref float output)"))
             {
                 w.Line("ref float w = ref Interop::MemoryMarshal.GetArrayDataReference(_parameters);");
                 if (!columns)
@@ -250,7 +250,15 @@ namespace GenBias.Generators
                     w.Line();
                     if (l.Index == 0 && columns)
                     {
-                        EmitColumnLayerInLanes(w, l, type, lanes);
+                        if (dots)
+                        {
+                            EmitDotLayerInLanes(w, l, type, lanes);
+                        }
+                        else
+                        {
+                            EmitColumnLayerInLanes(w, l, type, lanes);
+                        }
+
                         previous = current;
                         continue;
                     }

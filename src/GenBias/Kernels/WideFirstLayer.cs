@@ -125,6 +125,132 @@ public static class WideFirstLayer
         }
     }
 
+    /// <summary>
+    /// The pre-activations of <paramref name="rowCount"/> (even) sbyte rows of <paramref name="inputs"/> (at least 16)
+    /// validated ternary values, by dot products with the inputs in the lanes of a Vector512: row r's neuron k at
+    /// <c>pre[r · padded + k]</c>. The weights are in the canonical layout (neuron k's row at <c>k · inputs</c>), the
+    /// biases at <paramref name="biases"/>. For narrow first layers (<see cref="ShapeRules.DotsFirstLayer"/>), where
+    /// columns cost more per set bit than a multiply-add per input. Requires Vector512 acceleration.
+    /// </summary>
+    /// <remarks>
+    /// Exact only on <see cref="FixedPointGrid"/>, like <see cref="PreActivations"/>: the products are summed in lanes,
+    /// then across them, then the bias is added, and every step is exact there, so the bits are the canonical sum's (a
+    /// zero sum is +0). Tiles of two rows × eight neurons: each chunk of 16 weights is loaded once for both rows,
+    /// sixteen independent accumulators keep both multiply-add pipes busy, and one transposing reduction puts each
+    /// tile's sums in the lanes of two Vector256. The last chunk is the row's last 16 inputs with those already
+    /// summed zeroed, so nothing past a row or a weight row is read. Lanes from <paramref name="width"/> to the next
+    /// multiple of 8 hold copies of the last neuron's sums.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void DotPreActivations(ref sbyte rows, int rowCount, int inputs, ref float weights, ref float biases, int width, int padded, ref float pre)
+    {
+        if (!Vector512.IsHardwareAccelerated || inputs < 16 || (rowCount & 1) != 0 || padded < ((width + 7) & ~7))
+        {
+            throw new ArgumentException("Dot products need Vector512, at least 16 inputs, an even row count and room for the lanes.");
+        }
+
+        int whole = inputs >> 4, tail = inputs & 15;
+        // The last chunk starts 16 before the end; its first 16 − tail lanes were in the whole chunks already.
+        Vector512<float> keep = Vector512.GreaterThanOrEqual(Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create((float)(16 - tail)));
+        int last = inputs - 16;
+        for (int r = 0; r < rowCount; r += 2)
+        {
+            ref sbyte a = ref Unsafe.Add(ref rows, r * inputs);
+            ref sbyte b = ref Unsafe.Add(ref a, inputs);
+            for (int k0 = 0; k0 < width; k0 += 8)
+            {
+                // Neurons k0 … k0 + 7 (the last one repeated past the width).
+                ref float w0 = ref Row(ref weights, inputs, k0, width), w1 = ref Row(ref weights, inputs, k0 + 1, width);
+                ref float w2 = ref Row(ref weights, inputs, k0 + 2, width), w3 = ref Row(ref weights, inputs, k0 + 3, width);
+                ref float w4 = ref Row(ref weights, inputs, k0 + 4, width), w5 = ref Row(ref weights, inputs, k0 + 5, width);
+                ref float w6 = ref Row(ref weights, inputs, k0 + 6, width), w7 = ref Row(ref weights, inputs, k0 + 7, width);
+                Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+                Vector512<float> b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;
+                for (int c = 0; c <= whole; c++)
+                {
+                    int at = c * 16;
+                    Vector512<float> xa, xb;
+                    if (c < whole)
+                    {
+                        xa = Floats(ref a, at);
+                        xb = Floats(ref b, at);
+                    }
+                    else if (tail != 0)
+                    {
+                        at = last;
+                        xa = Floats(ref a, at) & keep;
+                        xb = Floats(ref b, at) & keep;
+                    }
+                    else
+                    {
+                        break;
+                    }
+
+                    Vector512<float> w = Vector512.LoadUnsafe(ref w0, (nuint)at);
+                    a0 = Vector512.FusedMultiplyAdd(xa, w, a0);
+                    b0 = Vector512.FusedMultiplyAdd(xb, w, b0);
+                    w = Vector512.LoadUnsafe(ref w1, (nuint)at);
+                    a1 = Vector512.FusedMultiplyAdd(xa, w, a1);
+                    b1 = Vector512.FusedMultiplyAdd(xb, w, b1);
+                    w = Vector512.LoadUnsafe(ref w2, (nuint)at);
+                    a2 = Vector512.FusedMultiplyAdd(xa, w, a2);
+                    b2 = Vector512.FusedMultiplyAdd(xb, w, b2);
+                    w = Vector512.LoadUnsafe(ref w3, (nuint)at);
+                    a3 = Vector512.FusedMultiplyAdd(xa, w, a3);
+                    b3 = Vector512.FusedMultiplyAdd(xb, w, b3);
+                    w = Vector512.LoadUnsafe(ref w4, (nuint)at);
+                    a4 = Vector512.FusedMultiplyAdd(xa, w, a4);
+                    b4 = Vector512.FusedMultiplyAdd(xb, w, b4);
+                    w = Vector512.LoadUnsafe(ref w5, (nuint)at);
+                    a5 = Vector512.FusedMultiplyAdd(xa, w, a5);
+                    b5 = Vector512.FusedMultiplyAdd(xb, w, b5);
+                    w = Vector512.LoadUnsafe(ref w6, (nuint)at);
+                    a6 = Vector512.FusedMultiplyAdd(xa, w, a6);
+                    b6 = Vector512.FusedMultiplyAdd(xb, w, b6);
+                    w = Vector512.LoadUnsafe(ref w7, (nuint)at);
+                    a7 = Vector512.FusedMultiplyAdd(xa, w, a7);
+                    b7 = Vector512.FusedMultiplyAdd(xb, w, b7);
+                }
+
+                // Sixteen lanes to eight, then the rows' eight neurons into the lanes of one Vector256 each (exact on the grid).
+                Vector256<float> bias = LoadBiases(ref biases, k0, width);
+                (CanonicalSum.TreeOfRows(Half(a0), Half(a1), Half(a2), Half(a3), Half(a4), Half(a5), Half(a6), Half(a7)) + bias)
+                    .StoreUnsafe(ref pre, (nuint)((r * padded) + k0));
+                (CanonicalSum.TreeOfRows(Half(b0), Half(b1), Half(b2), Half(b3), Half(b4), Half(b5), Half(b6), Half(b7)) + bias)
+                    .StoreUnsafe(ref pre, (nuint)(((r + 1) * padded) + k0));
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref float Row(ref float weights, int inputs, int k, int width) =>
+        ref Unsafe.Add(ref weights, Math.Min(k, width - 1) * inputs);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> LoadBiases(ref float biases, int k0, int width)
+    {
+        if (k0 + 8 <= width)
+        {
+            return Vector256.LoadUnsafe(ref biases, (nuint)k0);
+        }
+
+        Span<float> lanes = stackalloc float[8];
+        for (int t = 0; t < 8; t++)
+        {
+            lanes[t] = Unsafe.Add(ref biases, Math.Min(k0 + t, width - 1));
+        }
+
+        return Vector256.Create<float>(lanes);
+    }
+
+    /// <summary>16 ternary sbytes as floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Floats(ref sbyte row, int at) =>
+        Vector512.ConvertToSingle(System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref row, (nuint)at)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Half(Vector512<float> v) => v.GetLower() + v.GetUpper();
+
     private static void Clear(ref float start, int length) =>
         System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref start, length).Clear();
 
