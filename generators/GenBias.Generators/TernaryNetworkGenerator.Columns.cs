@@ -106,21 +106,14 @@ namespace GenBias.Generators
         /// <summary>Layer 0 of the dot kernel: <c>y0[k]</c> holds neuron k's activation of the sixteen rows, row t in lane t.</summary>
         private static void EmitDotLayerInLanes(IndentedWriter w, LayerPlan l, string type, int lanes)
         {
-            w.Line($"// Layer 0: {l.Describe}; the {lanes} rows' dot products with the weight rows, inputs in lanes, two rows by");
-            w.Line("// eight neurons per tile (exact on the grid, so Forward's bits), then neuron k of every row into the lanes of one vector.");
+            w.Line($"// Layer 0: {l.Describe}; the {lanes} rows' dot products with the weight rows, inputs in lanes, summed across");
+            w.Line("// the lanes with row t in lane t (exact on the grid, so Forward's bits).");
             w.Line($"Sys::Span<{type}<float>> y0 = stackalloc {type}<float>[{l.Width}];");
-            using (w.Block())
+            w.Line($"GBC::WideFirstLayer.DotPreActivations(ref input, InputCount, ref {Unsafe}.Add(ref w, {l.Name}WeightOffset), ref {Unsafe}.Add(ref w, {l.Name}BiasOffset),");
+            w.Line($"    {l.Width}, ref {Unsafe}.As<{type}<float>, float>(ref Interop::MemoryMarshal.GetReference(y0)));");
+            using (w.Block($"for (int k = 0; k < {l.Width}; k++)"))
             {
-                w.Line($"Sys::Span<float> sums = stackalloc float[{lanes * l.Padded}];");
-                w.Line("ref float s = ref Interop::MemoryMarshal.GetReference(sums);");
-                w.Line($"GBC::WideFirstLayer.DotPreActivations(ref input, {lanes}, InputCount, ref {Unsafe}.Add(ref w, {l.Name}WeightOffset),");
-                w.Line($"    ref {Unsafe}.Add(ref w, {l.Name}BiasOffset), {l.Width}, {l.Padded}, ref s);");
-                using (w.Block($"for (int k = 0; k < {l.Width}; k++)"))
-                {
-                    w.Line($"ref float c = ref {Unsafe}.Add(ref s, k);");
-                    string elements = string.Join(", ", Enumerable.Range(0, lanes).Select(t => t == 0 ? "c" : $"{Unsafe}.Add(ref c, {t * l.Padded})"));
-                    w.Line($"y0[k] = GB::ActivationMath.Apply(GB::Activation.{l.Activation}, {type}.Create({elements}));");
-                }
+                w.Line($"y0[k] = GB::ActivationMath.Apply(GB::Activation.{l.Activation}, y0[k]);");
             }
         }
 

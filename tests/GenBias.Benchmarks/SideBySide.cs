@@ -9,7 +9,7 @@ namespace GenBias.Benchmarks;
 /// Interleaved rounds in one process: every contender runs once per round, in a rotating order, for about the same
 /// wall time; the median of its per-item times over the rounds is reported with the ratio to its peer. The shared,
 /// noisy machines this project runs on make separate runs incomparable; this is the comparison the README cites.
-/// Run: dotnet run -c Release --project tests/GenBias.Benchmarks -- --side-by-side [rounds] [--training | --single | --batch | --wide | --leaf | --kernels]
+/// Run: dotnet run -c Release --project tests/GenBias.Benchmarks -- --side-by-side [rounds] [--training | --single | --batch | --wide | --leaf | --kernels] [--cpu-time]
 /// </summary>
 internal static class SideBySide
 {
@@ -95,6 +95,9 @@ internal static class SideBySide
             }
         }
 
+        // --cpu-time: the thread's CPU time instead of wall time (Linux), so that time slices given to other processes on
+        // a loaded machine do not count; caches shared with them still do.
+        bool cpu = Array.IndexOf(arguments, "--cpu-time") >= 0 && OperatingSystem.IsLinux();
         var samples = contenders.ToDictionary(c => c.Name, _ => new List<double>());
         for (int round = 0; round < rounds; round++)
         {
@@ -102,17 +105,20 @@ internal static class SideBySide
             {
                 Contender c = contenders[(i + round) % contenders.Count];
                 long items = 0;
+                double start = cpu ? Machine.ThreadCpuNanoseconds() : 0;
                 var clock = Stopwatch.StartNew();
                 while (clock.ElapsedTicks < Stopwatch.Frequency / 20)
                 {
                     items += c.Run();
                 }
 
-                samples[c.Name].Add(clock.Elapsed.TotalNanoseconds / items);
+                double elapsed = cpu ? Machine.ThreadCpuNanoseconds() - start : clock.Elapsed.TotalNanoseconds;
+                samples[c.Name].Add(elapsed / items);
             }
         }
 
-        Console.WriteLine($"load average after: {Machine.LoadAverage()}; {rounds} interleaved rounds, median ns per item");
+        string clockKind = cpu ? "thread CPU time" : "wall time";
+        Console.WriteLine($"load average after: {Machine.LoadAverage()}; {rounds} interleaved rounds, median ns per item ({clockKind})");
         Console.WriteLine();
         Console.WriteLine("| work | ns per item (median) | peer | ratio (median of per-round ratios) |");
         Console.WriteLine("|---|---|---|---|");
@@ -373,6 +379,20 @@ internal static class SideBySide
 
             return Singles;
         }, ortSingle));
+        if (Environment.GetEnvironmentVariable("GENBIAS_DOT_ONLY") == "1" && n > 64)
+        {
+            float[] parameters = network.Parameters.ToArray();
+            float[] pre = new float[16 * shape.Layers[0].Width];
+            list.Add(new Contender(tag, $"dot pre-activations only {tag}", () =>
+            {
+                for (int r = 0; r + 16 <= Rows; r += 16)
+                {
+                    GenBias.CompilerServices.WideFirstLayer.DotPreActivations(ref inputs[r * n], n, ref parameters[0], ref parameters[shape.Layers[0].BiasIndex(0)], shape.Layers[0].Width, ref pre[0]);
+                }
+
+                return Rows;
+            }, ort));
+        }
     }
 
     private static void AddForward<T>(List<Contender> list, List<IDisposable> disposables, T network, string tag)
@@ -477,8 +497,25 @@ internal static class TrainingData
     }
 }
 
-internal static class Machine
+internal static partial class Machine
 {
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    private struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "clock_gettime")]
+    private static partial int ClockGetTime(int clock, out TimeSpec time);
+
+    /// <summary>The calling thread's CPU time in nanoseconds (CLOCK_THREAD_CPUTIME_ID, Linux).</summary>
+    public static double ThreadCpuNanoseconds()
+    {
+        const int ThreadCpuTime = 3;
+        return ClockGetTime(ThreadCpuTime, out TimeSpec time) == 0 ? (time.Seconds * 1e9) + time.Nanoseconds : throw new InvalidOperationException("clock_gettime failed.");
+    }
+
     public static string Cpu()
     {
         try

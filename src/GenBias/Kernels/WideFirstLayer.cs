@@ -3,6 +3,8 @@ using System.ComponentModel;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace GenBias.CompilerServices;
 
@@ -126,130 +128,114 @@ public static class WideFirstLayer
     }
 
     /// <summary>
-    /// The pre-activations of <paramref name="rowCount"/> (even) sbyte rows of <paramref name="inputs"/> (at least 16)
-    /// validated ternary values, by dot products with the inputs in the lanes of a Vector512: row r's neuron k at
-    /// <c>pre[r · padded + k]</c>. The weights are in the canonical layout (neuron k's row at <c>k · inputs</c>), the
-    /// biases at <paramref name="biases"/>. For narrow first layers (<see cref="ShapeRules.DotsFirstLayer"/>), where
-    /// columns cost more per set bit than a multiply-add per input. Requires Vector512 acceleration.
+    /// The pre-activations of 16 sbyte rows of <paramref name="inputs"/> (at least 16) validated ternary values, by dot
+    /// products with the inputs in the lanes of a Vector512, written with the rows in lanes: neuron k of row t at
+    /// <c>pre[16 · k + t]</c>. The weights are in the canonical layout (neuron k's row at <c>k · inputs</c>), the biases
+    /// at <paramref name="biases"/>. For narrow first layers (<see cref="ShapeRules.DotsFirstLayer"/>), where columns
+    /// cost more per set bit than a multiply-add per input. Requires Vector512 acceleration.
     /// </summary>
     /// <remarks>
     /// Exact only on <see cref="FixedPointGrid"/>, like <see cref="PreActivations"/>: the products are summed in lanes,
     /// then across them, then the bias is added, and every step is exact there, so the bits are the canonical sum's (a
-    /// zero sum is +0). Tiles of two rows × eight neurons: each chunk of 16 weights is loaded once for both rows,
-    /// sixteen independent accumulators keep both multiply-add pipes busy, and one transposing reduction puts each
-    /// tile's sums in the lanes of two Vector256. The last chunk is the row's last 16 inputs with those already
-    /// summed zeroed, so nothing past a row or a weight row is read. Lanes from <paramref name="width"/> to the next
-    /// multiple of 8 hold copies of the last neuron's sums.
+    /// zero sum is +0). The rows are converted to floats once, chunk by chunk (the last chunk is the row's last 16
+    /// inputs with those already summed zeroed, so nothing past a row or a weight row is read); then per neuron each
+    /// chunk of 16 weights is loaded once for the 16 rows, whose 16 independent sums keep both multiply-add pipes busy,
+    /// and one transposing reduction puts the 16 rows' sums in the lanes of one vector.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void DotPreActivations(ref sbyte rows, int rowCount, int inputs, ref float weights, ref float biases, int width, int padded, ref float pre)
+    [SkipLocalsInit] // every float of the row buffer is written before it is read
+    public static void DotPreActivations(ref sbyte rows, int inputs, ref float weights, ref float biases, int width, ref float pre)
     {
-        if (!Vector512.IsHardwareAccelerated || inputs < 16 || (rowCount & 1) != 0 || padded < ((width + 7) & ~7))
+        if (!Vector512.IsHardwareAccelerated || inputs < 16 || inputs > ShapeRules.MaxInputs)
         {
-            throw new ArgumentException("Dot products need Vector512, at least 16 inputs, an even row count and room for the lanes.");
+            throw new ArgumentException("Dot products need Vector512 and 16 to 1024 inputs.", nameof(inputs));
         }
 
-        int whole = inputs >> 4, tail = inputs & 15;
-        // The last chunk starts 16 before the end; its first 16 − tail lanes were in the whole chunks already.
-        Vector512<float> keep = Vector512.GreaterThanOrEqual(Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create((float)(16 - tail)));
-        int last = inputs - 16;
-        for (int r = 0; r < rowCount; r += 2)
+        const int Rows = 16;
+        int chunks = (inputs + 15) >> 4, last = inputs - 16;
+        Vector512<float> lane = Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        // The rows as floats, chunk-major: chunk c of row t at (16c + t) · 16. Lane l of the last chunk is input
+        // inputs − 16 + l, kept when l ≥ 16c − (inputs − 16).
+        Span<float> x = stackalloc float[Rows * 16 * chunks];
+        ref float x0 = ref MemoryMarshal.GetReference(x);
+        for (int c = 0; c < chunks; c++)
         {
-            ref sbyte a = ref Unsafe.Add(ref rows, r * inputs);
-            ref sbyte b = ref Unsafe.Add(ref a, inputs);
-            for (int k0 = 0; k0 < width; k0 += 8)
+            int at = Math.Min(c * 16, last);
+            Vector512<float> keep = Vector512.GreaterThanOrEqual(lane, Vector512.Create((float)((c * 16) - at)));
+            for (int t = 0; t < Rows; t++)
             {
-                // Neurons k0 … k0 + 7 (the last one repeated past the width).
-                ref float w0 = ref Row(ref weights, inputs, k0, width), w1 = ref Row(ref weights, inputs, k0 + 1, width);
-                ref float w2 = ref Row(ref weights, inputs, k0 + 2, width), w3 = ref Row(ref weights, inputs, k0 + 3, width);
-                ref float w4 = ref Row(ref weights, inputs, k0 + 4, width), w5 = ref Row(ref weights, inputs, k0 + 5, width);
-                ref float w6 = ref Row(ref weights, inputs, k0 + 6, width), w7 = ref Row(ref weights, inputs, k0 + 7, width);
-                Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-                Vector512<float> b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;
-                for (int c = 0; c <= whole; c++)
-                {
-                    int at = c * 16;
-                    Vector512<float> xa, xb;
-                    if (c < whole)
-                    {
-                        xa = Floats(ref a, at);
-                        xb = Floats(ref b, at);
-                    }
-                    else if (tail != 0)
-                    {
-                        at = last;
-                        xa = Floats(ref a, at) & keep;
-                        xb = Floats(ref b, at) & keep;
-                    }
-                    else
-                    {
-                        break;
-                    }
-
-                    Vector512<float> w = Vector512.LoadUnsafe(ref w0, (nuint)at);
-                    a0 = Vector512.FusedMultiplyAdd(xa, w, a0);
-                    b0 = Vector512.FusedMultiplyAdd(xb, w, b0);
-                    w = Vector512.LoadUnsafe(ref w1, (nuint)at);
-                    a1 = Vector512.FusedMultiplyAdd(xa, w, a1);
-                    b1 = Vector512.FusedMultiplyAdd(xb, w, b1);
-                    w = Vector512.LoadUnsafe(ref w2, (nuint)at);
-                    a2 = Vector512.FusedMultiplyAdd(xa, w, a2);
-                    b2 = Vector512.FusedMultiplyAdd(xb, w, b2);
-                    w = Vector512.LoadUnsafe(ref w3, (nuint)at);
-                    a3 = Vector512.FusedMultiplyAdd(xa, w, a3);
-                    b3 = Vector512.FusedMultiplyAdd(xb, w, b3);
-                    w = Vector512.LoadUnsafe(ref w4, (nuint)at);
-                    a4 = Vector512.FusedMultiplyAdd(xa, w, a4);
-                    b4 = Vector512.FusedMultiplyAdd(xb, w, b4);
-                    w = Vector512.LoadUnsafe(ref w5, (nuint)at);
-                    a5 = Vector512.FusedMultiplyAdd(xa, w, a5);
-                    b5 = Vector512.FusedMultiplyAdd(xb, w, b5);
-                    w = Vector512.LoadUnsafe(ref w6, (nuint)at);
-                    a6 = Vector512.FusedMultiplyAdd(xa, w, a6);
-                    b6 = Vector512.FusedMultiplyAdd(xb, w, b6);
-                    w = Vector512.LoadUnsafe(ref w7, (nuint)at);
-                    a7 = Vector512.FusedMultiplyAdd(xa, w, a7);
-                    b7 = Vector512.FusedMultiplyAdd(xb, w, b7);
-                }
-
-                // Sixteen lanes to eight, then the rows' eight neurons into the lanes of one Vector256 each (exact on the grid).
-                Vector256<float> bias = LoadBiases(ref biases, k0, width);
-                (CanonicalSum.TreeOfRows(Half(a0), Half(a1), Half(a2), Half(a3), Half(a4), Half(a5), Half(a6), Half(a7)) + bias)
-                    .StoreUnsafe(ref pre, (nuint)((r * padded) + k0));
-                (CanonicalSum.TreeOfRows(Half(b0), Half(b1), Half(b2), Half(b3), Half(b4), Half(b5), Half(b6), Half(b7)) + bias)
-                    .StoreUnsafe(ref pre, (nuint)(((r + 1) * padded) + k0));
+                (Floats(ref Unsafe.Add(ref rows, t * inputs), at) & keep).StoreUnsafe(ref x0, (nuint)(((c * Rows) + t) * 16));
             }
         }
+
+        for (int k = 0; k < width; k++)
+        {
+            ref float row = ref Unsafe.Add(ref weights, k * inputs);
+            Vector512<float> s0 = Vector512<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+            Vector512<float> s8 = s0, s9 = s0, s10 = s0, s11 = s0, s12 = s0, s13 = s0, s14 = s0, s15 = s0;
+            for (int c = 0; c < chunks; c++)
+            {
+                Vector512<float> w = Vector512.LoadUnsafe(ref row, (nuint)Math.Min(c * 16, last));
+                ref float xc = ref Unsafe.Add(ref x0, c * Rows * 16);
+                s0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc), w, s0);
+                s1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 16), w, s1);
+                s2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 32), w, s2);
+                s3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 48), w, s3);
+                s4 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 64), w, s4);
+                s5 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 80), w, s5);
+                s6 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 96), w, s6);
+                s7 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 112), w, s7);
+                s8 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 128), w, s8);
+                s9 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 144), w, s9);
+                s10 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 160), w, s10);
+                s11 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 176), w, s11);
+                s12 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 192), w, s12);
+                s13 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 208), w, s13);
+                s14 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 224), w, s14);
+                s15 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 240), w, s15);
+            }
+
+            // Lane t: the sum of s_t's lanes (exact on the grid in any order), then the bias.
+            (SumsInLanes(s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15) + Vector512.Create(Unsafe.Add(ref biases, k)))
+                .StoreUnsafe(ref pre, (nuint)(k * Rows));
+        }
     }
 
+    /// <summary>Lane t of the result is the sum of the lanes of <c>s_t</c>: halves, quarters, pairs, then one permute.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ref float Row(ref float weights, int inputs, int k, int width) =>
-        ref Unsafe.Add(ref weights, Math.Min(k, width - 1) * inputs);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> LoadBiases(ref float biases, int k0, int width)
+    private static Vector512<float> SumsInLanes(
+        Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3,
+        Vector512<float> s4, Vector512<float> s5, Vector512<float> s6, Vector512<float> s7,
+        Vector512<float> s8, Vector512<float> s9, Vector512<float> s10, Vector512<float> s11,
+        Vector512<float> s12, Vector512<float> s13, Vector512<float> s14, Vector512<float> s15)
     {
-        if (k0 + 8 <= width)
-        {
-            return Vector256.LoadUnsafe(ref biases, (nuint)k0);
-        }
-
-        Span<float> lanes = stackalloc float[8];
-        for (int t = 0; t < 8; t++)
-        {
-            lanes[t] = Unsafe.Add(ref biases, Math.Min(k0 + t, width - 1));
-        }
-
-        return Vector256.Create<float>(lanes);
+        // Halves: quarters 0-1 of (t, t + 1) hold row t's and row t + 1's eight sums.
+        Vector512<float> h01 = Halves(s0, s1), h23 = Halves(s2, s3), h45 = Halves(s4, s5), h67 = Halves(s6, s7);
+        Vector512<float> h89 = Halves(s8, s9), h1011 = Halves(s10, s11), h1213 = Halves(s12, s13), h1415 = Halves(s14, s15);
+        // Quarters: quarter i holds row (4g + i)'s four sums.
+        Vector512<float> q0 = Quarters(h01, h23), q1 = Quarters(h45, h67), q2 = Quarters(h89, h1011), q3 = Quarters(h1213, h1415);
+        // Pairs within 128-bit lanes: quarter i holds rows (i, i + 4)'s two sums, then rows (i + 8, i + 12)'s.
+        Vector512<float> p0 = Avx512F.Shuffle(q0, q1, 0x44) + Avx512F.Shuffle(q0, q1, 0xEE);
+        Vector512<float> p1 = Avx512F.Shuffle(q2, q3, 0x44) + Avx512F.Shuffle(q2, q3, 0xEE);
+        // Element 4i + j is row i + 4j's sum; one permute puts row t in lane t.
+        Vector512<float> sums = Avx512F.Shuffle(p0, p1, 0x88) + Avx512F.Shuffle(p0, p1, 0xDD);
+        return Avx512F.PermuteVar16x32(sums, Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
     }
+
+    /// <summary>Quarters 0-1 of the result: the halves of <paramref name="a"/> added; quarters 2-3: those of <paramref name="b"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Halves(Vector512<float> a, Vector512<float> b) =>
+        Avx512F.Shuffle4x128(a, b, 0x44) + Avx512F.Shuffle4x128(a, b, 0xEE);
+
+    /// <summary>Quarters 0, 1: the two quarters of a's halves added; quarters 2, 3: b's.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Quarters(Vector512<float> a, Vector512<float> b) =>
+        Avx512F.Shuffle4x128(a, b, 0x88) + Avx512F.Shuffle4x128(a, b, 0xDD);
 
     /// <summary>16 ternary sbytes as floats.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Floats(ref sbyte row, int at) =>
-        Vector512.ConvertToSingle(System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref row, (nuint)at)));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Half(Vector512<float> v) => v.GetLower() + v.GetUpper();
+        Vector512.ConvertToSingle(Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref row, (nuint)at)));
 
     private static void Clear(ref float start, int length) =>
         System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref start, length).Clear();
