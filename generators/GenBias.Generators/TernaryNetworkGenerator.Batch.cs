@@ -88,7 +88,7 @@ namespace GenBias.Generators
                     }
                     else if (l.OverOutputs)
                     {
-                        EmitBatchOverOutputs(w, l, layers[l.Index - 1]);
+                        EmitBatchOverOutputs(w, l, layers[l.Index - 1], wide);
                     }
                     else
                     {
@@ -223,7 +223,7 @@ namespace GenBias.Generators
             }
         }
 
-        private static void EmitBatchOverOutputs(IndentedWriter w, LayerPlan l, LayerPlan previous)
+        private static void EmitBatchOverOutputs(IndentedWriter w, LayerPlan l, LayerPlan previous, bool wide = false)
         {
             int whole = l.Inputs / ShapeRules.PartialSums * ShapeRules.PartialSums;
             int blocks = (l.Width + 7) / 8;
@@ -267,7 +267,31 @@ namespace GenBias.Generators
                 }
 
                 w.Line();
-                EmitBatchActivation(w, l);
+                if (wide && blocks == 1)
+                {
+                    EmitBatchActivationPairs(w, l);
+                }
+                else
+                {
+                    EmitBatchActivation(w, l);
+                }
+            }
+        }
+
+        /// <summary>
+        /// The activations of a layer of 8 neurons on Vector512: two rows' eight pre-activations per vector, so the eight
+        /// rows take four activations instead of eight (each lane computes what the Vector256 form computes).
+        /// </summary>
+        private static void EmitBatchActivationPairs(IndentedWriter w, LayerPlan l)
+        {
+            int rowFloats = BatchRowFloats(l);
+            w.Line("// The activations of the eight rows, two rows per Vector512: 4 independent vectors.");
+            using (w.Block("for (int r = 0; r < 8; r += 2)"))
+            {
+                w.Line($"ref float y = ref {Unsafe}.Add(ref buffer, Batch{l.Name} + (r * {rowFloats}));");
+                w.Line($"{V512}<float> pair = GB::ActivationMath.Apply(GB::Activation.{l.Activation}, {V512}.Create({V256}.LoadUnsafe(ref y), {V256}.LoadUnsafe(ref y, {rowFloats})));");
+                w.Line($"{V256}.StoreUnsafe({V512}.GetLower(pair), ref y);");
+                w.Line($"{V256}.StoreUnsafe({V512}.GetUpper(pair), ref y, {rowFloats});");
             }
         }
 
