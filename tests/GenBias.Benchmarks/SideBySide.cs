@@ -379,7 +379,8 @@ internal static class SideBySide
 
             return Singles;
         }, ortSingle));
-        if (Environment.GetEnvironmentVariable("GENBIAS_DOT_ONLY") == "1" && n > 64)
+        // GENBIAS_DOT_ONLY=1: the first layer's dot products alone (16 rows per call), the share of a 100 → 8 → 1 row they take.
+        if (Environment.GetEnvironmentVariable("GENBIAS_DOT_ONLY") == "1" && ShapeRules.DotsFirstLayer(n, shape.Layers[0].Width))
         {
             float[] parameters = network.Parameters.ToArray();
             float[] pre = new float[16 * shape.Layers[0].Width];
