@@ -29,18 +29,47 @@ namespace GenBias.Generators
             w.Member($"private const int BatchBufferSize = {offset + 8};");
         }
 
+        /// <summary>
+        /// Whether the eight-row kernel has a Vector512 form: some layer of more than 8 neurons runs with its neurons in
+        /// lanes (then 16 of them per vector), and the network is not one the sixteen-row kernel takes.
+        /// </summary>
+        private static bool Batches8Vector512(List<LayerPlan> layers) =>
+            !Batches16(layers) && layers.Any(l => Lanes16(l));
+
+        /// <summary>Whether the Vector512 eight-row kernel computes layer <paramref name="l"/> sixteen neurons per vector.</summary>
+        private static bool Lanes16(LayerPlan l) =>
+            l.OverOutputs && l.Width > 8 && (l.Index > 0 || (l.Tables && l.TableStride % 16 == 0));
+
         private static void EmitTableBatchKernel(IndentedWriter w, List<LayerPlan> layers)
+        {
+            EmitTableBatchKernel(w, layers, false);
+            if (Batches8Vector512(layers))
+            {
+                w.Line();
+                EmitTableBatchKernel(w, layers, true);
+            }
+
+            EmitBatch16Kernel(w, layers);
+        }
+
+        private static void EmitTableBatchKernel(IndentedWriter w, List<LayerPlan> layers, bool wide)
         {
             LayerPlan output = layers[layers.Count - 1];
             w.Line("// Eight rows: masks holds each row's positive then negative mask, output receives 8 rows of outputs, buffer");
             w.Line("// holds BatchBufferSize floats (zero padding between calls). Same bits as Forward for every row.");
+            if (wide)
+            {
+                w.Line("// Vector512: layers of more than 8 neurons hold 16 of them per vector, and a hidden layer's weight columns");
+                w.Line("// are loaded once for two rows; every lane computes what the Vector256 kernel computes.");
+            }
+
             if (layers.Count == 1 && Gathers(layers[0]))
             {
                 w.Line("// A single neuron's kernel is a few instructions: inlined into the batch loops.");
                 w.Line("[Runtime::MethodImpl(Runtime::MethodImplOptions.AggressiveInlining)]");
             }
 
-            using (w.MemberBlock("private void BatchRows8(ref ulong masks, ref float output, ref float buffer)"))
+            using (w.MemberBlock($"private void BatchRows8{(wide ? "Vector512" : "")}(ref ulong masks, ref float output, ref float buffer)"))
             {
                 w.Line("ref float w = ref Interop::MemoryMarshal.GetArrayDataReference(_packed);");
                 w.Line("ref float t = ref _tables.Origin;");
@@ -51,11 +80,15 @@ namespace GenBias.Generators
                     bool last = l == output;
                     if (l.Index == 0)
                     {
-                        EmitBatchFirstLayer(w, l, last);
+                        EmitBatchFirstLayer(w, l, last, wide && Lanes16(l));
+                    }
+                    else if (l.OverOutputs && wide && Lanes16(l))
+                    {
+                        EmitBatchOverOutputs512(w, l, layers[l.Index - 1]);
                     }
                     else if (l.OverOutputs)
                     {
-                        EmitBatchOverOutputs(w, l, layers[l.Index - 1]);
+                        EmitBatchOverOutputs(w, l, layers[l.Index - 1], wide);
                     }
                     else
                     {
@@ -73,15 +106,15 @@ namespace GenBias.Generators
                     }
                 }
             }
-
-            EmitBatch16Kernel(w, layers);
         }
 
         /// <summary>Whether the batch kernel gathers the first layer's group sums (<see cref="ShapeRules.GathersFirstLayer"/>).</summary>
         private static bool Gathers(LayerPlan l) => l.Index == 0 && ShapeRules.GathersFirstLayer(l.Layer.InputCount, l.Width);
 
-        private static void EmitBatchFirstLayer(IndentedWriter w, LayerPlan l, bool last)
+        private static void EmitBatchFirstLayer(IndentedWriter w, LayerPlan l, bool last, bool lanes16 = false)
         {
+            string vector = lanes16 ? V512 : V256;
+            int block = lanes16 ? 16 : 8;
             int stride = l.TableStride, groupFloats = ShapeRules.GroupRows * stride;
             int present = System.Math.Min(l.Groups, ShapeRules.PartialSums);
             bool gather = Gathers(l);
@@ -133,20 +166,20 @@ namespace GenBias.Generators
                 else
                 {
                     w.Line($"ref float y = ref {Unsafe}.Add(ref buffer, BatchLayer0 + (r * {BatchRowFloats(l)}));");
-                    int blocks = (l.Width + 7) / 8;
+                    int blocks = (l.Width + block - 1) / block;
                     for (int b = 0; b < blocks; b++)
                     {
-                        int lo = b * 8, hi = System.Math.Min(lo + 8, l.Width) - 1;
+                        int lo = b * block, hi = System.Math.Min(lo + block, l.Width) - 1;
                         w.Line(lo == hi ? $"// Neuron {lo}" : $"// Neurons {lo}-{hi}");
                         using (w.Block())
                         {
                             for (int g = 0; g < l.Groups; g++)
                             {
-                                string load = $"{V256}.LoadUnsafe(ref t, r{g}{(lo == 0 ? "" : " + " + lo)})";
-                                w.Line(g < ShapeRules.PartialSums ? $"{V256}<float> s{g} = {load};" : $"s{g % 8} += {load};");
+                                string load = $"{vector}.LoadUnsafe(ref t, r{g}{(lo == 0 ? "" : " + " + lo)})";
+                                w.Line(g < ShapeRules.PartialSums ? $"{vector}<float> s{g} = {load};" : $"s{g % 8} += {load};");
                             }
 
-                            w.Line($"{V256}.StoreUnsafe(GB::ActivationMath.Apply(GB::Activation.{l.Activation}, {TreeOfPresent(present, p => "s" + p)}), ref y, {lo});");
+                            w.Line($"{vector}.StoreUnsafe(GB::ActivationMath.Apply(GB::Activation.{l.Activation}, {TreeOfPresent(present, p => "s" + p)}), ref y, {lo});");
                         }
                     }
                 }
@@ -190,7 +223,7 @@ namespace GenBias.Generators
             }
         }
 
-        private static void EmitBatchOverOutputs(IndentedWriter w, LayerPlan l, LayerPlan previous)
+        private static void EmitBatchOverOutputs(IndentedWriter w, LayerPlan l, LayerPlan previous, bool wide = false)
         {
             int whole = l.Inputs / ShapeRules.PartialSums * ShapeRules.PartialSums;
             int blocks = (l.Width + 7) / 8;
@@ -234,22 +267,109 @@ namespace GenBias.Generators
                 }
 
                 w.Line();
-                EmitBatchActivation(w, l);
+                if (wide && blocks == 1)
+                {
+                    EmitBatchActivationPairs(w, l);
+                }
+                else
+                {
+                    EmitBatchActivation(w, l);
+                }
+            }
+        }
+
+        /// <summary>
+        /// The activations of a layer of 8 neurons on Vector512: two rows' eight pre-activations per vector, so the eight
+        /// rows take four activations instead of eight (each lane computes what the Vector256 form computes).
+        /// </summary>
+        private static void EmitBatchActivationPairs(IndentedWriter w, LayerPlan l)
+        {
+            int rowFloats = BatchRowFloats(l);
+            w.Line("// The activations of the eight rows, two rows per Vector512: 4 independent vectors.");
+            using (w.Block("for (int r = 0; r < 8; r += 2)"))
+            {
+                w.Line($"ref float y = ref {Unsafe}.Add(ref buffer, Batch{l.Name} + (r * {rowFloats}));");
+                w.Line($"{V512}<float> pair = GB::ActivationMath.Apply(GB::Activation.{l.Activation}, {V512}.Create({V256}.LoadUnsafe(ref y), {V256}.LoadUnsafe(ref y, {rowFloats})));");
+                w.Line($"{V256}.StoreUnsafe({V512}.GetLower(pair), ref y);");
+                w.Line($"{V256}.StoreUnsafe({V512}.GetUpper(pair), ref y, {rowFloats});");
             }
         }
 
         /// <summary>Applies the layer's activation to the pre-activations of its eight buffered rows, in place.</summary>
-        private static void EmitBatchActivation(IndentedWriter w, LayerPlan l)
+        private static void EmitBatchActivation(IndentedWriter w, LayerPlan l, bool lanes16 = false)
         {
-            int blocks = (l.Width + 7) / 8;
+            string vector = lanes16 ? V512 : V256;
+            int block = lanes16 ? 16 : 8, blocks = (l.Width + block - 1) / block;
             w.Line($"// The activations of the eight rows: {8 * blocks} independent vectors.");
             using (w.Block("for (int r = 0; r < 8; r++)"))
             {
                 w.Line($"ref float y = ref {Unsafe}.Add(ref buffer, Batch{l.Name} + (r * {BatchRowFloats(l)}));");
                 for (int b = 0; b < blocks; b++)
                 {
-                    w.Line($"{V256}.StoreUnsafe(GB::ActivationMath.Apply(GB::Activation.{l.Activation}, {V256}.LoadUnsafe(ref y, {b * 8})), ref y, {b * 8});");
+                    w.Line($"{vector}.StoreUnsafe(GB::ActivationMath.Apply(GB::Activation.{l.Activation}, {vector}.LoadUnsafe(ref y, {b * block})), ref y, {b * block});");
                 }
+            }
+        }
+
+        /// <summary>
+        /// A layer of more than 8 neurons on Vector512: 16 neurons per vector and two rows per tile, so each weight column
+        /// is loaded once for both rows; each row's neuron still sums input j into partial sum j % 8 (the lanes compute
+        /// exactly what <see cref="EmitBatchOverOutputs"/> computes).
+        /// </summary>
+        private static void EmitBatchOverOutputs512(IndentedWriter w, LayerPlan l, LayerPlan previous)
+        {
+            int whole = l.Inputs / ShapeRules.PartialSums * ShapeRules.PartialSums;
+            int blocks = (l.Width + 15) / 16, rowFloats = BatchRowFloats(previous), outFloats = BatchRowFloats(l);
+            w.Line($"// Layer {l.Index}: {l.Describe}, two rows per tile with 16 neurons per vector; input j feeds partial sum j % 8.");
+            using (w.Block())
+            {
+                w.Line($"ref float p = ref {Unsafe}.Add(ref w, {l.Name}Packed); // column j (input j to every neuron) at j * {l.Padded}");
+                using (w.Block("for (int r = 0; r < 8; r += 2)"))
+                {
+                    w.Line($"ref float a = ref {Unsafe}.Add(ref buffer, Batch{previous.Name} + (r * {rowFloats})); // row r, then row r + 1 at {rowFloats}");
+                    w.Line($"ref float y = ref {Unsafe}.Add(ref buffer, Batch{l.Name} + (r * {outFloats}));");
+                    for (int b = 0; b < blocks; b++)
+                    {
+                        int lo = b * 16, hi = System.Math.Min(lo + 16, l.Width) - 1;
+                        w.Line(lo == hi ? $"// Neuron {lo}" : $"// Neurons {lo}-{hi}");
+                        using (w.Block())
+                        {
+                            w.Line($"{V512}<float> s0 = {V512}<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;");
+                            w.Line($"{V512}<float> u0 = s0, u1 = s0, u2 = s0, u3 = s0, u4 = s0, u5 = s0, u6 = s0, u7 = s0;");
+                            void Input(string index, string column, int t, string comment)
+                            {
+                                w.Line($"c = {V512}.LoadUnsafe(ref {column});{comment}");
+                                w.Line($"s{t} = {V512}.FusedMultiplyAdd({V512}.Create({Unsafe}.Add(ref a, {index})), c, s{t});");
+                                w.Line($"u{t} = {V512}.FusedMultiplyAdd({V512}.Create({Unsafe}.Add(ref a, {rowFloats} + {index})), c, u{t});");
+                            }
+
+                            w.Line($"{V512}<float> c;");
+                            if (whole > 0)
+                            {
+                                using (w.Block($"for (int j = 0; j < {whole}; j += 8)"))
+                                {
+                                    w.Line($"ref float column = ref {Unsafe}.Add(ref p, (j * {l.Padded}) + {lo});");
+                                    for (int t = 0; t < 8; t++)
+                                    {
+                                        Input(t == 0 ? "j" : $"j + {t}", t == 0 ? "column" : $"{Unsafe}.Add(ref column, {t * l.Padded})", t, "");
+                                    }
+                                }
+                            }
+
+                            for (int j = whole; j < l.Inputs; j++)
+                            {
+                                Input($"{j}", $"{Unsafe}.Add(ref p, {(j * l.Padded) + lo})", j % 8, $" // input {j}");
+                            }
+
+                            w.Line($"{V512}<float> bias = {V512}.LoadUnsafe(ref p, {(l.Inputs * l.Padded) + lo});");
+                            w.Line($"{V512}.StoreUnsafe(GBC::CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + bias, ref y, {lo});");
+                            w.Line($"{V512}.StoreUnsafe(GBC::CanonicalSum.Tree(u0, u1, u2, u3, u4, u5, u6, u7) + bias, ref y, {outFloats + lo});");
+                        }
+                    }
+                }
+
+                w.Line();
+                EmitBatchActivation(w, l, true);
             }
         }
 

@@ -15,9 +15,31 @@ namespace GenBias.Generators
         private static bool AddsColumns(List<LayerPlan> layers) =>
             !layers[0].Tables && ShapeRules.AddsFirstLayerColumns(layers[0].Inputs, layers[0].Width);
 
+        /// <summary>
+        /// Whether the batch of this network computes a narrow first layer on the grid by dot products with the inputs in
+        /// lanes (<see cref="ShapeRules.DotsFirstLayer"/>, Vector512 only).
+        /// </summary>
+        private static bool DotsFirstLayer(List<LayerPlan> layers) =>
+            !layers[0].Tables && ShapeRules.DotsFirstLayer(layers[0].Inputs, layers[0].Width);
+
         /// <summary>In ForwardBatch's accelerated branch: whole groups of rows by columns where the grid allows it.</summary>
         private static void EmitColumnBatchCalls(IndentedWriter w, List<LayerPlan> layers)
         {
+            if (DotsFirstLayer(layers))
+            {
+                w.Line("// On the grid the first layer is exact in any order: dot products with the inputs in lanes, 16 rows per call.");
+                using (w.Block($"if (path != GB::ComputePath.Vector256 && Simd::Vector512.IsHardwareAccelerated && FirstLayerOnGrid(version))"))
+                {
+                    using (w.Block("for (; r + 16 <= rows; r += 16)"))
+                    {
+                        w.Line($"DotBatchVector512(ref {Unsafe}.Add(ref first, r * InputCount), ref {Unsafe}.Add(ref last, r * OutputCount));");
+                    }
+                }
+
+                w.Line();
+                return;
+            }
+
             if (!AddsColumns(layers))
             {
                 return;
@@ -46,7 +68,8 @@ namespace GenBias.Generators
         /// <summary>The grid check and the two column kernels (16 and 8 rows in lanes).</summary>
         private static void EmitColumnBatches(IndentedWriter w, List<LayerPlan> layers)
         {
-            if (!AddsColumns(layers))
+            bool dots = DotsFirstLayer(layers);
+            if (!AddsColumns(layers) && !dots)
             {
                 return;
             }
@@ -69,9 +92,29 @@ namespace GenBias.Generators
             }
 
             w.Line();
+            if (dots)
+            {
+                EmitBatchKernel(w, layers, "Vector512", 16, columns: true, dots: true);
+                return;
+            }
+
             EmitBatchKernel(w, layers, "Vector512", 16, columns: true);
             w.Line();
             EmitBatchKernel(w, layers, "Vector256", 8, columns: true);
+        }
+
+        /// <summary>Layer 0 of the dot kernel: <c>y0[k]</c> holds neuron k's activation of the sixteen rows, row t in lane t.</summary>
+        private static void EmitDotLayerInLanes(IndentedWriter w, LayerPlan l, string type, int lanes)
+        {
+            w.Line($"// Layer 0: {l.Describe}; the {lanes} rows' dot products with the weight rows, inputs in lanes, summed across");
+            w.Line("// the lanes with row t in lane t (exact on the grid, so Forward's bits).");
+            w.Line($"Sys::Span<{type}<float>> y0 = stackalloc {type}<float>[{l.Width}];");
+            w.Line($"GBC::WideFirstLayer.DotPreActivations(ref input, InputCount, ref {Unsafe}.Add(ref w, {l.Name}WeightOffset), ref {Unsafe}.Add(ref w, {l.Name}BiasOffset),");
+            w.Line($"    {l.Width}, ref {Unsafe}.As<{type}<float>, float>(ref Interop::MemoryMarshal.GetReference(y0)));");
+            using (w.Block($"for (int k = 0; k < {l.Width}; k++)"))
+            {
+                w.Line($"y0[k] = GB::ActivationMath.Apply(GB::Activation.{l.Activation}, y0[k]);");
+            }
         }
 
         /// <summary>Layer 0 of a column kernel: <c>y0[k]</c> holds neuron k's activation of the rows, row t in lane t.</summary>

@@ -24,7 +24,7 @@ namespace GenBias.Generators
                 w.Line("int version = GBC::ParameterVersion.Read(ref _version);");
                 w.Line("ref sbyte first = ref Interop::MemoryMarshal.GetReference(inputs);");
                 w.Line("int r = 0;");
-                bool columns = AddsColumns(layers);
+                bool columns = AddsColumns(layers) || DotsFirstLayer(layers);
                 if (lanes || columns)
                 {
                     w.Line("GB::ComputePath path = ComputePath;");
@@ -155,18 +155,33 @@ namespace GenBias.Generators
                         }
 
                         EmitBatch16Loop(w, layers, packed);
-                        if (packed)
+                        void Loop(string kernel)
                         {
-                            using (w.Block("for (; r + 8 <= rows; r += 8)"))
+                            if (packed)
                             {
-                                w.Line("BatchRows8(ref Runtime::Unsafe.Add(ref first, 2 * r), ref Runtime::Unsafe.Add(ref last, r * OutputCount), ref b0);");
+                                using (w.Block("for (; r + 8 <= rows; r += 8)"))
+                                {
+                                    w.Line($"{kernel}(ref Runtime::Unsafe.Add(ref first, 2 * r), ref Runtime::Unsafe.Add(ref last, r * OutputCount), ref b0);");
+                                }
+                            }
+                            else
+                            {
+                                EmitSbyteChunks(w, layers[0].Inputs, 8, "m0", b => $"{kernel}(ref Runtime::Unsafe.Add(ref m0, 2 * {b}), ref Runtime::Unsafe.Add(ref last, (r + {b}) * OutputCount), ref b0);");
                             }
                         }
-                        else
+
+                        if (Batches8Vector512(layers))
                         {
-                            EmitSbyteChunks(w, layers[0].Inputs, 8, "m0", b => $"BatchRows8(ref Runtime::Unsafe.Add(ref m0, 2 * {b}), ref Runtime::Unsafe.Add(ref last, (r + {b}) * OutputCount), ref b0);");
+                            using (w.Block($"if (path != GB::ComputePath.Vector256 && {V512}.IsHardwareAccelerated)"))
+                            {
+                                w.Line("// Layers of more than 8 neurons on Vector512.");
+                                Loop("BatchRows8Vector512");
+                            }
+
+                            w.Line();
                         }
 
+                        Loop("BatchRows8");
                         w.Line();
                         using (w.Block("for (; r < rows; r++)"))
                         {
@@ -211,13 +226,13 @@ namespace GenBias.Generators
         private static bool BatchInLanes(NetworkModel model, List<LayerPlan> layers) =>
             layers[0].OverOutputs && !layers[0].Tables && (model.Inputs + layers.Sum(l => l.Width)) * 64 <= 64 * 1024;
 
-        private static void EmitBatchKernel(IndentedWriter w, List<LayerPlan> layers, string vector, int lanes, bool columns = false)
+        private static void EmitBatchKernel(IndentedWriter w, List<LayerPlan> layers, string vector, int lanes, bool columns = false, bool dots = false)
         {
             string type = "Simd::" + vector;
             LayerPlan output = layers[layers.Count - 1];
             w.Line($"// {lanes} rows at once, row t in lane t of every {vector}: each neuron is computed in the canonical order, lane by");
             w.Line("// lane, so every row gets the bits of Forward. Weights are broadcast from the canonical parameter buffer.");
-            using (w.MemberBlock($"private void {(columns ? "Column" : "")}Batch{vector}(ref sbyte input, ref float output)"))
+            using (w.MemberBlock($"private void {(dots ? "Dot" : columns ? "Column" : "")}Batch{vector}(ref sbyte input, ref float output)"))
             {
                 w.Line("ref float w = ref Interop::MemoryMarshal.GetArrayDataReference(_parameters);");
                 if (!columns)
@@ -235,7 +250,15 @@ namespace GenBias.Generators
                     w.Line();
                     if (l.Index == 0 && columns)
                     {
-                        EmitColumnLayerInLanes(w, l, type, lanes);
+                        if (dots)
+                        {
+                            EmitDotLayerInLanes(w, l, type, lanes);
+                        }
+                        else
+                        {
+                            EmitColumnLayerInLanes(w, l, type, lanes);
+                        }
+
                         previous = current;
                         continue;
                     }

@@ -43,8 +43,9 @@ namespace GenBias.Generators
                 (6, Widths(16, 1)),      // tables of stride 16 (sixteen-row batches)
                 (6, Widths(1, 1)),       // tables, one first-layer neuron (gathered batches)
                 (6, Widths(8, 8)),
+                (6, Widths(17, 17)),     // tables, more than 8 neurons: the eight-row Vector512 kernel
                 (65, Widths(8, 2)),      // no packed form, rows in lanes
-                (65, Widths(8, 8)),
+                (65, Widths(8, 8)),      // the first layer by dot products (ShapeRules.DotsFirstLayer)
                 (65, Widths(32, 32)),    // the first layer by columns (ShapeRules.AddsFirstLayerColumns)
                 (65, Widths(2, 1)),      // no tables, narrow
                 (3, Widths(2, 2)),

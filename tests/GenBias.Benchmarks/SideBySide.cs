@@ -9,7 +9,7 @@ namespace GenBias.Benchmarks;
 /// Interleaved rounds in one process: every contender runs once per round, in a rotating order, for about the same
 /// wall time; the median of its per-item times over the rounds is reported with the ratio to its peer. The shared,
 /// noisy machines this project runs on make separate runs incomparable; this is the comparison the README cites.
-/// Run: dotnet run -c Release --project tests/GenBias.Benchmarks -- --side-by-side [rounds] [--training | --single | --batch | --wide | --leaf | --kernels]
+/// Run: dotnet run -c Release --project tests/GenBias.Benchmarks -- --side-by-side [rounds] [--training | --single | --batch | --wide | --leaf | --kernels] [--cpu-time]
 /// </summary>
 internal static class SideBySide
 {
@@ -57,8 +57,13 @@ internal static class SideBySide
         }
         else if (Array.IndexOf(arguments, "--wide") >= 0)
         {
-            // First layers above the table limit: batches of the 100- and 784-input shapes against ONNX Runtime.
-            contenders.RemoveAll(c => !c.Name.Contains("batch", StringComparison.Ordinal) || !(c.Group is "100-8-1" or "784-64-1"));
+            // Beyond 25 inputs and one hidden layer: batches (packed rows where the shape has them, sbyte rows) and single
+            // inputs, against ONNX Runtime's batch and single-row runs.
+            contenders.Clear();
+            AddWide(contenders, disposables, new Long100x8x1(), "100-8-1");
+            AddWide(contenders, disposables, new Image784x64x1(), "784-64-1");
+            AddWide(contenders, disposables, new Deep25x32x16x8x1(), "25-32-16-8-1");
+            AddWide(contenders, disposables, new Wide64x33x1(), "64-33-1");
         }
         else if (Array.IndexOf(arguments, "--batch") >= 0)
         {
@@ -90,6 +95,9 @@ internal static class SideBySide
             }
         }
 
+        // --cpu-time: the thread's CPU time instead of wall time (Linux), so that time slices given to other processes on
+        // a loaded machine do not count; caches shared with them still do.
+        bool cpu = Array.IndexOf(arguments, "--cpu-time") >= 0 && OperatingSystem.IsLinux();
         var samples = contenders.ToDictionary(c => c.Name, _ => new List<double>());
         for (int round = 0; round < rounds; round++)
         {
@@ -97,17 +105,20 @@ internal static class SideBySide
             {
                 Contender c = contenders[(i + round) % contenders.Count];
                 long items = 0;
+                double start = cpu ? Machine.ThreadCpuNanoseconds() : 0;
                 var clock = Stopwatch.StartNew();
                 while (clock.ElapsedTicks < Stopwatch.Frequency / 20)
                 {
                     items += c.Run();
                 }
 
-                samples[c.Name].Add(clock.Elapsed.TotalNanoseconds / items);
+                double elapsed = cpu ? Machine.ThreadCpuNanoseconds() - start : clock.Elapsed.TotalNanoseconds;
+                samples[c.Name].Add(elapsed / items);
             }
         }
 
-        Console.WriteLine($"load average after: {Machine.LoadAverage()}; {rounds} interleaved rounds, median ns per item");
+        string clockKind = cpu ? "thread CPU time" : "wall time";
+        Console.WriteLine($"load average after: {Machine.LoadAverage()}; {rounds} interleaved rounds, median ns per item ({clockKind})");
         Console.WriteLine();
         Console.WriteLine("| work | ns per item (median) | peer | ratio (median of per-round ratios) |");
         Console.WriteLine("|---|---|---|---|");
@@ -312,6 +323,79 @@ internal static class SideBySide
         }, single));
     }
 
+    /// <summary>
+    /// A batch of 4096 rows (packed when the shape has at most 64 inputs, and sbyte rows) beside ONNX Runtime's batch, and
+    /// single inputs (packed, or a span above 64 inputs) beside ONNX Runtime's run of one row.
+    /// </summary>
+    private static void AddWide(List<Contender> list, List<IDisposable> disposables, ITernaryNetwork network, string tag)
+    {
+        const int Rows = 4096, Singles = 256;
+        NetworkShape shape = network.Shape;
+        network.SetParameters(BenchmarkData.Parameters(shape, 2));
+        int n = shape.InputCount, outputs = shape.OutputCount;
+        sbyte[] inputs = BenchmarkData.Inputs(Rows, n, 3);
+        float[] floats = inputs.Select(v => (float)v).ToArray();
+        float[] results = new float[Rows * outputs], peerResults = new float[Rows * outputs];
+        var peer = new OnnxPeer(shape, network.Parameters, floats, peerResults);
+        var singlePeer = new OnnxPeer(shape, network.Parameters, floats[..n], new float[outputs]);
+        disposables.Add(peer);
+        disposables.Add(singlePeer);
+        string ort = $"ONNX Runtime batch {tag}", ortSingle = $"ONNX Runtime single {tag} (one-row run)";
+        list.Add(new Contender(tag, ort, () => { peer.Run(); return Rows; }));
+        float[] one = new float[outputs];
+        if (n <= 64)
+        {
+            ulong[] packed = new ulong[2 * Rows];
+            for (int r = 0; r < Rows; r++)
+            {
+                (packed[2 * r], packed[(2 * r) + 1]) = TernaryInput.Pack(inputs.AsSpan(r * n, n));
+            }
+
+            list.Add(new Contender(tag, $"GenBias batch {tag} (packed)", () => { network.ForwardBatch(packed, results); return Rows; }, ort));
+            list.Add(new Contender(tag, $"GenBias batch {tag} (sbyte rows)", () => { network.ForwardBatch(inputs, results); return Rows; }, ort));
+            list.Add(new Contender(tag, ortSingle, () => { singlePeer.Run(); return 1; }));
+            list.Add(new Contender(tag, $"GenBias single {tag} (packed)", () =>
+            {
+                for (int r = 0; r < Singles; r++)
+                {
+                    network.Forward(packed[2 * r], packed[(2 * r) + 1], one);
+                }
+
+                return Singles;
+            }, ortSingle));
+        }
+        else
+        {
+            list.Add(new Contender(tag, $"GenBias batch {tag} (sbyte rows)", () => { network.ForwardBatch(inputs, results); return Rows; }, ort));
+            list.Add(new Contender(tag, ortSingle, () => { singlePeer.Run(); return 1; }));
+        }
+
+        list.Add(new Contender(tag, $"GenBias single {tag} (span)", () =>
+        {
+            for (int r = 0; r < Singles; r++)
+            {
+                network.Forward(inputs.AsSpan(r * n, n), one);
+            }
+
+            return Singles;
+        }, ortSingle));
+        // GENBIAS_DOT_ONLY=1: the first layer's dot products alone (16 rows per call), the share of a 100 → 8 → 1 row they take.
+        if (Environment.GetEnvironmentVariable("GENBIAS_DOT_ONLY") == "1" && ShapeRules.DotsFirstLayer(n, shape.Layers[0].Width))
+        {
+            float[] parameters = network.Parameters.ToArray();
+            float[] pre = new float[16 * shape.Layers[0].Width];
+            list.Add(new Contender(tag, $"dot pre-activations only {tag}", () =>
+            {
+                for (int r = 0; r + 16 <= Rows; r += 16)
+                {
+                    GenBias.CompilerServices.WideFirstLayer.DotPreActivations(ref inputs[r * n], n, ref parameters[0], ref parameters[shape.Layers[0].BiasIndex(0)], shape.Layers[0].Width, ref pre[0]);
+                }
+
+                return Rows;
+            }, ort));
+        }
+    }
+
     private static void AddForward<T>(List<Contender> list, List<IDisposable> disposables, T network, string tag)
         where T : ITernaryNetwork
     {
@@ -414,8 +498,25 @@ internal static class TrainingData
     }
 }
 
-internal static class Machine
+internal static partial class Machine
 {
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    private struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "clock_gettime")]
+    private static partial int ClockGetTime(int clock, out TimeSpec time);
+
+    /// <summary>The calling thread's CPU time in nanoseconds (CLOCK_THREAD_CPUTIME_ID, Linux).</summary>
+    public static double ThreadCpuNanoseconds()
+    {
+        const int ThreadCpuTime = 3;
+        return ClockGetTime(ThreadCpuTime, out TimeSpec time) == 0 ? (time.Seconds * 1e9) + time.Nanoseconds : throw new InvalidOperationException("clock_gettime failed.");
+    }
+
     public static string Cpu()
     {
         try

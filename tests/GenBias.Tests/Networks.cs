@@ -40,3 +40,35 @@ public partial class Wide130x41x3;
 [TernaryNetwork(Inputs = 200)]
 [Dense(32, Activation.ReLU)]
 public partial class Wide200x32;
+
+[TernaryNetwork(Inputs = 65)]
+[Dense(31, Activation.Tanh)]
+[Dense(1, Activation.Sigmoid)]
+public partial class Wide65x31x1;
+
+[TernaryNetwork(Inputs = 784)]
+[Dense(20, Activation.Tanh)]
+[Dense(3, Activation.Tanh)]
+[Dense(1, Activation.Linear)]
+public partial class Wide784x20x3x1;
+
+[TernaryNetwork(Inputs = 130)]
+[Dense(16, Activation.ReLU)]
+[Dense(33, Activation.Tanh)]
+[Dense(8, Activation.Sigmoid)]
+[Dense(1, Activation.Tanh)]
+public partial class Deep130x16x33x8x1;
+
+[TernaryNetwork(Inputs = 25)]
+[Dense(32, Activation.Tanh)]
+[Dense(16, Activation.Tanh)]
+[Dense(8, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Deep25x32x16x8x1;
+
+[TernaryNetwork(Inputs = 64)]
+[Dense(65, Activation.Sigmoid)]
+[Dense(130, Activation.Tanh)]
+[Dense(33, Activation.ReLU)]
+[Dense(2, Activation.Linear)]
+public partial class Deep64x65x130x33x2;

@@ -60,11 +60,59 @@ public class WideFirstLayerTests
         Assert.Throws<ArgumentException>(() => WideFirstLayer.PackRows(ref bad[0], 1, inputs, ref masks[0]));
     }
 
+    [Theory]
+    [InlineData(16, 8, 1)]
+    [InlineData(65, 31, 2)]
+    [InlineData(100, 8, 3)]
+    [InlineData(784, 20, 4)]
+    public void Dot_products_equal_the_canonical_first_layer_bit_for_bit_on_the_grid(int inputs, int width, int seed)
+    {
+        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        {
+            sbyte[] zeros = new sbyte[16 * inputs];
+            float[] weights = new float[inputs], bias = new float[1], sums = new float[16];
+            Assert.Throws<ArgumentException>(() => WideFirstLayer.DotPreActivations(ref zeros[0], inputs, ref weights[0], ref bias[0], 1, ref sums[0]));
+            return;
+        }
+
+        var random = new Random(seed);
+        var shape = NetworkShape.Create(inputs, (width, Activation.Tanh));
+        float[] parameters = [.. Enumerable.Range(0, shape.ParameterCount).Select(_ => (float)((random.NextDouble() - 0.5) * 4 / Math.Sqrt(inputs)))];
+        // Edge cases: a bias of −0 (a row of zeros must still give +0, as the canonical order does), a zero weight.
+        parameters[shape.Layers[0].BiasIndex(0)] = -0f;
+        parameters[shape.Layers[0].WeightIndex(1, inputs - 1)] = 0f;
+        FixedPointGrid.SnapFirstLayer(shape, parameters);
+        Assert.True(FixedPointGrid.IsFirstLayerOnGrid(shape, parameters));
+
+        const int Rows = 16;
+        sbyte[] rows = [.. Enumerable.Range(0, Rows * inputs).Select(i => i < inputs ? (sbyte)0 : (sbyte)random.Next(-1, 2))];
+        // The last row's last input is −1: with weight +0 its product is −0, which must not turn a zero sum negative.
+        rows[^1] = -1;
+        float[] pre = new float[Rows * width];
+        WideFirstLayer.DotPreActivations(ref rows[0], inputs, ref parameters[0], ref parameters[shape.Layers[0].BiasIndex(0)], width, ref pre[0]);
+        float[] x = new float[inputs];
+        for (int r = 0; r < Rows; r++)
+        {
+            TernaryInput.ToFloats(rows.AsSpan(r * inputs, inputs), x);
+            for (int k = 0; k < width; k++)
+            {
+                float expected = CanonicalSum.FirstLayer(x, parameters.AsSpan(shape.Layers[0].WeightIndex(k, 0), inputs), parameters[shape.Layers[0].BiasIndex(k)]);
+                Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(pre[(k * Rows) + r]),
+                    $"row {r}, neuron {k}: canonical {expected:R}, dot products {pre[(k * Rows) + r]:R}");
+            }
+        }
+
+        Assert.Equal(0, BitConverter.SingleToInt32Bits(pre[0]));  // all-zero row, bias −0: +0
+    }
+
     public static TheoryData<string, bool> Networks => new()
     {
         { nameof(Wide100x8x1), true }, { nameof(Wide100x8x1), false },
         { nameof(Wide130x41x3), true }, { nameof(Wide130x41x3), false },
         { nameof(Wide200x32), true },
+        { nameof(Wide65x31x1), true }, { nameof(Wide65x31x1), false },
+        { nameof(Wide784x20x3x1), true }, { nameof(Wide784x20x3x1), false },
+        { nameof(Deep130x16x33x8x1), true }, { nameof(Deep130x16x33x8x1), false },
     };
 
     [Theory]
@@ -75,6 +123,9 @@ public class WideFirstLayerTests
         {
             nameof(Wide100x8x1) => new Wide100x8x1(),
             nameof(Wide130x41x3) => new Wide130x41x3(),
+            nameof(Wide65x31x1) => new Wide65x31x1(),
+            nameof(Wide784x20x3x1) => new Wide784x20x3x1(),
+            nameof(Deep130x16x33x8x1) => new Deep130x16x33x8x1(),
             _ => new Wide200x32(),
         };
         NetworkShape shape = network.Shape;
@@ -121,7 +172,8 @@ public class WideFirstLayerTests
             Assert.Equal(BitConverter.SingleToInt32Bits(expected[0]), BitConverter.SingleToInt32Bits(again[r * outputs]));
         }
 
-        var e = Assert.Throws<ArgumentException>(() => { rows[(5 * n) + 70] = 3; network.ForwardBatch(rows, new float[Rows * outputs]); });
-        Assert.Contains("70", e.Message, StringComparison.Ordinal);
+        int bad = Math.Min(70, n - 1);
+        var e = Assert.Throws<ArgumentException>(() => { rows[(5 * n) + bad] = 3; network.ForwardBatch(rows, new float[Rows * outputs]); });
+        Assert.Contains($"input {bad})", e.Message, StringComparison.Ordinal);
     }
 }

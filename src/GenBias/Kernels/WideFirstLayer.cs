@@ -3,6 +3,8 @@ using System.ComponentModel;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace GenBias.CompilerServices;
 
@@ -124,6 +126,116 @@ public static class WideFirstLayer
             System.Buffers.ArrayPool<float>.Shared.Return(rented);
         }
     }
+
+    /// <summary>
+    /// The pre-activations of 16 sbyte rows of <paramref name="inputs"/> (at least 16) validated ternary values, by dot
+    /// products with the inputs in the lanes of a Vector512, written with the rows in lanes: neuron k of row t at
+    /// <c>pre[16 · k + t]</c>. The weights are in the canonical layout (neuron k's row at <c>k · inputs</c>), the biases
+    /// at <paramref name="biases"/>. For narrow first layers (<see cref="ShapeRules.DotsFirstLayer"/>), where columns
+    /// cost more per set bit than a multiply-add per input. Requires Vector512 acceleration.
+    /// </summary>
+    /// <remarks>
+    /// Exact only on <see cref="FixedPointGrid"/>, like <see cref="PreActivations"/>: the products are summed in lanes,
+    /// then across them, then the bias is added, and every step is exact there, so the bits are the canonical sum's (a
+    /// zero sum is +0). The rows are converted to floats once, chunk by chunk (the last chunk is the row's last 16
+    /// inputs with those already summed zeroed, so nothing past a row or a weight row is read); then per neuron each
+    /// chunk of 16 weights is loaded once for the 16 rows, whose 16 independent sums keep both multiply-add pipes busy,
+    /// and one transposing reduction puts the 16 rows' sums in the lanes of one vector.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit] // every float of the row buffer is written before it is read
+    public static void DotPreActivations(ref sbyte rows, int inputs, ref float weights, ref float biases, int width, ref float pre)
+    {
+        if (!Vector512.IsHardwareAccelerated || inputs < 16 || inputs > ShapeRules.MaxInputs)
+        {
+            throw new ArgumentException("Dot products need Vector512 and 16 to 1024 inputs.", nameof(inputs));
+        }
+
+        const int Rows = 16;
+        int chunks = (inputs + 15) >> 4, last = inputs - 16;
+        Vector512<float> lane = Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        // The rows as floats, chunk-major: chunk c of row t at (16c + t) · 16. Lane l of the last chunk is input
+        // inputs − 16 + l, kept when l ≥ 16c − (inputs − 16).
+        Span<float> x = stackalloc float[Rows * 16 * chunks];
+        ref float x0 = ref MemoryMarshal.GetReference(x);
+        for (int c = 0; c < chunks; c++)
+        {
+            int at = Math.Min(c * 16, last);
+            Vector512<float> keep = Vector512.GreaterThanOrEqual(lane, Vector512.Create((float)((c * 16) - at)));
+            for (int t = 0; t < Rows; t++)
+            {
+                (Floats(ref Unsafe.Add(ref rows, t * inputs), at) & keep).StoreUnsafe(ref x0, (nuint)(((c * Rows) + t) * 16));
+            }
+        }
+
+        for (int k = 0; k < width; k++)
+        {
+            ref float row = ref Unsafe.Add(ref weights, k * inputs);
+            Vector512<float> s0 = Vector512<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+            Vector512<float> s8 = s0, s9 = s0, s10 = s0, s11 = s0, s12 = s0, s13 = s0, s14 = s0, s15 = s0;
+            for (int c = 0; c < chunks; c++)
+            {
+                Vector512<float> w = Vector512.LoadUnsafe(ref row, (nuint)Math.Min(c * 16, last));
+                ref float xc = ref Unsafe.Add(ref x0, c * Rows * 16);
+                s0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc), w, s0);
+                s1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 16), w, s1);
+                s2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 32), w, s2);
+                s3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 48), w, s3);
+                s4 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 64), w, s4);
+                s5 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 80), w, s5);
+                s6 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 96), w, s6);
+                s7 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 112), w, s7);
+                s8 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 128), w, s8);
+                s9 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 144), w, s9);
+                s10 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 160), w, s10);
+                s11 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 176), w, s11);
+                s12 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 192), w, s12);
+                s13 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 208), w, s13);
+                s14 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 224), w, s14);
+                s15 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 240), w, s15);
+            }
+
+            // Lane t: the sum of s_t's lanes (exact on the grid in any order), then the bias.
+            (SumsInLanes(s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15) + Vector512.Create(Unsafe.Add(ref biases, k)))
+                .StoreUnsafe(ref pre, (nuint)(k * Rows));
+        }
+    }
+
+    /// <summary>Lane t of the result is the sum of the lanes of <c>s_t</c>: halves, quarters, pairs, then one permute.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> SumsInLanes(
+        Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3,
+        Vector512<float> s4, Vector512<float> s5, Vector512<float> s6, Vector512<float> s7,
+        Vector512<float> s8, Vector512<float> s9, Vector512<float> s10, Vector512<float> s11,
+        Vector512<float> s12, Vector512<float> s13, Vector512<float> s14, Vector512<float> s15)
+    {
+        // Halves: quarters 0-1 of (t, t + 1) hold row t's and row t + 1's eight sums.
+        Vector512<float> h01 = Halves(s0, s1), h23 = Halves(s2, s3), h45 = Halves(s4, s5), h67 = Halves(s6, s7);
+        Vector512<float> h89 = Halves(s8, s9), h1011 = Halves(s10, s11), h1213 = Halves(s12, s13), h1415 = Halves(s14, s15);
+        // Quarters: quarter i holds row (4g + i)'s four sums.
+        Vector512<float> q0 = Quarters(h01, h23), q1 = Quarters(h45, h67), q2 = Quarters(h89, h1011), q3 = Quarters(h1213, h1415);
+        // Pairs within 128-bit lanes: quarter i holds rows (i, i + 4)'s two sums, then rows (i + 8, i + 12)'s.
+        Vector512<float> p0 = Avx512F.Shuffle(q0, q1, 0x44) + Avx512F.Shuffle(q0, q1, 0xEE);
+        Vector512<float> p1 = Avx512F.Shuffle(q2, q3, 0x44) + Avx512F.Shuffle(q2, q3, 0xEE);
+        // Element 4i + j is row i + 4j's sum; one permute puts row t in lane t.
+        Vector512<float> sums = Avx512F.Shuffle(p0, p1, 0x88) + Avx512F.Shuffle(p0, p1, 0xDD);
+        return Avx512F.PermuteVar16x32(sums, Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
+    }
+
+    /// <summary>Quarters 0-1 of the result: the halves of <paramref name="a"/> added; quarters 2-3: those of <paramref name="b"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Halves(Vector512<float> a, Vector512<float> b) =>
+        Avx512F.Shuffle4x128(a, b, 0x44) + Avx512F.Shuffle4x128(a, b, 0xEE);
+
+    /// <summary>Quarters 0, 1: the two quarters of a's halves added; quarters 2, 3: b's.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Quarters(Vector512<float> a, Vector512<float> b) =>
+        Avx512F.Shuffle4x128(a, b, 0x88) + Avx512F.Shuffle4x128(a, b, 0xDD);
+
+    /// <summary>16 ternary sbytes as floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Floats(ref sbyte row, int at) =>
+        Vector512.ConvertToSingle(Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref row, (nuint)at)));
 
     private static void Clear(ref float start, int length) =>
         System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref start, length).Clear();

@@ -101,6 +101,15 @@ namespace GenBias.CompilerServices
         public static bool AddsFirstLayerColumns(int inputs, int width) =>
             inputs > MaxPackedInputs && width >= 32 && width <= 1024;
 
+        /// <summary>
+        /// Whether batches compute the first layer, where its parameters are on the fixed-point grid, by dot products of
+        /// the rows with the weight rows, inputs in lanes (<c>WideFirstLayer.DotPreActivations</c>): more inputs than the
+        /// packed form and tables hold, and 8 to 31 neurons (fewer set bits per column than
+        /// <see cref="AddsFirstLayerColumns"/> needs to pay for its bit scans).
+        /// </summary>
+        public static bool DotsFirstLayer(int inputs, int width) =>
+            inputs > MaxPackedInputs && width >= PartialSums && !AddsFirstLayerColumns(inputs, width);
+
         /// <summary>Parameters of one layer in the canonical layout: weights then biases.</summary>
         public static int LayerParameterCount(int inputs, int width) => inputs * width + width;
 

@@ -226,6 +226,29 @@ namespace Examples.Nested
                         ref float b0 = ref Interop::MemoryMarshal.GetReference(buffer);
                         Sys::Span<ulong> masks = stackalloc ulong[128];
                         ref ulong m0 = ref Interop::MemoryMarshal.GetReference(masks);
+                        if (path != GB::ComputePath.Vector256 && Simd::Vector512.IsHardwareAccelerated)
+                        {
+                            // Layers of more than 8 neurons on Vector512.
+                            for (; r + 9 <= rows; )
+                            {
+                                int chunk = Sys::Math.Min(64, (rows - 1 - r) / 8 * 8);
+                                for (int i = 0; i < chunk; i++)
+                                {
+                                    Simd::Vector128<sbyte> v = Simd::Vector128.LoadUnsafe(ref Runtime::Unsafe.Add(ref first, (r + i) * InputCount));
+                                    Runtime::Unsafe.Add(ref m0, 2 * i) = Simd::Vector128.ExtractMostSignificantBits(Simd::Vector128.Equals(v,
+                                        Simd::Vector128<sbyte>.One)) & 0x1FFu;
+                                    Runtime::Unsafe.Add(ref m0, (2 * i) + 1) = Simd::Vector128.ExtractMostSignificantBits(Simd::Vector128.Equals(v,
+                                        Simd::Vector128<sbyte>.AllBitsSet)) & 0x1FFu;
+                                }
+                                for (int b = 0; b < chunk; b += 8)
+                                {
+                                    BatchRows8Vector512(ref Runtime::Unsafe.Add(ref m0, 2 * b), ref Runtime::Unsafe.Add(ref last, (r + b) * OutputCount),
+                                        ref b0);
+                                }
+                                r += chunk;
+                            }
+                        }
+
                         for (; r + 9 <= rows; )
                         {
                             int chunk = Sys::Math.Min(64, (rows - 1 - r) / 8 * 8);
@@ -297,6 +320,15 @@ namespace Examples.Nested
                         Sys::Span<float> buffer = stackalloc float[BatchBufferSize];
                         buffer.Clear(); // padding that narrow layers read must be zero, even under [SkipLocalsInit]
                         ref float b0 = ref Interop::MemoryMarshal.GetReference(buffer);
+                        if (path != GB::ComputePath.Vector256 && Simd::Vector512.IsHardwareAccelerated)
+                        {
+                            // Layers of more than 8 neurons on Vector512.
+                            for (; r + 8 <= rows; r += 8)
+                            {
+                                BatchRows8Vector512(ref Runtime::Unsafe.Add(ref first, 2 * r), ref Runtime::Unsafe.Add(ref last, r * OutputCount), ref b0);
+                            }
+                        }
+
                         for (; r + 8 <= rows; r += 8)
                         {
                             BatchRows8(ref Runtime::Unsafe.Add(ref first, 2 * r), ref Runtime::Unsafe.Add(ref last, r * OutputCount), ref b0);
@@ -471,6 +503,231 @@ namespace Examples.Nested
                         Simd::Vector256.StoreUnsafe(GB::ActivationMath.Apply(GB::Activation.Sigmoid, Simd::Vector256.LoadUnsafe(ref y, 16)), ref y, 16);
                         Simd::Vector256.StoreUnsafe(GB::ActivationMath.Apply(GB::Activation.Sigmoid, Simd::Vector256.LoadUnsafe(ref y, 24)), ref y, 24);
                         Simd::Vector256.StoreUnsafe(GB::ActivationMath.Apply(GB::Activation.Sigmoid, Simd::Vector256.LoadUnsafe(ref y, 32)), ref y, 32);
+                    }
+                }
+
+                // Layer 2: Dense(3, Linear) over 33 inputs, rows in lanes: per row, lane l accumulates inputs l, l + 8, … (the canonical
+                // partial sums); the fixed tree of the eight rows at once puts row r in lane r.
+                {
+                    ref float p = ref Runtime::Unsafe.Add(ref w, Layer2Packed); // neuron k's weights at k * 40, zero padded
+                    ref float a = ref Runtime::Unsafe.Add(ref buffer, BatchLayer1);
+                    // Neuron 0
+                    {
+                        Simd::Vector256<float> n0 = Simd::Vector256<float>.Zero, n1 = n0, n2 = n0, n3 = n0, n4 = n0, n5 = n0, n6 = n0, n7 = n0;
+                        for (int j = 0; j < 40; j += 8)
+                        {
+                            Simd::Vector256<float> wj = Simd::Vector256.LoadUnsafe(ref p, (nuint)(0 + j));
+                            n0 = Simd::Vector256.FusedMultiplyAdd(Simd::Vector256.LoadUnsafe(ref a, (nuint)(0 + j)), wj, n0);
+                            n1 = Simd::Vector256.FusedMultiplyAdd(Simd::Vector256.LoadUnsafe(ref a, (nuint)(48 + j)), wj, n1);
+                            n2 = Simd::Vector256.FusedMultiplyAdd(Simd::Vector256.LoadUnsafe(ref a, (nuint)(96 + j)), wj, n2);
+                            n3 = Simd::Vector256.FusedMultiplyAdd(Simd::Vector256.LoadUnsafe(ref a, (nuint)(144 + j)), wj, n3);
+                            n4 = Simd::Vector256.FusedMultiplyAdd(Simd::Vector256.LoadUnsafe(ref a, (nuint)(192 + j)), wj, n4);
+                            n5 = Simd::Vector256.FusedMultiplyAdd(Simd::Vector256.LoadUnsafe(ref a, (nuint)(240 + j)), wj, n5);
+                            n6 = Simd::Vector256.FusedMultiplyAdd(Simd::Vector256.LoadUnsafe(ref a, (nuint)(288 + j)), wj, n6);
+                            n7 = Simd::Vector256.FusedMultiplyAdd(Simd::Vector256.LoadUnsafe(ref a, (nuint)(336 + j)), wj, n7);
+                        }
+                        Simd::Vector256<float> pre = GBC::CanonicalSum.TreeOfRows(n0, n1, n2, n3, n4, n5, n6,
+                            n7) + Simd::Vector256.Create(Runtime::Unsafe.Add(ref p, 120));
+                        Simd::Vector256<float> y = GB::ActivationMath.Apply(GB::Activation.Linear, pre);
+                        Runtime::Unsafe.Add(ref output, 0) = Simd::Vector256.GetElement(y, 0);
+                        Runtime::Unsafe.Add(ref output, 3) = Simd::Vector256.GetElement(y, 1);
+                        Runtime::Unsafe.Add(ref output, 6) = Simd::Vector256.GetElement(y, 2);
+                        Runtime::Unsafe.Add(ref output, 9) = Simd::Vector256.GetElement(y, 3);
+                        Runtime::Unsafe.Add(ref output, 12) = Simd::Vector256.GetElement(y, 4);
+                        Runtime::Unsafe.Add(ref output, 15) = Simd::Vector256.GetElement(y, 5);
+                        Runtime::Unsafe.Add(ref output, 18) = Simd::Vector256.GetElement(y, 6);
+                        Runtime::Unsafe.Add(ref output, 21) = Simd::Vector256.GetElement(y, 7);
+                    }
+                    // Neuron 1
+                    {
+                        Simd::Vector256<float> n0 = Simd::Vector256<float>.Zero, n1 = n0, n2 = n0, n3 = n0, n4 = n0, n5 = n0, n6 = n0, n7 = n0;
+                        for (int j = 0; j < 40; j += 8)
+                        {
+                            Simd::Vector256<float> wj = Simd::Vector256.LoadUnsafe(ref p, (nuint)(40 + j));
+                            n0 = Simd::Vector256.FusedMultiplyAdd(Simd::Vector256.LoadUnsafe(ref a, (nuint)(0 + j)), wj, n0);
+                            n1 = Simd::Vector256.FusedMultiplyAdd(Simd::Vector256.LoadUnsafe(ref a, (nuint)(48 + j)), wj, n1);
+                            n2 = Simd::Vector256.FusedMultiplyAdd(Simd::Vector256.LoadUnsafe(ref a, (nuint)(96 + j)), wj, n2);
+                            n3 = Simd::Vector256.FusedMultiplyAdd(Simd::Vector256.LoadUnsafe(ref a, (nuint)(144 + j)), wj, n3);
+                            n4 = Simd::Vector256.FusedMultiplyAdd(Simd::Vector256.LoadUnsafe(ref a, (nuint)(192 + j)), wj, n4);
+                            n5 = Simd::Vector256.FusedMultiplyAdd(Simd::Vector256.LoadUnsafe(ref a, (nuint)(240 + j)), wj, n5);
+                            n6 = Simd::Vector256.FusedMultiplyAdd(Simd::Vector256.LoadUnsafe(ref a, (nuint)(288 + j)), wj, n6);
+                            n7 = Simd::Vector256.FusedMultiplyAdd(Simd::Vector256.LoadUnsafe(ref a, (nuint)(336 + j)), wj, n7);
+                        }
+                        Simd::Vector256<float> pre = GBC::CanonicalSum.TreeOfRows(n0, n1, n2, n3, n4, n5, n6,
+                            n7) + Simd::Vector256.Create(Runtime::Unsafe.Add(ref p, 121));
+                        Simd::Vector256<float> y = GB::ActivationMath.Apply(GB::Activation.Linear, pre);
+                        Runtime::Unsafe.Add(ref output, 1) = Simd::Vector256.GetElement(y, 0);
+                        Runtime::Unsafe.Add(ref output, 4) = Simd::Vector256.GetElement(y, 1);
+                        Runtime::Unsafe.Add(ref output, 7) = Simd::Vector256.GetElement(y, 2);
+                        Runtime::Unsafe.Add(ref output, 10) = Simd::Vector256.GetElement(y, 3);
+                        Runtime::Unsafe.Add(ref output, 13) = Simd::Vector256.GetElement(y, 4);
+                        Runtime::Unsafe.Add(ref output, 16) = Simd::Vector256.GetElement(y, 5);
+                        Runtime::Unsafe.Add(ref output, 19) = Simd::Vector256.GetElement(y, 6);
+                        Runtime::Unsafe.Add(ref output, 22) = Simd::Vector256.GetElement(y, 7);
+                    }
+                    // Neuron 2
+                    {
+                        Simd::Vector256<float> n0 = Simd::Vector256<float>.Zero, n1 = n0, n2 = n0, n3 = n0, n4 = n0, n5 = n0, n6 = n0, n7 = n0;
+                        for (int j = 0; j < 40; j += 8)
+                        {
+                            Simd::Vector256<float> wj = Simd::Vector256.LoadUnsafe(ref p, (nuint)(80 + j));
+                            n0 = Simd::Vector256.FusedMultiplyAdd(Simd::Vector256.LoadUnsafe(ref a, (nuint)(0 + j)), wj, n0);
+                            n1 = Simd::Vector256.FusedMultiplyAdd(Simd::Vector256.LoadUnsafe(ref a, (nuint)(48 + j)), wj, n1);
+                            n2 = Simd::Vector256.FusedMultiplyAdd(Simd::Vector256.LoadUnsafe(ref a, (nuint)(96 + j)), wj, n2);
+                            n3 = Simd::Vector256.FusedMultiplyAdd(Simd::Vector256.LoadUnsafe(ref a, (nuint)(144 + j)), wj, n3);
+                            n4 = Simd::Vector256.FusedMultiplyAdd(Simd::Vector256.LoadUnsafe(ref a, (nuint)(192 + j)), wj, n4);
+                            n5 = Simd::Vector256.FusedMultiplyAdd(Simd::Vector256.LoadUnsafe(ref a, (nuint)(240 + j)), wj, n5);
+                            n6 = Simd::Vector256.FusedMultiplyAdd(Simd::Vector256.LoadUnsafe(ref a, (nuint)(288 + j)), wj, n6);
+                            n7 = Simd::Vector256.FusedMultiplyAdd(Simd::Vector256.LoadUnsafe(ref a, (nuint)(336 + j)), wj, n7);
+                        }
+                        Simd::Vector256<float> pre = GBC::CanonicalSum.TreeOfRows(n0, n1, n2, n3, n4, n5, n6,
+                            n7) + Simd::Vector256.Create(Runtime::Unsafe.Add(ref p, 122));
+                        Simd::Vector256<float> y = GB::ActivationMath.Apply(GB::Activation.Linear, pre);
+                        Runtime::Unsafe.Add(ref output, 2) = Simd::Vector256.GetElement(y, 0);
+                        Runtime::Unsafe.Add(ref output, 5) = Simd::Vector256.GetElement(y, 1);
+                        Runtime::Unsafe.Add(ref output, 8) = Simd::Vector256.GetElement(y, 2);
+                        Runtime::Unsafe.Add(ref output, 11) = Simd::Vector256.GetElement(y, 3);
+                        Runtime::Unsafe.Add(ref output, 14) = Simd::Vector256.GetElement(y, 4);
+                        Runtime::Unsafe.Add(ref output, 17) = Simd::Vector256.GetElement(y, 5);
+                        Runtime::Unsafe.Add(ref output, 20) = Simd::Vector256.GetElement(y, 6);
+                        Runtime::Unsafe.Add(ref output, 23) = Simd::Vector256.GetElement(y, 7);
+                    }
+                }
+            }
+
+            // Eight rows: masks holds each row's positive then negative mask, output receives 8 rows of outputs, buffer
+            // holds BatchBufferSize floats (zero padding between calls). Same bits as Forward for every row.
+            // Vector512: layers of more than 8 neurons hold 16 of them per vector, and a hidden layer's weight columns
+            // are loaded once for two rows; every lane computes what the Vector256 kernel computes.
+            [Sys::CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+            private void BatchRows8Vector512(ref ulong masks, ref float output, ref float buffer)
+            {
+                ref float w = ref Interop::MemoryMarshal.GetArrayDataReference(_packed);
+                ref float t = ref _tables.Origin;
+                ref int keys = ref _tables.KeyOrigin; // ten mask bits → the offset of the group's row
+
+                // Layer 0: Dense(7, ReLU) over 9 inputs, from the tables, row by row, each row's activations as soon as its
+                // pre-activations are summed (the next row's table loads overlap them).
+                for (int r = 0; r < 8; r++)
+                {
+                    ulong positive = Runtime::Unsafe.Add(ref masks, 2 * r), negative = Runtime::Unsafe.Add(ref masks, (2 * r) + 1);
+                    nuint r0 = (nuint)Runtime::Unsafe.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, 0)); // group 0
+                    nuint r1 = 1944 + (nuint)Runtime::Unsafe.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, 5)); // group 1
+                    ref float y = ref Runtime::Unsafe.Add(ref buffer, BatchLayer0 + (r * 16));
+                    // Neurons 0-6
+                    {
+                        Simd::Vector256<float> s0 = Simd::Vector256.LoadUnsafe(ref t, r0);
+                        Simd::Vector256<float> s1 = Simd::Vector256.LoadUnsafe(ref t, r1);
+                        Simd::Vector256.StoreUnsafe(GB::ActivationMath.Apply(GB::Activation.ReLU, (s0 + s1)), ref y, 0);
+                    }
+                }
+
+                // Layer 1: Dense(33, Sigmoid) over 7 inputs, two rows per tile with 16 neurons per vector; input j feeds partial sum j % 8.
+                {
+                    ref float p = ref Runtime::Unsafe.Add(ref w, Layer1Packed); // column j (input j to every neuron) at j * 48
+                    for (int r = 0; r < 8; r += 2)
+                    {
+                        ref float a = ref Runtime::Unsafe.Add(ref buffer, BatchLayer0 + (r * 16)); // row r, then row r + 1 at 16
+                        ref float y = ref Runtime::Unsafe.Add(ref buffer, BatchLayer1 + (r * 48));
+                        // Neurons 0-15
+                        {
+                            Simd::Vector512<float> s0 = Simd::Vector512<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+                            Simd::Vector512<float> u0 = s0, u1 = s0, u2 = s0, u3 = s0, u4 = s0, u5 = s0, u6 = s0, u7 = s0;
+                            Simd::Vector512<float> c;
+                            c = Simd::Vector512.LoadUnsafe(ref Runtime::Unsafe.Add(ref p, 0)); // input 0
+                            s0 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 0)), c, s0);
+                            u0 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 16 + 0)), c, u0);
+                            c = Simd::Vector512.LoadUnsafe(ref Runtime::Unsafe.Add(ref p, 48)); // input 1
+                            s1 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 1)), c, s1);
+                            u1 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 16 + 1)), c, u1);
+                            c = Simd::Vector512.LoadUnsafe(ref Runtime::Unsafe.Add(ref p, 96)); // input 2
+                            s2 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 2)), c, s2);
+                            u2 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 16 + 2)), c, u2);
+                            c = Simd::Vector512.LoadUnsafe(ref Runtime::Unsafe.Add(ref p, 144)); // input 3
+                            s3 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 3)), c, s3);
+                            u3 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 16 + 3)), c, u3);
+                            c = Simd::Vector512.LoadUnsafe(ref Runtime::Unsafe.Add(ref p, 192)); // input 4
+                            s4 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 4)), c, s4);
+                            u4 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 16 + 4)), c, u4);
+                            c = Simd::Vector512.LoadUnsafe(ref Runtime::Unsafe.Add(ref p, 240)); // input 5
+                            s5 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 5)), c, s5);
+                            u5 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 16 + 5)), c, u5);
+                            c = Simd::Vector512.LoadUnsafe(ref Runtime::Unsafe.Add(ref p, 288)); // input 6
+                            s6 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 6)), c, s6);
+                            u6 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 16 + 6)), c, u6);
+                            Simd::Vector512<float> bias = Simd::Vector512.LoadUnsafe(ref p, 336);
+                            Simd::Vector512.StoreUnsafe(GBC::CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + bias, ref y, 0);
+                            Simd::Vector512.StoreUnsafe(GBC::CanonicalSum.Tree(u0, u1, u2, u3, u4, u5, u6, u7) + bias, ref y, 48);
+                        }
+                        // Neurons 16-31
+                        {
+                            Simd::Vector512<float> s0 = Simd::Vector512<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+                            Simd::Vector512<float> u0 = s0, u1 = s0, u2 = s0, u3 = s0, u4 = s0, u5 = s0, u6 = s0, u7 = s0;
+                            Simd::Vector512<float> c;
+                            c = Simd::Vector512.LoadUnsafe(ref Runtime::Unsafe.Add(ref p, 16)); // input 0
+                            s0 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 0)), c, s0);
+                            u0 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 16 + 0)), c, u0);
+                            c = Simd::Vector512.LoadUnsafe(ref Runtime::Unsafe.Add(ref p, 64)); // input 1
+                            s1 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 1)), c, s1);
+                            u1 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 16 + 1)), c, u1);
+                            c = Simd::Vector512.LoadUnsafe(ref Runtime::Unsafe.Add(ref p, 112)); // input 2
+                            s2 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 2)), c, s2);
+                            u2 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 16 + 2)), c, u2);
+                            c = Simd::Vector512.LoadUnsafe(ref Runtime::Unsafe.Add(ref p, 160)); // input 3
+                            s3 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 3)), c, s3);
+                            u3 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 16 + 3)), c, u3);
+                            c = Simd::Vector512.LoadUnsafe(ref Runtime::Unsafe.Add(ref p, 208)); // input 4
+                            s4 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 4)), c, s4);
+                            u4 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 16 + 4)), c, u4);
+                            c = Simd::Vector512.LoadUnsafe(ref Runtime::Unsafe.Add(ref p, 256)); // input 5
+                            s5 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 5)), c, s5);
+                            u5 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 16 + 5)), c, u5);
+                            c = Simd::Vector512.LoadUnsafe(ref Runtime::Unsafe.Add(ref p, 304)); // input 6
+                            s6 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 6)), c, s6);
+                            u6 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 16 + 6)), c, u6);
+                            Simd::Vector512<float> bias = Simd::Vector512.LoadUnsafe(ref p, 352);
+                            Simd::Vector512.StoreUnsafe(GBC::CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + bias, ref y, 16);
+                            Simd::Vector512.StoreUnsafe(GBC::CanonicalSum.Tree(u0, u1, u2, u3, u4, u5, u6, u7) + bias, ref y, 64);
+                        }
+                        // Neuron 32
+                        {
+                            Simd::Vector512<float> s0 = Simd::Vector512<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+                            Simd::Vector512<float> u0 = s0, u1 = s0, u2 = s0, u3 = s0, u4 = s0, u5 = s0, u6 = s0, u7 = s0;
+                            Simd::Vector512<float> c;
+                            c = Simd::Vector512.LoadUnsafe(ref Runtime::Unsafe.Add(ref p, 32)); // input 0
+                            s0 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 0)), c, s0);
+                            u0 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 16 + 0)), c, u0);
+                            c = Simd::Vector512.LoadUnsafe(ref Runtime::Unsafe.Add(ref p, 80)); // input 1
+                            s1 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 1)), c, s1);
+                            u1 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 16 + 1)), c, u1);
+                            c = Simd::Vector512.LoadUnsafe(ref Runtime::Unsafe.Add(ref p, 128)); // input 2
+                            s2 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 2)), c, s2);
+                            u2 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 16 + 2)), c, u2);
+                            c = Simd::Vector512.LoadUnsafe(ref Runtime::Unsafe.Add(ref p, 176)); // input 3
+                            s3 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 3)), c, s3);
+                            u3 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 16 + 3)), c, u3);
+                            c = Simd::Vector512.LoadUnsafe(ref Runtime::Unsafe.Add(ref p, 224)); // input 4
+                            s4 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 4)), c, s4);
+                            u4 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 16 + 4)), c, u4);
+                            c = Simd::Vector512.LoadUnsafe(ref Runtime::Unsafe.Add(ref p, 272)); // input 5
+                            s5 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 5)), c, s5);
+                            u5 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 16 + 5)), c, u5);
+                            c = Simd::Vector512.LoadUnsafe(ref Runtime::Unsafe.Add(ref p, 320)); // input 6
+                            s6 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 6)), c, s6);
+                            u6 = Simd::Vector512.FusedMultiplyAdd(Simd::Vector512.Create(Runtime::Unsafe.Add(ref a, 16 + 6)), c, u6);
+                            Simd::Vector512<float> bias = Simd::Vector512.LoadUnsafe(ref p, 368);
+                            Simd::Vector512.StoreUnsafe(GBC::CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + bias, ref y, 32);
+                            Simd::Vector512.StoreUnsafe(GBC::CanonicalSum.Tree(u0, u1, u2, u3, u4, u5, u6, u7) + bias, ref y, 80);
+                        }
+                    }
+
+                    // The activations of the eight rows: 24 independent vectors.
+                    for (int r = 0; r < 8; r++)
+                    {
+                        ref float y = ref Runtime::Unsafe.Add(ref buffer, BatchLayer1 + (r * 48));
+                        Simd::Vector512.StoreUnsafe(GB::ActivationMath.Apply(GB::Activation.Sigmoid, Simd::Vector512.LoadUnsafe(ref y, 0)), ref y, 0);
+                        Simd::Vector512.StoreUnsafe(GB::ActivationMath.Apply(GB::Activation.Sigmoid, Simd::Vector512.LoadUnsafe(ref y, 16)), ref y, 16);
+                        Simd::Vector512.StoreUnsafe(GB::ActivationMath.Apply(GB::Activation.Sigmoid, Simd::Vector512.LoadUnsafe(ref y, 32)), ref y, 32);
                     }
                 }
 
