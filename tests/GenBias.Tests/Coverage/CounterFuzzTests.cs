@@ -18,6 +18,9 @@ namespace GenBias.Tests.Coverage;
 /// </summary>
 public class CounterFuzzTests(ITestOutputHelper output)
 {
+    /// <summary>The cases run even when the time is up (a loaded machine runs fewer in the time).</summary>
+    private const int MinimumCases = 10;
+
     [Fact]
     public void Exact_counts_equal_brute_force_on_random_and_adversarial_networks()
     {
@@ -28,7 +31,8 @@ public class CounterFuzzTests(ITestOutputHelper output)
         int cases = 0, counts = 0;
         var kinds = new Dictionary<string, int>();
         (int Seed, TimeSpan Time) slowest = (0, TimeSpan.Zero);
-        for (int seed = first; clock.Elapsed.TotalSeconds < seconds && failures.Count < 5; seed++)
+        // At least MinimumCases cases however slow the machine, then as many as the time allows.
+        for (int seed = first; (cases < MinimumCases || clock.Elapsed.TotalSeconds < seconds) && failures.Count < 5; seed++)
         {
             var caseClock = Stopwatch.StartNew();
             FuzzCase fuzz = FuzzCase.Create(seed);
@@ -46,7 +50,6 @@ public class CounterFuzzTests(ITestOutputHelper output)
 
         output.WriteLine($"{cases} networks (cases {first}–{first + cases - 1}), {counts} counts compared with brute force in {clock.Elapsed.TotalSeconds:F0} s");
         output.WriteLine(string.Join(", ", kinds.OrderBy(k => k.Key).Select(k => $"{k.Key}: {k.Value}")));
-        Assert.True(cases >= 10, $"only {cases} cases in the budget");
         Assert.True(failures.Count == 0, string.Join("\n\n", failures));
     }
 
