@@ -165,7 +165,7 @@ public class CubeHistogramTests
     }
 
     /// <summary>The count of every sum −reach … reach, by convolution in BigInteger.</summary>
-    private static BigInteger[] ExactHistogram(int[] weights, long reach)
+    internal static BigInteger[] ExactHistogram(int[] weights, long reach)
     {
         var counts = new BigInteger[(2 * reach) + 1];
         counts[reach] = BigInteger.One;
@@ -200,10 +200,10 @@ public class CubeHistogramTests
     }
 
     /// <summary>rate ≤ count / total, exactly.</summary>
-    private static bool AtMost(double rate, BigInteger count, BigInteger total) => Compare(rate, count, total) <= 0;
+    internal static bool AtMost(double rate, BigInteger count, BigInteger total) => Compare(rate, count, total) <= 0;
 
     /// <summary>rate ≥ count / total, exactly.</summary>
-    private static bool AtLeast(double rate, BigInteger count, BigInteger total) => Compare(rate, count, total) >= 0;
+    internal static bool AtLeast(double rate, BigInteger count, BigInteger total) => Compare(rate, count, total) >= 0;
 
     /// <summary>The sign of rate − count/total, from rate = m · 2^e exactly.</summary>
     private static int Compare(double rate, BigInteger count, BigInteger total)
