@@ -41,6 +41,12 @@ public sealed record FullResolutionOptions
     /// <summary>The output preference: the output above 0.5 on at least this fraction of the cube.</summary>
     public double OutputTau { get; init; } = 0.9;
 
+    /// <summary>
+    /// Whether the free networks' hidden neurons are certified too (they have no hidden preference: informative only,
+    /// and 64 histograms over 3^784 inputs per run).
+    /// </summary>
+    public bool CertifyFreeHidden { get; init; }
+
     /// <summary>Samples of the output's estimated certificate (as the main study).</summary>
     public int EstimateSamples { get; init; } = 100_000;
 }
@@ -186,7 +192,7 @@ public static class FullResolution
 
         // Every hidden neuron on its own, one per core; the layer's pooled rate (the trained preference) is their mean.
         clock.Restart();
-        int width = Hidden784x64.Shape.Layers[0].Width;
+        int width = training == Free && !options.CertifyFreeHidden ? 0 : Hidden784x64.Shape.Layers[0].Width;
         var hidden = new Certificate[width];
         Parallel.For(0, width, new ParallelOptions { MaxDegreeOfParallelism = options.Threads, CancellationToken = cancellationToken }, k =>
             hidden[k] = Certifier.Certify(network, HiddenPreference(options, k), new CertifyOptions { Count = new CountOptions { MaxParallelism = 1 } },
@@ -204,8 +210,8 @@ public static class FullResolution
             ExactTimeBudget = TimeSpan.Zero, Samples = options.EstimateSamples, Confidence = 0.999, Seed = StudyRunner.CertificateSeed(seed),
         }, cancellationToken: cancellationToken);
         return new FullResolutionRun(training, fold, seedIndex, accuracy, balanced, majority,
-            width, hidden.Count(c => c.Met), hidden.Count(c => c.Exact), hidden.Max(c => c.Width ?? 0), hidden.Max(c => c.Upper),
-            hidden.Average(c => c.Lower), hidden.Average(c => c.Upper), hidden.Average(c => c.Upper) <= options.HiddenTarget, output.Fraction, output.Lower, output.Upper, output.Lower >= options.OutputTau,
+            width, hidden.Count(c => c.Met), hidden.Count(c => c.Exact), width == 0 ? 0 : hidden.Max(c => c.Width ?? 0), width == 0 ? 0 : hidden.Max(c => c.Upper),
+            width == 0 ? 0 : hidden.Average(c => c.Lower), width == 0 ? 0 : hidden.Average(c => c.Upper), width > 0 && hidden.Average(c => c.Upper) <= options.HiddenTarget, output.Fraction, output.Lower, output.Upper, output.Lower >= options.OutputTau,
             trainSeconds, certifySeconds, report.Selection, epochs, lastEpoch, trainSeconds - lastEpoch, trainCpu, certifyCpu);
     }
 
@@ -242,10 +248,15 @@ public static class FullResolution
                 delta = d.Significant ? $"**{body}**" : body;
             }
 
-            int met = runs.Sum(r => r.HiddenMet), neurons = runs.Sum(r => r.HiddenNeurons);
+            List<FullResolutionRun> certified = [.. runs.Where(r => r.HiddenNeurons > 0)];
+            string some = certified.Count == runs.Count ? "" : $" ({certified.Count} of {runs.Count} runs certified)";
+            string hiddenMet = certified.Count == 0 ? "not certified" : $"{certified.Sum(r => r.HiddenMet)}/{certified.Sum(r => r.HiddenNeurons)}{some}";
+            string widest = certified.Count == 0 ? "—" : certified.Max(r => r.HiddenWidest).ToString("G2", c);
+            string pooled = certified.Count == 0 ? "—" : certified.Max(r => r.LayerUpper).ToString("P3", c);
+            string certifyTime = certified.Count == 0 ? "—" : string.Create(c, $"{certified.Average(r => r.CertifySeconds):F0} s ({certified.Average(r => r.CertifyCpuSeconds):F0} s)");
             string outputMet = training == Free ? "—" : $"{runs.Count(r => r.OutputMet)}/{runs.Count}";
             text.AppendLine(string.Create(c,
-                $"| {training} | {mean:P1} ± {sd * 100:F1} | {delta} | {runs.Average(r => r.BalancedAccuracy):P1} | {runs.Average(r => r.Majority):P1} | {met}/{neurons} | {runs.Max(r => r.HiddenWidest):G2} | {runs.Max(r => r.LayerUpper):P3} | {runs.Average(r => r.OutputFraction):P1}; {runs.Min(r => r.OutputLower):P1} | {outputMet} | {runs.Sum(r => r.TrainSeconds):F0} s ({runs.Sum(r => r.EpochSeconds):F0} + {runs.Sum(r => r.FinishSeconds):F0} s; {runs.Sum(r => r.TrainCpuSeconds):F0} s) | {runs.Average(r => r.CertifySeconds):F1} s ({runs.Average(r => r.CertifyCpuSeconds):F1} s) |"));
+                $"| {training} | {mean:P1} ± {sd * 100:F1} | {delta} | {runs.Average(r => r.BalancedAccuracy):P1} | {runs.Average(r => r.Majority):P1} | {hiddenMet} | {widest} | {pooled} | {runs.Average(r => r.OutputFraction):P1}; {runs.Min(r => r.OutputLower):P1} | {outputMet} | {runs.Sum(r => r.TrainSeconds):F0} s ({runs.Sum(r => r.EpochSeconds):F0} + {runs.Sum(r => r.FinishSeconds):F0} s; {runs.Sum(r => r.TrainCpuSeconds):F0} s) | {certifyTime} |"));
         }
 
         return text.ToString();
