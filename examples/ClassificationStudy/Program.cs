@@ -56,7 +56,7 @@ bool capacity = args.Contains("--capacity");
 string output = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? Path.Combine(RepositoryRoot(), "docs", "study");
 Directory.CreateDirectory(output);
 string statePath = Path.Combine(output, quick ? ".state-quick.json" : capacity ? ".state-capacity.json" : ".state.json");
-if (args.Contains("--fresh") && File.Exists(statePath))
+if (args.Contains("--fresh") && File.Exists(statePath) && args.SkipWhile(a => a != "--task").Skip(1).FirstOrDefault() != FullResolution.TaskName)
 {
     File.Delete(statePath);
 }
