@@ -17,6 +17,9 @@ public sealed record TernarizeOptions(int CropLeft, int CropTop, int CropWidth, 
     /// <summary>MNIST 28×28 → the centre 20×20 → 4×4 blocks → 5×5 = 25 inputs; &lt; 0.15 → -1, &gt; 0.5 → +1.</summary>
     public static TernarizeOptions Mnist { get; } = new(4, 4, 20, 20, 4, 255, 0.15, 0.5);
 
+    /// <summary>MNIST 28×28 at full resolution: every pixel one input (784), the same thresholds as <see cref="Mnist"/>.</summary>
+    public static TernarizeOptions MnistFull { get; } = new(0, 0, 28, 28, 1, 255, 0.15, 0.5);
+
     /// <summary>UCI optical digits 8×8 (values 0..16) → 2×2 blocks → 4×4 = 16 inputs; &lt; 0.15 → -1, &gt; 0.5 → +1.</summary>
     public static TernarizeOptions Digits { get; } = new(0, 0, 8, 8, 2, 16, 0.15, 0.5);
 

@@ -88,6 +88,13 @@ public partial class Hidden25x8;
 [Dense(1, Activation.Tanh)]
 public partial class Hidden25x32;
 
+// The full-resolution task: MNIST at 28×28, 784 inputs, 64 hidden.
+
+[TernaryNetwork(Inputs = 784)]
+[Dense(64, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Hidden784x64;
+
 // The hidden-activation experiment: 16 hidden with the hidden activation changed (a non-affine change of tanh).
 
 [TernaryNetwork(Inputs = 9)]

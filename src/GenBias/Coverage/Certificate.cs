@@ -34,23 +34,36 @@ public sealed record Certificate
     /// <summary>The preference, in words.</summary>
     public required string Preference { get; init; }
 
-    /// <summary>True for an exact count over every input; false for an estimate from samples.</summary>
+    /// <summary>True for an exact count over every input; false for an estimate from samples or a certified interval.</summary>
     public required bool Exact { get; init; }
 
-    /// <summary>How the rate was obtained (in the JSON file: "meet in the middle", "enumeration", "estimate (Clopper–Pearson)").</summary>
+    /// <summary>
+    /// How the rate was obtained (in the JSON file: "meet in the middle", "enumeration", "cube histogram",
+    /// "certified interval (cube histogram)", "estimate (Clopper–Pearson)").
+    /// </summary>
     public required CountMethod Method { get; init; }
 
     /// <summary>Where an exact count ran when not in one process (for example "3 silos (Orleans)"); null otherwise.</summary>
     public string? ComputedOn { get; init; }
 
-    /// <summary>Exact: the inputs (times neurons) meeting the interval. Estimate: the sampled hits.</summary>
+    /// <summary>
+    /// Exact: the inputs (times neurons) meeting the interval. Estimate: the sampled hits. Certified interval: 0 (the
+    /// cube of 3^n inputs is beyond a 64-bit count; the rate is the interval).
+    /// </summary>
     public required long Count { get; init; }
 
-    /// <summary>Exact: 3^n times the neurons. Estimate: the samples.</summary>
+    /// <summary>Exact: 3^n times the neurons. Estimate: the samples. Certified interval: 0.</summary>
     public required long Total { get; init; }
 
-    /// <summary>Count / Total.</summary>
-    public double Fraction => (double)Count / Total;
+    /// <summary>Count / Total; for a certified interval, the middle of [<see cref="Lower"/>, <see cref="Upper"/>].</summary>
+    public double Fraction => Method == CountMethod.CertifiedInterval ? Lower + ((Upper - Lower) / 2) : (double)Count / Total;
+
+    /// <summary>
+    /// For a certified interval, its width <see cref="Upper"/> − <see cref="Lower"/> (the proved bound on the
+    /// roundings of the histogram's double arithmetic, not a confidence); null otherwise.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? Width => Method == CountMethod.CertifiedInterval ? Upper - Lower : null;
 
     /// <summary>For an estimate, the confidence of <see cref="Lower"/> and <see cref="Upper"/>.</summary>
     public double? Confidence { get; init; }
@@ -85,6 +98,8 @@ public sealed record Certificate
     {
         CountMethod.MeetInTheMiddle => "meet in the middle",
         CountMethod.Enumeration => "enumeration",
+        CountMethod.CubeHistogram => "cube histogram",
+        CountMethod.CertifiedInterval => "certified interval (cube histogram)",
         _ => "estimate (Clopper–Pearson)",
     };
 
@@ -99,6 +114,21 @@ public sealed record Certificate
             NetworkHash = CoverageCounter.NetworkHash(network), Shape = network.Shape.ToString(), MathVersion = ActivationMath.Version,
             Preference = preference.ToString(), Exact = true, Method = result.Method, ComputedOn = result.ComputedOn, Count = result.Count, Total = result.Total, Lower = result.Fraction, Upper = result.Fraction,
             Met = preference.IsMetBy(result.Fraction), Seconds = result.Elapsed.TotalSeconds, SubCubesRestored = result.SubCubesRestored,
+        };
+    }
+
+    /// <summary>
+    /// The certificate of a certified interval [<paramref name="lower"/>, <paramref name="upper"/>] on the rate of a
+    /// preference on first-layer neurons (<see cref="CountMethod.CertifiedInterval"/>).
+    /// </summary>
+    internal static Certificate FromInterval(ITernaryNetwork network, Preference preference, double lower, double upper, TimeSpan elapsed)
+    {
+        (double lo, double hi) = preference.Bounds;
+        return new Certificate
+        {
+            NetworkHash = CoverageCounter.NetworkHash(network), Shape = network.Shape.ToString(), MathVersion = ActivationMath.Version,
+            Preference = preference.ToString(), Exact = false, Method = CountMethod.CertifiedInterval, Count = 0, Total = 0, Lower = lower, Upper = upper,
+            Met = lower >= lo && upper <= hi, Seconds = elapsed.TotalSeconds,
         };
     }
 
@@ -120,7 +150,8 @@ public sealed record Certificate
     /// <summary>
     /// Reads a certificate and checks that its fields agree with each other: a known method that matches
     /// <see cref="Exact"/>; an exact rate equal to <see cref="Count"/> / <see cref="Total"/>; an estimate's interval
-    /// equal to the Clopper–Pearson interval of its count at its confidence; restored sub-cubes only on an enumeration.
+    /// equal to the Clopper–Pearson interval of its count at its confidence; a certified interval without a count or a
+    /// confidence, inside [0, 1]; restored sub-cubes only on an enumeration.
     /// Unknown or repeated properties are refused; a UTF-8 byte order mark is allowed.
     /// </summary>
     /// <exception cref="InvalidDataException">The file is not a readable certificate, or its fields contradict each other.</exception>
@@ -186,7 +217,7 @@ public sealed record Certificate
 
         if (certificate.Exact)
         {
-            long cube = shape.InputCount <= CoverageCounter.MaxInputs ? CoverageCounter.Pow3(shape.InputCount) : 0;
+            long cube = shape.InputCount <= CoverageCounter.FirstLayerExactMaxInputs ? CoverageCounter.Pow3(shape.InputCount) : 0;
             bool wholeNeurons = cube > 0 && certificate.Total % cube == 0 &&
                 (certificate.Total / cube == 1 || shape.Layers.Any(l => l.Width == certificate.Total / cube));
             if (!wholeNeurons)
@@ -216,13 +247,21 @@ public sealed record Certificate
             throw new InvalidDataException($"{path}: the certificate is for the preference '{certificate.Preference}', not '{preference}'.");
         }
 
+        if (certificate.Method == CountMethod.CertifiedInterval && preference.ResolveLayer(shape) != 0)
+        {
+            throw new InvalidDataException($"{path}: the certificate is inconsistent: a certified interval is for first-layer neurons, and '{preference}' is on layer {preference.ResolveLayer(shape)}.");
+        }
+
         if (certificate.Exact)
         {
             long neurons = preference.Neuron is null ? shape.Layers[preference.ResolveLayer(shape)].Width : 1;
-            long total = CoverageCounter.Pow3(shape.InputCount) * neurons;
+            long cube = CoverageCounter.Pow3(shape.InputCount);
+            long total = cube <= long.MaxValue / neurons ? cube * neurons : -1;
             if (certificate.Total != total)
             {
-                throw new InvalidDataException($"{path}: the certificate is inconsistent: the exact total of '{preference}' is 3^{shape.InputCount} × {neurons} = {total:N0}, not {certificate.Total:N0}.");
+                throw new InvalidDataException(total < 0
+                    ? $"{path}: the certificate is inconsistent: the exact total of '{preference}', 3^{shape.InputCount} × {neurons}, is beyond a 64-bit count."
+                    : $"{path}: the certificate is inconsistent: the exact total of '{preference}' is 3^{shape.InputCount} × {neurons} = {total:N0}, not {certificate.Total:N0}.");
             }
         }
 
@@ -254,6 +293,11 @@ public sealed record Certificate
         if (!Enum.IsDefined(Method))
         {
             return string.Create(c, $"method {(int)Method} is not one of {string.Join(", ", Enum.GetValues<CountMethod>().Select(Describe))}");
+        }
+
+        if (Method == CountMethod.CertifiedInterval)
+        {
+            return CertifiedIntervalInconsistency(c);
         }
 
         if (Total <= 0 || Count < 0 || Count > Total)
@@ -307,6 +351,27 @@ public sealed record Certificate
         static bool Close(double expected, double actual) => Math.Abs(expected - actual) <= 1e-9 * Math.Max(1e-6, Math.Abs(expected));
     }
 
+    /// <summary>What makes a certified interval's fields contradict each other, or null.</summary>
+    private string? CertifiedIntervalInconsistency(CultureInfo c)
+    {
+        if (Exact || Confidence is not null || Count != 0 || Total != 0 || SubCubesRestored != 0)
+        {
+            return string.Create(c, $"a certified interval is not exact and has no confidence, count, total or restored sub-cubes (it says exact {Exact}, confidence {Confidence}, count {Count} of {Total}, {SubCubesRestored} sub-cubes restored)");
+        }
+
+        if (!(Lower >= 0 && Lower <= Upper && Upper <= 1))
+        {
+            return string.Create(c, $"the certified interval [{Lower:R}, {Upper:R}] is not an interval inside [0, 1]");
+        }
+
+        if (!(Seconds >= 0) || double.IsInfinity(Seconds) || !float.IsFinite(BiasShift))
+        {
+            return string.Create(c, $"seconds {Seconds} and bias shift {BiasShift} must be finite and not negative");
+        }
+
+        return null;
+    }
+
     private static ReadOnlySpan<byte> Utf8ByteOrderMark => [0xEF, 0xBB, 0xBF];
 
     /// <summary>The reading context: no unknown members, no repeated ones.</summary>
@@ -326,7 +391,9 @@ public sealed record Certificate
         text.Append(c, $"  preference: {Preference}\n");
         text.Append(Exact
             ? string.Create(c, $"  EXACT ({Describe(Method)}{(ComputedOn is null ? "" : " on " + ComputedOn)}): {Count:N0} of {Total:N0} = {Fraction:P4}\n")
-            : string.Create(c, $"  ESTIMATED ({Describe(Method)}, {Confidence:P1} confidence): {Fraction:P2} in [{Lower:P2}, {Upper:P2}] from {Total:N0} samples\n"));
+            : Method == CountMethod.CertifiedInterval
+                ? string.Create(c, $"  CERTIFIED INTERVAL (cube histogram, roundings bounded): the rate is in [{Lower:R}, {Upper:R}], width {Width:G3}\n")
+                : string.Create(c, $"  ESTIMATED ({Describe(Method)}, {Confidence:P1} confidence): {Fraction:P2} in [{Lower:P2}, {Upper:P2}] from {Total:N0} samples\n"));
         if (Reason is not null)
         {
             text.Append(c, $"  not counted exactly: {Reason}\n");
@@ -362,6 +429,20 @@ public enum CountMethod
     /// <summary>An estimate from samples with a Clopper–Pearson interval.</summary>
     [JsonStringEnumMemberName("estimate (Clopper–Pearson)")]
     Estimate = 2,
+
+    /// <summary>
+    /// Exact: a first-layer neuron of up to <see cref="CoverageCounter.FirstLayerExactMaxInputs"/> inputs, from the
+    /// histogram of its sum over the cube in integer counts.
+    /// </summary>
+    [JsonStringEnumMemberName("cube histogram")]
+    CubeHistogram = 3,
+
+    /// <summary>
+    /// Certified, not exact: first-layer neurons of any width, from the histogram of their sums over the cube in doubles
+    /// whose roundings are bounded by proof; the rate lies in [Lower, Upper] for certain (no confidence, no samples).
+    /// </summary>
+    [JsonStringEnumMemberName("certified interval (cube histogram)")]
+    CertifiedInterval = 4,
 }
 
 /// <summary>Writes a <see cref="CountMethod"/> as its words and reads exactly those words (no numbers, no other case).</summary>

@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.Globalization;
 using System.Linq;
 using System.Security.Cryptography;
 using System.Threading;
@@ -16,39 +17,61 @@ namespace GenBias;
 /// </summary>
 public static partial class CoverageCounter
 {
-    /// <summary>The most inputs counted exactly.</summary>
+    /// <summary>The most inputs counted exactly by enumeration or meet in the middle.</summary>
     public const int MaxInputs = 32;
 
+    /// <summary>
+    /// The most inputs a first-layer neuron's preference is counted exactly: meet in the middle up to
+    /// <see cref="MaxInputs"/>, then the histogram of the neuron's sum over the cube, whose counts are exact integers
+    /// while 3^n &lt; 2^63. Wider first-layer neurons are certified by an interval (<see cref="CountMethod.CertifiedInterval"/>).
+    /// </summary>
+    public const int FirstLayerExactMaxInputs = CubeHistogram.ExactMaxInputs;
+
     /// <summary>Counts the inputs of the uniform cube whose activations meet <paramref name="preference"/>'s interval.</summary>
-    /// <exception cref="ArgumentException">The preference is not over the uniform cube, or the network has more than <see cref="MaxInputs"/> inputs.</exception>
+    /// <remarks>
+    /// A first-layer neuron (with <see cref="CountOptions.AllowMeetInTheMiddle"/>) is counted by meet in the middle up
+    /// to <see cref="MaxInputs"/> inputs and by the histogram of its sum up to <see cref="FirstLayerExactMaxInputs"/>.
+    /// </remarks>
+    /// <exception cref="ArgumentException">The preference is not over the uniform cube, or the network has more than <see cref="MaxInputs"/> inputs (<see cref="FirstLayerExactMaxInputs"/> for a first-layer neuron).</exception>
     /// <exception cref="InvalidOperationException">The first layer is not on the grid.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; finished sub-cubes are in the checkpoint, if one is kept.</exception>
     public static CountResult Count(ITernaryNetwork network, Preference preference, CountOptions? options = null,
         IProgress<CountProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(preference);
         options ??= new CountOptions();
         options.Validate();
         NetworkShape shape = network.Shape;
-        float[] parameters = Countable(network, preference, shape.InputCount);
+        bool firstLayer = options.AllowMeetInTheMiddle && preference.ResolveLayer(shape) == 0;
+        float[] parameters = Countable(network, preference, shape.InputCount, firstLayer ? FirstLayerExactMaxInputs : MaxInputs);
 
         var clock = Stopwatch.StartNew();
         int layerIndex = preference.ResolveLayer(shape);
         LayerShape layer = shape.Layers[layerIndex];
         int[] neurons = preference.Neuron is int single ? [single] : [.. Enumerable.Range(0, layer.Width)];
         long cube = Pow3(shape.InputCount);
-        long total = checked(cube * neurons.Length);
-        if (layerIndex == 0 && options.AllowMeetInTheMiddle)
+        if (cube > long.MaxValue / neurons.Length)
         {
-            long count = 0;
-            foreach (int k in neurons)
-            {
-                (int[] weights, long bias) = FirstLayerIntegers(shape, parameters, k);
-                count += MeetInTheMiddle.Count(weights, bias, layer.Activation, preference.Interval, cancellationToken);
-            }
+            throw new CountRefusedException(string.Create(CultureInfo.InvariantCulture,
+                $"3^{shape.InputCount} inputs × {neurons.Length} neurons is beyond a 64-bit count; certify the neurons one by one, or by a certified interval (Certifier)"));
+        }
 
+        long total = cube * neurons.Length;
+        if (firstLayer)
+        {
+            // Meet in the middle up to MaxInputs; beyond, the histogram of the sum, exact up to FirstLayerExactMaxInputs.
+            bool histogram = shape.InputCount > MaxInputs;
+            long[] counts = new long[neurons.Length];
+            Parallel.For(0, neurons.Length, new ParallelOptions { MaxDegreeOfParallelism = options.MaxParallelism, CancellationToken = cancellationToken }, i =>
+            {
+                (int[] weights, long bias) = FirstLayerIntegers(shape, parameters, neurons[i]);
+                counts[i] = histogram
+                    ? CubeHistogram.Create(weights, cancellationToken).Count(bias, layer.Activation, preference.Interval, cancellationToken)
+                    : MeetInTheMiddle.Count(weights, bias, layer.Activation, preference.Interval, cancellationToken);
+            });
             progress?.Report(new CountProgress(1, 1, clock.Elapsed));
-            return new CountResult(count, total, CountMethod.MeetInTheMiddle, clock.Elapsed, 0);
+            return new CountResult(counts.Sum(), total, histogram ? CountMethod.CubeHistogram : CountMethod.MeetInTheMiddle, clock.Elapsed, 0);
         }
 
         var enumerator = new LayeredEnumerator(shape, parameters, preference, neurons, options);
@@ -132,10 +155,11 @@ public static partial class CoverageCounter
     }
 
     /// <summary>
-    /// The checks every exact count makes (a valid preference over the uniform cube, at most <see cref="MaxInputs"/>
-    /// inputs left to count, the first layer on the grid); returns a copy of the parameters.
+    /// The checks every exact count makes (a valid preference over the uniform cube, at most <paramref name="maxInputs"/>
+    /// (<see cref="MaxInputs"/> unless a first-layer neuron's) inputs left to count, the first layer on the grid);
+    /// returns a copy of the parameters.
     /// </summary>
-    internal static float[] Countable(ITernaryNetwork network, Preference preference, int inputsCounted)
+    internal static float[] Countable(ITernaryNetwork network, Preference preference, int inputsCounted, int maxInputs = MaxInputs)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(preference);
@@ -146,9 +170,11 @@ public static partial class CoverageCounter
             throw new ArgumentException($"{preference}: exact counts are over the uniform cube; estimate other distributions with RateEstimator.", nameof(preference));
         }
 
-        if (inputsCounted > MaxInputs)
+        if (inputsCounted > maxInputs)
         {
-            throw new ArgumentException($"{shape}: {inputsCounted} inputs to count; exact counting handles up to {MaxInputs}. Use RateEstimator.", nameof(network));
+            throw new ArgumentException(
+                $"{shape}: {inputsCounted} inputs to count; exact counting handles up to {MaxInputs} ({FirstLayerExactMaxInputs} for a first-layer neuron). " +
+                "Certify a wider first-layer neuron by a certified interval (Certifier.Certify); estimate the rest with RateEstimator.", nameof(network));
         }
 
         float[] parameters = network.Parameters.ToArray();

@@ -84,10 +84,11 @@ internal sealed class CubeHistogram
     /// <summary>
     /// The histogram of Σ x_i w_i for weights in units of 2^-16. The passes take the inputs smallest weight first
     /// (the early passes are short) unless <paramref name="inOrder"/>, which keeps the given order (a test compares
-    /// the two).
+    /// the two); they run fused in cache-sized groups unless not <paramref name="fused"/> (the same values: a test
+    /// compares the two).
     /// </summary>
     /// <exception cref="InvalidOperationException">The histogram would exceed <see cref="MaxEntries"/> entries.</exception>
-    public static CubeHistogram Create(ReadOnlySpan<int> weights, CancellationToken cancellationToken, bool inOrder = false)
+    public static CubeHistogram Create(ReadOnlySpan<int> weights, CancellationToken cancellationToken, bool inOrder = false, bool fused = true)
     {
         int n = weights.Length;
         if (n > ShapeRules.MaxInputs)
@@ -136,7 +137,7 @@ internal sealed class CubeHistogram
         {
             long[] counts = new long[pad + length];
             counts[pad] = 1;
-            Passes(counts, pad, steps, cancellationToken);
+            Passes(counts, pad, steps, cancellationToken, fused);
             // In place: counts[pad + v] becomes the number of sums at most v (exact: at most 3^39).
             for (int v = 1; v < length; v++)
             {
@@ -151,7 +152,7 @@ internal sealed class CubeHistogram
         double unit = Math.ScaleB(1.0, -shift);
         double[] scaled = new double[pad + length];
         scaled[pad] = unit;
-        Passes(scaled, pad, steps, cancellationToken);
+        Passes(scaled, pad, steps, cancellationToken, fused);
         ReadOnlySpan<double> entries = scaled.AsSpan(pad);
         double[] blocks = new double[(entries.Length + BlockSize - 1) / BlockSize];
         for (int b = 0; b < blocks.Length; b++)
@@ -313,44 +314,198 @@ internal sealed class CubeHistogram
         return Pairwise(values[..half]) + Pairwise(values[half..]);
     }
 
-    /// <summary>One pass per weight: h'[v] = (h[v] + h[v − w]) + h[v − 2w], descending so that it runs in place.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Passes<T>(T[] h, int pad, int[] steps, CancellationToken cancellationToken)
+    /// <summary>
+    /// One pass per weight, h'[v] = (h[v] + h[v − w]) + h[v − 2w]: in place one by one (<paramref name="fused"/> false), or
+    /// fused (<see cref="FusedPasses"/>), which computes every entry with the same operations in the same order, so the
+    /// same values (a test compares the two).
+    /// </summary>
+    private static void Passes<T>(T[] h, int pad, int[] steps, CancellationToken cancellationToken, bool fused)
         where T : struct, INumber<T>
     {
+        if (fused)
+        {
+            FusedPasses(h, pad, steps, cancellationToken);
+            return;
+        }
+
         int top = 0;
         foreach (int w in steps)
         {
             cancellationToken.ThrowIfCancellationRequested();
             top += 2 * w;
-            if (w == 0)
+            PassInPlace(h, pad, w, top);
+        }
+    }
+
+    /// <summary>The working set of a group of fused passes (their ring buffers): within a core's second-level cache.</summary>
+    private const int FusionBudgetBytes = 640 * 1024;
+
+    /// <summary>Entries per chunk of a fused group.</summary>
+    private const int FusionChunk = 4096;
+
+    /// <summary>
+    /// The passes in groups whose ring buffers fit <see cref="FusionBudgetBytes"/>: the histogram is streamed through a
+    /// group chunk by chunk, each pass reading its input from a ring holding the entries v − 2w … v of the pass before
+    /// and writing into the next pass's ring (the last into the histogram), so that the histogram crosses the memory
+    /// bus once per group instead of once per pass. A group of one pass runs in place.
+    /// </summary>
+    private static void FusedPasses<T>(T[] h, int pad, int[] steps, CancellationToken cancellationToken)
+        where T : struct, INumber<T>
+    {
+        int size = Unsafe.SizeOf<T>(), top = 0, first = 0;
+        while (first < steps.Length)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            long bytes = 0;
+            int last = first, groupTop = top;
+            while (last < steps.Length)
             {
-                for (int v = 0; v <= top; v++)
+                long need = (long)RingSize(steps[last]) * size;
+                if (last > first && bytes + need > FusionBudgetBytes)
                 {
-                    h[pad + v] = (h[pad + v] + h[pad + v]) + h[pad + v];
+                    break;
                 }
 
-                continue;
+                bytes += need;
+                groupTop += 2 * steps[last];
+                last++;
             }
 
-            ref T origin = ref h[0];
-            int at = top;
-            // A vector of entries [b, b + k) reads [b − w, b − w + k) and [b − 2w, …): entries not yet written when w ≥ k.
-            if (w >= Vector256<T>.Count)
+            if (last - first == 1)
             {
-                for (; at - Vector256<T>.Count + 1 >= 0; at -= Vector256<T>.Count)
+                PassInPlace(h, pad, steps[first], groupTop);
+            }
+            else
+            {
+                FusedGroup(h, pad, steps.AsSpan(first, last - first), groupTop, cancellationToken);
+            }
+
+            top = groupTop;
+            first = last;
+        }
+    }
+
+    /// <summary>A pass's ring: a power of two above <see cref="FusionChunk"/> + 2w (a chunk and the entries below it that the pass reads).</summary>
+    private static int RingSize(int w) => (int)BitOperations.RoundUpToPowerOf2((uint)(FusionChunk + (2 * w) + 1));
+
+    /// <summary>
+    /// Passes <paramref name="group"/> over entries 0 … <paramref name="groupTop"/>, chunk by chunk upwards. Ring p holds
+    /// entry v of pass p's input at v mod its size, zero below entry 0 (the rings start zeroed): when pass p reads the
+    /// chunk [c, c + C) it finds entries c − 2w … c + C − 1, all written for this chunk or the ones before, none yet
+    /// overwritten (the ring is larger than C + 2w).
+    /// </summary>
+    private static void FusedGroup<T>(T[] h, int pad, ReadOnlySpan<int> group, int groupTop, CancellationToken cancellationToken)
+        where T : struct, INumber<T>
+    {
+        var rings = new T[group.Length][];
+        for (int p = 0; p < group.Length; p++)
+        {
+            rings[p] = new T[RingSize(group[p])];
+        }
+
+        for (int c = 0; c <= groupTop; c += FusionChunk)
+        {
+            if ((c & ((FusionChunk * 256) - 1)) == 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            int length = Math.Min(FusionChunk, groupTop + 1 - c);
+            // The group's input chunk into the first ring (in at most two pieces around its end).
+            T[] ring0 = rings[0];
+            for (int i = 0; i < length;)
+            {
+                int at = (c + i) & (ring0.Length - 1), piece = Math.Min(length - i, ring0.Length - at);
+                h.AsSpan(pad + c + i, piece).CopyTo(ring0.AsSpan(at));
+                i += piece;
+            }
+
+            for (int p = 0; p < group.Length; p++)
+            {
+                T[] input = rings[p], output = p + 1 < group.Length ? rings[p + 1] : h;
+                int w = group[p], m = input.Length - 1;
+                for (int i = 0; i < length;)
                 {
-                    int b = pad + at - Vector256<T>.Count + 1;
-                    Vector256<T> sum = (Vector256.LoadUnsafe(ref origin, (nuint)b) + Vector256.LoadUnsafe(ref origin, (nuint)(b - w)))
-                        + Vector256.LoadUnsafe(ref origin, (nuint)(b - (2 * w)));
-                    sum.StoreUnsafe(ref origin, (nuint)b);
+                    int v = c + i;
+                    int a = v & m, b = (v - w + input.Length) & m, d = (v - (2 * w) + input.Length) & m;
+                    int piece = Math.Min(length - i, Math.Min(input.Length - a, Math.Min(input.Length - b, input.Length - d)));
+                    int o;
+                    if (p + 1 < group.Length)
+                    {
+                        o = v & (output.Length - 1);
+                        piece = Math.Min(piece, output.Length - o);
+                    }
+                    else
+                    {
+                        o = pad + v;
+                    }
+
+                    Add3(ref input[a], ref input[b], ref input[d], ref output[o], piece);
+                    i += piece;
                 }
             }
+        }
+    }
 
-            for (; at >= 0; at--)
+    /// <summary>out[k] = (x[k] + y[k]) + z[k] for k &lt; count; out does not overlap the inputs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Add3<T>(ref T x, ref T y, ref T z, ref T output, int count)
+        where T : struct, INumber<T>
+    {
+        int k = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; k + Vector512<T>.Count <= count; k += Vector512<T>.Count)
             {
-                h[pad + at] = (h[pad + at] + h[pad + at - w]) + h[pad + at - (2 * w)];
+                ((Vector512.LoadUnsafe(ref x, (nuint)k) + Vector512.LoadUnsafe(ref y, (nuint)k)) + Vector512.LoadUnsafe(ref z, (nuint)k))
+                    .StoreUnsafe(ref output, (nuint)k);
             }
+        }
+
+        for (; k + Vector256<T>.Count <= count; k += Vector256<T>.Count)
+        {
+            ((Vector256.LoadUnsafe(ref x, (nuint)k) + Vector256.LoadUnsafe(ref y, (nuint)k)) + Vector256.LoadUnsafe(ref z, (nuint)k))
+                .StoreUnsafe(ref output, (nuint)k);
+        }
+
+        for (; k < count; k++)
+        {
+            Unsafe.Add(ref output, k) = (Unsafe.Add(ref x, k) + Unsafe.Add(ref y, k)) + Unsafe.Add(ref z, k);
+        }
+    }
+
+    /// <summary>One pass in place, h'[v] = (h[v] + h[v − w]) + h[v − 2w] for v ≤ <paramref name="top"/>, descending.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PassInPlace<T>(T[] h, int pad, int w, int top)
+        where T : struct, INumber<T>
+    {
+        if (w == 0)
+        {
+            for (int v = 0; v <= top; v++)
+            {
+                h[pad + v] = (h[pad + v] + h[pad + v]) + h[pad + v];
+            }
+
+            return;
+        }
+
+        ref T origin = ref h[0];
+        int at = top;
+        // A vector of entries [b, b + k) reads [b − w, b − w + k) and [b − 2w, …): entries not yet written when w ≥ k.
+        if (w >= Vector256<T>.Count)
+        {
+            for (; at - Vector256<T>.Count + 1 >= 0; at -= Vector256<T>.Count)
+            {
+                int b = pad + at - Vector256<T>.Count + 1;
+                Vector256<T> sum = (Vector256.LoadUnsafe(ref origin, (nuint)b) + Vector256.LoadUnsafe(ref origin, (nuint)(b - w)))
+                    + Vector256.LoadUnsafe(ref origin, (nuint)(b - (2 * w)));
+                sum.StoreUnsafe(ref origin, (nuint)b);
+            }
+        }
+
+        for (; at >= 0; at--)
+        {
+            h[pad + at] = (h[pad + at] + h[pad + at - w]) + h[pad + at - (2 * w)];
         }
     }
 }

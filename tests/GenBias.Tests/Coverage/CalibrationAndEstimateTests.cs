@@ -123,7 +123,16 @@ public class CalibrationAndEstimateTests(ITestOutputHelper output)
 
         var wide = new GenBias.Tests.Wide70();
         wide.SetParameters(Enumerable.Range(0, Wide70.ParameterCount).Select(i => ((i % 5) - 2) * 0.125f).ToArray());
-        Certificate sampled = Certifier.Certify(wide, Preference.OutputAbove(0.5, 0.3) with { Neuron = 1 }, new CertifyOptions { Samples = 20_000 });
+        // 70 inputs, one layer: its neurons' sums are certified by an interval, not sampled.
+        Certificate interval = Certifier.Certify(wide, Preference.OutputAbove(0.5, 0.3) with { Neuron = 1 }, new CertifyOptions { Samples = 20_000 });
+        Assert.False(interval.Exact);
+        Assert.Equal(CountMethod.CertifiedInterval, interval.Method);
+        Assert.Contains("CERTIFIED INTERVAL", interval.ToString());
+
+        // Behind a hidden layer the output is estimated from samples, and labelled so.
+        var deep = new GenBias.Tests.Wide70x3x1();
+        deep.SetParameters(Enumerable.Range(0, GenBias.Tests.Wide70x3x1.ParameterCount).Select(i => ((i % 5) - 2) * 0.125f).ToArray());
+        Certificate sampled = Certifier.Certify(deep, Preference.OutputAbove(0.5, 0.3), new CertifyOptions { Samples = 20_000 });
         Assert.False(sampled.Exact);
         Assert.Contains("ESTIMATED", sampled.ToString());
 

@@ -145,6 +145,37 @@ public class CubeHistogramTests
         }
     }
 
+    [Theory]
+    [InlineData(20, 3000, 0)]
+    [InlineData(39, 9000, 1)]
+    [InlineData(60, 40, 2)]
+    [InlineData(200, 5500, 3)]
+    [InlineData(40, 60000, 4)]
+    public void Fused_passes_give_the_same_counts_and_bounds_as_passes_one_by_one(int n, int scale, int seed)
+    {
+        // Zero weights, equal weights, small and huge ones (a group of one pass runs in place), long and double counts.
+        var random = new Random(seed);
+        int[] weights = [.. Enumerable.Range(0, n).Select(i => i % 9 == 0 ? 0 : i % 11 == 0 ? scale : i == n - 1 ? 20 * scale : random.Next(-scale, scale + 1))];
+        CubeHistogram fused = CubeHistogram.Create(weights, CancellationToken.None);
+        CubeHistogram oneByOne = CubeHistogram.Create(weights, CancellationToken.None, fused: false);
+        Assert.Equal(oneByOne.IsExact, fused.IsExact);
+        long reach = fused.Reach;
+        for (long bias = -reach / 2; bias <= reach / 2; bias += Math.Max(1, reach / 23))
+        {
+            foreach (ActivationInterval interval in Intervals)
+            {
+                if (fused.IsExact)
+                {
+                    Assert.Equal(oneByOne.Count(bias, Activation.Tanh, interval, CancellationToken.None), fused.Count(bias, Activation.Tanh, interval, CancellationToken.None));
+                }
+
+                (double lowA, double highA) = fused.RateBounds(bias, Activation.Tanh, interval, CancellationToken.None);
+                (double lowB, double highB) = oneByOne.RateBounds(bias, Activation.Tanh, interval, CancellationToken.None);
+                Assert.True(lowA == lowB && highA == highB, $"n {n}, bias {bias}, {interval}: fused [{lowA:R}, {highA:R}], one by one [{lowB:R}, {highB:R}]");
+            }
+        }
+    }
+
     [Fact]
     public void Refuses_too_wide_a_histogram_and_a_bias_off_the_grid()
     {
@@ -165,7 +196,7 @@ public class CubeHistogramTests
     }
 
     /// <summary>The count of every sum −reach … reach, by convolution in BigInteger.</summary>
-    private static BigInteger[] ExactHistogram(int[] weights, long reach)
+    internal static BigInteger[] ExactHistogram(int[] weights, long reach)
     {
         var counts = new BigInteger[(2 * reach) + 1];
         counts[reach] = BigInteger.One;
@@ -200,10 +231,10 @@ public class CubeHistogramTests
     }
 
     /// <summary>rate ≤ count / total, exactly.</summary>
-    private static bool AtMost(double rate, BigInteger count, BigInteger total) => Compare(rate, count, total) <= 0;
+    internal static bool AtMost(double rate, BigInteger count, BigInteger total) => Compare(rate, count, total) <= 0;
 
     /// <summary>rate ≥ count / total, exactly.</summary>
-    private static bool AtLeast(double rate, BigInteger count, BigInteger total) => Compare(rate, count, total) >= 0;
+    internal static bool AtLeast(double rate, BigInteger count, BigInteger total) => Compare(rate, count, total) >= 0;
 
     /// <summary>The sign of rate − count/total, from rate = m · 2^e exactly.</summary>
     private static int Compare(double rate, BigInteger count, BigInteger total)
