@@ -80,13 +80,13 @@ namespace GenBias.Generators
         }
 
         /// <summary>The first layer of a vector path: from tables or computed, over outputs or narrow.</summary>
-        private static void EmitFirstLayer(IndentedWriter w, LayerPlan l, string vector, int lanes)
+        private static void EmitFirstLayer(IndentedWriter w, LayerPlan l, string vector, int lanes, bool outputOnly)
         {
             if (l.Tables)
             {
                 // A narrow layer's row of table floats is one Vector256, or two Vector128 on that path.
                 bool rowVector = l.OverOutputs || lanes == 4;
-                EmitFirstLayerFromTables(w, l, rowVector ? vector : "Vector256", rowVector ? lanes : 8);
+                EmitFirstLayerFromTables(w, l, rowVector ? vector : "Vector256", rowVector ? lanes : 8, outputOnly);
             }
             else if (l.OverOutputs)
             {
@@ -110,7 +110,7 @@ namespace GenBias.Generators
             }
         }
 
-        private static void EmitFirstLayerFromTables(IndentedWriter w, LayerPlan l, string vector, int lanes)
+        private static void EmitFirstLayerFromTables(IndentedWriter w, LayerPlan l, string vector, int lanes, bool outputOnly)
         {
             string type = "Simd::" + vector;
             int stride = l.TableStride, groupFloats = ShapeRules.GroupRows * stride;
@@ -141,8 +141,7 @@ namespace GenBias.Generators
                     }
 
                     w.Line($"float pre0 = {TreeOfPresent(present, p => "s" + p)};");
-                    w.Line($"{Unsafe}.Add(ref z, Layer0Scratch) = pre0;");
-                    w.Line($"{Unsafe}.Add(ref h, Layer0Scratch) = GB::ActivationMath.Apply(GB::Activation.{l.Activation}, pre0);");
+                    EmitNeuronResult(w, l, 0, outputOnly);
                     return;
                 }
 
@@ -159,6 +158,13 @@ namespace GenBias.Generators
                         }
 
                         w.Line($"{type}<float> pre = {TreeOfPresent(present, p => "s" + p)};");
+                        if (outputOnly)
+                        {
+                            // The next layer reads the activations from their registers.
+                            w.Line($"y0_{b} = GB::ActivationMath.Apply(GB::Activation.{l.Activation}, pre);");
+                            continue;
+                        }
+
                         w.Line($"{type}.StoreUnsafe(pre, ref z, Layer0Scratch + {lo});");
                         string y = l.OverOutputs ? $"y0_{b}" : $"{type}<float> y0";
                         w.Line($"{y} = GB::ActivationMath.Apply(GB::Activation.{l.Activation}, pre);");

@@ -85,7 +85,9 @@ public static class ActivationMath
     public static float Tanh(float x)
     {
         float u = MathF.Min(MathF.Abs(x) * TwoOverLn2, UMax);
-        int k1 = (int)u + 1;
+        // u is in [0, 24.5], where the native truncation equals the saturating one without its range fix-ups; for a NaN
+        // x (u NaN) either conversion leaves k1 << 23 = 2^23, so the bits agree on every float.
+        int k1 = float.ConvertToIntegerNative<int>(u) + 1;
         float d = BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(TwoToThe(k1 - u)) - (k1 << 23));
         float r = (1f - d) / (1f + d);
         return BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(r) | (BitConverter.SingleToInt32Bits(x) & int.MinValue));
@@ -137,7 +139,7 @@ public static class ActivationMath
     {
         Vector128<float> sign = Vector128.Create(-0f);
         Vector128<float> u = Vector128.MinNative(Vector128.AndNot(x, sign) * Vector128.Create(TwoOverLn2), Vector128.Create(UMax));
-        Vector128<int> k1 = Vector128.ConvertToInt32(u) + Vector128<int>.One;
+        Vector128<int> k1 = Vector128.ConvertToInt32Native(u) + Vector128<int>.One; // u in [0, 24.5] or NaN: see Tanh(float)
         Vector128<float> g = Vector128.ConvertToSingle(k1) - u, g2 = g * g;
         Vector128<float> p = Vector128.FusedMultiplyAdd(g2, Vector128.FusedMultiplyAdd(g, Vector128.Create(P3), Vector128.Create(P2)),
             Vector128.FusedMultiplyAdd(g, Vector128.Create(P1), Vector128<float>.One));
@@ -182,7 +184,7 @@ public static class ActivationMath
     {
         Vector256<float> sign = Vector256.Create(-0f);
         Vector256<float> u = Vector256.MinNative(Vector256.AndNot(x, sign) * Vector256.Create(TwoOverLn2), Vector256.Create(UMax));
-        Vector256<int> k1 = Vector256.ConvertToInt32(u) + Vector256<int>.One;
+        Vector256<int> k1 = Vector256.ConvertToInt32Native(u) + Vector256<int>.One; // u in [0, 24.5] or NaN: see Tanh(float)
         Vector256<float> g = Vector256.ConvertToSingle(k1) - u, g2 = g * g;
         Vector256<float> p = Vector256.FusedMultiplyAdd(g2, Vector256.FusedMultiplyAdd(g, Vector256.Create(P3), Vector256.Create(P2)),
             Vector256.FusedMultiplyAdd(g, Vector256.Create(P1), Vector256<float>.One));
@@ -227,7 +229,7 @@ public static class ActivationMath
     {
         Vector512<float> sign = Vector512.Create(-0f);
         Vector512<float> u = Vector512.MinNative(Vector512.AndNot(x, sign) * Vector512.Create(TwoOverLn2), Vector512.Create(UMax));
-        Vector512<int> k1 = Vector512.ConvertToInt32(u) + Vector512<int>.One;
+        Vector512<int> k1 = Vector512.ConvertToInt32Native(u) + Vector512<int>.One; // u in [0, 24.5] or NaN: see Tanh(float)
         Vector512<float> g = Vector512.ConvertToSingle(k1) - u, g2 = g * g;
         Vector512<float> p = Vector512.FusedMultiplyAdd(g2, Vector512.FusedMultiplyAdd(g, Vector512.Create(P3), Vector512.Create(P2)),
             Vector512.FusedMultiplyAdd(g, Vector512.Create(P1), Vector512<float>.One));
