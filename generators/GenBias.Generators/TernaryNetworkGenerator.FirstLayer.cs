@@ -141,7 +141,14 @@ namespace GenBias.Generators
                     }
 
                     w.Line($"float pre0 = {TreeOfPresent(present, p => "s" + p)};");
-                    EmitNeuronResult(w, l, 0, outputOnly);
+                    if (outputOnly)
+                    {
+                        EmitNeuronResult(w, l, 0, outputOnly);
+                        return;
+                    }
+
+                    w.Line($"{Unsafe}.Add(ref z, Layer0Scratch) = pre0;");
+                    w.Line($"{Unsafe}.Add(ref h, Layer0Scratch) = GB::ActivationMath.Apply(GB::Activation.{l.Activation}, pre0);");
                     return;
                 }
 

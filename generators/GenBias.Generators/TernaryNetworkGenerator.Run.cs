@@ -177,14 +177,19 @@ namespace GenBias.Generators
 
             using (w.MemberBlock(outputOnly ? $"private float OutputVector{bits}({input})" : $"private void {name}({input}, ref float h, ref float z)"))
             {
-                if (!outputOnly || layers.Count > 1)
+                bool weights = !outputOnly || layers.Count > 1;
+                if (weights)
                 {
                     w.Line("ref float w = ref Interop::MemoryMarshal.GetArrayDataReference(_packed);");
                 }
 
                 foreach (LayerPlan l in layers)
                 {
-                    w.Line();
+                    if (l.Index > 0 || weights)
+                    {
+                        w.Line();
+                    }
+
                     string source = l.Index == 0 ? "" : $"ref Runtime::Unsafe.Add(ref h, {layers[l.Index - 1].Name}Scratch)";
                     if (l.Index == 0)
                     {

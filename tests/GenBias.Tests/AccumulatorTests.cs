@@ -10,7 +10,7 @@ namespace GenBias.Tests;
 /// </summary>
 public class AccumulatorTests
 {
-    public static TheoryData<string> Networks() => ["Seed25x16x1", "Wide70", "Hidden12x9x2", "TwoHidden9x8x5x1", "TwoHidden13x10x12x1", "Neuron12HardTanh", "StepNetwork", "Reference", "Reference19x11x1"];
+    public static TheoryData<string> Networks() => ["Seed25x16x1", "Wide70", "Hidden12x9x2", "TwoHidden9x8x5x1", "TwoHidden13x10x12x1", "Neuron12HardTanh", "StepNetwork", "Reference", "Reference19x11x1", "Reference19x5x1", "Neuron25", "Neuron32"];
 
     private static ITernaryNetwork Create(string name) => name switch
     {
@@ -23,6 +23,11 @@ public class AccumulatorTests
         "StepNetwork" => new StepNetwork(),
         // One hidden layer of 9 to 16 neurons and one output: one Vector512 where it is accelerated (padding lanes 11-15).
         "Reference19x11x1" => new ReferenceNetwork(NetworkShape.Create(19, (11, Activation.ReLU), (1, Activation.Sigmoid))),
+        // A hidden layer of at most 8 neurons and one output: one Vector256 (padding lanes 5-7).
+        "Reference19x5x1" => new ReferenceNetwork(NetworkShape.Create(19, (5, Activation.Tanh), (1, Activation.Tanh))),
+        // One neuron: its activation from the accumulated pre-activation alone.
+        "Neuron25" => new Neuron25(),
+        "Neuron32" => new Neuron32(),
         _ => new ReferenceNetwork(NetworkShape.Create(19, (11, Activation.Sigmoid), (3, Activation.Tanh))),
     };
 

@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -27,13 +28,38 @@ public sealed class TernaryAccumulator
 {
     private readonly NetworkShape _shape;
     private readonly sbyte[] _input;
-    private readonly float[] _columns;      // first layer, input-major: column i at i · stride0
+    private readonly float[] _columnStorage; // first layer, input-major: column i at i · stride0 from _columnOrigin
+    private readonly int _columnOrigin;      // (pinned, 64-byte aligned: a column of 16 is one aligned Vector512)
     private readonly float[] _bias0;
-    private readonly float[] _z;            // the current first-layer pre-activations (padded to stride0)
-    private readonly float[][] _weights;    // layers ≥ 1: row-major, each row padded to a multiple of 8 with zeros
+    private readonly float[] _zStorage;      // the current first-layer pre-activations (padded to stride0) from
+    private readonly int _zOrigin;           // _zOrigin, pinned and 64-byte aligned
+    private readonly float[][] _weights;     // layers ≥ 1: row-major, each row padded to a multiple of 8 with zeros
     private readonly float[][] _biases;
     private readonly float[][] _activations;
     private readonly int[] _stride;
+    private readonly Path _path;
+    private readonly Activation _firstActivation, _lastActivation;
+    private readonly float _outputBias;
+    private readonly int _outputCount;
+
+    /// <summary>
+    /// How <see cref="Evaluate()"/> runs: one output from registers for the common small shapes (no stores, so that
+    /// calls overlap), or layer by layer through the activation buffers.
+    /// </summary>
+    private enum Path
+    {
+        /// <summary>Layer by layer, any shape.</summary>
+        Layers,
+
+        /// <summary>One layer of one neuron: the activation of its pre-activation.</summary>
+        OneNeuron,
+
+        /// <summary>A first layer of at most 8 neurons (one Vector256), then one output neuron.</summary>
+        Hidden8,
+
+        /// <summary>A first layer of 9 to 16 neurons (one Vector512, or two Vector256), then one output neuron.</summary>
+        Hidden16,
+    }
 
     /// <summary>An accumulator for <paramref name="network"/>'s current parameters, its input all zero.</summary>
     /// <exception cref="ArgumentException">The network's first layer is not on the exact grid.</exception>
@@ -59,15 +85,16 @@ public sealed class TernaryAccumulator
         LayerShape first = _shape.Layers[0];
         int stride0 = _stride[0];
         _input = new sbyte[_shape.InputCount];
-        _columns = new float[_shape.InputCount * stride0];
+        _columnStorage = AlignedStorage(_shape.InputCount * stride0, out _columnOrigin);
         _bias0 = new float[stride0];
-        _z = new float[stride0];
+        _zStorage = AlignedStorage(stride0, out _zOrigin);
+        Span<float> columns = _columnStorage.AsSpan(_columnOrigin, _shape.InputCount * stride0);
         for (int k = 0; k < first.Width; k++)
         {
             _bias0[k] = parameters[first.BiasIndex(k)];
             for (int i = 0; i < first.InputCount; i++)
             {
-                _columns[(i * stride0) + k] = parameters[first.WeightIndex(k, i)];
+                columns[(i * stride0) + k] = parameters[first.WeightIndex(k, i)];
             }
         }
 
@@ -93,8 +120,32 @@ public sealed class TernaryAccumulator
             }
         }
 
-        _bias0.CopyTo(_z, 0);
+        _bias0.CopyTo(Z);
+        _firstActivation = first.Activation;
+        _lastActivation = _shape.Layers[^1].Activation;
+        _path = !Vector256.IsHardwareAccelerated ? Path.Layers
+            : layers == 1 ? (first.Width == 1 ? Path.OneNeuron : Path.Layers)
+            : layers == 2 && _shape.OutputCount == 1 ? (stride0 == 8 ? Path.Hidden8 : stride0 == 16 ? Path.Hidden16 : Path.Layers)
+            : Path.Layers;
+        _outputBias = layers == 2 ? _biases[1][0] : 0f;
+        _outputCount = _shape.OutputCount;
     }
+
+    /// <summary>A pinned array of at least <paramref name="length"/> floats and the index of its first 64-byte aligned one.</summary>
+    private static float[] AlignedStorage(int length, out int origin)
+    {
+        float[] storage = GC.AllocateArray<float>(length + 16, pinned: true);
+        unsafe
+        {
+            nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(storage));
+            origin = (int)(((64 - (address & 63)) & 63) / sizeof(float));
+        }
+
+        return storage;
+    }
+
+    /// <summary>The current first-layer pre-activations (stride0 floats).</summary>
+    private Span<float> Z => _zStorage.AsSpan(_zOrigin, _stride[0]);
 
     /// <summary>The shape of the network the accumulator evaluates.</summary>
     public NetworkShape Shape => _shape;
@@ -107,7 +158,7 @@ public sealed class TernaryAccumulator
     public void Reset(ReadOnlySpan<sbyte> input)
     {
         TernaryInput.Validate(input, _shape.InputCount);
-        _bias0.CopyTo(_z, 0);
+        _bias0.CopyTo(Z);
         input.CopyTo(_input);
         for (int i = 0; i < input.Length; i++)
         {
@@ -124,27 +175,42 @@ public sealed class TernaryAccumulator
     {
         if ((uint)index >= (uint)_input.Length)
         {
-            throw new ArgumentOutOfRangeException(nameof(index), index, $"The network {_shape} has inputs 0 to {_input.Length - 1}.");
+            ThrowIndex(index);
         }
 
         if (value is < -1 or > 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(value), value, $"Input {index} must be -1, 0 or +1.");
+            ThrowValue(index, value);
         }
 
-        int delta = value - _input[index];
-        if (delta != 0)
-        {
-            _input[index] = value;
-            AddColumn(index, delta);
-        }
+        ref sbyte slot = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_input), index);
+        int delta = value - slot;
+        slot = value;
+        AddColumn(index, delta);
     }
+
+    // The throws of Set, kept out of it: their string building would otherwise give Set a frame to clear on every call.
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowIndex(int index) =>
+        throw new ArgumentOutOfRangeException(nameof(index), index, $"The network {_shape} has inputs 0 to {_input.Length - 1}.");
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowValue(int index, sbyte value) =>
+        throw new ArgumentOutOfRangeException(nameof(value), value, $"Input {index} must be -1, 0 or +1.");
 
     /// <summary>The network's outputs for <see cref="Input"/>: the bits of its <c>Forward</c>.</summary>
     /// <exception cref="ArgumentException"><paramref name="output"/> is not <see cref="NetworkShape.OutputCount"/> long.</exception>
     public void Evaluate(Span<float> output)
     {
-        TernaryInput.CheckLength(output.Length, _shape.OutputCount, nameof(output));
+        TernaryInput.CheckLength(output.Length, _outputCount, nameof(output));
+        if (_path != Path.Layers)
+        {
+            MemoryMarshal.GetReference(output) = Output();
+            return;
+        }
+
         Propagate();
         _activations[^1].AsSpan(0, _shape.OutputCount).CopyTo(output);
     }
@@ -153,30 +219,88 @@ public sealed class TernaryAccumulator
     /// <exception cref="InvalidOperationException">The network has more than one output.</exception>
     public float Evaluate()
     {
-        if (_shape.OutputCount != 1)
+        if (_outputCount != 1)
         {
             throw new InvalidOperationException($"The network {_shape} has {_shape.OutputCount} outputs; pass a span for them.");
+        }
+
+        if (_path != Path.Layers)
+        {
+            return Output();
         }
 
         Propagate();
         return _activations[^1][0];
     }
 
-    /// <summary>z += delta · column i, lane by lane (exact on the grid).</summary>
+    /// <summary>
+    /// The one output from the first-layer pre-activations in registers (the paths other than <see cref="Path.Layers"/>):
+    /// the operations of <see cref="Propagate"/> in the same order, so the same bits, without its stores and loads.
+    /// </summary>
+    private float Output()
+    {
+        ref float z = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_zStorage), _zOrigin);
+        if (_path == Path.OneNeuron)
+        {
+            return Vector128.ToScalar(ActivationMath.Apply(_firstActivation, Vector128.CreateScalar(z)));
+        }
+
+        // The output neuron: lane j of the partial sums chains inputs j and j + 8 (the canonical order), then the tree.
+        ref float row = ref MemoryMarshal.GetArrayDataReference(_weights[1]);
+        Vector256<float> p;
+        if (_path == Path.Hidden8)
+        {
+            p = Vector256.FusedMultiplyAdd(ActivationMath.Apply(_firstActivation, Vector256.LoadUnsafe(ref z)), Vector256.LoadUnsafe(ref row), Vector256<float>.Zero);
+        }
+        else
+        {
+            Vector256<float> lower, upper;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                // z is loaded as it is stored, by Vector256 (a store forwards to a load of its own width).
+                Vector512<float> a = ActivationMath.Apply(_firstActivation, Vector512.Create(Vector256.LoadUnsafe(ref z), Vector256.LoadUnsafe(ref z, 8)));
+                (lower, upper) = (a.GetLower(), a.GetUpper());
+            }
+            else
+            {
+                lower = ActivationMath.Apply(_firstActivation, Vector256.LoadUnsafe(ref z));
+                upper = ActivationMath.Apply(_firstActivation, Vector256.LoadUnsafe(ref z, 8));
+            }
+
+            p = Vector256.FusedMultiplyAdd(lower, Vector256.LoadUnsafe(ref row), Vector256<float>.Zero);
+            p = Vector256.FusedMultiplyAdd(upper, Vector256.LoadUnsafe(ref row, 8), p);
+        }
+
+        // The activation on lane 0 of a Vector128 (the bits of the float form), so the value stays in vector registers.
+        return Vector128.ToScalar(ActivationMath.Apply(_lastActivation, Vector128.CreateScalar(CanonicalSum.Tree(p) + _outputBias)));
+    }
+
+    /// <summary>
+    /// z += delta · column i, lane by lane (exact on the grid); a delta of 0 leaves z as it is (its zeros keep their
+    /// sign), chosen by a mask rather than a branch, which a random walk would mispredict.
+    /// </summary>
     private void AddColumn(int index, int delta)
     {
         int stride = _stride[0];
-        ref float z = ref MemoryMarshal.GetArrayDataReference(_z);
-        ref float column = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_columns), index * stride);
+        ref float z = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_zStorage), _zOrigin);
+        ref float column = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_columnStorage), _columnOrigin + (index * stride));
         float d = delta;
         int k = 0;
         if (Vector256.IsHardwareAccelerated)
         {
-            Vector256<float> vd = Vector256.Create(d);
+            Vector256<float> vd = Vector256.Create(d), unchanged = Vector256.Equals(vd, Vector256<float>.Zero);
             for (; k < stride; k += 8)
             {
-                Vector256.FusedMultiplyAdd(vd, Vector256.LoadUnsafe(ref column, (nuint)k), Vector256.LoadUnsafe(ref z, (nuint)k)).StoreUnsafe(ref z, (nuint)k);
+                Vector256<float> zv = Vector256.LoadUnsafe(ref z, (nuint)k);
+                Vector256.ConditionalSelect(unchanged, zv, Vector256.FusedMultiplyAdd(vd, Vector256.LoadUnsafe(ref column, (nuint)k), zv)).StoreUnsafe(ref z, (nuint)k);
             }
+
+            return;
+        }
+
+        if (delta == 0)
+        {
+            return;
         }
 
         for (; k < stride; k++)
@@ -190,7 +314,7 @@ public sealed class TernaryAccumulator
     {
         Activation first = _shape.Layers[0].Activation;
         int stride0 = _stride[0];
-        ref float z0 = ref MemoryMarshal.GetArrayDataReference(_z);
+        ref float z0 = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_zStorage), _zOrigin);
         ref float a = ref MemoryMarshal.GetArrayDataReference(_activations[0]);
         if (Vector256.IsHardwareAccelerated)
         {
