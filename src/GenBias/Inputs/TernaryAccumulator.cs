@@ -28,11 +28,14 @@ public sealed class TernaryAccumulator
 {
     private readonly NetworkShape _shape;
     private readonly sbyte[] _input;
-    private readonly float[] _columnStorage; // first layer, input-major: column i at i · stride0 from _columnOrigin
-    private readonly int _columnOrigin;      // (pinned, 64-byte aligned: a column of 16 is one aligned Vector512)
+    // Pinned, from the 64-byte aligned _origin: the current first-layer pre-activations z (stride0 floats, padded with
+    // zeros), then the first layer's columns input-major (input i's weights at (1 + i) · stride0), then, for one output
+    // over one hidden layer, the output neuron's weights (padded to stride0): one array, one origin, few loads.
+    private readonly float[] _state;
+    private readonly int _origin;
+    private readonly int _stride0;
+    private readonly int _outputRow;         // the output neuron's weights from _origin
     private readonly float[] _bias0;
-    private readonly float[] _zStorage;      // the current first-layer pre-activations (padded to stride0) from
-    private readonly int _zOrigin;           // _zOrigin, pinned and 64-byte aligned
     private readonly float[][] _weights;     // layers ≥ 1: row-major, each row padded to a multiple of 8 with zeros
     private readonly float[][] _biases;
     private readonly float[][] _activations;
@@ -85,10 +88,11 @@ public sealed class TernaryAccumulator
         LayerShape first = _shape.Layers[0];
         int stride0 = _stride[0];
         _input = new sbyte[_shape.InputCount];
-        _columnStorage = AlignedStorage(_shape.InputCount * stride0, out _columnOrigin);
+        _stride0 = stride0;
+        _outputRow = (_shape.InputCount + 1) * stride0;
+        _state = AlignedStorage((_shape.InputCount + 2) * stride0, out _origin);
         _bias0 = new float[stride0];
-        _zStorage = AlignedStorage(stride0, out _zOrigin);
-        Span<float> columns = _columnStorage.AsSpan(_columnOrigin, _shape.InputCount * stride0);
+        Span<float> columns = _state.AsSpan(_origin + stride0, _shape.InputCount * stride0);
         for (int k = 0; k < first.Width; k++)
         {
             _bias0[k] = parameters[first.BiasIndex(k)];
@@ -128,6 +132,11 @@ public sealed class TernaryAccumulator
             : layers == 2 && _shape.OutputCount == 1 ? (stride0 == 8 ? Path.Hidden8 : stride0 == 16 ? Path.Hidden16 : Path.Layers)
             : Path.Layers;
         _outputBias = layers == 2 ? _biases[1][0] : 0f;
+        if (layers == 2)
+        {
+            _weights[1].AsSpan(0, stride0).CopyTo(_state.AsSpan(_origin + _outputRow));
+        }
+
         _outputCount = _shape.OutputCount;
     }
 
@@ -145,7 +154,7 @@ public sealed class TernaryAccumulator
     }
 
     /// <summary>The current first-layer pre-activations (stride0 floats).</summary>
-    private Span<float> Z => _zStorage.AsSpan(_zOrigin, _stride[0]);
+    private Span<float> Z => _state.AsSpan(_origin, _stride0);
 
     /// <summary>The shape of the network the accumulator evaluates.</summary>
     public NetworkShape Shape => _shape;
@@ -239,14 +248,14 @@ public sealed class TernaryAccumulator
     /// </summary>
     private float Output()
     {
-        ref float z = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_zStorage), _zOrigin);
+        ref float z = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_state), _origin);
         if (_path == Path.OneNeuron)
         {
             return Vector128.ToScalar(ActivationMath.Apply(_firstActivation, Vector128.CreateScalar(z)));
         }
 
         // The output neuron: lane j of the partial sums chains inputs j and j + 8 (the canonical order), then the tree.
-        ref float row = ref MemoryMarshal.GetArrayDataReference(_weights[1]);
+        ref float row = ref Unsafe.Add(ref z, _outputRow);
         Vector256<float> p;
         if (_path == Path.Hidden8)
         {
@@ -281,11 +290,22 @@ public sealed class TernaryAccumulator
     /// </summary>
     private void AddColumn(int index, int delta)
     {
-        int stride = _stride[0];
-        ref float z = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_zStorage), _zOrigin);
-        ref float column = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_columnStorage), _columnOrigin + (index * stride));
+        int stride = _stride0;
+        ref float z = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_state), _origin);
+        ref float column = ref Unsafe.Add(ref z, (index + 1) * stride);
         float d = delta;
         int k = 0;
+        if (stride == 16 && Vector256.IsHardwareAccelerated)
+        {
+            // The common hidden layer of 9 to 16 neurons, unrolled; z is stored and loaded by Vector256 (a store forwards
+            // to a load of its own width).
+            Vector256<float> vd = Vector256.Create(d), unchanged = Vector256.Equals(vd, Vector256<float>.Zero);
+            Vector256<float> z0 = Vector256.LoadUnsafe(ref z), z1 = Vector256.LoadUnsafe(ref z, 8);
+            Vector256.ConditionalSelect(unchanged, z0, Vector256.FusedMultiplyAdd(vd, Vector256.LoadUnsafe(ref column), z0)).StoreUnsafe(ref z);
+            Vector256.ConditionalSelect(unchanged, z1, Vector256.FusedMultiplyAdd(vd, Vector256.LoadUnsafe(ref column, 8), z1)).StoreUnsafe(ref z, 8);
+            return;
+        }
+
         if (Vector256.IsHardwareAccelerated)
         {
             Vector256<float> vd = Vector256.Create(d), unchanged = Vector256.Equals(vd, Vector256<float>.Zero);
@@ -314,7 +334,7 @@ public sealed class TernaryAccumulator
     {
         Activation first = _shape.Layers[0].Activation;
         int stride0 = _stride[0];
-        ref float z0 = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_zStorage), _zOrigin);
+        ref float z0 = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_state), _origin);
         ref float a = ref MemoryMarshal.GetArrayDataReference(_activations[0]);
         if (Vector256.IsHardwareAccelerated)
         {
