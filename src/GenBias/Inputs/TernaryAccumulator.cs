@@ -19,6 +19,11 @@ namespace GenBias;
 /// any number of changes. Later layers are summed in the canonical order (<see cref="CanonicalSum"/>).
 /// </para>
 /// <para>
+/// For one neuron, or one hidden layer of at most 16 neurons and one output, <c>Evaluate</c> runs the later layers in
+/// registers; for every shape it computes again only when the input has changed since the last evaluation (a
+/// <see cref="Set"/> to the value an input already holds changes nothing).
+/// </para>
+/// <para>
 /// The accumulator copies the network's parameters when it is created; a later <c>SetParameters</c> on the network
 /// does not reach it (create a new one). It allocates nothing after creation and is not thread-safe: one per thread
 /// or per game.
@@ -43,6 +48,8 @@ public sealed class TernaryAccumulator
     private readonly Path _path;
     private readonly Activation _firstActivation, _lastActivation;
     private readonly float _outputBias;
+    private int _changed = 1;                // nonzero: the input changed since the outputs were last computed
+    private float _output;                   // the one output as last computed (paths other than Path.Layers)
     private readonly int _outputCount;
 
     /// <summary>
@@ -167,6 +174,7 @@ public sealed class TernaryAccumulator
     public void Reset(ReadOnlySpan<sbyte> input)
     {
         TernaryInput.Validate(input, _shape.InputCount);
+        _changed = 1;
         _bias0.CopyTo(Z);
         input.CopyTo(_input);
         for (int i = 0; i < input.Length; i++)
@@ -180,6 +188,7 @@ public sealed class TernaryAccumulator
 
     /// <summary>Sets input <paramref name="index"/> to <paramref name="value"/>: the pre-activations move by one weight column.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An index outside the input, or a value other than -1, 0 or +1.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Set(int index, sbyte value)
     {
         if ((uint)index >= (uint)_input.Length)
@@ -195,6 +204,7 @@ public sealed class TernaryAccumulator
         ref sbyte slot = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_input), index);
         int delta = value - slot;
         slot = value;
+        _changed |= delta;
         AddColumn(index, delta);
     }
 
@@ -211,21 +221,28 @@ public sealed class TernaryAccumulator
 
     /// <summary>The network's outputs for <see cref="Input"/>: the bits of its <c>Forward</c>.</summary>
     /// <exception cref="ArgumentException"><paramref name="output"/> is not <see cref="NetworkShape.OutputCount"/> long.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Evaluate(Span<float> output)
     {
         TernaryInput.CheckLength(output.Length, _outputCount, nameof(output));
         if (_path != Path.Layers)
         {
-            MemoryMarshal.GetReference(output) = Output();
+            MemoryMarshal.GetReference(output) = Current();
             return;
         }
 
-        Propagate();
+        if (_changed != 0)
+        {
+            Propagate();
+            _changed = 0;
+        }
+
         _activations[^1].AsSpan(0, _shape.OutputCount).CopyTo(output);
     }
 
     /// <summary>The single output of a one-output network for <see cref="Input"/>.</summary>
     /// <exception cref="InvalidOperationException">The network has more than one output.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Evaluate()
     {
         if (_outputCount != 1)
@@ -235,17 +252,36 @@ public sealed class TernaryAccumulator
 
         if (_path != Path.Layers)
         {
-            return Output();
+            return Current();
         }
 
-        Propagate();
+        if (_changed != 0)
+        {
+            Propagate();
+            _changed = 0;
+        }
+
         return _activations[^1][0];
+    }
+
+    /// <summary>The one output (paths other than <see cref="Path.Layers"/>), computed again only if the input changed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private float Current()
+    {
+        if (_changed != 0)
+        {
+            _output = Output();
+            _changed = 0;
+        }
+
+        return _output;
     }
 
     /// <summary>
     /// The one output from the first-layer pre-activations in registers (the paths other than <see cref="Path.Layers"/>):
     /// the operations of <see cref="Propagate"/> in the same order, so the same bits, without its stores and loads.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private float Output()
     {
         ref float z = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_state), _origin);
@@ -288,6 +324,7 @@ public sealed class TernaryAccumulator
     /// z += delta · column i, lane by lane (exact on the grid); a delta of 0 leaves z as it is (its zeros keep their
     /// sign), chosen by a mask rather than a branch, which a random walk would mispredict.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void AddColumn(int index, int delta)
     {
         int stride = _stride0;
