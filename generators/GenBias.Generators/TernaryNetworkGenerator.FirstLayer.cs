@@ -122,6 +122,12 @@ namespace GenBias.Generators
                 w.Line(string.Join(", ", Enumerable.Range(0, blocks).Select(b => b == 0 ? $"{type}<float> y0_0" : $"y0_{b}")) + ";");
             }
 
+            if (outputOnly && l.Width == 1 && ShapeRules.GathersFirstLayer(l.Inputs, l.Width))
+            {
+                EmitOneNeuronFromKeys(w, l);
+                return;
+            }
+
             using (w.Block())
             {
                 w.Line("ref float t = ref _tables.Origin;");
@@ -178,6 +184,29 @@ namespace GenBias.Generators
                         w.Line($"{type}.StoreUnsafe({(l.OverOutputs ? $"y0_{b}" : "y0")}, ref h, Layer0Scratch + {lo});");
                     }
                 }
+            }
+        }
+
+        /// <summary>
+        /// The output of one neuron over at most 32 inputs from the keyed copy of its tables: each group's sum one load
+        /// away from its ten mask bits (the same floats as the rows, without the load of the row's offset).
+        /// </summary>
+        private static void EmitOneNeuronFromKeys(IndentedWriter w, LayerPlan l)
+        {
+            using (w.Block())
+            {
+                w.Line("ref float keyed = ref _tables.KeyedOrigin; // group g's sum for each ten-bit key at g * 1024 + key");
+                for (int g = 0; g < l.Groups; g++)
+                {
+                    string offset = g == 0 ? "" : $"{g * 1024} + ";
+                    string key = $"GBC::FirstLayerTables.Key(positive, negative, {g * ShapeRules.GroupSize})";
+                    w.Line(g < ShapeRules.PartialSums
+                        ? $"float s{g} = {Unsafe}.Add(ref keyed, {offset}{key}); // group {g}"
+                        : $"s{g % 8} += {Unsafe}.Add(ref keyed, {offset}{key}); // group {g}");
+                }
+
+                w.Line($"float pre0 = {TreeOfPresent(System.Math.Min(l.Groups, ShapeRules.PartialSums), p => "s" + p)};");
+                EmitNeuronResult(w, l, 0, outputOnly: true);
             }
         }
 

@@ -567,18 +567,12 @@ namespace Examples
             // Layer 0: Dense(1, Tanh) over 25 inputs, from tables: the five inputs of group g pick one of 243 rows of every neuron's
             // group sum (group 0 includes the bias); the rows are combined in the canonical order, so no multiply is left.
             {
-                ref float t = ref _tables.Origin;
-                ref int keys = ref _tables.KeyOrigin; // ten mask bits → the offset of the group's row
-                nuint r0 = (nuint)Runtime::Unsafe.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, 0)); // group 0
-                nuint r1 = 243 + (nuint)Runtime::Unsafe.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, 5)); // group 1
-                nuint r2 = 486 + (nuint)Runtime::Unsafe.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, 10)); // group 2
-                nuint r3 = 729 + (nuint)Runtime::Unsafe.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, 15)); // group 3
-                nuint r4 = 972 + (nuint)Runtime::Unsafe.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, 20)); // group 4
-                float s0 = Runtime::Unsafe.Add(ref t, r0);
-                float s1 = Runtime::Unsafe.Add(ref t, r1);
-                float s2 = Runtime::Unsafe.Add(ref t, r2);
-                float s3 = Runtime::Unsafe.Add(ref t, r3);
-                float s4 = Runtime::Unsafe.Add(ref t, r4);
+                ref float keyed = ref _tables.KeyedOrigin; // group g's sum for each ten-bit key at g * 1024 + key
+                float s0 = Runtime::Unsafe.Add(ref keyed, GBC::FirstLayerTables.Key(positive, negative, 0)); // group 0
+                float s1 = Runtime::Unsafe.Add(ref keyed, 1024 + GBC::FirstLayerTables.Key(positive, negative, 5)); // group 1
+                float s2 = Runtime::Unsafe.Add(ref keyed, 2048 + GBC::FirstLayerTables.Key(positive, negative, 10)); // group 2
+                float s3 = Runtime::Unsafe.Add(ref keyed, 3072 + GBC::FirstLayerTables.Key(positive, negative, 15)); // group 3
+                float s4 = Runtime::Unsafe.Add(ref keyed, 4096 + GBC::FirstLayerTables.Key(positive, negative, 20)); // group 4
                 float pre0 = (((s0 + s4) + s2) + (s1 + s3));
                 return Simd::Vector128.ToScalar(GB::ActivationMath.Apply(GB::Activation.Tanh, Simd::Vector128.CreateScalar(pre0)));
             }
@@ -593,18 +587,12 @@ namespace Examples
             // Layer 0: Dense(1, Tanh) over 25 inputs, from tables: the five inputs of group g pick one of 243 rows of every neuron's
             // group sum (group 0 includes the bias); the rows are combined in the canonical order, so no multiply is left.
             {
-                ref float t = ref _tables.Origin;
-                ref int keys = ref _tables.KeyOrigin; // ten mask bits → the offset of the group's row
-                nuint r0 = (nuint)Runtime::Unsafe.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, 0)); // group 0
-                nuint r1 = 243 + (nuint)Runtime::Unsafe.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, 5)); // group 1
-                nuint r2 = 486 + (nuint)Runtime::Unsafe.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, 10)); // group 2
-                nuint r3 = 729 + (nuint)Runtime::Unsafe.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, 15)); // group 3
-                nuint r4 = 972 + (nuint)Runtime::Unsafe.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, 20)); // group 4
-                float s0 = Runtime::Unsafe.Add(ref t, r0);
-                float s1 = Runtime::Unsafe.Add(ref t, r1);
-                float s2 = Runtime::Unsafe.Add(ref t, r2);
-                float s3 = Runtime::Unsafe.Add(ref t, r3);
-                float s4 = Runtime::Unsafe.Add(ref t, r4);
+                ref float keyed = ref _tables.KeyedOrigin; // group g's sum for each ten-bit key at g * 1024 + key
+                float s0 = Runtime::Unsafe.Add(ref keyed, GBC::FirstLayerTables.Key(positive, negative, 0)); // group 0
+                float s1 = Runtime::Unsafe.Add(ref keyed, 1024 + GBC::FirstLayerTables.Key(positive, negative, 5)); // group 1
+                float s2 = Runtime::Unsafe.Add(ref keyed, 2048 + GBC::FirstLayerTables.Key(positive, negative, 10)); // group 2
+                float s3 = Runtime::Unsafe.Add(ref keyed, 3072 + GBC::FirstLayerTables.Key(positive, negative, 15)); // group 3
+                float s4 = Runtime::Unsafe.Add(ref keyed, 4096 + GBC::FirstLayerTables.Key(positive, negative, 20)); // group 4
                 float pre0 = (((s0 + s4) + s2) + (s1 + s3));
                 return Simd::Vector128.ToScalar(GB::ActivationMath.Apply(GB::Activation.Tanh, Simd::Vector128.CreateScalar(pre0)));
             }
