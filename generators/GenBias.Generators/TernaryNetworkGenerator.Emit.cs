@@ -140,6 +140,20 @@ namespace GenBias.Generators
 
                 w.Line();
                 EmitVectorPath(w, layers, 128);
+                if (OutputInRegisters(layers))
+                {
+                    w.Line();
+                    EmitOutputDispatch(w, anyOverOutputs, layers);
+                    EmitVectorPath(w, layers, 256, outputOnly: true);
+                    if (anyOverOutputs)
+                    {
+                        w.Line();
+                        EmitVectorPath(w, layers, 512, outputOnly: true);
+                    }
+
+                    w.Line();
+                    EmitVectorPath(w, layers, 128, outputOnly: true);
+                }
             }
 
             while (scopes.Count > 0)

@@ -80,13 +80,13 @@ namespace GenBias.Generators
         }
 
         /// <summary>The first layer of a vector path: from tables or computed, over outputs or narrow.</summary>
-        private static void EmitFirstLayer(IndentedWriter w, LayerPlan l, string vector, int lanes)
+        private static void EmitFirstLayer(IndentedWriter w, LayerPlan l, string vector, int lanes, bool outputOnly)
         {
             if (l.Tables)
             {
                 // A narrow layer's row of table floats is one Vector256, or two Vector128 on that path.
                 bool rowVector = l.OverOutputs || lanes == 4;
-                EmitFirstLayerFromTables(w, l, rowVector ? vector : "Vector256", rowVector ? lanes : 8);
+                EmitFirstLayerFromTables(w, l, rowVector ? vector : "Vector256", rowVector ? lanes : 8, outputOnly);
             }
             else if (l.OverOutputs)
             {
@@ -110,7 +110,7 @@ namespace GenBias.Generators
             }
         }
 
-        private static void EmitFirstLayerFromTables(IndentedWriter w, LayerPlan l, string vector, int lanes)
+        private static void EmitFirstLayerFromTables(IndentedWriter w, LayerPlan l, string vector, int lanes, bool outputOnly)
         {
             string type = "Simd::" + vector;
             int stride = l.TableStride, groupFloats = ShapeRules.GroupRows * stride;
@@ -120,6 +120,12 @@ namespace GenBias.Generators
             if (l.OverOutputs)
             {
                 w.Line(string.Join(", ", Enumerable.Range(0, blocks).Select(b => b == 0 ? $"{type}<float> y0_0" : $"y0_{b}")) + ";");
+            }
+
+            if (outputOnly && l.Width == 1 && ShapeRules.GathersFirstLayer(l.Inputs, l.Width))
+            {
+                EmitOneNeuronFromKeys(w, l);
+                return;
             }
 
             using (w.Block())
@@ -141,6 +147,12 @@ namespace GenBias.Generators
                     }
 
                     w.Line($"float pre0 = {TreeOfPresent(present, p => "s" + p)};");
+                    if (outputOnly)
+                    {
+                        EmitNeuronResult(w, l, 0, outputOnly);
+                        return;
+                    }
+
                     w.Line($"{Unsafe}.Add(ref z, Layer0Scratch) = pre0;");
                     w.Line($"{Unsafe}.Add(ref h, Layer0Scratch) = GB::ActivationMath.Apply(GB::Activation.{l.Activation}, pre0);");
                     return;
@@ -159,12 +171,42 @@ namespace GenBias.Generators
                         }
 
                         w.Line($"{type}<float> pre = {TreeOfPresent(present, p => "s" + p)};");
+                        if (outputOnly)
+                        {
+                            // The next layer reads the activations from their registers.
+                            w.Line($"y0_{b} = GB::ActivationMath.Apply(GB::Activation.{l.Activation}, pre);");
+                            continue;
+                        }
+
                         w.Line($"{type}.StoreUnsafe(pre, ref z, Layer0Scratch + {lo});");
                         string y = l.OverOutputs ? $"y0_{b}" : $"{type}<float> y0";
                         w.Line($"{y} = GB::ActivationMath.Apply(GB::Activation.{l.Activation}, pre);");
                         w.Line($"{type}.StoreUnsafe({(l.OverOutputs ? $"y0_{b}" : "y0")}, ref h, Layer0Scratch + {lo});");
                     }
                 }
+            }
+        }
+
+        /// <summary>
+        /// The output of one neuron over at most 32 inputs from the keyed copy of its tables: each group's sum one load
+        /// away from its ten mask bits (the same floats as the rows, without the load of the row's offset).
+        /// </summary>
+        private static void EmitOneNeuronFromKeys(IndentedWriter w, LayerPlan l)
+        {
+            using (w.Block())
+            {
+                w.Line("ref float keyed = ref _tables.KeyedOrigin; // group g's sum for each ten-bit key at g * 1024 + key");
+                for (int g = 0; g < l.Groups; g++)
+                {
+                    string offset = g == 0 ? "" : $"{g * 1024} + ";
+                    string key = $"GBC::FirstLayerTables.Key(positive, negative, {g * ShapeRules.GroupSize})";
+                    w.Line(g < ShapeRules.PartialSums
+                        ? $"float s{g} = {Unsafe}.Add(ref keyed, {offset}{key}); // group {g}"
+                        : $"s{g % 8} += {Unsafe}.Add(ref keyed, {offset}{key}); // group {g}");
+                }
+
+                w.Line($"float pre0 = {TreeOfPresent(System.Math.Min(l.Groups, ShapeRules.PartialSums), p => "s" + p)};");
+                EmitNeuronResult(w, l, 0, outputOnly: true);
             }
         }
 

@@ -11,15 +11,24 @@ namespace GenBias.Generators
         {
             LayerPlan output = layers[layers.Count - 1];
             bool packedForm = model.Inputs <= ShapeRules.MaxPackedInputs;
+            bool inRegisters = OutputInRegisters(layers);
             if (output.Width == 1)
             {
                 w.Line("/// <summary>The output for one input of -1, 0, +1 values.</summary>");
                 w.Line("/// <exception cref=\"Sys::ArgumentException\">The input does not have <see cref=\"InputCount\"/> values, or one is not ternary (the message names its index).</exception>");
                 using (w.MemberBlock("public float Forward(Sys::ReadOnlySpan<sbyte> input)"))
                 {
-                    EmitSpanRun(w, layers);
-                    EmitVersionCheck(w);
-                    w.Line($"return h[{output.Name}Scratch];");
+                    if (inRegisters)
+                    {
+                        EmitSpanOutput(w);
+                        w.Line("return y;");
+                    }
+                    else
+                    {
+                        EmitSpanRun(w, layers);
+                        EmitVersionCheck(w);
+                        w.Line($"return h[{output.Name}Scratch];");
+                    }
                 }
 
                 w.Line();
@@ -28,9 +37,17 @@ namespace GenBias.Generators
                     w.Line("/// <summary>The output for one input in the packed form: bit i of <paramref name=\"positive\"/> means +1, of <paramref name=\"negative\"/> -1.</summary>");
                     using (w.MemberBlock("public float Forward(ulong positive, ulong negative)"))
                     {
-                        EmitPackedRun(w, layers);
-                        EmitVersionCheck(w);
-                        w.Line($"return h[{output.Name}Scratch];");
+                        if (inRegisters)
+                        {
+                            EmitPackedOutput(w);
+                            w.Line("return y;");
+                        }
+                        else
+                        {
+                            EmitPackedRun(w, layers);
+                            EmitVersionCheck(w);
+                            w.Line($"return h[{output.Name}Scratch];");
+                        }
                     }
 
                     w.Line();
@@ -41,9 +58,17 @@ namespace GenBias.Generators
             using (w.MemberBlock("public void Forward(Sys::ReadOnlySpan<sbyte> input, Sys::Span<float> output)"))
             {
                 w.Line("GB::TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));");
-                EmitSpanRun(w, layers);
-                EmitVersionCheck(w);
-                w.Line($"h.Slice({output.Name}Scratch, OutputCount).CopyTo(output);");
+                if (inRegisters)
+                {
+                    EmitSpanOutput(w);
+                    w.Line("Interop::MemoryMarshal.GetReference(output) = y;");
+                }
+                else
+                {
+                    EmitSpanRun(w, layers);
+                    EmitVersionCheck(w);
+                    w.Line($"h.Slice({output.Name}Scratch, OutputCount).CopyTo(output);");
+                }
             }
 
             w.Line();
@@ -53,9 +78,17 @@ namespace GenBias.Generators
                 using (w.MemberBlock("public void Forward(ulong positive, ulong negative, Sys::Span<float> output)"))
                 {
                     w.Line("GB::TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));");
-                    EmitPackedRun(w, layers);
-                    EmitVersionCheck(w);
-                    w.Line($"h.Slice({output.Name}Scratch, OutputCount).CopyTo(output);");
+                    if (inRegisters)
+                    {
+                        EmitPackedOutput(w);
+                        w.Line("Interop::MemoryMarshal.GetReference(output) = y;");
+                    }
+                    else
+                    {
+                        EmitPackedRun(w, layers);
+                        EmitVersionCheck(w);
+                        w.Line($"h.Slice({output.Name}Scratch, OutputCount).CopyTo(output);");
+                    }
                 }
             }
             else
@@ -113,6 +146,30 @@ namespace GenBias.Generators
             EmitScratch(w, layers);
             w.Line("int version = GBC::ParameterVersion.Read(ref _version);");
             w.Line("RunPacked(positive, negative, h, z);");
+        }
+
+        /// <summary>Validates and packs the span <c>input</c>, then computes the output alone into a local named y.</summary>
+        private static void EmitSpanOutput(IndentedWriter w)
+        {
+            w.Line("// Two compares and a movemask per vector pack the input and check that it is ternary.");
+            w.Line("ulong positive = 0, negative = 0;");
+            using (w.Block("if (input.Length != InputCount || !GB::TernaryInput.TryPack(ref Interop::MemoryMarshal.GetReference(input), InputCount, out positive, out negative))"))
+            {
+                w.Line("GB::TernaryInput.Validate(input, InputCount); // throws, naming the wrong length or value");
+            }
+
+            w.Line("int version = GBC::ParameterVersion.Read(ref _version);");
+            w.Line("float y = OutputPacked(positive, negative);");
+            EmitVersionCheck(w);
+        }
+
+        /// <summary>Validates the packed <c>positive</c>, <c>negative</c>, then computes the output alone into a local named y.</summary>
+        private static void EmitPackedOutput(IndentedWriter w)
+        {
+            w.Line("GB::TernaryInput.ValidatePacked(positive, negative, InputCount);");
+            w.Line("int version = GBC::ParameterVersion.Read(ref _version);");
+            w.Line("float y = OutputPacked(positive, negative);");
+            EmitVersionCheck(w);
         }
 
         /// <summary>Validates the packed <c>positive</c>, <c>negative</c> and runs the network on them into h and z.</summary>

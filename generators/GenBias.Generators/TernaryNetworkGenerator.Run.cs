@@ -86,8 +86,78 @@ namespace GenBias.Generators
             w.Line();
         }
 
-        /// <summary>The single-row kernel of one path: <paramref name="bits"/> 128, 256 or 512.</summary>
-        private static void EmitVectorPath(IndentedWriter w, List<LayerPlan> layers, int bits)
+        /// <summary>
+        /// Whether the output of one packed input can be computed in registers alone (<see cref="EmitOutputDispatch"/>):
+        /// the first layer from tables, every later layer a dot product over the registers of a layer over its outputs,
+        /// and one output.
+        /// </summary>
+        private static bool OutputInRegisters(List<LayerPlan> layers)
+        {
+            LayerPlan last = layers[layers.Count - 1];
+            return layers[0].Tables && last.Width == 1 && !last.OverOutputs
+                && layers.Skip(1).All(l => !l.OverOutputs && layers[l.Index - 1].OverOutputs && l.Stride / 8 <= 4);
+        }
+
+        /// <summary>
+        /// The activation of one pre-activation on lane 0 of a Vector128 (the same bits as the float form): the value stays
+        /// in the vector registers instead of moving to the integer ones and back.
+        /// </summary>
+        private static string ActivationInLane(LayerPlan l, string pre) =>
+            $"Simd::Vector128.ToScalar(GB::ActivationMath.Apply(GB::Activation.{l.Activation}, Simd::Vector128.CreateScalar({pre})))";
+
+        /// <summary>The dispatch of the output-only kernels (<see cref="OutputInRegisters"/>), and their scalar form.</summary>
+        private static void EmitOutputDispatch(IndentedWriter w, bool anyOverOutputs, List<LayerPlan> layers)
+        {
+            LayerPlan last = layers[layers.Count - 1];
+            w.Line("// The output alone for a validated packed input, on the widest accelerated path allowed by ComputePath: every layer");
+            w.Line("// stays in registers (no scratch, no stores), so that independent calls overlap.");
+            using (w.MemberBlock("private float OutputPacked(ulong positive, ulong negative)"))
+            {
+                w.Line("GB::ComputePath path = ComputePath;");
+                using (w.Block("if (path != GB::ComputePath.Scalar && Simd::Vector128.IsHardwareAccelerated)"))
+                {
+                    using (w.Block("if (path != GB::ComputePath.Vector128 && Simd::Vector256.IsHardwareAccelerated)"))
+                    {
+                        if (anyOverOutputs)
+                        {
+                            using (w.Block("if (path != GB::ComputePath.Vector256 && Simd::Vector512.IsHardwareAccelerated)"))
+                            {
+                                w.Line("return OutputVector512(positive, negative);");
+                            }
+
+                            w.Line();
+                        }
+
+                        w.Line("return OutputVector256(positive, negative);");
+                    }
+
+                    w.Line();
+                    w.Line("return OutputVector128(positive, negative);");
+                }
+
+                w.Line();
+                w.Line("return OutputScalar(positive, negative);");
+            }
+
+            w.Line();
+            w.Line("// Scalar: the reference kernels, through the scratch buffers of RunScalar (kept out of OutputPacked).");
+            w.Line("[Runtime::MethodImpl(Runtime::MethodImplOptions.NoInlining)]");
+            using (w.MemberBlock("private float OutputScalar(ulong positive, ulong negative)"))
+            {
+                w.Line("Sys::Span<float> h = stackalloc float[ScratchSize];");
+                w.Line("Sys::Span<float> z = stackalloc float[ScratchSize];");
+                w.Line("RunScalar(positive, negative, h, z);");
+                w.Line($"return h[{last.Name}Scratch];");
+            }
+
+            w.Line();
+        }
+
+        /// <summary>
+        /// The single-row kernel of one path: <paramref name="bits"/> 128, 256 or 512. <paramref name="outputOnly"/>: the
+        /// kernel returns the one output and stores nothing (<see cref="OutputInRegisters"/> must hold).
+        /// </summary>
+        private static void EmitVectorPath(IndentedWriter w, List<LayerPlan> layers, int bits, bool outputOnly = false)
         {
             bool wide = bits == 512, narrow = bits == 128;
             string name = "RunVector" + bits;
@@ -100,16 +170,30 @@ namespace GenBias.Generators
                     + " products of two vectors per 8 inputs for narrower ones."
                 : "// Vector256 throughout: 8 outputs per vector for layers of 8 or more neurons, dot products for narrower ones.");
             string input = layers[0].Tables ? "ulong positive, ulong negative" : "ref sbyte input";
-            using (w.MemberBlock($"private void {name}({input}, ref float h, ref float z)"))
+            if (outputOnly)
             {
-                w.Line("ref float w = ref Interop::MemoryMarshal.GetArrayDataReference(_packed);");
+                w.Line("// The output alone: the same operations as " + name + ", every layer kept in registers and returned, not stored.");
+            }
+
+            using (w.MemberBlock(outputOnly ? $"private float OutputVector{bits}({input})" : $"private void {name}({input}, ref float h, ref float z)"))
+            {
+                bool weights = !outputOnly || layers.Count > 1;
+                if (weights)
+                {
+                    w.Line("ref float w = ref Interop::MemoryMarshal.GetArrayDataReference(_packed);");
+                }
+
                 foreach (LayerPlan l in layers)
                 {
-                    w.Line();
+                    if (l.Index > 0 || weights)
+                    {
+                        w.Line();
+                    }
+
                     string source = l.Index == 0 ? "" : $"ref Runtime::Unsafe.Add(ref h, {layers[l.Index - 1].Name}Scratch)";
                     if (l.Index == 0)
                     {
-                        EmitFirstLayer(w, l, vector, lanes);
+                        EmitFirstLayer(w, l, vector, lanes, outputOnly);
                     }
                     else if (l.OverOutputs)
                     {
@@ -120,7 +204,7 @@ namespace GenBias.Generators
                         LayerPlan previous = layers[l.Index - 1];
                         // Four inputs of the previous layer's outputs at a time, from its registers where it kept them.
                         System.Func<int, string>? fromRegisters = !previous.OverOutputs ? null : (q => $"y{previous.Index}_{q}");
-                        EmitDot128(w, l, source, fromRegisters);
+                        EmitDot128(w, l, source, fromRegisters, outputOnly);
                     }
                     else
                     {
@@ -129,7 +213,7 @@ namespace GenBias.Generators
                         System.Func<int, string>? fromRegisters = previous == null || !previous.OverOutputs ? null
                             : !wide ? (c => $"y{previous.Index}_{c}")
                             : (c => $"Simd::Vector512.{(c % 2 == 0 ? "GetLower" : "GetUpper")}(y{previous.Index}_{c / 2})");
-                        EmitDot(w, l, source, fromRegisters);
+                        EmitDot(w, l, source, fromRegisters, outputOnly);
                     }
                 }
             }
@@ -237,7 +321,7 @@ namespace GenBias.Generators
             }
         }
 
-        private static void EmitDot(IndentedWriter w, LayerPlan l, string source, System.Func<int, string>? fromRegisters)
+        private static void EmitDot(IndentedWriter w, LayerPlan l, string source, System.Func<int, string>? fromRegisters, bool outputOnly)
         {
             int chunks = l.Stride / 8;
             bool first = source.Length == 0;
@@ -301,10 +385,25 @@ namespace GenBias.Generators
                 {
                     w.Line($"// Neuron {k}");
                     w.Line($"float pre{k} = GBC::CanonicalSum.Tree(n{k}) + Runtime::Unsafe.Add(ref p, {(l.Width * l.Stride) + k});");
-                    w.Line($"Runtime::Unsafe.Add(ref z, {l.Name}Scratch + {k}) = pre{k};");
-                    w.Line($"Runtime::Unsafe.Add(ref h, {l.Name}Scratch + {k}) = GB::ActivationMath.Apply(GB::Activation.{l.Activation}, pre{k});");
+                    EmitNeuronResult(w, l, k, outputOnly);
                 }
             }
+        }
+
+        /// <summary>
+        /// Neuron <paramref name="k"/> of a narrow layer from its pre-activation <c>pre{k}</c>: stored with its activation in
+        /// z and h, or, in an output-only kernel (the last layer, one neuron), its activation returned.
+        /// </summary>
+        private static void EmitNeuronResult(IndentedWriter w, LayerPlan l, int k, bool outputOnly)
+        {
+            if (outputOnly)
+            {
+                w.Line($"return {ActivationInLane(l, "pre" + k)};");
+                return;
+            }
+
+            w.Line($"Runtime::Unsafe.Add(ref z, {l.Name}Scratch + {k}) = pre{k};");
+            w.Line($"Runtime::Unsafe.Add(ref h, {l.Name}Scratch + {k}) = GB::ActivationMath.Apply(GB::Activation.{l.Activation}, pre{k});");
         }
 
         /// <summary>
@@ -312,7 +411,7 @@ namespace GenBias.Generators
         /// vectors, lanes 0-3 in n{k} and 4-7 in m{k}, every lane given the same multiply-adds as on the Vector256 path;
         /// <paramref name="fromRegisters"/>, when set, gives the previous layer's outputs by block of four.
         /// </summary>
-        private static void EmitDot128(IndentedWriter w, LayerPlan l, string source, System.Func<int, string>? fromRegisters)
+        private static void EmitDot128(IndentedWriter w, LayerPlan l, string source, System.Func<int, string>? fromRegisters, bool outputOnly)
         {
             const string V = "Simd::Vector128";
             int chunks = l.Stride / 8;
@@ -359,8 +458,7 @@ namespace GenBias.Generators
                 {
                     w.Line($"// Neuron {k}");
                     w.Line($"float pre{k} = GBC::CanonicalSum.Tree(n{k}, m{k}) + Runtime::Unsafe.Add(ref p, {(l.Width * l.Stride) + k});");
-                    w.Line($"Runtime::Unsafe.Add(ref z, {l.Name}Scratch + {k}) = pre{k};");
-                    w.Line($"Runtime::Unsafe.Add(ref h, {l.Name}Scratch + {k}) = GB::ActivationMath.Apply(GB::Activation.{l.Activation}, pre{k});");
+                    EmitNeuronResult(w, l, k, outputOnly);
                 }
             }
         }

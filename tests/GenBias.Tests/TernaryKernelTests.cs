@@ -277,8 +277,8 @@ public class TernaryKernelTests
     /// <summary>
     /// A single neuron over at most 32 inputs gathers its eight rows' group sums from a keyed copy of the tables: the
     /// batches (packed and sbyte rows, every path, on the grid and off it, 173 rows so that bit streams, blocks and a tail
-    /// row by row all run)
-    /// equal single calls bit for bit, and the vectorised check of a packed batch still names a bad row — in the
+    /// row by row all run) and single calls (whose output kernels read the keyed copy as well) equal the reference bit
+    /// for bit, and the vectorised check of a packed batch still names a bad row — in the
     /// vector part and in the odd tail, for overlapping masks and for a bit beyond the inputs.
     /// </summary>
     [Theory]
@@ -318,11 +318,17 @@ public class TernaryKernelTests
             float[] fromRows = new float[Rows], fromPacked = new float[Rows];
             network.ForwardBatch(rows, fromRows);
             network.ForwardBatch(packed, fromPacked);
+            float[] single = new float[1], singlePacked = new float[1];
             for (int r = 0; r < Rows; r++)
             {
                 reference.Forward(rows.AsSpan(r * inputs, inputs), expected);
                 Assert.Equal(BitConverter.SingleToInt32Bits(expected[0]), BitConverter.SingleToInt32Bits(fromRows[r]));
                 Assert.Equal(BitConverter.SingleToInt32Bits(expected[0]), BitConverter.SingleToInt32Bits(fromPacked[r]));
+                // One input at a time: the output kernels read the keyed copy too.
+                network.Forward(rows.AsSpan(r * inputs, inputs), single);
+                network.Forward(packed[2 * r], packed[(2 * r) + 1], singlePacked);
+                Assert.Equal(BitConverter.SingleToInt32Bits(expected[0]), BitConverter.SingleToInt32Bits(single[0]));
+                Assert.Equal(BitConverter.SingleToInt32Bits(expected[0]), BitConverter.SingleToInt32Bits(singlePacked[0]));
             }
         }
 

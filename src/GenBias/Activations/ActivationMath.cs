@@ -45,9 +45,9 @@ public static class ActivationMath
     /// <summary>The largest |Tanh(x) − tanh(x)| over every float, rounded up (a test walks every float).</summary>
     public const double TanhError = 1.6e-7;
 
-    // The vector forms truncate u with the processor's own conversion (ConvertToInt32Native): u is in [0, 24.5], where it
-    // equals the saturating (int)u of the scalar form, so the bits are the same (on x86 MinNative never returns NaN; on
-    // Arm a NaN converts to 0 either way) and the conversion is one instruction.
+    // Every form truncates u with the processor's own conversion (ConvertToInt32Native): u is in [0, 24.5], where it
+    // equals the saturating (int)u, and for a NaN both conversions leave k1 << 23 = 2^23 (see Tanh(float)), so the bits
+    // are the same and the conversion is one instruction.
     // u = |x|·2/ln 2, saturated at 24.5: there D = 2^-24.5 leaves (1 − D)/(1 + D) = 1 − 2^-24 after rounding, the
     // largest float below 1 (PreferenceRules.TanhLargest), so Tanh never reaches ±1 (1 ± AB stays away from 0).
     private const float TwoOverLn2 = 2.88539008177792681f;
@@ -88,7 +88,9 @@ public static class ActivationMath
     public static float Tanh(float x)
     {
         float u = MathF.Min(MathF.Abs(x) * TwoOverLn2, UMax);
-        int k1 = (int)u + 1;
+        // u is in [0, 24.5], where the native truncation equals the saturating one without its range fix-ups; for a NaN
+        // x (u NaN) either conversion leaves k1 << 23 = 2^23, so the bits agree on every float.
+        int k1 = float.ConvertToIntegerNative<int>(u) + 1;
         float d = BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(TwoToThe(k1 - u)) - (k1 << 23));
         float r = (1f - d) / (1f + d);
         return BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(r) | (BitConverter.SingleToInt32Bits(x) & int.MinValue));
@@ -140,7 +142,7 @@ public static class ActivationMath
     {
         Vector128<float> sign = Vector128.Create(-0f);
         Vector128<float> u = Vector128.MinNative(Vector128.AndNot(x, sign) * Vector128.Create(TwoOverLn2), Vector128.Create(UMax));
-        Vector128<int> k1 = Vector128.ConvertToInt32Native(u) + Vector128<int>.One; // u in [0, 24.5]: as (int)u
+        Vector128<int> k1 = Vector128.ConvertToInt32Native(u) + Vector128<int>.One; // u in [0, 24.5] or NaN: see Tanh(float)
         Vector128<float> g = Vector128.ConvertToSingle(k1) - u, g2 = g * g;
         Vector128<float> p = Vector128.FusedMultiplyAdd(g2, Vector128.FusedMultiplyAdd(g, Vector128.Create(P3), Vector128.Create(P2)),
             Vector128.FusedMultiplyAdd(g, Vector128.Create(P1), Vector128<float>.One));
@@ -185,7 +187,7 @@ public static class ActivationMath
     {
         Vector256<float> sign = Vector256.Create(-0f);
         Vector256<float> u = Vector256.MinNative(Vector256.AndNot(x, sign) * Vector256.Create(TwoOverLn2), Vector256.Create(UMax));
-        Vector256<int> k1 = Vector256.ConvertToInt32Native(u) + Vector256<int>.One; // u in [0, 24.5]: as (int)u
+        Vector256<int> k1 = Vector256.ConvertToInt32Native(u) + Vector256<int>.One; // u in [0, 24.5] or NaN: see Tanh(float)
         Vector256<float> g = Vector256.ConvertToSingle(k1) - u, g2 = g * g;
         Vector256<float> p = Vector256.FusedMultiplyAdd(g2, Vector256.FusedMultiplyAdd(g, Vector256.Create(P3), Vector256.Create(P2)),
             Vector256.FusedMultiplyAdd(g, Vector256.Create(P1), Vector256<float>.One));
@@ -230,7 +232,7 @@ public static class ActivationMath
     {
         Vector512<float> sign = Vector512.Create(-0f);
         Vector512<float> u = Vector512.MinNative(Vector512.AndNot(x, sign) * Vector512.Create(TwoOverLn2), Vector512.Create(UMax));
-        Vector512<int> k1 = Vector512.ConvertToInt32Native(u) + Vector512<int>.One; // u in [0, 24.5]: as (int)u
+        Vector512<int> k1 = Vector512.ConvertToInt32Native(u) + Vector512<int>.One; // u in [0, 24.5] or NaN: see Tanh(float)
         Vector512<float> g = Vector512.ConvertToSingle(k1) - u, g2 = g * g;
         Vector512<float> p = Vector512.FusedMultiplyAdd(g2, Vector512.FusedMultiplyAdd(g, Vector512.Create(P3), Vector512.Create(P2)),
             Vector512.FusedMultiplyAdd(g, Vector512.Create(P1), Vector512<float>.One));

@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -18,6 +19,11 @@ namespace GenBias;
 /// any number of changes. Later layers are summed in the canonical order (<see cref="CanonicalSum"/>).
 /// </para>
 /// <para>
+/// For one neuron, or one hidden layer of at most 16 neurons and one output, <c>Evaluate</c> runs the later layers in
+/// registers; for every shape it computes again only when the input has changed since the last evaluation (a
+/// <see cref="Set"/> to the value an input already holds changes nothing).
+/// </para>
+/// <para>
 /// The accumulator copies the network's parameters when it is created; a later <c>SetParameters</c> on the network
 /// does not reach it (create a new one). It allocates nothing after creation and is not thread-safe: one per thread
 /// or per game.
@@ -27,13 +33,43 @@ public sealed class TernaryAccumulator
 {
     private readonly NetworkShape _shape;
     private readonly sbyte[] _input;
-    private readonly float[] _columns;      // first layer, input-major: column i at i · stride0
+    // Pinned, from the 64-byte aligned _origin: the current first-layer pre-activations z (stride0 floats, padded with
+    // zeros), then the first layer's columns input-major (input i's weights at (1 + i) · stride0), then, for one output
+    // over one hidden layer, the output neuron's weights (padded to stride0): one array, one origin, few loads.
+    private readonly float[] _state;
+    private readonly int _origin;
+    private readonly int _stride0;
+    private readonly int _outputRow;         // the output neuron's weights from _origin
     private readonly float[] _bias0;
-    private readonly float[] _z;            // the current first-layer pre-activations (padded to stride0)
-    private readonly float[][] _weights;    // layers ≥ 1: row-major, each row padded to a multiple of 8 with zeros
+    private readonly float[][] _weights;     // layers ≥ 1: row-major, each row padded to a multiple of 8 with zeros
     private readonly float[][] _biases;
     private readonly float[][] _activations;
     private readonly int[] _stride;
+    private readonly Path _path;
+    private readonly Activation _firstActivation, _lastActivation;
+    private readonly float _outputBias;
+    private int _changed = 1;                // nonzero: the input changed since the outputs were last computed
+    private float _output;                   // the one output as last computed (paths other than Path.Layers)
+    private readonly int _outputCount;
+
+    /// <summary>
+    /// How <see cref="Evaluate()"/> runs: one output from registers for the common small shapes (no stores, so that
+    /// calls overlap), or layer by layer through the activation buffers.
+    /// </summary>
+    private enum Path
+    {
+        /// <summary>Layer by layer, any shape.</summary>
+        Layers,
+
+        /// <summary>One layer of one neuron: the activation of its pre-activation.</summary>
+        OneNeuron,
+
+        /// <summary>A first layer of at most 8 neurons (one Vector256), then one output neuron.</summary>
+        Hidden8,
+
+        /// <summary>A first layer of 9 to 16 neurons (one Vector512, or two Vector256), then one output neuron.</summary>
+        Hidden16,
+    }
 
     /// <summary>An accumulator for <paramref name="network"/>'s current parameters, its input all zero.</summary>
     /// <exception cref="ArgumentException">The network's first layer is not on the exact grid.</exception>
@@ -59,15 +95,17 @@ public sealed class TernaryAccumulator
         LayerShape first = _shape.Layers[0];
         int stride0 = _stride[0];
         _input = new sbyte[_shape.InputCount];
-        _columns = new float[_shape.InputCount * stride0];
+        _stride0 = stride0;
+        _outputRow = (_shape.InputCount + 1) * stride0;
+        _state = AlignedStorage((_shape.InputCount + 2) * stride0, out _origin);
         _bias0 = new float[stride0];
-        _z = new float[stride0];
+        Span<float> columns = _state.AsSpan(_origin + stride0, _shape.InputCount * stride0);
         for (int k = 0; k < first.Width; k++)
         {
             _bias0[k] = parameters[first.BiasIndex(k)];
             for (int i = 0; i < first.InputCount; i++)
             {
-                _columns[(i * stride0) + k] = parameters[first.WeightIndex(k, i)];
+                columns[(i * stride0) + k] = parameters[first.WeightIndex(k, i)];
             }
         }
 
@@ -93,8 +131,37 @@ public sealed class TernaryAccumulator
             }
         }
 
-        _bias0.CopyTo(_z, 0);
+        _bias0.CopyTo(Z);
+        _firstActivation = first.Activation;
+        _lastActivation = _shape.Layers[^1].Activation;
+        _path = !Vector256.IsHardwareAccelerated ? Path.Layers
+            : layers == 1 ? (first.Width == 1 ? Path.OneNeuron : Path.Layers)
+            : layers == 2 && _shape.OutputCount == 1 ? (stride0 == 8 ? Path.Hidden8 : stride0 == 16 ? Path.Hidden16 : Path.Layers)
+            : Path.Layers;
+        _outputBias = layers == 2 ? _biases[1][0] : 0f;
+        if (layers == 2)
+        {
+            _weights[1].AsSpan(0, stride0).CopyTo(_state.AsSpan(_origin + _outputRow));
+        }
+
+        _outputCount = _shape.OutputCount;
     }
+
+    /// <summary>A pinned array of at least <paramref name="length"/> floats and the index of its first 64-byte aligned one.</summary>
+    private static float[] AlignedStorage(int length, out int origin)
+    {
+        float[] storage = GC.AllocateArray<float>(length + 16, pinned: true);
+        unsafe
+        {
+            nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(storage));
+            origin = (int)(((64 - (address & 63)) & 63) / sizeof(float));
+        }
+
+        return storage;
+    }
+
+    /// <summary>The current first-layer pre-activations (stride0 floats).</summary>
+    private Span<float> Z => _state.AsSpan(_origin, _stride0);
 
     /// <summary>The shape of the network the accumulator evaluates.</summary>
     public NetworkShape Shape => _shape;
@@ -107,7 +174,8 @@ public sealed class TernaryAccumulator
     public void Reset(ReadOnlySpan<sbyte> input)
     {
         TernaryInput.Validate(input, _shape.InputCount);
-        _bias0.CopyTo(_z, 0);
+        _changed = 1;
+        _bias0.CopyTo(Z);
         input.CopyTo(_input);
         for (int i = 0; i < input.Length; i++)
         {
@@ -120,63 +188,176 @@ public sealed class TernaryAccumulator
 
     /// <summary>Sets input <paramref name="index"/> to <paramref name="value"/>: the pre-activations move by one weight column.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An index outside the input, or a value other than -1, 0 or +1.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Set(int index, sbyte value)
     {
         if ((uint)index >= (uint)_input.Length)
         {
-            throw new ArgumentOutOfRangeException(nameof(index), index, $"The network {_shape} has inputs 0 to {_input.Length - 1}.");
+            ThrowIndex(index);
         }
 
         if (value is < -1 or > 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(value), value, $"Input {index} must be -1, 0 or +1.");
+            ThrowValue(index, value);
         }
 
-        int delta = value - _input[index];
-        if (delta != 0)
-        {
-            _input[index] = value;
-            AddColumn(index, delta);
-        }
+        ref sbyte slot = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_input), index);
+        int delta = value - slot;
+        slot = value;
+        _changed |= delta;
+        AddColumn(index, delta);
     }
+
+    // The throws of Set, kept out of it: their string building would otherwise give Set a frame to clear on every call.
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowIndex(int index) =>
+        throw new ArgumentOutOfRangeException(nameof(index), index, $"The network {_shape} has inputs 0 to {_input.Length - 1}.");
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowValue(int index, sbyte value) =>
+        throw new ArgumentOutOfRangeException(nameof(value), value, $"Input {index} must be -1, 0 or +1.");
 
     /// <summary>The network's outputs for <see cref="Input"/>: the bits of its <c>Forward</c>.</summary>
     /// <exception cref="ArgumentException"><paramref name="output"/> is not <see cref="NetworkShape.OutputCount"/> long.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Evaluate(Span<float> output)
     {
-        TernaryInput.CheckLength(output.Length, _shape.OutputCount, nameof(output));
-        Propagate();
+        TernaryInput.CheckLength(output.Length, _outputCount, nameof(output));
+        if (_path != Path.Layers)
+        {
+            MemoryMarshal.GetReference(output) = Current();
+            return;
+        }
+
+        if (_changed != 0)
+        {
+            Propagate();
+            _changed = 0;
+        }
+
         _activations[^1].AsSpan(0, _shape.OutputCount).CopyTo(output);
     }
 
     /// <summary>The single output of a one-output network for <see cref="Input"/>.</summary>
     /// <exception cref="InvalidOperationException">The network has more than one output.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Evaluate()
     {
-        if (_shape.OutputCount != 1)
+        if (_outputCount != 1)
         {
             throw new InvalidOperationException($"The network {_shape} has {_shape.OutputCount} outputs; pass a span for them.");
         }
 
-        Propagate();
+        if (_path != Path.Layers)
+        {
+            return Current();
+        }
+
+        if (_changed != 0)
+        {
+            Propagate();
+            _changed = 0;
+        }
+
         return _activations[^1][0];
     }
 
-    /// <summary>z += delta · column i, lane by lane (exact on the grid).</summary>
+    /// <summary>The one output (paths other than <see cref="Path.Layers"/>), computed again only if the input changed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private float Current()
+    {
+        if (_changed != 0)
+        {
+            _output = Output();
+            _changed = 0;
+        }
+
+        return _output;
+    }
+
+    /// <summary>
+    /// The one output from the first-layer pre-activations in registers (the paths other than <see cref="Path.Layers"/>):
+    /// the operations of <see cref="Propagate"/> in the same order, so the same bits, without its stores and loads.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private float Output()
+    {
+        ref float z = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_state), _origin);
+        if (_path == Path.OneNeuron)
+        {
+            return Vector128.ToScalar(ActivationMath.Apply(_firstActivation, Vector128.CreateScalar(z)));
+        }
+
+        // The output neuron: lane j of the partial sums chains inputs j and j + 8 (the canonical order), then the tree.
+        ref float row = ref Unsafe.Add(ref z, _outputRow);
+        Vector256<float> p;
+        if (_path == Path.Hidden8)
+        {
+            p = Vector256.FusedMultiplyAdd(ActivationMath.Apply(_firstActivation, Vector256.LoadUnsafe(ref z)), Vector256.LoadUnsafe(ref row), Vector256<float>.Zero);
+        }
+        else
+        {
+            Vector256<float> lower, upper;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                // z is loaded as it is stored, by Vector256 (a store forwards to a load of its own width).
+                Vector512<float> a = ActivationMath.Apply(_firstActivation, Vector512.Create(Vector256.LoadUnsafe(ref z), Vector256.LoadUnsafe(ref z, 8)));
+                (lower, upper) = (a.GetLower(), a.GetUpper());
+            }
+            else
+            {
+                lower = ActivationMath.Apply(_firstActivation, Vector256.LoadUnsafe(ref z));
+                upper = ActivationMath.Apply(_firstActivation, Vector256.LoadUnsafe(ref z, 8));
+            }
+
+            p = Vector256.FusedMultiplyAdd(lower, Vector256.LoadUnsafe(ref row), Vector256<float>.Zero);
+            p = Vector256.FusedMultiplyAdd(upper, Vector256.LoadUnsafe(ref row, 8), p);
+        }
+
+        // The activation on lane 0 of a Vector128 (the bits of the float form), so the value stays in vector registers.
+        return Vector128.ToScalar(ActivationMath.Apply(_lastActivation, Vector128.CreateScalar(CanonicalSum.Tree(p) + _outputBias)));
+    }
+
+    /// <summary>
+    /// z += delta · column i, lane by lane (exact on the grid); a delta of 0 leaves z as it is (its zeros keep their
+    /// sign), chosen by a mask rather than a branch, which a random walk would mispredict.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void AddColumn(int index, int delta)
     {
-        int stride = _stride[0];
-        ref float z = ref MemoryMarshal.GetArrayDataReference(_z);
-        ref float column = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_columns), index * stride);
+        int stride = _stride0;
+        ref float z = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_state), _origin);
+        ref float column = ref Unsafe.Add(ref z, (index + 1) * stride);
         float d = delta;
         int k = 0;
+        if (stride == 16 && Vector256.IsHardwareAccelerated)
+        {
+            // The common hidden layer of 9 to 16 neurons, unrolled; z is stored and loaded by Vector256 (a store forwards
+            // to a load of its own width).
+            Vector256<float> vd = Vector256.Create(d), unchanged = Vector256.Equals(vd, Vector256<float>.Zero);
+            Vector256<float> z0 = Vector256.LoadUnsafe(ref z), z1 = Vector256.LoadUnsafe(ref z, 8);
+            Vector256.ConditionalSelect(unchanged, z0, Vector256.FusedMultiplyAdd(vd, Vector256.LoadUnsafe(ref column), z0)).StoreUnsafe(ref z);
+            Vector256.ConditionalSelect(unchanged, z1, Vector256.FusedMultiplyAdd(vd, Vector256.LoadUnsafe(ref column, 8), z1)).StoreUnsafe(ref z, 8);
+            return;
+        }
+
         if (Vector256.IsHardwareAccelerated)
         {
-            Vector256<float> vd = Vector256.Create(d);
+            Vector256<float> vd = Vector256.Create(d), unchanged = Vector256.Equals(vd, Vector256<float>.Zero);
             for (; k < stride; k += 8)
             {
-                Vector256.FusedMultiplyAdd(vd, Vector256.LoadUnsafe(ref column, (nuint)k), Vector256.LoadUnsafe(ref z, (nuint)k)).StoreUnsafe(ref z, (nuint)k);
+                Vector256<float> zv = Vector256.LoadUnsafe(ref z, (nuint)k);
+                Vector256.ConditionalSelect(unchanged, zv, Vector256.FusedMultiplyAdd(vd, Vector256.LoadUnsafe(ref column, (nuint)k), zv)).StoreUnsafe(ref z, (nuint)k);
             }
+
+            return;
+        }
+
+        if (delta == 0)
+        {
+            return;
         }
 
         for (; k < stride; k++)
@@ -190,7 +371,7 @@ public sealed class TernaryAccumulator
     {
         Activation first = _shape.Layers[0].Activation;
         int stride0 = _stride[0];
-        ref float z0 = ref MemoryMarshal.GetArrayDataReference(_z);
+        ref float z0 = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_state), _origin);
         ref float a = ref MemoryMarshal.GetArrayDataReference(_activations[0]);
         if (Vector256.IsHardwareAccelerated)
         {

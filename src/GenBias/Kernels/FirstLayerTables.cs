@@ -104,6 +104,14 @@ public sealed class FirstLayerTables
     /// </summary>
     public ref int KeyOrigin => ref MemoryMarshal.GetArrayDataReference(_keyOffsets);
 
+    /// <summary>
+    /// One neuron over at most 32 inputs (<see cref="ShapeRules.GathersFirstLayer"/>): the first float of the keyed copy
+    /// of the tables, group g's sum for the key k (<see cref="Key"/>) at <c>g · 1024 + k</c> — the float of the row that
+    /// <see cref="KeyOrigin"/> gives for k, so one load turns ten mask bits into the group's sum.
+    /// </summary>
+    /// <exception cref="NullReferenceException">The first layer is not one neuron over at most 32 inputs.</exception>
+    public ref float KeyedOrigin => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_keyed!), _keyedOrigin);
+
     /// <summary>The tables as a span (for tests).</summary>
     public ReadOnlySpan<float> Values => _storage.AsSpan(_origin, Length);
 

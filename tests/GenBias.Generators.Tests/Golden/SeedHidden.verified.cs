@@ -159,12 +159,10 @@ namespace Examples
             {
                 GB::TernaryInput.Validate(input, InputCount); // throws, naming the wrong length or value
             }
-            Sys::Span<float> h = stackalloc float[ScratchSize];
-            Sys::Span<float> z = stackalloc float[ScratchSize];
             int version = GBC::ParameterVersion.Read(ref _version);
-            RunPacked(positive, negative, h, z);
+            float y = OutputPacked(positive, negative);
             GBC::ParameterVersion.Check(version, ref _version);
-            return h[Layer1Scratch];
+            return y;
         }
 
         /// <summary>The output for one input in the packed form: bit i of <paramref name="positive"/> means +1, of <paramref name="negative"/> -1.</summary>
@@ -172,12 +170,10 @@ namespace Examples
         public float Forward(ulong positive, ulong negative)
         {
             GB::TernaryInput.ValidatePacked(positive, negative, InputCount);
-            Sys::Span<float> h = stackalloc float[ScratchSize];
-            Sys::Span<float> z = stackalloc float[ScratchSize];
             int version = GBC::ParameterVersion.Read(ref _version);
-            RunPacked(positive, negative, h, z);
+            float y = OutputPacked(positive, negative);
             GBC::ParameterVersion.Check(version, ref _version);
-            return h[Layer1Scratch];
+            return y;
         }
 
         /// <inheritdoc/>
@@ -191,12 +187,10 @@ namespace Examples
             {
                 GB::TernaryInput.Validate(input, InputCount); // throws, naming the wrong length or value
             }
-            Sys::Span<float> h = stackalloc float[ScratchSize];
-            Sys::Span<float> z = stackalloc float[ScratchSize];
             int version = GBC::ParameterVersion.Read(ref _version);
-            RunPacked(positive, negative, h, z);
+            float y = OutputPacked(positive, negative);
             GBC::ParameterVersion.Check(version, ref _version);
-            h.Slice(Layer1Scratch, OutputCount).CopyTo(output);
+            Interop::MemoryMarshal.GetReference(output) = y;
         }
 
         /// <inheritdoc/>
@@ -205,12 +199,10 @@ namespace Examples
         {
             GB::TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));
             GB::TernaryInput.ValidatePacked(positive, negative, InputCount);
-            Sys::Span<float> h = stackalloc float[ScratchSize];
-            Sys::Span<float> z = stackalloc float[ScratchSize];
             int version = GBC::ParameterVersion.Read(ref _version);
-            RunPacked(positive, negative, h, z);
+            float y = OutputPacked(positive, negative);
             GBC::ParameterVersion.Check(version, ref _version);
-            h.Slice(Layer1Scratch, OutputCount).CopyTo(output);
+            Interop::MemoryMarshal.GetReference(output) = y;
         }
 
         // The eight-row batch kernel's buffer: each layer's activations row by row (8 × padded width), then 8 lanes.
@@ -955,6 +947,225 @@ namespace Examples
                 float pre0 = GBC::CanonicalSum.Tree(n0, m0) + Runtime::Unsafe.Add(ref p, 16);
                 Runtime::Unsafe.Add(ref z, Layer1Scratch + 0) = pre0;
                 Runtime::Unsafe.Add(ref h, Layer1Scratch + 0) = GB::ActivationMath.Apply(GB::Activation.Tanh, pre0);
+            }
+        }
+
+        // The output alone for a validated packed input, on the widest accelerated path allowed by ComputePath: every layer
+        // stays in registers (no scratch, no stores), so that independent calls overlap.
+        [Sys::CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+        private float OutputPacked(ulong positive, ulong negative)
+        {
+            GB::ComputePath path = ComputePath;
+            if (path != GB::ComputePath.Scalar && Simd::Vector128.IsHardwareAccelerated)
+            {
+                if (path != GB::ComputePath.Vector128 && Simd::Vector256.IsHardwareAccelerated)
+                {
+                    if (path != GB::ComputePath.Vector256 && Simd::Vector512.IsHardwareAccelerated)
+                    {
+                        return OutputVector512(positive, negative);
+                    }
+
+                    return OutputVector256(positive, negative);
+                }
+
+                return OutputVector128(positive, negative);
+            }
+
+            return OutputScalar(positive, negative);
+        }
+
+        // Scalar: the reference kernels, through the scratch buffers of RunScalar (kept out of OutputPacked).
+        [Runtime::MethodImpl(Runtime::MethodImplOptions.NoInlining)]
+        [Sys::CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+        private float OutputScalar(ulong positive, ulong negative)
+        {
+            Sys::Span<float> h = stackalloc float[ScratchSize];
+            Sys::Span<float> z = stackalloc float[ScratchSize];
+            RunScalar(positive, negative, h, z);
+            return h[Layer1Scratch];
+        }
+
+        // Vector256 throughout: 8 outputs per vector for layers of 8 or more neurons, dot products for narrower ones.
+        // The output alone: the same operations as RunVector256, every layer kept in registers and returned, not stored.
+        [Sys::CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+        private float OutputVector256(ulong positive, ulong negative)
+        {
+            ref float w = ref Interop::MemoryMarshal.GetArrayDataReference(_packed);
+
+            // Layer 0: Dense(16, Tanh) over 25 inputs, from tables: the five inputs of group g pick one of 243 rows of every neuron's
+            // group sum (group 0 includes the bias); the rows are combined in the canonical order, so no multiply is left.
+            Simd::Vector256<float> y0_0, y0_1;
+            {
+                ref float t = ref _tables.Origin;
+                ref int keys = ref _tables.KeyOrigin; // ten mask bits → the offset of the group's row
+                nuint r0 = (nuint)Runtime::Unsafe.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, 0)); // group 0
+                nuint r1 = 3888 + (nuint)Runtime::Unsafe.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, 5)); // group 1
+                nuint r2 = 7776 + (nuint)Runtime::Unsafe.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, 10)); // group 2
+                nuint r3 = 11664 + (nuint)Runtime::Unsafe.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, 15)); // group 3
+                nuint r4 = 15552 + (nuint)Runtime::Unsafe.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, 20)); // group 4
+                // Neurons 0-7
+                {
+                    Simd::Vector256<float> s0 = Simd::Vector256.LoadUnsafe(ref t, r0);
+                    Simd::Vector256<float> s1 = Simd::Vector256.LoadUnsafe(ref t, r1);
+                    Simd::Vector256<float> s2 = Simd::Vector256.LoadUnsafe(ref t, r2);
+                    Simd::Vector256<float> s3 = Simd::Vector256.LoadUnsafe(ref t, r3);
+                    Simd::Vector256<float> s4 = Simd::Vector256.LoadUnsafe(ref t, r4);
+                    Simd::Vector256<float> pre = (((s0 + s4) + s2) + (s1 + s3));
+                    y0_0 = GB::ActivationMath.Apply(GB::Activation.Tanh, pre);
+                }
+                // Neurons 8-15
+                {
+                    Simd::Vector256<float> s0 = Simd::Vector256.LoadUnsafe(ref t, r0 + 8);
+                    Simd::Vector256<float> s1 = Simd::Vector256.LoadUnsafe(ref t, r1 + 8);
+                    Simd::Vector256<float> s2 = Simd::Vector256.LoadUnsafe(ref t, r2 + 8);
+                    Simd::Vector256<float> s3 = Simd::Vector256.LoadUnsafe(ref t, r3 + 8);
+                    Simd::Vector256<float> s4 = Simd::Vector256.LoadUnsafe(ref t, r4 + 8);
+                    Simd::Vector256<float> pre = (((s0 + s4) + s2) + (s1 + s3));
+                    y0_1 = GB::ActivationMath.Apply(GB::Activation.Tanh, pre);
+                }
+            }
+
+            // Layer 1: Dense(1, Tanh) over 16 inputs, one dot product per neuron with 8 inputs per Vector256
+            // (lane l accumulates inputs l, l + 8, …: the canonical partial sums), reduced by the fixed tree.
+            {
+                ref float p = ref Runtime::Unsafe.Add(ref w, Layer1Packed); // neuron k's weights at k * 16, zero padded
+                Simd::Vector256<float> n0 = Simd::Vector256<float>.Zero;
+                // Inputs 0-7
+                Simd::Vector256<float> a0 = y0_0;
+                n0 = Simd::Vector256.FusedMultiplyAdd(a0, Simd::Vector256.LoadUnsafe(ref p, 0), n0);
+                // Inputs 8-15
+                Simd::Vector256<float> a1 = y0_1;
+                n0 = Simd::Vector256.FusedMultiplyAdd(a1, Simd::Vector256.LoadUnsafe(ref p, 8), n0);
+                // Neuron 0
+                float pre0 = GBC::CanonicalSum.Tree(n0) + Runtime::Unsafe.Add(ref p, 16);
+                return Simd::Vector128.ToScalar(GB::ActivationMath.Apply(GB::Activation.Tanh, Simd::Vector128.CreateScalar(pre0)));
+            }
+        }
+
+        // Vector512 lanes for layers of 8 or more neurons (16 outputs per vector), Vector256 dot products for narrower ones.
+        // The output alone: the same operations as RunVector512, every layer kept in registers and returned, not stored.
+        [Sys::CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+        private float OutputVector512(ulong positive, ulong negative)
+        {
+            ref float w = ref Interop::MemoryMarshal.GetArrayDataReference(_packed);
+
+            // Layer 0: Dense(16, Tanh) over 25 inputs, from tables: the five inputs of group g pick one of 243 rows of every neuron's
+            // group sum (group 0 includes the bias); the rows are combined in the canonical order, so no multiply is left.
+            Simd::Vector512<float> y0_0;
+            {
+                ref float t = ref _tables.Origin;
+                ref int keys = ref _tables.KeyOrigin; // ten mask bits → the offset of the group's row
+                nuint r0 = (nuint)Runtime::Unsafe.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, 0)); // group 0
+                nuint r1 = 3888 + (nuint)Runtime::Unsafe.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, 5)); // group 1
+                nuint r2 = 7776 + (nuint)Runtime::Unsafe.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, 10)); // group 2
+                nuint r3 = 11664 + (nuint)Runtime::Unsafe.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, 15)); // group 3
+                nuint r4 = 15552 + (nuint)Runtime::Unsafe.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, 20)); // group 4
+                // Neurons 0-15
+                {
+                    Simd::Vector512<float> s0 = Simd::Vector512.LoadUnsafe(ref t, r0);
+                    Simd::Vector512<float> s1 = Simd::Vector512.LoadUnsafe(ref t, r1);
+                    Simd::Vector512<float> s2 = Simd::Vector512.LoadUnsafe(ref t, r2);
+                    Simd::Vector512<float> s3 = Simd::Vector512.LoadUnsafe(ref t, r3);
+                    Simd::Vector512<float> s4 = Simd::Vector512.LoadUnsafe(ref t, r4);
+                    Simd::Vector512<float> pre = (((s0 + s4) + s2) + (s1 + s3));
+                    y0_0 = GB::ActivationMath.Apply(GB::Activation.Tanh, pre);
+                }
+            }
+
+            // Layer 1: Dense(1, Tanh) over 16 inputs, one dot product per neuron with 8 inputs per Vector256
+            // (lane l accumulates inputs l, l + 8, …: the canonical partial sums), reduced by the fixed tree.
+            {
+                ref float p = ref Runtime::Unsafe.Add(ref w, Layer1Packed); // neuron k's weights at k * 16, zero padded
+                Simd::Vector256<float> n0 = Simd::Vector256<float>.Zero;
+                // Inputs 0-7
+                Simd::Vector256<float> a0 = Simd::Vector512.GetLower(y0_0);
+                n0 = Simd::Vector256.FusedMultiplyAdd(a0, Simd::Vector256.LoadUnsafe(ref p, 0), n0);
+                // Inputs 8-15
+                Simd::Vector256<float> a1 = Simd::Vector512.GetUpper(y0_0);
+                n0 = Simd::Vector256.FusedMultiplyAdd(a1, Simd::Vector256.LoadUnsafe(ref p, 8), n0);
+                // Neuron 0
+                float pre0 = GBC::CanonicalSum.Tree(n0) + Runtime::Unsafe.Add(ref p, 16);
+                return Simd::Vector128.ToScalar(GB::ActivationMath.Apply(GB::Activation.Tanh, Simd::Vector128.CreateScalar(pre0)));
+            }
+        }
+
+        // Vector128 throughout (ARM64 NEON, x64 without AVX2): 4 outputs per vector for layers of 8 or more neurons, dot products of two vectors per 8 inputs
+        // for narrower ones.
+        // The output alone: the same operations as RunVector128, every layer kept in registers and returned, not stored.
+        [Sys::CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+        private float OutputVector128(ulong positive, ulong negative)
+        {
+            ref float w = ref Interop::MemoryMarshal.GetArrayDataReference(_packed);
+
+            // Layer 0: Dense(16, Tanh) over 25 inputs, from tables: the five inputs of group g pick one of 243 rows of every neuron's
+            // group sum (group 0 includes the bias); the rows are combined in the canonical order, so no multiply is left.
+            Simd::Vector128<float> y0_0, y0_1, y0_2, y0_3;
+            {
+                ref float t = ref _tables.Origin;
+                ref int keys = ref _tables.KeyOrigin; // ten mask bits → the offset of the group's row
+                nuint r0 = (nuint)Runtime::Unsafe.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, 0)); // group 0
+                nuint r1 = 3888 + (nuint)Runtime::Unsafe.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, 5)); // group 1
+                nuint r2 = 7776 + (nuint)Runtime::Unsafe.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, 10)); // group 2
+                nuint r3 = 11664 + (nuint)Runtime::Unsafe.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, 15)); // group 3
+                nuint r4 = 15552 + (nuint)Runtime::Unsafe.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, 20)); // group 4
+                // Neurons 0-3
+                {
+                    Simd::Vector128<float> s0 = Simd::Vector128.LoadUnsafe(ref t, r0);
+                    Simd::Vector128<float> s1 = Simd::Vector128.LoadUnsafe(ref t, r1);
+                    Simd::Vector128<float> s2 = Simd::Vector128.LoadUnsafe(ref t, r2);
+                    Simd::Vector128<float> s3 = Simd::Vector128.LoadUnsafe(ref t, r3);
+                    Simd::Vector128<float> s4 = Simd::Vector128.LoadUnsafe(ref t, r4);
+                    Simd::Vector128<float> pre = (((s0 + s4) + s2) + (s1 + s3));
+                    y0_0 = GB::ActivationMath.Apply(GB::Activation.Tanh, pre);
+                }
+                // Neurons 4-7
+                {
+                    Simd::Vector128<float> s0 = Simd::Vector128.LoadUnsafe(ref t, r0 + 4);
+                    Simd::Vector128<float> s1 = Simd::Vector128.LoadUnsafe(ref t, r1 + 4);
+                    Simd::Vector128<float> s2 = Simd::Vector128.LoadUnsafe(ref t, r2 + 4);
+                    Simd::Vector128<float> s3 = Simd::Vector128.LoadUnsafe(ref t, r3 + 4);
+                    Simd::Vector128<float> s4 = Simd::Vector128.LoadUnsafe(ref t, r4 + 4);
+                    Simd::Vector128<float> pre = (((s0 + s4) + s2) + (s1 + s3));
+                    y0_1 = GB::ActivationMath.Apply(GB::Activation.Tanh, pre);
+                }
+                // Neurons 8-11
+                {
+                    Simd::Vector128<float> s0 = Simd::Vector128.LoadUnsafe(ref t, r0 + 8);
+                    Simd::Vector128<float> s1 = Simd::Vector128.LoadUnsafe(ref t, r1 + 8);
+                    Simd::Vector128<float> s2 = Simd::Vector128.LoadUnsafe(ref t, r2 + 8);
+                    Simd::Vector128<float> s3 = Simd::Vector128.LoadUnsafe(ref t, r3 + 8);
+                    Simd::Vector128<float> s4 = Simd::Vector128.LoadUnsafe(ref t, r4 + 8);
+                    Simd::Vector128<float> pre = (((s0 + s4) + s2) + (s1 + s3));
+                    y0_2 = GB::ActivationMath.Apply(GB::Activation.Tanh, pre);
+                }
+                // Neurons 12-15
+                {
+                    Simd::Vector128<float> s0 = Simd::Vector128.LoadUnsafe(ref t, r0 + 12);
+                    Simd::Vector128<float> s1 = Simd::Vector128.LoadUnsafe(ref t, r1 + 12);
+                    Simd::Vector128<float> s2 = Simd::Vector128.LoadUnsafe(ref t, r2 + 12);
+                    Simd::Vector128<float> s3 = Simd::Vector128.LoadUnsafe(ref t, r3 + 12);
+                    Simd::Vector128<float> s4 = Simd::Vector128.LoadUnsafe(ref t, r4 + 12);
+                    Simd::Vector128<float> pre = (((s0 + s4) + s2) + (s1 + s3));
+                    y0_3 = GB::ActivationMath.Apply(GB::Activation.Tanh, pre);
+                }
+            }
+
+            // Layer 1: Dense(1, Tanh) over 16 inputs, one dot product per neuron with 8 inputs per two Vector128
+            // (lane l of the pair accumulates inputs l, l + 8, …: the canonical partial sums), reduced by the fixed tree.
+            {
+                ref float p = ref Runtime::Unsafe.Add(ref w, Layer1Packed); // neuron k's weights at k * 16, zero padded
+                Simd::Vector128<float> n0 = Simd::Vector128<float>.Zero, m0 = n0;
+                // Inputs 0-7
+                Simd::Vector128<float> a0 = y0_0, b0 = y0_1;
+                n0 = Simd::Vector128.FusedMultiplyAdd(a0, Simd::Vector128.LoadUnsafe(ref p, 0), n0);
+                m0 = Simd::Vector128.FusedMultiplyAdd(b0, Simd::Vector128.LoadUnsafe(ref p, 4), m0);
+                // Inputs 8-15
+                Simd::Vector128<float> a1 = y0_2, b1 = y0_3;
+                n0 = Simd::Vector128.FusedMultiplyAdd(a1, Simd::Vector128.LoadUnsafe(ref p, 8), n0);
+                m0 = Simd::Vector128.FusedMultiplyAdd(b1, Simd::Vector128.LoadUnsafe(ref p, 12), m0);
+                // Neuron 0
+                float pre0 = GBC::CanonicalSum.Tree(n0, m0) + Runtime::Unsafe.Add(ref p, 16);
+                return Simd::Vector128.ToScalar(GB::ActivationMath.Apply(GB::Activation.Tanh, Simd::Vector128.CreateScalar(pre0)));
             }
         }
     }

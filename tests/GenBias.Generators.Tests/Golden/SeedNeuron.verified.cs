@@ -133,12 +133,10 @@ namespace Examples
             {
                 GB::TernaryInput.Validate(input, InputCount); // throws, naming the wrong length or value
             }
-            Sys::Span<float> h = stackalloc float[ScratchSize];
-            Sys::Span<float> z = stackalloc float[ScratchSize];
             int version = GBC::ParameterVersion.Read(ref _version);
-            RunPacked(positive, negative, h, z);
+            float y = OutputPacked(positive, negative);
             GBC::ParameterVersion.Check(version, ref _version);
-            return h[Layer0Scratch];
+            return y;
         }
 
         /// <summary>The output for one input in the packed form: bit i of <paramref name="positive"/> means +1, of <paramref name="negative"/> -1.</summary>
@@ -146,12 +144,10 @@ namespace Examples
         public float Forward(ulong positive, ulong negative)
         {
             GB::TernaryInput.ValidatePacked(positive, negative, InputCount);
-            Sys::Span<float> h = stackalloc float[ScratchSize];
-            Sys::Span<float> z = stackalloc float[ScratchSize];
             int version = GBC::ParameterVersion.Read(ref _version);
-            RunPacked(positive, negative, h, z);
+            float y = OutputPacked(positive, negative);
             GBC::ParameterVersion.Check(version, ref _version);
-            return h[Layer0Scratch];
+            return y;
         }
 
         /// <inheritdoc/>
@@ -165,12 +161,10 @@ namespace Examples
             {
                 GB::TernaryInput.Validate(input, InputCount); // throws, naming the wrong length or value
             }
-            Sys::Span<float> h = stackalloc float[ScratchSize];
-            Sys::Span<float> z = stackalloc float[ScratchSize];
             int version = GBC::ParameterVersion.Read(ref _version);
-            RunPacked(positive, negative, h, z);
+            float y = OutputPacked(positive, negative);
             GBC::ParameterVersion.Check(version, ref _version);
-            h.Slice(Layer0Scratch, OutputCount).CopyTo(output);
+            Interop::MemoryMarshal.GetReference(output) = y;
         }
 
         /// <inheritdoc/>
@@ -179,12 +173,10 @@ namespace Examples
         {
             GB::TernaryInput.CheckLength(output.Length, OutputCount, nameof(output));
             GB::TernaryInput.ValidatePacked(positive, negative, InputCount);
-            Sys::Span<float> h = stackalloc float[ScratchSize];
-            Sys::Span<float> z = stackalloc float[ScratchSize];
             int version = GBC::ParameterVersion.Read(ref _version);
-            RunPacked(positive, negative, h, z);
+            float y = OutputPacked(positive, negative);
             GBC::ParameterVersion.Check(version, ref _version);
-            h.Slice(Layer0Scratch, OutputCount).CopyTo(output);
+            Interop::MemoryMarshal.GetReference(output) = y;
         }
 
         // The eight-row batch kernel's buffer: each layer's activations row by row (8 × padded width), then 8 lanes.
@@ -679,6 +671,75 @@ namespace Examples
                 float pre0 = (((s0 + s4) + s2) + (s1 + s3));
                 Runtime::Unsafe.Add(ref z, Layer0Scratch) = pre0;
                 Runtime::Unsafe.Add(ref h, Layer0Scratch) = GB::ActivationMath.Apply(GB::Activation.Tanh, pre0);
+            }
+        }
+
+        // The output alone for a validated packed input, on the widest accelerated path allowed by ComputePath: every layer
+        // stays in registers (no scratch, no stores), so that independent calls overlap.
+        [Sys::CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+        private float OutputPacked(ulong positive, ulong negative)
+        {
+            GB::ComputePath path = ComputePath;
+            if (path != GB::ComputePath.Scalar && Simd::Vector128.IsHardwareAccelerated)
+            {
+                if (path != GB::ComputePath.Vector128 && Simd::Vector256.IsHardwareAccelerated)
+                {
+                    return OutputVector256(positive, negative);
+                }
+
+                return OutputVector128(positive, negative);
+            }
+
+            return OutputScalar(positive, negative);
+        }
+
+        // Scalar: the reference kernels, through the scratch buffers of RunScalar (kept out of OutputPacked).
+        [Runtime::MethodImpl(Runtime::MethodImplOptions.NoInlining)]
+        [Sys::CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+        private float OutputScalar(ulong positive, ulong negative)
+        {
+            Sys::Span<float> h = stackalloc float[ScratchSize];
+            Sys::Span<float> z = stackalloc float[ScratchSize];
+            RunScalar(positive, negative, h, z);
+            return h[Layer0Scratch];
+        }
+
+        // Vector256 throughout: 8 outputs per vector for layers of 8 or more neurons, dot products for narrower ones.
+        // The output alone: the same operations as RunVector256, every layer kept in registers and returned, not stored.
+        [Sys::CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+        private float OutputVector256(ulong positive, ulong negative)
+        {
+            // Layer 0: Dense(1, Tanh) over 25 inputs, from tables: the five inputs of group g pick one of 243 rows of every neuron's
+            // group sum (group 0 includes the bias); the rows are combined in the canonical order, so no multiply is left.
+            {
+                ref float keyed = ref _tables.KeyedOrigin; // group g's sum for each ten-bit key at g * 1024 + key
+                float s0 = Runtime::Unsafe.Add(ref keyed, GBC::FirstLayerTables.Key(positive, negative, 0)); // group 0
+                float s1 = Runtime::Unsafe.Add(ref keyed, 1024 + GBC::FirstLayerTables.Key(positive, negative, 5)); // group 1
+                float s2 = Runtime::Unsafe.Add(ref keyed, 2048 + GBC::FirstLayerTables.Key(positive, negative, 10)); // group 2
+                float s3 = Runtime::Unsafe.Add(ref keyed, 3072 + GBC::FirstLayerTables.Key(positive, negative, 15)); // group 3
+                float s4 = Runtime::Unsafe.Add(ref keyed, 4096 + GBC::FirstLayerTables.Key(positive, negative, 20)); // group 4
+                float pre0 = (((s0 + s4) + s2) + (s1 + s3));
+                return Simd::Vector128.ToScalar(GB::ActivationMath.Apply(GB::Activation.Tanh, Simd::Vector128.CreateScalar(pre0)));
+            }
+        }
+
+        // Vector128 throughout (ARM64 NEON, x64 without AVX2): 4 outputs per vector for layers of 8 or more neurons, dot products of two vectors per 8 inputs
+        // for narrower ones.
+        // The output alone: the same operations as RunVector128, every layer kept in registers and returned, not stored.
+        [Sys::CodeDom.Compiler.GeneratedCode("GenBias.Generators", "0.4.0")]
+        private float OutputVector128(ulong positive, ulong negative)
+        {
+            // Layer 0: Dense(1, Tanh) over 25 inputs, from tables: the five inputs of group g pick one of 243 rows of every neuron's
+            // group sum (group 0 includes the bias); the rows are combined in the canonical order, so no multiply is left.
+            {
+                ref float keyed = ref _tables.KeyedOrigin; // group g's sum for each ten-bit key at g * 1024 + key
+                float s0 = Runtime::Unsafe.Add(ref keyed, GBC::FirstLayerTables.Key(positive, negative, 0)); // group 0
+                float s1 = Runtime::Unsafe.Add(ref keyed, 1024 + GBC::FirstLayerTables.Key(positive, negative, 5)); // group 1
+                float s2 = Runtime::Unsafe.Add(ref keyed, 2048 + GBC::FirstLayerTables.Key(positive, negative, 10)); // group 2
+                float s3 = Runtime::Unsafe.Add(ref keyed, 3072 + GBC::FirstLayerTables.Key(positive, negative, 15)); // group 3
+                float s4 = Runtime::Unsafe.Add(ref keyed, 4096 + GBC::FirstLayerTables.Key(positive, negative, 20)); // group 4
+                float pre0 = (((s0 + s4) + s2) + (s1 + s3));
+                return Simd::Vector128.ToScalar(GB::ActivationMath.Apply(GB::Activation.Tanh, Simd::Vector128.CreateScalar(pre0)));
             }
         }
     }
