@@ -311,11 +311,12 @@ internal static class SideBySide
         }, previousSingle));
         var accumulator = new TernaryAccumulator(network);
         accumulator.Reset(inputs.AsSpan(0, n));
+        sbyte[] held = inputs[..n]; // what the accumulator holds, so that every Set changes an input
         list.Add(new Contender(tag, $"GenBias accumulator {tag}, one change then Evaluate", () =>
         {
             for (int r = 0; r < Singles; r++)
             {
-                accumulator.Set(r % n, inputs[r]);
+                accumulator.Set(r % n, held[r % n] = Changed(held[r % n], inputs[r]));
                 accumulator.Evaluate(one);
             }
 
@@ -464,17 +465,21 @@ internal static class SideBySide
         // Incremental evaluation: one input changed (a walk over the same inputs), then the output.
         var accumulator = new TernaryAccumulator(network);
         accumulator.Reset(inputs.AsSpan(0, n));
+        sbyte[] held = inputs[..n]; // what the accumulator holds, so that every Set changes an input
         list.Add(new Contender(tag, $"GenBias accumulator {tag}, one change then Evaluate", () =>
         {
             for (int r = 0; r < Singles; r++)
             {
-                accumulator.Set(r % n, inputs[r]);
+                accumulator.Set(r % n, held[r % n] = Changed(held[r % n], inputs[r]));
                 accumulator.Evaluate(one);
             }
 
             return Singles;
         }, n <= 64 ? $"GenBias single {tag} (packed)" : span));
     }
+
+    /// <summary>A value other than <paramref name="current"/>, one of the two picked by <paramref name="choice"/>: a real change.</summary>
+    private static sbyte Changed(sbyte current, sbyte choice) => (sbyte)(((current + 1 + (choice == 1 ? 2 : 1)) % 3) - 1);
 }
 
 /// <summary>The training rows of the side-by-side: 60,000 rows of 25 inputs, as a dataset and as floats with byte labels.</summary>

@@ -268,12 +268,6 @@ public sealed class FirstLayerTables
     }
 
     /// <summary>
-    /// The first float of the keyed copy of the tables, kept for one neuron over at most 32 inputs: group g's sum for key
-    /// k (<see cref="Key"/>) at <c>g · 1024 + k</c>, the same floats as the rows'.
-    /// </summary>
-    public ref float KeyedOrigin => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_keyed!), _keyedOrigin);
-
-    /// <summary>
     /// Group <paramref name="group"/>'s keys (<see cref="Key"/>) of the sixteen rows of <see cref="GatherLanes16"/> or
     /// <see cref="UnpackLanes16"/>: lane r holds row r's key, the offset of its sum from the group's keyed table at
     /// <see cref="KeyedOrigin"/> + <c>group · 1024</c>. Requires AVX-512F (<see cref="Vector512.IsHardwareAccelerated"/>).
