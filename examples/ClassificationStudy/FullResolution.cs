@@ -80,24 +80,9 @@ public sealed class FullResolutionState
 {
     public List<FullResolutionRun> Runs { get; set; } = [];
 
-    public static FullResolutionState Load(string path)
-    {
-        if (!File.Exists(path))
-        {
-            return new FullResolutionState();
-        }
+    public static FullResolutionState Load(string path) => SavedState.Load(path, FullResolutionJson.Default.FullResolutionState, "state");
 
-        try
-        {
-            return JsonSerializer.Deserialize(File.ReadAllBytes(path), FullResolutionJson.Default.FullResolutionState) ?? new FullResolutionState();
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{path}: the saved state is not readable ({e.Message}); delete it to start over.", e);
-        }
-    }
-
-    public void Save(string path) => AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(this, FullResolutionJson.Default.FullResolutionState));
+    public void Save(string path) => SavedState.Save(path, this, FullResolutionJson.Default.FullResolutionState);
 }
 
 [JsonSerializable(typeof(FullResolutionState))]

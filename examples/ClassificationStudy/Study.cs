@@ -129,24 +129,9 @@ public sealed class StudyState
 {
     public Dictionary<string, CellResult> Cells { get; set; } = [];
 
-    public static StudyState Load(string path)
-    {
-        if (!File.Exists(path))
-        {
-            return new StudyState();
-        }
+    public static StudyState Load(string path) => SavedState.Load(path, StudyJson.Default.StudyState, "study state");
 
-        try
-        {
-            return JsonSerializer.Deserialize(File.ReadAllBytes(path), StudyJson.Default.StudyState) ?? new StudyState();
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{path}: the saved study state is not readable ({e.Message}); delete it to start over.", e);
-        }
-    }
-
-    public void Save(string path) => AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(this, StudyJson.Default.StudyState));
+    public void Save(string path) => SavedState.Save(path, this, StudyJson.Default.StudyState);
 }
 
 [JsonSerializable(typeof(StudyState))]
