@@ -28,6 +28,7 @@ internal static class Cli
 
     private static readonly string[] SiloOptions = ["--index", "--workers", "--silo-port", "--gateway-port", "--primary-port", "--cluster", "--connection", "--cluster-id", "--service-id", "--verbose"];
     private static readonly string[] CountOptions = ["--model", "--preference", "--split", "--leaf", "--fix", "--lease", "--local", "--silos", "--gateway-port", "--cluster", "--connection", "--cluster-id", "--service-id", "--timeout", "--stall", "--detach", "--cancel", "--verbose"];
+    private static readonly string[] ThroughputOptions = ["--model", "--preference", "--fix", "--leaf", "--splits", "--loops", "--silos", "--rounds", "--port", "--verbose"];
     private static readonly string[] Flags = ["--local", "--detach", "--cancel", "--verbose"];
 
     public const string Help = """
@@ -37,6 +38,10 @@ internal static class Cli
                                           counting are given back; exit 0). Membership is set for a few silos: a
                                           dead silo is declared dead in seconds, even when two of three die together
           ClusterCount count [options]    submit a count, watch it, print its certificate
+          ClusterCount throughput [options]
+                                          how many reports per second a coordinator takes against the split
+                                          depth: silos in this process (memory storage), client loops that lease
+                                          and report sub-cubes without counting them
           ClusterCount --help             this text
 
         silo:
@@ -70,6 +75,14 @@ internal static class Cli
           --cancel             cancel this plan's count (its results stay: submitting it again resumes it)
           --local              count the same plan in this process instead, on every core
 
+        throughput:
+          --model, --preference, --fix, --leaf    as for count (the plans; one more input is held fixed per round)
+          --splits 6,8,9,10    the split depths measured (default 6,8,9,10)
+          --loops n            client loops leasing and reporting at once (default 6)
+          --silos n            silos started in this process (default 3)
+          --rounds n           rounds over the split depths, 1 to 3 (default 2)
+          --port p             silo ports p…, client ports p+100… (default 21111)
+
         Ctrl+C or SIGTERM while a count is watched detaches: the count goes on, and the same command re-attaches.
         Exit codes: 0 done (or detached by SIGTERM, as a service manager stops it), 1 not done (no silo answered,
         the count was cancelled), 2 bad input, 3 stalled (the cluster answers but counts nothing), 130 detached by
@@ -97,6 +110,7 @@ internal static class Cli
             {
                 "silo" => await Silo(Parse(args, SiloOptions), output, error),
                 "count" => await Count(Parse(args, CountOptions), output, error),
+                "throughput" => await Throughput.Run(Parse(args, ThroughputOptions), await LoadedJob.Read(Parse(args, ThroughputOptions), "throughput"), output),
                 _ => throw new ArgumentException($"unknown command '{command}'; give silo or count (ClusterCount --help lists the options)"),
             };
         }
@@ -154,7 +168,7 @@ internal static class Cli
         return (cluster, Text(options, "--cluster-id", "genbias"), Text(options, "--service-id", "genbias-counts"), connection);
     }
 
-    private static int Integer(Dictionary<string, string?> options, string name, int fallback, int min, int max, string? why = null)
+    internal static int Integer(Dictionary<string, string?> options, string name, int fallback, int min, int max, string? why = null)
     {
         if (!options.TryGetValue(name, out string? text))
         {
@@ -166,7 +180,13 @@ internal static class Cli
             : throw new ArgumentException($"{name} is '{text}'; give a whole number from {min} to {max}{why}");
     }
 
-    private static string Text(Dictionary<string, string?> options, string name, string fallback) =>
+    /// <summary>A comma-separated list of whole numbers, each from <paramref name="min"/> to <paramref name="max"/>.</summary>
+    internal static int[] IntegerList(Dictionary<string, string?> options, string name, int[] fallback, int min, int max) =>
+        !options.TryGetValue(name, out string? text) ? fallback
+        : text!.Split(',', StringSplitOptions.TrimEntries).Select(t => int.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v >= min && v <= max
+            ? v : throw new ArgumentException($"{name} holds '{t}'; give whole numbers from {min} to {max}, separated by commas")).ToArray();
+
+    internal static string Text(Dictionary<string, string?> options, string name, string fallback) =>
         options.TryGetValue(name, out string? value) ? value! : fallback;
 
     private static async Task<int> Silo(Dictionary<string, string?> options, TextWriter output, TextWriter error)
@@ -259,7 +279,7 @@ internal static class Cli
         }
     }
 
-    private static void Quiet(ILoggingBuilder logging, bool verbose)
+    internal static void Quiet(ILoggingBuilder logging, bool verbose)
     {
         logging.SetMinimumLevel(LogLevel.Warning);
         if (!verbose)
@@ -272,45 +292,12 @@ internal static class Cli
 
     private static async Task<int> Count(Dictionary<string, string?> options, TextWriter output, TextWriter error)
     {
-        string model = options.TryGetValue("--model", out string? m) ? m! : throw new ArgumentException("count needs --model file.json");
-        if (!File.Exists(model))
-        {
-            throw new ArgumentException(Directory.Exists(model) ? $"{model} is a folder, not a model file" : $"{model} does not exist");
-        }
-
-        byte[] bytes = await File.ReadAllBytesAsync(model);
-        LoadedModel loaded;
-        try
-        {
-            loaded = ModelFile.Read(bytes, model);
-        }
-        catch (Exception e) when (e is InvalidDataException or FormatException or NotSupportedException or System.Text.Json.JsonException)
-        {
-            throw new ArgumentException(e.Message.StartsWith(model, StringComparison.Ordinal) ? e.Message : $"{model} is not a GenBias model file: {e.Message}");
-        }
-
-        if (loaded.Preferences.Count == 0)
-        {
-            throw new ArgumentException($"{model} declares no preference to count");
-        }
-
-        int preferenceIndex = Integer(options, "--preference", 0, 0, loaded.Preferences.Count - 1, $" ({model} declares {loaded.Preferences.Count})");
-        sbyte[] fixedInputs = Text(options, "--fix", "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(t => sbyte.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out sbyte v) && v is >= -1 and <= 1 ? v : throw new ArgumentException($"--fix holds '{t}'; inputs are -1, 0 or 1"))
-            .ToArray();
-        int free = loaded.Shape.InputCount - fixedInputs.Length;
-        if (free < 1)
-        {
-            throw new ArgumentException($"--fix gives {fixedInputs.Length} values, but the model has {loaded.Shape.InputCount} inputs; leave at least one to count");
-        }
-
-        int maxSplit = Math.Min(ClusterCounting.MaxSplitDepth, free - 1);
+        LoadedJob loaded = await LoadedJob.Read(options, "count");
+        int maxSplit = Math.Min(ClusterCounting.MaxSplitDepth, loaded.FreeInputs - 1);
         int split = Integer(options, "--split", Math.Min(6, maxSplit), 0, maxSplit,
-            $" (3^d sub-cubes: at most 3^{ClusterCounting.MaxSplitDepth} for a cluster count, and fewer than the {free} inputs counted)");
-        var job = new CountJob
+            $" (3^d sub-cubes: at most 3^{ClusterCounting.MaxSplitDepth} for a cluster count, and fewer than the {loaded.FreeInputs} inputs counted)");
+        CountJob job = loaded.Job(split, []) with
         {
-            Model = bytes, PreferenceIndex = preferenceIndex, SplitDepth = split,
-            LeafFreeInputs = Integer(options, "--leaf", 9, 5, 20), FixedInputs = fixedInputs,
             LeaseTime = options.ContainsKey("--lease") ? TimeSpan.FromSeconds(Integer(options, "--lease", 0, 1, 86400)) : null,
         };
         (_, _, CountPlan plan) = job.Build();
@@ -384,7 +371,7 @@ internal static class Cli
             }
 
             await ClusterCounting.SubmitAsync(grains, job).WaitAsync(TimeSpan.FromSeconds(timeout), stop.Token);
-            output.WriteLine($"count {key}: {loaded.Shape}, preference {loaded.Preferences[preferenceIndex]}, {plan.SubCubes:N0} sub-cubes");
+            output.WriteLine($"count {key}: {loaded.Model.Shape}, preference {loaded.Model.Preferences[loaded.PreferenceIndex]}, {plan.SubCubes:N0} sub-cubes");
             if (options.ContainsKey("--detach"))
             {
                 output.WriteLine("submitted; the count goes on. The same command without --detach watches it, with --cancel cancels it.");

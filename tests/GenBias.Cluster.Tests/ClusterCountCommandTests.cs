@@ -47,13 +47,38 @@ public sealed class ClusterCountCommandTests
     {
         (int code, string output, _) = await Run("--help");
         Assert.Equal(0, code);
-        foreach (string text in new[] { "ClusterCount silo", "ClusterCount count", "--cluster-id", "--gateway-port", "--cancel", "--timeout", "--stall", "3 stalled", "Exit codes", "detaches" })
+        foreach (string text in new[] { "ClusterCount silo", "ClusterCount count", "ClusterCount throughput", "--splits", "--cluster-id", "--gateway-port", "--cancel", "--timeout", "--stall", "3 stalled", "Exit codes", "detaches" })
         {
             Assert.Contains(text, output, StringComparison.Ordinal);
         }
 
         Assert.Equal(0, (await Run("count", "--help")).Code);
         Assert.Equal(2, (await Run()).Code);
+    }
+
+    [Fact]
+    public async Task Throughput_reports_every_split_and_round_with_its_sub_cube_count()
+    {
+        string model = Model();
+        try
+        {
+            int port = FreePort();
+            (int code, string output, string error) = await Run("throughput", "--model", model, "--splits", "2,3", "--rounds", "2", "--silos", "1", "--loops", "2",
+                "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Assert.True(code == 0, error);
+            foreach (string row in new[] { "| 2 | 9 | 1 |", "| 3 | 27 | 1 |", "| 2 | 9 | 2 |", "| 3 | 27 | 2 |" })
+            {
+                Assert.Contains(row, output, StringComparison.Ordinal);
+            }
+
+            (code, _, error) = await Run("throughput", "--model", model, "--splits", "11");
+            Assert.Equal(2, code);
+            Assert.Contains("--splits holds '11'; give whole numbers from 1 to 10", error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(model);
+        }
     }
 
     [Fact]
