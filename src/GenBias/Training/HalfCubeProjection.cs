@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 
 namespace GenBias;
@@ -30,6 +31,8 @@ internal static class HalfCubeProjection
 {
     /// <summary>The largest |z| (steps) of a pre-activation on the grid.</summary>
     private const long GridReach = (1L << 24) - 1;
+
+    private static readonly ConcurrentDictionary<(Activation, ActivationInterval), long> Edges = new();
 
     /// <summary>Whether the closed form decides <paramref name="preference"/> on its neuron in <paramref name="shape"/>.</summary>
     public static bool Applies(NetworkShape shape, Preference preference)
@@ -65,27 +68,39 @@ internal static class HalfCubeProjection
         bool openAbove = double.IsPositiveInfinity(interval.Upper);
         bool atMost = preference.Relation == PreferenceRelation.AtMost;
         long limit = FixedPointGrid.BiasLimit(reach);
+        long edge = Edges.GetOrAdd((activation, interval), key => Edge(key.Item1, key.Item2));
+        (long low, long high) = (-limit, limit);
+        if (openAbove)
+        {
+            // Members: z ≥ edge, the first.
+            (low, high) = atMost ? (low, Math.Min(high, edge - 1)) : (Math.Max(low, edge), high);
+        }
+        else
+        {
+            // Members: z ≤ edge, the last.
+            (low, high) = atMost ? (Math.Max(low, edge + 1), high) : (low, Math.Min(high, edge));
+        }
+
+        return low <= high ? (low, high) : null;
+    }
+
+    /// <summary>
+    /// For an interval open above, the first integer pre-activation (steps) on the grid whose activation is a member
+    /// (past the grid's end where none is); for one open below, the last (before its start where none is). The same
+    /// for every weight, so found once per activation and interval.
+    /// </summary>
+    private static long Edge(Activation activation, ActivationInterval interval)
+    {
+        bool openAbove = double.IsPositiveInfinity(interval.Upper);
         List<(long Low, long High)> members = NeuronMembership.Members(activation, interval, -GridReach, GridReach);
         if (members.Count > 1 || (members.Count == 1 && (openAbove ? members[0].High != GridReach : members[0].Low != -GridReach)))
         {
             throw new InvalidOperationException($"{activation}: the members of {interval} are not one run reaching its open end; the activation is not monotone as the closed form assumes.");
         }
 
-        (long low, long high) = (-limit, limit);
-        if (openAbove)
-        {
-            // Members: z ≥ first (none on the grid: first past its end, the rate 0 at every bias).
-            long first = members.Count == 1 ? members[0].Low : GridReach + 1;
-            (low, high) = atMost ? (low, Math.Min(high, first - 1)) : (Math.Max(low, first), high);
-        }
-        else
-        {
-            // Members: z ≤ last (none: last before its start).
-            long last = members.Count == 1 ? members[0].High : -GridReach - 1;
-            (low, high) = atMost ? (Math.Max(low, last + 1), high) : (low, Math.Min(high, last));
-        }
-
-        return low <= high ? (low, high) : null;
+        return openAbove
+            ? (members.Count == 1 ? members[0].Low : GridReach + 1)
+            : (members.Count == 1 ? members[0].High : -GridReach - 1);
     }
 
     /// <summary>
