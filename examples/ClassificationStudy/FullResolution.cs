@@ -63,7 +63,7 @@ public sealed record FullResolutionOptions
 /// <param name="HiddenExact">Hidden neurons certified by an exact count (the rest by a certified interval).</param>
 /// <param name="HiddenWidest">The widest certified interval among the hidden neurons (0 where all are exact).</param>
 /// <param name="HiddenHighest">The highest upper bound of a hidden neuron's rate above the threshold.</param>
-/// <param name="LayerLower">The hidden layer's pooled rate (the trained preference): the mean of the neurons' certified lower bounds.</param>
+/// <param name="LayerLower">The hidden layer's pooled rate: the mean of the neurons' certified lower bounds.</param>
 /// <param name="OutputLower">The output's estimated interval (Clopper–Pearson at 99.9%).</param>
 /// <param name="TrainSeconds">The training alone.</param>
 /// <param name="CertifySeconds">The hidden neurons' certificates, one per neuron.</param>
@@ -187,7 +187,7 @@ public static class FullResolution
         bool majorityPositive = 2 * train.PositiveCount > train.Count;
         double majority = (double)(majorityPositive ? test.PositiveCount : test.Count - test.PositiveCount) / test.Count;
 
-        // Every hidden neuron on its own, one per core; the layer's pooled rate (the trained preference) is their mean.
+        // Every hidden neuron's own preference (the trained ones), one neuron per core; the layer's pooled rate is their mean.
         clock.Restart();
         int width = training == Free && !options.CertifyFreeHidden ? 0 : Hidden784x64.Shape.Layers[0].Width;
         var hidden = new Certificate[width];
