@@ -46,7 +46,8 @@ internal static class HalfCubeProjection
             && preference.ResolveLayer(shape) == 0
             && (preference.Neuron is not null || shape.Layers[0].Width == 1)
             && interval is not null
-            && double.IsInfinity(interval.Lower) != double.IsInfinity(interval.Upper)
+            && ((double.IsPositiveInfinity(interval.Upper) && double.IsFinite(interval.Lower))
+                || (double.IsNegativeInfinity(interval.Lower) && double.IsFinite(interval.Upper)))
             && MonotoneEverywhere(shape.Layers[0].Activation);
     }
 
