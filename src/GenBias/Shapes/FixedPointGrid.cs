@@ -39,27 +39,9 @@ public static class FixedPointGrid
     {
         ArgumentNullException.ThrowIfNull(shape);
         shape.CheckParameterLength(parameters.Length, nameof(parameters));
-        LayerShape first = shape.Layers[0];
-        for (int k = 0; k < first.Width; k++)
+        for (int k = 0; k < shape.Layers[0].Width; k++)
         {
-            float sum = MathF.Abs(parameters[first.BiasIndex(k)]);
-            if (Snap(parameters[first.BiasIndex(k)]) != parameters[first.BiasIndex(k)])
-            {
-                return false;
-            }
-
-            for (int i = 0; i < first.InputCount; i++)
-            {
-                float w = parameters[first.WeightIndex(k, i)];
-                if (Snap(w) != w)
-                {
-                    return false;
-                }
-
-                sum += MathF.Abs(w);
-            }
-
-            if (!(sum < MaxAbsoluteSum))
+            if (!IsNeuronOnGrid(shape, parameters, k))
             {
                 return false;
             }
@@ -67,6 +49,36 @@ public static class FixedPointGrid
 
         return true;
     }
+
+    /// <summary>Whether first-layer neuron <paramref name="k"/> of <paramref name="parameters"/> is on the grid (its values multiples of the step, Σ|w| + |b| below the bound).</summary>
+    internal static bool IsNeuronOnGrid(NetworkShape shape, ReadOnlySpan<float> parameters, int k)
+    {
+        LayerShape first = shape.Layers[0];
+        float sum = MathF.Abs(parameters[first.BiasIndex(k)]);
+        if (Snap(parameters[first.BiasIndex(k)]) != parameters[first.BiasIndex(k)])
+        {
+            return false;
+        }
+
+        for (int i = 0; i < first.InputCount; i++)
+        {
+            float w = parameters[first.WeightIndex(k, i)];
+            if (Snap(w) != w)
+            {
+                return false;
+            }
+
+            sum += MathF.Abs(w);
+        }
+
+        return sum < MaxAbsoluteSum;
+    }
+
+    /// <summary>
+    /// The largest |b| (in steps) a first-layer neuron whose weights reach Σ|w| = <paramref name="reach"/> steps may
+    /// take on the grid: Σ|w| + |b| &lt; 2^24 steps (256), so every pre-activation is an exact float.
+    /// </summary>
+    internal static long BiasLimit(long reach) => Math.Max(0, (1L << 24) - 1 - reach);
 
     /// <summary>
     /// Moves the first layer of <paramref name="parameters"/> onto the grid: a neuron whose Σ|w| + |b| reaches the

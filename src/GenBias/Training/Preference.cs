@@ -54,8 +54,10 @@ public enum EnforcementMethod
     /// After every step the neuron's bias is clamped into the range where the preference holds (found by exact counts
     /// of meet in the middle; refreshed every <see cref="TrainerOptions.ProjectionInterval"/> steps and exactly at the end
     /// of every epoch), so every epoch's model meets it. Needs a single first-layer neuron, an interval open on one
-    /// side, a monotone activation other than TernaryStep, the cube, and at most 32 inputs. For the output of a deeper
-    /// network with odd hidden activations, "at least" a target of at most ½ is held by symmetry instead
+    /// side, a monotone activation other than TernaryStep, the cube, and at most 1024 inputs (beyond 32 the counts come
+    /// from the sum's histogram; for a target of exactly ½ there is no count: the range is a bound on the bias alone, by
+    /// the same symmetry). For the output of a deeper network with odd hidden activations, "at least" a target of at
+    /// most ½ is held by symmetry instead
     /// (<see cref="SymmetricProjection"/>): hidden biases kept at 0 and the output bias past a bound.
     /// </summary>
     Projection = 3,

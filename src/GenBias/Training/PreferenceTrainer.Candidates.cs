@@ -48,9 +48,10 @@ public static partial class PreferenceTrainer
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 _network.SetParameters(candidates[i].Parameters);
+                Dictionary<Term, (long Hits, long Trials)> halfCube = HalfCubeEstimates(_options.FinalSamples);
                 bool met = enforced.All(t =>
                 {
-                    RateInterval interval = FinalRate(t, cancellationToken).Interval;
+                    RateInterval interval = FinalRate(t, halfCube, cancellationToken).Interval;
                     return t.Preference!.IsMetBy(interval.Lower) && t.Preference.IsMetBy(interval.Upper);
                 });
                 Scores s = Measure(scoring);
@@ -121,9 +122,11 @@ public static partial class PreferenceTrainer
         /// <summary>
         /// The network's rate for a preference: over the training data exactly; over the cube by an exact count where
         /// cheap (meet in the middle for first-layer neurons, or a small cube); else a Clopper–Pearson interval at the
-        /// run's confidence from fresh samples of the evaluation stream.
+        /// run's confidence from fresh samples of the evaluation stream — for the <see cref="Term.HalfCube"/> terms one
+        /// shared sample (<paramref name="halfCube"/>), clipped to what the closed form proves.
         /// </summary>
-        private (RateInterval Interval, bool Exact) FinalRate(Term term, CancellationToken cancellationToken)
+        private (RateInterval Interval, bool Exact) FinalRate(Term term, Dictionary<Term, (long Hits, long Trials)> halfCube,
+            CancellationToken cancellationToken)
         {
             Preference p = term.Preference!;
             if (p.Distribution == PreferenceDistribution.TrainingData)
@@ -139,6 +142,13 @@ public static partial class PreferenceTrainer
                 return (new RateInterval(count.Count, count.Total, 1, count.Fraction, count.Fraction), true);
             }
 
+            if (halfCube.TryGetValue(term, out (long Hits, long Trials) shared))
+            {
+                RateInterval estimate = ClopperPearson.Interval(shared.Hits, shared.Trials, _options.Confidence);
+                (_, double lower, double upper) = ClipToProof(term, estimate.Estimate, estimate.Lower, estimate.Upper);
+                return (estimate with { Lower = lower, Upper = upper }, false);
+            }
+
             (_, long h, long n) = EstimateRate(term, _options.FinalSamples);
             return (ClopperPearson.Interval(h, n, _options.Confidence), false);
         }
@@ -147,6 +157,7 @@ public static partial class PreferenceTrainer
         private List<PreferenceResult> Finish(CancellationToken cancellationToken)
         {
             var results = new List<PreferenceResult>();
+            Dictionary<Term, (long Hits, long Trials)>? halfCube = null;
             foreach (Term term in _terms.Where(t => t.Preference is not null))
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -158,7 +169,9 @@ public static partial class PreferenceTrainer
                     _network.Parameters.CopyTo(_parameters);
                 }
 
-                (RateInterval interval, bool exact) = FinalRate(term, cancellationToken);
+                // Hidden activations only: an output-bias calibration does not move them.
+                halfCube ??= HalfCubeEstimates(_options.FinalSamples);
+                (RateInterval interval, bool exact) = FinalRate(term, halfCube, cancellationToken);
                 (double lo, double hi) = p.Bounds;
                 bool met = interval.Lower >= lo && interval.Upper <= hi;
                 results.Add(new PreferenceResult(p, interval, exact, met, shift, term.Trace));

@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Collections.Generic;
 using System.Linq;
 
 namespace GenBias;
@@ -174,23 +175,71 @@ public static partial class PreferenceTrainer
             }
             else
             {
-                sbyte[] inputs = ArrayPool<sbyte>.Shared.Rent(samples * n);
-                Sample(term, samples, inputs.AsSpan(0, samples * n));
-                float[] activations = new float[_shape.ActivationCount];
-                for (int s = 0; s < samples; s++)
-                {
-                    _network.ForwardActivations(inputs.AsSpan(s * n, n), activations);
-                    foreach (int k in term.Neurons)
-                    {
-                        hits += interval.Contains(activations[term.Layer.ActivationOffset + k]) ? 1 : 0;
-                    }
-                }
-
-                ArrayPool<sbyte>.Shared.Return(inputs);
+                hits = EstimateHits([term], samples)[0];
             }
 
             long trials = (long)samples * term.Neurons.Length;
             return ((double)hits / trials, hits, trials);
+        }
+
+        /// <summary>
+        /// The hits of hidden-layer terms of one distribution on one shared sample of fresh inputs (each term's own
+        /// neurons, <paramref name="samples"/> trials per neuron): one forward pass per input for all of them.
+        /// </summary>
+        private long[] EstimateHits(Term[] terms, int samples)
+        {
+            int n = _shape.InputCount;
+            var hits = new long[terms.Length];
+            sbyte[] inputs = ArrayPool<sbyte>.Shared.Rent(samples * n);
+            Sample(terms[0], samples, inputs.AsSpan(0, samples * n));
+            float[] activations = new float[_shape.ActivationCount];
+            for (int s = 0; s < samples; s++)
+            {
+                _network.ForwardActivations(inputs.AsSpan(s * n, n), activations);
+                for (int t = 0; t < terms.Length; t++)
+                {
+                    ActivationInterval interval = terms[t].Preference!.Interval;
+                    foreach (int k in terms[t].Neurons)
+                    {
+                        hits[t] += interval.Contains(activations[terms[t].Layer.ActivationOffset + k]) ? 1 : 0;
+                    }
+                }
+            }
+
+            ArrayPool<sbyte>.Shared.Return(inputs);
+            return hits;
+        }
+
+        /// <summary>
+        /// The <see cref="Term.HalfCube"/> terms that are not counted exactly, with their hits on one shared sample of
+        /// <paramref name="samples"/> fresh cube inputs (empty where there are none).
+        /// </summary>
+        private Dictionary<Term, (long Hits, long Trials)> HalfCubeEstimates(int samples)
+        {
+            Term[] terms = [.. _terms.Where(t => t.HalfCube && !t.CountExactly)];
+            if (terms.Length == 0)
+            {
+                return [];
+            }
+
+            long[] hits = EstimateHits(terms, samples);
+            return terms.Select((t, i) => (t, i)).ToDictionary(x => x.t, x => (hits[x.i], (long)samples * x.t.Neurons.Length));
+        }
+
+        /// <summary>
+        /// A <see cref="Term.HalfCube"/> term's estimate and interval clipped into its bounds where the network's
+        /// neuron meets the closed form (<see cref="HalfCubeProjection.Holds"/>): the rate lies there surely, so the
+        /// clipped interval covers it whenever the estimate's did. Unchanged where the closed form does not hold.
+        /// </summary>
+        private (double Rate, double Lower, double Upper) ClipToProof(Term term, double rate, double lower, double upper)
+        {
+            if (!term.HalfCube || !HalfCubeProjection.Holds(_shape, _network.Parameters, term.Preference!, term.Neurons[0]))
+            {
+                return (rate, lower, upper);
+            }
+
+            (double lo, double hi) = term.Preference!.Bounds;
+            return (Math.Clamp(rate, lo, hi), Math.Clamp(lower, lo, hi), Math.Clamp(upper, lo, hi));
         }
 
         private (long Hits, long Trials) DataRate(Term term)

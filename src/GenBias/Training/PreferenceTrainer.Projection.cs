@@ -42,7 +42,7 @@ public static partial class PreferenceTrainer
                 if (clamped != bias)
                 {
                     _parameters[biasIndex] = clamped * FixedPointGrid.Step;
-                    if (!FixedPointGrid.IsFirstLayerOnGrid(_shape, _parameters))
+                    if (!FixedPointGrid.IsNeuronOnGrid(_shape, _parameters, neuron))
                     {
                         throw new InvalidOperationException($"{term.Preference}: the bias {clamped * FixedPointGrid.Step} that meets it leaves the exact grid (the neuron's weights and bias must sum to less than 256 in magnitude).");
                     }
@@ -51,7 +51,8 @@ public static partial class PreferenceTrainer
         }
 
         /// <summary>
-        /// The first-layer biases (grid units) at which the preference holds surely with the current weights: the rate
+        /// The first-layer biases (grid units) at which the preference holds surely with the current weights: for a
+        /// target of exactly ½, a bound on the bias alone (<see cref="HalfCubeProjection"/>, no counting); else the rate
         /// is monotone in the bias (non-decreasing for an interval open above, non-increasing for one open below), so
         /// each end is a bisection over counts of the neuron's sum distribution, prepared once — exact counts by meet in
         /// the middle up to 32 inputs, the histogram of the sum beyond (<see cref="CubeHistogram"/>: exact up to 39
@@ -61,11 +62,23 @@ public static partial class PreferenceTrainer
         private (long Low, long High) ProjectionRange(Preference preference, int neuron, (long Low, long High)? previous)
         {
             (int[] weights, long current) = CoverageCounter.FirstLayerIntegers(_shape, _parameters, neuron);
+            if (HalfCubeProjection.Applies(_shape, preference))
+            {
+                long reach = 0;
+                foreach (int w in weights)
+                {
+                    reach += Math.Abs((long)w);
+                }
+
+                return HalfCubeProjection.Range(_shape, preference, reach)
+                    ?? throw new InvalidOperationException($"{preference}: no bias of layer 0 neuron {neuron} within the exact grid meets it.");
+            }
+
             Activation activation = _shape.Layers[0].Activation;
             bool rising = double.IsPositiveInfinity(preference.Interval.Upper);
             using SumCounts counts = SumCounts.Prepare(weights, preference, activation);
             // Biases the exact grid allows with these weights (Σ|w| + |b| < 256).
-            long limit = Math.Max(0, (1L << 24) - 1 - counts.Reach);
+            long limit = FixedPointGrid.BiasLimit(counts.Reach);
             long low = -limit, high = limit;
             if (counts.HasLowerBound)
             {

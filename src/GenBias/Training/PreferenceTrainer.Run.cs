@@ -487,6 +487,7 @@ public static partial class PreferenceTrainer
         {
             (double validationLoss, double validationAccuracy) = _validation is null ? (double.NaN, double.NaN) : LossAndAccuracy(_validation);
             var statuses = new List<PreferenceStatus>();
+            Dictionary<Term, (long Hits, long Trials)>? halfCube = null;
             foreach (Term term in _terms)
             {
                 if (term.Preference is null)
@@ -505,6 +506,14 @@ public static partial class PreferenceTrainer
                 {
                     // Cheap to count (first-layer neuron, small cube): the exact rate, not an estimate.
                     rate = lower = upper = CoverageCounter.Count(_network, term.Preference, new CountOptions { MaxParallelism = 1 }).Fraction;
+                }
+                else if (term.HalfCube)
+                {
+                    // Projected by the closed form: one shared sample for all such terms, clipped to what the proof gives.
+                    halfCube ??= HalfCubeEstimates(_options.EvaluationSamples);
+                    (long hits, long trials) = halfCube[term];
+                    RateInterval interval = ClopperPearson.Interval(hits, trials, 0.95);
+                    (rate, lower, upper) = ClipToProof(term, interval.Estimate, interval.Lower, interval.Upper);
                 }
                 else
                 {

@@ -19,6 +19,7 @@ public static partial class PreferenceTrainer
             // Aim inside the bounds by the margin (never past the other bound).
             AimLower = lo > 0 ? Math.Min(lo + options.TargetMargin, (lo + hi) / 2) : 0;
             AimUpper = hi < 1 ? Math.Max(hi - options.TargetMargin, (lo + hi) / 2) : 1;
+            HalfCube = preference.Method == EnforcementMethod.Projection && HalfCubeProjection.Applies(shape, preference);
         }
 
         public Term(NetworkShape shape, ActivationReward reward)
@@ -54,6 +55,12 @@ public static partial class PreferenceTrainer
 
         /// <summary>For <see cref="EnforcementMethod.Projection"/>: the bias range (grid units) found at the last refresh.</summary>
         public (long Low, long High)? ProjectionRange { get; set; }
+
+        /// <summary>
+        /// Whether the term is projected by <see cref="HalfCubeProjection"/>: met by proof where its neuron's bias lies in
+        /// the closed-form range, so its estimates (one shared sample for all such terms) are clipped into its bounds.
+        /// </summary>
+        public bool HalfCube { get; }
 
         /// <summary>Whether per-epoch rates are counted exactly (decided once: it depends on the shape, not the values).</summary>
         public bool CountExactly { get; set; }
