@@ -131,7 +131,7 @@ namespace GenBias.Generators
                 w.Line("ref ulong m = ref Interop::MemoryMarshal.GetReference(masks);");
                 w.Line("ref float s = ref Interop::MemoryMarshal.GetReference(sums);");
                 w.Line($"GBC::WideFirstLayer.PackRows(ref input, {lanes}, InputCount, ref m);");
-                w.Line($"GBC::WideFirstLayer.PreActivations(ref m, {lanes}, InputCount, ref {Unsafe}.Add(ref Interop::MemoryMarshal.GetArrayDataReference(_packed), {l.Name}Packed), {l.Padded}, {l.Width}, ref s);");
+                w.Line($"GBC::WideFirstLayer.PreActivations(ref m, {lanes}, InputCount, ref _columns.Origin, {l.Padded}, {l.Width}, ref s);");
                 using (w.Block($"for (int k = 0; k < {l.Width}; k++)"))
                 {
                     w.Line($"ref float c = ref {Unsafe}.Add(ref s, k);");

@@ -128,114 +128,283 @@ public static class WideFirstLayer
     }
 
     /// <summary>
-    /// The pre-activations of 16 sbyte rows of <paramref name="inputs"/> (at least 16) validated ternary values, by dot
-    /// products with the inputs in the lanes of a Vector512, written with the rows in lanes: neuron k of row t at
-    /// <c>pre[16 · k + t]</c>. The weights are in the canonical layout (neuron k's row at <c>k · inputs</c>), the biases
-    /// at <paramref name="biases"/>. For narrow first layers (<see cref="ShapeRules.DotsFirstLayer"/>), where columns
-    /// cost more per set bit than a multiply-add per input. Requires Vector512 acceleration.
+    /// The pre-activations of one row of <paramref name="inputs"/> (at least 16) validated ternary sbytes, neuron k at
+    /// <c>pre[k]</c> for k below <paramref name="padded"/> (padding lanes +0), from columns in the layout of
+    /// <see cref="PreActivations"/>. Requires Vector512 acceleration.
     /// </summary>
     /// <remarks>
-    /// Exact only on <see cref="FixedPointGrid"/>, like <see cref="PreActivations"/>: the products are summed in lanes,
-    /// then across them, then the bias is added, and every step is exact there, so the bits are the canonical sum's (a
-    /// zero sum is +0). The rows are converted to floats once, chunk by chunk (the last chunk is the row's last 16
-    /// inputs with those already summed zeroed, so nothing past a row or a weight row is read); then per neuron each
-    /// chunk of 16 weights is loaded once for the 16 rows, whose 16 independent sums keep both multiply-add pipes busy,
-    /// and one transposing reduction puts the 16 rows' sums in the lanes of one vector.
+    /// Exact only on <see cref="FixedPointGrid"/>, like <see cref="PreActivations"/>. One row reads each column once, so
+    /// its cost is the columns it reads: only those of nonzero inputs. The row is first turned into two lists of column
+    /// offsets, the +1 inputs and the −1 inputs, sixteen inputs per compare and compress (no branch per input); then one
+    /// loop adds the +1 columns and one subtracts the −1 columns, alternating between two sets of sums, so each list
+    /// ends in one branch rather than one per 64-input word and sign.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    [SkipLocalsInit] // every float of the row buffer is written before it is read
+    [SkipLocalsInit] // the lists are read only up to their counts
+    public static void RowPreActivations(ref sbyte row, int inputs, ref float columns, int padded, int width, ref float pre)
+    {
+        if (!Vector512.IsHardwareAccelerated || inputs < 16 || inputs > ShapeRules.MaxInputs || width < 1 || padded < (width + 15) / 16 * 16)
+        {
+            throw new ArgumentException("One row's column sums need Vector512, 16 to 1024 inputs and padded rows of whole vectors.", nameof(inputs));
+        }
+
+        // Each compress stores 16 lanes, so a list has room for 16 past its last input.
+        Span<int> lists = stackalloc int[2 * (inputs + 16)];
+        ref int plus = ref MemoryMarshal.GetReference(lists);
+        ref int minus = ref Unsafe.Add(ref plus, inputs + 16);
+        Vector512<int> lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        int ups = 0, downs = 0;
+        for (int j = 0; j < inputs; j += 16)
+        {
+            // The last 16 inputs are read from inputs − 16; the lanes below j were listed by the chunk before.
+            int at = Math.Min(j, inputs - 16);
+            Vector512<int> x = Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref row, (nuint)at));
+            Vector512<int> index = lane + Vector512.Create(at);
+            Vector512<int> fresh = Vector512.GreaterThanOrEqual(index, Vector512.Create(j));
+            Vector512<int> up = Vector512.Equals(x, Vector512<int>.One) & fresh, down = Vector512.Equals(x, Vector512<int>.AllBitsSet) & fresh;
+            Vector512<int> offsets = index * padded;
+            Avx512F.Compress(Vector512<int>.Zero, up, offsets).StoreUnsafe(ref plus, (nuint)ups);
+            Avx512F.Compress(Vector512<int>.Zero, down, offsets).StoreUnsafe(ref minus, (nuint)downs);
+            ups += BitOperations.PopCount(up.ExtractMostSignificantBits());
+            downs += BitOperations.PopCount(down.ExtractMostSignificantBits());
+        }
+
+        ref float biases = ref Unsafe.Add(ref columns, inputs * padded);
+        int lanes = (width + 15) / 16 * 16, k = 0;
+        for (; k + 64 <= lanes; k += 64)
+        {
+            ref float slab = ref Unsafe.Add(ref columns, k);
+            Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            int e = 0;
+            for (; e + 2 <= ups; e += 2)
+            {
+                ref float c = ref Unsafe.Add(ref slab, Unsafe.Add(ref plus, e));
+                ref float d = ref Unsafe.Add(ref slab, Unsafe.Add(ref plus, e + 1));
+                a0 += Vector512.LoadUnsafe(ref c);
+                a1 += Vector512.LoadUnsafe(ref c, 16);
+                a2 += Vector512.LoadUnsafe(ref c, 32);
+                a3 += Vector512.LoadUnsafe(ref c, 48);
+                b0 += Vector512.LoadUnsafe(ref d);
+                b1 += Vector512.LoadUnsafe(ref d, 16);
+                b2 += Vector512.LoadUnsafe(ref d, 32);
+                b3 += Vector512.LoadUnsafe(ref d, 48);
+            }
+
+            if (e < ups)
+            {
+                ref float c = ref Unsafe.Add(ref slab, Unsafe.Add(ref plus, e));
+                a0 += Vector512.LoadUnsafe(ref c);
+                a1 += Vector512.LoadUnsafe(ref c, 16);
+                a2 += Vector512.LoadUnsafe(ref c, 32);
+                a3 += Vector512.LoadUnsafe(ref c, 48);
+            }
+
+            for (e = 0; e + 2 <= downs; e += 2)
+            {
+                ref float c = ref Unsafe.Add(ref slab, Unsafe.Add(ref minus, e));
+                ref float d = ref Unsafe.Add(ref slab, Unsafe.Add(ref minus, e + 1));
+                a0 -= Vector512.LoadUnsafe(ref c);
+                a1 -= Vector512.LoadUnsafe(ref c, 16);
+                a2 -= Vector512.LoadUnsafe(ref c, 32);
+                a3 -= Vector512.LoadUnsafe(ref c, 48);
+                b0 -= Vector512.LoadUnsafe(ref d);
+                b1 -= Vector512.LoadUnsafe(ref d, 16);
+                b2 -= Vector512.LoadUnsafe(ref d, 32);
+                b3 -= Vector512.LoadUnsafe(ref d, 48);
+            }
+
+            if (e < downs)
+            {
+                ref float c = ref Unsafe.Add(ref slab, Unsafe.Add(ref minus, e));
+                a0 -= Vector512.LoadUnsafe(ref c);
+                a1 -= Vector512.LoadUnsafe(ref c, 16);
+                a2 -= Vector512.LoadUnsafe(ref c, 32);
+                a3 -= Vector512.LoadUnsafe(ref c, 48);
+            }
+
+            // Both sets start at +0, so a zero sum is +0 and stays +0 with a bias of −0.
+            ((a0 + b0) + Vector512.LoadUnsafe(ref biases, (nuint)k)).StoreUnsafe(ref pre, (nuint)k);
+            ((a1 + b1) + Vector512.LoadUnsafe(ref biases, (nuint)k + 16)).StoreUnsafe(ref pre, (nuint)k + 16);
+            ((a2 + b2) + Vector512.LoadUnsafe(ref biases, (nuint)k + 32)).StoreUnsafe(ref pre, (nuint)k + 32);
+            ((a3 + b3) + Vector512.LoadUnsafe(ref biases, (nuint)k + 48)).StoreUnsafe(ref pre, (nuint)k + 48);
+        }
+
+        for (; k < lanes; k += 16)
+        {
+            // The last 16 to 48 neurons, 16 at a time: four sums for four independent chains.
+            ref float slab = ref Unsafe.Add(ref columns, k);
+            Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
+            int e = 0;
+            for (; e + 4 <= ups; e += 4)
+            {
+                a0 += Vector512.LoadUnsafe(ref Unsafe.Add(ref slab, Unsafe.Add(ref plus, e)));
+                a1 += Vector512.LoadUnsafe(ref Unsafe.Add(ref slab, Unsafe.Add(ref plus, e + 1)));
+                a2 += Vector512.LoadUnsafe(ref Unsafe.Add(ref slab, Unsafe.Add(ref plus, e + 2)));
+                a3 += Vector512.LoadUnsafe(ref Unsafe.Add(ref slab, Unsafe.Add(ref plus, e + 3)));
+            }
+
+            for (; e < ups; e++)
+            {
+                a0 += Vector512.LoadUnsafe(ref Unsafe.Add(ref slab, Unsafe.Add(ref plus, e)));
+            }
+
+            for (e = 0; e + 4 <= downs; e += 4)
+            {
+                a0 -= Vector512.LoadUnsafe(ref Unsafe.Add(ref slab, Unsafe.Add(ref minus, e)));
+                a1 -= Vector512.LoadUnsafe(ref Unsafe.Add(ref slab, Unsafe.Add(ref minus, e + 1)));
+                a2 -= Vector512.LoadUnsafe(ref Unsafe.Add(ref slab, Unsafe.Add(ref minus, e + 2)));
+                a3 -= Vector512.LoadUnsafe(ref Unsafe.Add(ref slab, Unsafe.Add(ref minus, e + 3)));
+            }
+
+            for (; e < downs; e++)
+            {
+                a0 -= Vector512.LoadUnsafe(ref Unsafe.Add(ref slab, Unsafe.Add(ref minus, e)));
+            }
+
+            (((a0 + a1) + (a2 + a3)) + Vector512.LoadUnsafe(ref biases, (nuint)k)).StoreUnsafe(ref pre, (nuint)k);
+        }
+    }
+
+    /// <summary>
+    /// The pre-activations of 16 sbyte rows of <paramref name="inputs"/> (at least 64) validated ternary values, with the
+    /// rows in the lanes of a Vector512: neuron k of row t at <c>pre[16 · k + t]</c>. The weights are in the canonical
+    /// layout (neuron k's row at <c>k · inputs</c>), the biases at <paramref name="biases"/>. For narrow first layers
+    /// (<see cref="ShapeRules.DotsFirstLayer"/>), where columns cost more per set bit than a multiply-add per input.
+    /// Requires Vector512 acceleration.
+    /// </summary>
+    /// <remarks>
+    /// Exact only on <see cref="FixedPointGrid"/>, like <see cref="PreActivations"/>: every partial sum is exact there,
+    /// so the order does not change the bits (a zero sum is +0: every sum starts at +0 and the bias is added last).
+    /// The rows are transposed once, 64 inputs at a time (sixteen 64-byte loads, a 16 × 16 transpose of dwords, then
+    /// each byte of a dword picked into floats by a permute of a 16-float table), so that input j of the 16 rows is one
+    /// vector. Then for eight neurons at a time, each input costs one load and eight multiply-adds with the weights
+    /// broadcast from memory: eight independent sums, no reduction across lanes, no lane wasted past the last input.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit] // every vector of the transposed rows is written before it is read
     public static void DotPreActivations(ref sbyte rows, int inputs, ref float weights, ref float biases, int width, ref float pre)
     {
-        if (!Vector512.IsHardwareAccelerated || inputs < 16 || inputs > ShapeRules.MaxInputs)
+        if (!Vector512.IsHardwareAccelerated || inputs < 64 || inputs > ShapeRules.MaxInputs)
         {
-            throw new ArgumentException("Dot products need Vector512 and 16 to 1024 inputs.", nameof(inputs));
+            throw new ArgumentException("Dot products need Vector512 and 64 to 1024 inputs.", nameof(inputs));
         }
 
-        const int Rows = 16;
-        int chunks = (inputs + 15) >> 4, last = inputs - 16;
-        Vector512<float> lane = Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-        // The rows as floats, chunk-major: chunk c of row t at (16c + t) · 16. Lane l of the last chunk is input
-        // inputs − 16 + l, kept when l ≥ 16c − (inputs − 16).
-        Span<float> x = stackalloc float[Rows * 16 * chunks];
-        ref float x0 = ref MemoryMarshal.GetReference(x);
-        for (int c = 0; c < chunks; c++)
+        Span<Vector512<float>> transposed = stackalloc Vector512<float>[inputs];
+        ref Vector512<float> x = ref MemoryMarshal.GetReference(transposed);
+        TransposeRows16(ref rows, inputs, ref x);
+        int last = width - 1;
+        for (int g = 0; g < width; g += 8)
         {
-            int at = Math.Min(c * 16, last);
-            Vector512<float> keep = Vector512.GreaterThanOrEqual(lane, Vector512.Create((float)((c * 16) - at)));
-            for (int t = 0; t < Rows; t++)
-            {
-                (Floats(ref Unsafe.Add(ref rows, t * inputs), at) & keep).StoreUnsafe(ref x0, (nuint)(((c * Rows) + t) * 16));
-            }
-        }
-
-        for (int k = 0; k < width; k++)
-        {
-            ref float row = ref Unsafe.Add(ref weights, k * inputs);
+            // Neurons g to g + 7; past the last neuron the last one is computed again and not stored.
+            ref float w0 = ref Unsafe.Add(ref weights, g * inputs), w1 = ref Unsafe.Add(ref weights, Math.Min(g + 1, last) * inputs);
+            ref float w2 = ref Unsafe.Add(ref weights, Math.Min(g + 2, last) * inputs), w3 = ref Unsafe.Add(ref weights, Math.Min(g + 3, last) * inputs);
+            ref float w4 = ref Unsafe.Add(ref weights, Math.Min(g + 4, last) * inputs), w5 = ref Unsafe.Add(ref weights, Math.Min(g + 5, last) * inputs);
+            ref float w6 = ref Unsafe.Add(ref weights, Math.Min(g + 6, last) * inputs), w7 = ref Unsafe.Add(ref weights, Math.Min(g + 7, last) * inputs);
             Vector512<float> s0 = Vector512<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-            Vector512<float> s8 = s0, s9 = s0, s10 = s0, s11 = s0, s12 = s0, s13 = s0, s14 = s0, s15 = s0;
-            for (int c = 0; c < chunks; c++)
+            for (int j = 0; j < inputs; j++)
             {
-                Vector512<float> w = Vector512.LoadUnsafe(ref row, (nuint)Math.Min(c * 16, last));
-                ref float xc = ref Unsafe.Add(ref x0, c * Rows * 16);
-                s0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc), w, s0);
-                s1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 16), w, s1);
-                s2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 32), w, s2);
-                s3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 48), w, s3);
-                s4 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 64), w, s4);
-                s5 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 80), w, s5);
-                s6 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 96), w, s6);
-                s7 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 112), w, s7);
-                s8 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 128), w, s8);
-                s9 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 144), w, s9);
-                s10 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 160), w, s10);
-                s11 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 176), w, s11);
-                s12 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 192), w, s12);
-                s13 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 208), w, s13);
-                s14 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 224), w, s14);
-                s15 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 240), w, s15);
+                Vector512<float> v = Unsafe.Add(ref x, j);
+                s0 = Vector512.FusedMultiplyAdd(v, Vector512.Create(Unsafe.Add(ref w0, j)), s0);
+                s1 = Vector512.FusedMultiplyAdd(v, Vector512.Create(Unsafe.Add(ref w1, j)), s1);
+                s2 = Vector512.FusedMultiplyAdd(v, Vector512.Create(Unsafe.Add(ref w2, j)), s2);
+                s3 = Vector512.FusedMultiplyAdd(v, Vector512.Create(Unsafe.Add(ref w3, j)), s3);
+                s4 = Vector512.FusedMultiplyAdd(v, Vector512.Create(Unsafe.Add(ref w4, j)), s4);
+                s5 = Vector512.FusedMultiplyAdd(v, Vector512.Create(Unsafe.Add(ref w5, j)), s5);
+                s6 = Vector512.FusedMultiplyAdd(v, Vector512.Create(Unsafe.Add(ref w6, j)), s6);
+                s7 = Vector512.FusedMultiplyAdd(v, Vector512.Create(Unsafe.Add(ref w7, j)), s7);
             }
 
-            // Lane t: the sum of s_t's lanes (exact on the grid in any order), then the bias.
-            (SumsInLanes(s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15) + Vector512.Create(Unsafe.Add(ref biases, k)))
-                .StoreUnsafe(ref pre, (nuint)(k * Rows));
+            StoreNeuron(s0, g, width, ref biases, ref pre);
+            StoreNeuron(s1, g + 1, width, ref biases, ref pre);
+            StoreNeuron(s2, g + 2, width, ref biases, ref pre);
+            StoreNeuron(s3, g + 3, width, ref biases, ref pre);
+            StoreNeuron(s4, g + 4, width, ref biases, ref pre);
+            StoreNeuron(s5, g + 5, width, ref biases, ref pre);
+            StoreNeuron(s6, g + 6, width, ref biases, ref pre);
+            StoreNeuron(s7, g + 7, width, ref biases, ref pre);
         }
     }
 
-    /// <summary>Lane t of the result is the sum of the lanes of <c>s_t</c>: halves, quarters, pairs, then one permute.</summary>
+    /// <summary>Neuron k's sums of the 16 rows plus its bias, at <c>pre[16 · k]</c>, if k is a neuron of the layer.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> SumsInLanes(
-        Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3,
-        Vector512<float> s4, Vector512<float> s5, Vector512<float> s6, Vector512<float> s7,
-        Vector512<float> s8, Vector512<float> s9, Vector512<float> s10, Vector512<float> s11,
-        Vector512<float> s12, Vector512<float> s13, Vector512<float> s14, Vector512<float> s15)
+    private static void StoreNeuron(Vector512<float> sums, int k, int width, ref float biases, ref float pre)
     {
-        // Halves: quarters 0-1 of (t, t + 1) hold row t's and row t + 1's eight sums.
-        Vector512<float> h01 = Halves(s0, s1), h23 = Halves(s2, s3), h45 = Halves(s4, s5), h67 = Halves(s6, s7);
-        Vector512<float> h89 = Halves(s8, s9), h1011 = Halves(s10, s11), h1213 = Halves(s12, s13), h1415 = Halves(s14, s15);
-        // Quarters: quarter i holds row (4g + i)'s four sums.
-        Vector512<float> q0 = Quarters(h01, h23), q1 = Quarters(h45, h67), q2 = Quarters(h89, h1011), q3 = Quarters(h1213, h1415);
-        // Pairs within 128-bit lanes: quarter i holds rows (i, i + 4)'s two sums, then rows (i + 8, i + 12)'s.
-        Vector512<float> p0 = Avx512F.Shuffle(q0, q1, 0x44) + Avx512F.Shuffle(q0, q1, 0xEE);
-        Vector512<float> p1 = Avx512F.Shuffle(q2, q3, 0x44) + Avx512F.Shuffle(q2, q3, 0xEE);
-        // Element 4i + j is row i + 4j's sum; one permute puts row t in lane t.
-        Vector512<float> sums = Avx512F.Shuffle(p0, p1, 0x88) + Avx512F.Shuffle(p0, p1, 0xDD);
-        return Avx512F.PermuteVar16x32(sums, Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
+        if (k < width)
+        {
+            (sums + Vector512.Create(Unsafe.Add(ref biases, k))).StoreUnsafe(ref pre, (nuint)(k * 16));
+        }
     }
 
-    /// <summary>Quarters 0-1 of the result: the halves of <paramref name="a"/> added; quarters 2-3: those of <paramref name="b"/>.</summary>
+    /// <summary>
+    /// Input j of 16 rows of <paramref name="inputs"/> (at least 64) ternary sbytes as floats, row t in lane t, at
+    /// <c>x[j]</c>. The last 64 inputs are read from <c>inputs − 64</c>, so nothing past a row is read; the inputs they
+    /// share with the chunk before are written twice with the same values.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Halves(Vector512<float> a, Vector512<float> b) =>
-        Avx512F.Shuffle4x128(a, b, 0x44) + Avx512F.Shuffle4x128(a, b, 0xEE);
+    private static void TransposeRows16(ref sbyte rows, int inputs, ref Vector512<float> x)
+    {
+        // Lane v of the table is the value whose byte has the low four bits v: 0, 1 and −1 (0xFF).
+        Vector512<float> table = Vector512.Create(0f, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1);
+        nuint stride = (nuint)inputs;
+        for (int c = 0; c < inputs; c += 64)
+        {
+            int at = Math.Min(c, inputs - 64);
+            ref sbyte b = ref Unsafe.Add(ref rows, at);
+            // Row t's 64 inputs as 16 dwords of four inputs each; B[4i + m] holds, in 128-bit lane L, dword 4L + m of
+            // rows 4i to 4i + 3.
+            Quad(Row(ref b, 0, stride), Row(ref b, 1, stride), Row(ref b, 2, stride), Row(ref b, 3, stride),
+                out Vector512<float> b0, out Vector512<float> b1, out Vector512<float> b2, out Vector512<float> b3);
+            Quad(Row(ref b, 4, stride), Row(ref b, 5, stride), Row(ref b, 6, stride), Row(ref b, 7, stride),
+                out Vector512<float> b4, out Vector512<float> b5, out Vector512<float> b6, out Vector512<float> b7);
+            Quad(Row(ref b, 8, stride), Row(ref b, 9, stride), Row(ref b, 10, stride), Row(ref b, 11, stride),
+                out Vector512<float> b8, out Vector512<float> b9, out Vector512<float> b10, out Vector512<float> b11);
+            Quad(Row(ref b, 12, stride), Row(ref b, 13, stride), Row(ref b, 14, stride), Row(ref b, 15, stride),
+                out Vector512<float> b12, out Vector512<float> b13, out Vector512<float> b14, out Vector512<float> b15);
+            ref Vector512<float> target = ref Unsafe.Add(ref x, at);
+            Dwords(b0, b4, b8, b12, 0, ref target, table);
+            Dwords(b1, b5, b9, b13, 1, ref target, table);
+            Dwords(b2, b6, b10, b14, 2, ref target, table);
+            Dwords(b3, b7, b11, b15, 3, ref target, table);
+        }
+    }
 
-    /// <summary>Quarters 0, 1: the two quarters of a's halves added; quarters 2, 3: b's.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Quarters(Vector512<float> a, Vector512<float> b) =>
-        Avx512F.Shuffle4x128(a, b, 0x88) + Avx512F.Shuffle4x128(a, b, 0xDD);
+    private static Vector512<float> Row(ref sbyte start, int t, nuint stride) => Vector512.LoadUnsafe(ref start, (nuint)t * stride).AsSingle();
 
-    /// <summary>16 ternary sbytes as floats.</summary>
+    /// <summary>Four rows' dwords regrouped: <paramref name="m0"/> to <paramref name="m3"/> hold, in 128-bit lane L, dword 4L + m of the four rows.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Floats(ref sbyte row, int at) =>
-        Vector512.ConvertToSingle(Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref row, (nuint)at)));
+    private static void Quad(Vector512<float> r0, Vector512<float> r1, Vector512<float> r2, Vector512<float> r3,
+        out Vector512<float> m0, out Vector512<float> m1, out Vector512<float> m2, out Vector512<float> m3)
+    {
+        Vector512<double> a0 = Avx512F.UnpackLow(r0, r1).AsDouble(), a1 = Avx512F.UnpackHigh(r0, r1).AsDouble();
+        Vector512<double> a2 = Avx512F.UnpackLow(r2, r3).AsDouble(), a3 = Avx512F.UnpackHigh(r2, r3).AsDouble();
+        m0 = Avx512F.UnpackLow(a0, a2).AsSingle();
+        m1 = Avx512F.UnpackHigh(a0, a2).AsSingle();
+        m2 = Avx512F.UnpackLow(a1, a3).AsSingle();
+        m3 = Avx512F.UnpackHigh(a1, a3).AsSingle();
+    }
+
+    /// <summary>Dwords 4L + m (L = 0 to 3) of the 16 rows from the four quads' lanes, each as its four inputs' floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Dwords(Vector512<float> q0, Vector512<float> q1, Vector512<float> q2, Vector512<float> q3, int m, ref Vector512<float> x, Vector512<float> table)
+    {
+        Vector512<float> low01 = Avx512F.Shuffle4x128(q0, q1, 0x44), high01 = Avx512F.Shuffle4x128(q0, q1, 0xEE);
+        Vector512<float> low23 = Avx512F.Shuffle4x128(q2, q3, 0x44), high23 = Avx512F.Shuffle4x128(q2, q3, 0xEE);
+        Bytes(Avx512F.Shuffle4x128(low01, low23, 0x88).AsUInt32(), ref Unsafe.Add(ref x, 4 * m), table);
+        Bytes(Avx512F.Shuffle4x128(low01, low23, 0xDD).AsUInt32(), ref Unsafe.Add(ref x, 4 * (4 + m)), table);
+        Bytes(Avx512F.Shuffle4x128(high01, high23, 0x88).AsUInt32(), ref Unsafe.Add(ref x, 4 * (8 + m)), table);
+        Bytes(Avx512F.Shuffle4x128(high01, high23, 0xDD).AsUInt32(), ref Unsafe.Add(ref x, 4 * (12 + m)), table);
+    }
+
+    /// <summary>The four bytes of each dword as floats (a permute reads the low four bits of each lane's index).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Bytes(Vector512<uint> dwords, ref Vector512<float> x, Vector512<float> table)
+    {
+        x = Avx512F.PermuteVar16x32(table, dwords.AsInt32());
+        Unsafe.Add(ref x, 1) = Avx512F.PermuteVar16x32(table, (dwords >> 8).AsInt32());
+        Unsafe.Add(ref x, 2) = Avx512F.PermuteVar16x32(table, (dwords >> 16).AsInt32());
+        Unsafe.Add(ref x, 3) = Avx512F.PermuteVar16x32(table, (dwords >> 24).AsInt32());
+    }
 
     private static void Clear(ref float start, int length) =>
         System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref start, length).Clear();
