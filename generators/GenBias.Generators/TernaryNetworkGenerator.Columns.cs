@@ -121,17 +121,28 @@ namespace GenBias.Generators
         private static void EmitColumnLayerInLanes(IndentedWriter w, LayerPlan l, string type, int lanes)
         {
             int words = 2 * ((l.Inputs + 63) / 64);
-            w.Line($"// Layer 0: {l.Describe}; the {lanes} rows packed, each neuron's +1 columns added and −1 columns subtracted");
+            w.Line(lanes == 16
+                ? $"// Layer 0: {l.Describe}; the {lanes} rows' multiply-adds with the columns, in any order"
+                : $"// Layer 0: {l.Describe}; the {lanes} rows packed, each neuron's +1 columns added and −1 columns subtracted");
             w.Line("// (exact on the grid, so Forward's bits), then neuron k of every row into the lanes of one vector.");
             w.Line($"Sys::Span<{type}<float>> y0 = stackalloc {type}<float>[{l.Width}];");
             using (w.Block())
             {
-                w.Line($"Sys::Span<ulong> masks = stackalloc ulong[{lanes * words}];");
                 w.Line($"Sys::Span<float> sums = stackalloc float[{lanes * l.Padded}];");
-                w.Line("ref ulong m = ref Interop::MemoryMarshal.GetReference(masks);");
                 w.Line("ref float s = ref Interop::MemoryMarshal.GetReference(sums);");
-                w.Line($"GBC::WideFirstLayer.PackRows(ref input, {lanes}, InputCount, ref m);");
-                w.Line($"GBC::WideFirstLayer.PreActivations(ref m, {lanes}, InputCount, ref _columns.Origin, {l.Padded}, {l.Width}, ref s);");
+                if (lanes == 16)
+                {
+                    w.Line("// Tiles of rows by neurons in registers, a multiply-add per input, row and neuron; inputs zero in all a tile's rows skipped.");
+                    w.Line($"GBC::WideFirstLayer.TilePreActivations(ref input, InputCount, ref _columns.Origin, {l.Padded}, {l.Width}, ref s);");
+                }
+                else
+                {
+                    w.Line($"Sys::Span<ulong> masks = stackalloc ulong[{lanes * words}];");
+                    w.Line("ref ulong m = ref Interop::MemoryMarshal.GetReference(masks);");
+                    w.Line($"GBC::WideFirstLayer.PackRows(ref input, {lanes}, InputCount, ref m);");
+                    w.Line($"GBC::WideFirstLayer.PreActivations(ref m, {lanes}, InputCount, ref _columns.Origin, {l.Padded}, {l.Width}, ref s);");
+                }
+
                 using (w.Block($"for (int k = 0; k < {l.Width}; k++)"))
                 {
                     w.Line($"ref float c = ref {Unsafe}.Add(ref s, k);");

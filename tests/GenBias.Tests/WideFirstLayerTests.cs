@@ -180,6 +180,70 @@ public class WideFirstLayerTests
         }
     }
 
+    [Theory]
+    [InlineData(65, 32, 1)]
+    [InlineData(784, 64, 2)]
+    [InlineData(130, 41, 3)]
+    [InlineData(100, 112, 4)]
+    [InlineData(1024, 256, 5)]
+    [InlineData(201, 48, 6)]
+    public void Register_tiles_equal_the_canonical_first_layer_bit_for_bit_on_the_grid(int inputs, int width, int seed)
+    {
+        int padded = ShapeRules.PaddedWidth(width);
+        const int Rows = 16;
+        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        {
+            sbyte[] zeros = new sbyte[Rows * inputs];
+            float[] columns = new float[ShapeRules.PackedLayerSize(inputs, width)], sums = new float[Rows * padded];
+            Assert.Throws<ArgumentException>(() => WideFirstLayer.TilePreActivations(ref zeros[0], inputs, ref columns[0], padded, width, ref sums[0]));
+            return;
+        }
+
+        var random = new Random(seed);
+        var shape = NetworkShape.Create(inputs, (width, Activation.Tanh));
+        float[] parameters = [.. Enumerable.Range(0, shape.ParameterCount).Select(_ => (float)((random.NextDouble() - 0.5) * 4 / Math.Sqrt(inputs)))];
+        // Edge cases: a bias of −0 (a row of zeros must still give +0), a zero column, a negative weight times 0 (−0).
+        parameters[shape.Layers[0].BiasIndex(0)] = -0f;
+        for (int k = 0; k < width; k++)
+        {
+            parameters[shape.Layers[0].WeightIndex(k, 3)] = 0f;
+        }
+
+        FixedPointGrid.SnapFirstLayer(shape, parameters);
+        var columnsAligned = new AlignedFloats(ShapeRules.PackedLayerSize(inputs, width));
+        ParameterPacking.Pack(shape, parameters, columnsAligned.Span);
+        // Rows 0-3 zeros (a whole tile skips every input), 4 all +1, 5 all −1, 6-7 sparse, the rest random with shares of zeros.
+        sbyte[] rows = new sbyte[Rows * inputs];
+        rows.AsSpan(4 * inputs, inputs).Fill(1);
+        rows.AsSpan(5 * inputs, inputs).Fill(-1);
+        for (int r = 6; r < Rows; r++)
+        {
+            double zeroShare = r < 8 ? 0.95 : (r - 8) / 8.0;
+            for (int i = 0; i < inputs; i++)
+            {
+                rows[(r * inputs) + i] = random.NextDouble() < zeroShare ? (sbyte)0 : (sbyte)((random.Next(2) * 2) - 1);
+            }
+        }
+
+        float[] pre = new float[Rows * padded], x = new float[inputs];
+        pre.AsSpan().Fill(float.NaN);
+        WideFirstLayer.TilePreActivations(ref rows[0], inputs, ref columnsAligned.Origin, padded, width, ref pre[0]);
+        for (int r = 0; r < Rows; r++)
+        {
+            TernaryInput.ToFloats(rows.AsSpan(r * inputs, inputs), x);
+            for (int k = 0; k < width; k++)
+            {
+                float expected = CanonicalSum.FirstLayer(x, parameters.AsSpan(shape.Layers[0].WeightIndex(k, 0), inputs), parameters[shape.Layers[0].BiasIndex(k)]);
+                Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(pre[(r * padded) + k]),
+                    $"row {r}, neuron {k}: canonical {expected:R}, tiles {pre[(r * padded) + k]:R}");
+            }
+
+            Assert.All(pre.AsSpan((r * padded) + width, padded - width).ToArray(), v => Assert.Equal(0, BitConverter.SingleToInt32Bits(v)));
+        }
+
+        Assert.Equal(0, BitConverter.SingleToInt32Bits(pre[0]));  // all-zero row, bias −0: +0
+    }
+
     [Fact]
     public void Aligned_floats_start_on_a_64_byte_boundary()
     {
