@@ -87,3 +87,8 @@ public partial class Wide70x112x2;
 [Dense(9, Activation.Tanh)]
 [Dense(1, Activation.Tanh)]
 public partial class Wide201x9x1;
+
+[TernaryNetwork(Inputs = 97)]
+[Dense(48, Activation.Tanh)]
+[Dense(1, Activation.Sigmoid)]
+public partial class Wide97x48x1;

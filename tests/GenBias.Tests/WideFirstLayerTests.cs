@@ -121,7 +121,10 @@ public class WideFirstLayerTests
     [InlineData(100, 112, 4)]
     [InlineData(1024, 256, 5)]
     [InlineData(16, 48, 6)]
-    public void One_row_column_sums_equal_the_canonical_first_layer_bit_for_bit_on_the_grid(int inputs, int width, int seed)
+    [InlineData(17, 16, 7)]
+    [InlineData(95, 33, 8)]
+    [InlineData(1023, 64, 9)]
+    public void One_row_column_and_pair_sums_equal_the_canonical_first_layer_bit_for_bit_on_the_grid(int inputs, int width, int seed)
     {
         int padded = ShapeRules.PaddedWidth(width);
         if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
@@ -145,6 +148,8 @@ public class WideFirstLayerTests
         FixedPointGrid.SnapFirstLayer(shape, parameters);
         var columnsAligned = new AlignedFloats(ShapeRules.PackedLayerSize(inputs, width));
         ParameterPacking.Pack(shape, parameters, columnsAligned.Span);
+        var pairs = new AlignedFloats(ShapeRules.PairTableFloats(inputs, width));
+        WideFirstLayer.BuildPairs(columnsAligned.Span, inputs, padded, pairs.Span);
         // Rows: zeros, all +1, all −1, then random ones with a share of zeros from none to most.
         const int Rows = 8;
         sbyte[] rows = new sbyte[Rows * inputs];
@@ -162,20 +167,31 @@ public class WideFirstLayerTests
         float[] pre = new float[padded], x = new float[inputs];
         for (int r = 0; r < Rows; r++)
         {
-            pre.AsSpan().Fill(float.NaN);
-            WideFirstLayer.RowPreActivations(ref rows[r * inputs], inputs, ref columnsAligned.Origin, padded, width, ref pre[0]);
             TernaryInput.ToFloats(rows.AsSpan(r * inputs, inputs), x);
-            for (int k = 0; k < width; k++)
+            for (int form = 0; form < 2; form++)
             {
-                float expected = CanonicalSum.FirstLayer(x, parameters.AsSpan(shape.Layers[0].WeightIndex(k, 0), inputs), parameters[shape.Layers[0].BiasIndex(k)]);
-                Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(pre[k]),
-                    $"row {r}, neuron {k}: canonical {expected:R}, columns {pre[k]:R}");
-            }
+                pre.AsSpan().Fill(float.NaN);
+                if (form == 0)
+                {
+                    WideFirstLayer.RowPreActivations(ref rows[r * inputs], inputs, ref columnsAligned.Origin, padded, width, ref pre[0]);
+                }
+                else
+                {
+                    WideFirstLayer.RowPairPreActivations(ref rows[r * inputs], inputs, ref pairs.Origin, padded, width, ref pre[0]);
+                }
 
-            Assert.All(pre.AsSpan(width).ToArray(), v => Assert.Equal(0, BitConverter.SingleToInt32Bits(v)));
-            if (r == 0)
-            {
-                Assert.Equal(0, BitConverter.SingleToInt32Bits(pre[0]));  // all-zero row, bias −0: +0
+                for (int k = 0; k < width; k++)
+                {
+                    float expected = CanonicalSum.FirstLayer(x, parameters.AsSpan(shape.Layers[0].WeightIndex(k, 0), inputs), parameters[shape.Layers[0].BiasIndex(k)]);
+                    Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(pre[k]),
+                        $"{(form == 0 ? "columns" : "pairs")}, row {r}, neuron {k}: canonical {expected:R}, got {pre[k]:R}");
+                }
+
+                Assert.All(pre.AsSpan(width).ToArray(), v => Assert.Equal(0, BitConverter.SingleToInt32Bits(v)));
+                if (r == 0)
+                {
+                    Assert.Equal(0, BitConverter.SingleToInt32Bits(pre[0]));  // all-zero row, bias −0: +0
+                }
             }
         }
     }
@@ -270,6 +286,7 @@ public class WideFirstLayerTests
         { nameof(Wide784x64x1), true }, { nameof(Wide784x64x1), false },
         { nameof(Wide70x112x2), true }, { nameof(Wide70x112x2), false },
         { nameof(Wide201x9x1), true }, { nameof(Wide201x9x1), false },
+        { nameof(Wide97x48x1), true }, { nameof(Wide97x48x1), false },
     };
 
     [Theory]
@@ -286,6 +303,7 @@ public class WideFirstLayerTests
             nameof(Wide784x64x1) => new Wide784x64x1(),
             nameof(Wide70x112x2) => new Wide70x112x2(),
             nameof(Wide201x9x1) => new Wide201x9x1(),
+            nameof(Wide97x48x1) => new Wide97x48x1(),
             _ => new Wide200x32(),
         };
         NetworkShape shape = network.Shape;

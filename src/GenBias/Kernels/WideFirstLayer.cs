@@ -362,7 +362,111 @@ public static class WideFirstLayer
             downs += BitOperations.PopCount(down.ExtractMostSignificantBits());
         }
 
-        ref float biases = ref Unsafe.Add(ref columns, inputs * padded);
+        SumLists(ref columns, ref Unsafe.Add(ref columns, inputs * padded), ref plus, ups, ref minus, downs, width, ref pre);
+    }
+
+    /// <summary>
+    /// The pair table of a first layer (<see cref="ShapeRules.PairTableFloats"/> floats) on the fixed-point grid, from its packed columns (<paramref name="columns"/>:
+    /// input j's column at <c>j · padded</c>, the biases after the last): for inputs a = 2p and b = 2p + 1, the
+    /// columns a, b, a + b and a − b at <c>(4p + e) · padded</c> (a missing last input b counts as a zero column), then
+    /// the biases. Every nonzero pair of ternary inputs is plus or minus one of the four, so one row's first layer adds
+    /// or subtracts one column per nonzero pair (<see cref="RowPairPreActivations"/>) instead of one per nonzero input.
+    /// </summary>
+    /// <remarks>The sums and differences are exact on the grid (multiples of 2^-16 below 256).</remarks>
+    public static void BuildPairs(ReadOnlySpan<float> columns, int inputs, int padded, Span<float> pairs)
+    {
+        int count = (inputs + 1) / 2;
+        if (columns.Length < (inputs + 1) * padded || pairs.Length < ((4 * count) + 1) * padded)
+        {
+            throw new ArgumentException("The columns or the pair table are too short for the layer.", nameof(pairs));
+        }
+
+        for (int p = 0; p < count; p++)
+        {
+            ReadOnlySpan<float> a = columns.Slice(2 * p * padded, padded);
+            Span<float> entries = pairs.Slice(4 * p * padded, 4 * padded);
+            a.CopyTo(entries);
+            if ((2 * p) + 1 < inputs)
+            {
+                ReadOnlySpan<float> b = columns.Slice(((2 * p) + 1) * padded, padded);
+                for (int k = 0; k < padded; k++)
+                {
+                    entries[padded + k] = b[k];
+                    entries[(2 * padded) + k] = a[k] + b[k];
+                    entries[(3 * padded) + k] = a[k] - b[k];
+                }
+            }
+            else
+            {
+                entries.Slice(padded, padded).Clear();
+                a.CopyTo(entries.Slice(2 * padded));
+                a.CopyTo(entries.Slice(3 * padded));
+            }
+        }
+
+        columns.Slice(inputs * padded, padded).CopyTo(pairs.Slice(4 * count * padded));
+    }
+
+    /// <summary>
+    /// The pre-activations of one row as <see cref="RowPreActivations"/> computes them, from the pair table of
+    /// <see cref="BuildPairs"/>: one column per nonzero pair of inputs (8 of 9 pairs of uniform ternary inputs, two
+    /// thirds of the columns of single inputs). Requires Vector512 acceleration.
+    /// </summary>
+    /// <remarks>
+    /// A pair (x_a, x_b) is coded c = 3·x_a + x_b, from −4 to 4: |c| picks the column (3: a, 1: b, 4: a + b, 2: a − b)
+    /// and the sign of c whether it is added or subtracted; c = 0 is skipped. Sixteen pairs are coded per multiply-add of
+    /// adjacent words and listed by compresses, as <see cref="RowPreActivations"/> lists inputs; the sums are the same
+    /// loops. Exact only on <see cref="FixedPointGrid"/>.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit] // the lists are read only up to their counts; the tail's copy is cleared first
+    public static void RowPairPreActivations(ref sbyte row, int inputs, ref float pairs, int padded, int width, ref float pre)
+    {
+        if (!Vector512.IsHardwareAccelerated || inputs < 16 || inputs > ShapeRules.MaxInputs || width < 1 || padded < (width + 15) / 16 * 16)
+        {
+            throw new ArgumentException("One row's pair sums need Vector512, 16 to 1024 inputs and padded rows of whole vectors.", nameof(inputs));
+        }
+
+        int count = (inputs + 1) / 2;
+        Span<int> lists = stackalloc int[2 * (count + 16)];
+        ref int plus = ref MemoryMarshal.GetReference(lists);
+        ref int minus = ref Unsafe.Add(ref plus, count + 16);
+        // The row's last inputs & 31 values, then zeros: 32 bytes read past a whole number of 32 never leave the row.
+        int whole = inputs & ~31;
+        Span<sbyte> tail = stackalloc sbyte[32];
+        tail.Clear();
+        MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref row, whole), inputs - whole).CopyTo(tail);
+        Vector512<int> lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        Vector512<int> entries = Vector512.Create(0, 1, 3, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        Vector512<short> code = Vector512.Create(0x0001_0003).AsInt16(); // 3 · x_a + 1 · x_b
+        int ups = 0, downs = 0;
+        for (int p = 0; p < count; p += 16)
+        {
+            Vector256<sbyte> bytes = (2 * p) + 32 <= inputs
+                ? Vector256.LoadUnsafe(ref row, (nuint)(2 * p))
+                : Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(tail));
+            Vector512<int> c = Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(bytes), code);
+            Vector512<int> index = lane + Vector512.Create(p);
+            Vector512<int> offsets = ((index << 2) + Avx512F.PermuteVar16x32(entries, Vector512.Abs(c))) * padded;
+            Vector512<int> inside = Vector512.LessThan(index, Vector512.Create(count));
+            Vector512<int> up = Vector512.GreaterThan(c, Vector512<int>.Zero) & inside, down = Vector512.LessThan(c, Vector512<int>.Zero) & inside;
+            Avx512F.Compress(Vector512<int>.Zero, up, offsets).StoreUnsafe(ref plus, (nuint)ups);
+            Avx512F.Compress(Vector512<int>.Zero, down, offsets).StoreUnsafe(ref minus, (nuint)downs);
+            ups += BitOperations.PopCount(up.ExtractMostSignificantBits());
+            downs += BitOperations.PopCount(down.ExtractMostSignificantBits());
+        }
+
+        SumLists(ref pairs, ref Unsafe.Add(ref pairs, 4 * count * padded), ref plus, ups, ref minus, downs, width, ref pre);
+    }
+
+    /// <summary>
+    /// <c>pre[k]</c> for k below ⌈width/16⌉·16: the columns at the offsets of <paramref name="plus"/> added, those of
+    /// <paramref name="minus"/> subtracted, then the bias; 64 neurons at a time in two sets of four sums (each list
+    /// ends in one branch), the last 16 to 48 neurons 16 at a time in four sums.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SumLists(ref float columns, ref float biases, ref int plus, int ups, ref int minus, int downs, int width, ref float pre)
+    {
         int lanes = (width + 15) / 16 * 16, k = 0;
         for (; k + 64 <= lanes; k += 64)
         {

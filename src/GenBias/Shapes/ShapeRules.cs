@@ -110,6 +110,21 @@ namespace GenBias.CompilerServices
         public static bool DotsFirstLayer(int inputs, int width) =>
             inputs > MaxPackedInputs && width >= PartialSums && !AddsFirstLayerColumns(inputs, width);
 
+        /// <summary>
+        /// Floats of a first layer's pair table (<c>WideFirstLayer.BuildPairs</c>): four padded columns per pair of
+        /// inputs (a, b, a + b, a − b), then the padded biases.
+        /// </summary>
+        public static int PairTableFloats(int inputs, int width) => ((4 * ((inputs + 1) / 2)) + 1) * PaddedWidth(width);
+
+        /// <summary>
+        /// Whether one row's first layer (Forward) is computed, on the fixed-point grid and Vector512, from a pair table
+        /// (<c>WideFirstLayer.RowPairPreActivations</c>, one column per nonzero pair of inputs) rather than from the
+        /// columns of single inputs: where batches add columns (<see cref="AddsFirstLayerColumns"/>) and the table,
+        /// twice the layer's size, fits <see cref="MaxTableFloats"/>.
+        /// </summary>
+        public static bool PairsFirstLayer(int inputs, int width) =>
+            AddsFirstLayerColumns(inputs, width) && PairTableFloats(inputs, width) <= MaxTableFloats;
+
         /// <summary>Parameters of one layer in the canonical layout: weights then biases.</summary>
         public static int LayerParameterCount(int inputs, int width) => inputs * width + width;
 
