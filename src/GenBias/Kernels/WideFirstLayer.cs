@@ -9,10 +9,14 @@ using System.Runtime.Intrinsics.X86;
 namespace GenBias.CompilerServices;
 
 /// <summary>
-/// The first layer of a network wider than the table limit, without multiplies: a pre-activation is the sum of the
-/// weight columns of the +1 inputs, minus the sum of the columns of the −1 inputs, plus the bias. The inputs are
-/// packed as two masks per 64 inputs (<see cref="PackRows"/>), and only the set bits are visited, so a zero input
-/// costs nothing. Generated batches call it for first layers above 64 inputs (<see cref="ShapeRules.AddsFirstLayerColumns"/>).
+/// The first layer of a network wider than the table limit, on the fixed-point grid, where any order of its sum gives
+/// the canonical bits. Generated code calls it for first layers above 64 inputs: batches of 32 or more neurons
+/// (<see cref="ShapeRules.AddsFirstLayerColumns"/>) by register tiles of rows × neurons (<see cref="TilePreActivations"/>,
+/// Vector512) or by adding the weight columns of each row's +1 inputs and subtracting those of its −1 inputs from
+/// packed masks (<see cref="PackRows"/>, <see cref="PreActivations"/>, Vector256); batches of 8 to 31 neurons
+/// (<see cref="ShapeRules.DotsFirstLayer"/>) with the rows in lanes (<see cref="DotPreActivations"/>); one row
+/// (<c>Forward</c>) by the columns of its nonzero inputs or pairs of inputs (<see cref="RowPreActivations"/>,
+/// <see cref="RowPairPreActivations"/>).
 /// </summary>
 /// <remarks>
 /// This is the canonical sum's value only on <see cref="FixedPointGrid"/>: there every partial sum of any order is an
@@ -634,8 +638,8 @@ public static class WideFirstLayer
 
     /// <summary>
     /// Input j of 16 rows of <paramref name="inputs"/> (at least 64) ternary sbytes as floats, row t in lane t, at
-    /// <c>x[j]</c>. The last 64 inputs are read from <c>inputs − 64</c>, so nothing past a row is read; the inputs they
-    /// share with the chunk before are written twice with the same values.
+    /// <c>x[j]</c>. The last 64 inputs are read from <c>inputs − 64</c>, so nothing past a row is read; the dwords
+    /// wholly among the inputs of the chunk before are not converted again, the others are written again with the same values.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void TransposeRows16(ref sbyte rows, int inputs, ref Vector512<float> x)
@@ -658,10 +662,12 @@ public static class WideFirstLayer
             Quad(Row(ref b, 12, stride), Row(ref b, 13, stride), Row(ref b, 14, stride), Row(ref b, 15, stride),
                 out Vector512<float> b12, out Vector512<float> b13, out Vector512<float> b14, out Vector512<float> b15);
             ref Vector512<float> target = ref Unsafe.Add(ref x, at);
-            Dwords(b0, b4, b8, b12, 0, ref target, table);
-            Dwords(b1, b5, b9, b13, 1, ref target, table);
-            Dwords(b2, b6, b10, b14, 2, ref target, table);
-            Dwords(b3, b7, b11, b15, 3, ref target, table);
+            // Dwords wholly below c - at were converted by the chunk before.
+            int fresh = c - at;
+            Dwords(b0, b4, b8, b12, 0, fresh, ref target, table);
+            Dwords(b1, b5, b9, b13, 1, fresh, ref target, table);
+            Dwords(b2, b6, b10, b14, 2, fresh, ref target, table);
+            Dwords(b3, b7, b11, b15, 3, fresh, ref target, table);
         }
     }
 
@@ -681,15 +687,31 @@ public static class WideFirstLayer
         m3 = Avx512F.UnpackHigh(a1, a3).AsSingle();
     }
 
-    /// <summary>Dwords 4L + m (L = 0 to 3) of the 16 rows from the four quads' lanes, each as its four inputs' floats.</summary>
+    /// <summary>
+    /// Dwords 4L + m (L = 0 to 3) of the 16 rows from the four quads' lanes, each as its four inputs' floats; dwords
+    /// whose inputs all lie below <paramref name="fresh"/> are left as they are.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Dwords(Vector512<float> q0, Vector512<float> q1, Vector512<float> q2, Vector512<float> q3, int m, ref Vector512<float> x, Vector512<float> table)
+    private static void Dwords(Vector512<float> q0, Vector512<float> q1, Vector512<float> q2, Vector512<float> q3, int m, int fresh,
+        ref Vector512<float> x, Vector512<float> table)
     {
         Vector512<float> low01 = Avx512F.Shuffle4x128(q0, q1, 0x44), high01 = Avx512F.Shuffle4x128(q0, q1, 0xEE);
         Vector512<float> low23 = Avx512F.Shuffle4x128(q2, q3, 0x44), high23 = Avx512F.Shuffle4x128(q2, q3, 0xEE);
-        Bytes(Avx512F.Shuffle4x128(low01, low23, 0x88).AsUInt32(), ref Unsafe.Add(ref x, 4 * m), table);
-        Bytes(Avx512F.Shuffle4x128(low01, low23, 0xDD).AsUInt32(), ref Unsafe.Add(ref x, 4 * (4 + m)), table);
-        Bytes(Avx512F.Shuffle4x128(high01, high23, 0x88).AsUInt32(), ref Unsafe.Add(ref x, 4 * (8 + m)), table);
+        if ((4 * m) + 3 >= fresh)
+        {
+            Bytes(Avx512F.Shuffle4x128(low01, low23, 0x88).AsUInt32(), ref Unsafe.Add(ref x, 4 * m), table);
+        }
+
+        if (4 * (4 + m) + 3 >= fresh)
+        {
+            Bytes(Avx512F.Shuffle4x128(low01, low23, 0xDD).AsUInt32(), ref Unsafe.Add(ref x, 4 * (4 + m)), table);
+        }
+
+        if (4 * (8 + m) + 3 >= fresh)
+        {
+            Bytes(Avx512F.Shuffle4x128(high01, high23, 0x88).AsUInt32(), ref Unsafe.Add(ref x, 4 * (8 + m)), table);
+        }
+
         Bytes(Avx512F.Shuffle4x128(high01, high23, 0xDD).AsUInt32(), ref Unsafe.Add(ref x, 4 * (12 + m)), table);
     }
 
