@@ -4,11 +4,13 @@ using GenBias.Generators.Helpers;
 
 namespace GenBias.Generators
 {
-    // Batches for first layers wider than the tables (ShapeRules.AddsFirstLayerColumns): the rows are packed into masks
-    // and the first layer adds the weight columns of the +1 inputs and subtracts those of the −1 inputs
-    // (GenBias.WideFirstLayer), no multiply and nothing for a zero input; the rows then go into lanes for the later
-    // layers, as in the other batch kernels. That is Forward's value only when the first layer is on the fixed-point
-    // grid, so the batch checks the grid (once per parameter version) and otherwise takes the canonical kernels.
+    // Batches for first layers wider than the tables (ShapeRules.AddsFirstLayerColumns, DotsFirstLayer), on the
+    // fixed-point grid, where any order of the first layer's sum gives the canonical bits (GenBias.WideFirstLayer):
+    // 32 or more neurons by register tiles of rows × neurons from a 64-byte-aligned copy of the weight columns
+    // (Vector512; with Vector256 the rows are packed into masks and the columns of the +1 inputs added, those of the −1
+    // inputs subtracted), 8 to 31 neurons by the rows transposed into lanes and broadcast weights; the rows then go into
+    // lanes for the later layers, as in the other batch kernels. The batch checks the grid once per parameter version
+    // and otherwise takes the canonical kernels.
     public sealed partial class TernaryNetworkGenerator
     {
         /// <summary>Whether the batch of this network adds first-layer columns.</summary>
@@ -27,7 +29,7 @@ namespace GenBias.Generators
         {
             if (DotsFirstLayer(layers))
             {
-                w.Line("// On the grid the first layer is exact in any order: dot products with the inputs in lanes, 16 rows per call.");
+                w.Line("// On the grid the first layer is exact in any order: the rows in lanes, broadcast weights, 16 rows per call.");
                 using (w.Block($"if (path != GB::ComputePath.Vector256 && Simd::Vector512.IsHardwareAccelerated && FirstLayerOnGrid(version))"))
                 {
                     using (w.Block("for (; r + 16 <= rows; r += 16)"))
@@ -45,7 +47,7 @@ namespace GenBias.Generators
                 return;
             }
 
-            w.Line("// On the grid the first layer is exact in any order: sums of weight columns, no multiplies.");
+            w.Line("// On the grid the first layer is exact in any order: register tiles of multiply-adds (Vector512) or sums of columns.");
             using (w.Block("if (FirstLayerOnGrid(version))"))
             {
                 using (w.Block("if (path != GB::ComputePath.Vector256 && Simd::Vector512.IsHardwareAccelerated)"))
@@ -106,8 +108,8 @@ namespace GenBias.Generators
         /// <summary>Layer 0 of the dot kernel: <c>y0[k]</c> holds neuron k's activation of the sixteen rows, row t in lane t.</summary>
         private static void EmitDotLayerInLanes(IndentedWriter w, LayerPlan l, string type, int lanes)
         {
-            w.Line($"// Layer 0: {l.Describe}; the {lanes} rows' dot products with the weight rows, inputs in lanes, summed across");
-            w.Line("// the lanes with row t in lane t (exact on the grid, so Forward's bits).");
+            w.Line($"// Layer 0: {l.Describe}; the {lanes} rows transposed into lanes, then multiply-adds with broadcast weights,");
+            w.Line("// eight neurons at a time, in input order (exact on the grid, so Forward's bits).");
             w.Line($"Sys::Span<{type}<float>> y0 = stackalloc {type}<float>[{l.Width}];");
             w.Line($"GBC::WideFirstLayer.DotPreActivations(ref input, InputCount, ref {Unsafe}.Add(ref w, {l.Name}WeightOffset), ref {Unsafe}.Add(ref w, {l.Name}BiasOffset),");
             w.Line($"    {l.Width}, ref {Unsafe}.As<{type}<float>, float>(ref Interop::MemoryMarshal.GetReference(y0)));");
@@ -121,17 +123,28 @@ namespace GenBias.Generators
         private static void EmitColumnLayerInLanes(IndentedWriter w, LayerPlan l, string type, int lanes)
         {
             int words = 2 * ((l.Inputs + 63) / 64);
-            w.Line($"// Layer 0: {l.Describe}; the {lanes} rows packed, each neuron's +1 columns added and −1 columns subtracted");
+            w.Line(lanes == 16
+                ? $"// Layer 0: {l.Describe}; the {lanes} rows' multiply-adds with the columns, in any order"
+                : $"// Layer 0: {l.Describe}; the {lanes} rows packed, each neuron's +1 columns added and −1 columns subtracted");
             w.Line("// (exact on the grid, so Forward's bits), then neuron k of every row into the lanes of one vector.");
             w.Line($"Sys::Span<{type}<float>> y0 = stackalloc {type}<float>[{l.Width}];");
             using (w.Block())
             {
-                w.Line($"Sys::Span<ulong> masks = stackalloc ulong[{lanes * words}];");
                 w.Line($"Sys::Span<float> sums = stackalloc float[{lanes * l.Padded}];");
-                w.Line("ref ulong m = ref Interop::MemoryMarshal.GetReference(masks);");
                 w.Line("ref float s = ref Interop::MemoryMarshal.GetReference(sums);");
-                w.Line($"GBC::WideFirstLayer.PackRows(ref input, {lanes}, InputCount, ref m);");
-                w.Line($"GBC::WideFirstLayer.PreActivations(ref m, {lanes}, InputCount, ref {Unsafe}.Add(ref Interop::MemoryMarshal.GetArrayDataReference(_packed), {l.Name}Packed), {l.Padded}, {l.Width}, ref s);");
+                if (lanes == 16)
+                {
+                    w.Line("// Tiles of rows by neurons in registers, a multiply-add per input, row and neuron; inputs zero in all a tile's rows skipped.");
+                    w.Line($"GBC::WideFirstLayer.TilePreActivations(ref input, InputCount, ref _columns.Origin, {l.Padded}, {l.Width}, ref s);");
+                }
+                else
+                {
+                    w.Line($"Sys::Span<ulong> masks = stackalloc ulong[{lanes * words}];");
+                    w.Line("ref ulong m = ref Interop::MemoryMarshal.GetReference(masks);");
+                    w.Line($"GBC::WideFirstLayer.PackRows(ref input, {lanes}, InputCount, ref m);");
+                    w.Line($"GBC::WideFirstLayer.PreActivations(ref m, {lanes}, InputCount, ref _columns.Origin, {l.Padded}, {l.Width}, ref s);");
+                }
+
                 using (w.Block($"for (int k = 0; k < {l.Width}; k++)"))
                 {
                     w.Line($"ref float c = ref {Unsafe}.Add(ref s, k);");

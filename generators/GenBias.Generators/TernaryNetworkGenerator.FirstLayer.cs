@@ -88,6 +88,10 @@ namespace GenBias.Generators
                 bool rowVector = l.OverOutputs || lanes == 4;
                 EmitFirstLayerFromTables(w, l, rowVector ? vector : "Vector256", rowVector ? lanes : 8, outputOnly);
             }
+            else if (l.OverOutputs && lanes == 16 && !outputOnly && ShapeRules.AddsFirstLayerColumns(l.Inputs, l.Width))
+            {
+                EmitRowColumnSums(w, l);
+            }
             else if (l.OverOutputs)
             {
                 EmitInputToFloats(w, l, lanes);
@@ -210,14 +214,52 @@ namespace GenBias.Generators
             }
         }
 
-        private static void EmitFirstLayerComputed(IndentedWriter w, LayerPlan l, string vector, int lanes)
+        /// <summary>
+        /// The first layer of one row on the Vector512 path where batches add its columns
+        /// (<see cref="ShapeRules.AddsFirstLayerColumns"/>): on the fixed-point grid the columns of the nonzero inputs
+        /// summed in any order (GenBias.WideFirstLayer.RowPreActivations), which are the canonical bits there; off it the
+        /// canonical group order.
+        /// </summary>
+        private static void EmitRowColumnSums(IndentedWriter w, LayerPlan l)
+        {
+            const string Type = "Simd::Vector512";
+            int blocks = Blocks(l.Width, 16);
+            w.Line(string.Join(", ", Enumerable.Range(0, blocks).Select(b => b == 0 ? $"{Type}<float> y0_0" : $"y0_{b}")) + ";");
+            w.Line("// On the grid every order of the first layer's sum gives the canonical bits: the columns of the +1 inputs added,");
+            w.Line(ShapeRules.PairsFirstLayer(l.Inputs, l.Width)
+                ? "// those of the −1 inputs subtracted, a pair of inputs at a time (nothing for a zero pair), then the bias."
+                : "// those of the −1 inputs subtracted (nothing for a zero input), then the bias.");
+            using (w.Block("if (FirstLayerOnGrid(GBC::ParameterVersion.Read(ref _version)))"))
+            {
+                w.Line(ShapeRules.PairsFirstLayer(l.Inputs, l.Width)
+                    ? $"GBC::WideFirstLayer.RowPairPreActivations(ref input, InputCount, ref _pairs.Origin, {l.Padded}, {l.Width}, ref {Unsafe}.Add(ref z, Layer0Scratch));"
+                    : $"GBC::WideFirstLayer.RowPreActivations(ref input, InputCount, ref _columns.Origin, {l.Padded}, {l.Width}, ref {Unsafe}.Add(ref z, Layer0Scratch));");
+                for (int b = 0; b < blocks; b++)
+                {
+                    w.Line($"y0_{b} = GB::ActivationMath.Apply(GB::Activation.{l.Activation}, {Type}.LoadUnsafe(ref z, Layer0Scratch + {b * 16}));");
+                    w.Line($"{Type}.StoreUnsafe(y0_{b}, ref h, Layer0Scratch + {b * 16});");
+                }
+            }
+
+            using (w.Block("else"))
+            {
+                EmitInputToFloats(w, l, 16);
+                EmitFirstLayerComputed(w, l, "Vector512", 16, declare: false);
+            }
+        }
+
+        private static void EmitFirstLayerComputed(IndentedWriter w, LayerPlan l, string vector, int lanes, bool declare = true)
         {
             string type = "Simd::" + vector;
             int blocks = Blocks(l.Width, lanes);
             w.Line($"// Layer 0: {l.Describe}, outputs in {vector} lanes ({blocks} block{(blocks == 1 ? "" : "s")} of {lanes}), in the");
             w.Line("// canonical group order: a chain of multiply-adds per group of five inputs (the bias starts group 0), the");
             w.Line("// group sums into eight partial sums, then the fixed tree.");
-            w.Line(string.Join(", ", Enumerable.Range(0, blocks).Select(b => b == 0 ? $"{type}<float> y0_0" : $"y0_{b}")) + ";");
+            if (declare)
+            {
+                w.Line(string.Join(", ", Enumerable.Range(0, blocks).Select(b => b == 0 ? $"{type}<float> y0_0" : $"y0_{b}")) + ";");
+            }
+
             using (w.Block())
             {
                 w.Line("ref float a = ref x;");

@@ -159,6 +159,18 @@ namespace GenBias.Generators
                 w.Member("private readonly GBC::FirstLayerTables _tables = new(Shape);");
             }
 
+            if (AddsColumns(layers))
+            {
+                w.Line("// The first layer's packed columns again, on a 64-byte boundary (a Vector512 load from the unaligned array would");
+                w.Line("// cross two cache lines): the column sums load a column for every nonzero input.");
+                w.Member($"private readonly GBC::AlignedFloats _columns = new({ShapeRules.PackedLayerSize(layers[0].Inputs, layers[0].Width)});");
+                if (ShapeRules.PairsFirstLayer(layers[0].Inputs, layers[0].Width))
+                {
+                    w.Line("// For one row: the columns of each pair of inputs a, b as a, b, a + b, a − b, so a nonzero pair costs one column.");
+                    w.Member($"private readonly GBC::AlignedFloats _pairs = new({ShapeRules.PairTableFloats(layers[0].Inputs, layers[0].Width)});");
+                }
+            }
+
             w.Line();
             w.Line("/// <inheritdoc/>");
             w.Member("GB::NetworkShape GB::ITernaryNetwork.Shape => Shape;");
@@ -179,6 +191,14 @@ namespace GenBias.Generators
                 {
                     w.Line("parameters.CopyTo(_parameters);");
                     w.Line("GB::ParameterPacking.Pack(Shape, _parameters, _packed);");
+                    if (AddsColumns(layers))
+                    {
+                        w.Line("Sys::MemoryExtensions.AsSpan(_packed, Layer0Packed, _columns.Length).CopyTo(_columns.Span);");
+                        if (ShapeRules.PairsFirstLayer(layers[0].Inputs, layers[0].Width))
+                        {
+                            w.Line($"GBC::WideFirstLayer.BuildPairs(_columns.Span, InputCount, {layers[0].Padded}, _pairs.Span);");
+                        }
+                    }
                     if (layers[0].Tables)
                     {
                         w.Line($"// {layers[0].Groups} groups × 243 rows of every first-layer neuron's group sum.");

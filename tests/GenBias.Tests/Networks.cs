@@ -72,3 +72,23 @@ public partial class Deep25x32x16x8x1;
 [Dense(33, Activation.ReLU)]
 [Dense(2, Activation.Linear)]
 public partial class Deep64x65x130x33x2;
+
+[TernaryNetwork(Inputs = 784)]
+[Dense(64, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Wide784x64x1;
+
+[TernaryNetwork(Inputs = 70)]
+[Dense(112, Activation.Sigmoid)]
+[Dense(2, Activation.Linear)]
+public partial class Wide70x112x2;
+
+[TernaryNetwork(Inputs = 201)]
+[Dense(9, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Wide201x9x1;
+
+[TernaryNetwork(Inputs = 97)]
+[Dense(48, Activation.Tanh)]
+[Dense(1, Activation.Sigmoid)]
+public partial class Wide97x48x1;

@@ -61,10 +61,12 @@ public class WideFirstLayerTests
     }
 
     [Theory]
-    [InlineData(16, 8, 1)]
+    [InlineData(64, 8, 1)]
     [InlineData(65, 31, 2)]
     [InlineData(100, 8, 3)]
     [InlineData(784, 20, 4)]
+    [InlineData(201, 9, 5)]
+    [InlineData(130, 17, 6)]
     public void Dot_products_equal_the_canonical_first_layer_bit_for_bit_on_the_grid(int inputs, int width, int seed)
     {
         if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
@@ -74,6 +76,10 @@ public class WideFirstLayerTests
             Assert.Throws<ArgumentException>(() => WideFirstLayer.DotPreActivations(ref zeros[0], inputs, ref weights[0], ref bias[0], 1, ref sums[0]));
             return;
         }
+
+        sbyte[] short16 = new sbyte[16 * 63];
+        float[] few = new float[63 * 8], none = new float[8], out16 = new float[16 * 8];
+        Assert.Throws<ArgumentException>(() => WideFirstLayer.DotPreActivations(ref short16[0], 63, ref few[0], ref none[0], 8, ref out16[0]));
 
         var random = new Random(seed);
         var shape = NetworkShape.Create(inputs, (width, Activation.Tanh));
@@ -88,6 +94,9 @@ public class WideFirstLayerTests
         sbyte[] rows = [.. Enumerable.Range(0, Rows * inputs).Select(i => i < inputs ? (sbyte)0 : (sbyte)random.Next(-1, 2))];
         // The last row's last input is −1: with weight +0 its product is −0, which must not turn a zero sum negative.
         rows[^1] = -1;
+        // Row 1 all +1, row 2 all −1: every column in, with each sign.
+        rows.AsSpan(inputs, inputs).Fill(1);
+        rows.AsSpan(2 * inputs, inputs).Fill(-1);
         float[] pre = new float[Rows * width];
         WideFirstLayer.DotPreActivations(ref rows[0], inputs, ref parameters[0], ref parameters[shape.Layers[0].BiasIndex(0)], width, ref pre[0]);
         float[] x = new float[inputs];
@@ -105,6 +114,167 @@ public class WideFirstLayerTests
         Assert.Equal(0, BitConverter.SingleToInt32Bits(pre[0]));  // all-zero row, bias −0: +0
     }
 
+    [Theory]
+    [InlineData(65, 32, 1)]
+    [InlineData(784, 64, 2)]
+    [InlineData(130, 41, 3)]
+    [InlineData(100, 112, 4)]
+    [InlineData(1024, 256, 5)]
+    [InlineData(16, 48, 6)]
+    [InlineData(17, 16, 7)]
+    [InlineData(95, 33, 8)]
+    [InlineData(1023, 64, 9)]
+    public void One_row_column_and_pair_sums_equal_the_canonical_first_layer_bit_for_bit_on_the_grid(int inputs, int width, int seed)
+    {
+        int padded = ShapeRules.PaddedWidth(width);
+        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        {
+            sbyte[] zeros = new sbyte[inputs];
+            float[] columns = new float[ShapeRules.PackedLayerSize(inputs, width)], sums = new float[padded];
+            Assert.Throws<ArgumentException>(() => WideFirstLayer.RowPreActivations(ref zeros[0], inputs, ref columns[0], padded, width, ref sums[0]));
+            return;
+        }
+
+        var random = new Random(seed);
+        var shape = NetworkShape.Create(inputs, (width, Activation.Tanh));
+        float[] parameters = [.. Enumerable.Range(0, shape.ParameterCount).Select(_ => (float)((random.NextDouble() - 0.5) * 4 / Math.Sqrt(inputs)))];
+        // Edge cases: a bias of −0 (a row of zeros must still give +0), a zero column.
+        parameters[shape.Layers[0].BiasIndex(0)] = -0f;
+        for (int k = 0; k < width; k++)
+        {
+            parameters[shape.Layers[0].WeightIndex(k, 3)] = 0f;
+        }
+
+        FixedPointGrid.SnapFirstLayer(shape, parameters);
+        var columnsAligned = new AlignedFloats(ShapeRules.PackedLayerSize(inputs, width));
+        ParameterPacking.Pack(shape, parameters, columnsAligned.Span);
+        var pairs = new AlignedFloats(ShapeRules.PairTableFloats(inputs, width));
+        WideFirstLayer.BuildPairs(columnsAligned.Span, inputs, padded, pairs.Span);
+        // Rows: zeros, all +1, all −1, then random ones with a share of zeros from none to most.
+        const int Rows = 8;
+        sbyte[] rows = new sbyte[Rows * inputs];
+        rows.AsSpan(inputs, inputs).Fill(1);
+        rows.AsSpan(2 * inputs, inputs).Fill(-1);
+        for (int r = 3; r < Rows; r++)
+        {
+            double zeroShare = (r - 3) / 5.0;
+            for (int i = 0; i < inputs; i++)
+            {
+                rows[(r * inputs) + i] = random.NextDouble() < zeroShare ? (sbyte)0 : (sbyte)((random.Next(2) * 2) - 1);
+            }
+        }
+
+        float[] pre = new float[padded], x = new float[inputs];
+        for (int r = 0; r < Rows; r++)
+        {
+            TernaryInput.ToFloats(rows.AsSpan(r * inputs, inputs), x);
+            for (int form = 0; form < 2; form++)
+            {
+                pre.AsSpan().Fill(float.NaN);
+                if (form == 0)
+                {
+                    WideFirstLayer.RowPreActivations(ref rows[r * inputs], inputs, ref columnsAligned.Origin, padded, width, ref pre[0]);
+                }
+                else
+                {
+                    WideFirstLayer.RowPairPreActivations(ref rows[r * inputs], inputs, ref pairs.Origin, padded, width, ref pre[0]);
+                }
+
+                for (int k = 0; k < width; k++)
+                {
+                    float expected = CanonicalSum.FirstLayer(x, parameters.AsSpan(shape.Layers[0].WeightIndex(k, 0), inputs), parameters[shape.Layers[0].BiasIndex(k)]);
+                    Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(pre[k]),
+                        $"{(form == 0 ? "columns" : "pairs")}, row {r}, neuron {k}: canonical {expected:R}, got {pre[k]:R}");
+                }
+
+                Assert.All(pre.AsSpan(width).ToArray(), v => Assert.Equal(0, BitConverter.SingleToInt32Bits(v)));
+                if (r == 0)
+                {
+                    Assert.Equal(0, BitConverter.SingleToInt32Bits(pre[0]));  // all-zero row, bias −0: +0
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(65, 32, 1)]
+    [InlineData(784, 64, 2)]
+    [InlineData(130, 41, 3)]
+    [InlineData(100, 112, 4)]
+    [InlineData(1024, 256, 5)]
+    [InlineData(201, 48, 6)]
+    public void Register_tiles_equal_the_canonical_first_layer_bit_for_bit_on_the_grid(int inputs, int width, int seed)
+    {
+        int padded = ShapeRules.PaddedWidth(width);
+        const int Rows = 16;
+        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        {
+            sbyte[] zeros = new sbyte[Rows * inputs];
+            float[] columns = new float[ShapeRules.PackedLayerSize(inputs, width)], sums = new float[Rows * padded];
+            Assert.Throws<ArgumentException>(() => WideFirstLayer.TilePreActivations(ref zeros[0], inputs, ref columns[0], padded, width, ref sums[0]));
+            return;
+        }
+
+        var random = new Random(seed);
+        var shape = NetworkShape.Create(inputs, (width, Activation.Tanh));
+        float[] parameters = [.. Enumerable.Range(0, shape.ParameterCount).Select(_ => (float)((random.NextDouble() - 0.5) * 4 / Math.Sqrt(inputs)))];
+        // Edge cases: a bias of −0 (a row of zeros must still give +0), a zero column, a negative weight times 0 (−0).
+        parameters[shape.Layers[0].BiasIndex(0)] = -0f;
+        for (int k = 0; k < width; k++)
+        {
+            parameters[shape.Layers[0].WeightIndex(k, 3)] = 0f;
+        }
+
+        FixedPointGrid.SnapFirstLayer(shape, parameters);
+        var columnsAligned = new AlignedFloats(ShapeRules.PackedLayerSize(inputs, width));
+        ParameterPacking.Pack(shape, parameters, columnsAligned.Span);
+        // Rows 0-3 zeros (a whole tile skips every input), 4 all +1, 5 all −1, 6-7 sparse, the rest random with shares of zeros.
+        sbyte[] rows = new sbyte[Rows * inputs];
+        rows.AsSpan(4 * inputs, inputs).Fill(1);
+        rows.AsSpan(5 * inputs, inputs).Fill(-1);
+        for (int r = 6; r < Rows; r++)
+        {
+            double zeroShare = r < 8 ? 0.95 : (r - 8) / 8.0;
+            for (int i = 0; i < inputs; i++)
+            {
+                rows[(r * inputs) + i] = random.NextDouble() < zeroShare ? (sbyte)0 : (sbyte)((random.Next(2) * 2) - 1);
+            }
+        }
+
+        float[] pre = new float[Rows * padded], x = new float[inputs];
+        pre.AsSpan().Fill(float.NaN);
+        WideFirstLayer.TilePreActivations(ref rows[0], inputs, ref columnsAligned.Origin, padded, width, ref pre[0]);
+        for (int r = 0; r < Rows; r++)
+        {
+            TernaryInput.ToFloats(rows.AsSpan(r * inputs, inputs), x);
+            for (int k = 0; k < width; k++)
+            {
+                float expected = CanonicalSum.FirstLayer(x, parameters.AsSpan(shape.Layers[0].WeightIndex(k, 0), inputs), parameters[shape.Layers[0].BiasIndex(k)]);
+                Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(pre[(r * padded) + k]),
+                    $"row {r}, neuron {k}: canonical {expected:R}, tiles {pre[(r * padded) + k]:R}");
+            }
+
+            Assert.All(pre.AsSpan((r * padded) + width, padded - width).ToArray(), v => Assert.Equal(0, BitConverter.SingleToInt32Bits(v)));
+        }
+
+        Assert.Equal(0, BitConverter.SingleToInt32Bits(pre[0]));  // all-zero row, bias −0: +0
+    }
+
+    [Fact]
+    public void Aligned_floats_start_on_a_64_byte_boundary()
+    {
+        for (int length = 0; length < 40; length += 13)
+        {
+            var floats = new AlignedFloats(length);
+            Assert.Equal(length, floats.Length);
+            Assert.Equal(length, floats.Span.Length);
+            nint address = System.Runtime.CompilerServices.Unsafe.ByteOffset(ref System.Runtime.CompilerServices.Unsafe.NullRef<float>(), ref floats.Origin);
+            Assert.Equal(0, address % 64);
+
+            Assert.All(floats.Span.ToArray(), v => Assert.Equal(0f, v));
+        }
+    }
+
     public static TheoryData<string, bool> Networks => new()
     {
         { nameof(Wide100x8x1), true }, { nameof(Wide100x8x1), false },
@@ -113,6 +283,10 @@ public class WideFirstLayerTests
         { nameof(Wide65x31x1), true }, { nameof(Wide65x31x1), false },
         { nameof(Wide784x20x3x1), true }, { nameof(Wide784x20x3x1), false },
         { nameof(Deep130x16x33x8x1), true }, { nameof(Deep130x16x33x8x1), false },
+        { nameof(Wide784x64x1), true }, { nameof(Wide784x64x1), false },
+        { nameof(Wide70x112x2), true }, { nameof(Wide70x112x2), false },
+        { nameof(Wide201x9x1), true }, { nameof(Wide201x9x1), false },
+        { nameof(Wide97x48x1), true }, { nameof(Wide97x48x1), false },
     };
 
     [Theory]
@@ -126,6 +300,10 @@ public class WideFirstLayerTests
             nameof(Wide65x31x1) => new Wide65x31x1(),
             nameof(Wide784x20x3x1) => new Wide784x20x3x1(),
             nameof(Deep130x16x33x8x1) => new Deep130x16x33x8x1(),
+            nameof(Wide784x64x1) => new Wide784x64x1(),
+            nameof(Wide70x112x2) => new Wide70x112x2(),
+            nameof(Wide201x9x1) => new Wide201x9x1(),
+            nameof(Wide97x48x1) => new Wide97x48x1(),
             _ => new Wide200x32(),
         };
         NetworkShape shape = network.Shape;
@@ -141,8 +319,17 @@ public class WideFirstLayerTests
         const int Rows = 29;
         int n = shape.InputCount, outputs = shape.OutputCount;
         sbyte[] rows = [.. Enumerable.Range(0, Rows * n).Select(_ => (sbyte)random.Next(-1, 2))];
+        // Row 3 all zeros, row 20 mostly zeros (as images are), row 27 all −1.
+        rows.AsSpan(3 * n, n).Clear();
+        for (int i = 0; i < n; i++)
+        {
+            rows[(20 * n) + i] = random.Next(5) == 0 ? (sbyte)1 : (sbyte)0;
+        }
+
+        rows.AsSpan(27 * n, n).Fill(-1);
         var reference = new ReferenceNetwork(shape, parameters);
-        float[] expected = new float[outputs];
+        float[] expected = new float[outputs], single = new float[outputs];
+        float[] activations = new float[shape.ActivationCount], expectedActivations = new float[shape.ActivationCount];
         foreach (ComputePath path in Enum.GetValues<ComputePath>())
         {
             network.ComputePath = path;
@@ -151,11 +338,19 @@ public class WideFirstLayerTests
             for (int r = 0; r < Rows; r++)
             {
                 reference.Forward(rows.AsSpan(r * n, n), expected);
+                network.Forward(rows.AsSpan(r * n, n), single);
                 for (int o = 0; o < outputs; o++)
                 {
                     Assert.True(BitConverter.SingleToInt32Bits(expected[o]) == BitConverter.SingleToInt32Bits(batch[(r * outputs) + o]),
                         $"{name} {path}, row {r}, output {o}: reference {expected[o]:R}, batch {batch[(r * outputs) + o]:R}");
+                    Assert.True(BitConverter.SingleToInt32Bits(expected[o]) == BitConverter.SingleToInt32Bits(single[o]),
+                        $"{name} {path}, row {r}, output {o}: reference {expected[o]:R}, Forward {single[o]:R}");
                 }
+
+                network.ForwardActivations(rows.AsSpan(r * n, n), activations);
+                reference.ForwardActivations(rows.AsSpan(r * n, n), expectedActivations);
+                Assert.True(activations.Select(BitConverter.SingleToInt32Bits).SequenceEqual(expectedActivations.Select(BitConverter.SingleToInt32Bits)),
+                    $"{name} {path}, row {r}: activations differ from the reference");
             }
         }
 

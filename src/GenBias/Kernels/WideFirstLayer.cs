@@ -9,10 +9,14 @@ using System.Runtime.Intrinsics.X86;
 namespace GenBias.CompilerServices;
 
 /// <summary>
-/// The first layer of a network wider than the table limit, without multiplies: a pre-activation is the sum of the
-/// weight columns of the +1 inputs, minus the sum of the columns of the −1 inputs, plus the bias. The inputs are
-/// packed as two masks per 64 inputs (<see cref="PackRows"/>), and only the set bits are visited, so a zero input
-/// costs nothing. Generated batches call it for first layers above 64 inputs (<see cref="ShapeRules.AddsFirstLayerColumns"/>).
+/// The first layer of a network wider than the table limit, on the fixed-point grid, where any order of its sum gives
+/// the canonical bits. Generated code calls it for first layers above 64 inputs: batches of 32 or more neurons
+/// (<see cref="ShapeRules.AddsFirstLayerColumns"/>) by register tiles of rows × neurons (<see cref="TilePreActivations"/>,
+/// Vector512) or by adding the weight columns of each row's +1 inputs and subtracting those of its −1 inputs from
+/// packed masks (<see cref="PackRows"/>, <see cref="PreActivations"/>, Vector256); batches of 8 to 31 neurons
+/// (<see cref="ShapeRules.DotsFirstLayer"/>) with the rows in lanes (<see cref="DotPreActivations"/>); one row
+/// (<c>Forward</c>) by the columns of its nonzero inputs or pairs of inputs (<see cref="RowPreActivations"/>,
+/// <see cref="RowPairPreActivations"/>).
 /// </summary>
 /// <remarks>
 /// This is the canonical sum's value only on <see cref="FixedPointGrid"/>: there every partial sum of any order is an
@@ -128,114 +132,598 @@ public static class WideFirstLayer
     }
 
     /// <summary>
-    /// The pre-activations of 16 sbyte rows of <paramref name="inputs"/> (at least 16) validated ternary values, by dot
-    /// products with the inputs in the lanes of a Vector512, written with the rows in lanes: neuron k of row t at
-    /// <c>pre[16 · k + t]</c>. The weights are in the canonical layout (neuron k's row at <c>k · inputs</c>), the biases
-    /// at <paramref name="biases"/>. For narrow first layers (<see cref="ShapeRules.DotsFirstLayer"/>), where columns
-    /// cost more per set bit than a multiply-add per input. Requires Vector512 acceleration.
+    /// The pre-activations of 16 sbyte rows of <paramref name="inputs"/> (at least 64) validated ternary values, in the
+    /// layout of <see cref="PreActivations"/> (row r's neuron k at <c>pre[r · padded + k]</c>, padding lanes +0) from
+    /// its columns, by multiply-adds of register tiles. Requires Vector512 acceleration.
     /// </summary>
     /// <remarks>
-    /// Exact only on <see cref="FixedPointGrid"/>, like <see cref="PreActivations"/>: the products are summed in lanes,
-    /// then across them, then the bias is added, and every step is exact there, so the bits are the canonical sum's (a
-    /// zero sum is +0). The rows are converted to floats once, chunk by chunk (the last chunk is the row's last 16
-    /// inputs with those already summed zeroed, so nothing past a row or a weight row is read); then per neuron each
-    /// chunk of 16 weights is loaded once for the 16 rows, whose 16 independent sums keep both multiply-add pipes busy,
-    /// and one transposing reduction puts the 16 rows' sums in the lanes of one vector.
+    /// Exact only on <see cref="FixedPointGrid"/>, like <see cref="PreActivations"/>: a multiply-add by 0, +1 or −1 is
+    /// an exact product and one rounding, the add itself, and every partial sum is exact there (a zero sum is +0: the
+    /// sums start at +0, a product −0 added to +0 gives +0, and the bias comes last). The rows are transposed once
+    /// (input j of the 16 rows in one vector, as <see cref="DotPreActivations"/> does). Then, per block of 64 inputs
+    /// (16 KB of a 64-neuron slab of columns, kept in the first-level cache) and tile of four rows, 16 sums stay in
+    /// registers: each input loads its column's four vectors once and adds them, times each row's broadcast input, to
+    /// the four rows' sums — four loads and four broadcasts per 16 multiply-adds, where the column sums of
+    /// <see cref="PreActivations"/> load four vectors and scan a bit per four adds. Inputs that are zero in all four
+    /// rows of a tile are skipped (a compress of the tile's nonzero inputs, 16 at a time), which sparse rows such as
+    /// images have often. The last 16 to 48 neurons take tiles of eight rows by one vector.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    [SkipLocalsInit] // every float of the row buffer is written before it is read
+    [SkipLocalsInit] // the transposed rows are written before they are read, the lists up to their counts
+    public static void TilePreActivations(ref sbyte rows, int inputs, ref float columns, int padded, int width, ref float pre)
+    {
+        if (!Vector512.IsHardwareAccelerated || inputs < 64 || inputs > ShapeRules.MaxInputs || width < 1 || padded < (width + 15) / 16 * 16)
+        {
+            throw new ArgumentException("Register tiles need Vector512, 64 to 1024 inputs and padded rows of whole vectors.", nameof(inputs));
+        }
+
+        const int Block = 64;
+        Span<Vector512<float>> transposed = stackalloc Vector512<float>[inputs];
+        ref Vector512<float> rowsInLanes = ref MemoryMarshal.GetReference(transposed);
+        TransposeRows16(ref rows, inputs, ref rowsInLanes);
+        ref float x = ref Unsafe.As<Vector512<float>, float>(ref rowsInLanes);
+        // The inputs of a block that are nonzero in some row of the tile (a compress stores 16 lanes: room past the end).
+        Span<int> listBuffer = stackalloc int[Block + 16];
+        ref int list = ref MemoryMarshal.GetReference(listBuffer);
+        ref float biases = ref Unsafe.Add(ref columns, inputs * padded);
+        int lanes = (width + 15) / 16 * 16;
+        for (int start = 0; start < inputs; start += Block)
+        {
+            int end = Math.Min(inputs, start + Block);
+            bool first = start == 0, last = end == inputs;
+            int k = 0;
+            for (; k + 64 <= lanes; k += 64)
+            {
+                ref float slab = ref Unsafe.Add(ref columns, k);
+                for (int t = 0; t < 16; t += 4)
+                {
+                    int count = NonzeroInputs(ref rows, inputs, t, 4, start, end, ref list);
+                    Tile4x64(ref slab, padded, ref Unsafe.Add(ref x, t), ref list, count, ref Unsafe.Add(ref pre, (t * padded) + k), padded,
+                        first, last, ref Unsafe.Add(ref biases, k));
+                }
+            }
+
+            for (; k < lanes; k += 16)
+            {
+                ref float slab = ref Unsafe.Add(ref columns, k);
+                for (int t = 0; t < 16; t += 8)
+                {
+                    int count = NonzeroInputs(ref rows, inputs, t, 8, start, end, ref list);
+                    Tile8x16(ref slab, padded, ref Unsafe.Add(ref x, t), ref list, count, ref Unsafe.Add(ref pre, (t * padded) + k), padded,
+                        first, last, ref Unsafe.Add(ref biases, k));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Lists the inputs from <paramref name="start"/> to <paramref name="end"/> (a block of at most 64) that are nonzero
+    /// in at least one of rows <paramref name="first"/> to <paramref name="first"/> + <paramref name="count"/> − 1; returns their number.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int NonzeroInputs(ref sbyte rows, int inputs, int first, int count, int start, int end, ref int list)
+    {
+        Vector512<int> lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        int n = 0;
+        for (int j = start; j < end; j += 16)
+        {
+            // The last 16 inputs are read from inputs − 16; the lanes below j were listed by the chunk before.
+            int at = Math.Min(j, inputs - 16);
+            ref sbyte chunk = ref Unsafe.Add(ref rows, (first * inputs) + at);
+            Vector128<sbyte> any = Vector128.LoadUnsafe(ref chunk);
+            for (int t = 1; t < count; t++)
+            {
+                any |= Vector128.LoadUnsafe(ref chunk, (nuint)(t * inputs));
+            }
+
+            Vector512<int> index = lane + Vector512.Create(at);
+            Vector512<int> take = ~Vector512.Equals(Avx512F.ConvertToVector512Int32(any), Vector512<int>.Zero) & Vector512.GreaterThanOrEqual(index, Vector512.Create(j));
+            Avx512F.Compress(Vector512<int>.Zero, take, index).StoreUnsafe(ref list, (nuint)n);
+            n += BitOperations.PopCount(take.ExtractMostSignificantBits());
+        }
+
+        return n;
+    }
+
+    /// <summary>Four rows by 64 neurons: 16 sums in registers over the listed inputs, then stored (with the bias after the last block).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile4x64(ref float slab, int padded, ref float x, ref int list, int count, ref float pre, int stride, bool first, bool last, ref float biases)
+    {
+        ref float p1 = ref Unsafe.Add(ref pre, stride), p2 = ref Unsafe.Add(ref pre, 2 * stride), p3 = ref Unsafe.Add(ref pre, 3 * stride);
+        Vector512<float> a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3, d0, d1, d2, d3;
+        if (first)
+        {
+            a0 = a1 = a2 = a3 = b0 = b1 = b2 = b3 = c0 = c1 = c2 = c3 = d0 = d1 = d2 = d3 = Vector512<float>.Zero;
+        }
+        else
+        {
+            a0 = Vector512.LoadUnsafe(ref pre); a1 = Vector512.LoadUnsafe(ref pre, 16); a2 = Vector512.LoadUnsafe(ref pre, 32); a3 = Vector512.LoadUnsafe(ref pre, 48);
+            b0 = Vector512.LoadUnsafe(ref p1); b1 = Vector512.LoadUnsafe(ref p1, 16); b2 = Vector512.LoadUnsafe(ref p1, 32); b3 = Vector512.LoadUnsafe(ref p1, 48);
+            c0 = Vector512.LoadUnsafe(ref p2); c1 = Vector512.LoadUnsafe(ref p2, 16); c2 = Vector512.LoadUnsafe(ref p2, 32); c3 = Vector512.LoadUnsafe(ref p2, 48);
+            d0 = Vector512.LoadUnsafe(ref p3); d1 = Vector512.LoadUnsafe(ref p3, 16); d2 = Vector512.LoadUnsafe(ref p3, 32); d3 = Vector512.LoadUnsafe(ref p3, 48);
+        }
+
+        for (int e = 0; e < count; e++)
+        {
+            int j = Unsafe.Add(ref list, e);
+            ref float column = ref Unsafe.Add(ref slab, j * padded);
+            Vector512<float> w0 = Vector512.LoadUnsafe(ref column), w1 = Vector512.LoadUnsafe(ref column, 16);
+            Vector512<float> w2 = Vector512.LoadUnsafe(ref column, 32), w3 = Vector512.LoadUnsafe(ref column, 48);
+            ref float xj = ref Unsafe.Add(ref x, j * 16);
+            Vector512<float> v = Vector512.Create(xj);
+            a0 = Vector512.FusedMultiplyAdd(w0, v, a0); a1 = Vector512.FusedMultiplyAdd(w1, v, a1);
+            a2 = Vector512.FusedMultiplyAdd(w2, v, a2); a3 = Vector512.FusedMultiplyAdd(w3, v, a3);
+            v = Vector512.Create(Unsafe.Add(ref xj, 1));
+            b0 = Vector512.FusedMultiplyAdd(w0, v, b0); b1 = Vector512.FusedMultiplyAdd(w1, v, b1);
+            b2 = Vector512.FusedMultiplyAdd(w2, v, b2); b3 = Vector512.FusedMultiplyAdd(w3, v, b3);
+            v = Vector512.Create(Unsafe.Add(ref xj, 2));
+            c0 = Vector512.FusedMultiplyAdd(w0, v, c0); c1 = Vector512.FusedMultiplyAdd(w1, v, c1);
+            c2 = Vector512.FusedMultiplyAdd(w2, v, c2); c3 = Vector512.FusedMultiplyAdd(w3, v, c3);
+            v = Vector512.Create(Unsafe.Add(ref xj, 3));
+            d0 = Vector512.FusedMultiplyAdd(w0, v, d0); d1 = Vector512.FusedMultiplyAdd(w1, v, d1);
+            d2 = Vector512.FusedMultiplyAdd(w2, v, d2); d3 = Vector512.FusedMultiplyAdd(w3, v, d3);
+        }
+
+        if (last)
+        {
+            Vector512<float> e0 = Vector512.LoadUnsafe(ref biases), e1 = Vector512.LoadUnsafe(ref biases, 16);
+            Vector512<float> e2 = Vector512.LoadUnsafe(ref biases, 32), e3 = Vector512.LoadUnsafe(ref biases, 48);
+            a0 += e0; a1 += e1; a2 += e2; a3 += e3;
+            b0 += e0; b1 += e1; b2 += e2; b3 += e3;
+            c0 += e0; c1 += e1; c2 += e2; c3 += e3;
+            d0 += e0; d1 += e1; d2 += e2; d3 += e3;
+        }
+
+        a0.StoreUnsafe(ref pre); a1.StoreUnsafe(ref pre, 16); a2.StoreUnsafe(ref pre, 32); a3.StoreUnsafe(ref pre, 48);
+        b0.StoreUnsafe(ref p1); b1.StoreUnsafe(ref p1, 16); b2.StoreUnsafe(ref p1, 32); b3.StoreUnsafe(ref p1, 48);
+        c0.StoreUnsafe(ref p2); c1.StoreUnsafe(ref p2, 16); c2.StoreUnsafe(ref p2, 32); c3.StoreUnsafe(ref p2, 48);
+        d0.StoreUnsafe(ref p3); d1.StoreUnsafe(ref p3, 16); d2.StoreUnsafe(ref p3, 32); d3.StoreUnsafe(ref p3, 48);
+    }
+
+    /// <summary>Eight rows by 16 neurons: eight sums in registers over the listed inputs, then stored (with the bias after the last block).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile8x16(ref float slab, int padded, ref float x, ref int list, int count, ref float pre, int stride, bool first, bool last, ref float biases)
+    {
+        Vector512<float> s0, s1, s2, s3, s4, s5, s6, s7;
+        if (first)
+        {
+            s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = Vector512<float>.Zero;
+        }
+        else
+        {
+            s0 = Vector512.LoadUnsafe(ref pre); s1 = Vector512.LoadUnsafe(ref pre, (nuint)stride);
+            s2 = Vector512.LoadUnsafe(ref pre, (nuint)(2 * stride)); s3 = Vector512.LoadUnsafe(ref pre, (nuint)(3 * stride));
+            s4 = Vector512.LoadUnsafe(ref pre, (nuint)(4 * stride)); s5 = Vector512.LoadUnsafe(ref pre, (nuint)(5 * stride));
+            s6 = Vector512.LoadUnsafe(ref pre, (nuint)(6 * stride)); s7 = Vector512.LoadUnsafe(ref pre, (nuint)(7 * stride));
+        }
+
+        for (int e = 0; e < count; e++)
+        {
+            int j = Unsafe.Add(ref list, e);
+            Vector512<float> w = Vector512.LoadUnsafe(ref slab, (nuint)(j * padded));
+            ref float xj = ref Unsafe.Add(ref x, j * 16);
+            s0 = Vector512.FusedMultiplyAdd(w, Vector512.Create(xj), s0);
+            s1 = Vector512.FusedMultiplyAdd(w, Vector512.Create(Unsafe.Add(ref xj, 1)), s1);
+            s2 = Vector512.FusedMultiplyAdd(w, Vector512.Create(Unsafe.Add(ref xj, 2)), s2);
+            s3 = Vector512.FusedMultiplyAdd(w, Vector512.Create(Unsafe.Add(ref xj, 3)), s3);
+            s4 = Vector512.FusedMultiplyAdd(w, Vector512.Create(Unsafe.Add(ref xj, 4)), s4);
+            s5 = Vector512.FusedMultiplyAdd(w, Vector512.Create(Unsafe.Add(ref xj, 5)), s5);
+            s6 = Vector512.FusedMultiplyAdd(w, Vector512.Create(Unsafe.Add(ref xj, 6)), s6);
+            s7 = Vector512.FusedMultiplyAdd(w, Vector512.Create(Unsafe.Add(ref xj, 7)), s7);
+        }
+
+        if (last)
+        {
+            Vector512<float> bias = Vector512.LoadUnsafe(ref biases);
+            s0 += bias; s1 += bias; s2 += bias; s3 += bias; s4 += bias; s5 += bias; s6 += bias; s7 += bias;
+        }
+
+        s0.StoreUnsafe(ref pre); s1.StoreUnsafe(ref pre, (nuint)stride);
+        s2.StoreUnsafe(ref pre, (nuint)(2 * stride)); s3.StoreUnsafe(ref pre, (nuint)(3 * stride));
+        s4.StoreUnsafe(ref pre, (nuint)(4 * stride)); s5.StoreUnsafe(ref pre, (nuint)(5 * stride));
+        s6.StoreUnsafe(ref pre, (nuint)(6 * stride)); s7.StoreUnsafe(ref pre, (nuint)(7 * stride));
+    }
+
+    /// <summary>
+    /// The pre-activations of one row of <paramref name="inputs"/> (at least 16) validated ternary sbytes, neuron k at
+    /// <c>pre[k]</c> for k below <paramref name="padded"/> (padding lanes +0), from columns in the layout of
+    /// <see cref="PreActivations"/>. Requires Vector512 acceleration.
+    /// </summary>
+    /// <remarks>
+    /// Exact only on <see cref="FixedPointGrid"/>, like <see cref="PreActivations"/>. One row reads each column once, so
+    /// its cost is the columns it reads: only those of nonzero inputs. The row is first turned into two lists of column
+    /// offsets, the +1 inputs and the −1 inputs, sixteen inputs per compare and compress (no branch per input); then one
+    /// loop adds the +1 columns and one subtracts the −1 columns, alternating between two sets of sums, so each list
+    /// ends in one branch rather than one per 64-input word and sign.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit] // the lists are read only up to their counts
+    public static void RowPreActivations(ref sbyte row, int inputs, ref float columns, int padded, int width, ref float pre)
+    {
+        if (!Vector512.IsHardwareAccelerated || inputs < 16 || inputs > ShapeRules.MaxInputs || width < 1 || padded < (width + 15) / 16 * 16)
+        {
+            throw new ArgumentException("One row's column sums need Vector512, 16 to 1024 inputs and padded rows of whole vectors.", nameof(inputs));
+        }
+
+        // Each compress stores 16 lanes, so a list has room for 16 past its last input.
+        Span<int> lists = stackalloc int[2 * (inputs + 16)];
+        ref int plus = ref MemoryMarshal.GetReference(lists);
+        ref int minus = ref Unsafe.Add(ref plus, inputs + 16);
+        Vector512<int> lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        int ups = 0, downs = 0;
+        for (int j = 0; j < inputs; j += 16)
+        {
+            // The last 16 inputs are read from inputs − 16; the lanes below j were listed by the chunk before.
+            int at = Math.Min(j, inputs - 16);
+            Vector512<int> x = Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref row, (nuint)at));
+            Vector512<int> index = lane + Vector512.Create(at);
+            Vector512<int> fresh = Vector512.GreaterThanOrEqual(index, Vector512.Create(j));
+            Vector512<int> up = Vector512.Equals(x, Vector512<int>.One) & fresh, down = Vector512.Equals(x, Vector512<int>.AllBitsSet) & fresh;
+            Vector512<int> offsets = index * padded;
+            Avx512F.Compress(Vector512<int>.Zero, up, offsets).StoreUnsafe(ref plus, (nuint)ups);
+            Avx512F.Compress(Vector512<int>.Zero, down, offsets).StoreUnsafe(ref minus, (nuint)downs);
+            ups += BitOperations.PopCount(up.ExtractMostSignificantBits());
+            downs += BitOperations.PopCount(down.ExtractMostSignificantBits());
+        }
+
+        SumLists(ref columns, ref Unsafe.Add(ref columns, inputs * padded), ref plus, ups, ref minus, downs, width, ref pre);
+    }
+
+    /// <summary>
+    /// The pair table of a first layer (<see cref="ShapeRules.PairTableFloats"/> floats) on the fixed-point grid, from its packed columns (<paramref name="columns"/>:
+    /// input j's column at <c>j · padded</c>, the biases after the last): for inputs a = 2p and b = 2p + 1, the
+    /// columns a, b, a + b and a − b at <c>(4p + e) · padded</c> (a missing last input b counts as a zero column), then
+    /// the biases. Every nonzero pair of ternary inputs is plus or minus one of the four, so one row's first layer adds
+    /// or subtracts one column per nonzero pair (<see cref="RowPairPreActivations"/>) instead of one per nonzero input.
+    /// </summary>
+    /// <remarks>The sums and differences are exact on the grid (multiples of 2^-16 below 256).</remarks>
+    public static void BuildPairs(ReadOnlySpan<float> columns, int inputs, int padded, Span<float> pairs)
+    {
+        int count = (inputs + 1) / 2;
+        if (columns.Length < (inputs + 1) * padded || pairs.Length < ((4 * count) + 1) * padded)
+        {
+            throw new ArgumentException("The columns or the pair table are too short for the layer.", nameof(pairs));
+        }
+
+        for (int p = 0; p < count; p++)
+        {
+            ReadOnlySpan<float> a = columns.Slice(2 * p * padded, padded);
+            Span<float> entries = pairs.Slice(4 * p * padded, 4 * padded);
+            a.CopyTo(entries);
+            if ((2 * p) + 1 < inputs)
+            {
+                ReadOnlySpan<float> b = columns.Slice(((2 * p) + 1) * padded, padded);
+                for (int k = 0; k < padded; k++)
+                {
+                    entries[padded + k] = b[k];
+                    entries[(2 * padded) + k] = a[k] + b[k];
+                    entries[(3 * padded) + k] = a[k] - b[k];
+                }
+            }
+            else
+            {
+                entries.Slice(padded, padded).Clear();
+                a.CopyTo(entries.Slice(2 * padded));
+                a.CopyTo(entries.Slice(3 * padded));
+            }
+        }
+
+        columns.Slice(inputs * padded, padded).CopyTo(pairs.Slice(4 * count * padded));
+    }
+
+    /// <summary>
+    /// The pre-activations of one row as <see cref="RowPreActivations"/> computes them, from the pair table of
+    /// <see cref="BuildPairs"/>: one column per nonzero pair of inputs (8 of 9 pairs of uniform ternary inputs, two
+    /// thirds of the columns of single inputs). Requires Vector512 acceleration.
+    /// </summary>
+    /// <remarks>
+    /// A pair (x_a, x_b) is coded c = 3·x_a + x_b, from −4 to 4: |c| picks the column (3: a, 1: b, 4: a + b, 2: a − b)
+    /// and the sign of c whether it is added or subtracted; c = 0 is skipped. Sixteen pairs are coded per multiply-add of
+    /// adjacent words and listed by compresses, as <see cref="RowPreActivations"/> lists inputs; the sums are the same
+    /// loops. Exact only on <see cref="FixedPointGrid"/>.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit] // the lists are read only up to their counts; the tail's copy is cleared first
+    public static void RowPairPreActivations(ref sbyte row, int inputs, ref float pairs, int padded, int width, ref float pre)
+    {
+        if (!Vector512.IsHardwareAccelerated || inputs < 16 || inputs > ShapeRules.MaxInputs || width < 1 || padded < (width + 15) / 16 * 16)
+        {
+            throw new ArgumentException("One row's pair sums need Vector512, 16 to 1024 inputs and padded rows of whole vectors.", nameof(inputs));
+        }
+
+        int count = (inputs + 1) / 2;
+        Span<int> lists = stackalloc int[2 * (count + 16)];
+        ref int plus = ref MemoryMarshal.GetReference(lists);
+        ref int minus = ref Unsafe.Add(ref plus, count + 16);
+        // The row's last inputs & 31 values, then zeros: 32 bytes read past a whole number of 32 never leave the row.
+        int whole = inputs & ~31;
+        Span<sbyte> tail = stackalloc sbyte[32];
+        tail.Clear();
+        MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref row, whole), inputs - whole).CopyTo(tail);
+        Vector512<int> lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        Vector512<int> entries = Vector512.Create(0, 1, 3, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        Vector512<short> code = Vector512.Create(0x0001_0003).AsInt16(); // 3 · x_a + 1 · x_b
+        int ups = 0, downs = 0;
+        for (int p = 0; p < count; p += 16)
+        {
+            Vector256<sbyte> bytes = (2 * p) + 32 <= inputs
+                ? Vector256.LoadUnsafe(ref row, (nuint)(2 * p))
+                : Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(tail));
+            Vector512<int> c = Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(bytes), code);
+            Vector512<int> index = lane + Vector512.Create(p);
+            Vector512<int> offsets = ((index << 2) + Avx512F.PermuteVar16x32(entries, Vector512.Abs(c))) * padded;
+            Vector512<int> inside = Vector512.LessThan(index, Vector512.Create(count));
+            Vector512<int> up = Vector512.GreaterThan(c, Vector512<int>.Zero) & inside, down = Vector512.LessThan(c, Vector512<int>.Zero) & inside;
+            Avx512F.Compress(Vector512<int>.Zero, up, offsets).StoreUnsafe(ref plus, (nuint)ups);
+            Avx512F.Compress(Vector512<int>.Zero, down, offsets).StoreUnsafe(ref minus, (nuint)downs);
+            ups += BitOperations.PopCount(up.ExtractMostSignificantBits());
+            downs += BitOperations.PopCount(down.ExtractMostSignificantBits());
+        }
+
+        SumLists(ref pairs, ref Unsafe.Add(ref pairs, 4 * count * padded), ref plus, ups, ref minus, downs, width, ref pre);
+    }
+
+    /// <summary>
+    /// <c>pre[k]</c> for k below ⌈width/16⌉·16: the columns at the offsets of <paramref name="plus"/> added, those of
+    /// <paramref name="minus"/> subtracted, then the bias; 64 neurons at a time in two sets of four sums (each list
+    /// ends in one branch), the last 16 to 48 neurons 16 at a time in four sums.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SumLists(ref float columns, ref float biases, ref int plus, int ups, ref int minus, int downs, int width, ref float pre)
+    {
+        int lanes = (width + 15) / 16 * 16, k = 0;
+        for (; k + 64 <= lanes; k += 64)
+        {
+            ref float slab = ref Unsafe.Add(ref columns, k);
+            Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            int e = 0;
+            for (; e + 2 <= ups; e += 2)
+            {
+                ref float c = ref Unsafe.Add(ref slab, Unsafe.Add(ref plus, e));
+                ref float d = ref Unsafe.Add(ref slab, Unsafe.Add(ref plus, e + 1));
+                a0 += Vector512.LoadUnsafe(ref c);
+                a1 += Vector512.LoadUnsafe(ref c, 16);
+                a2 += Vector512.LoadUnsafe(ref c, 32);
+                a3 += Vector512.LoadUnsafe(ref c, 48);
+                b0 += Vector512.LoadUnsafe(ref d);
+                b1 += Vector512.LoadUnsafe(ref d, 16);
+                b2 += Vector512.LoadUnsafe(ref d, 32);
+                b3 += Vector512.LoadUnsafe(ref d, 48);
+            }
+
+            if (e < ups)
+            {
+                ref float c = ref Unsafe.Add(ref slab, Unsafe.Add(ref plus, e));
+                a0 += Vector512.LoadUnsafe(ref c);
+                a1 += Vector512.LoadUnsafe(ref c, 16);
+                a2 += Vector512.LoadUnsafe(ref c, 32);
+                a3 += Vector512.LoadUnsafe(ref c, 48);
+            }
+
+            for (e = 0; e + 2 <= downs; e += 2)
+            {
+                ref float c = ref Unsafe.Add(ref slab, Unsafe.Add(ref minus, e));
+                ref float d = ref Unsafe.Add(ref slab, Unsafe.Add(ref minus, e + 1));
+                a0 -= Vector512.LoadUnsafe(ref c);
+                a1 -= Vector512.LoadUnsafe(ref c, 16);
+                a2 -= Vector512.LoadUnsafe(ref c, 32);
+                a3 -= Vector512.LoadUnsafe(ref c, 48);
+                b0 -= Vector512.LoadUnsafe(ref d);
+                b1 -= Vector512.LoadUnsafe(ref d, 16);
+                b2 -= Vector512.LoadUnsafe(ref d, 32);
+                b3 -= Vector512.LoadUnsafe(ref d, 48);
+            }
+
+            if (e < downs)
+            {
+                ref float c = ref Unsafe.Add(ref slab, Unsafe.Add(ref minus, e));
+                a0 -= Vector512.LoadUnsafe(ref c);
+                a1 -= Vector512.LoadUnsafe(ref c, 16);
+                a2 -= Vector512.LoadUnsafe(ref c, 32);
+                a3 -= Vector512.LoadUnsafe(ref c, 48);
+            }
+
+            // Both sets start at +0, so a zero sum is +0 and stays +0 with a bias of −0.
+            ((a0 + b0) + Vector512.LoadUnsafe(ref biases, (nuint)k)).StoreUnsafe(ref pre, (nuint)k);
+            ((a1 + b1) + Vector512.LoadUnsafe(ref biases, (nuint)k + 16)).StoreUnsafe(ref pre, (nuint)k + 16);
+            ((a2 + b2) + Vector512.LoadUnsafe(ref biases, (nuint)k + 32)).StoreUnsafe(ref pre, (nuint)k + 32);
+            ((a3 + b3) + Vector512.LoadUnsafe(ref biases, (nuint)k + 48)).StoreUnsafe(ref pre, (nuint)k + 48);
+        }
+
+        for (; k < lanes; k += 16)
+        {
+            // The last 16 to 48 neurons, 16 at a time: four sums for four independent chains.
+            ref float slab = ref Unsafe.Add(ref columns, k);
+            Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
+            int e = 0;
+            for (; e + 4 <= ups; e += 4)
+            {
+                a0 += Vector512.LoadUnsafe(ref Unsafe.Add(ref slab, Unsafe.Add(ref plus, e)));
+                a1 += Vector512.LoadUnsafe(ref Unsafe.Add(ref slab, Unsafe.Add(ref plus, e + 1)));
+                a2 += Vector512.LoadUnsafe(ref Unsafe.Add(ref slab, Unsafe.Add(ref plus, e + 2)));
+                a3 += Vector512.LoadUnsafe(ref Unsafe.Add(ref slab, Unsafe.Add(ref plus, e + 3)));
+            }
+
+            for (; e < ups; e++)
+            {
+                a0 += Vector512.LoadUnsafe(ref Unsafe.Add(ref slab, Unsafe.Add(ref plus, e)));
+            }
+
+            for (e = 0; e + 4 <= downs; e += 4)
+            {
+                a0 -= Vector512.LoadUnsafe(ref Unsafe.Add(ref slab, Unsafe.Add(ref minus, e)));
+                a1 -= Vector512.LoadUnsafe(ref Unsafe.Add(ref slab, Unsafe.Add(ref minus, e + 1)));
+                a2 -= Vector512.LoadUnsafe(ref Unsafe.Add(ref slab, Unsafe.Add(ref minus, e + 2)));
+                a3 -= Vector512.LoadUnsafe(ref Unsafe.Add(ref slab, Unsafe.Add(ref minus, e + 3)));
+            }
+
+            for (; e < downs; e++)
+            {
+                a0 -= Vector512.LoadUnsafe(ref Unsafe.Add(ref slab, Unsafe.Add(ref minus, e)));
+            }
+
+            (((a0 + a1) + (a2 + a3)) + Vector512.LoadUnsafe(ref biases, (nuint)k)).StoreUnsafe(ref pre, (nuint)k);
+        }
+    }
+
+    /// <summary>
+    /// The pre-activations of 16 sbyte rows of <paramref name="inputs"/> (at least 64) validated ternary values, with the
+    /// rows in the lanes of a Vector512: neuron k of row t at <c>pre[16 · k + t]</c>. The weights are in the canonical
+    /// layout (neuron k's row at <c>k · inputs</c>), the biases at <paramref name="biases"/>. For narrow first layers
+    /// (<see cref="ShapeRules.DotsFirstLayer"/>), where columns cost more per set bit than a multiply-add per input.
+    /// Requires Vector512 acceleration.
+    /// </summary>
+    /// <remarks>
+    /// Exact only on <see cref="FixedPointGrid"/>, like <see cref="PreActivations"/>: every partial sum is exact there,
+    /// so the order does not change the bits (a zero sum is +0: every sum starts at +0 and the bias is added last).
+    /// The rows are transposed once, 64 inputs at a time (sixteen 64-byte loads, a 16 × 16 transpose of dwords, then
+    /// each byte of a dword picked into floats by a permute of a 16-float table), so that input j of the 16 rows is one
+    /// vector. Then for eight neurons at a time, each input costs one load and eight multiply-adds with the weights
+    /// broadcast from memory: eight independent sums, no reduction across lanes, no lane wasted past the last input.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit] // every vector of the transposed rows is written before it is read
     public static void DotPreActivations(ref sbyte rows, int inputs, ref float weights, ref float biases, int width, ref float pre)
     {
-        if (!Vector512.IsHardwareAccelerated || inputs < 16 || inputs > ShapeRules.MaxInputs)
+        if (!Vector512.IsHardwareAccelerated || inputs < 64 || inputs > ShapeRules.MaxInputs)
         {
-            throw new ArgumentException("Dot products need Vector512 and 16 to 1024 inputs.", nameof(inputs));
+            throw new ArgumentException("Dot products need Vector512 and 64 to 1024 inputs.", nameof(inputs));
         }
 
-        const int Rows = 16;
-        int chunks = (inputs + 15) >> 4, last = inputs - 16;
-        Vector512<float> lane = Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-        // The rows as floats, chunk-major: chunk c of row t at (16c + t) · 16. Lane l of the last chunk is input
-        // inputs − 16 + l, kept when l ≥ 16c − (inputs − 16).
-        Span<float> x = stackalloc float[Rows * 16 * chunks];
-        ref float x0 = ref MemoryMarshal.GetReference(x);
-        for (int c = 0; c < chunks; c++)
+        Span<Vector512<float>> transposed = stackalloc Vector512<float>[inputs];
+        ref Vector512<float> x = ref MemoryMarshal.GetReference(transposed);
+        TransposeRows16(ref rows, inputs, ref x);
+        int last = width - 1;
+        for (int g = 0; g < width; g += 8)
         {
-            int at = Math.Min(c * 16, last);
-            Vector512<float> keep = Vector512.GreaterThanOrEqual(lane, Vector512.Create((float)((c * 16) - at)));
-            for (int t = 0; t < Rows; t++)
-            {
-                (Floats(ref Unsafe.Add(ref rows, t * inputs), at) & keep).StoreUnsafe(ref x0, (nuint)(((c * Rows) + t) * 16));
-            }
-        }
-
-        for (int k = 0; k < width; k++)
-        {
-            ref float row = ref Unsafe.Add(ref weights, k * inputs);
+            // Neurons g to g + 7; past the last neuron the last one is computed again and not stored.
+            ref float w0 = ref Unsafe.Add(ref weights, g * inputs), w1 = ref Unsafe.Add(ref weights, Math.Min(g + 1, last) * inputs);
+            ref float w2 = ref Unsafe.Add(ref weights, Math.Min(g + 2, last) * inputs), w3 = ref Unsafe.Add(ref weights, Math.Min(g + 3, last) * inputs);
+            ref float w4 = ref Unsafe.Add(ref weights, Math.Min(g + 4, last) * inputs), w5 = ref Unsafe.Add(ref weights, Math.Min(g + 5, last) * inputs);
+            ref float w6 = ref Unsafe.Add(ref weights, Math.Min(g + 6, last) * inputs), w7 = ref Unsafe.Add(ref weights, Math.Min(g + 7, last) * inputs);
             Vector512<float> s0 = Vector512<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-            Vector512<float> s8 = s0, s9 = s0, s10 = s0, s11 = s0, s12 = s0, s13 = s0, s14 = s0, s15 = s0;
-            for (int c = 0; c < chunks; c++)
+            for (int j = 0; j < inputs; j++)
             {
-                Vector512<float> w = Vector512.LoadUnsafe(ref row, (nuint)Math.Min(c * 16, last));
-                ref float xc = ref Unsafe.Add(ref x0, c * Rows * 16);
-                s0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc), w, s0);
-                s1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 16), w, s1);
-                s2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 32), w, s2);
-                s3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 48), w, s3);
-                s4 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 64), w, s4);
-                s5 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 80), w, s5);
-                s6 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 96), w, s6);
-                s7 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 112), w, s7);
-                s8 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 128), w, s8);
-                s9 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 144), w, s9);
-                s10 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 160), w, s10);
-                s11 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 176), w, s11);
-                s12 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 192), w, s12);
-                s13 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 208), w, s13);
-                s14 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 224), w, s14);
-                s15 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xc, 240), w, s15);
+                Vector512<float> v = Unsafe.Add(ref x, j);
+                s0 = Vector512.FusedMultiplyAdd(v, Vector512.Create(Unsafe.Add(ref w0, j)), s0);
+                s1 = Vector512.FusedMultiplyAdd(v, Vector512.Create(Unsafe.Add(ref w1, j)), s1);
+                s2 = Vector512.FusedMultiplyAdd(v, Vector512.Create(Unsafe.Add(ref w2, j)), s2);
+                s3 = Vector512.FusedMultiplyAdd(v, Vector512.Create(Unsafe.Add(ref w3, j)), s3);
+                s4 = Vector512.FusedMultiplyAdd(v, Vector512.Create(Unsafe.Add(ref w4, j)), s4);
+                s5 = Vector512.FusedMultiplyAdd(v, Vector512.Create(Unsafe.Add(ref w5, j)), s5);
+                s6 = Vector512.FusedMultiplyAdd(v, Vector512.Create(Unsafe.Add(ref w6, j)), s6);
+                s7 = Vector512.FusedMultiplyAdd(v, Vector512.Create(Unsafe.Add(ref w7, j)), s7);
             }
 
-            // Lane t: the sum of s_t's lanes (exact on the grid in any order), then the bias.
-            (SumsInLanes(s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15) + Vector512.Create(Unsafe.Add(ref biases, k)))
-                .StoreUnsafe(ref pre, (nuint)(k * Rows));
+            StoreNeuron(s0, g, width, ref biases, ref pre);
+            StoreNeuron(s1, g + 1, width, ref biases, ref pre);
+            StoreNeuron(s2, g + 2, width, ref biases, ref pre);
+            StoreNeuron(s3, g + 3, width, ref biases, ref pre);
+            StoreNeuron(s4, g + 4, width, ref biases, ref pre);
+            StoreNeuron(s5, g + 5, width, ref biases, ref pre);
+            StoreNeuron(s6, g + 6, width, ref biases, ref pre);
+            StoreNeuron(s7, g + 7, width, ref biases, ref pre);
         }
     }
 
-    /// <summary>Lane t of the result is the sum of the lanes of <c>s_t</c>: halves, quarters, pairs, then one permute.</summary>
+    /// <summary>Neuron k's sums of the 16 rows plus its bias, at <c>pre[16 · k]</c>, if k is a neuron of the layer.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> SumsInLanes(
-        Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3,
-        Vector512<float> s4, Vector512<float> s5, Vector512<float> s6, Vector512<float> s7,
-        Vector512<float> s8, Vector512<float> s9, Vector512<float> s10, Vector512<float> s11,
-        Vector512<float> s12, Vector512<float> s13, Vector512<float> s14, Vector512<float> s15)
+    private static void StoreNeuron(Vector512<float> sums, int k, int width, ref float biases, ref float pre)
     {
-        // Halves: quarters 0-1 of (t, t + 1) hold row t's and row t + 1's eight sums.
-        Vector512<float> h01 = Halves(s0, s1), h23 = Halves(s2, s3), h45 = Halves(s4, s5), h67 = Halves(s6, s7);
-        Vector512<float> h89 = Halves(s8, s9), h1011 = Halves(s10, s11), h1213 = Halves(s12, s13), h1415 = Halves(s14, s15);
-        // Quarters: quarter i holds row (4g + i)'s four sums.
-        Vector512<float> q0 = Quarters(h01, h23), q1 = Quarters(h45, h67), q2 = Quarters(h89, h1011), q3 = Quarters(h1213, h1415);
-        // Pairs within 128-bit lanes: quarter i holds rows (i, i + 4)'s two sums, then rows (i + 8, i + 12)'s.
-        Vector512<float> p0 = Avx512F.Shuffle(q0, q1, 0x44) + Avx512F.Shuffle(q0, q1, 0xEE);
-        Vector512<float> p1 = Avx512F.Shuffle(q2, q3, 0x44) + Avx512F.Shuffle(q2, q3, 0xEE);
-        // Element 4i + j is row i + 4j's sum; one permute puts row t in lane t.
-        Vector512<float> sums = Avx512F.Shuffle(p0, p1, 0x88) + Avx512F.Shuffle(p0, p1, 0xDD);
-        return Avx512F.PermuteVar16x32(sums, Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
+        if (k < width)
+        {
+            (sums + Vector512.Create(Unsafe.Add(ref biases, k))).StoreUnsafe(ref pre, (nuint)(k * 16));
+        }
     }
 
-    /// <summary>Quarters 0-1 of the result: the halves of <paramref name="a"/> added; quarters 2-3: those of <paramref name="b"/>.</summary>
+    /// <summary>
+    /// Input j of 16 rows of <paramref name="inputs"/> (at least 64) ternary sbytes as floats, row t in lane t, at
+    /// <c>x[j]</c>. The last 64 inputs are read from <c>inputs − 64</c>, so nothing past a row is read; the dwords
+    /// wholly among the inputs of the chunk before are not converted again, the others are written again with the same values.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Halves(Vector512<float> a, Vector512<float> b) =>
-        Avx512F.Shuffle4x128(a, b, 0x44) + Avx512F.Shuffle4x128(a, b, 0xEE);
+    private static void TransposeRows16(ref sbyte rows, int inputs, ref Vector512<float> x)
+    {
+        // Lane v of the table is the value whose byte has the low four bits v: 0, 1 and −1 (0xFF).
+        Vector512<float> table = Vector512.Create(0f, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1);
+        nuint stride = (nuint)inputs;
+        for (int c = 0; c < inputs; c += 64)
+        {
+            int at = Math.Min(c, inputs - 64);
+            ref sbyte b = ref Unsafe.Add(ref rows, at);
+            // Row t's 64 inputs as 16 dwords of four inputs each; B[4i + m] holds, in 128-bit lane L, dword 4L + m of
+            // rows 4i to 4i + 3.
+            Quad(Row(ref b, 0, stride), Row(ref b, 1, stride), Row(ref b, 2, stride), Row(ref b, 3, stride),
+                out Vector512<float> b0, out Vector512<float> b1, out Vector512<float> b2, out Vector512<float> b3);
+            Quad(Row(ref b, 4, stride), Row(ref b, 5, stride), Row(ref b, 6, stride), Row(ref b, 7, stride),
+                out Vector512<float> b4, out Vector512<float> b5, out Vector512<float> b6, out Vector512<float> b7);
+            Quad(Row(ref b, 8, stride), Row(ref b, 9, stride), Row(ref b, 10, stride), Row(ref b, 11, stride),
+                out Vector512<float> b8, out Vector512<float> b9, out Vector512<float> b10, out Vector512<float> b11);
+            Quad(Row(ref b, 12, stride), Row(ref b, 13, stride), Row(ref b, 14, stride), Row(ref b, 15, stride),
+                out Vector512<float> b12, out Vector512<float> b13, out Vector512<float> b14, out Vector512<float> b15);
+            ref Vector512<float> target = ref Unsafe.Add(ref x, at);
+            // Dwords wholly below c - at were converted by the chunk before.
+            int fresh = c - at;
+            Dwords(b0, b4, b8, b12, 0, fresh, ref target, table);
+            Dwords(b1, b5, b9, b13, 1, fresh, ref target, table);
+            Dwords(b2, b6, b10, b14, 2, fresh, ref target, table);
+            Dwords(b3, b7, b11, b15, 3, fresh, ref target, table);
+        }
+    }
 
-    /// <summary>Quarters 0, 1: the two quarters of a's halves added; quarters 2, 3: b's.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Quarters(Vector512<float> a, Vector512<float> b) =>
-        Avx512F.Shuffle4x128(a, b, 0x88) + Avx512F.Shuffle4x128(a, b, 0xDD);
+    private static Vector512<float> Row(ref sbyte start, int t, nuint stride) => Vector512.LoadUnsafe(ref start, (nuint)t * stride).AsSingle();
 
-    /// <summary>16 ternary sbytes as floats.</summary>
+    /// <summary>Four rows' dwords regrouped: <paramref name="m0"/> to <paramref name="m3"/> hold, in 128-bit lane L, dword 4L + m of the four rows.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Floats(ref sbyte row, int at) =>
-        Vector512.ConvertToSingle(Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref row, (nuint)at)));
+    private static void Quad(Vector512<float> r0, Vector512<float> r1, Vector512<float> r2, Vector512<float> r3,
+        out Vector512<float> m0, out Vector512<float> m1, out Vector512<float> m2, out Vector512<float> m3)
+    {
+        Vector512<double> a0 = Avx512F.UnpackLow(r0, r1).AsDouble(), a1 = Avx512F.UnpackHigh(r0, r1).AsDouble();
+        Vector512<double> a2 = Avx512F.UnpackLow(r2, r3).AsDouble(), a3 = Avx512F.UnpackHigh(r2, r3).AsDouble();
+        m0 = Avx512F.UnpackLow(a0, a2).AsSingle();
+        m1 = Avx512F.UnpackHigh(a0, a2).AsSingle();
+        m2 = Avx512F.UnpackLow(a1, a3).AsSingle();
+        m3 = Avx512F.UnpackHigh(a1, a3).AsSingle();
+    }
+
+    /// <summary>
+    /// Dwords 4L + m (L = 0 to 3) of the 16 rows from the four quads' lanes, each as its four inputs' floats; dwords
+    /// whose inputs all lie below <paramref name="fresh"/> are left as they are.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Dwords(Vector512<float> q0, Vector512<float> q1, Vector512<float> q2, Vector512<float> q3, int m, int fresh,
+        ref Vector512<float> x, Vector512<float> table)
+    {
+        Vector512<float> low01 = Avx512F.Shuffle4x128(q0, q1, 0x44), high01 = Avx512F.Shuffle4x128(q0, q1, 0xEE);
+        Vector512<float> low23 = Avx512F.Shuffle4x128(q2, q3, 0x44), high23 = Avx512F.Shuffle4x128(q2, q3, 0xEE);
+        if ((4 * m) + 3 >= fresh)
+        {
+            Bytes(Avx512F.Shuffle4x128(low01, low23, 0x88).AsUInt32(), ref Unsafe.Add(ref x, 4 * m), table);
+        }
+
+        if (4 * (4 + m) + 3 >= fresh)
+        {
+            Bytes(Avx512F.Shuffle4x128(low01, low23, 0xDD).AsUInt32(), ref Unsafe.Add(ref x, 4 * (4 + m)), table);
+        }
+
+        if (4 * (8 + m) + 3 >= fresh)
+        {
+            Bytes(Avx512F.Shuffle4x128(high01, high23, 0x88).AsUInt32(), ref Unsafe.Add(ref x, 4 * (8 + m)), table);
+        }
+
+        Bytes(Avx512F.Shuffle4x128(high01, high23, 0xDD).AsUInt32(), ref Unsafe.Add(ref x, 4 * (12 + m)), table);
+    }
+
+    /// <summary>The four bytes of each dword as floats (a permute reads the low four bits of each lane's index).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Bytes(Vector512<uint> dwords, ref Vector512<float> x, Vector512<float> table)
+    {
+        x = Avx512F.PermuteVar16x32(table, dwords.AsInt32());
+        Unsafe.Add(ref x, 1) = Avx512F.PermuteVar16x32(table, (dwords >> 8).AsInt32());
+        Unsafe.Add(ref x, 2) = Avx512F.PermuteVar16x32(table, (dwords >> 16).AsInt32());
+        Unsafe.Add(ref x, 3) = Avx512F.PermuteVar16x32(table, (dwords >> 24).AsInt32());
+    }
 
     private static void Clear(ref float start, int length) =>
         System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref start, length).Clear();

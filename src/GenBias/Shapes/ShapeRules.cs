@@ -92,23 +92,39 @@ namespace GenBias.CompilerServices
         public static bool GathersFirstLayer(int inputs, int width) => width == 1 && inputs <= 32 && UsesTables(inputs, width);
 
         /// <summary>
-        /// Whether batches compute the first layer by adding and subtracting weight columns from packed masks
-        /// (<c>WideFirstLayer</c>), where the parameters are on the fixed-point grid: more inputs than the packed form
-        /// and tables hold, and 32 to 1024 neurons. Each set input bit costs a few instructions before its column is
-        /// added, so narrower layers are faster with the rows in lanes and broadcast weights (100 → 8 → 1 took twice as
-        /// long by columns, 784 → 64 → 1 half as long); sixteen rows' sums stay on the stack up to 1024 neurons.
+        /// Whether batches compute the first layer from its weight columns (<c>WideFirstLayer</c>), where the parameters
+        /// are on the fixed-point grid: more inputs than the packed form and tables hold, and 32 to 1024 neurons. With
+        /// Vector512, register tiles of four rows by 64 neurons (<c>TilePreActivations</c>); with Vector256, the columns
+        /// of each row's set bits added from packed masks (<c>PreActivations</c>). Narrower layers are faster with the
+        /// rows in lanes and broadcast weights (<see cref="DotsFirstLayer"/>); sixteen rows' sums stay on the stack up to
+        /// 1024 neurons.
         /// </summary>
         public static bool AddsFirstLayerColumns(int inputs, int width) =>
             inputs > MaxPackedInputs && width >= 32 && width <= 1024;
 
         /// <summary>
-        /// Whether batches compute the first layer, where its parameters are on the fixed-point grid, by dot products of
-        /// the rows with the weight rows, inputs in lanes (<c>WideFirstLayer.DotPreActivations</c>): more inputs than the
-        /// packed form and tables hold, and 8 to 31 neurons (fewer set bits per column than
-        /// <see cref="AddsFirstLayerColumns"/> needs to pay for its bit scans).
+        /// Whether batches compute the first layer, where its parameters are on the fixed-point grid, by multiply-adds
+        /// with 16 rows transposed into the lanes and the weights broadcast (<c>WideFirstLayer.DotPreActivations</c>,
+        /// Vector512): more inputs than the packed form and tables hold, and 8 to 31 neurons (too few to fill the
+        /// 64-neuron tiles of <see cref="AddsFirstLayerColumns"/>).
         /// </summary>
         public static bool DotsFirstLayer(int inputs, int width) =>
             inputs > MaxPackedInputs && width >= PartialSums && !AddsFirstLayerColumns(inputs, width);
+
+        /// <summary>
+        /// Floats of a first layer's pair table (<c>WideFirstLayer.BuildPairs</c>): four padded columns per pair of
+        /// inputs (a, b, a + b, a − b), then the padded biases.
+        /// </summary>
+        public static int PairTableFloats(int inputs, int width) => ((4 * ((inputs + 1) / 2)) + 1) * PaddedWidth(width);
+
+        /// <summary>
+        /// Whether one row's first layer (Forward) is computed, on the fixed-point grid and Vector512, from a pair table
+        /// (<c>WideFirstLayer.RowPairPreActivations</c>, one column per nonzero pair of inputs) rather than from the
+        /// columns of single inputs: where batches add columns (<see cref="AddsFirstLayerColumns"/>) and the table,
+        /// twice the layer's size, fits <see cref="MaxTableFloats"/>.
+        /// </summary>
+        public static bool PairsFirstLayer(int inputs, int width) =>
+            AddsFirstLayerColumns(inputs, width) && PairTableFloats(inputs, width) <= MaxTableFloats;
 
         /// <summary>Parameters of one layer in the canonical layout: weights then biases.</summary>
         public static int LayerParameterCount(int inputs, int width) => inputs * width + width;
