@@ -1,0 +1,245 @@
+using System.Collections.Generic;
+using System.Linq;
+using GenBias.Generators.Helpers;
+
+namespace GenBias.Generators
+{
+    // Sixteen rows per kernel call on Vector512 for a table-driven first layer of more than 8 neurons followed by later
+    // layers (25 → 32 → 16 → 8 → 1, 64 → 33 → 1), when the sixteen-row kernels of Batch16 do not take the network:
+    // - layer 0 row by row from the tables, each row's activations stored by chunks of eight, two rows side by side
+    //   (pair q: chunk c of row 2q in lanes 0-7, of row 2q + 1 in lanes 8-15); a last few neurons beyond the full
+    //   vectors are summed as scalars and activated sixteen rows at once;
+    // - layer 1 neuron by neuron, its weights in registers: per pair of rows, lane l chains the inputs l, l + 8, … (the
+    //   canonical partial sums, one multiply-add per chunk for both rows), then CanonicalSum.TreeOfRowPairs puts the
+    //   sixteen rows' trees in lanes: one activation per neuron and sixteen rows;
+    // - every later layer with the rows in lanes: neuron k's partial sum l over its inputs j = l, l + 8, … with the
+    //   weight broadcast, the fixed tree lane by lane, so no transposition at all.
+    // Every lane computes what Forward computes for its row: the bits of Forward.
+    public sealed partial class TernaryNetworkGenerator
+    {
+        /// <summary>Neurons of layer 0 beyond its full vectors of 16 that the kernel sums as scalars (more: one padded vector).</summary>
+        private const int ScalarTail16 = 4;
+
+        /// <summary>
+        /// Whether the batch runs the sixteen-row kernel of this file where Vector512 is accelerated: a table-driven first
+        /// layer of more than 8 neurons (16 per table row vector), later layers, and no Batch16 kernel.
+        /// </summary>
+        private static bool Rows16(List<LayerPlan> layers) =>
+            layers.Count >= 2 && !Batches16(layers) && layers[0].Tables && Lanes16(layers[0])
+            && Rows16BufferSize(layers) <= 16 * 1024;
+
+        /// <summary>Full vectors of 16 neurons of layer 0 the kernel stores from the tables (a padded last one when the tail is long).</summary>
+        private static int Blocks16(LayerPlan first) =>
+            first.Width % 16 <= ScalarTail16 ? first.Width / 16 : (first.Width + 15) / 16;
+
+        /// <summary>Neurons of layer 0 summed as scalars (after <see cref="Blocks16"/> vectors).</summary>
+        private static int Tail16(LayerPlan first) => first.Width - System.Math.Min(first.Width, 16 * Blocks16(first));
+
+        /// <summary>Chunks of eight inputs of layer 1 (its weights per neuron, and the pair buffer's chunks read).</summary>
+        private static int Chunks16(LayerPlan first) => (first.Width + 7) / 8;
+
+        /// <summary>Floats of one pair of rows in the layer-0 buffer: every chunk written (stored or read), 16 floats each.</summary>
+        private static int PairFloats16(LayerPlan first) => 16 * System.Math.Max(2 * Blocks16(first), Chunks16(first));
+
+        private static int Rows16BufferSize(List<LayerPlan> layers) =>
+            (8 * PairFloats16(layers[0])) + (16 * Tail16(layers[0])) + (16 * layers.Skip(1).Sum(l => l.Width));
+
+        /// <summary>The driver's loop over blocks of sixteen rows (packed rows in place, sbyte rows packed 64 at a time).</summary>
+        private static void EmitRows16Loop(IndentedWriter w, List<LayerPlan> layers, bool packed)
+        {
+            w.Line("// Sixteen rows per kernel call.");
+            w.Line("Sys::Span<float> rows16 = stackalloc float[Rows16BufferSize];");
+            w.Line("rows16.Clear(); // padding that the kernel reads must be zero, even under [SkipLocalsInit]");
+            w.Line("ref float d0 = ref Interop::MemoryMarshal.GetReference(rows16);");
+            if (packed)
+            {
+                using (w.Block("for (; r + 16 <= rows; r += 16)"))
+                {
+                    w.Line($"BatchRows16Vector512(ref {Unsafe}.Add(ref first, 2 * r), ref {Unsafe}.Add(ref last, r * OutputCount), ref d0);");
+                }
+            }
+            else
+            {
+                EmitSbyteChunks(w, layers[0].Inputs, 16, "m0", b => $"BatchRows16Vector512(ref {Unsafe}.Add(ref m0, 2 * {b}), ref {Unsafe}.Add(ref last, (r + {b}) * OutputCount), ref d0);");
+            }
+        }
+
+        private static void EmitRows16Constants(IndentedWriter w, List<LayerPlan> layers)
+        {
+            w.Line("// The sixteen-row kernel's buffer: layer 0 by pairs of rows, its scalar neurons' pre-activations, then every");
+            w.Line("// later layer with the rows in lanes (16 floats per neuron).");
+            int offset = 8 * PairFloats16(layers[0]);
+            w.Member($"private const int Rows16Tail = {offset};");
+            offset += 16 * Tail16(layers[0]);
+            foreach (LayerPlan l in layers.Skip(1))
+            {
+                w.Member($"private const int Rows16{l.Name} = {offset};");
+                offset += 16 * l.Width;
+            }
+
+            w.Member($"private const int Rows16BufferSize = {offset};");
+        }
+
+        private static void EmitRows16Kernel(IndentedWriter w, List<LayerPlan> layers)
+        {
+            LayerPlan first = layers[0], output = layers[layers.Count - 1];
+            int stride = first.TableStride, groupFloats = ShapeRules.GroupRows * stride, present = System.Math.Min(first.Groups, ShapeRules.PartialSums);
+            int blocks = Blocks16(first), tail = Tail16(first), pair = PairFloats16(first);
+            w.Line();
+            w.Line("// Sixteen rows: masks holds each row's positive then negative mask, output receives 16 rows of outputs, buffer");
+            w.Line("// holds Rows16BufferSize floats (zero padding between calls). Requires Vector512 (AVX-512F). Same bits as Forward");
+            w.Line("// for every row.");
+            using (w.MemberBlock("private void BatchRows16Vector512(ref ulong masks, ref float output, ref float buffer)"))
+            {
+                w.Line("ref float w = ref Interop::MemoryMarshal.GetArrayDataReference(_parameters);");
+                w.Line("ref float t = ref _tables.Origin;");
+                w.Line("ref int keys = ref _tables.KeyOrigin; // ten mask bits → the offset of the group's row");
+                w.Line();
+                w.Line($"// Layer 0: {first.Describe}, from the tables, row by row; row r's chunk c of eight activations at");
+                w.Line($"// (r / 2) * {pair} + c * 16 + (r % 2) * 8.");
+                using (w.Block("for (int r = 0; r < 16; r++)"))
+                {
+                    w.Line($"ulong positive = {Unsafe}.Add(ref masks, 2 * r), negative = {Unsafe}.Add(ref masks, (2 * r) + 1);");
+                    for (int g = 0; g < first.Groups; g++)
+                    {
+                        string offset = g == 0 ? "" : $"{g * groupFloats} + ";
+                        w.Line($"nuint r{g} = {offset}(nuint){Unsafe}.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, {g * ShapeRules.GroupSize})); // group {g}");
+                    }
+
+                    w.Line($"ref float y = ref {Unsafe}.Add(ref buffer, ((r >> 1) * {pair}) + ((r & 1) * 8));");
+                    for (int b = 0; b < blocks; b++)
+                    {
+                        int lo = b * 16, hi = System.Math.Min(lo + 16, first.Width) - 1;
+                        w.Line(lo == hi ? $"// Neuron {lo}" : $"// Neurons {lo}-{hi}");
+                        using (w.Block())
+                        {
+                            for (int g = 0; g < first.Groups; g++)
+                            {
+                                string load = $"{V512}.LoadUnsafe(ref t, r{g}{(lo == 0 ? "" : " + " + lo)})";
+                                w.Line(g < ShapeRules.PartialSums ? $"{V512}<float> s{g} = {load};" : $"s{g % 8} += {load};");
+                            }
+
+                            w.Line($"{V512}<float> y{b} = GB::ActivationMath.Apply(GB::Activation.{first.Activation}, {TreeOfPresent(present, p => "s" + p)});");
+                            w.Line($"{V256}.StoreUnsafe({V512}.GetLower(y{b}), ref y, {32 * b});");
+                            w.Line($"{V256}.StoreUnsafe({V512}.GetUpper(y{b}), ref y, {(32 * b) + 16});");
+                        }
+                    }
+
+                    for (int i = 0; i < tail; i++)
+                    {
+                        int k = (16 * blocks) + i;
+                        w.Line($"// Neuron {k}: its pre-activation, activated below with the other rows'.");
+                        using (w.Block())
+                        {
+                            for (int g = 0; g < first.Groups; g++)
+                            {
+                                string load = $"{Unsafe}.Add(ref t, r{g} + {k})";
+                                w.Line(g < ShapeRules.PartialSums ? $"float s{g} = {load};" : $"s{g % 8} += {load};");
+                            }
+
+                            w.Line($"{Unsafe}.Add(ref buffer, Rows16Tail + {16 * i} + r) = {TreeOfPresent(present, p => "s" + p)};");
+                        }
+                    }
+                }
+
+                for (int i = 0; i < tail; i++)
+                {
+                    int k = (16 * blocks) + i;
+                    w.Line($"// Neuron {k} of the sixteen rows: one activation, then into the rows' chunk {k / 8}.");
+                    using (w.Block())
+                    {
+                        w.Line($"ref float tail = ref {Unsafe}.Add(ref buffer, Rows16Tail + {16 * i});");
+                        w.Line($"{V512}.StoreUnsafe(GB::ActivationMath.Apply(GB::Activation.{first.Activation}, {V512}.LoadUnsafe(ref tail)), ref tail);");
+                        using (w.Block("for (int r = 0; r < 16; r++)"))
+                        {
+                            w.Line($"{Unsafe}.Add(ref buffer, ((r >> 1) * {pair}) + ((r & 1) * 8) + {((k / 8) * 16) + (k % 8)}) = {Unsafe}.Add(ref tail, r);");
+                        }
+                    }
+                }
+
+                foreach (LayerPlan l in layers.Skip(1))
+                {
+                    w.Line();
+                    if (l.Index == 1)
+                    {
+                        EmitRows16PairLayer(w, l, first, l == output);
+                    }
+                    else
+                    {
+                        EmitRows16LanesLayer(w, l, layers[l.Index - 1], l == output);
+                    }
+                }
+
+                if (output.Width > 1)
+                {
+                    w.Line("// The outputs, row by row.");
+                    using (w.Block("for (int r = 0; r < 16; r++)"))
+                    {
+                        using (w.Block("for (int k = 0; k < OutputCount; k++)"))
+                        {
+                            w.Line($"{Unsafe}.Add(ref output, (r * OutputCount) + k) = {Unsafe}.Add(ref buffer, Rows16{output.Name} + (k * 16) + r);");
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>Where neuron k's sixteen activations go: the output (a last layer of one neuron) or the layer's lanes.</summary>
+        private static string Rows16Store(LayerPlan l, bool last) =>
+            last && l.Width == 1 ? "ref output" : $"ref {Unsafe}.Add(ref buffer, Rows16{l.Name} + (k * 16))";
+
+        private static void EmitRows16PairLayer(IndentedWriter w, LayerPlan l, LayerPlan first, bool last)
+        {
+            int chunks = Chunks16(first), pair = PairFloats16(first);
+            w.Line($"// Layer 1: {l.Describe}, neuron by neuron: its weights by chunks of eight, twice per vector (one chunk");
+            w.Line("// for both rows of a pair); lane l of a pair chains inputs l, l + 8, … (the canonical partial sums); then the fixed");
+            w.Line("// tree of the sixteen rows at once puts row r in lane r.");
+            using (w.Block($"for (int k = 0; k < {l.Width}; k++)"))
+            {
+                w.Line($"ref float wk = ref {Unsafe}.Add(ref w, {l.Name}WeightOffset + (k * {l.Inputs}));");
+                for (int c = 0; c < chunks; c++)
+                {
+                    int count = System.Math.Min(8, l.Inputs - (8 * c));
+                    string chunk = count == 8
+                        ? $"{V256}.LoadUnsafe(ref wk, {8 * c})"
+                        : $"{V256}.Create({string.Join(", ", Enumerable.Range(0, 8).Select(i => i < count ? $"{Unsafe}.Add(ref wk, {(8 * c) + i})" : "0f"))})";
+                    w.Line($"{V512}<float> c{c} = {V512}.Create({chunk});{(count == 8 ? "" : " // zero beyond the last input")}");
+                }
+
+                for (int q = 0; q < 8; q++)
+                {
+                    w.Line($"ref float a{q} = ref {Unsafe}.Add(ref buffer, {q * pair}); // rows {2 * q}, {(2 * q) + 1}");
+                    string sum = $"{V512}<float>.Zero";
+                    for (int c = 0; c < chunks; c++)
+                    {
+                        sum = $"{V512}.FusedMultiplyAdd({V512}.LoadUnsafe(ref a{q}, {16 * c}), c{c}, {sum})";
+                    }
+
+                    w.Line($"{V512}<float> q{q} = {sum};");
+                }
+
+                w.Line($"{V512}<float> pre = GBC::CanonicalSum.TreeOfRowPairs(q0, q1, q2, q3, q4, q5, q6, q7) + {V512}.Create({Unsafe}.Add(ref w, {l.Name}BiasOffset + k));");
+                w.Line($"{V512}.StoreUnsafe(GB::ActivationMath.Apply(GB::Activation.{l.Activation}, pre), {Rows16Store(l, last)});");
+            }
+        }
+
+        private static void EmitRows16LanesLayer(IndentedWriter w, LayerPlan l, LayerPlan previous, bool last)
+        {
+            w.Line($"// Layer {l.Index}: {l.Describe}, the rows in lanes: input j of the sixteen rows (one vector) times the broadcast");
+            w.Line("// weight feeds partial sum j % 8, then the fixed tree lane by lane and the bias.");
+            using (w.Block($"for (int k = 0; k < {l.Width}; k++)"))
+            {
+                w.Line($"ref float wk = ref {Unsafe}.Add(ref w, {l.Name}WeightOffset + (k * {l.Inputs}));");
+                w.Line($"ref float a = ref {Unsafe}.Add(ref buffer, Rows16{previous.Name});");
+                w.Line($"{V512}<float> s0 = {V512}<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;");
+                for (int j = 0; j < l.Inputs; j++)
+                {
+                    w.Line($"s{j % 8} = {V512}.FusedMultiplyAdd({V512}.LoadUnsafe(ref a, {16 * j}), {V512}.Create({Unsafe}.Add(ref wk, {j})), s{j % 8});");
+                }
+
+                w.Line($"{V512}<float> pre = GBC::CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + {V512}.Create({Unsafe}.Add(ref w, {l.Name}BiasOffset + k));");
+                w.Line($"{V512}.StoreUnsafe(GB::ActivationMath.Apply(GB::Activation.{l.Activation}, pre), {Rows16Store(l, last)});");
+            }
+        }
+    }
+}
