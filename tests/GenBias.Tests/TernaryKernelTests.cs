@@ -175,6 +175,27 @@ public class TernaryKernelTests
     }
 
     [Fact]
+    public void The_tree_of_sixteen_rows_in_pairs_equals_sixteen_trees()
+    {
+        var random = new Random(16);
+        for (int trial = 0; trial < 1000; trial++)
+        {
+            Vector256<float>[] rows = new Vector256<float>[16];
+            for (int r = 0; r < 16; r++)
+            {
+                rows[r] = Vector256.Create([.. Enumerable.Range(0, 8).Select(_ => (float)((random.NextDouble() - 0.5) * Math.Pow(10, random.Next(-3, 4))))]);
+            }
+
+            Vector512<float> Pair(int q) => Vector512.Create(rows[2 * q], rows[(2 * q) + 1]);
+            Vector512<float> all = CanonicalSum.TreeOfRowPairs(Pair(0), Pair(1), Pair(2), Pair(3), Pair(4), Pair(5), Pair(6), Pair(7));
+            for (int r = 0; r < 16; r++)
+            {
+                Assert.Equal(BitConverter.SingleToInt32Bits(CanonicalSum.Tree(rows[r])), BitConverter.SingleToInt32Bits(all.GetElement(r)));
+            }
+        }
+    }
+
+    [Fact]
     public void The_packed_batch_equals_the_sbyte_batch_and_names_a_bad_row()
     {
         var network = new Seed25x16x1();
