@@ -41,8 +41,16 @@ namespace GenBias.Generators
         /// <summary>Floats of one pair of rows in the layer-0 buffer: every chunk written (stored or read), 16 floats each.</summary>
         private static int PairFloats16(LayerPlan first) => 16 * System.Math.Max(2 * Blocks16(first), Chunks16(first));
 
+        /// <summary>Whether the kernel derives the sixteen rows' table offsets with vector permutes (masks in lanes: up to 32 inputs).</summary>
+        private static bool Offsets16InLanes(LayerPlan first) => first.Inputs <= 32;
+
         private static int Rows16BufferSize(List<LayerPlan> layers) =>
-            (8 * PairFloats16(layers[0])) + (16 * Tail16(layers[0])) + (16 * layers.Skip(1).Sum(l => l.Width));
+            (8 * PairFloats16(layers[0])) + (16 * Tail16(layers[0])) + (16 * layers.Skip(1).Sum(l => l.Width))
+            + (Offsets16InLanes(layers[0]) ? 16 * layers[0].Groups : 0);
+
+        /// <summary>The base-3 value of five mask bits (bit i worth 3^i), for each of the 32 patterns: a group's table row.</summary>
+        private static int[] Base3Of5Bits() =>
+            Enumerable.Range(0, 32).Select(b => Enumerable.Range(0, 5).Sum(i => ((b >> i) & 1) * (int)System.Math.Pow(3, i))).ToArray();
 
         /// <summary>The driver's loop over blocks of sixteen rows (packed rows in place, sbyte rows packed 64 at a time).</summary>
         private static void EmitRows16Loop(IndentedWriter w, List<LayerPlan> layers, bool packed)
@@ -77,6 +85,12 @@ namespace GenBias.Generators
                 offset += 16 * l.Width;
             }
 
+            if (Offsets16InLanes(layers[0]))
+            {
+                w.Member($"private const int Rows16Offsets = {offset};");
+                offset += 16 * layers[0].Groups;
+            }
+
             w.Member($"private const int Rows16BufferSize = {offset};");
         }
 
@@ -93,17 +107,46 @@ namespace GenBias.Generators
             {
                 w.Line("ref float w = ref Interop::MemoryMarshal.GetArrayDataReference(_parameters);");
                 w.Line("ref float t = ref _tables.Origin;");
-                w.Line("ref int keys = ref _tables.KeyOrigin; // ten mask bits → the offset of the group's row");
+                bool lanes = Offsets16InLanes(first);
+                if (lanes)
+                {
+                    int[] base3 = Base3Of5Bits();
+                    w.Line();
+                    w.Line("// The sixteen rows' table row offsets, group g's of row r at g * 16 + r: five mask bits → their base-3 value");
+                    w.Line("// times the row stride (positive) or twice that (negative), 32 entries each indexed by the low five bits of each lane.");
+                    w.Line($"ref int offsets = ref {Unsafe}.As<float, int>(ref {Unsafe}.Add(ref buffer, Rows16Offsets));");
+                    w.Line($"GBC::FirstLayerTables.GatherLanes16(ref masks, out {V512}<int> positive, out {V512}<int> negative);");
+                    w.Line($"{V512}<int> plusLow = {Ints(base3.Take(16).Select(b => b * stride))}, plusHigh = {Ints(base3.Skip(16).Select(b => b * stride))};");
+                    w.Line($"{V512}<int> minusLow = {Ints(base3.Take(16).Select(b => b * 2 * stride))}, minusHigh = {Ints(base3.Skip(16).Select(b => b * 2 * stride))};");
+                    for (int g = 0; g < first.Groups; g++)
+                    {
+                        int shift = g * ShapeRules.GroupSize;
+                        string p = shift == 0 ? "positive" : $"{V512}.ShiftRightLogical(positive, {shift})";
+                        string n = shift == 0 ? "negative" : $"{V512}.ShiftRightLogical(negative, {shift})";
+                        w.Line($"{V512}.StoreUnsafe({Avx512}.PermuteVar16x32x2(plusLow, {p}, plusHigh) + {Avx512}.PermuteVar16x32x2(minusLow, {n}, minusHigh), ref offsets, {g * 16}); // group {g}");
+                    }
+                }
+                else
+                {
+                    w.Line("ref int keys = ref _tables.KeyOrigin; // ten mask bits → the offset of the group's row");
+                }
+
                 w.Line();
                 w.Line($"// Layer 0: {first.Describe}, from the tables, row by row; row r's chunk c of eight activations at");
                 w.Line($"// (r / 2) * {pair} + c * 16 + (r % 2) * 8.");
                 using (w.Block("for (int r = 0; r < 16; r++)"))
                 {
-                    w.Line($"ulong positive = {Unsafe}.Add(ref masks, 2 * r), negative = {Unsafe}.Add(ref masks, (2 * r) + 1);");
+                    if (!lanes)
+                    {
+                        w.Line($"ulong positive = {Unsafe}.Add(ref masks, 2 * r), negative = {Unsafe}.Add(ref masks, (2 * r) + 1);");
+                    }
+
                     for (int g = 0; g < first.Groups; g++)
                     {
                         string offset = g == 0 ? "" : $"{g * groupFloats} + ";
-                        w.Line($"nuint r{g} = {offset}(nuint){Unsafe}.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, {g * ShapeRules.GroupSize})); // group {g}");
+                        w.Line(lanes
+                            ? $"nuint r{g} = {offset}(nuint)(uint){Unsafe}.Add(ref offsets, {g * 16} + r); // group {g}"
+                            : $"nuint r{g} = {offset}(nuint){Unsafe}.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, {g * ShapeRules.GroupSize})); // group {g}");
                     }
 
                     w.Line($"ref float y = ref {Unsafe}.Add(ref buffer, ((r >> 1) * {pair}) + ((r & 1) * 8));");
