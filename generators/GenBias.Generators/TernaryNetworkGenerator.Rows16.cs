@@ -240,25 +240,34 @@ namespace GenBias.Generators
             using (w.Block($"for (int k = 0; k < {l.Width}; k++)"))
             {
                 w.Line($"ref float wk = ref {Unsafe}.Add(ref w, {l.Name}WeightOffset + (k * {l.Inputs}));");
-                for (int c = 0; c < chunks; c++)
+                for (int c = 0; c < chunks; c += 2)
                 {
-                    int count = System.Math.Min(8, l.Inputs - (8 * c));
-                    string chunk = count == 8
-                        ? $"{V256}.LoadUnsafe(ref wk, {8 * c})"
-                        : $"{V256}.Create({string.Join(", ", Enumerable.Range(0, 8).Select(i => i < count ? $"{Unsafe}.Add(ref wk, {(8 * c) + i})" : "0f"))})";
-                    w.Line($"{V512}<float> c{c} = {V512}.Create({chunk});{(count == 8 ? "" : " // zero beyond the last input")}");
+                    if (8 * (c + 2) <= l.Inputs)
+                    {
+                        // Chunks c and c + 1 in one load, each put in both halves.
+                        w.Line($"{V512}<float> c{c}{c + 1} = {V512}.LoadUnsafe(ref wk, {8 * c});");
+                        w.Line($"{V512}<float> c{c} = {Avx512}.Shuffle4x128(c{c}{c + 1}, c{c}{c + 1}, 0x44), c{c + 1} = {Avx512}.Shuffle4x128(c{c}{c + 1}, c{c}{c + 1}, 0xEE);");
+                        continue;
+                    }
+
+                    for (int d = c; d < System.Math.Min(c + 2, chunks); d++)
+                    {
+                        int count = System.Math.Min(8, l.Inputs - (8 * d));
+                        string chunk = count == 8
+                            ? $"{V256}.LoadUnsafe(ref wk, {8 * d})"
+                            : $"{V256}.Create({string.Join(", ", Enumerable.Range(0, 8).Select(i => i < count ? $"{Unsafe}.Add(ref wk, {(8 * d) + i})" : "0f"))})";
+                        w.Line($"{V512}<float> c{d} = {V512}.Create({chunk});{(count == 8 ? "" : " // zero beyond the last input")}");
+                    }
                 }
 
                 for (int q = 0; q < 8; q++)
                 {
                     w.Line($"ref float a{q} = ref {Unsafe}.Add(ref buffer, {q * pair}); // rows {2 * q}, {(2 * q) + 1}");
-                    string sum = $"{V512}<float>.Zero";
                     for (int c = 0; c < chunks; c++)
                     {
-                        sum = $"{V512}.FusedMultiplyAdd({V512}.LoadUnsafe(ref a{q}, {16 * c}), c{c}, {sum})";
+                        string sum = c == 0 ? $"{V512}<float>.Zero" : $"q{q}";
+                        w.Line($"{(c == 0 ? $"{V512}<float> " : "")}q{q} = {V512}.FusedMultiplyAdd({V512}.LoadUnsafe(ref a{q}, {16 * c}), c{c}, {sum});");
                     }
-
-                    w.Line($"{V512}<float> q{q} = {sum};");
                 }
 
                 w.Line($"{V512}<float> pre = GBC::CanonicalSum.TreeOfRowPairs(q0, q1, q2, q3, q4, q5, q6, q7) + {V512}.Create({Unsafe}.Add(ref w, {l.Name}BiasOffset + k));");
