@@ -41,8 +41,8 @@ namespace GenBias.Generators
         /// <summary>Floats of one pair of rows in the layer-0 buffer: every chunk written (stored or read), 16 floats each.</summary>
         private static int PairFloats16(LayerPlan first) => 16 * System.Math.Max(2 * Blocks16(first), Chunks16(first));
 
-        /// <summary>Whether the kernel derives the sixteen rows' table offsets with vector permutes (masks in lanes: up to 32 inputs).</summary>
-        private static bool Offsets16InLanes(LayerPlan first) => first.Inputs <= 32;
+        /// <summary>Whether the kernel derives the sixteen rows' table offsets with vector permutes (masks in lanes: up to 64 inputs).</summary>
+        private static bool Offsets16InLanes(LayerPlan first) => first.Inputs <= 64;
 
         private static int Rows16BufferSize(List<LayerPlan> layers) =>
             (8 * PairFloats16(layers[0])) + (16 * Tail16(layers[0])) + (16 * layers.Skip(1).Sum(l => l.Width))
@@ -115,15 +115,23 @@ namespace GenBias.Generators
                     w.Line("// The sixteen rows' table row offsets, group g's of row r at g * 16 + r: five mask bits → their base-3 value");
                     w.Line("// times the row stride (positive) or twice that (negative), 32 entries each indexed by the low five bits of each lane.");
                     w.Line($"ref int offsets = ref {Unsafe}.As<float, int>(ref {Unsafe}.Add(ref buffer, Rows16Offsets));");
-                    w.Line($"GBC::FirstLayerTables.GatherLanes16(ref masks, out {V512}<int> positive, out {V512}<int> negative);");
+                    bool halves = first.Inputs > 32;
+                    w.Line(halves
+                        ? $"GBC::FirstLayerTables.GatherHalves16(ref masks, out {V512}<int> positive, out {V512}<int> positiveHigh, out {V512}<int> negative, out {V512}<int> negativeHigh);"
+                        : $"GBC::FirstLayerTables.GatherLanes16(ref masks, out {V512}<int> positive, out {V512}<int> negative);");
                     w.Line($"{V512}<int> plusLow = {Ints(base3.Take(16).Select(b => b * stride))}, plusHigh = {Ints(base3.Skip(16).Select(b => b * stride))};");
                     w.Line($"{V512}<int> minusLow = {Ints(base3.Take(16).Select(b => b * 2 * stride))}, minusHigh = {Ints(base3.Skip(16).Select(b => b * 2 * stride))};");
                     for (int g = 0; g < first.Groups; g++)
                     {
+                        // The group's five bits at the bottom of each lane (the permutes read no others): from the low 32 bits,
+                        // the high 32, or both for a group across them.
                         int shift = g * ShapeRules.GroupSize;
-                        string p = shift == 0 ? "positive" : $"{V512}.ShiftRightLogical(positive, {shift})";
-                        string n = shift == 0 ? "negative" : $"{V512}.ShiftRightLogical(negative, {shift})";
-                        w.Line($"{V512}.StoreUnsafe({Avx512}.PermuteVar16x32x2(plusLow, {p}, plusHigh) + {Avx512}.PermuteVar16x32x2(minusLow, {n}, minusHigh), ref offsets, {g * 16}); // group {g}");
+                        string Bits(string mask) => shift == 0 ? mask
+                            : shift + ShapeRules.GroupSize <= 32 ? $"{V512}.ShiftRightLogical({mask}, {shift})"
+                            : shift == 32 ? $"{mask}High"
+                            : shift > 32 ? $"{V512}.ShiftRightLogical({mask}High, {shift - 32})"
+                            : $"({V512}.ShiftRightLogical({mask}, {shift}) | {V512}.ShiftLeft({mask}High, {32 - shift}))";
+                        w.Line($"{V512}.StoreUnsafe({Avx512}.PermuteVar16x32x2(plusLow, {Bits("positive")}, plusHigh) + {Avx512}.PermuteVar16x32x2(minusLow, {Bits("negative")}, minusHigh), ref offsets, {g * 16}); // group {g}");
                     }
                 }
                 else
