@@ -44,8 +44,19 @@ namespace GenBias.Generators
         /// <summary>Whether the kernel derives the sixteen rows' table offsets with vector permutes (masks in lanes: up to 64 inputs).</summary>
         private static bool Offsets16InLanes(LayerPlan first) => first.Inputs <= 64;
 
+        /// <summary>
+        /// Whether layer 0's activations are transposed into lanes (RowsInLanes.Transpose16, about 4 shuffles per row and 16
+        /// neurons) so that layer 1 runs with the rows in lanes too: worth it for a layer 1 of 8 or more neurons, whose
+        /// fixed trees by pairs of rows would cost about 15 shuffles per row and neuron.
+        /// </summary>
+        private static bool Transposes16(List<LayerPlan> layers) => layers[1].Width >= 8;
+
+        /// <summary>Floats of layer 0's activations in the buffer: by pairs of rows, or sixteen per neuron once transposed.</summary>
+        private static int Layer0Floats16(List<LayerPlan> layers) =>
+            Transposes16(layers) ? 256 * ((layers[0].Width + 15) / 16) : 8 * PairFloats16(layers[0]);
+
         private static int Rows16BufferSize(List<LayerPlan> layers) =>
-            (8 * PairFloats16(layers[0])) + (16 * Tail16(layers[0])) + (16 * layers.Skip(1).Sum(l => l.Width))
+            Layer0Floats16(layers) + (16 * Tail16(layers[0])) + (16 * layers.Skip(1).Sum(l => l.Width))
             + (Offsets16InLanes(layers[0]) ? 16 * layers[0].Groups : 0);
 
         /// <summary>The base-3 value of five mask bits (bit i worth 3^i), for each of the 32 patterns: a group's table row.</summary>
@@ -76,7 +87,8 @@ namespace GenBias.Generators
         {
             w.Line("// The sixteen-row kernel's buffer: layer 0 by pairs of rows, its scalar neurons' pre-activations, then every");
             w.Line("// later layer with the rows in lanes (16 floats per neuron).");
-            int offset = 8 * PairFloats16(layers[0]);
+            w.Member("private const int Rows16Layer0 = 0;");
+            int offset = Layer0Floats16(layers);
             w.Member($"private const int Rows16Tail = {offset};");
             offset += 16 * Tail16(layers[0]);
             foreach (LayerPlan l in layers.Skip(1))
@@ -99,6 +111,7 @@ namespace GenBias.Generators
             LayerPlan first = layers[0], output = layers[layers.Count - 1];
             int stride = first.TableStride, groupFloats = ShapeRules.GroupRows * stride, present = System.Math.Min(first.Groups, ShapeRules.PartialSums);
             int blocks = Blocks16(first), tail = Tail16(first), pair = PairFloats16(first);
+            bool transposes = Transposes16(layers);
             w.Line();
             w.Line("// Sixteen rows: masks holds each row's positive then negative mask, output receives 16 rows of outputs, buffer");
             w.Line("// holds Rows16BufferSize floats (zero padding between calls). Requires Vector512 (AVX-512F). Same bits as Forward");
@@ -140,8 +153,14 @@ namespace GenBias.Generators
                 }
 
                 w.Line();
-                w.Line($"// Layer 0: {first.Describe}, from the tables, row by row; row r's chunk c of eight activations at");
-                w.Line($"// (r / 2) * {pair} + c * 16 + (r % 2) * 8.");
+                w.Line(transposes
+                    ? $"// Layer 0: {first.Describe}, from the tables, row by row; row r's neurons 16 b … 16 b + 15 at 256 b + 16 r."
+                    : $"// Layer 0: {first.Describe}, from the tables, row by row; row r's chunk c of eight activations at");
+                if (!transposes)
+                {
+                    w.Line($"// (r / 2) * {pair} + c * 16 + (r % 2) * 8.");
+                }
+
                 using (w.Block("for (int r = 0; r < 16; r++)"))
                 {
                     if (!lanes)
@@ -157,7 +176,9 @@ namespace GenBias.Generators
                             : $"nuint r{g} = {offset}(nuint){Unsafe}.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, {g * ShapeRules.GroupSize})); // group {g}");
                     }
 
-                    w.Line($"ref float y = ref {Unsafe}.Add(ref buffer, ((r >> 1) * {pair}) + ((r & 1) * 8));");
+                    w.Line(transposes
+                        ? $"ref float y = ref {Unsafe}.Add(ref buffer, Rows16Layer0 + (16 * r));"
+                        : $"ref float y = ref {Unsafe}.Add(ref buffer, ((r >> 1) * {pair}) + ((r & 1) * 8));");
                     for (int b = 0; b < blocks; b++)
                     {
                         int lo = b * 16, hi = System.Math.Min(lo + 16, first.Width) - 1;
@@ -171,8 +192,15 @@ namespace GenBias.Generators
                             }
 
                             w.Line($"{V512}<float> y{b} = GB::ActivationMath.Apply(GB::Activation.{first.Activation}, {TreeOfPresent(present, p => "s" + p)});");
-                            w.Line($"{V256}.StoreUnsafe({V512}.GetLower(y{b}), ref y, {32 * b});");
-                            w.Line($"{V256}.StoreUnsafe({V512}.GetUpper(y{b}), ref y, {(32 * b) + 16});");
+                            if (transposes)
+                            {
+                                w.Line($"{V512}.StoreUnsafe(y{b}, ref y, {256 * b});");
+                            }
+                            else
+                            {
+                                w.Line($"{V256}.StoreUnsafe({V512}.GetLower(y{b}), ref y, {32 * b});");
+                                w.Line($"{V256}.StoreUnsafe({V512}.GetUpper(y{b}), ref y, {(32 * b) + 16});");
+                            }
                         }
                     }
 
@@ -193,7 +221,19 @@ namespace GenBias.Generators
                     }
                 }
 
-                for (int i = 0; i < tail; i++)
+                for (int b = 0; b < (transposes ? blocks : 0); b++)
+                {
+                    w.Line($"GBC::RowsInLanes.Transpose16(ref {Unsafe}.Add(ref buffer, Rows16Layer0 + {256 * b})); // neurons {16 * b}-{(16 * b) + 15}: 16 per row → 16 rows per neuron");
+                }
+
+                for (int i = 0; i < tail && transposes; i++)
+                {
+                    int k = (16 * blocks) + i;
+                    w.Line($"// Neuron {k} of the sixteen rows: one activation, its rows in lanes already.");
+                    w.Line($"{V512}.StoreUnsafe(GB::ActivationMath.Apply(GB::Activation.{first.Activation}, {V512}.LoadUnsafe(ref buffer, Rows16Tail + {16 * i})), ref buffer, Rows16Layer0 + {16 * k});");
+                }
+
+                for (int i = 0; i < tail && !transposes; i++)
                 {
                     int k = (16 * blocks) + i;
                     w.Line($"// Neuron {k} of the sixteen rows: one activation, then into the rows' chunk {k / 8}.");
@@ -211,7 +251,7 @@ namespace GenBias.Generators
                 foreach (LayerPlan l in layers.Skip(1))
                 {
                     w.Line();
-                    if (l.Index == 1)
+                    if (l.Index == 1 && !transposes)
                     {
                         EmitRows16PairLayer(w, l, first, l == output);
                     }
@@ -283,22 +323,91 @@ namespace GenBias.Generators
             }
         }
 
+        /// <summary>Neurons per tile of a layer with the rows in lanes: each input vector is loaded once for all of them.</summary>
+        private const int LanesTile16 = 4;
+
         private static void EmitRows16LanesLayer(IndentedWriter w, LayerPlan l, LayerPlan previous, bool last)
         {
-            w.Line($"// Layer {l.Index}: {l.Describe}, the rows in lanes: input j of the sixteen rows (one vector) times the broadcast");
-            w.Line("// weight feeds partial sum j % 8, then the fixed tree lane by lane and the bias.");
-            using (w.Block($"for (int k = 0; k < {l.Width}; k++)"))
+            int tile = System.Math.Min(LanesTile16, l.Width), whole = l.Width / tile * tile;
+            w.Line($"// Layer {l.Index}: {l.Describe}, the rows in lanes, {tile} neuron{(tile == 1 ? "" : "s")} per tile: input j of the sixteen rows (one");
+            w.Line("// vector, loaded once per tile) times each neuron's broadcast weight feeds its partial sum j % 8; the partial sums are");
+            w.Line("// added in the fixed tree of CanonicalSum.Tree as they complete (p0 + p4, p2 + p6, …), then the bias.");
+            using (w.Block())
             {
-                w.Line($"ref float wk = ref {Unsafe}.Add(ref w, {l.Name}WeightOffset + (k * {l.Inputs}));");
                 w.Line($"ref float a = ref {Unsafe}.Add(ref buffer, Rows16{previous.Name});");
-                w.Line($"{V512}<float> s0 = {V512}<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;");
-                for (int j = 0; j < l.Inputs; j++)
-                {
-                    w.Line($"s{j % 8} = {V512}.FusedMultiplyAdd({V512}.LoadUnsafe(ref a, {16 * j}), {V512}.Create({Unsafe}.Add(ref wk, {j})), s{j % 8});");
-                }
+                EmitRows16Tiles(w, l, tile, whole, last);
+            }
+        }
 
-                w.Line($"{V512}<float> pre = GBC::CanonicalSum.Tree(s0, s1, s2, s3, s4, s5, s6, s7) + {V512}.Create({Unsafe}.Add(ref w, {l.Name}BiasOffset + k));");
-                w.Line($"{V512}.StoreUnsafe(GB::ActivationMath.Apply(GB::Activation.{l.Activation}, pre), {Rows16Store(l, last)});");
+        private static void EmitRows16Tiles(IndentedWriter w, LayerPlan l, int tile, int whole, bool last)
+        {
+            if (whole > 0)
+            {
+                using (whole == tile ? w.Block() : w.Block($"for (int k = 0; k < {whole}; k += {tile})"))
+                {
+                    if (whole == tile)
+                    {
+                        w.Line("const int k = 0;");
+                    }
+
+                    EmitRows16Tile(w, l, tile, "k", last);
+                }
+            }
+
+            if (whole < l.Width)
+            {
+                using (w.Block())
+                {
+                    w.Line($"const int k = {whole};");
+                    EmitRows16Tile(w, l, l.Width - whole, "k", last);
+                }
+            }
+        }
+
+        /// <summary>Neurons <paramref name="k"/> … + <paramref name="tile"/> - 1 of layer l for the sixteen rows in lanes.</summary>
+        private static void EmitRows16Tile(IndentedWriter w, LayerPlan l, int tile, string k, bool last)
+        {
+            for (int t = 0; t < tile; t++)
+            {
+                w.Line($"ref float w{t} = ref {Unsafe}.Add(ref w, {l.Name}WeightOffset + (({k} + {t}) * {l.Inputs}));");
+            }
+
+            w.Line($"{V512}<float> x;");
+            // The partial sums in the tree's order: p0, p4 → (p0 + p4); p2, p6 → (p2 + p6); their sum; the same for 1, 5, 3, 7.
+            string Partial(int t, int p) => p < l.Inputs ? $"p{p}n{t}" : $"{V512}<float>.Zero";
+            void Chains(int p)
+            {
+                for (int j = p; j < l.Inputs; j += ShapeRules.PartialSums)
+                {
+                    w.Line($"x = {V512}.LoadUnsafe(ref a, {16 * j}); // input {j}");
+                    for (int t = 0; t < tile; t++)
+                    {
+                        string start = j < ShapeRules.PartialSums ? $"{V512}<float> " : "";
+                        string sum = j < ShapeRules.PartialSums ? $"{V512}<float>.Zero" : $"p{p}n{t}";
+                        w.Line($"{start}p{p}n{t} = {V512}.FusedMultiplyAdd(x, {V512}.Create({Unsafe}.Add(ref w{t}, {j})), {sum});");
+                    }
+                }
+            }
+
+            void Pair(int a, int b, string name)
+            {
+                Chains(a);
+                Chains(b);
+                for (int t = 0; t < tile; t++)
+                {
+                    w.Line($"{V512}<float> {name}n{t} = {Partial(t, a)} + {Partial(t, b)};");
+                }
+            }
+
+            Pair(0, 4, "q04");
+            Pair(2, 6, "q26");
+            Pair(1, 5, "q15");
+            Pair(3, 7, "q37");
+            for (int t = 0; t < tile; t++)
+            {
+                w.Line($"{V512}<float> pre{t} = ((q04n{t} + q26n{t}) + (q15n{t} + q37n{t})) + {V512}.Create({Unsafe}.Add(ref w, {l.Name}BiasOffset + {k} + {t}));");
+                string store = last && l.Width == 1 ? "ref output" : $"ref {Unsafe}.Add(ref buffer, Rows16{l.Name} + (({k} + {t}) * 16))";
+                w.Line($"{V512}.StoreUnsafe(GB::ActivationMath.Apply(GB::Activation.{l.Activation}, pre{t}), {store});");
             }
         }
     }
