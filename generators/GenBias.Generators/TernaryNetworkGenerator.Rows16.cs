@@ -26,7 +26,7 @@ namespace GenBias.Generators
         /// </summary>
         private static bool Rows16(List<LayerPlan> layers) =>
             layers.Count >= 2 && !Batches16(layers) && layers[0].Tables && Lanes16(layers[0])
-            && Rows16BufferSize(layers) <= 16 * 1024;
+            && Rows16BufferSize(layers) <= 8 * 1024;
 
         /// <summary>Full vectors of 16 neurons of layer 0 the kernel stores from the tables (a padded last one when the tail is long).</summary>
         private static int Blocks16(LayerPlan first) =>
@@ -126,7 +126,8 @@ namespace GenBias.Generators
                     int[] base3 = Base3Of5Bits();
                     w.Line();
                     w.Line("// The sixteen rows' table row offsets, group g's of row r at g * 16 + r: five mask bits → their base-3 value");
-                    w.Line("// times the row stride (positive) or twice that (negative), 32 entries each indexed by the low five bits of each lane.");
+                    w.Line("// times the row stride (positive) or twice that (negative), 32 entries each indexed by the low five bits of each lane;");
+                    w.Line("// plus the start of the group's table.");
                     w.Line($"ref int offsets = ref {Unsafe}.As<float, int>(ref {Unsafe}.Add(ref buffer, Rows16Offsets));");
                     bool halves = first.Inputs > 32;
                     w.Line(halves
@@ -140,11 +141,12 @@ namespace GenBias.Generators
                         // the high 32, or both for a group across them.
                         int shift = g * ShapeRules.GroupSize;
                         string Bits(string mask) => shift == 0 ? mask
-                            : shift + ShapeRules.GroupSize <= 32 ? $"{V512}.ShiftRightLogical({mask}, {shift})"
+                            : shift + ShapeRules.GroupSize <= 32 || !halves ? $"{V512}.ShiftRightLogical({mask}, {shift})"
                             : shift == 32 ? $"{mask}High"
                             : shift > 32 ? $"{V512}.ShiftRightLogical({mask}High, {shift - 32})"
                             : $"({V512}.ShiftRightLogical({mask}, {shift}) | {V512}.ShiftLeft({mask}High, {32 - shift}))";
-                        w.Line($"{V512}.StoreUnsafe({Avx512}.PermuteVar16x32x2(plusLow, {Bits("positive")}, plusHigh) + {Avx512}.PermuteVar16x32x2(minusLow, {Bits("negative")}, minusHigh), ref offsets, {g * 16}); // group {g}");
+                        string start = g == 0 ? "" : $" + {V512}.Create({g * groupFloats})";
+                        w.Line($"{V512}.StoreUnsafe({Avx512}.PermuteVar16x32x2(plusLow, {Bits("positive")}, plusHigh) + {Avx512}.PermuteVar16x32x2(minusLow, {Bits("negative")}, minusHigh){start}, ref offsets, {g * 16}); // group {g}");
                     }
                 }
                 else
@@ -172,7 +174,7 @@ namespace GenBias.Generators
                     {
                         string offset = g == 0 ? "" : $"{g * groupFloats} + ";
                         w.Line(lanes
-                            ? $"nuint r{g} = {offset}(nuint)(uint){Unsafe}.Add(ref offsets, {g * 16} + r); // group {g}"
+                            ? $"nuint r{g} = (nuint)(uint){Unsafe}.Add(ref offsets, {g * 16} + r); // group {g}"
                             : $"nuint r{g} = {offset}(nuint){Unsafe}.Add(ref keys, GBC::FirstLayerTables.Key(positive, negative, {g * ShapeRules.GroupSize})); // group {g}");
                     }
 

@@ -42,6 +42,7 @@ public class DeepBatchTests
         [nameof(Rows25x20x7x3)] = () => new Rows25x20x7x3(),
         [nameof(Rows40x21x1)] = () => new Rows40x21x1(),
         [nameof(Rows64x33x1)] = () => new Rows64x33x1(),
+        [nameof(Rows32x24x5x1)] = () => new Rows32x24x5x1(),
     };
 
     [Theory]

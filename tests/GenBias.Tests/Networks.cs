@@ -102,3 +102,11 @@ public partial class Rows40x21x1;
 [Dense(33, Activation.Tanh)]
 [Dense(1, Activation.Tanh)]
 public partial class Rows64x33x1;
+
+// 32 inputs: the last group of two inputs at bits 30-31 of the masks; eight neurons beyond the full vector (a padded
+// second one) and a narrow layer 1 (pairs of rows).
+[TernaryNetwork(Inputs = 32)]
+[Dense(24, Activation.Tanh)]
+[Dense(5, Activation.Sigmoid)]
+[Dense(1, Activation.Tanh)]
+public partial class Rows32x24x5x1;
