@@ -6,14 +6,15 @@ namespace GenBias.Generators
 {
     // Sixteen rows per kernel call on Vector512 for a table-driven first layer of more than 8 neurons followed by later
     // layers (25 → 32 → 16 → 8 → 1, 64 → 33 → 1), when the sixteen-row kernels of Batch16 do not take the network:
-    // - layer 0 row by row from the tables, each row's activations stored by chunks of eight, two rows side by side
-    //   (pair q: chunk c of row 2q in lanes 0-7, of row 2q + 1 in lanes 8-15); a last few neurons beyond the full
-    //   vectors are summed as scalars and activated sixteen rows at once;
-    // - layer 1 neuron by neuron, its weights in registers: per pair of rows, lane l chains the inputs l, l + 8, … (the
-    //   canonical partial sums, one multiply-add per chunk for both rows), then CanonicalSum.TreeOfRowPairs puts the
-    //   sixteen rows' trees in lanes: one activation per neuron and sixteen rows;
-    // - every later layer with the rows in lanes: neuron k's partial sum l over its inputs j = l, l + 8, … with the
-    //   weight broadcast, the fixed tree lane by lane, so no transposition at all.
+    // - the rows' table offsets derived in lanes (masks of 16 rows in two or four vectors, two permutes per group);
+    // - layer 0 row by row from the tables; a last one to four neurons beyond the full vectors of 16 are summed as
+    //   scalars and activated sixteen rows at once;
+    // - a layer 1 of 8 or more neurons: layer 0's activations transposed into lanes (RowsInLanes.Transpose16), then
+    //   layer 1 and every later layer with the rows in lanes, in tiles of four neurons: input j of the 16 rows (one vector,
+    //   loaded once per tile) times each neuron's broadcast weight feeds its partial sum j % 8, the fixed tree lane by lane;
+    // - a narrower layer 1: layer 0's activations stored by chunks of eight, two rows side by side (pair q: chunk c of row
+    //   2q in lanes 0-7, of row 2q + 1 in lanes 8-15); per neuron and pair of rows, lane l chains the inputs l, l + 8, …
+    //   (one multiply-add per chunk for both rows), then CanonicalSum.TreeOfRowPairs puts the 16 rows' trees in lanes.
     // Every lane computes what Forward computes for its row: the bits of Forward.
     public sealed partial class TernaryNetworkGenerator
     {
