@@ -50,6 +50,10 @@ namespace GenBias.Generators
             }
 
             EmitBatch16Kernel(w, layers);
+            if (Rows16(layers))
+            {
+                EmitRows16Kernel(w, layers);
+            }
         }
 
         private static void EmitTableBatchKernel(IndentedWriter w, List<LayerPlan> layers, bool wide)

@@ -287,7 +287,7 @@ namespace GenBias.Generators
         private static void EmitHidden16Kernel(IndentedWriter w, LayerPlan first, LayerPlan output)
         {
             int groupFloats = ShapeRules.GroupRows * 16, present = System.Math.Min(first.Groups, ShapeRules.PartialSums);
-            int[] base3 = Enumerable.Range(0, 32).Select(b => Enumerable.Range(0, 5).Sum(i => ((b >> i) & 1) * (int)System.Math.Pow(3, i))).ToArray();
+            int[] base3 = Base3Of5Bits();
             w.Line();
             w.Line("// Sixteen rows: offsets holds their row offsets (Offsets16), output receives their 16 outputs; lane r of positive");
             w.Line("// and negative holds row r's masks of the next block, whose offsets go to next. Requires Vector512 (AVX-512F). Same");

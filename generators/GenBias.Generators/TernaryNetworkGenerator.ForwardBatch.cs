@@ -100,6 +100,11 @@ namespace GenBias.Generators
         {
             LayerPlan output = layers[layers.Count - 1];
             EmitBatchConstants(w, layers);
+            if (Rows16(layers))
+            {
+                EmitRows16Constants(w, layers);
+            }
+
             w.Line();
             for (int form = 0; form < 2; form++)
             {
@@ -174,6 +179,12 @@ namespace GenBias.Generators
                         {
                             using (w.Block($"if (path != GB::ComputePath.Vector256 && {V512}.IsHardwareAccelerated)"))
                             {
+                                if (Rows16(layers))
+                                {
+                                    EmitRows16Loop(w, layers, packed);
+                                    w.Line();
+                                }
+
                                 w.Line("// Layers of more than 8 neurons on Vector512.");
                                 Loop("BatchRows8Vector512");
                             }

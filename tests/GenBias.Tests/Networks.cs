@@ -92,3 +92,41 @@ public partial class Wide201x9x1;
 [Dense(48, Activation.Tanh)]
 [Dense(1, Activation.Sigmoid)]
 public partial class Wide97x48x1;
+
+// The sixteen-row batch kernel's edges: a first layer of one padded vector (9), a full vector (16) with a layer of
+// rows in lanes after it, four scalar neurons after a vector (20), five (21: a padded second vector), one (33), and
+// last layers of one and of several neurons.
+[TernaryNetwork(Inputs = 12)]
+[Dense(9, Activation.Sigmoid)]
+[Dense(2, Activation.Tanh)]
+public partial class Rows16x9x2;
+
+[TernaryNetwork(Inputs = 30)]
+[Dense(16, Activation.Tanh)]
+[Dense(16, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Rows30x16x16x1;
+
+[TernaryNetwork(Inputs = 25)]
+[Dense(20, Activation.ReLU)]
+[Dense(7, Activation.Tanh)]
+[Dense(3, Activation.Linear)]
+public partial class Rows25x20x7x3;
+
+[TernaryNetwork(Inputs = 40)]
+[Dense(21, Activation.Tanh)]
+[Dense(1, Activation.Sigmoid)]
+public partial class Rows40x21x1;
+
+[TernaryNetwork(Inputs = 64)]
+[Dense(33, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Rows64x33x1;
+
+// 32 inputs: the last group of two inputs at bits 30-31 of the masks; eight neurons beyond the full vector (a padded
+// second one) and a narrow layer 1 (pairs of rows).
+[TernaryNetwork(Inputs = 32)]
+[Dense(24, Activation.Tanh)]
+[Dense(5, Activation.Sigmoid)]
+[Dense(1, Activation.Tanh)]
+public partial class Rows32x24x5x1;

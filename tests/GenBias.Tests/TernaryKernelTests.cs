@@ -175,6 +175,63 @@ public class TernaryKernelTests
     }
 
     [Fact]
+    public void The_tree_of_sixteen_rows_in_pairs_equals_sixteen_trees()
+    {
+        var random = new Random(16);
+        for (int trial = 0; trial < 1000; trial++)
+        {
+            Vector256<float>[] rows = new Vector256<float>[16];
+            for (int r = 0; r < 16; r++)
+            {
+                rows[r] = Vector256.Create([.. Enumerable.Range(0, 8).Select(_ => (float)((random.NextDouble() - 0.5) * Math.Pow(10, random.Next(-3, 4))))]);
+            }
+
+            Vector512<float> Pair(int q) => Vector512.Create(rows[2 * q], rows[(2 * q) + 1]);
+            Vector512<float> all = CanonicalSum.TreeOfRowPairs(Pair(0), Pair(1), Pair(2), Pair(3), Pair(4), Pair(5), Pair(6), Pair(7));
+            for (int r = 0; r < 16; r++)
+            {
+                Assert.Equal(BitConverter.SingleToInt32Bits(CanonicalSum.Tree(rows[r])), BitConverter.SingleToInt32Bits(all.GetElement(r)));
+            }
+        }
+    }
+
+    [Fact]
+    public void Sixteen_rows_transposed_into_lanes_keep_every_value()
+    {
+        var random = new Random(17);
+        float[] block = [.. Enumerable.Range(0, 256).Select(_ => (float)random.NextDouble())];
+        float[] original = [.. block];
+        RowsInLanes.Transpose16(ref block[0]);
+        for (int r = 0; r < 16; r++)
+        {
+            for (int i = 0; i < 16; i++)
+            {
+                Assert.Equal(BitConverter.SingleToInt32Bits(original[(16 * r) + i]), BitConverter.SingleToInt32Bits(block[(16 * i) + r]));
+            }
+        }
+    }
+
+    [Fact]
+    public void The_halves_of_sixteen_rows_masks_go_to_their_lanes()
+    {
+        if (!Vector512.IsHardwareAccelerated)
+        {
+            return; // AVX-512F only; the batch tests cover the kernels that call it
+        }
+
+        var random = new Random(18);
+        ulong[] masks = [.. Enumerable.Range(0, 32).Select(_ => (ulong)random.NextInt64())];
+        FirstLayerTables.GatherHalves16(ref masks[0], out Vector512<int> positiveLow, out Vector512<int> positiveHigh, out Vector512<int> negativeLow, out Vector512<int> negativeHigh);
+        for (int r = 0; r < 16; r++)
+        {
+            Assert.Equal((int)masks[2 * r], positiveLow.GetElement(r));
+            Assert.Equal((int)(masks[2 * r] >> 32), positiveHigh.GetElement(r));
+            Assert.Equal((int)masks[(2 * r) + 1], negativeLow.GetElement(r));
+            Assert.Equal((int)(masks[(2 * r) + 1] >> 32), negativeHigh.GetElement(r));
+        }
+    }
+
+    [Fact]
     public void The_packed_batch_equals_the_sbyte_batch_and_names_a_bad_row()
     {
         var network = new Seed25x16x1();

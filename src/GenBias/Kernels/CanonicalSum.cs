@@ -169,6 +169,39 @@ public static class CanonicalSum
         return Vector256.Create(Tree(p0), Tree(p1), Tree(p2), Tree(p3), Tree(p4), Tree(p5), Tree(p6), Tree(p7));
     }
 
+    /// <summary>
+    /// The fixed tree of sixteen rows at once: <paramref name="q0"/> … <paramref name="q7"/> hold two rows each (row 2q
+    /// in lanes 0-7, row 2q + 1 in lanes 8-15, lane l of a row holding p[l]); lane r of the result is
+    /// <see cref="Tree(Vector256{float})"/> of row r (the same additions, so the same bits), with the rows put in lanes
+    /// by three levels of shuffles. The sixteen-row batch kernels use it for a layer whose inputs arrive row by row.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> TreeOfRowPairs(
+        Vector512<float> q0, Vector512<float> q1, Vector512<float> q2, Vector512<float> q3,
+        Vector512<float> q4, Vector512<float> q5, Vector512<float> q6, Vector512<float> q7)
+    {
+        if (Avx512F.IsSupported)
+        {
+            // (p0+p4, p1+p5, p2+p6, p3+p7) of rows 0-3, 4-7, 8-11, 12-15: one row per 128-bit block.
+            Vector512<float> h0 = Avx512F.Shuffle4x128(q0, q1, 0x88) + Avx512F.Shuffle4x128(q0, q1, 0xDD);
+            Vector512<float> h1 = Avx512F.Shuffle4x128(q2, q3, 0x88) + Avx512F.Shuffle4x128(q2, q3, 0xDD);
+            Vector512<float> h2 = Avx512F.Shuffle4x128(q4, q5, 0x88) + Avx512F.Shuffle4x128(q4, q5, 0xDD);
+            Vector512<float> h3 = Avx512F.Shuffle4x128(q6, q7, 0x88) + Avx512F.Shuffle4x128(q6, q7, 0xDD);
+            // (p0+p4)+(p2+p6) and (p1+p5)+(p3+p7) of rows c, c + 4 (block c of k0) and c + 8, c + 12 (block c of k1).
+            Vector512<float> k0 = Avx512F.Shuffle(h0, h1, 0x44) + Avx512F.Shuffle(h0, h1, 0xEE);
+            Vector512<float> k1 = Avx512F.Shuffle(h2, h3, 0x44) + Avx512F.Shuffle(h2, h3, 0xEE);
+            // The two quarters of each row added: rows c, c + 4, c + 8, c + 12 in block c, then put in order.
+            Vector512<float> sum = Avx512F.Shuffle(k0, k1, 0x88) + Avx512F.Shuffle(k0, k1, 0xDD);
+            return Avx512F.PermuteVar16x32(sum, Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
+        }
+
+        return Vector512.Create(
+            Vector256.Create(Tree(q0.GetLower()), Tree(q0.GetUpper()), Tree(q1.GetLower()), Tree(q1.GetUpper()),
+                Tree(q2.GetLower()), Tree(q2.GetUpper()), Tree(q3.GetLower()), Tree(q3.GetUpper())),
+            Vector256.Create(Tree(q4.GetLower()), Tree(q4.GetUpper()), Tree(q5.GetLower()), Tree(q5.GetUpper()),
+                Tree(q6.GetLower()), Tree(q6.GetUpper()), Tree(q7.GetLower()), Tree(q7.GetUpper())));
+    }
+
     /// <summary>The fixed reduction tree applied lane by lane to eight vectors of partial sums.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Tree(

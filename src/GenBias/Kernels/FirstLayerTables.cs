@@ -223,6 +223,29 @@ public sealed class FirstLayerTables
     }
 
     /// <summary>
+    /// The masks of sixteen packed rows (positive then negative per row, up to 64 inputs) as four vectors of sixteen
+    /// lanes: lane r of <paramref name="positiveLow"/> and <paramref name="positiveHigh"/> holds the low and the high 32
+    /// bits of row r's positive mask, lane r of <paramref name="negativeLow"/> and <paramref name="negativeHigh"/> those of
+    /// its negative mask. Requires AVX-512F (<see cref="Vector512.IsHardwareAccelerated"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void GatherHalves16(ref ulong masks, out Vector512<int> positiveLow, out Vector512<int> positiveHigh,
+        out Vector512<int> negativeLow, out Vector512<int> negativeHigh)
+    {
+        ref int dwords = ref Unsafe.As<ulong, int>(ref masks);
+        Vector512<int> rows0 = Vector512.LoadUnsafe(ref dwords), rows4 = Vector512.LoadUnsafe(ref dwords, 16);
+        Vector512<int> rows8 = Vector512.LoadUnsafe(ref dwords, 32), rows12 = Vector512.LoadUnsafe(ref dwords, 48);
+        // Rows 0-7, then 8-15: their positive masks' low (high) dwords, then their negative masks'; then the halves.
+        Vector512<int> low = Vector512.Create(0, 4, 8, 12, 16, 20, 24, 28, 2, 6, 10, 14, 18, 22, 26, 30), high = low + Vector512<int>.One;
+        Vector512<int> low0 = Avx512F.PermuteVar16x32x2(rows0, low, rows4), low8 = Avx512F.PermuteVar16x32x2(rows8, low, rows12);
+        Vector512<int> high0 = Avx512F.PermuteVar16x32x2(rows0, high, rows4), high8 = Avx512F.PermuteVar16x32x2(rows8, high, rows12);
+        positiveLow = Avx512F.Shuffle4x128(low0, low8, 0x44);
+        negativeLow = Avx512F.Shuffle4x128(low0, low8, 0xEE);
+        positiveHigh = Avx512F.Shuffle4x128(high0, high8, 0x44);
+        negativeHigh = Avx512F.Shuffle4x128(high0, high8, 0xEE);
+    }
+
+    /// <summary>
     /// Group <paramref name="group"/>'s sum (bias included in group 0) for the eight rows of <see cref="GatherLanes8"/>,
     /// one gather from the keyed copy of the table: the same floats the row loads read, so the same bits.
     /// </summary>
