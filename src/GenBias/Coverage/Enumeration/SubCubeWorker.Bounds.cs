@@ -10,6 +10,7 @@ public static partial class CoverageCounter
         private sealed partial class Worker
         {
             /// <summary>+1 if every input of the sub-cube meets the interval for every neuron, −1 if none does, 0 if undecided.</summary>
+            [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
             private int Decide(int fixedInputs)
             {
                 LayerShape first = _e._shape.Layers[0];
@@ -94,6 +95,7 @@ public static partial class CoverageCounter
             /// function of the free inputs, whose extremes over {−1, 0, 1} are ±Σ|G_i|. Interval bounds treat the hidden
             /// neurons as independent; this keeps their shared inputs, so cancellations between them tighten the bound.
             /// </summary>
+            [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
             private (double Low, double High, double Magnitude) LinearBound(int j, int fixedInputs)
             {
                 LayerShape first = _e._shape.Layers[0], second = _e._shape.Layers[1];
@@ -139,6 +141,7 @@ public static partial class CoverageCounter
             }
 
             /// <summary>The exact (double) activation the float one approximates.</summary>
+            [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
             private static double Exact(Activation activation, double z) => activation switch
             {
                 Activation.Tanh => Math.Tanh(z),
@@ -153,6 +156,7 @@ public static partial class CoverageCounter
             /// The smallest slope of the exact activation on [lo, hi] (0 where it has a flat part or a step), given its
             /// exact values <paramref name="exactLow"/> and <paramref name="exactHigh"/> at the ends.
             /// </summary>
+            [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
             private static double MinimumSlope(Activation activation, double lo, double hi, double exactLow, double exactHigh)
             {
                 switch (activation)
