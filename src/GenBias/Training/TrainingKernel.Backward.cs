@@ -32,29 +32,18 @@ internal sealed partial class TrainingKernel
     /// <param name="Layer">The layer.</param>
     /// <param name="Index">The first lane (bias, histogram), or the neuron (weights).</param>
     /// <param name="Chunk">The chunk (histogram).</param>
-    /// <param name="Table">The chunk's table (histogram): 0 for the first (27 rows, three inputs), 1 for the second (9 rows, two).</param>
-    private readonly record struct Unit(UnitKind Kind, int Layer, int Index, int Chunk, int Table = 0);
+    private readonly record struct Unit(UnitKind Kind, int Layer, int Index, int Chunk);
 
     /// <summary>Lanes of the first layer's histogram and columns per unit from lane <paramref name="k"/>: sixteen where Vector512 runs them, else eight.</summary>
     private int FirstLayerLanes(int k) => Vector512.IsHardwareAccelerated && k + 16 <= _stride[0] ? 16 : 8;
 
     /// <summary>
-    /// Every unit of the gradient sums: disjoint accumulators, together all of them. The first layer's come first, a
-    /// chunk's two tables one after the other (about the same work each: one addition a row), then the later layers'.
+    /// Every unit of the gradient sums: disjoint accumulators, together all of them: the later layers', then the first
+    /// layer's (a chunk's two tables in one loop: two chains of additions through memory, which the processor overlaps).
     /// </summary>
     private Unit[] Units()
     {
         var units = new List<Unit>();
-        for (int c = 0; c < _chunks; c++)
-        {
-            for (int k = 0; k < _stride[0]; k += FirstLayerLanes(k))
-            {
-                UnitKind kind = FirstLayerLanes(k) == 16 ? UnitKind.Histogram16 : UnitKind.Histogram;
-                units.Add(new Unit(kind, 0, k, c, 0));
-                units.Add(new Unit(kind, 0, k, c, 1));
-            }
-        }
-
         for (int l = 1; l < _stride.Length; l++)
         {
             for (int k = 0; k < _stride[l]; k += 8)
@@ -65,6 +54,14 @@ internal sealed partial class TrainingKernel
             for (int k = 0; k < _shape.Layers[l].Width; k++)
             {
                 units.Add(new Unit(UnitKind.Weights, l, k, 0));
+            }
+        }
+
+        for (int c = 0; c < _chunks; c++)
+        {
+            for (int k = 0; k < _stride[0]; k += FirstLayerLanes(k))
+            {
+                units.Add(new Unit(FirstLayerLanes(k) == 16 ? UnitKind.Histogram16 : UnitKind.Histogram, 0, k, c));
             }
         }
 
@@ -159,9 +156,9 @@ internal sealed partial class TrainingKernel
     private void SumAndColumnUnit(int index)
     {
         SumUnit(index);
-        if (_columnsInPass && index < _histogramUnits)
+        if (_columnsInPass && index >= _firstHistogramUnit)
         {
-            ColumnUnit(index);
+            ColumnUnit(index - _firstHistogramUnit);
         }
     }
 
@@ -241,9 +238,10 @@ internal sealed partial class TrainingKernel
             {
                 ref float biasGradient = ref MemoryMarshal.GetArrayDataReference(_biasGradient[l]);
                 Vector256<float> sum = Vector256.LoadUnsafe(ref biasGradient, (nuint)k);
+                int at = _offset[l] + k;
                 for (int r = 0; r < rows; r++)
                 {
-                    sum += Vector256.LoadUnsafe(ref g, (nuint)((r * rowStride) + _offset[l] + k));
+                    sum += Vector256.LoadUnsafe(ref g, (nuint)((r * rowStride) + at));
                 }
 
                 sum.StoreUnsafe(ref biasGradient, (nuint)k);
@@ -273,15 +271,19 @@ internal sealed partial class TrainingKernel
 
             case UnitKind.Histogram16:
             {
-                // One table of a chunk: each row's delta added to the histogram row its chunk code selects.
+                // First layer: each row's delta added to the histogram row its chunk code selects in each table.
                 ref byte code = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_passCodes), unit.Chunk);
                 ref float table = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_histogram), (unit.Chunk * ChunkRows * _stride[0]) + k);
-                ref int place = ref MemoryMarshal.GetArrayDataReference(unit.Table == 0 ? _rowA : _rowB);
+                ref int rowA = ref MemoryMarshal.GetArrayDataReference(_rowA);
+                ref int rowB = ref MemoryMarshal.GetArrayDataReference(_rowB);
                 for (int r = 0; r < rows; r++)
                 {
                     Vector512<float> delta = Vector512.LoadUnsafe(ref g, (nuint)((r * rowStride) + k));
-                    ref float h = ref Unsafe.Add(ref table, Unsafe.Add(ref place, Unsafe.Add(ref code, r * _chunks)));
-                    (Vector512.LoadUnsafe(ref h) + delta).StoreUnsafe(ref h);
+                    int v = Unsafe.Add(ref code, r * _chunks);
+                    ref float ha = ref Unsafe.Add(ref table, Unsafe.Add(ref rowA, v));
+                    ref float hb = ref Unsafe.Add(ref table, Unsafe.Add(ref rowB, v));
+                    (Vector512.LoadUnsafe(ref ha) + delta).StoreUnsafe(ref ha);
+                    (Vector512.LoadUnsafe(ref hb) + delta).StoreUnsafe(ref hb);
                 }
 
                 break;
@@ -292,12 +294,16 @@ internal sealed partial class TrainingKernel
                 // First layer, eight lanes: the same additions.
                 ref byte code = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_passCodes), unit.Chunk);
                 ref float table = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_histogram), (unit.Chunk * ChunkRows * _stride[0]) + k);
-                ref int place = ref MemoryMarshal.GetArrayDataReference(unit.Table == 0 ? _rowA : _rowB);
+                ref int rowA = ref MemoryMarshal.GetArrayDataReference(_rowA);
+                ref int rowB = ref MemoryMarshal.GetArrayDataReference(_rowB);
                 for (int r = 0; r < rows; r++)
                 {
                     Vector256<float> delta = Vector256.LoadUnsafe(ref g, (nuint)((r * rowStride) + k));
-                    ref float h = ref Unsafe.Add(ref table, Unsafe.Add(ref place, Unsafe.Add(ref code, r * _chunks)));
-                    (Vector256.LoadUnsafe(ref h) + delta).StoreUnsafe(ref h);
+                    int v = Unsafe.Add(ref code, r * _chunks);
+                    ref float ha = ref Unsafe.Add(ref table, Unsafe.Add(ref rowA, v));
+                    ref float hb = ref Unsafe.Add(ref table, Unsafe.Add(ref rowB, v));
+                    (Vector256.LoadUnsafe(ref ha) + delta).StoreUnsafe(ref ha);
+                    (Vector256.LoadUnsafe(ref hb) + delta).StoreUnsafe(ref hb);
                 }
 
                 break;
@@ -317,13 +323,14 @@ internal sealed partial class TrainingKernel
         // of them, handing them to other threads costs more than it saves.
         if (!_columnsReady)
         {
-            if (Workers is { Threads: > 1 } workers && _histogramUnits >= 32)
+            int columnUnits = _units.Length - _firstHistogramUnit;
+            if (Workers is { Threads: > 1 } workers && columnUnits >= 32)
             {
-                workers.Run(_histogramUnits, _columnUnit);
+                workers.Run(columnUnits, _columnUnit);
             }
             else
             {
-                for (int u = 0; u < _histogramUnits; u++)
+                for (int u = 0; u < columnUnits; u++)
                 {
                     ColumnUnit(u);
                 }
@@ -364,37 +371,28 @@ internal sealed partial class TrainingKernel
     }
 
     /// <summary>
-    /// One table's columns of the first layer's gradient for a histogram unit's neurons, and its rows cleared: input
-    /// j's column is the histogram rows whose digit j is 1 (+1) minus those whose digit j is 2 (−1) — the chunk's first
-    /// three inputs from its first table, the last two from its second. Every row lands once in chunk 0's first table,
+    /// One chunk's five columns of the first layer's gradient for a histogram unit's neurons, and its histogram cleared:
+    /// input j's column is the histogram rows whose digit j is 1 (+1) minus those whose digit j is 2 (−1) — the chunk's
+    /// first three inputs from its first table, the last two from its second. Every row lands once in chunk 0's first table,
     /// so its rows sum to the bias gradient.
     /// </summary>
     private void ColumnUnit(int index)
     {
-        Unit unit = _units[index];
+        Unit unit = _units[_firstHistogramUnit + index];
         int stride = _stride[0], c = unit.Chunk, k = unit.Index;
         ref float a = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_histogram), (c * ChunkRows * stride) + k);
         ref float column = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_firstGradient), (c * ChunkSize * stride) + k);
         ref float bias = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_firstGradient), _firstColumns.Length + k);
-        bool wide = unit.Kind == UnitKind.Histogram16;
-        if (unit.Table == 0)
+        ref float b = ref Unsafe.Add(ref a, RowsA * stride);
+        if (unit.Kind == UnitKind.Histogram16)
         {
-            if (wide)
-            {
-                ColumnsA16(ref a, ref column, ref bias, stride, c == 0);
-            }
-            else
-            {
-                ColumnsA8(ref a, ref column, ref bias, stride, c == 0);
-            }
-        }
-        else if (wide)
-        {
-            ColumnsB16(ref Unsafe.Add(ref a, RowsA * stride), ref Unsafe.Add(ref column, 3 * stride), stride);
+            ColumnsA16(ref a, ref column, ref bias, stride, c == 0);
+            ColumnsB16(ref b, ref Unsafe.Add(ref column, 3 * stride), stride);
         }
         else
         {
-            ColumnsB8(ref Unsafe.Add(ref a, RowsA * stride), ref Unsafe.Add(ref column, 3 * stride), stride);
+            ColumnsA8(ref a, ref column, ref bias, stride, c == 0);
+            ColumnsB8(ref b, ref Unsafe.Add(ref column, 3 * stride), stride);
         }
     }
 

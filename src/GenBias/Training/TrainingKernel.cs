@@ -52,7 +52,7 @@ internal sealed partial class TrainingKernel
     private readonly float[][] _weightGradient;
     private readonly float[][] _biasGradient;
     private readonly Unit[] _units;     // the gradient sums, each run by one thread
-    private readonly int _histogramUnits; // the first layer's units (the histogram's, then the columns') come first
+    private readonly int _firstHistogramUnit; // the first layer's units (the histogram's, then the columns') from here to the end
     private bool _columnsInPass, _columnsReady; // the step's last pass finds the first layer's columns; they are found
     private readonly Action<int> _forwardBlock, _deltaBlock, _passBlock, _sumUnit, _columnUnit;
     private readonly Action<int, int> _forwardRows, _deltaRows, _passAll;
@@ -109,8 +109,7 @@ internal sealed partial class TrainingKernel
         }
 
         _units = Units();
-        _histogramUnits = Array.FindIndex(_units, u => u.Kind is not (UnitKind.Histogram or UnitKind.Histogram16));
-        _histogramUnits = _histogramUnits < 0 ? _units.Length : _histogramUnits;
+        _firstHistogramUnit = Array.FindIndex(_units, u => u.Kind is UnitKind.Histogram or UnitKind.Histogram16);
         _forwardBlock = ForwardBlock;
         _deltaBlock = DeltaBlock;
         _sumUnit = SumAndColumnUnit;
