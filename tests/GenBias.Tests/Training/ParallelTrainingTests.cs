@@ -105,6 +105,44 @@ public class ParallelTrainingTests
     }
 
     [Fact]
+    public void A_step_over_the_batch_and_two_distributions_gives_the_same_model_on_one_two_or_three_threads()
+    {
+        TernaryDataset data = SeedProblem.Data(700, 23);
+        // One pass a step over the batch (100 rows: six whole blocks and a partial one), then the cube's and a product's
+        // samples (64 each: blocks across the two groups' rows and the batch's), with a reward over the hidden layer.
+        var options = new TrainerOptions
+        {
+            Epochs = 2,
+            BatchSize = 100,
+            Seed = 6,
+            Patience = 0,
+            FreeBaseline = false,
+            Preferences =
+            [
+                Preference.OutputAbove(0.5, 0.6),
+                Preference.OutputAbove(0.5, 0.5) with { Distribution = PreferenceDistribution.Product, InputProbabilities = [0.2, 0.5, 0.3] },
+            ],
+            Rewards = [new ActivationReward { Layer = 0, Neuron = null, Ranges = [(ActivationInterval.Above(0.9), 1.0)], Weight = 0.1 }],
+        };
+        TrainingWorkers.NeverAlone = true;
+        try
+        {
+            int[][] models = [.. new[] { 1, 2, 3 }.Select(threads =>
+            {
+                var network = new SeedHidden();
+                PreferenceTrainer.Train(network, data, options with { Threads = threads });
+                return Bits(network.Parameters.ToArray());
+            })];
+            Assert.Equal(models[0], models[1]);
+            Assert.Equal(models[0], models[2]);
+        }
+        finally
+        {
+            TrainingWorkers.NeverAlone = false;
+        }
+    }
+
+    [Fact]
     public void The_same_seed_on_several_threads_gives_the_same_model()
     {
         TernaryDataset data = SeedProblem.Data(800, 22);
