@@ -40,6 +40,7 @@ public static partial class PreferenceTrainer
         private double[] _rowLoss = [];   // a step's loss of each row
         private bool[] _rowCorrect = [];
         private long _step;
+        private readonly bool _kernelSteps; // the kernel updates the parameters inside a step's pass (KernelStep)
         private readonly Action<int, int> _dataRows, _sampleRows, _jointRows;
 
         public Run(ITernaryNetwork network, TernaryDataset data, TrainerOptions options)
@@ -82,6 +83,14 @@ public static partial class PreferenceTrainer
             }
 
             _kernel = new TrainingKernel(_shape);
+            // No projection and no term whose gradient waits for a rate: every step is one joint pass, and the kernel
+            // can update the parameters in the same job as their gradient sums.
+            _kernelSteps = _projected.Length == 0 && _terms.All(t => t.Distribution != PreferenceDistribution.TrainingData && (t.Reward is not null || !NeedsRate(t)));
+            if (_kernelSteps)
+            {
+                _kernel.KeepMoments((float)options.WeightDecay);
+            }
+
             _dataRows = DataRows;
             _sampleRows = SampleRows;
             _jointRows = JointRows;
@@ -153,6 +162,11 @@ public static partial class PreferenceTrainer
                 initial.CopyTo(_parameters, 0);
                 Array.Clear(_moment1);
                 Array.Clear(_moment2);
+                if (_kernelSteps)
+                {
+                    _kernel.ClearMoments();
+                }
+
                 _step = 0;
                 _network.SetParameters(_parameters);
                 _kernel.SetParameters(_parameters);
@@ -237,6 +251,7 @@ public static partial class PreferenceTrainer
                     if (cancellationToken.IsCancellationRequested)
                     {
                         // Steps update the kernel only; the network takes the last completed step's parameters.
+                        TakeKernelParameters();
                         _network.SetParameters(_parameters);
                         cancellationToken.ThrowIfCancellationRequested();
                     }
@@ -248,6 +263,7 @@ public static partial class PreferenceTrainer
                 }
 
                 // An epoch ends on an exact projection: the model it reports and may return meets projected preferences.
+                TakeKernelParameters();
                 Project(refresh: true);
                 _kernel.SetParameters(_parameters);
                 _network.SetParameters(_parameters);
@@ -309,9 +325,33 @@ public static partial class PreferenceTrainer
             }
         }
 
+        /// <summary>The parameters from the kernel, where its steps update them.</summary>
+        private void TakeKernelParameters()
+        {
+            if (_kernelSteps)
+            {
+                _kernel.GetParameters(_parameters);
+            }
+        }
+
         private (double Loss, int Correct) Step(int[] order, int start, int batch)
         {
             StepTerms active = ActiveTerms();
+            if (_kernelSteps)
+            {
+                // The optimiser's step inside the joint pass's gradient sums (the same arithmetic as ApplyUpdate's).
+                _step++;
+                _kernel.PrepareStep(OptimizerStep.For(_options, _step));
+                (double stepLoss, int stepCorrect) = JointPass(active.SampleGroups, order, start, batch);
+                _kernel.FinishStep();
+                TrainingProfile.Lap(TrainingProfile.Phase.Snap);
+                TrainingProfile.Enter(TrainingProfile.Part.Multipliers);
+                UpdateMultipliers();
+                TrainingProfile.Lap(TrainingProfile.Phase.Rates);
+                TrainingProfile.Enter(TrainingProfile.Part.Data);
+                return (stepLoss, stepCorrect);
+            }
+
             double loss;
             int correct;
             if (active.Joint)

@@ -136,6 +136,7 @@ internal sealed partial class TrainingKernel
     private void SumUnits(int rows, bool last)
     {
         _columnsInPass = last;
+        _updating = last && _updateInPass;
         if (Workers is { Threads: > 1 } workers && rows > BlockRows)
         {
             workers.Run(_units.Length, _sumUnit);
@@ -152,13 +153,32 @@ internal sealed partial class TrainingKernel
         TrainingProfile.Lap(TrainingProfile.Phase.GradientSums);
     }
 
-    /// <summary>A unit's sums (and, in a step's last pass, a first-layer unit's columns).</summary>
+    /// <summary>
+    /// A unit's sums; in a step's last pass, a first-layer unit's columns too, and where the pass also updates the
+    /// parameters (<see cref="PrepareStep"/>), the unit's parameters.
+    /// </summary>
     private void SumAndColumnUnit(int index)
     {
         SumUnit(index);
+        Unit unit = _units[index];
         if (_columnsInPass && index >= _firstHistogramUnit)
         {
             ColumnUnit(index - _firstHistogramUnit);
+            if (_updating)
+            {
+                UpdateColumns(unit.Chunk, unit.Index, unit.Kind == UnitKind.Histogram16 ? 16 : 8);
+            }
+        }
+        else if (_updating)
+        {
+            if (unit.Kind == UnitKind.Bias)
+            {
+                UpdateBiases(unit.Layer, unit.Index);
+            }
+            else
+            {
+                UpdateWeights(unit.Layer, unit.Index);
+            }
         }
     }
 

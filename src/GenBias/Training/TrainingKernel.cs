@@ -164,8 +164,8 @@ internal sealed partial class TrainingKernel
         {
             ref float a = ref Unsafe.Add(ref tables, c * ChunkRows * stride);
             ref float b = ref Unsafe.Add(ref a, RowsA * stride);
-            Build(ref a, ref Unsafe.Add(ref columns, c * ChunkSize * stride), 3, stride);
-            Build(ref b, ref Unsafe.Add(ref columns, ((c * ChunkSize) + 3) * stride), 2, stride);
+            Build(ref a, ref Unsafe.Add(ref columns, c * ChunkSize * stride), 3, stride, stride);
+            Build(ref b, ref Unsafe.Add(ref columns, ((c * ChunkSize) + 3) * stride), 2, stride, stride);
         }
 
         for (int l = 1; l < _shape.Layers.Length; l++)
@@ -187,12 +187,13 @@ internal sealed partial class TrainingKernel
     }
 
     /// <summary>
-    /// A table of 3^count rows from <paramref name="count"/> consecutive columns: row 0 zero, and digit j worth 3^j, so
-    /// row r + 3^j is row r with input j at +1 and row r + 2·3^j the same at −1 (additions only).
+    /// A table of 3^count rows from <paramref name="count"/> consecutive columns (their first <paramref name="lanes"/>
+    /// lanes): row 0 zero, and digit j worth 3^j, so row r + 3^j is row r with input j at +1 and row r + 2·3^j the same
+    /// at −1 (additions only).
     /// </summary>
-    private static void Build(ref float table, ref float column, int count, int stride)
+    private static void Build(ref float table, ref float column, int count, int stride, int lanes)
     {
-        for (int k = 0; k < stride; k += 8)
+        for (int k = 0; k < lanes; k += 8)
         {
             Vector256<float>.Zero.StoreUnsafe(ref table, (nuint)k);
         }
@@ -203,7 +204,7 @@ internal sealed partial class TrainingKernel
             ref float w = ref Unsafe.Add(ref column, j * stride);
             for (int r = 0; r < rows; r++)
             {
-                for (int k = 0; k < stride; k += 8)
+                for (int k = 0; k < lanes; k += 8)
                 {
                     Vector256<float> prefix = Vector256.LoadUnsafe(ref table, (nuint)((r * stride) + k)), weight = Vector256.LoadUnsafe(ref w, (nuint)k);
                     (prefix + weight).StoreUnsafe(ref table, (nuint)(((r + rows) * stride) + k));
