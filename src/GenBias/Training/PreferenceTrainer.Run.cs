@@ -9,6 +9,9 @@ namespace GenBias;
 
 public static partial class PreferenceTrainer
 {
+    /// <summary>Whether the kernel may update the parameters inside a step's pass (off: the canonical update after it, for tests of the two's bits).</summary>
+    internal static volatile bool UpdateInKernel = true;
+
     /// <summary>The state of one training run.</summary>
     private sealed partial class Run
     {
@@ -85,7 +88,7 @@ public static partial class PreferenceTrainer
             _kernel = new TrainingKernel(_shape);
             // No projection and no term whose gradient waits for a rate: every step is one joint pass, and the kernel
             // can update the parameters in the same job as their gradient sums.
-            _kernelSteps = _projected.Length == 0 && _terms.All(t => t.Distribution != PreferenceDistribution.TrainingData && (t.Reward is not null || !NeedsRate(t)));
+            _kernelSteps = UpdateInKernel && _projected.Length == 0 && _terms.All(t => t.Distribution != PreferenceDistribution.TrainingData && (t.Reward is not null || !NeedsRate(t)));
             if (_kernelSteps)
             {
                 _kernel.KeepMoments((float)options.WeightDecay);
