@@ -22,7 +22,7 @@ namespace GenBias;
 /// </remarks>
 internal sealed class TrainingWorkers : IDisposable
 {
-    /// <summary>Spins of a waiting worker before it sleeps (some tens of microseconds).</summary>
+    /// <summary>Spins of a waiting worker before it sleeps (about a tenth of a millisecond: longer than a step, shorter than an epoch's end).</summary>
     private const int SpinsBeforeSleep = 2000;
 
     /// <summary>Jobs timed on the workers and then alone, before the faster is kept.</summary>
@@ -30,6 +30,9 @@ internal sealed class TrainingWorkers : IDisposable
 
     /// <summary>Jobs run the faster way before both are timed again.</summary>
     private const int KeepJobs = 16384;
+
+    /// <summary>Jobs run alone after a worker stalled one, before both ways are timed again.</summary>
+    private const int StallJobs = 1024;
 
     /// <summary>Longs between two threads' flags: one cache line (and its neighbour, which the processor fetches in pairs) each.</summary>
     private const int Pad = 16;
@@ -151,9 +154,9 @@ internal sealed class TrainingWorkers : IDisposable
 
         if (Stopwatch.GetTimestamp() - waited > StallTicks && !NeverAlone)
         {
-            // A worker lost its core in the middle of its slot: alone until the next timing.
+            // A worker lost its core in the middle of its slot: alone for a while, then both ways timed again.
             _alone = true;
-            _jobs = Math.Max(_jobs, 2 * ProbeJobs);
+            _jobs = Math.Max(_jobs, (2 * ProbeJobs) + KeepJobs - StallJobs);
         }
 
         _body = null;
