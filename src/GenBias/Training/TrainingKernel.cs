@@ -29,9 +29,11 @@ namespace GenBias;
 /// </para>
 /// <para>
 /// With <see cref="Workers"/>, the rows of a pass run in blocks of <see cref="BlockRows"/> on several threads, and the
-/// gradients are summed in <em>units</em> — a layer's bias, one neuron's weights, one chunk's histogram for eight
-/// neurons — each over every row in row order. A row's arithmetic never depends on the block it is in, nor a unit's on
-/// the thread that runs it, so the gradients have the same bits for any number of threads, one included.
+/// gradients are summed in <em>units</em> — a layer's bias, one neuron's weights, one chunk's histogram for eight or
+/// sixteen neurons — each over every row in row order; in a step's last pass a unit also finds its columns and, where
+/// the kernel keeps the optimiser's moments, updates the parameters it summed. A row's arithmetic never depends on the
+/// block it is in, nor a unit's on the thread that runs it, so the parameters have the same bits for any number of
+/// threads, one included.
 /// </para>
 /// </remarks>
 internal sealed partial class TrainingKernel
