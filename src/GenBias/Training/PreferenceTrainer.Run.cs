@@ -260,7 +260,9 @@ public static partial class PreferenceTrainer
                     }
 
                     int count = Math.Min(_options.BatchSize, rows - start);
+                    TrainingProfile.StepStart();
                     (double batchLoss, int batchCorrect) = Step(order, start, count);
+                    TrainingProfile.StepEnd();
                     lossSum += batchLoss;
                     correct += batchCorrect;
                 }
