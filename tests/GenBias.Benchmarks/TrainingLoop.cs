@@ -10,8 +10,8 @@ namespace GenBias.Benchmarks;
 /// dotnet run -c Release --project tests/GenBias.Benchmarks -- --training-loop [plain|cube][4]|dense [seconds] [threads]
 /// (a trailing 4: four epochs per call, so that the per-call setup and final evaluation weigh a quarter; dense: the
 /// dense baseline's epochs). Built with -p:TrainingProfile=true, GenBias times the trainer's phases and this prints them;
-/// built with -p:TrainingStepTimes=true, it times every step and this prints their quartiles (the median is a step's
-/// time uninterrupted by other processes, on one thread or on several).
+/// built with -p:TrainingStepTimes=true, it times every step and its jobs on the threads and this prints their medians
+/// (a step's time uninterrupted by other processes, on one thread or on several).
 /// </summary>
 internal static class TrainingLoop
 {

@@ -101,6 +101,13 @@ internal sealed class TrainingWorkers : IDisposable
     /// <summary>Runs <paramref name="body"/> for every item 0 … <paramref name="count"/> − 1; rethrows the first exception.</summary>
     public void Run(int count, Action<int> body)
     {
+        TrainingProfile.JobStart();
+        RunJob(count, body);
+        TrainingProfile.JobEnd();
+    }
+
+    private void RunJob(int count, Action<int> body)
+    {
         if (_threads.Length == 0 || count <= 1 || Alone())
         {
             for (int i = 0; i < count; i++)
