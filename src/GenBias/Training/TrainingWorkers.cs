@@ -22,8 +22,8 @@ namespace GenBias;
 /// </remarks>
 internal sealed class TrainingWorkers : IDisposable
 {
-    /// <summary>Spins of a waiting worker before it sleeps (about a tenth of a millisecond: longer than a step, shorter than an epoch's end).</summary>
-    private const int SpinsBeforeSleep = 2000;
+    /// <summary>How long a waiting worker spins before it sleeps (0.2 ms: longer than a step, shorter than an epoch's end).</summary>
+    private static readonly long SpinTicks = Stopwatch.Frequency / 5000;
 
     /// <summary>Jobs timed on the workers and then alone, before the faster is kept.</summary>
     private const int ProbeJobs = 64;
@@ -67,7 +67,7 @@ internal sealed class TrainingWorkers : IDisposable
     public TrainingWorkers(int threads)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
-        _flags = new long[(2 * threads + 2) * Pad];
+        _flags = new long[(threads + 2) * Pad];
         _threads = new Thread[threads - 1];
         for (int t = 0; t < _threads.Length; t++)
         {
@@ -173,8 +173,8 @@ internal sealed class TrainingWorkers : IDisposable
     /// <summary>Where slot <paramref name="slot"/>'s last claim is kept.</summary>
     private static int Claimed(int slot) => (1 + slot) * Pad;
 
-    /// <summary>Where slot <paramref name="slot"/>'s last finished job is kept.</summary>
-    private int Done(int slot) => (1 + Threads + slot) * Pad;
+    /// <summary>Where slot <paramref name="slot"/>'s last finished job is kept: beside its claim, so that the caller reads both in one transfer.</summary>
+    private static int Done(int slot) => ((1 + slot) * Pad) + 1;
 
     /// <summary>Claims <paramref name="slot"/> for job <paramref name="number"/>: false if another thread has.</summary>
     private bool Claim(int slot, long number)
@@ -252,16 +252,17 @@ internal sealed class TrainingWorkers : IDisposable
         long last = 0;
         while (true)
         {
-            long number = last;
-            for (int spin = 0; spin < SpinsBeforeSleep; spin++)
+            // Spins for a while by the clock (a count of spins takes a different time on every processor), then sleeps.
+            long number = last, since = Stopwatch.GetTimestamp();
+            for (int spin = 1; ; spin++)
             {
                 number = Volatile.Read(ref _flags[0]);
-                if (number != last || Volatile.Read(ref _disposed))
+                if (number != last || Volatile.Read(ref _disposed) || (spin % 64 == 0 && Stopwatch.GetTimestamp() - since > SpinTicks))
                 {
                     break;
                 }
 
-                Thread.SpinWait(4);
+                Thread.SpinWait(1);
             }
 
             if (number == last)
