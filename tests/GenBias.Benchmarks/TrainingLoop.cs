@@ -9,7 +9,9 @@ namespace GenBias.Benchmarks;
 /// Training 25 → 16 → 1 on the side-by-side's 60,000 rows in a loop, for a profiler (perf with DOTNET_PerfMapEnabled=1):
 /// dotnet run -c Release --project tests/GenBias.Benchmarks -- --training-loop [plain|cube][4]|dense [seconds] [threads]
 /// (a trailing 4: four epochs per call, so that the per-call setup and final evaluation weigh a quarter; dense: the
-/// dense baseline's epochs). Built with -p:TrainingProfile=true, GenBias times the trainer's phases and this prints them.
+/// dense baseline's epochs). Built with -p:TrainingProfile=true, GenBias times the trainer's phases and this prints them;
+/// built with -p:TrainingStepTimes=true, it times every step and its jobs on the threads and this prints their medians
+/// (a step's time uninterrupted by other processes, on one thread or on several).
 /// </summary>
 internal static class TrainingLoop
 {
@@ -65,6 +67,7 @@ internal static class TrainingLoop
         process.Refresh();
         double cpuNs = (process.TotalProcessorTime - cpu).TotalNanoseconds;
         Console.Write(profile?.GetMethod("Report")?.Invoke(null, [rows]));
+        Console.Write(profile?.GetMethod("StepReport")?.Invoke(null, null));
         Console.WriteLine($"{kind}, {threads} threads: {clock.Elapsed.TotalNanoseconds / rows:0.0} ns per row and epoch, {cpuNs / rows:0.0} ns of processor time, {threadNs / rows:0.0} ns on the calling thread ({rows / rowsPerCall} calls)");
     }
 

@@ -94,37 +94,52 @@ public static class FixedPointGrid
         ArgumentNullException.ThrowIfNull(shape);
         shape.CheckParameterLength(parameters.Length, nameof(parameters));
         LayerShape first = shape.Layers[0];
-        int n = first.InputCount;
-        // Leave room for rounding: each of the n + 1 values may grow by half a step.
-        double limit = MaxAbsoluteSum - ((first.InputCount + 1) * Step);
-        // A float sum of n + 1 values is within (n + 1)·2^-24 of the exact sum, relatively; the double sum within far less.
-        double margin = 1 + ((n + 2) * Math.ScaleB(1.0, -22));
         for (int k = 0; k < first.Width; k++)
         {
-            Span<float> weights = parameters.Slice(first.WeightIndex(k, 0), n);
-            ref float bias = ref parameters[first.BiasIndex(k)];
-            if (AbsoluteSum(weights) + MathF.Abs(bias) is float bound && bound * margin < limit)
-            {
-                SnapAll(weights);
-                bias = Snap(bias);
-                continue;
-            }
-
-            // Σ|w| + |b| in double, bias first, then the inputs in order.
-            double sum = Math.Abs(bias);
-            for (int i = 0; i < n; i++)
-            {
-                sum += Math.Abs(weights[i]);
-            }
-
-            float scale = sum >= limit ? (float)(limit / sum * 0.999) : 1f;
-            for (int i = 0; i < n; i++)
-            {
-                weights[i] = Snap(weights[i] * scale);
-            }
-
-            bias = Snap(bias * scale);
+            SnapNeuron(parameters.Slice(first.WeightIndex(k, 0), first.InputCount), ref parameters[first.BiasIndex(k)]);
         }
+    }
+
+    /// <summary>
+    /// Whether a first-layer neuron of <paramref name="inputs"/> inputs whose float Σ|w| + |b|, summed in any order, is
+    /// <paramref name="estimate"/> is surely below the bound: it then needs no scaling, only rounding (<see cref="Snap"/>
+    /// of each value; false for NaN).
+    /// </summary>
+    internal static bool SurelyInside(float estimate, int inputs)
+    {
+        // Leave room for rounding: each of the n + 1 values may grow by half a step.
+        double limit = MaxAbsoluteSum - ((inputs + 1) * Step);
+        // A float sum of n + 1 values is within (n + 1)·2^-24 of the exact sum, relatively; the double sum within far less.
+        double margin = 1 + ((inputs + 2) * Math.ScaleB(1.0, -22));
+        return estimate * margin < limit;
+    }
+
+    /// <summary>One neuron of <see cref="SnapFirstLayer"/>: its <paramref name="weights"/> and <paramref name="bias"/> onto the grid.</summary>
+    internal static void SnapNeuron(Span<float> weights, ref float bias)
+    {
+        int n = weights.Length;
+        if (SurelyInside(AbsoluteSum(weights) + MathF.Abs(bias), n))
+        {
+            SnapAll(weights);
+            bias = Snap(bias);
+            return;
+        }
+
+        // Σ|w| + |b| in double, bias first, then the inputs in order.
+        double limit = MaxAbsoluteSum - ((n + 1) * Step);
+        double sum = Math.Abs(bias);
+        for (int i = 0; i < n; i++)
+        {
+            sum += Math.Abs(weights[i]);
+        }
+
+        float scale = sum >= limit ? (float)(limit / sum * 0.999) : 1f;
+        for (int i = 0; i < n; i++)
+        {
+            weights[i] = Snap(weights[i] * scale);
+        }
+
+        bias = Snap(bias * scale);
     }
 
     /// <summary>Σ|v| in float, in no particular order (a bound's estimate; NaN where a value is).</summary>
@@ -152,7 +167,7 @@ public static class FixedPointGrid
     }
 
     /// <summary><see cref="Snap"/> of every value: round(v · 2^16) · 2^-16, rounding half to even, sixteen at a time where Vector512 runs.</summary>
-    private static void SnapAll(Span<float> values)
+    internal static void SnapAll(Span<float> values)
     {
         int i = 0;
         if (Vector512.IsHardwareAccelerated)

@@ -291,10 +291,13 @@ public static partial class PreferenceTrainer
             ArrayPool<byte>.Shared.Return(codes);
         }
 
-        /// <summary>Draws <paramref name="count"/> inputs from the term's distribution as chunk codes (the run's code buffer).</summary>
-        private byte[] SampleCodes(Term term, int count)
+        /// <summary>
+        /// Draws <paramref name="count"/> inputs from the term's distribution as chunk codes into the run's code buffer
+        /// from row <paramref name="at"/> on (the buffer must hold them already where <paramref name="at"/> is not 0).
+        /// </summary>
+        private byte[] SampleCodes(Term term, int count, int at = 0)
         {
-            byte[] codes = Codes(count);
+            byte[] codes = at == 0 ? Codes(count) : _codes;
             if (term.Distribution == PreferenceDistribution.Product)
             {
                 int n = _shape.InputCount;
@@ -302,12 +305,12 @@ public static partial class PreferenceTrainer
                 for (int s = 0; s < count; s++)
                 {
                     RateEstimator.Draw(_random, term.Preference!.InputProbabilities, input);
-                    TrainingKernel.Encode(input, codes.AsSpan(s * _chunks, _chunks));
+                    TrainingKernel.Encode(input, codes.AsSpan((at + s) * _chunks, _chunks));
                 }
             }
             else
             {
-                TrainingKernel.DrawUniform(_random, _shape.InputCount, codes.AsSpan(0, count * _chunks));
+                TrainingKernel.DrawUniform(_random, _shape.InputCount, codes.AsSpan(at * _chunks, count * _chunks));
             }
 
             return codes;

@@ -9,6 +9,9 @@ namespace GenBias;
 
 public static partial class PreferenceTrainer
 {
+    /// <summary>Whether the kernel may update the parameters inside a step's pass (off: the canonical update after it, for tests of the two's bits).</summary>
+    internal static volatile bool UpdateInKernel = true;
+
     /// <summary>The state of one training run.</summary>
     private sealed partial class Run
     {
@@ -40,7 +43,8 @@ public static partial class PreferenceTrainer
         private double[] _rowLoss = [];   // a step's loss of each row
         private bool[] _rowCorrect = [];
         private long _step;
-        private readonly Action<int, int> _dataRows, _sampleRows;
+        private readonly bool _kernelSteps; // the kernel updates the parameters inside a step's pass (KernelStep)
+        private readonly Action<int, int> _dataRows, _sampleRows, _jointRows;
 
         public Run(ITernaryNetwork network, TernaryDataset data, TrainerOptions options)
         {
@@ -82,8 +86,17 @@ public static partial class PreferenceTrainer
             }
 
             _kernel = new TrainingKernel(_shape);
+            // No projection and no term whose gradient waits for a rate: every step is one joint pass, and the kernel
+            // can update the parameters in the same job as their gradient sums.
+            _kernelSteps = UpdateInKernel && _projected.Length == 0 && _terms.All(t => t.Distribution != PreferenceDistribution.TrainingData && (t.Reward is not null || !NeedsRate(t)));
+            if (_kernelSteps)
+            {
+                _kernel.KeepMoments((float)options.WeightDecay);
+            }
+
             _dataRows = DataRows;
             _sampleRows = SampleRows;
+            _jointRows = JointRows;
             foreach (Term term in _terms)
             {
                 term.Offset = _kernel.Offset(term.Layer.Index);
@@ -152,6 +165,11 @@ public static partial class PreferenceTrainer
                 initial.CopyTo(_parameters, 0);
                 Array.Clear(_moment1);
                 Array.Clear(_moment2);
+                if (_kernelSteps)
+                {
+                    _kernel.ClearMoments();
+                }
+
                 _step = 0;
                 _network.SetParameters(_parameters);
                 _kernel.SetParameters(_parameters);
@@ -236,17 +254,21 @@ public static partial class PreferenceTrainer
                     if (cancellationToken.IsCancellationRequested)
                     {
                         // Steps update the kernel only; the network takes the last completed step's parameters.
+                        TakeKernelParameters();
                         _network.SetParameters(_parameters);
                         cancellationToken.ThrowIfCancellationRequested();
                     }
 
                     int count = Math.Min(_options.BatchSize, rows - start);
+                    TrainingProfile.StepStart();
                     (double batchLoss, int batchCorrect) = Step(order, start, count);
+                    TrainingProfile.StepEnd();
                     lossSum += batchLoss;
                     correct += batchCorrect;
                 }
 
                 // An epoch ends on an exact projection: the model it reports and may return meets projected preferences.
+                TakeKernelParameters();
                 Project(refresh: true);
                 _kernel.SetParameters(_parameters);
                 _network.SetParameters(_parameters);
@@ -308,22 +330,59 @@ public static partial class PreferenceTrainer
             }
         }
 
+        /// <summary>The parameters from the kernel, where its steps update them.</summary>
+        private void TakeKernelParameters()
+        {
+            if (_kernelSteps)
+            {
+                _kernel.GetParameters(_parameters);
+            }
+        }
+
         private (double Loss, int Correct) Step(int[] order, int start, int batch)
         {
-            byte[] codes = Codes(batch);
-            TrainingKernel.CopyRows(_trainCodes, _chunks, order.AsSpan(start, batch), codes);
-            TrainingProfile.Lap(TrainingProfile.Phase.Codes);
-            (double loss, int correct) = DataPass(codes, order, start, batch);
-            TrainingProfile.Enter(TrainingProfile.Part.Samples);
-
-            // Cube and product terms: fresh samples every step, shared by the terms of one distribution.
-            foreach (Term[] group in ActiveTerms().SampleGroups)
+            StepTerms active = ActiveTerms();
+            if (_kernelSteps)
             {
-                SamplePass(group);
+                // The optimiser's step inside the joint pass's gradient sums (the same arithmetic as ApplyUpdate's).
+                _step++;
+                _kernel.PrepareStep(OptimizerStep.For(_options, _step));
+                (double stepLoss, int stepCorrect) = JointPass(active.SampleGroups, order, start, batch);
+                _kernel.FinishStep();
+                TrainingProfile.Lap(TrainingProfile.Phase.Snap);
+                TrainingProfile.Enter(TrainingProfile.Part.Multipliers);
+                UpdateMultipliers();
+                TrainingProfile.Lap(TrainingProfile.Phase.Rates);
+                TrainingProfile.Enter(TrainingProfile.Part.Data);
+                return (stepLoss, stepCorrect);
             }
 
-            TrainingProfile.Lap(TrainingProfile.Phase.RowGradients);
-            TrainingProfile.Enter(TrainingProfile.Part.Data);
+            double loss;
+            int correct;
+            if (active.Joint)
+            {
+                // One pass over the batch and every distribution's samples together: their rows are independent, so
+                // they run in the same blocks, and every gradient is summed in the same order as one pass after another.
+                (loss, correct) = JointPass(active.SampleGroups, order, start, batch);
+            }
+            else
+            {
+                byte[] codes = Codes(batch);
+                TrainingKernel.CopyRows(_trainCodes, _chunks, order.AsSpan(start, batch), codes);
+                TrainingProfile.Lap(TrainingProfile.Phase.Codes);
+                (loss, correct) = DataPass(codes, order, start, batch);
+                TrainingProfile.Enter(TrainingProfile.Part.Samples);
+
+                // Cube and product terms: fresh samples every step, shared by the terms of one distribution.
+                foreach (Term[] group in active.SampleGroups)
+                {
+                    SamplePass(group);
+                }
+
+                TrainingProfile.Lap(TrainingProfile.Phase.RowGradients);
+                TrainingProfile.Enter(TrainingProfile.Part.Data);
+            }
+
             _kernel.CollectGradient(_gradient);
             ApplyUpdate();
             TrainingProfile.Enter(TrainingProfile.Part.Multipliers);
@@ -333,8 +392,71 @@ public static partial class PreferenceTrainer
             return (loss, correct);
         }
 
+        // The joint pass in progress: each sample group's terms and coefficients.
+        private Term[][] _jointGroups = [];
+        private double[][] _jointCoefficients = [];
+
+        /// <summary>
+        /// The batch (rows order[start …]) and fresh samples of each group's distribution (drawn in group order, as the
+        /// passes one after another draw them) in one pass: the batch's rows first, then each group's samples.
+        /// </summary>
+        private (double Loss, int Correct) JointPass(Term[][] groups, int[] order, int start, int batch)
+        {
+            int stride = _kernel.RowStride, n = _options.SurrogateSamplesPerStep, rows = batch + (groups.Length * n);
+            byte[] codes = Codes(rows);
+            TrainingKernel.CopyRows(_trainCodes, _chunks, order.AsSpan(start, batch), codes);
+            if (_jointCoefficients.Length != groups.Length)
+            {
+                _jointCoefficients = [.. groups.Select(g => new double[g.Length])];
+            }
+
+            for (int g = 0; g < groups.Length; g++)
+            {
+                SampleCodes(groups[g][0], n, batch + (g * n));
+                for (int t = 0; t < groups[g].Length; t++)
+                {
+                    _jointCoefficients[g][t] = Coefficient(groups[g][t], [], n, stride);
+                }
+            }
+
+            TrainingProfile.Lap(TrainingProfile.Phase.Codes);
+            if (_rowLoss.Length < batch)
+            {
+                _rowLoss = new double[batch];
+                _rowCorrect = new bool[batch];
+            }
+
+            (_passOrder, _passStart, _passRows, _passTerms, _jointGroups) = (order, start, batch, [], groups);
+            _kernel.Pass(codes, rows, _jointRows, last: true);
+            TrainingProfile.Lap(TrainingProfile.Phase.RowGradients);
+            return SumLoss(batch);
+        }
+
+        /// <summary>The gradients of the joint pass's rows <paramref name="from"/> … <paramref name="to"/> − 1: the batch's, then each group's samples'.</summary>
+        private void JointRows(int from, int to)
+        {
+            int batch = _passRows, n = _options.SurrogateSamplesPerStep;
+            if (from < batch)
+            {
+                DataRows(from, Math.Min(to, batch));
+            }
+
+            for (int g = 0; g < _jointGroups.Length; g++)
+            {
+                int first = Math.Max(from, batch + (g * n)), end = Math.Min(to, batch + ((g + 1) * n));
+                if (first < end)
+                {
+                    AddSampleGradients(_jointGroups[g], _jointCoefficients[g], n, first, end);
+                }
+            }
+        }
+
         /// <summary>The terms that shape the steps (<see cref="Active"/>): those over the data, and the others grouped by distribution.</summary>
-        private sealed record StepTerms(Term[] Data, Term[][] SampleGroups);
+        private sealed record StepTerms(Term[] Data, Term[][] SampleGroups)
+        {
+            /// <summary>Whether no term's gradient waits for a rate over its rows: then a step is one pass (<see cref="JointPass"/>).</summary>
+            public bool Joint { get; } = Data.Length == 0 && SampleGroups.All(g => g.All(t => !NeedsRate(t)));
+        }
 
         private StepTerms? _enforcedTerms, _freeTerms;
 
@@ -383,7 +505,12 @@ public static partial class PreferenceTrainer
             }
 
             TrainingProfile.Lap(TrainingProfile.Phase.RowGradients);
-            // The loss summed in row order, whichever thread found each row's.
+            return SumLoss(batch);
+        }
+
+        /// <summary>The loss summed in row order, whichever thread found each row's, and the rows answered right.</summary>
+        private (double Loss, int Correct) SumLoss(int batch)
+        {
             double loss = 0;
             int correct = 0;
             for (int r = 0; r < batch; r++)
@@ -445,16 +572,18 @@ public static partial class PreferenceTrainer
         }
 
         /// <summary>The terms' surrogate gradients of the sample pass's rows <paramref name="from"/> … <paramref name="to"/> − 1.</summary>
-        private void SampleRows(int from, int to)
+        private void SampleRows(int from, int to) => AddSampleGradients(_passTerms, _passCoefficients, _passRows, from, to);
+
+        /// <summary>The surrogate gradients of <paramref name="terms"/> at the kernel's rows <paramref name="from"/> … <paramref name="to"/> − 1, of <paramref name="n"/> samples.</summary>
+        private void AddSampleGradients(Term[] terms, double[] coefficients, int n, int from, int to)
         {
-            int stride = _kernel.RowStride, n = _passRows;
+            int stride = _kernel.RowStride;
             Span<float> activations = _kernel.Activations, g = _kernel.Gradients;
-            Term[] terms = _passTerms;
             for (int s = from; s < to; s++)
             {
                 for (int t = 0; t < terms.Length; t++)
                 {
-                    AddTermGradient(terms[t], _passCoefficients[t], activations.Slice(s * stride, stride), g.Slice(s * stride, stride), n);
+                    AddTermGradient(terms[t], coefficients[t], activations.Slice(s * stride, stride), g.Slice(s * stride, stride), n);
                 }
             }
         }

@@ -77,8 +77,8 @@ public sealed record TrainerOptions
 
     /// <summary>
     /// Threads a training step runs on (default every core the process may use). The result does not depend on it: a
-    /// step's rows are split into fixed blocks and every gradient is summed in row order, so 1, 2 or 16 threads give the
-    /// same parameters, bit for bit.
+    /// step's rows are split into fixed blocks and every gradient is summed in row order (each sum, and the update of
+    /// the parameters it feeds, by one thread), so 1, 2 or 16 threads give the same parameters, bit for bit.
     /// </summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 

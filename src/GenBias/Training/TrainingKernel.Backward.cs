@@ -37,7 +37,10 @@ internal sealed partial class TrainingKernel
     /// <summary>Lanes of the first layer's histogram and columns per unit from lane <paramref name="k"/>: sixteen where Vector512 runs them, else eight.</summary>
     private int FirstLayerLanes(int k) => Vector512.IsHardwareAccelerated && k + 16 <= _stride[0] ? 16 : 8;
 
-    /// <summary>Every unit of the gradient sums: disjoint accumulators, together all of them.</summary>
+    /// <summary>
+    /// Every unit of the gradient sums: disjoint accumulators, together all of them: the later layers', then the first
+    /// layer's (a chunk's two tables in one loop: two chains of additions through memory, which the processor overlaps).
+    /// </summary>
     private Unit[] Units()
     {
         var units = new List<Unit>();
@@ -84,7 +87,7 @@ internal sealed partial class TrainingKernel
         _passRows = rows;
         RunBlocks(rows, _deltaBlock, _deltaRows);
         TrainingProfile.Lap(TrainingProfile.Phase.Deltas);
-        SumUnits(rows);
+        SumUnits(rows, last: false);
     }
 
     /// <summary>
@@ -93,7 +96,7 @@ internal sealed partial class TrainingKernel
     /// same bits, with each block of rows forward and back on one thread, so a pass has one hand-over between threads
     /// where the three have three. <paramref name="gradients"/> must only read and write the rows it is given.
     /// </summary>
-    public void Pass(byte[] codes, int rows, Action<int, int> gradients)
+    public void Pass(byte[] codes, int rows, Action<int, int> gradients, bool last = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(codes.Length, rows * _chunks, nameof(codes));
         Reserve(rows);
@@ -109,7 +112,7 @@ internal sealed partial class TrainingKernel
             _passGradients = null;
         }
 
-        SumUnits(rows);
+        SumUnits(rows, last);
     }
 
     private void PassBlock(int block) => PassRows(block * BlockRows, Math.Min(_passRows, (block + 1) * BlockRows));
@@ -125,9 +128,15 @@ internal sealed partial class TrainingKernel
         TrainingProfile.Lap(TrainingProfile.Phase.Deltas);
     }
 
-    /// <summary>Every unit of the gradient sums over the pass's rows, on the workers where there are.</summary>
-    private void SumUnits(int rows)
+    /// <summary>
+    /// Every unit of the gradient sums over the pass's rows, on the workers where there are. In the step's
+    /// <paramref name="last"/> pass, a first-layer unit turns its histogram into its columns in the same job, so that
+    /// <see cref="CollectGradient"/> has only to gather them.
+    /// </summary>
+    private void SumUnits(int rows, bool last)
     {
+        _columnsInPass = last;
+        _updating = last && _updateInPass;
         if (Workers is { Threads: > 1 } workers && rows > BlockRows)
         {
             workers.Run(_units.Length, _sumUnit);
@@ -136,11 +145,41 @@ internal sealed partial class TrainingKernel
         {
             for (int u = 0; u < _units.Length; u++)
             {
-                SumUnit(u);
+                SumAndColumnUnit(u);
             }
         }
 
+        _columnsReady = last;
         TrainingProfile.Lap(TrainingProfile.Phase.GradientSums);
+    }
+
+    /// <summary>
+    /// A unit's sums; in a step's last pass, a first-layer unit's columns too, and where the pass also updates the
+    /// parameters (<see cref="PrepareStep"/>), the unit's parameters.
+    /// </summary>
+    private void SumAndColumnUnit(int index)
+    {
+        SumUnit(index);
+        Unit unit = _units[index];
+        if (_columnsInPass && index >= _firstHistogramUnit)
+        {
+            ColumnUnit(index - _firstHistogramUnit);
+            if (_updating)
+            {
+                UpdateColumns(unit.Chunk, unit.Index, unit.Kind == UnitKind.Histogram16 ? 16 : 8);
+            }
+        }
+        else if (_updating)
+        {
+            if (unit.Kind == UnitKind.Bias)
+            {
+                UpdateBiases(unit.Layer, unit.Index);
+            }
+            else
+            {
+                UpdateWeights(unit.Layer, unit.Index);
+            }
+        }
     }
 
     private void DeltaBlock(int block) => DeltaRows(block * BlockRows, Math.Min(_passRows, (block + 1) * BlockRows));
@@ -219,9 +258,10 @@ internal sealed partial class TrainingKernel
             {
                 ref float biasGradient = ref MemoryMarshal.GetArrayDataReference(_biasGradient[l]);
                 Vector256<float> sum = Vector256.LoadUnsafe(ref biasGradient, (nuint)k);
+                int at = _offset[l] + k;
                 for (int r = 0; r < rows; r++)
                 {
-                    sum += Vector256.LoadUnsafe(ref g, (nuint)((r * rowStride) + _offset[l] + k));
+                    sum += Vector256.LoadUnsafe(ref g, (nuint)((r * rowStride) + at));
                 }
 
                 sum.StoreUnsafe(ref biasGradient, (nuint)k);
@@ -251,14 +291,15 @@ internal sealed partial class TrainingKernel
 
             case UnitKind.Histogram16:
             {
-                ref byte code = ref MemoryMarshal.GetArrayDataReference(_passCodes);
+                // First layer: each row's delta added to the histogram row its chunk code selects in each table.
+                ref byte code = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_passCodes), unit.Chunk);
                 ref float table = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_histogram), (unit.Chunk * ChunkRows * _stride[0]) + k);
                 ref int rowA = ref MemoryMarshal.GetArrayDataReference(_rowA);
                 ref int rowB = ref MemoryMarshal.GetArrayDataReference(_rowB);
                 for (int r = 0; r < rows; r++)
                 {
                     Vector512<float> delta = Vector512.LoadUnsafe(ref g, (nuint)((r * rowStride) + k));
-                    int v = Unsafe.Add(ref code, (r * _chunks) + unit.Chunk);
+                    int v = Unsafe.Add(ref code, r * _chunks);
                     ref float ha = ref Unsafe.Add(ref table, Unsafe.Add(ref rowA, v));
                     ref float hb = ref Unsafe.Add(ref table, Unsafe.Add(ref rowB, v));
                     (Vector512.LoadUnsafe(ref ha) + delta).StoreUnsafe(ref ha);
@@ -270,15 +311,15 @@ internal sealed partial class TrainingKernel
 
             default:
             {
-                // First layer: each row's delta added to the histogram row its chunk code selects in each table.
-                ref byte code = ref MemoryMarshal.GetArrayDataReference(_passCodes);
+                // First layer, eight lanes: the same additions.
+                ref byte code = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_passCodes), unit.Chunk);
                 ref float table = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_histogram), (unit.Chunk * ChunkRows * _stride[0]) + k);
                 ref int rowA = ref MemoryMarshal.GetArrayDataReference(_rowA);
                 ref int rowB = ref MemoryMarshal.GetArrayDataReference(_rowB);
                 for (int r = 0; r < rows; r++)
                 {
                     Vector256<float> delta = Vector256.LoadUnsafe(ref g, (nuint)((r * rowStride) + k));
-                    int v = Unsafe.Add(ref code, (r * _chunks) + unit.Chunk);
+                    int v = Unsafe.Add(ref code, r * _chunks);
                     ref float ha = ref Unsafe.Add(ref table, Unsafe.Add(ref rowA, v));
                     ref float hb = ref Unsafe.Add(ref table, Unsafe.Add(ref rowB, v));
                     (Vector256.LoadUnsafe(ref ha) + delta).StoreUnsafe(ref ha);
@@ -298,19 +339,25 @@ internal sealed partial class TrainingKernel
     {
         LayerShape first = _shape.Layers[0];
         int stride = _stride[0];
-        // A unit is a few hundred cycles: below some dozens of them, handing them to other threads costs more than it saves.
-        int columnUnits = _units.Length - _firstHistogramUnit;
-        if (Workers is { Threads: > 1 } workers && columnUnits >= 32)
+        // Found already where the step's last pass was marked so; else a unit is a few hundred cycles: below some dozens
+        // of them, handing them to other threads costs more than it saves.
+        if (!_columnsReady)
         {
-            workers.Run(columnUnits, _columnUnit);
-        }
-        else
-        {
-            for (int u = 0; u < columnUnits; u++)
+            int columnUnits = _units.Length - _firstHistogramUnit;
+            if (Workers is { Threads: > 1 } workers && columnUnits >= 32)
             {
-                ColumnUnit(u);
+                workers.Run(columnUnits, _columnUnit);
+            }
+            else
+            {
+                for (int u = 0; u < columnUnits; u++)
+                {
+                    ColumnUnit(u);
+                }
             }
         }
+
+        _columnsReady = false;
 
         TrainingProfile.Lap(TrainingProfile.Phase.Columns);
         ref float columns = ref MemoryMarshal.GetArrayDataReference(_firstGradient);
@@ -345,8 +392,9 @@ internal sealed partial class TrainingKernel
 
     /// <summary>
     /// One chunk's five columns of the first layer's gradient for a histogram unit's neurons, and its histogram cleared:
-    /// input j's column is the histogram rows whose digit j is 1 (+1) minus those whose digit j is 2 (−1). Every row
-    /// lands once in chunk 0's first table, so its rows sum to the bias gradient.
+    /// input j's column is the histogram rows whose digit j is 1 (+1) minus those whose digit j is 2 (−1) — the chunk's
+    /// first three inputs from its first table, the last two from its second. Every row lands once in chunk 0's first table,
+    /// so its rows sum to the bias gradient.
     /// </summary>
     private void ColumnUnit(int index)
     {
@@ -355,20 +403,23 @@ internal sealed partial class TrainingKernel
         ref float a = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_histogram), (c * ChunkRows * stride) + k);
         ref float column = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_firstGradient), (c * ChunkSize * stride) + k);
         ref float bias = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_firstGradient), _firstColumns.Length + k);
+        ref float b = ref Unsafe.Add(ref a, RowsA * stride);
         if (unit.Kind == UnitKind.Histogram16)
         {
-            Columns16(ref a, ref column, ref bias, stride, c == 0);
+            ColumnsA16(ref a, ref column, ref bias, stride, c == 0);
+            ColumnsB16(ref b, ref Unsafe.Add(ref column, 3 * stride), stride);
         }
         else
         {
-            Columns8(ref a, ref column, ref bias, stride, c == 0);
+            ColumnsA8(ref a, ref column, ref bias, stride, c == 0);
+            ColumnsB8(ref b, ref Unsafe.Add(ref column, 3 * stride), stride);
         }
     }
 
-    /// <summary><see cref="ColumnUnit"/> for eight neurons.</summary>
-    private static void Columns8(ref float a, ref float column, ref float biasColumn, int stride, bool withBias)
+    /// <summary>A chunk's first table: its first three columns (and the bias) for eight neurons.</summary>
+    private static void ColumnsA8(ref float a, ref float column, ref float biasColumn, int stride, bool withBias)
     {
-        Vector256<float> g0 = Vector256<float>.Zero, g1 = g0, g2 = g0, g3 = g0, g4 = g0, bias = g0;
+        Vector256<float> g0 = Vector256<float>.Zero, g1 = g0, g2 = g0, bias = g0;
         ref float sign = ref MemoryMarshal.GetArrayDataReference(Signs);
         for (int r = 0; r < RowsA; r++)
         {
@@ -381,30 +432,37 @@ internal sealed partial class TrainingKernel
             g2 = Vector256.FusedMultiplyAdd(row, Vector256.Create(Unsafe.Add(ref sign, (3 * r) + 2)), g2);
         }
 
-        for (int r = 0; r < 9; r++)
-        {
-            nuint at = (nuint)((RowsA + r) * stride);
-            Vector256<float> row = Vector256.LoadUnsafe(ref a, at);
-            Vector256<float>.Zero.StoreUnsafe(ref a, at);
-            g3 = Vector256.FusedMultiplyAdd(row, Vector256.Create(Unsafe.Add(ref sign, 3 * r)), g3);
-            g4 = Vector256.FusedMultiplyAdd(row, Vector256.Create(Unsafe.Add(ref sign, (3 * r) + 1)), g4);
-        }
-
         g0.StoreUnsafe(ref column);
         g1.StoreUnsafe(ref column, (nuint)stride);
         g2.StoreUnsafe(ref column, (nuint)(2 * stride));
-        g3.StoreUnsafe(ref column, (nuint)(3 * stride));
-        g4.StoreUnsafe(ref column, (nuint)(4 * stride));
         if (withBias)
         {
             bias.StoreUnsafe(ref biasColumn);
         }
     }
 
-    /// <summary><see cref="ColumnUnit"/> for sixteen neurons: <see cref="Columns8"/>'s operations lane by lane in one Vector512.</summary>
-    private static void Columns16(ref float a, ref float column, ref float biasColumn, int stride, bool withBias)
+    /// <summary>A chunk's second table (<paramref name="b"/>): its last two columns for eight neurons.</summary>
+    private static void ColumnsB8(ref float b, ref float column, int stride)
     {
-        Vector512<float> g0 = Vector512<float>.Zero, g1 = g0, g2 = g0, g3 = g0, g4 = g0, bias = g0;
+        Vector256<float> g3 = Vector256<float>.Zero, g4 = g3;
+        ref float sign = ref MemoryMarshal.GetArrayDataReference(Signs);
+        for (int r = 0; r < 9; r++)
+        {
+            nuint at = (nuint)(r * stride);
+            Vector256<float> row = Vector256.LoadUnsafe(ref b, at);
+            Vector256<float>.Zero.StoreUnsafe(ref b, at);
+            g3 = Vector256.FusedMultiplyAdd(row, Vector256.Create(Unsafe.Add(ref sign, 3 * r)), g3);
+            g4 = Vector256.FusedMultiplyAdd(row, Vector256.Create(Unsafe.Add(ref sign, (3 * r) + 1)), g4);
+        }
+
+        g3.StoreUnsafe(ref column);
+        g4.StoreUnsafe(ref column, (nuint)stride);
+    }
+
+    /// <summary><see cref="ColumnsA8"/> for sixteen neurons: the same operations lane by lane in one Vector512.</summary>
+    private static void ColumnsA16(ref float a, ref float column, ref float biasColumn, int stride, bool withBias)
+    {
+        Vector512<float> g0 = Vector512<float>.Zero, g1 = g0, g2 = g0, bias = g0;
         ref float sign = ref MemoryMarshal.GetArrayDataReference(Signs);
         for (int r = 0; r < RowsA; r++)
         {
@@ -417,23 +475,30 @@ internal sealed partial class TrainingKernel
             g2 = Vector512.FusedMultiplyAdd(row, Vector512.Create(Unsafe.Add(ref sign, (3 * r) + 2)), g2);
         }
 
-        for (int r = 0; r < 9; r++)
-        {
-            nuint at = (nuint)((RowsA + r) * stride);
-            Vector512<float> row = Vector512.LoadUnsafe(ref a, at);
-            Vector512<float>.Zero.StoreUnsafe(ref a, at);
-            g3 = Vector512.FusedMultiplyAdd(row, Vector512.Create(Unsafe.Add(ref sign, 3 * r)), g3);
-            g4 = Vector512.FusedMultiplyAdd(row, Vector512.Create(Unsafe.Add(ref sign, (3 * r) + 1)), g4);
-        }
-
         g0.StoreUnsafe(ref column);
         g1.StoreUnsafe(ref column, (nuint)stride);
         g2.StoreUnsafe(ref column, (nuint)(2 * stride));
-        g3.StoreUnsafe(ref column, (nuint)(3 * stride));
-        g4.StoreUnsafe(ref column, (nuint)(4 * stride));
         if (withBias)
         {
             bias.StoreUnsafe(ref biasColumn);
         }
+    }
+
+    /// <summary><see cref="ColumnsB8"/> for sixteen neurons: the same operations lane by lane in one Vector512.</summary>
+    private static void ColumnsB16(ref float b, ref float column, int stride)
+    {
+        Vector512<float> g3 = Vector512<float>.Zero, g4 = g3;
+        ref float sign = ref MemoryMarshal.GetArrayDataReference(Signs);
+        for (int r = 0; r < 9; r++)
+        {
+            nuint at = (nuint)(r * stride);
+            Vector512<float> row = Vector512.LoadUnsafe(ref b, at);
+            Vector512<float>.Zero.StoreUnsafe(ref b, at);
+            g3 = Vector512.FusedMultiplyAdd(row, Vector512.Create(Unsafe.Add(ref sign, 3 * r)), g3);
+            g4 = Vector512.FusedMultiplyAdd(row, Vector512.Create(Unsafe.Add(ref sign, (3 * r) + 1)), g4);
+        }
+
+        g3.StoreUnsafe(ref column);
+        g4.StoreUnsafe(ref column, (nuint)stride);
     }
 }

@@ -29,9 +29,11 @@ namespace GenBias;
 /// </para>
 /// <para>
 /// With <see cref="Workers"/>, the rows of a pass run in blocks of <see cref="BlockRows"/> on several threads, and the
-/// gradients are summed in <em>units</em> — a layer's bias, one neuron's weights, one chunk's histogram for eight
-/// neurons — each over every row in row order. A row's arithmetic never depends on the block it is in, nor a unit's on
-/// the thread that runs it, so the gradients have the same bits for any number of threads, one included.
+/// gradients are summed in <em>units</em> — a layer's bias, one neuron's weights, one chunk's histogram for eight or
+/// sixteen neurons — each over every row in row order; in a step's last pass a unit also finds its columns and, where
+/// the kernel keeps the optimiser's moments, updates the parameters it summed. A row's arithmetic never depends on the
+/// block it is in, nor a unit's on the thread that runs it, so the parameters have the same bits for any number of
+/// threads, one included.
 /// </para>
 /// </remarks>
 internal sealed partial class TrainingKernel
@@ -53,6 +55,7 @@ internal sealed partial class TrainingKernel
     private readonly float[][] _biasGradient;
     private readonly Unit[] _units;     // the gradient sums, each run by one thread
     private readonly int _firstHistogramUnit; // the first layer's units (the histogram's, then the columns') from here to the end
+    private bool _columnsInPass, _columnsReady; // the step's last pass finds the first layer's columns; they are found
     private readonly Action<int> _forwardBlock, _deltaBlock, _passBlock, _sumUnit, _columnUnit;
     private readonly Action<int, int> _forwardRows, _deltaRows, _passAll;
     private Action<int, int>? _passGradients; // the gradients of a block's rows, in a Pass
@@ -111,7 +114,7 @@ internal sealed partial class TrainingKernel
         _firstHistogramUnit = Array.FindIndex(_units, u => u.Kind is UnitKind.Histogram or UnitKind.Histogram16);
         _forwardBlock = ForwardBlock;
         _deltaBlock = DeltaBlock;
-        _sumUnit = SumUnit;
+        _sumUnit = SumAndColumnUnit;
         _columnUnit = ColumnUnit;
         _forwardRows = ForwardRows;
         _deltaRows = DeltaRows;
@@ -163,8 +166,8 @@ internal sealed partial class TrainingKernel
         {
             ref float a = ref Unsafe.Add(ref tables, c * ChunkRows * stride);
             ref float b = ref Unsafe.Add(ref a, RowsA * stride);
-            Build(ref a, ref Unsafe.Add(ref columns, c * ChunkSize * stride), 3, stride);
-            Build(ref b, ref Unsafe.Add(ref columns, ((c * ChunkSize) + 3) * stride), 2, stride);
+            Build(ref a, ref Unsafe.Add(ref columns, c * ChunkSize * stride), 3, stride, stride);
+            Build(ref b, ref Unsafe.Add(ref columns, ((c * ChunkSize) + 3) * stride), 2, stride, stride);
         }
 
         for (int l = 1; l < _shape.Layers.Length; l++)
@@ -186,12 +189,13 @@ internal sealed partial class TrainingKernel
     }
 
     /// <summary>
-    /// A table of 3^count rows from <paramref name="count"/> consecutive columns: row 0 zero, and digit j worth 3^j, so
-    /// row r + 3^j is row r with input j at +1 and row r + 2·3^j the same at −1 (additions only).
+    /// A table of 3^count rows from <paramref name="count"/> consecutive columns (their first <paramref name="lanes"/>
+    /// lanes): row 0 zero, and digit j worth 3^j, so row r + 3^j is row r with input j at +1 and row r + 2·3^j the same
+    /// at −1 (additions only).
     /// </summary>
-    private static void Build(ref float table, ref float column, int count, int stride)
+    private static void Build(ref float table, ref float column, int count, int stride, int lanes)
     {
-        for (int k = 0; k < stride; k += 8)
+        for (int k = 0; k < lanes; k += 8)
         {
             Vector256<float>.Zero.StoreUnsafe(ref table, (nuint)k);
         }
@@ -202,7 +206,7 @@ internal sealed partial class TrainingKernel
             ref float w = ref Unsafe.Add(ref column, j * stride);
             for (int r = 0; r < rows; r++)
             {
-                for (int k = 0; k < stride; k += 8)
+                for (int k = 0; k < lanes; k += 8)
                 {
                     Vector256<float> prefix = Vector256.LoadUnsafe(ref table, (nuint)((r * stride) + k)), weight = Vector256.LoadUnsafe(ref w, (nuint)k);
                     (prefix + weight).StoreUnsafe(ref table, (nuint)(((r + rows) * stride) + k));

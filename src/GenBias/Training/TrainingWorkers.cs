@@ -12,22 +12,30 @@ namespace GenBias;
 /// items must write disjoint data: the result is then the same for any number of threads.
 /// </summary>
 /// <remarks>
-/// A step of the trainer is microseconds of work, so the workers spin for a while between jobs before they sleep, and
-/// an item is taken by whichever thread comes first (the caller takes every item if the workers are busy elsewhere or
-/// asleep, so a job never waits for a worker to wake). Jobs are timed now and then on the workers and on the caller
-/// alone, and the faster way is kept for a while, so a machine whose cores are busy with other processes does not make
-/// training slower than on one thread: which thread runs an item never changes a bit.
+/// A step of the trainer is microseconds of work, so a job costs no allocation and no atomic operation per item: its
+/// items are dealt to fixed <em>slots</em> (slot s takes items s, s + slots, s + 2·slots, …), thread t claims slot t
+/// with one compare-and-swap, and the caller, after its own slot, claims every slot no worker has claimed yet (a
+/// worker asleep or without a core never makes a job wait for it to wake). Workers spin for a while between jobs
+/// before they sleep. Jobs are timed now and then on the workers and on the caller alone, and the faster way is kept
+/// for a while, so a machine whose cores are busy with other processes does not make training slower than on one
+/// thread: which thread runs an item never changes a bit.
 /// </remarks>
 internal sealed class TrainingWorkers : IDisposable
 {
-    /// <summary>Spins of a waiting worker before it sleeps (some tens of microseconds).</summary>
-    private const int SpinsBeforeSleep = 500;
+    /// <summary>How long a waiting worker spins before it sleeps (0.2 ms: longer than a step, shorter than an epoch's end).</summary>
+    private static readonly long SpinTicks = Stopwatch.Frequency / 5000;
 
     /// <summary>Jobs timed on the workers and then alone, before the faster is kept.</summary>
     private const int ProbeJobs = 64;
 
     /// <summary>Jobs run the faster way before both are timed again.</summary>
     private const int KeepJobs = 16384;
+
+    /// <summary>Jobs run alone after a worker stalled one, before both ways are timed again.</summary>
+    private const int StallJobs = 1024;
+
+    /// <summary>Longs between two threads' flags: one cache line (and its neighbour, which the processor fetches in pairs) each.</summary>
+    private const int Pad = 16;
 
     /// <summary>A wait this long (0.2 ms) for a worker's item means the worker lost its core to another process.</summary>
     private static readonly long StallTicks = Stopwatch.Frequency / 5000;
@@ -44,7 +52,14 @@ internal sealed class TrainingWorkers : IDisposable
     private long _parallelTicks;    // the last window on the workers
     private bool _alone;            // the kept choice: run alone
     private readonly object _gate = new();
-    private Job? _job;
+
+    // The job in progress: its number (published last), body and size, and per slot the last job that claimed it and
+    // the last job it finished, each on its own cache line.
+    private readonly long[] _flags;
+    private Action<int>? _body;
+    private int _count, _slots;
+    private long _number;
+    private ExceptionDispatchInfo? _error;
     private int _sleepers;
     private bool _disposed;
 
@@ -52,10 +67,12 @@ internal sealed class TrainingWorkers : IDisposable
     public TrainingWorkers(int threads)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        _flags = new long[(threads + 2) * Pad];
         _threads = new Thread[threads - 1];
         for (int t = 0; t < _threads.Length; t++)
         {
-            _threads[t] = new Thread(Loop) { IsBackground = true, Name = $"GenBias trainer {t + 1}" };
+            int slot = t + 1;
+            _threads[t] = new Thread(() => Loop(slot)) { IsBackground = true, Name = $"GenBias trainer {slot}" };
             _threads[t].Start();
         }
     }
@@ -84,6 +101,13 @@ internal sealed class TrainingWorkers : IDisposable
     /// <summary>Runs <paramref name="body"/> for every item 0 … <paramref name="count"/> − 1; rethrows the first exception.</summary>
     public void Run(int count, Action<int> body)
     {
+        TrainingProfile.JobStart();
+        RunJob(count, body);
+        TrainingProfile.JobEnd();
+    }
+
+    private void RunJob(int count, Action<int> body)
+    {
         if (_threads.Length == 0 || count <= 1 || Alone())
         {
             for (int i = 0; i < count; i++)
@@ -94,10 +118,18 @@ internal sealed class TrainingWorkers : IDisposable
             return;
         }
 
-        var job = new Job(body, count);
+        int slots = Math.Min(Threads, count);
+        long number = ++_number;
+        (_body, _count, _slots, _error) = (body, count, slots, null);
+        for (int s = slots; s < Threads; s++)
+        {
+            // Slots beyond the job's are claimed for it here, so that a worker late for an earlier job never takes one.
+            Volatile.Write(ref _flags[Claimed(s)], number);
+        }
+
         // A full fence between publishing the job and reading the sleepers (the workers fence between the two in the
         // other order), so that a worker going to sleep either sees the job or is woken.
-        Interlocked.Exchange(ref _job, job);
+        Interlocked.Exchange(ref _flags[0], number);
         if (Volatile.Read(ref _sleepers) > 0)
         {
             lock (_gate)
@@ -106,22 +138,67 @@ internal sealed class TrainingWorkers : IDisposable
             }
         }
 
-        job.Work();
-        long waited = Stopwatch.GetTimestamp();
-        var spin = default(SpinWait);
-        while (Volatile.Read(ref job.Done) < count)
+        RunSlot(0);
+        // Then every slot no worker has claimed yet; the others are waited for.
+        for (int s = 1; s < slots; s++)
         {
-            spin.SpinOnce(sleep1Threshold: -1);
+            if (Claim(s, number))
+            {
+                RunSlot(s);
+                Volatile.Write(ref _flags[Done(s)], number);
+            }
+        }
+
+        long waited = Stopwatch.GetTimestamp();
+        for (int s = 1; s < slots; s++)
+        {
+            var spin = default(SpinWait);
+            while (Volatile.Read(ref _flags[Done(s)]) < number)
+            {
+                spin.SpinOnce(sleep1Threshold: -1);
+            }
         }
 
         if (Stopwatch.GetTimestamp() - waited > StallTicks && !NeverAlone)
         {
-            // A worker lost its core in the middle of an item: alone until the next timing.
+            // A worker lost its core in the middle of its slot: alone for a while, then both ways timed again.
             _alone = true;
-            _jobs = Math.Max(_jobs, 2 * ProbeJobs);
+            _jobs = Math.Max(_jobs, (2 * ProbeJobs) + KeepJobs - StallJobs);
         }
 
-        job.Error?.Throw();
+        _body = null;
+        _error?.Throw();
+    }
+
+    /// <summary>Where slot <paramref name="slot"/>'s last claim is kept.</summary>
+    private static int Claimed(int slot) => (1 + slot) * Pad;
+
+    /// <summary>Where slot <paramref name="slot"/>'s last finished job is kept: beside its claim, so that the caller reads both in one transfer.</summary>
+    private static int Done(int slot) => ((1 + slot) * Pad) + 1;
+
+    /// <summary>Claims <paramref name="slot"/> for job <paramref name="number"/>: false if another thread has.</summary>
+    private bool Claim(int slot, long number)
+    {
+        long last = Volatile.Read(ref _flags[Claimed(slot)]);
+        return last < number && Interlocked.CompareExchange(ref _flags[Claimed(slot)], number, last) == last;
+    }
+
+    /// <summary>The items of <paramref name="slot"/> in the job in progress.</summary>
+    private void RunSlot(int slot)
+    {
+        Action<int> body = _body!;
+        int count = _count, step = _slots;
+        try
+        {
+            for (int i = slot; i < count; i += step)
+            {
+                body(i);
+            }
+        }
+        catch (Exception e)
+        {
+            Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(e), null);
+        }
     }
 
     /// <summary>
@@ -170,29 +247,30 @@ internal sealed class TrainingWorkers : IDisposable
         }
     }
 
-    private void Loop()
+    private void Loop(int slot)
     {
-        Job? last = null;
+        long last = 0;
         while (true)
         {
-            Job? job = null;
-            for (int spin = 0; spin < SpinsBeforeSleep; spin++)
+            // Spins for a while by the clock (a count of spins takes a different time on every processor), then sleeps.
+            long number = last, since = Stopwatch.GetTimestamp();
+            for (int spin = 1; ; spin++)
             {
-                job = Volatile.Read(ref _job);
-                if (job != last || Volatile.Read(ref _disposed))
+                number = Volatile.Read(ref _flags[0]);
+                if (number != last || Volatile.Read(ref _disposed) || (spin % 64 == 0 && Stopwatch.GetTimestamp() - since > SpinTicks))
                 {
                     break;
                 }
 
-                Thread.SpinWait(20);
+                Thread.SpinWait(1);
             }
 
-            if (job == last)
+            if (number == last)
             {
                 lock (_gate)
                 {
                     Interlocked.Increment(ref _sleepers);
-                    while ((job = Volatile.Read(ref _job)) == last && !_disposed)
+                    while ((number = Volatile.Read(ref _flags[0])) == last && !_disposed)
                     {
                         Monitor.Wait(_gate);
                     }
@@ -206,33 +284,12 @@ internal sealed class TrainingWorkers : IDisposable
                 return;
             }
 
-            last = job;
-            job!.Work();
-        }
-    }
-
-    /// <summary>One job: its items are claimed one at a time by whichever thread comes.</summary>
-    private sealed class Job(Action<int> body, int count)
-    {
-        public int Next;
-        public int Done;
-        public ExceptionDispatchInfo? Error;
-
-        public void Work()
-        {
-            int item;
-            while ((item = Interlocked.Increment(ref Next) - 1) < count)
+            last = number;
+            // The job is read after the claim: a job whose slot a worker claimed stays in progress until the slot is done.
+            if (Claim(slot, number))
             {
-                try
-                {
-                    body(item);
-                }
-                catch (Exception e)
-                {
-                    Interlocked.CompareExchange(ref Error, ExceptionDispatchInfo.Capture(e), null);
-                }
-
-                Interlocked.Increment(ref Done);
+                RunSlot(slot);
+                Volatile.Write(ref _flags[Done(slot)], number);
             }
         }
     }

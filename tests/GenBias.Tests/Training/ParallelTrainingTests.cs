@@ -105,6 +105,90 @@ public class ParallelTrainingTests
     }
 
     [Fact]
+    public void A_step_over_the_batch_and_two_distributions_gives_the_same_model_on_one_two_or_three_threads()
+    {
+        TernaryDataset data = SeedProblem.Data(700, 23);
+        // One pass a step over the batch (100 rows: six whole blocks and a partial one), then the cube's and a product's
+        // samples (64 each: blocks across the two groups' rows and the batch's), with a reward over the hidden layer.
+        var options = new TrainerOptions
+        {
+            Epochs = 2,
+            BatchSize = 100,
+            Seed = 6,
+            Patience = 0,
+            FreeBaseline = false,
+            Preferences =
+            [
+                Preference.OutputAbove(0.5, 0.6),
+                Preference.OutputAbove(0.5, 0.5) with { Distribution = PreferenceDistribution.Product, InputProbabilities = [0.2, 0.5, 0.3] },
+            ],
+            Rewards = [new ActivationReward { Layer = 0, Neuron = null, Ranges = [(ActivationInterval.Above(0.9), 1.0)], Weight = 0.1 }],
+        };
+        TrainingWorkers.NeverAlone = true;
+        try
+        {
+            int[][] models = [.. new[] { 1, 2, 3 }.Select(threads =>
+            {
+                var network = new SeedHidden();
+                PreferenceTrainer.Train(network, data, options with { Threads = threads });
+                return Bits(network.Parameters.ToArray());
+            })];
+            Assert.Equal(models[0], models[1]);
+            Assert.Equal(models[0], models[2]);
+        }
+        finally
+        {
+            TrainingWorkers.NeverAlone = false;
+        }
+    }
+
+    [Fact]
+    public void The_update_inside_the_kernel_gives_the_bits_of_the_update_after_the_step()
+    {
+        TernaryDataset data = SeedProblem.Data(600, 24);
+        // A learning rate this large drives first-layer neurons to the grid's bound, where they are scaled down.
+        var plain = new TrainerOptions { Epochs = 2, BatchSize = 50, Seed = 8, Patience = 0, FreeBaseline = false, LearningRate = 4, ValidationFraction = 0 };
+        TrainerOptions[] runs =
+        [
+            plain,
+            plain with { LearningRate = 0.02, Preferences = [Preference.OutputAbove(0.5, 0.6)], WeightDecay = 1e-3 },
+            plain with { LearningRate = 0.05, Optimizer = OptimizerKind.Sgd, Rewards = [new ActivationReward { Layer = 0, Neuron = null, Ranges = [(ActivationInterval.Above(0.9), 1.0)], Weight = 0.1 }] },
+        ];
+        bool scaled = false;
+        foreach (TrainerOptions options in runs)
+        {
+            int[][] models = [.. new[] { true, false }.Select(inKernel =>
+            {
+                PreferenceTrainer.UpdateInKernel = inKernel;
+                try
+                {
+                    var network = new SeedHidden();
+                    PreferenceTrainer.Train(network, data, options with { Threads = 2 });
+                    return Bits(network.Parameters.ToArray());
+                }
+                finally
+                {
+                    PreferenceTrainer.UpdateInKernel = true;
+                }
+            })];
+            Assert.Equal(models[1], models[0]);
+            scaled |= FirstLayerAtTheBound(models[0]);
+        }
+
+        // The first run reached the bound: the scaling path ran.
+        Assert.True(scaled);
+    }
+
+    /// <summary>Whether a first-layer neuron's Σ|w| + |b| is within 1% of the grid's bound.</summary>
+    private static bool FirstLayerAtTheBound(int[] bits)
+    {
+        LayerShape first = SeedHidden.Shape.Layers[0];
+        float[] values = [.. bits.Select(BitConverter.Int32BitsToSingle)];
+        return Enumerable.Range(0, first.Width).Any(k =>
+            Math.Abs(values[first.BiasIndex(k)]) + Enumerable.Range(0, first.InputCount).Sum(i => Math.Abs(values[first.WeightIndex(k, i)])) > 0.99 * FixedPointGrid.MaxAbsoluteSum);
+    }
+
+    [Fact]
     public void The_same_seed_on_several_threads_gives_the_same_model()
     {
         TernaryDataset data = SeedProblem.Data(800, 22);

@@ -1,0 +1,219 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace GenBias;
+
+/// <summary>
+/// The optimiser's step inside the gradient sums' job: each unit updates the parameters whose gradient it has just
+/// summed — a chunk's first-layer weights (and, for chunk 0, the biases) with the grid's rounding and the chunk's
+/// tables rebuilt, a later layer's biases or one neuron's weights — in the kernel's own layout, so that a step has no
+/// gathering, no transposition and no serial update. <see cref="FinishStep"/> then scales down, as
+/// <see cref="FixedPointGrid.SnapFirstLayer"/> does, any neuron whose Σ|w| + |b| may reach the grid's bound.
+/// </summary>
+internal sealed partial class TrainingKernel
+{
+    private float[] _firstMoment1 = [], _firstMoment2 = [], _firstUnsnapped = [], _absolute = [];
+    private float[][] _rowMoment1 = [], _rowMoment2 = [], _biasMoment1 = [], _biasMoment2 = [];
+    private OptimizerStep _optimizer;
+    private float _weightDecay;
+    private bool _updateInPass, _updating;
+
+    /// <summary>
+    /// Keeps the optimiser's moments in the kernel from now on (zero), with <paramref name="weightDecay"/> on weights
+    /// (never on biases): a step's last pass marked for it (<see cref="PrepareStep"/>) also updates the parameters.
+    /// </summary>
+    public void KeepMoments(float weightDecay)
+    {
+        _weightDecay = weightDecay;
+        int layers = _stride.Length;
+        _firstMoment1 = new float[_firstGradient.Length];
+        _firstMoment2 = new float[_firstGradient.Length];
+        _firstUnsnapped = new float[_firstGradient.Length];
+        _absolute = new float[_chunks * _stride[0]];
+        _rowMoment1 = new float[layers][];
+        _rowMoment2 = new float[layers][];
+        _biasMoment1 = new float[layers][];
+        _biasMoment2 = new float[layers][];
+        for (int l = 1; l < layers; l++)
+        {
+            _rowMoment1[l] = new float[_rows[l].Length];
+            _rowMoment2[l] = new float[_rows[l].Length];
+            _biasMoment1[l] = new float[_stride[l]];
+            _biasMoment2[l] = new float[_stride[l]];
+        }
+    }
+
+    /// <summary>Clears the kept moments (a restart of the optimiser).</summary>
+    public void ClearMoments()
+    {
+        Array.Clear(_firstMoment1);
+        Array.Clear(_firstMoment2);
+        for (int l = 1; l < _stride.Length; l++)
+        {
+            Array.Clear(_rowMoment1[l]);
+            Array.Clear(_rowMoment2[l]);
+            Array.Clear(_biasMoment1[l]);
+            Array.Clear(_biasMoment2[l]);
+        }
+    }
+
+    /// <summary>The next pass marked last applies <paramref name="step"/> to the parameters (after <see cref="KeepMoments"/>).</summary>
+    public void PrepareStep(in OptimizerStep step)
+    {
+        _optimizer = step;
+        _updateInPass = true;
+    }
+
+    /// <summary>
+    /// Ends the step the last pass updated: a first-layer neuron whose float Σ|w| + |b| is not surely below the bound
+    /// goes through <see cref="FixedPointGrid.SnapNeuron"/> from its values before rounding (which scales it down if
+    /// it must), and every table is rebuilt then.
+    /// </summary>
+    public void FinishStep()
+    {
+        (_updateInPass, _updating, _columnsReady) = (false, false, false);
+        LayerShape first = _shape.Layers[0];
+        int stride = _stride[0], inputs = first.InputCount;
+        bool rebuild = false;
+        Span<float> weights = inputs <= 1024 ? stackalloc float[inputs] : new float[inputs];
+        for (int k = 0; k < first.Width; k++)
+        {
+            float bias = _firstUnsnapped[_firstColumns.Length + k], estimate = MathF.Abs(bias);
+            for (int c = 0; c < _chunks; c++)
+            {
+                estimate += _absolute[(c * stride) + k];
+            }
+
+            if (FixedPointGrid.SurelyInside(estimate, inputs))
+            {
+                continue;
+            }
+
+            for (int i = 0; i < inputs; i++)
+            {
+                weights[i] = _firstUnsnapped[(i * stride) + k];
+            }
+
+            FixedPointGrid.SnapNeuron(weights, ref bias);
+            for (int i = 0; i < inputs; i++)
+            {
+                _firstColumns[(i * stride) + k] = weights[i];
+            }
+
+            _bias0[k] = bias;
+            rebuild = true;
+        }
+
+        if (rebuild)
+        {
+            for (int c = 0; c < _chunks; c++)
+            {
+                BuildTables(c, 0, stride);
+            }
+        }
+    }
+
+    /// <summary>The parameters in the canonical layout (the kernel's, after steps it updated).</summary>
+    public void GetParameters(Span<float> parameters)
+    {
+        LayerShape first = _shape.Layers[0];
+        for (int k = 0; k < first.Width; k++)
+        {
+            parameters[first.BiasIndex(k)] = _bias0[k];
+            for (int i = 0; i < first.InputCount; i++)
+            {
+                parameters[first.WeightIndex(k, i)] = _firstColumns[(i * _stride[0]) + k];
+            }
+        }
+
+        for (int l = 1; l < _shape.Layers.Length; l++)
+        {
+            LayerShape layer = _shape.Layers[l];
+            for (int k = 0; k < layer.Width; k++)
+            {
+                parameters[layer.BiasIndex(k)] = _biases[l][k];
+                _rows[l].AsSpan(k * _stride[l - 1], layer.InputCount).CopyTo(parameters.Slice(layer.WeightIndex(k, 0), layer.InputCount));
+            }
+        }
+    }
+
+    /// <summary>A chunk's two tables for lanes <paramref name="k"/> … <paramref name="k"/> + <paramref name="lanes"/> − 1 from its columns.</summary>
+    private void BuildTables(int c, int k, int lanes)
+    {
+        int stride = _stride[0];
+        ref float a = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_tables), (c * ChunkRows * stride) + k);
+        ref float column = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_firstColumns), (c * ChunkSize * stride) + k);
+        Build(ref a, ref column, 3, stride, lanes);
+        Build(ref Unsafe.Add(ref a, RowsA * stride), ref Unsafe.Add(ref column, 3 * stride), 2, stride, lanes);
+    }
+
+    /// <summary>
+    /// The optimiser on a histogram unit's columns (its chunk's five inputs, and the biases for chunk 0), their values
+    /// before rounding kept for <see cref="FinishStep"/> with their Σ|w| per neuron, then rounded to the grid and the
+    /// chunk's tables rebuilt for the unit's lanes.
+    /// </summary>
+    private void UpdateColumns(int c, int k, int lanes)
+    {
+        int stride = _stride[0];
+        ref float columns = ref MemoryMarshal.GetArrayDataReference(_firstColumns);
+        ref float gradient = ref MemoryMarshal.GetArrayDataReference(_firstGradient);
+        ref float m1 = ref MemoryMarshal.GetArrayDataReference(_firstMoment1);
+        ref float m2 = ref MemoryMarshal.GetArrayDataReference(_firstMoment2);
+        ref float unsnapped = ref MemoryMarshal.GetArrayDataReference(_firstUnsnapped);
+        ref float absolute = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_absolute), (c * stride) + k);
+        for (int j = 0; j < lanes; j += 8)
+        {
+            Vector256<float>.Zero.StoreUnsafe(ref absolute, (nuint)j);
+        }
+
+        float decay = _weightDecay, none = 0;
+        for (int i = c * ChunkSize; i < (c + 1) * ChunkSize; i++)
+        {
+            int at = (i * stride) + k;
+            _optimizer.Apply(ref Unsafe.Add(ref columns, at), ref Unsafe.Add(ref gradient, at), ref Unsafe.Add(ref m1, at), ref Unsafe.Add(ref m2, at), ref decay, true, lanes);
+            for (int j = 0; j < lanes; j += 8)
+            {
+                Vector256<float> w = Vector256.LoadUnsafe(ref columns, (nuint)(at + j));
+                w.StoreUnsafe(ref unsnapped, (nuint)(at + j));
+                (Vector256.LoadUnsafe(ref absolute, (nuint)j) + Vector256.Abs(w)).StoreUnsafe(ref absolute, (nuint)j);
+            }
+
+            FixedPointGrid.SnapAll(_firstColumns.AsSpan(at, lanes));
+        }
+
+        if (c == 0)
+        {
+            int at = _firstColumns.Length + k;
+            ref float bias = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_bias0), k);
+            _optimizer.Apply(ref bias, ref Unsafe.Add(ref gradient, at), ref Unsafe.Add(ref m1, at), ref Unsafe.Add(ref m2, at), ref none, true, lanes);
+            _bias0.AsSpan(k, lanes).CopyTo(_firstUnsnapped.AsSpan(at, lanes));
+            FixedPointGrid.SnapAll(_bias0.AsSpan(k, lanes));
+        }
+
+        BuildTables(c, k, lanes);
+    }
+
+    /// <summary>The optimiser on eight biases of layer <paramref name="l"/> from lane <paramref name="k"/>, their gradient then cleared.</summary>
+    private void UpdateBiases(int l, int k)
+    {
+        float none = 0;
+        _optimizer.Apply(ref _biases[l][k], ref _biasGradient[l][k], ref _biasMoment1[l][k], ref _biasMoment2[l][k], ref none, true, 8);
+        _biasGradient[l].AsSpan(k, 8).Clear();
+    }
+
+    /// <summary>The optimiser on neuron <paramref name="k"/>'s weights in layer <paramref name="l"/> (rows and columns), their gradient then cleared.</summary>
+    private void UpdateWeights(int l, int k)
+    {
+        int inStride = _stride[l - 1], at = k * inStride, stride = _stride[l];
+        float decay = _weightDecay;
+        _optimizer.Apply(ref _rows[l][at], ref _weightGradient[l][at], ref _rowMoment1[l][at], ref _rowMoment2[l][at], ref decay, true, inStride);
+        _weightGradient[l].AsSpan(at, inStride).Clear();
+        float[] rows = _rows[l], columns = _columns[l];
+        for (int i = 0; i < _shape.Layers[l].InputCount; i++)
+        {
+            columns[(i * stride) + k] = rows[at + i];
+        }
+    }
+}
