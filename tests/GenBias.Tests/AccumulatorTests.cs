@@ -11,7 +11,7 @@ namespace GenBias.Tests;
 /// </summary>
 public class AccumulatorTests
 {
-    public static TheoryData<string> Networks() => ["Seed25x16x1", "Wide70", "Hidden12x9x2", "TwoHidden9x8x5x1", "TwoHidden13x10x12x1", "Neuron12HardTanh", "StepNetwork", "Reference", "Reference19x11x1", "Reference19x5x1", "Neuron25", "Neuron32"];
+    public static TheoryData<string> Networks() => ["Seed25x16x1", "Wide70", "Hidden12x9x2", "TwoHidden9x8x5x1", "TwoHidden13x10x12x1", "Neuron12HardTanh", "StepNetwork", "Reference", "Reference19x11x1", "Reference19x5x1", "Neuron25", "Neuron32", "Reference25x32x16x8x1", "Reference20x9x17x2"];
 
     private static ITernaryNetwork Create(string name) => name switch
     {
@@ -29,6 +29,10 @@ public class AccumulatorTests
         // One neuron: its activation from the accumulated pre-activation alone.
         "Neuron25" => new Neuron25(),
         "Neuron32" => new Neuron32(),
+        // Later layers of 8 or more neurons, eight in lanes: full blocks, sigmoid (whose padding would not be zero), and
+        // partial blocks (9 and 17 neurons: one and two full blocks, then one neuron).
+        "Reference25x32x16x8x1" => new ReferenceNetwork(NetworkShape.Create(25, (32, Activation.Tanh), (16, Activation.Sigmoid), (8, Activation.Tanh), (1, Activation.Tanh))),
+        "Reference20x9x17x2" => new ReferenceNetwork(NetworkShape.Create(20, (9, Activation.ReLU), (17, Activation.Sigmoid), (2, Activation.Linear))),
         _ => new ReferenceNetwork(NetworkShape.Create(19, (11, Activation.Sigmoid), (3, Activation.Tanh))),
     };
 

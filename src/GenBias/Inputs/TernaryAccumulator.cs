@@ -42,6 +42,7 @@ public sealed class TernaryAccumulator
     private readonly int _outputRow;         // the output neuron's weights from _origin
     private readonly float[] _bias0;
     private readonly float[][] _weights;     // layers ≥ 1: row-major, each row padded to a multiple of 8 with zeros
+    private readonly float[]?[] _columns;    // layers ≥ 1 of 8 or more neurons: input i's weights to every neuron at i · stride
     private readonly float[][] _biases;
     private readonly float[][] _activations;
     private readonly int[] _stride;
@@ -110,6 +111,7 @@ public sealed class TernaryAccumulator
         }
 
         _weights = new float[layers][];
+        _columns = new float[layers][];
         _biases = new float[layers][];
         _activations = new float[layers][];
         for (int l = 0; l < layers; l++)
@@ -128,6 +130,19 @@ public sealed class TernaryAccumulator
             {
                 _biases[l][k] = parameters[layer.BiasIndex(k)];
                 parameters.Slice(layer.WeightIndex(k, 0), layer.InputCount).CopyTo(_weights[l].AsSpan(k * inputs));
+            }
+
+            if (layer.Width >= 8)
+            {
+                // Neurons in lanes: input i's weights to neurons k at i · stride + k, zero for the padding inputs and neurons.
+                float[] byInput = _columns[l] = new float[inputs * _stride[l]];
+                for (int k = 0; k < layer.Width; k++)
+                {
+                    for (int i = 0; i < layer.InputCount; i++)
+                    {
+                        byInput[(i * _stride[l]) + k] = _weights[l][(k * inputs) + i];
+                    }
+                }
             }
         }
 
@@ -395,7 +410,47 @@ public sealed class TernaryAccumulator
             ref float previous = ref MemoryMarshal.GetArrayDataReference(_activations[l - 1]);
             ref float weights = ref MemoryMarshal.GetArrayDataReference(_weights[l]);
             Span<float> activations = _activations[l];
-            for (int k = 0; k < layer.Width; k++)
+            int k = 0;
+            if (_columns[l] is float[] byInput && Vector256.IsHardwareAccelerated)
+            {
+                // Eight neurons per vector: partial sum j of every lane chains the inputs j, j + 8, … (input i's
+                // activation broadcast, its weights to the eight neurons), then the fixed tree lane by lane — each lane
+                // the same operations as the neuron's own chains below, so the same bits. Only the layer's neurons are
+                // stored: the padding stays zero.
+                ref float column = ref MemoryMarshal.GetArrayDataReference(byInput);
+                int stride = _stride[l];
+                for (; k < layer.Width; k += 8)
+                {
+                    Vector256<float> p0 = Vector256<float>.Zero, p1 = p0, p2 = p0, p3 = p0, p4 = p0, p5 = p0, p6 = p0, p7 = p0;
+                    for (int i = 0; i < inputs; i += 8)
+                    {
+                        ref float w = ref Unsafe.Add(ref column, (i * stride) + k);
+                        ref float x = ref Unsafe.Add(ref previous, i);
+                        p0 = Vector256.FusedMultiplyAdd(Vector256.Create(x), Vector256.LoadUnsafe(ref w), p0);
+                        p1 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref x, 1)), Vector256.LoadUnsafe(ref w, (nuint)stride), p1);
+                        p2 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref x, 2)), Vector256.LoadUnsafe(ref w, (nuint)(2 * stride)), p2);
+                        p3 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref x, 3)), Vector256.LoadUnsafe(ref w, (nuint)(3 * stride)), p3);
+                        p4 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref x, 4)), Vector256.LoadUnsafe(ref w, (nuint)(4 * stride)), p4);
+                        p5 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref x, 5)), Vector256.LoadUnsafe(ref w, (nuint)(5 * stride)), p5);
+                        p6 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref x, 6)), Vector256.LoadUnsafe(ref w, (nuint)(6 * stride)), p6);
+                        p7 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref x, 7)), Vector256.LoadUnsafe(ref w, (nuint)(7 * stride)), p7);
+                    }
+
+                    Vector256<float> sums = CanonicalSum.Tree(p0, p1, p2, p3, p4, p5, p6, p7);
+                    if (k + 8 <= layer.Width)
+                    {
+                        (sums + Vector256.Create(_biases[l].AsSpan(k, 8))).CopyTo(activations[k..]);
+                        continue;
+                    }
+
+                    for (int lane = 0; k + lane < layer.Width; lane++)
+                    {
+                        activations[k + lane] = sums.GetElement(lane) + _biases[l][k + lane];
+                    }
+                }
+            }
+
+            for (; k < layer.Width; k++)
             {
                 // The canonical order: lane j of the partial sums chains the inputs j, j + 8, …; then the fixed tree,
                 // then the bias. The padding (zero weights, finite activations) adds +0 to a chain that is never −0.
