@@ -124,7 +124,9 @@ public class WideFirstLayerTests
     [InlineData(17, 16, 7)]
     [InlineData(95, 33, 8)]
     [InlineData(1023, 64, 9)]
-    public void One_row_column_and_pair_sums_equal_the_canonical_first_layer_bit_for_bit_on_the_grid(int inputs, int width, int seed)
+    [InlineData(96, 32, 10)]
+    [InlineData(50, 64, 11)]
+    public void One_row_column_pair_and_triple_sums_equal_the_canonical_first_layer_bit_for_bit_on_the_grid(int inputs, int width, int seed)
     {
         int padded = ShapeRules.PaddedWidth(width);
         if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
@@ -150,6 +152,8 @@ public class WideFirstLayerTests
         ParameterPacking.Pack(shape, parameters, columnsAligned.Span);
         var pairs = new AlignedFloats(ShapeRules.PairTableFloats(inputs, width));
         WideFirstLayer.BuildPairs(columnsAligned.Span, inputs, padded, pairs.Span);
+        var triples = new AlignedFloats(ShapeRules.TripleTableFloats(inputs, width));
+        WideFirstLayer.BuildTriples(columnsAligned.Span, inputs, padded, triples.Span);
         // Rows: zeros, all +1, all −1, then random ones with a share of zeros from none to most.
         const int Rows = 8;
         sbyte[] rows = new sbyte[Rows * inputs];
@@ -168,23 +172,27 @@ public class WideFirstLayerTests
         for (int r = 0; r < Rows; r++)
         {
             TernaryInput.ToFloats(rows.AsSpan(r * inputs, inputs), x);
-            for (int form = 0; form < 2; form++)
+            for (int form = 0; form < 3; form++)
             {
                 pre.AsSpan().Fill(float.NaN);
                 if (form == 0)
                 {
                     WideFirstLayer.RowPreActivations(ref rows[r * inputs], inputs, ref columnsAligned.Origin, padded, width, ref pre[0]);
                 }
-                else
+                else if (form == 1)
                 {
                     WideFirstLayer.RowPairPreActivations(ref rows[r * inputs], inputs, ref pairs.Origin, padded, width, ref pre[0]);
+                }
+                else
+                {
+                    WideFirstLayer.RowTriplePreActivations(ref rows[r * inputs], inputs, ref triples.Origin, padded, width, ref pre[0]);
                 }
 
                 for (int k = 0; k < width; k++)
                 {
                     float expected = CanonicalSum.FirstLayer(x, parameters.AsSpan(shape.Layers[0].WeightIndex(k, 0), inputs), parameters[shape.Layers[0].BiasIndex(k)]);
                     Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(pre[k]),
-                        $"{(form == 0 ? "columns" : "pairs")}, row {r}, neuron {k}: canonical {expected:R}, got {pre[k]:R}");
+                        $"{(form == 0 ? "columns" : form == 1 ? "pairs" : "triples")}, row {r}, neuron {k}: canonical {expected:R}, got {pre[k]:R}");
                 }
 
                 Assert.All(pre.AsSpan(width).ToArray(), v => Assert.Equal(0, BitConverter.SingleToInt32Bits(v)));
