@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
+using GenBias.CompilerServices;
 
 namespace GenBias.Benchmarks;
 
@@ -380,6 +381,54 @@ internal static class SideBySide
 
             return Singles;
         }, ortSingle));
+        // GENBIAS_ROW_KERNELS=1: one row's first layer alone from the columns, the pair table and the triple table (the
+        // kernels Forward chooses among by ShapeRules), and the cost of SetParameters and of building each table.
+        if (Environment.GetEnvironmentVariable("GENBIAS_ROW_KERNELS") == "1" && ShapeRules.AddsFirstLayerColumns(n, shape.Layers[0].Width))
+        {
+            int width = shape.Layers[0].Width, padded = ShapeRules.PaddedWidth(width);
+            float[] parameters = network.Parameters.ToArray();
+            var columns = new AlignedFloats(ShapeRules.PackedLayerSize(n, width));
+            ParameterPacking.Pack(NetworkShape.Create(n, (width, shape.Layers[0].Activation)), parameters.AsSpan(0, ShapeRules.LayerParameterCount(n, width)), columns.Span);
+            var pairs = new AlignedFloats(ShapeRules.PairTableFloats(n, width));
+            var triples = new AlignedFloats(ShapeRules.TripleTableFloats(n, width));
+            WideFirstLayer.BuildPairs(columns.Span, n, padded, pairs.Span);
+            WideFirstLayer.BuildTriples(columns.Span, n, padded, triples.Span);
+            float[] pre = new float[padded];
+            string byColumns = $"first layer only {tag}, columns";
+            list.Add(new Contender(tag, byColumns, () =>
+            {
+                for (int r = 0; r < Singles; r++)
+                {
+                    WideFirstLayer.RowPreActivations(ref inputs[r * n], n, ref columns.Origin, padded, width, ref pre[0]);
+                }
+
+                return Singles;
+            }));
+            string byPairs = $"first layer only {tag}, pair table";
+            list.Add(new Contender(tag, byPairs, () =>
+            {
+                for (int r = 0; r < Singles; r++)
+                {
+                    WideFirstLayer.RowPairPreActivations(ref inputs[r * n], n, ref pairs.Origin, padded, width, ref pre[0]);
+                }
+
+                return Singles;
+            }, byColumns));
+            list.Add(new Contender(tag, $"first layer only {tag}, triple table", () =>
+            {
+                for (int r = 0; r < Singles; r++)
+                {
+                    WideFirstLayer.RowTriplePreActivations(ref inputs[r * n], n, ref triples.Origin, padded, width, ref pre[0]);
+                }
+
+                return Singles;
+            }, byPairs));
+            list.Add(new Contender(tag, $"SetParameters {tag}", () => { network.SetParameters(parameters); return 1; }));
+            string buildPairs = $"BuildPairs {tag}";
+            list.Add(new Contender(tag, buildPairs, () => { WideFirstLayer.BuildPairs(columns.Span, n, padded, pairs.Span); return 1; }));
+            list.Add(new Contender(tag, $"BuildTriples {tag}", () => { WideFirstLayer.BuildTriples(columns.Span, n, padded, triples.Span); return 1; }, buildPairs));
+        }
+
         // GENBIAS_DOT_ONLY=1: the first layer's dot products alone (16 rows per call), the share of a 100 → 8 → 1 row they take.
         if (Environment.GetEnvironmentVariable("GENBIAS_DOT_ONLY") == "1" && ShapeRules.DotsFirstLayer(n, shape.Layers[0].Width))
         {

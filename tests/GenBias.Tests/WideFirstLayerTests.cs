@@ -115,6 +115,44 @@ public class WideFirstLayerTests
     }
 
     [Theory]
+    [InlineData(7, 5)]
+    [InlineData(8, 19)]
+    [InlineData(9, 16)]
+    public void Triple_table_entries_are_the_signed_sums_of_three_columns_for_any_row_length(int inputs, int padded)
+    {
+        // Row lengths that are not whole vectors (the lanes past the last whole vector are built one at a time), and
+        // input counts with one, two and three inputs in the last triple.
+        var random = new Random(inputs * padded);
+        float[] columns = [.. Enumerable.Range(0, (inputs + 1) * padded).Select(_ => FixedPointGrid.Snap((float)((random.NextDouble() - 0.5) * 8)))];
+        int count = (inputs + 2) / 3;
+        float[] triples = new float[ShapeRules.TripleTableFloats(inputs, 1) / ShapeRules.PaddedWidth(1) * padded];
+        triples.AsSpan().Fill(float.NaN);
+        WideFirstLayer.BuildTriples(columns, inputs, padded, triples);
+        for (int t = 0; t < count; t++)
+        {
+            for (int v = 1; v <= 13; v++)
+            {
+                // The balanced ternary digits of v: 9·x_a + 3·x_b + x_c = v.
+                int xc = ((v + 1) % 3) - 1, xb = ((((v - xc) / 3) + 1) % 3) - 1, xa = (v - xc - (3 * xb)) / 9;
+                for (int k = 0; k < padded; k++)
+                {
+                    double expected = 0;
+                    int[] digits = [xa, xb, xc];
+                    for (int d = 0; d < 3; d++)
+                    {
+                        int j = (3 * t) + d;
+                        expected += j < inputs ? digits[d] * (double)columns[(j * padded) + k] : 0;
+                    }
+
+                    Assert.Equal(expected, (double)triples[(((13 * t) + v - 1) * padded) + k]);
+                }
+            }
+        }
+
+        Assert.Equal(columns.AsSpan(inputs * padded, padded).ToArray(), triples.AsSpan(13 * count * padded, padded).ToArray());
+    }
+
+    [Theory]
     [InlineData(65, 32, 1)]
     [InlineData(784, 64, 2)]
     [InlineData(130, 41, 3)]

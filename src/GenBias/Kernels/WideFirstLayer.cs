@@ -481,38 +481,62 @@ public static class WideFirstLayer
             throw new ArgumentException("The columns or the triple table are too short for the layer.", nameof(triples));
         }
 
-        Span<int> digits = stackalloc int[3];
         for (int t = 0; t < count; t++)
         {
-            for (int v = 1; v <= 13; v++)
+            // Code v = 9·x_a + 3·x_b + x_c at entry v − 1; a missing last input is a zero column.
+            ReadOnlySpan<float> a = columns.Slice(3 * t * padded, padded);
+            ReadOnlySpan<float> b = (3 * t) + 1 < inputs ? columns.Slice(((3 * t) + 1) * padded, padded) : default;
+            ReadOnlySpan<float> c = (3 * t) + 2 < inputs ? columns.Slice(((3 * t) + 2) * padded, padded) : default;
+            Span<float> entries = triples.Slice(13 * t * padded, 13 * padded);
+            int k = 0;
+            for (; k + Vector<float>.Count <= padded; k += Vector<float>.Count)
             {
-                // The balanced ternary digits of v, lowest first: digits[2] for a, digits[1] for b, digits[0] for c.
-                for (int d = 0, rest = v; d < 3; d++)
-                {
-                    digits[d] = ((rest + 1) % 3) - 1;
-                    rest = (rest - digits[d]) / 3;
-                }
+                Vector<float> va = new(a[k..]), vb = b.IsEmpty ? Vector<float>.Zero : new(b[k..]), vc = c.IsEmpty ? Vector<float>.Zero : new(c[k..]);
+                Triple(va, vb, vc, entries[k..], padded, whole: true);
+            }
 
-                Span<float> entry = triples.Slice(((13 * t) + v - 1) * padded, padded);
-                entry.Clear();
-                for (int d = 0; d < 3; d++)
-                {
-                    int j = (3 * t) + 2 - d;
-                    if (digits[d] == 0 || j >= inputs)
-                    {
-                        continue;
-                    }
-
-                    ReadOnlySpan<float> column = columns.Slice(j * padded, padded);
-                    for (int k = 0; k < padded; k++)
-                    {
-                        entry[k] = digits[d] > 0 ? entry[k] + column[k] : entry[k] - column[k];
-                    }
-                }
+            for (; k < padded; k++)
+            {
+                Triple(new Vector<float>(a[k]), new Vector<float>(b.IsEmpty ? 0 : b[k]), new Vector<float>(c.IsEmpty ? 0 : c[k]), entries[k..], padded, whole: false);
             }
         }
 
         columns.Slice(inputs * padded, padded).CopyTo(triples.Slice(13 * count * padded));
+    }
+
+    /// <summary>
+    /// The 13 entries of a triple with columns a, b, c (code v = 9·x_a + 3·x_b + x_c at <c>(v − 1) · padded</c>): a
+    /// whole vector of lanes, or only the first lane.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Triple(Vector<float> a, Vector<float> b, Vector<float> c, Span<float> entries, int padded, bool whole)
+    {
+        Put(c, entries, 0, whole);
+        Put(b - c, entries, padded, whole);
+        Put(b, entries, 2 * padded, whole);
+        Put(b + c, entries, 3 * padded, whole);
+        Put((a - b) - c, entries, 4 * padded, whole);
+        Put(a - b, entries, 5 * padded, whole);
+        Put((a - b) + c, entries, 6 * padded, whole);
+        Put(a - c, entries, 7 * padded, whole);
+        Put(a, entries, 8 * padded, whole);
+        Put(a + c, entries, 9 * padded, whole);
+        Put((a + b) - c, entries, 10 * padded, whole);
+        Put(a + b, entries, 11 * padded, whole);
+        Put((a + b) + c, entries, 12 * padded, whole);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put(Vector<float> value, Span<float> entries, int at, bool whole)
+    {
+        if (whole)
+        {
+            value.CopyTo(entries[at..]);
+        }
+        else
+        {
+            entries[at] = value[0];
+        }
     }
 
     /// <summary>
