@@ -233,11 +233,18 @@ namespace GenBias.Generators
                 : "// those of the −1 inputs subtracted (nothing for a zero input), then the bias.");
             using (w.Block("if (FirstLayerOnGrid(GBC::ParameterVersion.Read(ref _version)))"))
             {
-                w.Line(ShapeRules.TriplesFirstLayer(l.Inputs, l.Width)
-                    ? $"GBC::WideFirstLayer.RowTriplePreActivations(ref input, InputCount, ref _triples.Origin, {l.Padded}, {l.Width}, ref {Unsafe}.Add(ref z, Layer0Scratch));"
-                    : ShapeRules.PairsFirstLayer(l.Inputs, l.Width)
-                    ? $"GBC::WideFirstLayer.RowPairPreActivations(ref input, InputCount, ref _pairs.Origin, {l.Padded}, {l.Width}, ref {Unsafe}.Add(ref z, Layer0Scratch));"
-                    : $"GBC::WideFirstLayer.RowPreActivations(ref input, InputCount, ref _columns.Origin, {l.Padded}, {l.Width}, ref {Unsafe}.Add(ref z, Layer0Scratch));");
+                if (ShapeRules.TriplesFirstLayer(l.Inputs, l.Width))
+                {
+                    w.Line($"GBC::WideFirstLayer.RowTriplePreActivations(ref input, InputCount, ref _triples.Origin, {l.Padded}, {l.Width},");
+                    w.Line($"    ref {Unsafe}.Add(ref z, Layer0Scratch));");
+                }
+                else
+                {
+                    w.Line(ShapeRules.PairsFirstLayer(l.Inputs, l.Width)
+                        ? $"GBC::WideFirstLayer.RowPairPreActivations(ref input, InputCount, ref _pairs.Origin, {l.Padded}, {l.Width}, ref {Unsafe}.Add(ref z, Layer0Scratch));"
+                        : $"GBC::WideFirstLayer.RowPreActivations(ref input, InputCount, ref _columns.Origin, {l.Padded}, {l.Width}, ref {Unsafe}.Add(ref z, Layer0Scratch));");
+                }
+
                 for (int b = 0; b < blocks; b++)
                 {
                     w.Line($"y0_{b} = GB::ActivationMath.Apply(GB::Activation.{l.Activation}, {Type}.LoadUnsafe(ref z, Layer0Scratch + {b * 16}));");
