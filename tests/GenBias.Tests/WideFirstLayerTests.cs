@@ -114,6 +114,21 @@ public class WideFirstLayerTests
         Assert.Equal(0, BitConverter.SingleToInt32Bits(pre[0]));  // all-zero row, bias −0: +0
     }
 
+    [Fact]
+    public void One_row_reads_the_triple_table_where_it_fits_and_the_pair_table_beyond()
+    {
+        Assert.True(ShapeRules.TriplesFirstLayer(784, 64));
+        Assert.False(ShapeRules.PairsFirstLayer(784, 64));
+        Assert.True(ShapeRules.TriplesFirstLayer(70, 112));
+        // 400 → 160: the triple table (134 · 13 + 1) · 160 floats is above 1 MiB, the pair table (200 · 4 + 1) · 160 below 2 MiB.
+        Assert.False(ShapeRules.TriplesFirstLayer(400, 160));
+        Assert.True(ShapeRules.PairsFirstLayer(400, 160));
+        Assert.True(ShapeRules.TripleTableFloats(400, 160) > ShapeRules.MaxTripleTableFloats);
+        // Neither table beyond 2 MiB (1024 → 1024), nor for layers batches do not add by columns (201 → 9).
+        Assert.False(ShapeRules.TriplesFirstLayer(1024, 1024) || ShapeRules.PairsFirstLayer(1024, 1024));
+        Assert.False(ShapeRules.TriplesFirstLayer(201, 9) || ShapeRules.PairsFirstLayer(201, 9));
+    }
+
     [Theory]
     [InlineData(7, 5)]
     [InlineData(8, 19)]
@@ -333,6 +348,7 @@ public class WideFirstLayerTests
         { nameof(Wide70x112x2), true }, { nameof(Wide70x112x2), false },
         { nameof(Wide201x9x1), true }, { nameof(Wide201x9x1), false },
         { nameof(Wide97x48x1), true }, { nameof(Wide97x48x1), false },
+        { nameof(Wide400x160x1), true }, { nameof(Wide400x160x1), false },
     };
 
     [Theory]
@@ -350,6 +366,7 @@ public class WideFirstLayerTests
             nameof(Wide70x112x2) => new Wide70x112x2(),
             nameof(Wide201x9x1) => new Wide201x9x1(),
             nameof(Wide97x48x1) => new Wide97x48x1(),
+            nameof(Wide400x160x1) => new Wide400x160x1(),
             _ => new Wide200x32(),
         };
         NetworkShape shape = network.Shape;
