@@ -226,14 +226,25 @@ namespace GenBias.Generators
             int blocks = Blocks(l.Width, 16);
             w.Line(string.Join(", ", Enumerable.Range(0, blocks).Select(b => b == 0 ? $"{Type}<float> y0_0" : $"y0_{b}")) + ";");
             w.Line("// On the grid every order of the first layer's sum gives the canonical bits: the columns of the +1 inputs added,");
-            w.Line(ShapeRules.PairsFirstLayer(l.Inputs, l.Width)
+            w.Line(ShapeRules.TriplesFirstLayer(l.Inputs, l.Width)
+                ? "// those of the −1 inputs subtracted, three inputs at a time (nothing for a zero triple), then the bias."
+                : ShapeRules.PairsFirstLayer(l.Inputs, l.Width)
                 ? "// those of the −1 inputs subtracted, a pair of inputs at a time (nothing for a zero pair), then the bias."
                 : "// those of the −1 inputs subtracted (nothing for a zero input), then the bias.");
             using (w.Block("if (FirstLayerOnGrid(GBC::ParameterVersion.Read(ref _version)))"))
             {
-                w.Line(ShapeRules.PairsFirstLayer(l.Inputs, l.Width)
-                    ? $"GBC::WideFirstLayer.RowPairPreActivations(ref input, InputCount, ref _pairs.Origin, {l.Padded}, {l.Width}, ref {Unsafe}.Add(ref z, Layer0Scratch));"
-                    : $"GBC::WideFirstLayer.RowPreActivations(ref input, InputCount, ref _columns.Origin, {l.Padded}, {l.Width}, ref {Unsafe}.Add(ref z, Layer0Scratch));");
+                if (ShapeRules.TriplesFirstLayer(l.Inputs, l.Width))
+                {
+                    w.Line($"GBC::WideFirstLayer.RowTriplePreActivations(ref input, InputCount, ref _triples.Origin, {l.Padded}, {l.Width},");
+                    w.Line($"    ref {Unsafe}.Add(ref z, Layer0Scratch));");
+                }
+                else
+                {
+                    w.Line(ShapeRules.PairsFirstLayer(l.Inputs, l.Width)
+                        ? $"GBC::WideFirstLayer.RowPairPreActivations(ref input, InputCount, ref _pairs.Origin, {l.Padded}, {l.Width}, ref {Unsafe}.Add(ref z, Layer0Scratch));"
+                        : $"GBC::WideFirstLayer.RowPreActivations(ref input, InputCount, ref _columns.Origin, {l.Padded}, {l.Width}, ref {Unsafe}.Add(ref z, Layer0Scratch));");
+                }
+
                 for (int b = 0; b < blocks; b++)
                 {
                     w.Line($"y0_{b} = GB::ActivationMath.Apply(GB::Activation.{l.Activation}, {Type}.LoadUnsafe(ref z, Layer0Scratch + {b * 16}));");

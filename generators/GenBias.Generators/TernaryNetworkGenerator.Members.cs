@@ -164,7 +164,12 @@ namespace GenBias.Generators
                 w.Line("// The first layer's packed columns again, on a 64-byte boundary (a Vector512 load from the unaligned array would");
                 w.Line("// cross two cache lines): the column sums load a column for every nonzero input.");
                 w.Member($"private readonly GBC::AlignedFloats _columns = new({ShapeRules.PackedLayerSize(layers[0].Inputs, layers[0].Width)});");
-                if (ShapeRules.PairsFirstLayer(layers[0].Inputs, layers[0].Width))
+                if (ShapeRules.TriplesFirstLayer(layers[0].Inputs, layers[0].Width))
+                {
+                    w.Line("// For one row: the 13 signed sums of each triple of inputs' columns up to their sign, so a nonzero triple costs one column.");
+                    w.Member($"private readonly GBC::AlignedFloats _triples = new({ShapeRules.TripleTableFloats(layers[0].Inputs, layers[0].Width)});");
+                }
+                else if (ShapeRules.PairsFirstLayer(layers[0].Inputs, layers[0].Width))
                 {
                     w.Line("// For one row: the columns of each pair of inputs a, b as a, b, a + b, a − b, so a nonzero pair costs one column.");
                     w.Member($"private readonly GBC::AlignedFloats _pairs = new({ShapeRules.PairTableFloats(layers[0].Inputs, layers[0].Width)});");
@@ -194,7 +199,11 @@ namespace GenBias.Generators
                     if (AddsColumns(layers))
                     {
                         w.Line("Sys::MemoryExtensions.AsSpan(_packed, Layer0Packed, _columns.Length).CopyTo(_columns.Span);");
-                        if (ShapeRules.PairsFirstLayer(layers[0].Inputs, layers[0].Width))
+                        if (ShapeRules.TriplesFirstLayer(layers[0].Inputs, layers[0].Width))
+                        {
+                            w.Line($"GBC::WideFirstLayer.BuildTriples(_columns.Span, InputCount, {layers[0].Padded}, _triples.Span);");
+                        }
+                        else if (ShapeRules.PairsFirstLayer(layers[0].Inputs, layers[0].Width))
                         {
                             w.Line($"GBC::WideFirstLayer.BuildPairs(_columns.Span, InputCount, {layers[0].Padded}, _pairs.Span);");
                         }

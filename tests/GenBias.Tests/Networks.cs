@@ -83,6 +83,12 @@ public partial class Wide784x64x1;
 [Dense(2, Activation.Linear)]
 public partial class Wide70x112x2;
 
+// A first layer whose triple table exceeds ShapeRules.MaxTripleTableFloats: one row reads the pair table.
+[TernaryNetwork(Inputs = 400)]
+[Dense(160, Activation.Tanh)]
+[Dense(1, Activation.Tanh)]
+public partial class Wide400x160x1;
+
 [TernaryNetwork(Inputs = 201)]
 [Dense(9, Activation.Tanh)]
 [Dense(1, Activation.Tanh)]

@@ -114,6 +114,59 @@ public class WideFirstLayerTests
         Assert.Equal(0, BitConverter.SingleToInt32Bits(pre[0]));  // all-zero row, bias −0: +0
     }
 
+    [Fact]
+    public void One_row_reads_the_triple_table_where_it_fits_and_the_pair_table_beyond()
+    {
+        Assert.True(ShapeRules.TriplesFirstLayer(784, 64));
+        Assert.False(ShapeRules.PairsFirstLayer(784, 64));
+        Assert.True(ShapeRules.TriplesFirstLayer(70, 112));
+        // 400 → 160: the triple table (134 · 13 + 1) · 160 floats is above 1 MiB, the pair table (200 · 4 + 1) · 160 below 2 MiB.
+        Assert.False(ShapeRules.TriplesFirstLayer(400, 160));
+        Assert.True(ShapeRules.PairsFirstLayer(400, 160));
+        Assert.True(ShapeRules.TripleTableFloats(400, 160) > ShapeRules.MaxTripleTableFloats);
+        // Neither table beyond 2 MiB (1024 → 1024), nor for layers batches do not add by columns (201 → 9).
+        Assert.False(ShapeRules.TriplesFirstLayer(1024, 1024) || ShapeRules.PairsFirstLayer(1024, 1024));
+        Assert.False(ShapeRules.TriplesFirstLayer(201, 9) || ShapeRules.PairsFirstLayer(201, 9));
+    }
+
+    [Theory]
+    [InlineData(7, 5)]
+    [InlineData(8, 19)]
+    [InlineData(9, 16)]
+    public void Triple_table_entries_are_the_signed_sums_of_three_columns_for_any_row_length(int inputs, int padded)
+    {
+        // Row lengths that are not whole vectors (the lanes past the last whole vector are built one at a time), and
+        // input counts with one, two and three inputs in the last triple.
+        var random = new Random(inputs * padded);
+        float[] columns = [.. Enumerable.Range(0, (inputs + 1) * padded).Select(_ => FixedPointGrid.Snap((float)((random.NextDouble() - 0.5) * 8)))];
+        int count = (inputs + 2) / 3;
+        float[] triples = new float[ShapeRules.TripleTableFloats(inputs, 1) / ShapeRules.PaddedWidth(1) * padded];
+        triples.AsSpan().Fill(float.NaN);
+        WideFirstLayer.BuildTriples(columns, inputs, padded, triples);
+        for (int t = 0; t < count; t++)
+        {
+            for (int v = 1; v <= 13; v++)
+            {
+                // The balanced ternary digits of v: 9·x_a + 3·x_b + x_c = v.
+                int xc = ((v + 1) % 3) - 1, xb = ((((v - xc) / 3) + 1) % 3) - 1, xa = (v - xc - (3 * xb)) / 9;
+                for (int k = 0; k < padded; k++)
+                {
+                    double expected = 0;
+                    int[] digits = [xa, xb, xc];
+                    for (int d = 0; d < 3; d++)
+                    {
+                        int j = (3 * t) + d;
+                        expected += j < inputs ? digits[d] * (double)columns[(j * padded) + k] : 0;
+                    }
+
+                    Assert.Equal(expected, (double)triples[(((13 * t) + v - 1) * padded) + k]);
+                }
+            }
+        }
+
+        Assert.Equal(columns.AsSpan(inputs * padded, padded).ToArray(), triples.AsSpan(13 * count * padded, padded).ToArray());
+    }
+
     [Theory]
     [InlineData(65, 32, 1)]
     [InlineData(784, 64, 2)]
@@ -124,7 +177,9 @@ public class WideFirstLayerTests
     [InlineData(17, 16, 7)]
     [InlineData(95, 33, 8)]
     [InlineData(1023, 64, 9)]
-    public void One_row_column_and_pair_sums_equal_the_canonical_first_layer_bit_for_bit_on_the_grid(int inputs, int width, int seed)
+    [InlineData(96, 32, 10)]
+    [InlineData(50, 64, 11)]
+    public void One_row_column_pair_and_triple_sums_equal_the_canonical_first_layer_bit_for_bit_on_the_grid(int inputs, int width, int seed)
     {
         int padded = ShapeRules.PaddedWidth(width);
         if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
@@ -150,6 +205,8 @@ public class WideFirstLayerTests
         ParameterPacking.Pack(shape, parameters, columnsAligned.Span);
         var pairs = new AlignedFloats(ShapeRules.PairTableFloats(inputs, width));
         WideFirstLayer.BuildPairs(columnsAligned.Span, inputs, padded, pairs.Span);
+        var triples = new AlignedFloats(ShapeRules.TripleTableFloats(inputs, width));
+        WideFirstLayer.BuildTriples(columnsAligned.Span, inputs, padded, triples.Span);
         // Rows: zeros, all +1, all −1, then random ones with a share of zeros from none to most.
         const int Rows = 8;
         sbyte[] rows = new sbyte[Rows * inputs];
@@ -168,23 +225,27 @@ public class WideFirstLayerTests
         for (int r = 0; r < Rows; r++)
         {
             TernaryInput.ToFloats(rows.AsSpan(r * inputs, inputs), x);
-            for (int form = 0; form < 2; form++)
+            for (int form = 0; form < 3; form++)
             {
                 pre.AsSpan().Fill(float.NaN);
                 if (form == 0)
                 {
                     WideFirstLayer.RowPreActivations(ref rows[r * inputs], inputs, ref columnsAligned.Origin, padded, width, ref pre[0]);
                 }
-                else
+                else if (form == 1)
                 {
                     WideFirstLayer.RowPairPreActivations(ref rows[r * inputs], inputs, ref pairs.Origin, padded, width, ref pre[0]);
+                }
+                else
+                {
+                    WideFirstLayer.RowTriplePreActivations(ref rows[r * inputs], inputs, ref triples.Origin, padded, width, ref pre[0]);
                 }
 
                 for (int k = 0; k < width; k++)
                 {
                     float expected = CanonicalSum.FirstLayer(x, parameters.AsSpan(shape.Layers[0].WeightIndex(k, 0), inputs), parameters[shape.Layers[0].BiasIndex(k)]);
                     Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(pre[k]),
-                        $"{(form == 0 ? "columns" : "pairs")}, row {r}, neuron {k}: canonical {expected:R}, got {pre[k]:R}");
+                        $"{(form == 0 ? "columns" : form == 1 ? "pairs" : "triples")}, row {r}, neuron {k}: canonical {expected:R}, got {pre[k]:R}");
                 }
 
                 Assert.All(pre.AsSpan(width).ToArray(), v => Assert.Equal(0, BitConverter.SingleToInt32Bits(v)));
@@ -287,6 +348,7 @@ public class WideFirstLayerTests
         { nameof(Wide70x112x2), true }, { nameof(Wide70x112x2), false },
         { nameof(Wide201x9x1), true }, { nameof(Wide201x9x1), false },
         { nameof(Wide97x48x1), true }, { nameof(Wide97x48x1), false },
+        { nameof(Wide400x160x1), true }, { nameof(Wide400x160x1), false },
     };
 
     [Theory]
@@ -304,6 +366,7 @@ public class WideFirstLayerTests
             nameof(Wide70x112x2) => new Wide70x112x2(),
             nameof(Wide201x9x1) => new Wide201x9x1(),
             nameof(Wide97x48x1) => new Wide97x48x1(),
+            nameof(Wide400x160x1) => new Wide400x160x1(),
             _ => new Wide200x32(),
         };
         NetworkShape shape = network.Shape;

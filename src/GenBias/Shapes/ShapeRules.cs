@@ -120,11 +120,33 @@ namespace GenBias.CompilerServices
         /// <summary>
         /// Whether one row's first layer (Forward) is computed, on the fixed-point grid and Vector512, from a pair table
         /// (<c>WideFirstLayer.RowPairPreActivations</c>, one column per nonzero pair of inputs) rather than from the
-        /// columns of single inputs: where batches add columns (<see cref="AddsFirstLayerColumns"/>) and the table,
-        /// twice the layer's size, fits <see cref="MaxTableFloats"/>.
+        /// columns of single inputs: where batches add columns (<see cref="AddsFirstLayerColumns"/>), the triple table
+        /// does not fit (<see cref="TriplesFirstLayer"/>) and the pair table, twice the layer's size, fits <see cref="MaxTableFloats"/>.
         /// </summary>
         public static bool PairsFirstLayer(int inputs, int width) =>
-            AddsFirstLayerColumns(inputs, width) && PairTableFloats(inputs, width) <= MaxTableFloats;
+            AddsFirstLayerColumns(inputs, width) && !TriplesFirstLayer(inputs, width) && PairTableFloats(inputs, width) <= MaxTableFloats;
+
+        /// <summary>
+        /// Floats of a first layer's triple table (<c>WideFirstLayer.BuildTriples</c>): 13 padded columns per three
+        /// inputs (every nonzero signed combination of the three up to its sign), then the padded biases.
+        /// </summary>
+        public static int TripleTableFloats(int inputs, int width) => ((13 * ((inputs + 2) / 3)) + 1) * PaddedWidth(width);
+
+        /// <summary>
+        /// The largest triple table a generated network keeps, in floats (1 MiB, a core's second-level cache on today's
+        /// CPUs): one row reads a column per nonzero triple scattered over the table, so the table pays only where it
+        /// stays in that cache; larger layers use the pair table, half the size.
+        /// </summary>
+        public const int MaxTripleTableFloats = 256 * 1024;
+
+        /// <summary>
+        /// Whether one row's first layer (Forward) is computed, on the fixed-point grid and Vector512, from a triple table
+        /// (<c>WideFirstLayer.RowTriplePreActivations</c>, one column per nonzero triple of inputs): where batches add
+        /// columns (<see cref="AddsFirstLayerColumns"/>) and the table, 13/3 times the layer's size, fits
+        /// <see cref="MaxTripleTableFloats"/>. Otherwise the pair table (<see cref="PairsFirstLayer"/>).
+        /// </summary>
+        public static bool TriplesFirstLayer(int inputs, int width) =>
+            AddsFirstLayerColumns(inputs, width) && TripleTableFloats(inputs, width) <= MaxTripleTableFloats;
 
         /// <summary>Parameters of one layer in the canonical layout: weights then biases.</summary>
         public static int LayerParameterCount(int inputs, int width) => inputs * width + width;
