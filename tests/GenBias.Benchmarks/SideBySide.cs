@@ -2,8 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using GenBias.CompilerServices;
 
 namespace GenBias.Benchmarks;
@@ -425,47 +423,6 @@ internal static class SideBySide
 
                 return Singles;
             }, byPairs));
-            float[] tripleCopy = triples.Span.ToArray();
-            int tableFloats = 13 * ((n + 2) / 3) * padded;
-            if (width == 64 && tripleCopy.AsSpan(0, tableFloats).ToArray().All(v => Math.Abs(v * 65536f) < 32767f && v * 65536f == MathF.Round(v * 65536f)))
-            {
-                short[] shorts = GC.AllocateArray<short>(tableFloats + 64, pinned: true);
-                int shift;
-                unsafe
-                {
-                    fixed (short* at = shorts)
-                    {
-                        shift = (int)((64 - ((long)at & 63)) & 63) / 2;
-                    }
-                }
-
-                for (int i = 0; i < tableFloats; i++)
-                {
-                    shorts[shift + i] = (short)(tripleCopy[i] * 65536f);
-                }
-
-                float[] biases = tripleCopy.AsSpan(tableFloats, padded).ToArray();
-                int mismatches = 0;
-                float[] check = new float[padded];
-                for (int r = 0; r < 64; r++)
-                {
-                    WideFirstLayer.RowTriplePreActivations(ref inputs[r * n], n, ref triples.Origin, padded, width, ref pre[0]);
-                    Int16Triples(ref inputs[r * n], n, ref shorts[shift], ref biases[0], ref check[0]);
-                    mismatches += Enumerable.Range(0, width).Count(k => BitConverter.SingleToInt32Bits(pre[k]) != BitConverter.SingleToInt32Bits(check[k]));
-                }
-
-                Console.WriteLine($"int16 prototype: {mismatches} mismatched bits of {64 * width}");
-                list.Add(new Contender(tag, $"first layer only {tag}, triple table, int16 (prototype)", () =>
-                {
-                    for (int r = 0; r < Singles; r++)
-                    {
-                        Int16Triples(ref inputs[r * n], n, ref shorts[shift], ref biases[0], ref pre[0]);
-                    }
-
-                    return Singles;
-                }, $"first layer only {tag}, triple table"));
-            }
-
             list.Add(new Contender(tag, $"SetParameters {tag}", () => { network.SetParameters(parameters); return 1; }));
             string buildPairs = $"BuildPairs {tag}";
             list.Add(new Contender(tag, buildPairs, () => { WideFirstLayer.BuildPairs(columns.Span, n, padded, pairs.Span); return 1; }));
@@ -487,101 +444,6 @@ internal static class SideBySide
                 return Rows;
             }, ort));
         }
-    }
-
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void Int16Triples(ref sbyte row, int inputs, ref short table, ref float biases, ref float pre)
-    {
-        const int padded = 64;
-        int count = (inputs + 2) / 3;
-        Span<int> lists = stackalloc int[2 * (count + 16)];
-        ref int plus = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(lists);
-        ref int minus = ref System.Runtime.CompilerServices.Unsafe.Add(ref plus, count + 16);
-        int whole = inputs / 48 * 48;
-        Span<sbyte> tail = stackalloc sbyte[48];
-        tail.Clear();
-        System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref System.Runtime.CompilerServices.Unsafe.Add(ref row, whole), inputs - whole).CopyTo(tail);
-        var a0 = Vector128.Create(0, 3, 6, 9, 12, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
-        var a1 = Vector128.Create(-1, -1, -1, -1, -1, -1, 2, 5, 8, 11, 14, -1, -1, -1, -1, -1);
-        var a2 = Vector128.Create(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 1, 4, 7, 10, 13);
-        var b0 = Vector128.Create(1, 4, 7, 10, 13, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
-        var b1 = Vector128.Create(-1, -1, -1, -1, -1, 0, 3, 6, 9, 12, 15, -1, -1, -1, -1, -1);
-        var b2 = Vector128.Create(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 2, 5, 8, 11, 14);
-        var c0 = Vector128.Create(2, 5, 8, 11, 14, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
-        var c1 = Vector128.Create(-1, -1, -1, -1, -1, 1, 4, 7, 10, 13, -1, -1, -1, -1, -1, -1);
-        var c2 = Vector128.Create(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 3, 6, 9, 12, 15);
-        Vector512<int> lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) * (13 * padded);
-        int ups = 0, downs = 0;
-        for (int p = 0; p < count; p += 16)
-        {
-            ref sbyte bytes = ref (3 * p) + 48 <= inputs ? ref System.Runtime.CompilerServices.Unsafe.Add(ref row, 3 * p) : ref System.Runtime.InteropServices.MemoryMarshal.GetReference(tail);
-            Vector128<sbyte> v0 = Vector128.LoadUnsafe(ref bytes), v1 = Vector128.LoadUnsafe(ref bytes, 16), v2 = Vector128.LoadUnsafe(ref bytes, 32);
-            Vector128<sbyte> xa = Ssse3.Shuffle(v0, a0) | Ssse3.Shuffle(v1, a1) | Ssse3.Shuffle(v2, a2);
-            Vector128<sbyte> xb = Ssse3.Shuffle(v0, b0) | Ssse3.Shuffle(v1, b1) | Ssse3.Shuffle(v2, b2);
-            Vector128<sbyte> xc = Ssse3.Shuffle(v0, c0) | Ssse3.Shuffle(v1, c1) | Ssse3.Shuffle(v2, c2);
-            Vector128<sbyte> ab = xa + xa + xa + xb;
-            Vector512<int> v = Avx512F.ConvertToVector512Int32(ab + ab + ab + xc);
-            Vector512<int> offsets = lane + Vector512.Create(p * 13 * padded) + ((Vector512.Abs(v) - Vector512<int>.One) * padded);
-            Vector512<int> up = Vector512.GreaterThan(v, Vector512<int>.Zero), down = Vector512.LessThan(v, Vector512<int>.Zero);
-            Avx512F.Compress(Vector512<int>.Zero, up, offsets).StoreUnsafe(ref plus, (nuint)ups);
-            Avx512F.Compress(Vector512<int>.Zero, down, offsets).StoreUnsafe(ref minus, (nuint)downs);
-            ups += System.Numerics.BitOperations.PopCount(up.ExtractMostSignificantBits());
-            downs += System.Numerics.BitOperations.PopCount(down.ExtractMostSignificantBits());
-        }
-
-        Vector512<int> s0 = Vector512<int>.Zero, s1 = s0, s2 = s0, s3 = s0, t0 = s0, t1 = s0, t2 = s0, t3 = s0;
-        int e = 0;
-        for (; e + 2 <= ups; e += 2)
-        {
-            ref short c = ref System.Runtime.CompilerServices.Unsafe.Add(ref table, System.Runtime.CompilerServices.Unsafe.Add(ref plus, e));
-            ref short d = ref System.Runtime.CompilerServices.Unsafe.Add(ref table, System.Runtime.CompilerServices.Unsafe.Add(ref plus, e + 1));
-            s0 += Avx512F.ConvertToVector512Int32(Vector256.LoadUnsafe(ref c));
-            s1 += Avx512F.ConvertToVector512Int32(Vector256.LoadUnsafe(ref c, 16));
-            s2 += Avx512F.ConvertToVector512Int32(Vector256.LoadUnsafe(ref c, 32));
-            s3 += Avx512F.ConvertToVector512Int32(Vector256.LoadUnsafe(ref c, 48));
-            t0 += Avx512F.ConvertToVector512Int32(Vector256.LoadUnsafe(ref d));
-            t1 += Avx512F.ConvertToVector512Int32(Vector256.LoadUnsafe(ref d, 16));
-            t2 += Avx512F.ConvertToVector512Int32(Vector256.LoadUnsafe(ref d, 32));
-            t3 += Avx512F.ConvertToVector512Int32(Vector256.LoadUnsafe(ref d, 48));
-        }
-
-        for (; e < ups; e++)
-        {
-            ref short c = ref System.Runtime.CompilerServices.Unsafe.Add(ref table, System.Runtime.CompilerServices.Unsafe.Add(ref plus, e));
-            s0 += Avx512F.ConvertToVector512Int32(Vector256.LoadUnsafe(ref c));
-            s1 += Avx512F.ConvertToVector512Int32(Vector256.LoadUnsafe(ref c, 16));
-            s2 += Avx512F.ConvertToVector512Int32(Vector256.LoadUnsafe(ref c, 32));
-            s3 += Avx512F.ConvertToVector512Int32(Vector256.LoadUnsafe(ref c, 48));
-        }
-
-        for (e = 0; e + 2 <= downs; e += 2)
-        {
-            ref short c = ref System.Runtime.CompilerServices.Unsafe.Add(ref table, System.Runtime.CompilerServices.Unsafe.Add(ref minus, e));
-            ref short d = ref System.Runtime.CompilerServices.Unsafe.Add(ref table, System.Runtime.CompilerServices.Unsafe.Add(ref minus, e + 1));
-            s0 -= Avx512F.ConvertToVector512Int32(Vector256.LoadUnsafe(ref c));
-            s1 -= Avx512F.ConvertToVector512Int32(Vector256.LoadUnsafe(ref c, 16));
-            s2 -= Avx512F.ConvertToVector512Int32(Vector256.LoadUnsafe(ref c, 32));
-            s3 -= Avx512F.ConvertToVector512Int32(Vector256.LoadUnsafe(ref c, 48));
-            t0 -= Avx512F.ConvertToVector512Int32(Vector256.LoadUnsafe(ref d));
-            t1 -= Avx512F.ConvertToVector512Int32(Vector256.LoadUnsafe(ref d, 16));
-            t2 -= Avx512F.ConvertToVector512Int32(Vector256.LoadUnsafe(ref d, 32));
-            t3 -= Avx512F.ConvertToVector512Int32(Vector256.LoadUnsafe(ref d, 48));
-        }
-
-        for (; e < downs; e++)
-        {
-            ref short c = ref System.Runtime.CompilerServices.Unsafe.Add(ref table, System.Runtime.CompilerServices.Unsafe.Add(ref minus, e));
-            s0 -= Avx512F.ConvertToVector512Int32(Vector256.LoadUnsafe(ref c));
-            s1 -= Avx512F.ConvertToVector512Int32(Vector256.LoadUnsafe(ref c, 16));
-            s2 -= Avx512F.ConvertToVector512Int32(Vector256.LoadUnsafe(ref c, 32));
-            s3 -= Avx512F.ConvertToVector512Int32(Vector256.LoadUnsafe(ref c, 48));
-        }
-
-        Vector512<float> unit = Vector512.Create(1f / 65536);
-        ((Vector512.ConvertToSingle(s0 + t0) * unit) + Vector512.LoadUnsafe(ref biases)).StoreUnsafe(ref pre);
-        ((Vector512.ConvertToSingle(s1 + t1) * unit) + Vector512.LoadUnsafe(ref biases, 16)).StoreUnsafe(ref pre, 16);
-        ((Vector512.ConvertToSingle(s2 + t2) * unit) + Vector512.LoadUnsafe(ref biases, 32)).StoreUnsafe(ref pre, 32);
-        ((Vector512.ConvertToSingle(s3 + t3) * unit) + Vector512.LoadUnsafe(ref biases, 48)).StoreUnsafe(ref pre, 48);
     }
 
     private static void AddForward<T>(List<Contender> list, List<IDisposable> disposables, T network, string tag)
