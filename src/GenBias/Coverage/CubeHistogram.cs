@@ -257,8 +257,7 @@ internal sealed class CubeHistogram
     /// <summary>The member ranges of the pre-activation, as ranges of the sum Σ x_i w_i; the grid checked.</summary>
     private List<(long Low, long High)> MemberSums(long bias, Activation activation, ActivationInterval interval)
     {
-        const long gridUnits = 1L << 24;
-        if (Reach + Math.Abs(bias) >= gridUnits)
+        if (Reach + Math.Abs(bias) >= FixedPointGrid.MaxAbsoluteUnits)
         {
             throw new InvalidOperationException(
                 $"A first-layer neuron with Σ|w| = {Reach} and bias {bias} (units of 2^-16) leaves the exact grid (Σ|w| + |b| < 2^24 units): Forward's float sum could round, so the sum's distribution does not decide its activation.");

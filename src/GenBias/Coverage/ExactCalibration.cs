@@ -258,7 +258,7 @@ public static class ExactCalibration
                 return (needMore ? high < minCount : low > maxCount) ? false : throw new NeedsExactCount(step);
             }
 
-            long limit = grid ? (1L << 24) : (1L << 31);
+            long limit = grid ? FixedPointGrid.MaxAbsoluteUnits : (1L << 31);
             long far = FirstMeeting(Meets, 0, (int)direction, direction * limit)
                 ?? throw new InvalidOperationException($"{preference}: no output bias within reach meets the target.");
             long found = Exact(far);

@@ -22,6 +22,9 @@ public static class FixedPointGrid
     /// <summary>The bound on a first-layer neuron's Σ|w| + |b| (exclusive).</summary>
     public const float MaxAbsoluteSum = 256f;
 
+    /// <summary><see cref="MaxAbsoluteSum"/> in steps, 2^24 (exclusive): every partial sum below it is an exact float.</summary>
+    internal const long MaxAbsoluteUnits = (long)MaxAbsoluteSum * UnitsPerOne;
+
     /// <summary>Rounds <paramref name="value"/> to the nearest multiple of <see cref="Step"/>.</summary>
     public static float Snap(float value) => MathF.Round(value * UnitsPerOne) * Step;
 
@@ -78,7 +81,7 @@ public static class FixedPointGrid
     /// The largest |b| (in steps) a first-layer neuron whose weights reach Σ|w| = <paramref name="reach"/> steps may
     /// take on the grid: Σ|w| + |b| &lt; 2^24 steps (256), so every pre-activation is an exact float.
     /// </summary>
-    internal static long BiasLimit(long reach) => Math.Max(0, (1L << 24) - 1 - reach);
+    internal static long BiasLimit(long reach) => Math.Max(0, MaxAbsoluteUnits - 1 - reach);
 
     /// <summary>
     /// Moves the first layer of <paramref name="parameters"/> onto the grid: a neuron whose Σ|w| + |b| reaches the

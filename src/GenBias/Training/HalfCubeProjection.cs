@@ -30,7 +30,7 @@ namespace GenBias;
 internal static class HalfCubeProjection
 {
     /// <summary>The largest |z| (steps) of a pre-activation on the grid.</summary>
-    private const long GridReach = (1L << 24) - 1;
+    private const long GridReach = FixedPointGrid.MaxAbsoluteUnits - 1;
 
     private static readonly ConcurrentDictionary<(Activation, ActivationInterval), long> Edges = new();
 
