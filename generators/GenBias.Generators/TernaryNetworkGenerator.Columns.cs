@@ -111,8 +111,19 @@ namespace GenBias.Generators
             w.Line($"// Layer 0: {l.Describe}; the {lanes} rows transposed into lanes, then multiply-adds with broadcast weights,");
             w.Line("// eight neurons at a time, in input order (exact on the grid, so Forward's bits).");
             w.Line($"Sys::Span<{type}<float>> y0 = stackalloc {type}<float>[{l.Width}];");
-            w.Line($"GBC::WideFirstLayer.DotPreActivations(ref input, InputCount, ref {Unsafe}.Add(ref w, {l.Name}WeightOffset), ref {Unsafe}.Add(ref w, {l.Name}BiasOffset),");
-            w.Line($"    {l.Width}, ref {Unsafe}.As<{type}<float>, float>(ref Interop::MemoryMarshal.GetReference(y0)));");
+            w.Line($"ref float y = ref {Unsafe}.As<{type}<float>, float>(ref Interop::MemoryMarshal.GetReference(y0));");
+            using (w.Block("if (_shortPairsFit)"))
+            {
+                w.Line("// Every weight fits 16 bits: two inputs per int32 lane (vpmaddwd), summed exactly in int32.");
+                w.Line($"GBC::WideFirstLayer.DotShortPreActivations(ref input, InputCount, ref {Unsafe}.As<float, int>(ref _shortPairs.Origin), {l.Padded}, {l.Width}, ref y);");
+            }
+
+            using (w.Block("else"))
+            {
+                w.Line($"GBC::WideFirstLayer.DotPreActivations(ref input, InputCount, ref {Unsafe}.Add(ref w, {l.Name}WeightOffset), ref {Unsafe}.Add(ref w, {l.Name}BiasOffset),");
+                w.Line($"    {l.Width}, ref y);");
+            }
+
             using (w.Block($"for (int k = 0; k < {l.Width}; k++)"))
             {
                 w.Line($"y0[k] = GB::ActivationMath.Apply(GB::Activation.{l.Activation}, y0[k]);");
@@ -135,7 +146,16 @@ namespace GenBias.Generators
                 if (lanes == 16)
                 {
                     w.Line("// Tiles of rows by neurons in registers, a multiply-add per input, row and neuron; inputs zero in all a tile's rows skipped.");
-                    w.Line($"GBC::WideFirstLayer.TilePreActivations(ref input, InputCount, ref _columns.Origin, {l.Padded}, {l.Width}, ref s);");
+                    using (w.Block("if (_shortPairsFit)"))
+                    {
+                        w.Line("// Every weight fits 16 bits: two inputs per int32 lane (vpmaddwd), summed exactly in int32.");
+                        w.Line($"GBC::WideFirstLayer.TileShortPreActivations(ref input, InputCount, ref {Unsafe}.As<float, int>(ref _shortPairs.Origin), {l.Padded}, {l.Width}, ref s);");
+                    }
+
+                    using (w.Block("else"))
+                    {
+                        w.Line($"GBC::WideFirstLayer.TilePreActivations(ref input, InputCount, ref _columns.Origin, {l.Padded}, {l.Width}, ref s);");
+                    }
                 }
                 else
                 {

@@ -176,6 +176,14 @@ namespace GenBias.Generators
                 }
             }
 
+            if (AddsColumns(layers) || DotsFirstLayer(layers))
+            {
+                w.Line("// The first layer's weights in grid steps as int16s, two inputs per int32, then the biases (where every weight fits");
+                w.Line("// 16 bits, _shortPairsFit): the batches' multiply-adds in int32, two inputs per lane of a vpmaddwd.");
+                w.Member($"private readonly GBC::AlignedFloats _shortPairs = new({ShapeRules.ShortPairTableInts(layers[0].Inputs, layers[0].Width)});");
+                w.Member("private bool _shortPairsFit;");
+            }
+
             w.Line();
             w.Line("/// <inheritdoc/>");
             w.Member("GB::NetworkShape GB::ITernaryNetwork.Shape => Shape;");
@@ -208,6 +216,13 @@ namespace GenBias.Generators
                             w.Line($"GBC::WideFirstLayer.BuildPairs(_columns.Span, InputCount, {layers[0].Padded}, _pairs.Span);");
                         }
                     }
+                    if (AddsColumns(layers) || DotsFirstLayer(layers))
+                    {
+                        int count = ShapeRules.LayerParameterCount(layers[0].Inputs, layers[0].Width);
+                        w.Line($"_shortPairsFit = GBC::WideFirstLayer.BuildShortPairs(Sys::MemoryExtensions.AsSpan(_parameters, 0, {count}), InputCount, {layers[0].Width},");
+                        w.Line($"    {ShapeRules.PaddedWidth(layers[0].Width)}, Interop::MemoryMarshal.Cast<float, int>(_shortPairs.Span));");
+                    }
+
                     if (layers[0].Tables)
                     {
                         w.Line($"// {layers[0].Groups} groups × 243 rows of every first-layer neuron's group sum.");

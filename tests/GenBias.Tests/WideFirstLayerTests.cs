@@ -336,24 +336,25 @@ public class WideFirstLayerTests
         }
     }
 
-    public static TheoryData<string, bool> Networks => new()
+    /// <summary>Each network on and off the grid; a few also with one first-layer weight beyond 16 bits (0.75), which the int16 kernels leave to the float ones.</summary>
+    public static TheoryData<string, bool, bool> Networks => new()
     {
-        { nameof(Wide100x8x1), true }, { nameof(Wide100x8x1), false },
-        { nameof(Wide130x41x3), true }, { nameof(Wide130x41x3), false },
-        { nameof(Wide200x32), true },
-        { nameof(Wide65x31x1), true }, { nameof(Wide65x31x1), false },
-        { nameof(Wide784x20x3x1), true }, { nameof(Wide784x20x3x1), false },
-        { nameof(Deep130x16x33x8x1), true }, { nameof(Deep130x16x33x8x1), false },
-        { nameof(Wide784x64x1), true }, { nameof(Wide784x64x1), false },
-        { nameof(Wide70x112x2), true }, { nameof(Wide70x112x2), false },
-        { nameof(Wide201x9x1), true }, { nameof(Wide201x9x1), false },
-        { nameof(Wide97x48x1), true }, { nameof(Wide97x48x1), false },
-        { nameof(Wide400x160x1), true }, { nameof(Wide400x160x1), false },
+        { nameof(Wide100x8x1), true, true }, { nameof(Wide100x8x1), false, true }, { nameof(Wide100x8x1), true, false },
+        { nameof(Wide130x41x3), true, true }, { nameof(Wide130x41x3), false, true },
+        { nameof(Wide200x32), true, true },
+        { nameof(Wide65x31x1), true, true }, { nameof(Wide65x31x1), false, true }, { nameof(Wide65x31x1), true, false },
+        { nameof(Wide784x20x3x1), true, true }, { nameof(Wide784x20x3x1), false, true },
+        { nameof(Deep130x16x33x8x1), true, true }, { nameof(Deep130x16x33x8x1), false, true },
+        { nameof(Wide784x64x1), true, true }, { nameof(Wide784x64x1), false, true }, { nameof(Wide784x64x1), true, false },
+        { nameof(Wide70x112x2), true, true }, { nameof(Wide70x112x2), false, true },
+        { nameof(Wide201x9x1), true, true }, { nameof(Wide201x9x1), false, true }, { nameof(Wide201x9x1), true, false },
+        { nameof(Wide97x48x1), true, true }, { nameof(Wide97x48x1), false, true }, { nameof(Wide97x48x1), true, false },
+        { nameof(Wide400x160x1), true, true }, { nameof(Wide400x160x1), false, true },
     };
 
     [Theory]
     [MemberData(nameof(Networks))]
-    public void Generated_batches_give_the_bits_of_forward_on_and_off_the_grid(string name, bool onGrid)
+    public void Generated_batches_give_the_bits_of_forward_on_and_off_the_grid(string name, bool onGrid, bool fitsInt16)
     {
         ITernaryNetwork network = name switch
         {
@@ -370,8 +371,13 @@ public class WideFirstLayerTests
             _ => new Wide200x32(),
         };
         NetworkShape shape = network.Shape;
-        var random = new Random(name.Length + (onGrid ? 1 : 0));
+        var random = new Random(name.Length + (onGrid ? 1 : 0) + (fitsInt16 ? 0 : 2));
         float[] parameters = [.. Enumerable.Range(0, shape.ParameterCount).Select(_ => (float)((random.NextDouble() - 0.5) * 3 / Math.Sqrt(shape.InputCount)))];
+        if (!fitsInt16)
+        {
+            parameters[shape.Layers[0].WeightIndex(Math.Min(2, shape.Layers[0].Width - 1), 5)] = 0.75f;
+        }
+
         if (onGrid)
         {
             FixedPointGrid.SnapFirstLayer(shape, parameters);
@@ -379,6 +385,10 @@ public class WideFirstLayerTests
 
         network.SetParameters(parameters);
         Assert.Equal(onGrid, FixedPointGrid.IsFirstLayerOnGrid(shape, parameters));
+        // Which first-layer kernel the batch takes on the grid: the int16 one exactly where every weight fits 16 bits.
+        System.Reflection.FieldInfo? fits = network.GetType().GetField("_shortPairsFit", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance);
+        Assert.NotNull(fits);
+        Assert.Equal(onGrid && fitsInt16, (bool)fits.GetValue(network)!);
         const int Rows = 29;
         int n = shape.InputCount, outputs = shape.OutputCount;
         sbyte[] rows = [.. Enumerable.Range(0, Rows * n).Select(_ => (sbyte)random.Next(-1, 2))];

@@ -26,7 +26,7 @@ namespace GenBias.CompilerServices;
 /// last, so a bias of −0 with no input set still gives +0).
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
-public static class WideFirstLayer
+public static partial class WideFirstLayer
 {
     /// <summary>Mask words per row for <paramref name="inputs"/> inputs: a positive and a negative mask per 64 inputs.</summary>
     public static int WordsPerRow(int inputs) => 2 * ((inputs + 63) >> 6);

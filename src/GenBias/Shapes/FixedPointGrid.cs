@@ -25,6 +25,23 @@ public static class FixedPointGrid
     /// <summary><see cref="MaxAbsoluteSum"/> in steps, 2^24 (exclusive): every partial sum below it is an exact float.</summary>
     internal const long MaxAbsoluteUnits = (long)MaxAbsoluteSum * UnitsPerOne;
 
+    /// <summary>
+    /// The largest |w| in steps that the first layer's int16 table holds (2^15 − 1, a weight below 0.5): every weight
+    /// within it is an exact int16, and a product by a ternary input an exact int16 too.
+    /// </summary>
+    internal const int MaxShortUnits = short.MaxValue;
+
+    /// <summary>
+    /// Whether <paramref name="weight"/> is on the grid and within <see cref="MaxShortUnits"/> steps: the one rule for
+    /// the int16 table of the first layer (<c>WideFirstLayer.BuildShortPairs</c>).
+    /// </summary>
+    internal static bool FitsShortUnits(float weight)
+    {
+        // Within 2^15 steps the scaling by 2^16 and back is exact, so this is Snap(weight) == weight there.
+        float units = weight * UnitsPerOne;
+        return MathF.Abs(units) <= MaxShortUnits && MathF.Round(units) == units;
+    }
+
     /// <summary>Rounds <paramref name="value"/> to the nearest multiple of <see cref="Step"/>.</summary>
     public static float Snap(float value) => MathF.Round(value * UnitsPerOne) * Step;
 

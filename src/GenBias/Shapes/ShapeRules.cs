@@ -118,6 +118,13 @@ namespace GenBias.CompilerServices
         public static int PairTableFloats(int inputs, int width) => ((4 * ((inputs + 1) / 2)) + 1) * PaddedWidth(width);
 
         /// <summary>
+        /// Int32 slots of a first layer's int16 pair table (<c>WideFirstLayer.BuildShortPairs</c>): per pair of inputs a
+        /// padded row of int32s, each neuron's two weights in grid steps as int16s, then the padded biases' float bits.
+        /// Half the layer's columns in bytes.
+        /// </summary>
+        public static int ShortPairTableInts(int inputs, int width) => (((inputs + 1) / 2) + 1) * PaddedWidth(width);
+
+        /// <summary>
         /// Whether one row's first layer (Forward) is computed, on the fixed-point grid and Vector512, from a pair table
         /// (<c>WideFirstLayer.RowPairPreActivations</c>, one column per nonzero pair of inputs) rather than from the
         /// columns of single inputs: where batches add columns (<see cref="AddsFirstLayerColumns"/>), the triple table
