@@ -16,6 +16,9 @@ internal static class SideBySide
 {
     private sealed record Contender(string Group, string Name, Func<long> Run, string? Peer = null);
 
+    /// <summary>Second ratios printed after the table: a contender against another than its peer (name, baseline).</summary>
+    private static readonly List<(string Name, string Baseline)> SecondRatios = [];
+
     public static void Run(int rounds)
     {
         var contenders = new List<Contender>();
@@ -61,8 +64,8 @@ internal static class SideBySide
             // Beyond 25 inputs and one hidden layer: batches (packed rows where the shape has them, sbyte rows) and single
             // inputs, against ONNX Runtime's batch and single-row runs.
             contenders.Clear();
-            AddWide(contenders, disposables, new Long100x8x1(), "100-8-1");
-            AddWide(contenders, disposables, new Image784x64x1(), "784-64-1");
+            AddWide(contenders, disposables, new Long100x8x1(), "100-8-1", new Long100x8x1());
+            AddWide(contenders, disposables, new Image784x64x1(), "784-64-1", new Image784x64x1());
             AddWide(contenders, disposables, new Deep25x32x16x8x1(), "25-32-16-8-1");
             AddWide(contenders, disposables, new Wide64x33x1(), "64-33-1");
         }
@@ -145,6 +148,12 @@ internal static class SideBySide
                 double ratio = Median(samples[c.Name].Zip(previous, (a, b) => a / b).ToList());
                 Console.WriteLine($"| {c.Name} | | {before} | {ratio:0.000} |");
             }
+        }
+
+        foreach ((string name, string baseline) in SecondRatios.Where(r => samples.ContainsKey(r.Name) && samples.ContainsKey(r.Baseline)))
+        {
+            double ratio = Median(samples[name].Zip(samples[baseline], (a, b) => a / b).ToList());
+            Console.WriteLine($"| {name} | | {baseline} | {ratio:0.000} |");
         }
 
         foreach (IDisposable d in disposables)
@@ -329,7 +338,12 @@ internal static class SideBySide
     /// A batch of 4096 rows (packed when the shape has at most 64 inputs, and sbyte rows) beside ONNX Runtime's batch, and
     /// single inputs (packed, or a span above 64 inputs) beside ONNX Runtime's run of one row.
     /// </summary>
-    private static void AddWide(List<Contender> list, List<IDisposable> disposables, ITernaryNetwork network, string tag)
+    /// <remarks>
+    /// With <paramref name="floatTwin"/> (a second network of the same shape), the twin gets the same parameters but
+    /// one first-layer weight of 0.5 (on the grid, beyond 16 bits), so that its batches take the float first-layer
+    /// kernels: the int16 kernels' batch against the float kernels' batch, interleaved.
+    /// </remarks>
+    private static void AddWide(List<Contender> list, List<IDisposable> disposables, ITernaryNetwork network, string tag, ITernaryNetwork? floatTwin = null)
     {
         const int Rows = 4096, Singles = 256;
         NetworkShape shape = network.Shape;
@@ -369,6 +383,17 @@ internal static class SideBySide
         else
         {
             list.Add(new Contender(tag, $"GenBias batch {tag} (sbyte rows)", () => { network.ForwardBatch(inputs, results); return Rows; }, ort));
+            if (floatTwin is not null)
+            {
+                float[] twin = network.Parameters.ToArray();
+                twin[shape.Layers[0].WeightIndex(0, 0)] = 0.5f;
+                floatTwin.SetParameters(twin);
+                float[] twinResults = new float[Rows * outputs];
+                string byFloats = $"GenBias batch {tag} (sbyte rows, float first layer: one weight beyond 16 bits)";
+                list.Add(new Contender(tag, byFloats, () => { floatTwin.ForwardBatch(inputs, twinResults); return Rows; }, ort));
+                SecondRatios.Add(($"GenBias batch {tag} (sbyte rows)", byFloats));
+            }
+
             list.Add(new Contender(tag, ortSingle, () => { singlePeer.Run(); return 1; }));
         }
 
@@ -429,20 +454,58 @@ internal static class SideBySide
             list.Add(new Contender(tag, $"BuildTriples {tag}", () => { WideFirstLayer.BuildTriples(columns.Span, n, padded, triples.Span); return 1; }, buildPairs));
         }
 
-        // GENBIAS_DOT_ONLY=1: the first layer's dot products alone (16 rows per call), the share of a 100 → 8 → 1 row they take.
-        if (Environment.GetEnvironmentVariable("GENBIAS_DOT_ONLY") == "1" && ShapeRules.DotsFirstLayer(n, shape.Layers[0].Width))
+        // GENBIAS_DOT_ONLY=1: the first layer alone (16 rows per call), float and int16 kernels, the share of a row they take.
+        if (Environment.GetEnvironmentVariable("GENBIAS_DOT_ONLY") == "1" && (ShapeRules.DotsFirstLayer(n, shape.Layers[0].Width)
+            || ShapeRules.AddsFirstLayerColumns(n, shape.Layers[0].Width)))
         {
+            int width = shape.Layers[0].Width, padded = ShapeRules.PaddedWidth(width);
+            bool dots = ShapeRules.DotsFirstLayer(n, width);
             float[] parameters = network.Parameters.ToArray();
-            float[] pre = new float[16 * shape.Layers[0].Width];
-            list.Add(new Contender(tag, $"dot pre-activations only {tag}", () =>
+            float[] pre = new float[16 * padded];
+            var table = new AlignedFloats(ShapeRules.ShortPairTableInts(n, width));
+            if (!WideFirstLayer.BuildShortPairs(parameters, n, width, padded, System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(table.Span)))
+            {
+                throw new InvalidOperationException("The benchmark's first layer does not fit 16 bits.");
+            }
+
+            var columns = new AlignedFloats(ShapeRules.PackedLayerSize(n, width));
+            ParameterPacking.Pack(NetworkShape.Create(n, (width, shape.Layers[0].Activation)), parameters.AsSpan(0, ShapeRules.LayerParameterCount(n, width)), columns.Span);
+            string floatKernel = dots ? $"dot pre-activations only {tag}" : $"tile pre-activations only {tag}";
+            list.Add(new Contender(tag, floatKernel, () =>
             {
                 for (int r = 0; r + 16 <= Rows; r += 16)
                 {
-                    GenBias.CompilerServices.WideFirstLayer.DotPreActivations(ref inputs[r * n], n, ref parameters[0], ref parameters[shape.Layers[0].BiasIndex(0)], shape.Layers[0].Width, ref pre[0]);
+                    if (dots)
+                    {
+                        WideFirstLayer.DotPreActivations(ref inputs[r * n], n, ref parameters[0], ref parameters[shape.Layers[0].BiasIndex(0)], width, ref pre[0]);
+                    }
+                    else
+                    {
+                        WideFirstLayer.TilePreActivations(ref inputs[r * n], n, ref columns.Origin, padded, width, ref pre[0]);
+                    }
                 }
 
                 return Rows;
             }, ort));
+            string shorts = $"{floatKernel} (int16)";
+            list.Add(new Contender(tag, shorts, () =>
+            {
+                ref int t = ref System.Runtime.CompilerServices.Unsafe.As<float, int>(ref table.Origin);
+                for (int r = 0; r + 16 <= Rows; r += 16)
+                {
+                    if (dots)
+                    {
+                        WideFirstLayer.DotShortPreActivations(ref inputs[r * n], n, ref t, padded, width, ref pre[0]);
+                    }
+                    else
+                    {
+                        WideFirstLayer.TileShortPreActivations(ref inputs[r * n], n, ref t, padded, width, ref pre[0]);
+                    }
+                }
+
+                return Rows;
+            }, ort));
+            SecondRatios.Add((shorts, floatKernel));
         }
     }
 

@@ -263,7 +263,12 @@ public static partial class WideFirstLayer
     }
 
     /// <summary>Four rows by 64 neurons: 16 int32 sums in registers over the listed pairs, then stored (as floats with the bias after the last block).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <remarks>
+    /// Compiled on its own with full optimization from the first call: the JIT does not inline it into
+    /// <see cref="TileShortPreActivations"/> (its budget is spent there), and a call per tile and block costs nothing
+    /// beside the loop, where unoptimized first-tier code would.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ShortTile4x64(ref int slab, int padded, ref int x, int stride, ref int list, int count, ref int sums, int rowStride,
         bool first, bool last, ref float biases)
     {
@@ -322,7 +327,7 @@ public static partial class WideFirstLayer
     }
 
     /// <summary>Eight rows by 16 neurons: eight int32 sums in registers over the listed pairs, then stored (as floats with the bias after the last block).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // as ShortTile4x64
     private static void ShortTile8x16(ref int slab, int padded, ref int x, int stride, ref int list, int count, ref int sums, int rowStride,
         bool first, bool last, ref float biases)
     {
