@@ -9,8 +9,10 @@ namespace GenBias.Generators
     // 32 or more neurons by register tiles of rows × neurons from a 64-byte-aligned copy of the weight columns
     // (Vector512; with Vector256 the rows are packed into masks and the columns of the +1 inputs added, those of the −1
     // inputs subtracted), 8 to 31 neurons by the rows transposed into lanes and broadcast weights; the rows then go into
-    // lanes for the later layers, as in the other batch kernels. The batch checks the grid once per parameter version
-    // and otherwise takes the canonical kernels.
+    // lanes for the later layers, as in the other batch kernels. Where every first-layer weight fits 16 bits (checked by
+    // SetParameters, _shortPairsFit) both Vector512 kernels read an int16 copy of the weights instead, two inputs per
+    // int32 lane, summed exactly in int32. The batch checks the grid once per parameter version and otherwise takes the
+    // canonical kernels.
     public sealed partial class TernaryNetworkGenerator
     {
         /// <summary>Whether the batch of this network adds first-layer columns.</summary>
@@ -120,8 +122,8 @@ namespace GenBias.Generators
 
             using (w.Block("else"))
             {
-                w.Line($"GBC::WideFirstLayer.DotPreActivations(ref input, InputCount, ref {Unsafe}.Add(ref w, {l.Name}WeightOffset), ref {Unsafe}.Add(ref w, {l.Name}BiasOffset),");
-                w.Line($"    {l.Width}, ref y);");
+                w.Line($"GBC::WideFirstLayer.DotPreActivations(ref input, InputCount, ref {Unsafe}.Add(ref w, {l.Name}WeightOffset), "
+                    + $"ref {Unsafe}.Add(ref w, {l.Name}BiasOffset), {l.Width}, ref y);");
             }
 
             using (w.Block($"for (int k = 0; k < {l.Width}; k++)"))

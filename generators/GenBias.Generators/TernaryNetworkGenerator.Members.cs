@@ -179,7 +179,7 @@ namespace GenBias.Generators
             if (AddsColumns(layers) || DotsFirstLayer(layers))
             {
                 w.Line("// The first layer's weights in grid steps as int16s, two inputs per int32, then the biases (where every weight fits");
-                w.Line("// 16 bits, _shortPairsFit): the batches' multiply-adds in int32, two inputs per lane of a vpmaddwd.");
+                w.Line("// 16 bits and Vector512 runs, _shortPairsFit): the batches' multiply-adds in int32, two inputs per lane of a vpmaddwd.");
                 w.Member($"private readonly GBC::AlignedFloats _shortPairs = new({ShapeRules.ShortPairTableInts(layers[0].Inputs, layers[0].Width)});");
                 w.Member("private bool _shortPairsFit;");
             }
@@ -219,8 +219,10 @@ namespace GenBias.Generators
                     if (AddsColumns(layers) || DotsFirstLayer(layers))
                     {
                         int count = ShapeRules.LayerParameterCount(layers[0].Inputs, layers[0].Width);
-                        w.Line($"_shortPairsFit = GBC::WideFirstLayer.BuildShortPairs(Sys::MemoryExtensions.AsSpan(_parameters, 0, {count}), InputCount, {layers[0].Width},");
-                        w.Line($"    {ShapeRules.PaddedWidth(layers[0].Width)}, Interop::MemoryMarshal.Cast<float, int>(_shortPairs.Span));");
+                        w.Line("// The int16 kernels run with Vector512 only: without it the table is not built.");
+                        w.Line("_shortPairsFit = Simd::Vector512.IsHardwareAccelerated");
+                        w.Line($"    && GBC::WideFirstLayer.BuildShortPairs(Sys::MemoryExtensions.AsSpan(_parameters, 0, {count}), InputCount, {layers[0].Width}, "
+                            + $"{ShapeRules.PaddedWidth(layers[0].Width)}, Interop::MemoryMarshal.Cast<float, int>(_shortPairs.Span));");
                     }
 
                     if (layers[0].Tables)

@@ -68,6 +68,10 @@ internal static class SideBySide
             AddWide(contenders, disposables, new Image784x64x1(), "784-64-1", new Image784x64x1());
             AddWide(contenders, disposables, new Deep25x32x16x8x1(), "25-32-16-8-1");
             AddWide(contenders, disposables, new Wide64x33x1(), "64-33-1");
+            if (Environment.GetEnvironmentVariable("GENBIAS_KERNEL_SHAPES") == "1")
+            {
+                AddKernelShapes(contenders);
+            }
         }
         else if (Array.IndexOf(arguments, "--batch") >= 0)
         {
@@ -452,60 +456,88 @@ internal static class SideBySide
             string buildPairs = $"BuildPairs {tag}";
             list.Add(new Contender(tag, buildPairs, () => { WideFirstLayer.BuildPairs(columns.Span, n, padded, pairs.Span); return 1; }));
             list.Add(new Contender(tag, $"BuildTriples {tag}", () => { WideFirstLayer.BuildTriples(columns.Span, n, padded, triples.Span); return 1; }, buildPairs));
+            int[] shortPairs = new int[ShapeRules.ShortPairTableInts(n, width)];
+            list.Add(new Contender(tag, $"BuildShortPairs {tag}", () => { WideFirstLayer.BuildShortPairs(parameters, n, width, padded, shortPairs); return 1; }, buildPairs));
         }
 
         // GENBIAS_DOT_ONLY=1: the first layer alone (16 rows per call), float and int16 kernels, the share of a row they take.
-        if (Environment.GetEnvironmentVariable("GENBIAS_DOT_ONLY") == "1" && (ShapeRules.DotsFirstLayer(n, shape.Layers[0].Width)
-            || ShapeRules.AddsFirstLayerColumns(n, shape.Layers[0].Width)))
+        if (Environment.GetEnvironmentVariable("GENBIAS_DOT_ONLY") == "1")
         {
-            int width = shape.Layers[0].Width, padded = ShapeRules.PaddedWidth(width);
-            bool dots = ShapeRules.DotsFirstLayer(n, width);
-            float[] parameters = network.Parameters.ToArray();
-            float[] pre = new float[16 * padded];
-            var table = new AlignedFloats(ShapeRules.ShortPairTableInts(n, width));
-            if (!WideFirstLayer.BuildShortPairs(parameters, n, width, padded, System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(table.Span)))
+            AddFirstLayerOnly(list, tag, shape, network.Parameters.ToArray(), inputs, ort);
+        }
+    }
+
+    /// <summary>
+    /// The first layer of <paramref name="shape"/> alone, 16 rows per call over 4,096 rows, by the float kernel the batch
+    /// takes (dot products or register tiles) and by the int16 kernel, with the int16 kernel's ratio to the float one.
+    /// </summary>
+    private static void AddFirstLayerOnly(List<Contender> list, string tag, NetworkShape shape, float[] parameters, sbyte[] inputs, string? peer)
+    {
+        const int Rows = 4096;
+        int n = shape.InputCount, width = shape.Layers[0].Width, padded = ShapeRules.PaddedWidth(width);
+        bool dots = ShapeRules.DotsFirstLayer(n, width);
+        if (!dots && !ShapeRules.AddsFirstLayerColumns(n, width))
+        {
+            return;
+        }
+
+        float[] pre = new float[16 * padded];
+        var table = new AlignedFloats(ShapeRules.ShortPairTableInts(n, width));
+        if (!WideFirstLayer.BuildShortPairs(parameters, n, width, padded, System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(table.Span)))
+        {
+            throw new InvalidOperationException("The benchmark's first layer does not fit 16 bits.");
+        }
+
+        var columns = new AlignedFloats(ShapeRules.PackedLayerSize(n, width));
+        ParameterPacking.Pack(NetworkShape.Create(n, (width, shape.Layers[0].Activation)), parameters.AsSpan(0, ShapeRules.LayerParameterCount(n, width)), columns.Span);
+        string floatKernel = dots ? $"dot pre-activations only {tag}" : $"tile pre-activations only {tag}";
+        list.Add(new Contender(tag, floatKernel, () =>
+        {
+            for (int r = 0; r + 16 <= Rows; r += 16)
             {
-                throw new InvalidOperationException("The benchmark's first layer does not fit 16 bits.");
+                if (dots)
+                {
+                    WideFirstLayer.DotPreActivations(ref inputs[r * n], n, ref parameters[0], ref parameters[shape.Layers[0].BiasIndex(0)], width, ref pre[0]);
+                }
+                else
+                {
+                    WideFirstLayer.TilePreActivations(ref inputs[r * n], n, ref columns.Origin, padded, width, ref pre[0]);
+                }
             }
 
-            var columns = new AlignedFloats(ShapeRules.PackedLayerSize(n, width));
-            ParameterPacking.Pack(NetworkShape.Create(n, (width, shape.Layers[0].Activation)), parameters.AsSpan(0, ShapeRules.LayerParameterCount(n, width)), columns.Span);
-            string floatKernel = dots ? $"dot pre-activations only {tag}" : $"tile pre-activations only {tag}";
-            list.Add(new Contender(tag, floatKernel, () =>
+            return Rows;
+        }, peer));
+        string shorts = $"{floatKernel} (int16)";
+        list.Add(new Contender(tag, shorts, () =>
+        {
+            ref int t = ref System.Runtime.CompilerServices.Unsafe.As<float, int>(ref table.Origin);
+            for (int r = 0; r + 16 <= Rows; r += 16)
             {
-                for (int r = 0; r + 16 <= Rows; r += 16)
+                if (dots)
                 {
-                    if (dots)
-                    {
-                        WideFirstLayer.DotPreActivations(ref inputs[r * n], n, ref parameters[0], ref parameters[shape.Layers[0].BiasIndex(0)], width, ref pre[0]);
-                    }
-                    else
-                    {
-                        WideFirstLayer.TilePreActivations(ref inputs[r * n], n, ref columns.Origin, padded, width, ref pre[0]);
-                    }
+                    WideFirstLayer.DotShortPreActivations(ref inputs[r * n], n, ref t, padded, width, ref pre[0]);
                 }
-
-                return Rows;
-            }, ort));
-            string shorts = $"{floatKernel} (int16)";
-            list.Add(new Contender(tag, shorts, () =>
-            {
-                ref int t = ref System.Runtime.CompilerServices.Unsafe.As<float, int>(ref table.Origin);
-                for (int r = 0; r + 16 <= Rows; r += 16)
+                else
                 {
-                    if (dots)
-                    {
-                        WideFirstLayer.DotShortPreActivations(ref inputs[r * n], n, ref t, padded, width, ref pre[0]);
-                    }
-                    else
-                    {
-                        WideFirstLayer.TileShortPreActivations(ref inputs[r * n], n, ref t, padded, width, ref pre[0]);
-                    }
+                    WideFirstLayer.TileShortPreActivations(ref inputs[r * n], n, ref t, padded, width, ref pre[0]);
                 }
+            }
 
-                return Rows;
-            }, ort));
-            SecondRatios.Add((shorts, floatKernel));
+            return Rows;
+        }, peer));
+        SecondRatios.Add((shorts, floatKernel));
+    }
+
+    /// <summary>
+    /// GENBIAS_KERNEL_SHAPES=1 with --wide: the first layer alone, float against int16 kernels, for first layers of other
+    /// shapes than the benchmark networks' (random parameters on the grid, ±1/√n, rows uniform over −1, 0, 1).
+    /// </summary>
+    private static void AddKernelShapes(List<Contender> list)
+    {
+        foreach ((int n, int width) in new[] { (65, 32), (130, 41), (400, 160), (1024, 256), (784, 20), (65, 31), (201, 9), (1000, 16) })
+        {
+            NetworkShape shape = NetworkShape.Create(n, (width, Activation.Tanh));
+            AddFirstLayerOnly(list, $"{n}-{width}", shape, BenchmarkData.Parameters(shape, 5), BenchmarkData.Inputs(4096, n, 6), null);
         }
     }
 

@@ -47,6 +47,45 @@ public class WideFirstLayerShortTests
     }
 
     [Theory]
+    [InlineData(70, 3)]
+    [InlineData(33, 17)]
+    [InlineData(1023, 2)]
+    public void The_int16_table_holds_every_weight_in_steps_in_pairs_of_inputs_for_any_input_count(int inputs, int width)
+    {
+        int padded = ShapeRules.PaddedWidth(width), pairs = (inputs + 1) / 2;
+        var shape = NetworkShape.Create(inputs, (width, Activation.Tanh));
+        var random = new Random(inputs);
+        float[] layer = [.. Enumerable.Range(0, shape.ParameterCount).Select(_ => random.Next(-MaxUnits, MaxUnits + 1) * FixedPointGrid.Step)];
+        layer[shape.Layers[0].WeightIndex(0, 0)] = MaxUnits * FixedPointGrid.Step;
+        layer[shape.Layers[0].WeightIndex(width - 1, inputs - 1)] = -MaxUnits * FixedPointGrid.Step;
+        int[] table = new int[ShapeRules.ShortPairTableInts(inputs, width)];
+        table.AsSpan().Fill(-1);
+        Assert.True(WideFirstLayer.BuildShortPairs(layer, inputs, width, padded, table));
+        for (int k = 0; k < padded; k++)
+        {
+            for (int p = 0; p < pairs; p++)
+            {
+                int low = k < width ? (int)Math.Round(layer[shape.Layers[0].WeightIndex(k, 2 * p)] * 65536f) : 0;
+                int high = k < width && (2 * p) + 1 < inputs ? (int)Math.Round(layer[shape.Layers[0].WeightIndex(k, (2 * p) + 1)] * 65536f) : 0;
+                Assert.True((short)table[(p * padded) + k] == low && (table[(p * padded) + k] >> 16) == high, $"neuron {k}, pair {p}");
+            }
+
+            Assert.Equal(k < width ? BitConverter.SingleToInt32Bits(layer[shape.Layers[0].BiasIndex(k)]) : 0, table[(pairs * padded) + k]);
+        }
+
+        // One weight beyond 16 bits or off the grid anywhere, in the first 32 inputs or the last, and the layer does not fit.
+        foreach (int i in new[] { 0, 31, 32, inputs - 1 }.Where(i => i < inputs))
+        {
+            foreach (float bad in new[] { (MaxUnits + 1) * FixedPointGrid.Step, -(MaxUnits + 1) * FixedPointGrid.Step, 0.5f * FixedPointGrid.Step, float.NaN })
+            {
+                float[] copy = [.. layer];
+                copy[shape.Layers[0].WeightIndex(width - 1, i)] = bad;
+                Assert.False(WideFirstLayer.BuildShortPairs(copy, inputs, width, padded, table), $"input {i}, weight {bad:R}");
+            }
+        }
+    }
+
+    [Theory]
     [InlineData(64, 64, 1)]
     [InlineData(65, 32, 2)]
     [InlineData(784, 64, 3)]

@@ -38,21 +38,73 @@ public static partial class WideFirstLayer
             throw new ArgumentException("The layer or the int16 pair table is too short for the shape.", nameof(table));
         }
 
-        table.Clear();
-        for (int k = 0; k < width; k++)
+        // Every entry below the width is written; the padding lanes of each row (the biases' too) are zero.
+        for (int p = 0; p <= pairs; p++)
         {
-            ReadOnlySpan<float> weights = layer.Slice(k * inputs, inputs);
-            for (int i = 0; i < inputs; i++)
+            table.Slice((p * padded) + width, padded - width).Clear();
+        }
+
+        int[]? rented = pairs > 512 ? System.Buffers.ArrayPool<int>.Shared.Rent(pairs) : null;
+        Span<int> neuron = rented ?? stackalloc int[512];
+        try
+        {
+            for (int k = 0; k < width; k++)
             {
-                if (!FixedPointGrid.FitsShortUnits(weights[i]))
+                if (!NeuronPairs(layer.Slice(k * inputs, inputs), neuron))
                 {
                     return false;
                 }
 
-                table[((i >> 1) * padded) + k] |= (ushort)FixedPointGrid.ToUnits(weights[i]) << (16 * (i & 1));
+                for (int p = 0; p < pairs; p++)
+                {
+                    table[(p * padded) + k] = neuron[p];
+                }
+
+                table[(pairs * padded) + k] = BitConverter.SingleToInt32Bits(layer[(inputs * width) + k]);
+            }
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                System.Buffers.ArrayPool<int>.Shared.Return(rented);
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// One neuron's weights as int16 pairs, <paramref name="pairs"/>[p] = (input 2p in the low half, 2p + 1 in the high
+    /// half, a missing last input as 0); false as soon as a weight does not fit (<c>FixedPointGrid.FitsShortUnits</c>).
+    /// </summary>
+    private static bool NeuronPairs(ReadOnlySpan<float> weights, Span<int> pairs)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            // 32 weights at a time: their steps narrowed to int16 in order are 16 pairs.
+            for (; i + 32 <= weights.Length; i += 32)
+            {
+                if (!FixedPointGrid.FitsShortUnits(Vector512.Create(weights.Slice(i, 16)), out Vector512<int> low)
+                    || !FixedPointGrid.FitsShortUnits(Vector512.Create(weights.Slice(i + 16, 16)), out Vector512<int> high))
+                {
+                    return false;
+                }
+
+                Vector512.Narrow(low, high).AsInt32().CopyTo(pairs.Slice(i / 2, 16));
+            }
+        }
+
+        for (; i < weights.Length; i += 2)
+        {
+            float b = i + 1 < weights.Length ? weights[i + 1] : 0f;
+            if (!FixedPointGrid.FitsShortUnits(weights[i]) || !FixedPointGrid.FitsShortUnits(b))
+            {
+                return false;
             }
 
-            table[(pairs * padded) + k] = BitConverter.SingleToInt32Bits(layer[(inputs * width) + k]);
+            pairs[i / 2] = (ushort)FixedPointGrid.ToUnits(weights[i]) | (FixedPointGrid.ToUnits(b) << 16);
         }
 
         return true;

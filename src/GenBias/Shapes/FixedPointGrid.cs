@@ -42,6 +42,18 @@ public static class FixedPointGrid
         return MathF.Abs(units) <= MaxShortUnits && MathF.Round(units) == units;
     }
 
+    /// <summary>
+    /// <see cref="FitsShortUnits(float)"/> of 16 weights at once, lane by lane the same comparisons: whether all fit, and
+    /// their steps in <paramref name="units"/> (meaningful only if they do).
+    /// </summary>
+    internal static bool FitsShortUnits(Vector512<float> weights, out Vector512<int> units)
+    {
+        Vector512<float> scaled = weights * UnitsPerOne;
+        units = Vector512.ConvertToInt32(scaled);
+        return Vector512.LessThanOrEqualAll(Vector512.Abs(scaled), Vector512.Create((float)MaxShortUnits))
+            && Vector512.EqualsAll(Vector512.Round(scaled), scaled);
+    }
+
     /// <summary>Rounds <paramref name="value"/> to the nearest multiple of <see cref="Step"/>.</summary>
     public static float Snap(float value) => MathF.Round(value * UnitsPerOne) * Step;
 

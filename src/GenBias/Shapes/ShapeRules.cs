@@ -94,8 +94,10 @@ namespace GenBias.CompilerServices
         /// <summary>
         /// Whether batches compute the first layer from its weight columns (<c>WideFirstLayer</c>), where the parameters
         /// are on the fixed-point grid: more inputs than the packed form and tables hold, and 32 to 1024 neurons. With
-        /// Vector512, register tiles of four rows by 64 neurons (<c>TilePreActivations</c>); with Vector256, the columns
-        /// of each row's set bits added from packed masks (<c>PreActivations</c>). Narrower layers are faster with the
+        /// Vector512, register tiles of four rows by 64 neurons: int16 weight pairs summed in int32 where every weight fits
+        /// 16 bits (<c>TileShortPreActivations</c>, <see cref="ShortPairTableInts"/>), float multiply-adds otherwise
+        /// (<c>TilePreActivations</c>); with Vector256, the columns of each row's set bits added from packed masks
+        /// (<c>PreActivations</c>). Narrower layers are faster with the
         /// rows in lanes and broadcast weights (<see cref="DotsFirstLayer"/>); sixteen rows' sums stay on the stack up to
         /// 1024 neurons.
         /// </summary>
@@ -104,9 +106,10 @@ namespace GenBias.CompilerServices
 
         /// <summary>
         /// Whether batches compute the first layer, where its parameters are on the fixed-point grid, by multiply-adds
-        /// with 16 rows transposed into the lanes and the weights broadcast (<c>WideFirstLayer.DotPreActivations</c>,
-        /// Vector512): more inputs than the packed form and tables hold, and 8 to 31 neurons (too few to fill the
-        /// 64-neuron tiles of <see cref="AddsFirstLayerColumns"/>).
+        /// with 16 rows transposed into the lanes and the weights broadcast, Vector512: int16 pairs of inputs summed in
+        /// int32 where every weight fits 16 bits (<c>WideFirstLayer.DotShortPreActivations</c>), float multiply-adds
+        /// otherwise (<c>WideFirstLayer.DotPreActivations</c>). More inputs than the packed form and tables hold, and 8
+        /// to 31 neurons (too few to fill the 64-neuron tiles of <see cref="AddsFirstLayerColumns"/>).
         /// </summary>
         public static bool DotsFirstLayer(int inputs, int width) =>
             inputs > MaxPackedInputs && width >= PartialSums && !AddsFirstLayerColumns(inputs, width);
