@@ -200,16 +200,10 @@ public static partial class WideFirstLayer
             throw new ArgumentException("Int16 dot products need Vector512 with AVX-512 BW, 64 to 1024 inputs and padded rows of whole vectors.", nameof(inputs));
         }
 
-        int pairs = (inputs + 1) / 2, stride = (pairs + 15) & ~15;
-        Span<int> converted = stackalloc int[16 * stride];
-        ref int x = ref MemoryMarshal.GetReference(converted);
-        ShortRows(ref rows, 16, inputs, ref x, stride);
-        Span<Vector512<int>> transposed = stackalloc Vector512<int>[stride];
+        int pairs = (inputs + 1) / 2;
+        Span<Vector512<int>> transposed = stackalloc Vector512<int>[pairs];
         ref Vector512<int> lanes = ref MemoryMarshal.GetReference(transposed);
-        for (int q = 0; q < pairs; q += 16)
-        {
-            TransposePairs16(ref Unsafe.Add(ref x, q), stride, ref Unsafe.Add(ref lanes, q));
-        }
+        TransposeRowPairs16(ref rows, inputs, ref lanes);
 
         ref float biases = ref Unsafe.As<int, float>(ref Unsafe.Add(ref table, pairs * padded));
         for (int g = 0; g < width; g += 8)
@@ -430,41 +424,93 @@ public static partial class WideFirstLayer
     }
 
     /// <summary>
-    /// Pairs q to q + 15 of the 16 converted rows (row t at <c>x[t · stride]</c>) with the rows in lanes: lane t of
-    /// <c>lanes[i]</c> is row t's pair q + i (a 16 × 16 transpose of int32s).
+    /// Inputs 2p and 2p + 1 of 16 rows of <paramref name="inputs"/> (at least 64) ternary sbytes as int16s, row t in
+    /// int32 lane t of <c>lanes[p]</c> (input 2p in the low half, a missing last input as 0).
     /// </summary>
+    /// <remarks>
+    /// As <see cref="DotPreActivations"/> does for floats: per 64 inputs a 16 × 16 transpose of dwords (four inputs of
+    /// a row each), then each dword's bytes spread into two pairs of int16s by a byte shuffle (byte b to the high half
+    /// of its int16) and an arithmetic shift by 8 (the sign extension). The last 64 inputs are read from an even start
+    /// at or below <c>inputs − 64</c>, so a pair stays in one dword and nothing past a row is read; with an odd count the
+    /// last input is then set on its own. Dwords wholly among the inputs of the chunk before are not spread again.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void TransposePairs16(ref int x, int stride, ref Vector512<int> lanes)
+    private static void TransposeRowPairs16(ref sbyte rows, int inputs, ref Vector512<int> lanes)
     {
-        nuint s = (nuint)stride;
-        // B[4i + m] holds, in 128-bit lane L, pair 4L + m of rows 4i to 4i + 3.
-        Quad(Pairs(ref x, 0, s), Pairs(ref x, 1, s), Pairs(ref x, 2, s), Pairs(ref x, 3, s),
-            out Vector512<float> b0, out Vector512<float> b1, out Vector512<float> b2, out Vector512<float> b3);
-        Quad(Pairs(ref x, 4, s), Pairs(ref x, 5, s), Pairs(ref x, 6, s), Pairs(ref x, 7, s),
-            out Vector512<float> b4, out Vector512<float> b5, out Vector512<float> b6, out Vector512<float> b7);
-        Quad(Pairs(ref x, 8, s), Pairs(ref x, 9, s), Pairs(ref x, 10, s), Pairs(ref x, 11, s),
-            out Vector512<float> b8, out Vector512<float> b9, out Vector512<float> b10, out Vector512<float> b11);
-        Quad(Pairs(ref x, 12, s), Pairs(ref x, 13, s), Pairs(ref x, 14, s), Pairs(ref x, 15, s),
-            out Vector512<float> b12, out Vector512<float> b13, out Vector512<float> b14, out Vector512<float> b15);
-        ref Vector512<float> target = ref Unsafe.As<Vector512<int>, Vector512<float>>(ref lanes);
-        Gather4(b0, b4, b8, b12, 0, ref target);
-        Gather4(b1, b5, b9, b13, 1, ref target);
-        Gather4(b2, b6, b10, b14, 2, ref target);
-        Gather4(b3, b7, b11, b15, 3, ref target);
+        // Per dword j of a 128-bit lane: bytes 4j and 4j + 1 into the high bytes of two int16s (−128: a zero byte), then 4j + 2 and 4j + 3.
+        Vector128<sbyte> lane0 = Vector128.Create(-128, 0, -128, 1, -128, 4, -128, 5, -128, 8, -128, 9, -128, 12, -128, 13);
+        Vector128<sbyte> lane2 = Vector128.Create(-128, 2, -128, 3, -128, 6, -128, 7, -128, 10, -128, 11, -128, 14, -128, 15);
+        Vector512<sbyte> low = Vector512.Create(Vector256.Create(lane0, lane0), Vector256.Create(lane0, lane0));
+        Vector512<sbyte> high = Vector512.Create(Vector256.Create(lane2, lane2), Vector256.Create(lane2, lane2));
+        nuint stride = (nuint)inputs;
+        int lastStart = (inputs - 64) & ~1;
+        for (int c = 0; c < inputs; c += 64)
+        {
+            int at = Math.Min(c, lastStart);
+            ref sbyte b = ref Unsafe.Add(ref rows, at);
+            Quad(Row(ref b, 0, stride), Row(ref b, 1, stride), Row(ref b, 2, stride), Row(ref b, 3, stride),
+                out Vector512<float> b0, out Vector512<float> b1, out Vector512<float> b2, out Vector512<float> b3);
+            Quad(Row(ref b, 4, stride), Row(ref b, 5, stride), Row(ref b, 6, stride), Row(ref b, 7, stride),
+                out Vector512<float> b4, out Vector512<float> b5, out Vector512<float> b6, out Vector512<float> b7);
+            Quad(Row(ref b, 8, stride), Row(ref b, 9, stride), Row(ref b, 10, stride), Row(ref b, 11, stride),
+                out Vector512<float> b8, out Vector512<float> b9, out Vector512<float> b10, out Vector512<float> b11);
+            Quad(Row(ref b, 12, stride), Row(ref b, 13, stride), Row(ref b, 14, stride), Row(ref b, 15, stride),
+                out Vector512<float> b12, out Vector512<float> b13, out Vector512<float> b14, out Vector512<float> b15);
+            ref Vector512<int> target = ref Unsafe.Add(ref lanes, at / 2);
+            int fresh = c - at;
+            PairDwords(b0, b4, b8, b12, 0, fresh, ref target, low, high);
+            PairDwords(b1, b5, b9, b13, 1, fresh, ref target, low, high);
+            PairDwords(b2, b6, b10, b14, 2, fresh, ref target, low, high);
+            PairDwords(b3, b7, b11, b15, 3, fresh, ref target, low, high);
+        }
+
+        if ((inputs & 1) != 0)
+        {
+            ref sbyte last = ref Unsafe.Add(ref rows, inputs - 1);
+            int n = inputs;
+            Unsafe.Add(ref lanes, inputs / 2) = Vector512.Create(
+                (int)last, Unsafe.Add(ref last, n), Unsafe.Add(ref last, 2 * n), Unsafe.Add(ref last, 3 * n),
+                Unsafe.Add(ref last, 4 * n), Unsafe.Add(ref last, 5 * n), Unsafe.Add(ref last, 6 * n), Unsafe.Add(ref last, 7 * n),
+                Unsafe.Add(ref last, 8 * n), Unsafe.Add(ref last, 9 * n), Unsafe.Add(ref last, 10 * n), Unsafe.Add(ref last, 11 * n),
+                Unsafe.Add(ref last, 12 * n), Unsafe.Add(ref last, 13 * n), Unsafe.Add(ref last, 14 * n), Unsafe.Add(ref last, 15 * n))
+                & Vector512.Create(0xFFFF);
+        }
     }
 
+    /// <summary>
+    /// Dwords 4L + m (L = 0 to 3) of the 16 rows from the four quads' lanes, each spread into its two pairs at
+    /// <c>x[2(4L + m)]</c> and <c>x[2(4L + m) + 1]</c>; dwords whose inputs all lie below <paramref name="fresh"/> are left as they are.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Pairs(ref int x, int t, nuint stride) => Vector512.LoadUnsafe(ref x, (nuint)t * stride).AsSingle();
-
-    /// <summary>Int32s 4L + m (L = 0 to 3) of the 16 rows from the four quads' lanes, at <c>x[4L + m]</c>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Gather4(Vector512<float> q0, Vector512<float> q1, Vector512<float> q2, Vector512<float> q3, int m, ref Vector512<float> x)
+    private static void PairDwords(Vector512<float> q0, Vector512<float> q1, Vector512<float> q2, Vector512<float> q3, int m, int fresh,
+        ref Vector512<int> x, Vector512<sbyte> low, Vector512<sbyte> high)
     {
         Vector512<float> low01 = Avx512F.Shuffle4x128(q0, q1, 0x44), high01 = Avx512F.Shuffle4x128(q0, q1, 0xEE);
         Vector512<float> low23 = Avx512F.Shuffle4x128(q2, q3, 0x44), high23 = Avx512F.Shuffle4x128(q2, q3, 0xEE);
-        Unsafe.Add(ref x, m) = Avx512F.Shuffle4x128(low01, low23, 0x88);
-        Unsafe.Add(ref x, 4 + m) = Avx512F.Shuffle4x128(low01, low23, 0xDD);
-        Unsafe.Add(ref x, 8 + m) = Avx512F.Shuffle4x128(high01, high23, 0x88);
-        Unsafe.Add(ref x, 12 + m) = Avx512F.Shuffle4x128(high01, high23, 0xDD);
+        if ((4 * m) + 3 >= fresh)
+        {
+            Spread(Avx512F.Shuffle4x128(low01, low23, 0x88), ref Unsafe.Add(ref x, 2 * m), low, high);
+        }
+
+        if ((4 * (4 + m)) + 3 >= fresh)
+        {
+            Spread(Avx512F.Shuffle4x128(low01, low23, 0xDD), ref Unsafe.Add(ref x, 2 * (4 + m)), low, high);
+        }
+
+        if ((4 * (8 + m)) + 3 >= fresh)
+        {
+            Spread(Avx512F.Shuffle4x128(high01, high23, 0x88), ref Unsafe.Add(ref x, 2 * (8 + m)), low, high);
+        }
+
+        Spread(Avx512F.Shuffle4x128(high01, high23, 0xDD), ref Unsafe.Add(ref x, 2 * (12 + m)), low, high);
+    }
+
+    /// <summary>A dword's four ternary bytes per lane as two pairs of int16s: bytes 0 and 1 at <c>x[0]</c>, bytes 2 and 3 at <c>x[1]</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Spread(Vector512<float> dwords, ref Vector512<int> x, Vector512<sbyte> low, Vector512<sbyte> high)
+    {
+        Vector512<sbyte> bytes = dwords.AsSByte();
+        x = Avx512BW.ShiftRightArithmetic(Avx512BW.Shuffle(bytes, low).AsInt16(), 8).AsInt32();
+        Unsafe.Add(ref x, 1) = Avx512BW.ShiftRightArithmetic(Avx512BW.Shuffle(bytes, high).AsInt16(), 8).AsInt32();
     }
 }
