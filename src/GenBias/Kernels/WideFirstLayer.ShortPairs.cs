@@ -185,13 +185,13 @@ public static partial class WideFirstLayer
     /// Requires Vector512 and AVX-512 BW.
     /// </summary>
     /// <remarks>
-    /// Each row is converted to int16 (<c>vpmovsxbw</c>), then 16 pairs of the 16 rows at a time are transposed as a
-    /// 16 × 16 block of int32s (64 shuffles), so that lane t of vector p holds row t's inputs 2p and 2p + 1. Then for
-    /// eight neurons at a time, each pair costs one load and eight <c>vpmaddwd</c> with the neuron's weight pair
-    /// broadcast, and eight <c>vpaddd</c>: half the multiply instructions of the float dot products.
+    /// The rows are moved into lanes once, 64 inputs at a time (a 16 × 16 dword transpose, then each dword's four
+    /// inputs spread into two int16 pairs, <see cref="TransposeRowPairs16"/>), so that lane t of vector p holds row t's
+    /// inputs 2p and 2p + 1. Then for eight neurons at a time, each pair costs one load and eight <c>vpmaddwd</c> with
+    /// the neuron's weight pair broadcast, and eight <c>vpaddd</c>: half the multiply instructions of the float dot products.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    [SkipLocalsInit] // the converted and transposed rows are written before they are read
+    [SkipLocalsInit] // the transposed rows are written before they are read
     public static void DotShortPreActivations(ref sbyte rows, int inputs, ref int table, int padded, int width, ref float pre)
     {
         if (!Vector512.IsHardwareAccelerated || !Avx512BW.IsSupported || inputs < 64 || inputs > ShapeRules.MaxInputs || width < 1
