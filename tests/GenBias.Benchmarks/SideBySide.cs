@@ -539,6 +539,13 @@ internal static class SideBySide
             NetworkShape shape = NetworkShape.Create(n, (width, Activation.Tanh));
             AddFirstLayerOnly(list, $"{n}-{width}", shape, BenchmarkData.Parameters(shape, 5), BenchmarkData.Inputs(4096, n, 6), null);
         }
+
+        // Rows with 80 % zeros, independent (images have more zeros shared between rows, at their borders): the tiles skip
+        // an input zero in all four rows of a tile, the int16 tiles a pair zero in all four.
+        var random = new Random(7);
+        NetworkShape image = NetworkShape.Create(784, (64, Activation.Tanh));
+        sbyte[] sparse = [.. Enumerable.Range(0, 4096 * 784).Select(_ => random.Next(10) < 8 ? (sbyte)0 : (sbyte)((random.Next(2) * 2) - 1))];
+        AddFirstLayerOnly(list, "784-64 (80 % zeros)", image, BenchmarkData.Parameters(image, 5), sparse, null);
     }
 
     private static void AddForward<T>(List<Contender> list, List<IDisposable> disposables, T network, string tag)
