@@ -167,6 +167,18 @@ namespace GenBias.Generators
                     w.Line($"GBC::WideFirstLayer.PreActivations(ref m, {lanes}, InputCount, ref _columns.Origin, {l.Padded}, {l.Width}, ref s);");
                 }
 
+                if (lanes == 16)
+                {
+                    w.Line("// Neuron k of the 16 rows into the lanes of y0[k] by 16 × 16 transposes, then the activation.");
+                    w.Line($"GBC::WideFirstLayer.TransposeSums16(ref s, {l.Padded}, {l.Width}, ref {Unsafe}.As<{type}<float>, float>(ref Interop::MemoryMarshal.GetReference(y0)));");
+                    using (w.Block($"for (int k = 0; k < {l.Width}; k++)"))
+                    {
+                        w.Line($"y0[k] = GB::ActivationMath.Apply(GB::Activation.{l.Activation}, y0[k]);");
+                    }
+
+                    return;
+                }
+
                 using (w.Block($"for (int k = 0; k < {l.Width}; k++)"))
                 {
                     w.Line($"ref float c = ref {Unsafe}.Add(ref s, k);");

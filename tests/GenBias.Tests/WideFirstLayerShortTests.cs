@@ -181,6 +181,35 @@ public class WideFirstLayerShortTests
         CheckExtremes(shape, parameters, rows, pre, 1, Rows, inputs);
     }
 
+    [Theory]
+    [InlineData(41, 48)]
+    [InlineData(64, 64)]
+    [InlineData(1, 16)]
+    [InlineData(250, 256)]
+    public void Sums_of_16_rows_move_into_lanes_neuron_by_neuron(int width, int padded)
+    {
+        float[] sums = [.. Enumerable.Range(0, Rows * padded).Select(i => (float)i)];
+        float[] lanes = new float[(Rows * width) + 16];
+        lanes.AsSpan().Fill(float.NaN);
+        if (!Vector512.IsHardwareAccelerated)
+        {
+            Assert.Throws<ArgumentException>(() => WideFirstLayer.TransposeSums16(ref sums[0], padded, width, ref lanes[0]));
+            return;
+        }
+
+        WideFirstLayer.TransposeSums16(ref sums[0], padded, width, ref lanes[0]);
+        for (int k = 0; k < width; k++)
+        {
+            for (int t = 0; t < Rows; t++)
+            {
+                Assert.Equal(sums[(t * padded) + k], lanes[(16 * k) + t]);
+            }
+        }
+
+        Assert.All(lanes.AsSpan(Rows * width).ToArray(), v => Assert.True(float.IsNaN(v)));  // nothing past the last neuron
+        Assert.Throws<ArgumentException>(() => WideFirstLayer.TransposeSums16(ref sums[0], padded - 16, padded, ref lanes[0]));
+    }
+
     [Fact]
     public void Int16_kernels_reject_what_they_cannot_compute()
     {

@@ -236,6 +236,72 @@ public static partial class WideFirstLayer
         }
     }
 
+    /// <summary>
+    /// The sums of 16 rows in the layout of <see cref="TilePreActivations"/> (row t's neuron k at
+    /// <c>sums[t · padded + k]</c>) with the rows in lanes: neuron k of row t at <c>lanes[16 · k + t]</c>, for k below
+    /// <paramref name="width"/>. A 16 × 16 transpose per 16 neurons (16 loads, 64 shuffles, 16 stores), where moving
+    /// each neuron's 16 values into a vector one by one takes 16 loads and 15 inserts. Requires Vector512.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void TransposeSums16(ref float sums, int padded, int width, ref float lanes)
+    {
+        if (!Vector512.IsHardwareAccelerated || width < 1 || padded < (width + 15) / 16 * 16)
+        {
+            throw new ArgumentException("The transpose needs Vector512 and padded rows of whole vectors.", nameof(padded));
+        }
+
+        nuint stride = (nuint)padded;
+        ref Vector512<float> target = ref Unsafe.As<float, Vector512<float>>(ref lanes);
+        for (int k = 0; k < width; k += 16)
+        {
+            ref float block = ref Unsafe.Add(ref sums, k);
+            // B[4i + m] holds, in 128-bit lane L, neuron k + 4L + m of rows 4i to 4i + 3.
+            Quad(Sums(ref block, 0, stride), Sums(ref block, 1, stride), Sums(ref block, 2, stride), Sums(ref block, 3, stride),
+                out Vector512<float> b0, out Vector512<float> b1, out Vector512<float> b2, out Vector512<float> b3);
+            Quad(Sums(ref block, 4, stride), Sums(ref block, 5, stride), Sums(ref block, 6, stride), Sums(ref block, 7, stride),
+                out Vector512<float> b4, out Vector512<float> b5, out Vector512<float> b6, out Vector512<float> b7);
+            Quad(Sums(ref block, 8, stride), Sums(ref block, 9, stride), Sums(ref block, 10, stride), Sums(ref block, 11, stride),
+                out Vector512<float> b8, out Vector512<float> b9, out Vector512<float> b10, out Vector512<float> b11);
+            Quad(Sums(ref block, 12, stride), Sums(ref block, 13, stride), Sums(ref block, 14, stride), Sums(ref block, 15, stride),
+                out Vector512<float> b12, out Vector512<float> b13, out Vector512<float> b14, out Vector512<float> b15);
+            int count = width - k;
+            Neurons(b0, b4, b8, b12, 0, count, ref Unsafe.Add(ref target, k));
+            Neurons(b1, b5, b9, b13, 1, count, ref Unsafe.Add(ref target, k));
+            Neurons(b2, b6, b10, b14, 2, count, ref Unsafe.Add(ref target, k));
+            Neurons(b3, b7, b11, b15, 3, count, ref Unsafe.Add(ref target, k));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Sums(ref float block, int t, nuint stride) => Vector512.LoadUnsafe(ref block, (nuint)t * stride);
+
+    /// <summary>Neurons 4L + m (L = 0 to 3) of a block of 16, the 16 rows in lanes, at <c>x[4L + m]</c> where below <paramref name="count"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Neurons(Vector512<float> q0, Vector512<float> q1, Vector512<float> q2, Vector512<float> q3, int m, int count, ref Vector512<float> x)
+    {
+        Vector512<float> low01 = Avx512F.Shuffle4x128(q0, q1, 0x44), high01 = Avx512F.Shuffle4x128(q0, q1, 0xEE);
+        Vector512<float> low23 = Avx512F.Shuffle4x128(q2, q3, 0x44), high23 = Avx512F.Shuffle4x128(q2, q3, 0xEE);
+        if (m < count)
+        {
+            Unsafe.Add(ref x, m) = Avx512F.Shuffle4x128(low01, low23, 0x88);
+        }
+
+        if (4 + m < count)
+        {
+            Unsafe.Add(ref x, 4 + m) = Avx512F.Shuffle4x128(low01, low23, 0xDD);
+        }
+
+        if (8 + m < count)
+        {
+            Unsafe.Add(ref x, 8 + m) = Avx512F.Shuffle4x128(high01, high23, 0x88);
+        }
+
+        if (12 + m < count)
+        {
+            Unsafe.Add(ref x, 12 + m) = Avx512F.Shuffle4x128(high01, high23, 0xDD);
+        }
+    }
+
     /// <summary>A sum in grid steps as the float pre-activation: converted (exact below 2^24), scaled by the step (exact), plus the bias.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> FromUnits(Vector512<int> units, Vector512<float> bias) =>
@@ -332,23 +398,24 @@ public static partial class WideFirstLayer
             d0 = Vector512.LoadUnsafe(ref p3); d1 = Vector512.LoadUnsafe(ref p3, 16); d2 = Vector512.LoadUnsafe(ref p3, 32); d3 = Vector512.LoadUnsafe(ref p3, 48);
         }
 
+        // The four rows' pairs from four bases, so that each broadcast is one load at base + 4p.
+        ref int x1 = ref Unsafe.Add(ref x, stride), x2 = ref Unsafe.Add(ref x, 2 * stride), x3 = ref Unsafe.Add(ref x, 3 * stride);
         for (int e = 0; e < count; e++)
         {
-            int p = Unsafe.Add(ref list, e);
+            nint p = Unsafe.Add(ref list, e);
             ref int row = ref Unsafe.Add(ref slab, p * padded);
             Vector512<short> w0 = Vector512.LoadUnsafe(ref row).AsInt16(), w1 = Vector512.LoadUnsafe(ref row, 16).AsInt16();
             Vector512<short> w2 = Vector512.LoadUnsafe(ref row, 32).AsInt16(), w3 = Vector512.LoadUnsafe(ref row, 48).AsInt16();
-            ref int xp = ref Unsafe.Add(ref x, p);
-            Vector512<short> v = Vector512.Create(xp).AsInt16();
+            Vector512<short> v = Vector512.Create(Unsafe.Add(ref x, p)).AsInt16();
             a0 += Avx512BW.MultiplyAddAdjacent(w0, v); a1 += Avx512BW.MultiplyAddAdjacent(w1, v);
             a2 += Avx512BW.MultiplyAddAdjacent(w2, v); a3 += Avx512BW.MultiplyAddAdjacent(w3, v);
-            v = Vector512.Create(Unsafe.Add(ref xp, stride)).AsInt16();
+            v = Vector512.Create(Unsafe.Add(ref x1, p)).AsInt16();
             b0 += Avx512BW.MultiplyAddAdjacent(w0, v); b1 += Avx512BW.MultiplyAddAdjacent(w1, v);
             b2 += Avx512BW.MultiplyAddAdjacent(w2, v); b3 += Avx512BW.MultiplyAddAdjacent(w3, v);
-            v = Vector512.Create(Unsafe.Add(ref xp, 2 * stride)).AsInt16();
+            v = Vector512.Create(Unsafe.Add(ref x2, p)).AsInt16();
             c0 += Avx512BW.MultiplyAddAdjacent(w0, v); c1 += Avx512BW.MultiplyAddAdjacent(w1, v);
             c2 += Avx512BW.MultiplyAddAdjacent(w2, v); c3 += Avx512BW.MultiplyAddAdjacent(w3, v);
-            v = Vector512.Create(Unsafe.Add(ref xp, 3 * stride)).AsInt16();
+            v = Vector512.Create(Unsafe.Add(ref x3, p)).AsInt16();
             d0 += Avx512BW.MultiplyAddAdjacent(w0, v); d1 += Avx512BW.MultiplyAddAdjacent(w1, v);
             d2 += Avx512BW.MultiplyAddAdjacent(w2, v); d3 += Avx512BW.MultiplyAddAdjacent(w3, v);
         }
