@@ -10,33 +10,17 @@ internal sealed partial class TrainingKernel
 {
     /// <summary>Runs <paramref name="rows"/> inputs (chunk codes, <see cref="ChunkCount"/> per row) through every layer.</summary>
     /// <remarks>
-    /// Layer by layer over a block of rows: the rows are independent, so the processor overlaps their latency chains,
-    /// and blocks run on <see cref="Workers"/>' threads with the bits of one thread.
+    /// Layer by layer over a shard's rows: the rows are independent, so the processor overlaps their latency chains,
+    /// and shards run on <see cref="Workers"/>' threads with the bits of one thread.
     /// </remarks>
     public void Forward(byte[] codes, int rows)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(codes.Length, rows * _chunks, nameof(codes));
         Reserve(rows);
-        _passCodes = codes;
-        _passRows = rows;
-        RunBlocks(rows, _forwardBlock, _forwardRows);
+        Layout(rows, null, 1);
+        RunShards(Job.Forward, codes, rows);
         TrainingProfile.Lap(TrainingProfile.Phase.Forward);
     }
-
-    /// <summary>Runs <paramref name="block"/> for each block of rows on the workers, or <paramref name="all"/> over every row.</summary>
-    private void RunBlocks(int rows, Action<int> block, Action<int, int> all)
-    {
-        if (Workers is { Threads: > 1 } workers && rows > BlockRows)
-        {
-            workers.Run((rows + BlockRows - 1) / BlockRows, block);
-        }
-        else
-        {
-            all(0, rows);
-        }
-    }
-
-    private void ForwardBlock(int block) => ForwardRows(block * BlockRows, Math.Min(_passRows, (block + 1) * BlockRows));
 
     private void ForwardRows(int start, int end)
     {

@@ -6,19 +6,20 @@ using System.Runtime.Intrinsics;
 namespace GenBias;
 
 /// <summary>
-/// The optimiser's step inside the gradient sums' job: each unit updates the parameters whose gradient it has just
-/// summed — a chunk's first-layer weights (and, for chunk 0, the biases) with the grid's rounding and the chunk's
-/// tables rebuilt, a later layer's biases or one neuron's weights — in the kernel's own layout, so that a step has no
-/// gathering, no transposition and no serial update. <see cref="FinishStep"/> then scales down, as
-/// <see cref="FixedPointGrid.SnapFirstLayer"/> does, any neuron whose Σ|w| + |b| may reach the grid's bound.
+/// The optimiser's step in the kernel's own layout, applied by every replica to its own copy of the parameters at the
+/// start of its next job (<see cref="ApplyStep"/>): the shards' gradients added in shard order, then per unit a chunk's
+/// first-layer weights (and, for chunk 0, the biases) with the grid's rounding and the chunk's tables rebuilt, a later
+/// layer's biases or one neuron's weights; then any first-layer neuron whose Σ|w| + |b| may reach the grid's bound is
+/// scaled down as <see cref="FixedPointGrid.SnapFirstLayer"/> does. No gathering, no transposition, and only the
+/// shards' gradients cross between threads.
 /// </summary>
 internal sealed partial class TrainingKernel
 {
     private float[] _firstMoment1 = [], _firstMoment2 = [], _firstUnsnapped = [], _absolute = [];
     private float[][] _rowMoment1 = [], _rowMoment2 = [], _biasMoment1 = [], _biasMoment2 = [];
-    private OptimizerStep _optimizer;
+    private OptimizerStep _optimizer, _nextOptimizer;
     private float _weightDecay;
-    private bool _updateInPass, _updating;
+    private bool _updateInPass;
 
     /// <summary>
     /// Keeps the optimiser's moments in the kernel from now on (zero), with <paramref name="weightDecay"/> on weights
@@ -48,6 +49,7 @@ internal sealed partial class TrainingKernel
     /// <summary>Clears the kept moments (a restart of the optimiser).</summary>
     public void ClearMoments()
     {
+        Sync();
         Array.Clear(_firstMoment1);
         Array.Clear(_firstMoment2);
         for (int l = 1; l < _stride.Length; l++)
@@ -57,23 +59,45 @@ internal sealed partial class TrainingKernel
             Array.Clear(_biasMoment1[l]);
             Array.Clear(_biasMoment2[l]);
         }
+
+        CommitSet();
     }
 
-    /// <summary>The next pass marked last applies <paramref name="step"/> to the parameters (after <see cref="KeepMoments"/>).</summary>
+    /// <summary>The next pass marked last commits <paramref name="step"/> of the parameters (after <see cref="KeepMoments"/>).</summary>
     public void PrepareStep(in OptimizerStep step)
     {
-        _optimizer = step;
+        _nextOptimizer = step;
         _updateInPass = true;
     }
 
     /// <summary>
-    /// Ends the step the last pass updated: a first-layer neuron whose float Σ|w| + |b| is not surely below the bound
-    /// goes through <see cref="FixedPointGrid.SnapNeuron"/> from its values before rounding (which scales it down if
-    /// it must), and every table is rebuilt then.
+    /// Applies a committed step to this replica's parameters: the gradient from the shards' sums in shard order, the
+    /// optimiser unit by unit (a chunk's columns and tables, a later layer's biases or neuron), then the grid's bound:
+    /// a first-layer neuron whose float Σ|w| + |b| is not surely below it goes through
+    /// <see cref="FixedPointGrid.SnapNeuron"/> from its values before rounding (which scales it down if it must), and
+    /// every table is rebuilt then. Every replica applies the same arithmetic, so their copies keep the same bits.
     /// </summary>
-    public void FinishStep()
+    private void ApplyStep(Sums[] shards, in OptimizerStep step)
     {
-        (_updateInPass, _updating, _columnsReady) = (false, false, false);
+        _optimizer = step;
+        Total(shards);
+        for (int u = 0; u < _units.Length; u++)
+        {
+            Unit unit = _units[u];
+            switch (unit.Kind)
+            {
+                case UnitKind.Bias:
+                    UpdateBiases(unit.Layer, unit.Index);
+                    break;
+                case UnitKind.Weights:
+                    UpdateWeights(unit.Layer, unit.Index);
+                    break;
+                default:
+                    UpdateColumns(unit.Chunk, unit.Index, unit.Kind == UnitKind.Histogram16 ? 16 : 8);
+                    break;
+            }
+        }
+
         LayerShape first = _shape.Layers[0];
         int stride = _stride[0], inputs = first.InputCount;
         bool rebuild = false;
@@ -118,6 +142,7 @@ internal sealed partial class TrainingKernel
     /// <summary>The parameters in the canonical layout (the kernel's, after steps it updated).</summary>
     public void GetParameters(Span<float> parameters)
     {
+        Sync();
         LayerShape first = _shape.Layers[0];
         for (int k = 0; k < first.Width; k++)
         {
@@ -151,7 +176,7 @@ internal sealed partial class TrainingKernel
 
     /// <summary>
     /// The optimiser on a histogram unit's columns (its chunk's five inputs, and the biases for chunk 0), their values
-    /// before rounding kept for <see cref="FinishStep"/> with their Σ|w| per neuron, then rounded to the grid and the
+    /// before rounding kept for <see cref="ApplyStep"/>'s bound with their Σ|w| per neuron, then rounded to the grid and the
     /// chunk's tables rebuilt for the unit's lanes.
     /// </summary>
     private void UpdateColumns(int c, int k, int lanes)
@@ -195,21 +220,19 @@ internal sealed partial class TrainingKernel
         BuildTables(c, k, lanes);
     }
 
-    /// <summary>The optimiser on eight biases of layer <paramref name="l"/> from lane <paramref name="k"/>, their gradient then cleared.</summary>
+    /// <summary>The optimiser on eight biases of layer <paramref name="l"/> from lane <paramref name="k"/>.</summary>
     private void UpdateBiases(int l, int k)
     {
         float none = 0;
         _optimizer.Apply(ref _biases[l][k], ref _biasGradient[l][k], ref _biasMoment1[l][k], ref _biasMoment2[l][k], ref none, true, 8);
-        _biasGradient[l].AsSpan(k, 8).Clear();
     }
 
-    /// <summary>The optimiser on neuron <paramref name="k"/>'s weights in layer <paramref name="l"/> (rows and columns), their gradient then cleared.</summary>
+    /// <summary>The optimiser on neuron <paramref name="k"/>'s weights in layer <paramref name="l"/> (rows and columns).</summary>
     private void UpdateWeights(int l, int k)
     {
         int inStride = _stride[l - 1], at = k * inStride, stride = _stride[l];
         float decay = _weightDecay;
         _optimizer.Apply(ref _rows[l][at], ref _weightGradient[l][at], ref _rowMoment1[l][at], ref _rowMoment2[l][at], ref decay, true, inStride);
-        _weightGradient[l].AsSpan(at, inStride).Clear();
         float[] rows = _rows[l], columns = _columns[l];
         for (int i = 0; i < _shape.Layers[l].InputCount; i++)
         {

@@ -28,12 +28,14 @@ namespace GenBias;
 /// so the results do not depend on the hardware: the same seed gives the same model on every machine.
 /// </para>
 /// <para>
-/// With <see cref="Workers"/>, the rows of a pass run in blocks of <see cref="BlockRows"/> on several threads, and the
-/// gradients are summed in <em>units</em> — a layer's bias, one neuron's weights, one chunk's histogram for eight or
-/// sixteen neurons — each over every row in row order; in a step's last pass a unit also finds its columns and, where
-/// the kernel keeps the optimiser's moments, updates the parameters it summed. A row's arithmetic never depends on the
-/// block it is in, nor a unit's on the thread that runs it, so the parameters have the same bits for any number of
-/// threads, one included.
+/// A pass is data-parallel: its rows fall into <see cref="Shards"/> fixed shards (each segment of the pass — the batch,
+/// each distribution's samples — cut into as many equal parts, shard s taking part s of every segment), whatever the
+/// number of threads. Each shard runs forward, its deltas and its own gradient sums (a histogram, columns, later layers'
+/// sums) on one thread, against that thread's own copy of the parameters and tables (a <em>replica</em>); a step's
+/// gradient is the shards' sums added in shard order, and every replica applies the same update to its own copy at the
+/// start of the next job, so that only the shards' gradients cross between threads. A row's arithmetic and a shard's
+/// order of sums never depend on the thread, so the parameters have the same bits for any number of threads, one
+/// included.
 /// </para>
 /// </remarks>
 internal sealed partial class TrainingKernel
@@ -44,23 +46,19 @@ internal sealed partial class TrainingKernel
     private readonly int[] _offset;      // where each layer starts in a row of activations
     private readonly Activation[] _activation;
     private readonly float[] _tables;    // chunk c's two tables at c · 36 · stride0
-    private readonly float[] _histogram; // the first layer's gradient, shaped like the tables
     private readonly float[] _bias0;
     private readonly float[] _firstColumns; // the first layer's weights [input][stride0], inputs padded to whole chunks
-    private readonly float[] _firstGradient; // their gradient, laid out alike, then the bias gradient
+    private readonly float[] _firstGradient; // the step's gradient, laid out alike, then the bias gradient
     private readonly float[][] _rows;    // layers ≥ 1: weights [width][inputStride], zero padded
     private readonly float[][] _columns; // layers ≥ 1: weights [input][stride], zero padded
     private readonly float[][] _biases;
     private readonly float[][] _weightGradient;
     private readonly float[][] _biasGradient;
-    private readonly Unit[] _units;     // the gradient sums, each run by one thread
+    private readonly Unit[] _units;     // the gradient sums of a shard, in a fixed order
     private readonly int _firstHistogramUnit; // the first layer's units (the histogram's, then the columns') from here to the end
-    private bool _columnsInPass, _columnsReady; // the step's last pass finds the first layer's columns; they are found
-    private readonly Action<int> _forwardBlock, _deltaBlock, _passBlock, _sumUnit, _columnUnit;
-    private readonly Action<int, int> _forwardRows, _deltaRows, _passAll;
-    private Action<int, int>? _passGradients; // the gradients of a block's rows, in a Pass
-    private byte[] _passCodes = [];     // the codes of the pass in progress (a copy, for the workers)
-    private int _passRows;
+    private bool _columnsReady; // the step's last pass found the shards' first-layer columns
+    private Action<int, int, int>? _passGradients; // the gradients of a piece of a pass, in a Pass
+    private byte[] _passCodes = [];     // the codes of the pass in progress, in the order of its rows in the scratch
     private float[] _z = [], _a = [], _g = [];
     private readonly int[] _rowA = new int[243], _rowB = new int[243]; // RowA, RowB in floats (times the stride)
 
@@ -84,8 +82,8 @@ internal sealed partial class TrainingKernel
         }
 
         RowStride = at;
+        _master = this;
         _tables = new float[_chunks * ChunkRows * _stride[0]];
-        _histogram = new float[_tables.Length];
         _bias0 = new float[_stride[0]];
         _firstColumns = new float[_chunks * ChunkSize * _stride[0]];
         _firstGradient = new float[_firstColumns.Length + _stride[0]];
@@ -112,18 +110,10 @@ internal sealed partial class TrainingKernel
 
         _units = Units();
         _firstHistogramUnit = Array.FindIndex(_units, u => u.Kind is UnitKind.Histogram or UnitKind.Histogram16);
-        _forwardBlock = ForwardBlock;
-        _deltaBlock = DeltaBlock;
-        _sumUnit = SumAndColumnUnit;
-        _columnUnit = ColumnUnit;
-        _forwardRows = ForwardRows;
-        _deltaRows = DeltaRows;
-        _passBlock = PassBlock;
-        _passAll = PassRows;
+        _shardJob = ShardJob;
+        _prepareReplicas = PrepareReplicas;
+        _shardSums = [NewSums(), NewSums()];
     }
-
-    /// <summary>Rows per block of a pass on several threads.</summary>
-    public const int BlockRows = 16;
 
     /// <summary>The threads passes run on; null runs them on the calling thread alone (the same bits either way).</summary>
     public TrainingWorkers? Workers { get; set; }
@@ -146,6 +136,8 @@ internal sealed partial class TrainingKernel
     /// <summary>Takes the network's canonical parameters: rebuilds the first layer's tables and the padded weights.</summary>
     public void SetParameters(ReadOnlySpan<float> parameters)
     {
+        // A step not yet applied here moves the optimiser's moments: applied first, then the parameters replaced.
+        Sync();
         LayerShape first = _shape.Layers[0];
         int stride = _stride[0], inputs = first.InputCount;
         // Input-major columns of the first layer, zero beyond the inputs and the width.
@@ -186,6 +178,8 @@ internal sealed partial class TrainingKernel
                 }
             }
         }
+
+        CommitSet();
     }
 
     /// <summary>
