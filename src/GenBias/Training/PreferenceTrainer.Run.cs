@@ -40,8 +40,7 @@ public static partial class PreferenceTrainer
         private readonly byte[] _trainCodes;
         private readonly int _chunks;
         private byte[] _codes = [];
-        private double[] _rowLoss = [];   // a step's loss of each row
-        private bool[] _rowCorrect = [];
+        private (double Loss, bool Correct)[] _rowScores = []; // a step's loss of each row, and whether it was answered right
         private long _step;
         private readonly bool _kernelSteps; // the kernel updates the parameters inside a step's pass (KernelStep)
         private readonly Action<int, int, int> _dataRows, _sampleRows, _jointRows;
@@ -419,10 +418,9 @@ public static partial class PreferenceTrainer
             }
 
             TrainingProfile.Lap(TrainingProfile.Phase.Codes);
-            if (_rowLoss.Length < batch)
+            if (_rowScores.Length < batch)
             {
-                _rowLoss = new double[batch];
-                _rowCorrect = new bool[batch];
+                _rowScores = new (double, bool)[batch];
             }
 
             (_passOrder, _passStart, _passRows, _passTerms, _jointGroups) = (order, start, batch, [], groups);
@@ -491,10 +489,9 @@ public static partial class PreferenceTrainer
         private (double Loss, int Correct) DataPass(byte[] codes, int[] order, int start, int batch)
         {
             int stride = _kernel.RowStride;
-            if (_rowLoss.Length < batch)
+            if (_rowScores.Length < batch)
             {
-                _rowLoss = new double[batch];
-                _rowCorrect = new bool[batch];
+                _rowScores = new (double, bool)[batch];
             }
 
             Term[] dataTerms = ActiveTerms().Data;
@@ -523,8 +520,8 @@ public static partial class PreferenceTrainer
             int correct = 0;
             for (int r = 0; r < batch; r++)
             {
-                loss += _rowLoss[r];
-                correct += _rowCorrect[r] ? 1 : 0;
+                loss += _rowScores[r].Loss;
+                correct += _rowScores[r].Correct ? 1 : 0;
             }
 
             TrainingProfile.Lap(TrainingProfile.Phase.RowGradients);
@@ -548,8 +545,7 @@ public static partial class PreferenceTrainer
                 float y = activations[row + output];
                 int label = labels[order[start + r]];
                 (double l, float dy) = PreferenceTrainer.Loss(_options.Loss, _outputActivation, y, label, _threshold);
-                _rowLoss[r] = l;
-                _rowCorrect[r] = (y > _threshold) == (label == 1);
+                _rowScores[r] = (l, (y > _threshold) == (label == 1));
                 g[row + output] = dy / batch;
                 for (int t = 0; t < terms.Length; t++)
                 {

@@ -84,7 +84,8 @@ internal sealed partial class TrainingKernel
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(codes.Length, rows * _chunks, nameof(codes));
         Layout(rows, null, 1);
-        (_last, _clearSums) = (false, false);
+        Set(ref _last, false);
+        Set(ref _clearSums, false);
         RunShards(Job.Backward, codes, rows);
         TrainingProfile.Lap(TrainingProfile.Phase.Deltas);
     }
@@ -104,17 +105,11 @@ internal sealed partial class TrainingKernel
         ArgumentOutOfRangeException.ThrowIfLessThan(codes.Length, rows * _chunks, nameof(codes));
         Reserve(rows);
         Layout(rows, ends, segments);
-        _passGradients = gradients;
+        Set(ref _passGradients, gradients);
         // A step the kernel updates is one pass: its shards' sums start from zero.
-        (_last, _clearSums) = (last, last && _updateInPass);
-        try
-        {
-            RunShards(Job.Pass, codes, rows);
-        }
-        finally
-        {
-            _passGradients = null;
-        }
+        Set(ref _last, last);
+        Set(ref _clearSums, last && _updateInPass);
+        RunShards(Job.Pass, codes, rows);
 
         _columnsReady = last;
         if (last && _updateInPass)

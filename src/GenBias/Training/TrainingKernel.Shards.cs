@@ -61,13 +61,13 @@ internal sealed partial class TrainingKernel
 
     /// <summary>A replica of <paramref name="master"/>: its own parameters, moments and tables (the master's values then).</summary>
     private TrainingKernel(TrainingKernel master)
-        : this(master._shape)
+        : this(master._shape, master)
     {
-        _master = master;
         CopyFrom(master);
     }
 
-    private Sums[] NewSums()
+    /// <summary>A set of sums for every shard; the histograms of <paramref name="histograms"/> where given (a shard's histogram is its own only while its pass runs).</summary>
+    private Sums[] NewSums(Sums[]? histograms = null)
     {
         var sums = new Sums[Shards];
         for (int s = 0; s < Shards; s++)
@@ -80,7 +80,7 @@ internal sealed partial class TrainingKernel
                 biases[l] = new float[_stride[l]];
             }
 
-            sums[s] = new Sums(new float[_tables.Length], new float[_firstGradient.Length], weights, biases);
+            sums[s] = new Sums(histograms?[s].Histogram ?? new float[_tables.Length], new float[_firstGradient.Length], weights, biases);
         }
 
         return sums;
@@ -98,7 +98,7 @@ internal sealed partial class TrainingKernel
             segments = 1;
         }
 
-        _segments = segments;
+        Set(ref _segments, segments);
         if (_pieceFrom.Length < Shards * segments)
         {
             _pieceFrom = new int[Shards * segments];
@@ -109,29 +109,40 @@ internal sealed partial class TrainingKernel
         int at = 0;
         for (int s = 0; s < Shards; s++)
         {
-            _shardStart[s] = at;
+            Set(ref _shardStart[s], at);
             for (int k = 0, begin = 0; k < segments; k++)
             {
                 int end = ends is null ? rows : ends[k], length = end - begin, i = (s * segments) + k;
-                _pieceFrom[i] = begin + (int)((long)length * s / Shards);
-                _pieceTo[i] = begin + (int)((long)length * (s + 1) / Shards);
-                _pieceAt[i] = at;
-                at += _pieceTo[i] - _pieceFrom[i];
+                int from = begin + (int)((long)length * s / Shards), to = begin + (int)((long)length * (s + 1) / Shards);
+                // Written only where changed: the workers read the layout, and a line left alone is not fetched again.
+                Set(ref _pieceFrom[i], from);
+                Set(ref _pieceTo[i], to);
+                Set(ref _pieceAt[i], at);
+                at += to - from;
                 begin = end;
             }
         }
 
-        _shardStart[Shards] = at;
+        Set(ref _shardStart[Shards], at);
         ArgumentOutOfRangeException.ThrowIfNotEqual(at, rows, nameof(rows));
+    }
+
+    /// <summary>Writes <paramref name="value"/> only where it differs (a field or element other threads read).</summary>
+    private static void Set<T>(ref T field, T value)
+    {
+        if (!System.Collections.Generic.EqualityComparer<T>.Default.Equals(field, value))
+        {
+            field = value;
+        }
     }
 
     /// <summary>Runs the job's shards on the workers, or on the calling thread alone (the same bits).</summary>
     private void RunShards(Job job, byte[] codes, int rows)
     {
-        _job = job;
+        Set(ref _job, job);
         if (_segments == 1)
         {
-            _passCodes = codes;
+            Set(ref _passCodes, codes);
         }
         else
         {
@@ -140,10 +151,10 @@ internal sealed partial class TrainingKernel
                 _scratchCodes = new byte[rows * _chunks];
             }
 
-            _passCodes = _scratchCodes;
+            Set(ref _passCodes, _scratchCodes);
         }
 
-        _sourceCodes = codes;
+        Set(ref _sourceCodes, codes);
         if (Workers is { Threads: > 1 } workers && rows >= 2 * MinShardRows)
         {
             workers.Run(Shards, _shardJob, _prepareReplicas);
@@ -167,10 +178,10 @@ internal sealed partial class TrainingKernel
     {
         TrainingKernel replica = thread == 0 ? this : _replicas[thread]!;
         replica.Sync();
-        replica._z = _z;
-        replica._a = _a;
-        replica._g = _g;
-        replica._passCodes = _passCodes;
+        Set(ref replica._z, _z);
+        Set(ref replica._a, _a);
+        Set(ref replica._g, _g);
+        Set(ref replica._passCodes, _passCodes);
         int start = _shardStart[shard], end = _shardStart[shard + 1];
         if (start == end)
         {

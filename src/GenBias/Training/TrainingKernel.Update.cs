@@ -81,26 +81,14 @@ internal sealed partial class TrainingKernel
     {
         _optimizer = step;
         Total(shards);
-        for (int u = 0; u < _units.Length; u++)
+        UpdateFirstLayer();
+        for (int l = 1; l < _stride.Length; l++)
         {
-            Unit unit = _units[u];
-            switch (unit.Kind)
-            {
-                case UnitKind.Bias:
-                    UpdateBiases(unit.Layer, unit.Index);
-                    break;
-                case UnitKind.Weights:
-                    UpdateWeights(unit.Layer, unit.Index);
-                    break;
-                default:
-                    UpdateColumns(unit.Chunk, unit.Index, unit.Kind == UnitKind.Histogram16 ? 16 : 8);
-                    break;
-            }
+            UpdateLayer(l);
         }
 
         LayerShape first = _shape.Layers[0];
         int stride = _stride[0], inputs = first.InputCount;
-        bool rebuild = false;
         Span<float> weights = inputs <= 1024 ? stackalloc float[inputs] : new float[inputs];
         for (int k = 0; k < first.Width; k++)
         {
@@ -127,15 +115,12 @@ internal sealed partial class TrainingKernel
             }
 
             _bias0[k] = bias;
-            rebuild = true;
         }
 
-        if (rebuild)
+        // Every chunk's tables from its columns (after any neuron was scaled down).
+        for (int c = 0; c < _chunks; c++)
         {
-            for (int c = 0; c < _chunks; c++)
-            {
-                BuildTables(c, 0, stride);
-            }
+            BuildTables(c, 0, stride);
         }
     }
 
@@ -175,68 +160,56 @@ internal sealed partial class TrainingKernel
     }
 
     /// <summary>
-    /// The optimiser on a histogram unit's columns (its chunk's five inputs, and the biases for chunk 0), their values
-    /// before rounding kept for <see cref="ApplyStep"/>'s bound with their Σ|w| per neuron, then rounded to the grid and the
-    /// chunk's tables rebuilt for the unit's lanes.
+    /// The optimiser on the first layer's columns and biases (element by element: the same bits in any grouping), their
+    /// values before rounding kept for <see cref="ApplyStep"/>'s bound with their Σ|w| per chunk and neuron, then
+    /// rounded to the grid.
     /// </summary>
-    private void UpdateColumns(int c, int k, int lanes)
+    private void UpdateFirstLayer()
     {
-        int stride = _stride[0];
+        int stride = _stride[0], count = _firstColumns.Length;
         ref float columns = ref MemoryMarshal.GetArrayDataReference(_firstColumns);
         ref float gradient = ref MemoryMarshal.GetArrayDataReference(_firstGradient);
         ref float m1 = ref MemoryMarshal.GetArrayDataReference(_firstMoment1);
         ref float m2 = ref MemoryMarshal.GetArrayDataReference(_firstMoment2);
-        ref float unsnapped = ref MemoryMarshal.GetArrayDataReference(_firstUnsnapped);
-        ref float absolute = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_absolute), (c * stride) + k);
-        for (int j = 0; j < lanes; j += 8)
-        {
-            Vector256<float>.Zero.StoreUnsafe(ref absolute, (nuint)j);
-        }
-
         float decay = _weightDecay, none = 0;
-        for (int i = c * ChunkSize; i < (c + 1) * ChunkSize; i++)
+        _optimizer.Apply(ref columns, ref gradient, ref m1, ref m2, ref decay, true, count);
+        _optimizer.Apply(ref MemoryMarshal.GetArrayDataReference(_bias0), ref Unsafe.Add(ref gradient, count), ref Unsafe.Add(ref m1, count), ref Unsafe.Add(ref m2, count), ref none, true, stride);
+        _firstColumns.AsSpan().CopyTo(_firstUnsnapped);
+        _bias0.AsSpan().CopyTo(_firstUnsnapped.AsSpan(count));
+        ref float absolute = ref MemoryMarshal.GetArrayDataReference(_absolute);
+        for (int c = 0; c < _chunks; c++)
         {
-            int at = (i * stride) + k;
-            _optimizer.Apply(ref Unsafe.Add(ref columns, at), ref Unsafe.Add(ref gradient, at), ref Unsafe.Add(ref m1, at), ref Unsafe.Add(ref m2, at), ref decay, true, lanes);
-            for (int j = 0; j < lanes; j += 8)
+            for (int k = 0; k < stride; k += 8)
             {
-                Vector256<float> w = Vector256.LoadUnsafe(ref columns, (nuint)(at + j));
-                w.StoreUnsafe(ref unsnapped, (nuint)(at + j));
-                (Vector256.LoadUnsafe(ref absolute, (nuint)j) + Vector256.Abs(w)).StoreUnsafe(ref absolute, (nuint)j);
+                // A chunk's Σ|w| per neuron, its inputs in order.
+                Vector256<float> sum = Vector256<float>.Zero;
+                for (int i = c * ChunkSize; i < (c + 1) * ChunkSize; i++)
+                {
+                    sum += Vector256.Abs(Vector256.LoadUnsafe(ref columns, (nuint)((i * stride) + k)));
+                }
+
+                sum.StoreUnsafe(ref absolute, (nuint)((c * stride) + k));
             }
-
-            FixedPointGrid.SnapAll(_firstColumns.AsSpan(at, lanes));
         }
 
-        if (c == 0)
-        {
-            int at = _firstColumns.Length + k;
-            ref float bias = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_bias0), k);
-            _optimizer.Apply(ref bias, ref Unsafe.Add(ref gradient, at), ref Unsafe.Add(ref m1, at), ref Unsafe.Add(ref m2, at), ref none, true, lanes);
-            _bias0.AsSpan(k, lanes).CopyTo(_firstUnsnapped.AsSpan(at, lanes));
-            FixedPointGrid.SnapAll(_bias0.AsSpan(k, lanes));
-        }
-
-        BuildTables(c, k, lanes);
+        FixedPointGrid.SnapAll(_firstColumns);
+        FixedPointGrid.SnapAll(_bias0);
     }
 
-    /// <summary>The optimiser on eight biases of layer <paramref name="l"/> from lane <paramref name="k"/>.</summary>
-    private void UpdateBiases(int l, int k)
+    /// <summary>The optimiser on layer <paramref name="l"/>'s biases and weights (rows, then the columns from them).</summary>
+    private void UpdateLayer(int l)
     {
-        float none = 0;
-        _optimizer.Apply(ref _biases[l][k], ref _biasGradient[l][k], ref _biasMoment1[l][k], ref _biasMoment2[l][k], ref none, true, 8);
-    }
-
-    /// <summary>The optimiser on neuron <paramref name="k"/>'s weights in layer <paramref name="l"/> (rows and columns).</summary>
-    private void UpdateWeights(int l, int k)
-    {
-        int inStride = _stride[l - 1], at = k * inStride, stride = _stride[l];
-        float decay = _weightDecay;
-        _optimizer.Apply(ref _rows[l][at], ref _weightGradient[l][at], ref _rowMoment1[l][at], ref _rowMoment2[l][at], ref decay, true, inStride);
+        float none = 0, decay = _weightDecay;
+        _optimizer.Apply(ref _biases[l][0], ref _biasGradient[l][0], ref _biasMoment1[l][0], ref _biasMoment2[l][0], ref none, true, _stride[l]);
+        _optimizer.Apply(ref _rows[l][0], ref _weightGradient[l][0], ref _rowMoment1[l][0], ref _rowMoment2[l][0], ref decay, true, _rows[l].Length);
+        int inStride = _stride[l - 1], stride = _stride[l], inputs = _shape.Layers[l].InputCount;
         float[] rows = _rows[l], columns = _columns[l];
-        for (int i = 0; i < _shape.Layers[l].InputCount; i++)
+        for (int k = 0; k < _shape.Layers[l].Width; k++)
         {
-            columns[(i * stride) + k] = rows[at + i];
+            for (int i = 0; i < inputs; i++)
+            {
+                columns[(i * stride) + k] = rows[(k * inStride) + i];
+            }
         }
     }
 }

@@ -64,6 +64,12 @@ internal sealed partial class TrainingKernel
 
     /// <summary>A kernel for <paramref name="shape"/> (parameters zero until <see cref="SetParameters"/>).</summary>
     public TrainingKernel(NetworkShape shape)
+        : this(shape, null)
+    {
+    }
+
+    /// <summary>A kernel for <paramref name="shape"/>: a master (with the shards' sums), or a replica of <paramref name="master"/>.</summary>
+    private TrainingKernel(NetworkShape shape, TrainingKernel? master)
     {
         ArgumentNullException.ThrowIfNull(shape);
         _shape = shape;
@@ -82,7 +88,7 @@ internal sealed partial class TrainingKernel
         }
 
         RowStride = at;
-        _master = this;
+        _master = master ?? this;
         _tables = new float[_chunks * ChunkRows * _stride[0]];
         _bias0 = new float[_stride[0]];
         _firstColumns = new float[_chunks * ChunkSize * _stride[0]];
@@ -112,7 +118,15 @@ internal sealed partial class TrainingKernel
         _firstHistogramUnit = Array.FindIndex(_units, u => u.Kind is UnitKind.Histogram or UnitKind.Histogram16);
         _shardJob = ShardJob;
         _prepareReplicas = PrepareReplicas;
-        _shardSums = [NewSums(), NewSums()];
+        if (master is null)
+        {
+            Sums[] sums = NewSums();
+            _shardSums = [sums, NewSums(sums)];
+        }
+        else
+        {
+            _shardSums = [];
+        }
     }
 
     /// <summary>The threads passes run on; null runs them on the calling thread alone (the same bits either way).</summary>
