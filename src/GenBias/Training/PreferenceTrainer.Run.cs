@@ -101,10 +101,8 @@ public static partial class PreferenceTrainer
                 term.Offset = _kernel.Offset(term.Layer.Index);
             }
 
-            // The training rows as chunk codes, once: a step reads its rows' codes, never the sbytes.
             _chunks = _kernel.ChunkCount;
             _trainCodes = ArrayPool<byte>.Shared.Rent(_train.Count * _chunks);
-            TrainingKernel.EncodeRows(_train.Inputs, _train.InputCount, _trainCodes);
         }
 
         public TrainingReport Execute(IProgress<EpochReport>? progress, CancellationToken cancellationToken)
@@ -114,6 +112,9 @@ public static partial class PreferenceTrainer
             _kernel.Workers = workers;
             try
             {
+                // The training rows as chunk codes, once, in parts on the threads: a step reads its rows' codes, never the sbytes.
+                ForEachPart(_train.Count, (from, to) => TrainingKernel.EncodeRows(
+                    _train.Inputs.Slice(from * _train.InputCount, (to - from) * _train.InputCount), _train.InputCount, _trainCodes.AsSpan(from * _chunks)));
                 return Execute(progress, cancellationToken, Stopwatch.StartNew());
             }
             finally
@@ -327,6 +328,22 @@ public static partial class PreferenceTrainer
 
                 Array.Clear(_parameters, layer.BiasOffset, layer.Width);
             }
+        }
+
+        /// <summary>
+        /// Runs <paramref name="part"/>(from, to) over rows 0 … <paramref name="rows"/> − 1 in contiguous parts, one per
+        /// thread of the run (each row in exactly one part, on any thread: the parts must write disjoint rows).
+        /// </summary>
+        private void ForEachPart(int rows, Action<int, int> part)
+        {
+            int parts = _kernel.Workers is { } workers && rows >= 4096 ? workers.Threads : 1;
+            if (parts == 1)
+            {
+                part(0, rows);
+                return;
+            }
+
+            _kernel.Workers!.Run(parts, (p, _) => part((int)((long)rows * p / parts), (int)((long)rows * (p + 1) / parts)));
         }
 
         /// <summary>The parameters from the kernel, where its steps update them.</summary>
