@@ -254,7 +254,7 @@ internal sealed partial class TrainingKernel
             {
                 // First layer: each row's delta added to the histogram row its chunk code selects in each table.
                 ref byte code = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_passCodes), unit.Chunk);
-                ref float table = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(sums.Histogram), (unit.Chunk * ChunkRows * _stride[0]) + k);
+                ref float table = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(sums.Histogram), sums.HistogramAt + (unit.Chunk * ChunkRows * _stride[0]) + k);
                 ref int rowA = ref MemoryMarshal.GetArrayDataReference(_rowA);
                 ref int rowB = ref MemoryMarshal.GetArrayDataReference(_rowB);
                 for (int r = start; r < end; r++)
@@ -274,7 +274,7 @@ internal sealed partial class TrainingKernel
             {
                 // First layer, eight lanes: the same additions.
                 ref byte code = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_passCodes), unit.Chunk);
-                ref float table = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(sums.Histogram), (unit.Chunk * ChunkRows * _stride[0]) + k);
+                ref float table = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(sums.Histogram), sums.HistogramAt + (unit.Chunk * ChunkRows * _stride[0]) + k);
                 ref int rowA = ref MemoryMarshal.GetArrayDataReference(_rowA);
                 ref int rowB = ref MemoryMarshal.GetArrayDataReference(_rowB);
                 for (int r = start; r < end; r++)
@@ -355,7 +355,7 @@ internal sealed partial class TrainingKernel
     private void ColumnUnit(Unit unit, Sums sums)
     {
         int stride = _stride[0], c = unit.Chunk, k = unit.Index;
-        ref float a = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(sums.Histogram), (c * ChunkRows * stride) + k);
+        ref float a = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(sums.Histogram), sums.HistogramAt + (c * ChunkRows * stride) + k);
         ref float column = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(sums.Columns), (c * ChunkSize * stride) + k);
         ref float bias = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(sums.Columns), _firstColumns.Length + k);
         ref float b = ref Unsafe.Add(ref a, RowsA * stride);

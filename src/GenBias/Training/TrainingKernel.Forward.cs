@@ -64,7 +64,7 @@ internal sealed partial class TrainingKernel
         where TActivation : struct, IActivationOperator
     {
         int stride0 = _stride[0], chunks = _chunks, rowStride = RowStride, chunkFloats = ChunkRows * stride0;
-        ref float tables = ref MemoryMarshal.GetArrayDataReference(_tables);
+        ref float tables = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_tables), _tablesAt);
         ref float bias0 = ref MemoryMarshal.GetArrayDataReference(_bias0);
         ref byte code = ref MemoryMarshal.GetArrayDataReference(_passCodes);
         ref float z = ref MemoryMarshal.GetArrayDataReference(_z);

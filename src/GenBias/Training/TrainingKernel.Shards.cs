@@ -18,9 +18,12 @@ internal sealed partial class TrainingKernel
     public const int Shards = 2;
 
     /// <summary>A shard's gradient sums: the first layer's histogram and its columns (then the biases), later layers' sums.</summary>
-    private sealed class Sums(float[] histogram, float[] columns, float[][] weights, float[][] biases)
+    private sealed class Sums((float[] Array, int At) histogram, float[] columns, float[][] weights, float[][] biases)
     {
-        public float[] Histogram { get; } = histogram;
+        /// <summary>The histogram, shaped like the tables, from <see cref="HistogramAt"/> on (a 64-byte boundary).</summary>
+        public float[] Histogram { get; } = histogram.Array;
+
+        public int HistogramAt { get; } = histogram.At;
 
         public float[] Columns { get; } = columns;
 
@@ -80,7 +83,7 @@ internal sealed partial class TrainingKernel
                 biases[l] = new float[_stride[l]];
             }
 
-            sums[s] = new Sums(histograms?[s].Histogram ?? new float[_tables.Length], new float[_firstGradient.Length], weights, biases);
+            sums[s] = new Sums(histograms is null ? Aligned(_tables.Length - 16) : (histograms[s].Histogram, histograms[s].HistogramAt), new float[_firstGradient.Length], weights, biases);
         }
 
         return sums;

@@ -153,7 +153,7 @@ internal sealed partial class TrainingKernel
     private void BuildTables(int c, int k, int lanes)
     {
         int stride = _stride[0];
-        ref float a = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_tables), (c * ChunkRows * stride) + k);
+        ref float a = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_tables), _tablesAt + (c * ChunkRows * stride) + k);
         ref float column = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_firstColumns), (c * ChunkSize * stride) + k);
         Build(ref a, ref column, 3, stride, lanes);
         Build(ref Unsafe.Add(ref a, RowsA * stride), ref Unsafe.Add(ref column, 3 * stride), 2, stride, lanes);

@@ -45,7 +45,8 @@ internal sealed partial class TrainingKernel
     private readonly int[] _stride;      // padded width of each layer (a multiple of 8)
     private readonly int[] _offset;      // where each layer starts in a row of activations
     private readonly Activation[] _activation;
-    private readonly float[] _tables;    // chunk c's two tables at c · 36 · stride0
+    private readonly float[] _tables;    // chunk c's two tables at _tablesAt + c · 36 · stride0 (on a 64-byte boundary)
+    private readonly int _tablesAt;
     private readonly float[] _bias0;
     private readonly float[] _firstColumns; // the first layer's weights [input][stride0], inputs padded to whole chunks
     private readonly float[] _firstGradient; // the step's gradient, laid out alike, then the bias gradient
@@ -89,7 +90,7 @@ internal sealed partial class TrainingKernel
 
         RowStride = at;
         _master = master ?? this;
-        _tables = new float[_chunks * ChunkRows * _stride[0]];
+        (_tables, _tablesAt) = Aligned(_chunks * ChunkRows * _stride[0]);
         _bias0 = new float[_stride[0]];
         _firstColumns = new float[_chunks * ChunkSize * _stride[0]];
         _firstGradient = new float[_firstColumns.Length + _stride[0]];
@@ -167,7 +168,7 @@ internal sealed partial class TrainingKernel
             }
         }
 
-        ref float tables = ref MemoryMarshal.GetArrayDataReference(_tables);
+        ref float tables = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_tables), _tablesAt);
         for (int c = 0; c < _chunks; c++)
         {
             ref float a = ref Unsafe.Add(ref tables, c * ChunkRows * stride);
@@ -224,6 +225,17 @@ internal sealed partial class TrainingKernel
 
             rows *= 3;
         }
+    }
+
+    /// <summary>
+    /// <paramref name="length"/> floats from <c>At</c> on in a pinned array, the first on a 64-byte boundary: a row of
+    /// sixteen floats (a table's or a histogram's) is then one cache line, which a Vector512 reads or writes whole.
+    /// </summary>
+    private static (float[] Array, int At) Aligned(int length)
+    {
+        float[] array = GC.AllocateArray<float>(length + 16, pinned: true);
+        long address = (long)System.Runtime.InteropServices.Marshal.UnsafeAddrOfPinnedArrayElement(array, 0);
+        return (array, (int)((64 - (address & 63)) & 63) / sizeof(float));
     }
 
     /// <summary>Makes room for <paramref name="rows"/> rows.</summary>
