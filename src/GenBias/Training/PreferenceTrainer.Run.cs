@@ -43,7 +43,7 @@ public static partial class PreferenceTrainer
         private (double Loss, bool Correct)[] _rowScores = []; // a step's loss of each row, and whether it was answered right
         private long _step;
         private readonly bool _kernelSteps; // the kernel updates the parameters inside a step's pass (KernelStep)
-        private readonly Action<int, int, int> _dataRows, _sampleRows, _jointRows;
+        private readonly Action<int, int, int> _dataRows, _sampleRows, _jointRows, _rateRows;
 
         public Run(ITernaryNetwork network, TernaryDataset data, TrainerOptions options)
         {
@@ -96,6 +96,7 @@ public static partial class PreferenceTrainer
             _dataRows = DataRows;
             _sampleRows = SampleRows;
             _jointRows = JointRows;
+            _rateRows = RateRows;
             foreach (Term term in _terms)
             {
                 term.Offset = _kernel.Offset(term.Layer.Index);
@@ -418,8 +419,8 @@ public static partial class PreferenceTrainer
         private (double Loss, int Correct) JointPass(Term[][] groups, int[] order, int start, int batch)
         {
             int stride = _kernel.RowStride, n = _options.SurrogateSamplesPerStep, rows = batch + (groups.Length * n);
+            // The batch's rows are gathered by the kernel's shards (each its own rows); the samples follow them here.
             byte[] codes = Codes(rows);
-            TrainingKernel.CopyRows(_trainCodes, _chunks, order.AsSpan(start, batch), codes);
             if (_jointCoefficients.Length != groups.Length)
             {
                 _jointCoefficients = [.. groups.Select(g => new double[g.Length])];
@@ -452,7 +453,7 @@ public static partial class PreferenceTrainer
                 _jointEnds[g] = batch + (g * n);
             }
 
-            _kernel.Pass(codes, rows, _jointRows, last: true, _jointEnds, _jointEnds.Length);
+            _kernel.Pass(codes, rows, _jointRows, last: true, _jointEnds, _jointEnds.Length, (_trainCodes, order, start));
             TrainingProfile.Lap(TrainingProfile.Phase.RowGradients);
             return SumLoss(batch);
         }

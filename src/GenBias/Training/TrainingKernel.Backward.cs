@@ -84,6 +84,7 @@ internal sealed partial class TrainingKernel
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(codes.Length, rows * _chunks, nameof(codes));
         Layout(rows, null, 1);
+        Set(ref _gatherCodes, null);
         Set(ref _last, false);
         Set(ref _clearSums, false);
         RunShards(Job.Backward, codes, rows);
@@ -98,13 +99,27 @@ internal sealed partial class TrainingKernel
     /// The pass's rows are <paramref name="segments"/> segments ending at <paramref name="ends"/>[k] (one segment of
     /// every row where it is null), each cut into the shards alike. In the step's <paramref name="last"/> pass, each
     /// shard also finds its first-layer columns, and where the pass updates the parameters (<see cref="PrepareStep"/>),
-    /// the step is committed: every replica applies it before it next runs.
+    /// the step is committed: every replica applies it before it next runs. Where <paramref name="gather"/> is given,
+    /// the first segment's row r is row <c>Rows[Start + r]</c> of <c>Codes</c> (each shard copies its own rows' codes)
+    /// and <paramref name="codes"/> holds the other segments' rows only.
     /// </summary>
-    public void Pass(byte[] codes, int rows, Action<int, int, int> gradients, bool last = false, int[]? ends = null, int segments = 1)
+    public void Pass(byte[] codes, int rows, Action<int, int, int> gradients, bool last = false, int[]? ends = null, int segments = 1,
+        (byte[] Codes, int[] Rows, int Start)? gather = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(codes.Length, rows * _chunks, nameof(codes));
         Reserve(rows);
         Layout(rows, ends, segments);
+        if (gather is { } g)
+        {
+            Set(ref _gatherCodes, g.Codes);
+            Set(ref _gatherRows, g.Rows);
+            Set(ref _gatherStart, g.Start);
+        }
+        else
+        {
+            Set(ref _gatherCodes, null);
+        }
+
         Set(ref _passGradients, gradients);
         // A step the kernel updates is one pass: its shards' sums start from zero.
         Set(ref _last, last);

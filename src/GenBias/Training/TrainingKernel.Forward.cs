@@ -11,13 +11,16 @@ internal sealed partial class TrainingKernel
     /// <summary>Runs <paramref name="rows"/> inputs (chunk codes, <see cref="ChunkCount"/> per row) through every layer.</summary>
     /// <remarks>
     /// Layer by layer over a shard's rows: the rows are independent, so the processor overlaps their latency chains,
-    /// and shards run on <see cref="Workers"/>' threads with the bits of one thread.
+    /// and shards run on <see cref="Workers"/>' threads with the bits of one thread. Then <paramref name="after"/>(from, to, at), where given, on the thread that ran rows from … to − 1 (found in the
+    /// scratch from row at on): it may read their <see cref="Activations"/> there, while they are in that thread's cache.
     /// </remarks>
-    public void Forward(byte[] codes, int rows)
+    public void Forward(byte[] codes, int rows, Action<int, int, int>? after = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(codes.Length, rows * _chunks, nameof(codes));
         Reserve(rows);
         Layout(rows, null, 1);
+        Set(ref _gatherCodes, null);
+        Set(ref _passGradients, after);
         RunShards(Job.Forward, codes, rows);
         TrainingProfile.Lap(TrainingProfile.Phase.Forward);
     }

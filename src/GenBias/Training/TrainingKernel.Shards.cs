@@ -143,7 +143,7 @@ internal sealed partial class TrainingKernel
     private void RunShards(Job job, byte[] codes, int rows)
     {
         Set(ref _job, job);
-        if (_segments == 1)
+        if (_segments == 1 && _gatherCodes is null)
         {
             Set(ref _passCodes, codes);
         }
@@ -175,6 +175,9 @@ internal sealed partial class TrainingKernel
     private const int MinShardRows = 8;
 
     private byte[] _sourceCodes = [];
+    private byte[]? _gatherCodes;  // where the first segment's rows are gathered from (Pass's gather), or null
+    private int[] _gatherRows = [];
+    private int _gatherStart;
 
     /// <summary>Shard <paramref name="shard"/> of the job in progress on <paramref name="thread"/>'s replica.</summary>
     private void ShardJob(int shard, int thread)
@@ -192,13 +195,21 @@ internal sealed partial class TrainingKernel
         }
 
         Sums sums = _shardSums[_parity][shard];
-        if (_segments > 1 && _job is Job.Forward or Job.Pass)
+        if (_passCodes != _sourceCodes && _job is Job.Forward or Job.Pass)
         {
-            // The shard's codes, piece by piece, where its rows lie in the scratch.
+            // The shard's codes, piece by piece, where its rows lie in the scratch: the first segment's gathered from
+            // the rows it names where a pass gathers them.
             for (int k = 0; k < _segments; k++)
             {
-                int i = (shard * _segments) + k;
-                _sourceCodes.AsSpan(_pieceFrom[i] * _chunks, (_pieceTo[i] - _pieceFrom[i]) * _chunks).CopyTo(_passCodes.AsSpan(_pieceAt[i] * _chunks));
+                int i = (shard * _segments) + k, from = _pieceFrom[i], count = _pieceTo[i] - from;
+                if (k == 0 && _gatherCodes is { } gather)
+                {
+                    CopyRows(gather, _chunks, _gatherRows.AsSpan(_gatherStart + from, count), _passCodes.AsSpan(_pieceAt[i] * _chunks));
+                }
+                else
+                {
+                    _sourceCodes.AsSpan(from * _chunks, count * _chunks).CopyTo(_passCodes.AsSpan(_pieceAt[i] * _chunks));
+                }
             }
         }
 
@@ -206,6 +217,18 @@ internal sealed partial class TrainingKernel
         {
             case Job.Forward:
                 replica.ForwardRows(start, end);
+                if (_passGradients is { } after)
+                {
+                    for (int k = 0; k < _segments; k++)
+                    {
+                        int i = (shard * _segments) + k;
+                        if (_pieceFrom[i] < _pieceTo[i])
+                        {
+                            after(_pieceFrom[i], _pieceTo[i], _pieceAt[i]);
+                        }
+                    }
+                }
+
                 break;
             case Job.Backward:
                 replica.DeltaRows(start, end);

@@ -58,7 +58,7 @@ internal sealed partial class TrainingKernel
     private readonly Unit[] _units;     // the gradient sums of a shard, in a fixed order
     private readonly int _firstHistogramUnit; // the first layer's units (the histogram's, then the columns') from here to the end
     private bool _columnsReady; // the step's last pass found the shards' first-layer columns
-    private Action<int, int, int>? _passGradients; // the gradients of a piece of a pass, in a Pass
+    private Action<int, int, int>? _passGradients; // the gradients of a piece of a pass, in a Pass; what reads a piece's activations, in a Forward
     private byte[] _passCodes = [];     // the codes of the pass in progress, in the order of its rows in the scratch
     private float[] _z = [], _a = [], _g = [];
     private readonly int[] _rowA = new int[243], _rowB = new int[243]; // RowA, RowB in floats (times the stride)
