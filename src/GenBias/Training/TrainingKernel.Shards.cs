@@ -400,6 +400,14 @@ internal sealed partial class TrainingKernel
             float[] other = part == 0 ? shards[s].Columns : part > 0 ? shards[s].Weights[part] : shards[s].Biases[-part];
             ref float x = ref MemoryMarshal.GetArrayDataReference(other);
             int i = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                for (; i <= total.Length - 16; i += 16)
+                {
+                    (Vector512.LoadUnsafe(ref t, (nuint)i) + Vector512.LoadUnsafe(ref x, (nuint)i)).StoreUnsafe(ref t, (nuint)i);
+                }
+            }
+
             for (; i <= total.Length - 8; i += 8)
             {
                 (Vector256.LoadUnsafe(ref t, (nuint)i) + Vector256.LoadUnsafe(ref x, (nuint)i)).StoreUnsafe(ref t, (nuint)i);

@@ -89,6 +89,17 @@ internal sealed partial class TrainingKernel
 
         LayerShape first = _shape.Layers[0];
         int stride = _stride[0], inputs = first.InputCount;
+        if (FixedPointGrid.SurelyInside(LargestEstimate(), inputs))
+        {
+            // No neuron's estimate can reach the bound (the check grows with the estimate): none is scaled.
+            for (int c = 0; c < _chunks; c++)
+            {
+                BuildTables(c, 0, stride);
+            }
+
+            return;
+        }
+
         Span<float> weights = inputs <= 1024 ? stackalloc float[inputs] : new float[inputs];
         for (int k = 0; k < first.Width; k++)
         {
@@ -155,8 +166,81 @@ internal sealed partial class TrainingKernel
         int stride = _stride[0];
         ref float a = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_tables), _tablesAt + (c * ChunkRows * stride) + k);
         ref float column = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_firstColumns), (c * ChunkSize * stride) + k);
-        Build(ref a, ref column, 3, stride, lanes);
-        Build(ref Unsafe.Add(ref a, RowsA * stride), ref Unsafe.Add(ref column, 3 * stride), 2, stride, lanes);
+        ref float b = ref Unsafe.Add(ref a, RowsA * stride);
+        int j = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; j <= lanes - 16; j += 16)
+            {
+                BuildInRegisters(ref Unsafe.Add(ref a, j), ref Unsafe.Add(ref b, j), ref Unsafe.Add(ref column, j), stride);
+            }
+        }
+
+        if (j < lanes)
+        {
+            Build(ref Unsafe.Add(ref a, j), ref Unsafe.Add(ref column, j), 3, stride, lanes - j);
+            Build(ref Unsafe.Add(ref b, j), ref Unsafe.Add(ref column, (3 * stride) + j), 2, stride, lanes - j);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Build"/>'s two tables of a chunk for sixteen lanes, every row kept in a register until the rows built
+    /// from it are: the same additions in the same order (row r + 3^j is row r plus input j's weight, row r + 2·3^j
+    /// row r minus it), with no row read back from memory.
+    /// </summary>
+    private static void BuildInRegisters(ref float a, ref float b, ref float column, int stride)
+    {
+        Vector512<float> w0 = Vector512.LoadUnsafe(ref column), w1 = Vector512.LoadUnsafe(ref column, (nuint)stride);
+        Vector512<float> w2 = Vector512.LoadUnsafe(ref column, (nuint)(2 * stride));
+        Vector512<float> w3 = Vector512.LoadUnsafe(ref column, (nuint)(3 * stride)), w4 = Vector512.LoadUnsafe(ref column, (nuint)(4 * stride));
+        Vector512<float> r0 = Vector512<float>.Zero, r1 = r0 + w0, r2 = r0 - w0;
+        Span<Vector512<float>> rows = [r0, r1, r2, r0 + w1, r1 + w1, r2 + w1, r0 - w1, r1 - w1, r2 - w1];
+        for (int r = 0; r < 9; r++)
+        {
+            Vector512<float> row = rows[r];
+            row.StoreUnsafe(ref a, (nuint)(r * stride));
+            (row + w2).StoreUnsafe(ref a, (nuint)((r + 9) * stride));
+            (row - w2).StoreUnsafe(ref a, (nuint)((r + 18) * stride));
+        }
+
+        Vector512<float> s1 = r0 + w3, s2 = r0 - w3;
+        r0.StoreUnsafe(ref b);
+        s1.StoreUnsafe(ref b, (nuint)stride);
+        s2.StoreUnsafe(ref b, (nuint)(2 * stride));
+        (r0 + w4).StoreUnsafe(ref b, (nuint)(3 * stride));
+        (s1 + w4).StoreUnsafe(ref b, (nuint)(4 * stride));
+        (s2 + w4).StoreUnsafe(ref b, (nuint)(5 * stride));
+        (r0 - w4).StoreUnsafe(ref b, (nuint)(6 * stride));
+        (s1 - w4).StoreUnsafe(ref b, (nuint)(7 * stride));
+        (s2 - w4).StoreUnsafe(ref b, (nuint)(8 * stride));
+    }
+
+    /// <summary>
+    /// The largest first-layer neuron's float Σ|w| + |b| before rounding, each neuron's summed as <see cref="ApplyStep"/>
+    /// does (|b|, then each chunk's Σ|w| in order), eight neurons at a time; NaN if any is.
+    /// </summary>
+    private float LargestEstimate()
+    {
+        int stride = _stride[0];
+        ref float absolute = ref MemoryMarshal.GetArrayDataReference(_absolute);
+        ref float bias = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_firstUnsnapped), _firstColumns.Length);
+        float largest = 0;
+        for (int k = 0; k < stride; k += 8)
+        {
+            Vector256<float> estimate = Vector256.Abs(Vector256.LoadUnsafe(ref bias, (nuint)k));
+            for (int c = 0; c < _chunks; c++)
+            {
+                estimate += Vector256.LoadUnsafe(ref absolute, (nuint)((c * stride) + k));
+            }
+
+            for (int j = 0; j < 8; j++)
+            {
+                float e = estimate.GetElement(j);
+                largest = float.IsNaN(largest) || e <= largest ? largest : e;
+            }
+        }
+
+        return largest;
     }
 
     /// <summary>

@@ -168,13 +168,9 @@ internal sealed partial class TrainingKernel
             }
         }
 
-        ref float tables = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_tables), _tablesAt);
         for (int c = 0; c < _chunks; c++)
         {
-            ref float a = ref Unsafe.Add(ref tables, c * ChunkRows * stride);
-            ref float b = ref Unsafe.Add(ref a, RowsA * stride);
-            Build(ref a, ref Unsafe.Add(ref columns, c * ChunkSize * stride), 3, stride, stride);
-            Build(ref b, ref Unsafe.Add(ref columns, ((c * ChunkSize) + 3) * stride), 2, stride, stride);
+            BuildTables(c, 0, stride);
         }
 
         for (int l = 1; l < _shape.Layers.Length; l++)
@@ -215,7 +211,19 @@ internal sealed partial class TrainingKernel
             ref float w = ref Unsafe.Add(ref column, j * stride);
             for (int r = 0; r < rows; r++)
             {
-                for (int k = 0; k < lanes; k += 8)
+                int k = 0;
+                if (Vector512.IsHardwareAccelerated)
+                {
+                    // Sixteen lanes at a time: the same additions lane by lane.
+                    for (; k <= lanes - 16; k += 16)
+                    {
+                        Vector512<float> prefix = Vector512.LoadUnsafe(ref table, (nuint)((r * stride) + k)), weight = Vector512.LoadUnsafe(ref w, (nuint)k);
+                        (prefix + weight).StoreUnsafe(ref table, (nuint)(((r + rows) * stride) + k));
+                        (prefix - weight).StoreUnsafe(ref table, (nuint)(((r + (2 * rows)) * stride) + k));
+                    }
+                }
+
+                for (; k < lanes; k += 8)
                 {
                     Vector256<float> prefix = Vector256.LoadUnsafe(ref table, (nuint)((r * stride) + k)), weight = Vector256.LoadUnsafe(ref w, (nuint)k);
                     (prefix + weight).StoreUnsafe(ref table, (nuint)(((r + rows) * stride) + k));
