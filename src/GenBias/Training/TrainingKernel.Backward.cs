@@ -72,7 +72,7 @@ internal sealed partial class TrainingKernel
     public void ClearGradients(int rows)
     {
         Reserve(rows);
-        _g.AsSpan(0, rows * RowStride).Clear();
+        _g.AsSpan(_gAt, rows * RowStride).Clear();
     }
 
     /// <summary>
@@ -186,9 +186,9 @@ internal sealed partial class TrainingKernel
         where TActivation : struct, IActivationOperator
     {
         int stride = _stride[l], rowStride = RowStride, offset = _offset[l];
-        ref float z = ref MemoryMarshal.GetArrayDataReference(_z);
-        ref float a = ref MemoryMarshal.GetArrayDataReference(_a);
-        ref float g = ref MemoryMarshal.GetArrayDataReference(_g);
+        ref float z = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_z), _zAt);
+        ref float a = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_a), _aAt);
+        ref float g = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_g), _gAt);
         for (int r = start; r < end; r++)
         {
             for (int k = 0; k < stride; k += 8)
@@ -205,7 +205,7 @@ internal sealed partial class TrainingKernel
     {
         int width = _shape.Layers[l].Width, inStride = _stride[l - 1];
         int rowStride = RowStride, offset = _offset[l], inOffset = _offset[l - 1];
-        ref float g = ref MemoryMarshal.GetArrayDataReference(_g);
+        ref float g = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_g), _gAt);
         ref float weights = ref MemoryMarshal.GetArrayDataReference(_rows[l]);
         for (int r = start; r < end; r++)
         {
@@ -226,8 +226,8 @@ internal sealed partial class TrainingKernel
     private void SumUnit(Unit unit, Sums sums, int start, int end)
     {
         int rowStride = RowStride, l = unit.Layer, k = unit.Index;
-        ref float g = ref MemoryMarshal.GetArrayDataReference(_g);
-        ref float a = ref MemoryMarshal.GetArrayDataReference(_a);
+        ref float g = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_g), _gAt);
+        ref float a = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_a), _aAt);
         switch (unit.Kind)
         {
             case UnitKind.Bias:

@@ -70,8 +70,8 @@ internal sealed partial class TrainingKernel
         ref float tables = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_tables), _tablesAt);
         ref float bias0 = ref MemoryMarshal.GetArrayDataReference(_bias0);
         ref byte code = ref MemoryMarshal.GetArrayDataReference(_passCodes);
-        ref float z = ref MemoryMarshal.GetArrayDataReference(_z);
-        ref float a = ref MemoryMarshal.GetArrayDataReference(_a);
+        ref float z = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_z), _zAt);
+        ref float a = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_a), _aAt);
         ref int rowA = ref MemoryMarshal.GetArrayDataReference(_rowA);
         ref int rowB = ref MemoryMarshal.GetArrayDataReference(_rowB);
         Span<int> offsetSpan = chunks <= 512 ? stackalloc int[2 * chunks] : new int[2 * chunks];
@@ -153,8 +153,8 @@ internal sealed partial class TrainingKernel
     {
         int inputs = _shape.Layers[l].InputCount, stride = _stride[l];
         int rowStride = RowStride, inOffset = _offset[l - 1], offset = _offset[l];
-        ref float z = ref MemoryMarshal.GetArrayDataReference(_z);
-        ref float a = ref MemoryMarshal.GetArrayDataReference(_a);
+        ref float z = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_z), _zAt);
+        ref float a = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_a), _aAt);
         ref float bias = ref MemoryMarshal.GetArrayDataReference(_biases[l]);
         ref float columns = ref MemoryMarshal.GetArrayDataReference(_columns[l]);
         for (int r = start; r < end; r++)
@@ -193,8 +193,8 @@ internal sealed partial class TrainingKernel
     {
         int width = _shape.Layers[l].Width, inStride = _stride[l - 1];
         int rowStride = RowStride, inOffset = _offset[l - 1], offset = _offset[l];
-        ref float z = ref MemoryMarshal.GetArrayDataReference(_z);
-        ref float a = ref MemoryMarshal.GetArrayDataReference(_a);
+        ref float z = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_z), _zAt);
+        ref float a = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_a), _aAt);
         ref float bias = ref MemoryMarshal.GetArrayDataReference(_biases[l]);
         ref float weights = ref MemoryMarshal.GetArrayDataReference(_rows[l]);
         for (int r = start; r < end; r++)

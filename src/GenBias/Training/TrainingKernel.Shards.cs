@@ -52,7 +52,8 @@ internal sealed partial class TrainingKernel
     private int _segments = 1;
     private int[] _pieceFrom = new int[Shards], _pieceTo = new int[Shards], _pieceAt = new int[Shards];
     private readonly int[] _shardStart = new int[Shards + 1];
-    private byte[] _scratchCodes = [];
+    private byte[] _jobCodes = [];   // master: the job's codes read in place, or none where each shard copies its own
+    private byte[] _ownCodes = [];   // a replica's copy of its shards' codes, where a pass copies them (rows in the scratch's order)
     private long _committed;     // parameter versions: each step the kernel updates, each SetParameters
     private bool _lastIsStep;    // the last version is a step (its replicas apply it from the sums), not a set
     private OptimizerStep _stepOptimizer;
@@ -143,19 +144,8 @@ internal sealed partial class TrainingKernel
     private void RunShards(Job job, byte[] codes, int rows)
     {
         Set(ref _job, job);
-        if (_segments == 1 && _gatherCodes is null)
-        {
-            Set(ref _passCodes, codes);
-        }
-        else
-        {
-            if (_scratchCodes.Length < rows * _chunks)
-            {
-                _scratchCodes = new byte[rows * _chunks];
-            }
-
-            Set(ref _passCodes, _scratchCodes);
-        }
+        // One segment read in place; else each shard copies its rows' codes into its replica's own buffer.
+        Set(ref _jobCodes, _segments == 1 && _gatherCodes is null ? codes : []);
 
         Set(ref _sourceCodes, codes);
         if (Workers is { Threads: > 1 } workers && rows >= 2 * MinShardRows)
@@ -187,7 +177,10 @@ internal sealed partial class TrainingKernel
         Set(ref replica._z, _z);
         Set(ref replica._a, _a);
         Set(ref replica._g, _g);
-        Set(ref replica._passCodes, _passCodes);
+        Set(ref replica._zAt, _zAt);
+        Set(ref replica._aAt, _aAt);
+        Set(ref replica._gAt, _gAt);
+
         int start = _shardStart[shard], end = _shardStart[shard + 1];
         if (start == end)
         {
@@ -195,22 +188,35 @@ internal sealed partial class TrainingKernel
         }
 
         Sums sums = _shardSums[_parity][shard];
-        if (_passCodes != _sourceCodes && _job is Job.Forward or Job.Pass)
+        if (_jobCodes != _sourceCodes && _job is Job.Forward or Job.Pass)
         {
-            // The shard's codes, piece by piece, where its rows lie in the scratch: the first segment's gathered from
-            // the rows it names where a pass gathers them.
+            // The shard's codes, piece by piece, where its rows lie in the scratch, in the replica's own buffer (no
+            // cache line shared with another shard's): the first segment's gathered from the rows it names where a
+            // pass gathers them.
+            if (replica._ownCodes.Length < _shardStart[Shards] * _chunks)
+            {
+                replica._ownCodes = new byte[_shardStart[Shards] * _chunks];
+            }
+
+            byte[] own = replica._ownCodes;
             for (int k = 0; k < _segments; k++)
             {
                 int i = (shard * _segments) + k, from = _pieceFrom[i], count = _pieceTo[i] - from;
                 if (k == 0 && _gatherCodes is { } gather)
                 {
-                    CopyRows(gather, _chunks, _gatherRows.AsSpan(_gatherStart + from, count), _passCodes.AsSpan(_pieceAt[i] * _chunks));
+                    CopyRows(gather, _chunks, _gatherRows.AsSpan(_gatherStart + from, count), own.AsSpan(_pieceAt[i] * _chunks));
                 }
                 else
                 {
-                    _sourceCodes.AsSpan(from * _chunks, count * _chunks).CopyTo(_passCodes.AsSpan(_pieceAt[i] * _chunks));
+                    _sourceCodes.AsSpan(from * _chunks, count * _chunks).CopyTo(own.AsSpan(_pieceAt[i] * _chunks));
                 }
             }
+
+            Set(ref replica._passCodes, own);
+        }
+        else
+        {
+            Set(ref replica._passCodes, _jobCodes);
         }
 
         switch (_job)
@@ -242,7 +248,7 @@ internal sealed partial class TrainingKernel
 
                 replica.ForwardRows(start, end);
                 TrainingProfile.Lap(TrainingProfile.Phase.Forward);
-                _g.AsSpan(start * RowStride, (end - start) * RowStride).Clear();
+                _g.AsSpan(_gAt + (start * RowStride), (end - start) * RowStride).Clear();
                 for (int k = 0; k < _segments; k++)
                 {
                     int i = (shard * _segments) + k;

@@ -60,7 +60,8 @@ internal sealed partial class TrainingKernel
     private bool _columnsReady; // the step's last pass found the shards' first-layer columns
     private Action<int, int, int>? _passGradients; // the gradients of a piece of a pass, in a Pass; what reads a piece's activations, in a Forward
     private byte[] _passCodes = [];     // the codes of the pass in progress, in the order of its rows in the scratch
-    private float[] _z = [], _a = [], _g = [];
+    private float[] _z = [], _a = [], _g = [];   // the pass's rows (pre-activations, activations, gradients) from _zAt, _aAt, _gAt on
+    private int _zAt, _aAt, _gAt, _scratchRows;
     private readonly int[] _rowA = new int[243], _rowB = new int[243]; // RowA, RowB in floats (times the stride)
 
     /// <summary>A kernel for <paramref name="shape"/> (parameters zero until <see cref="SetParameters"/>).</summary>
@@ -140,10 +141,10 @@ internal sealed partial class TrainingKernel
     public int RowStride { get; }
 
     /// <summary>The activations of the last <see cref="Forward"/>, row by row (layer l at <see cref="Offset"/>(l)).</summary>
-    public Span<float> Activations => _a;
+    public Span<float> Activations => _a.AsSpan(_aAt, _scratchRows * RowStride);
 
     /// <summary>dLoss/d(activation) for the rows of the next <see cref="Backward"/>, laid out like <see cref="Activations"/>.</summary>
-    public Span<float> Gradients => _g;
+    public Span<float> Gradients => _g.AsSpan(_gAt, _scratchRows * RowStride);
 
     /// <summary>Where layer <paramref name="layer"/>'s activations start within a row.</summary>
     public int Offset(int layer) => _offset[layer];
@@ -249,11 +250,14 @@ internal sealed partial class TrainingKernel
     /// <summary>Makes room for <paramref name="rows"/> rows.</summary>
     public void Reserve(int rows)
     {
-        if (_z.Length < rows * RowStride)
+        if (_scratchRows < rows)
         {
-            _z = new float[rows * RowStride];
-            _a = new float[rows * RowStride];
-            _g = new float[rows * RowStride];
+            // On 64-byte boundaries: with rows of a multiple of sixteen floats (or an even shard's worth of rows), the
+            // shards' rows share no cache line.
+            _scratchRows = rows;
+            (_z, _zAt) = Aligned(rows * RowStride);
+            (_a, _aAt) = Aligned(rows * RowStride);
+            (_g, _gAt) = Aligned(rows * RowStride);
         }
     }
 
