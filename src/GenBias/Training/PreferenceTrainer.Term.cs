@@ -74,14 +74,13 @@ public static partial class PreferenceTrainer
         public long Hits(ReadOnlySpan<float> activations, int samples, int stride)
         {
             long hits = 0;
+            ActivationInterval interval = Preference!.Interval;
+            int[] neurons = Neurons;
             for (int s = 0; s < samples; s++)
             {
-                foreach (int k in Neurons)
+                foreach (int k in neurons)
                 {
-                    if (Preference!.Interval.Contains(activations[(s * stride) + Offset + k]))
-                    {
-                        hits++;
-                    }
+                    hits += interval.Contains(activations[(s * stride) + Offset + k]) ? 1 : 0;
                 }
             }
 

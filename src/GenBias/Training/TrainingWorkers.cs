@@ -26,6 +26,9 @@ internal sealed class TrainingWorkers : IDisposable
     /// <summary>How long a waiting worker spins before it sleeps (0.2 ms: longer than a step, shorter than an epoch's end).</summary>
     private static readonly long SpinTicks = Stopwatch.Frequency / 5000;
 
+    /// <summary>How long the caller spins for a worker's slot before it yields its core now and then (20 µs: a few steps).</summary>
+    private static readonly long YieldTicks = Stopwatch.Frequency / 50000;
+
     /// <summary>Jobs timed on the workers and then alone, before the faster is kept.</summary>
     private const int ProbeJobs = 64;
 
@@ -158,10 +161,18 @@ internal sealed class TrainingWorkers : IDisposable
         long waited = Stopwatch.GetTimestamp();
         for (int s = 1; s < slots; s++)
         {
-            var spin = default(SpinWait);
-            while (Volatile.Read(ref _flags[Done(s)]) < number)
+            // Spins (a slot's items take microseconds: a yield would cost as much), then yields the core now and then
+            // to a worker that may be waiting for it.
+            for (int spin = 1; Volatile.Read(ref _flags[Done(s)]) < number; spin++)
             {
-                spin.SpinOnce(sleep1Threshold: -1);
+                if (spin % 64 == 0 && Stopwatch.GetTimestamp() - waited > YieldTicks)
+                {
+                    Thread.Yield();
+                }
+                else
+                {
+                    Thread.SpinWait(1);
+                }
             }
         }
 
