@@ -27,6 +27,13 @@ internal static class TrainingLoop
             return;
         }
 
+        // GENBIAS_NEVER_ALONE=1: every job of the trainer's threads on the workers (never the caller alone), to time a
+        // step on several threads on a machine whose load would otherwise make the trainer run alone.
+        if (Environment.GetEnvironmentVariable("GENBIAS_NEVER_ALONE") == "1")
+        {
+            typeof(PreferenceTrainer).Assembly.GetType("GenBias.TrainingWorkers")?.GetField("NeverAlone", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)?.SetValue(null, true);
+        }
+
         var network = new Hidden25x16x1();
         var options = new TrainerOptions { Epochs = 1, ValidationFraction = 0, Seed = 1, Threads = threads };
         if (kind.EndsWith('4'))

@@ -37,6 +37,23 @@ internal readonly struct OptimizerStep
         int p = 0;
         if (_kind == OptimizerKind.Adam)
         {
+            if (Vector512.IsHardwareAccelerated)
+            {
+                // Sixteen at a time: the same operations lane by lane as eight at a time, so the same bits.
+                for (; p <= count - 16; p += 16)
+                {
+                    Vector512<float> weights = Vector512.LoadUnsafe(ref w, (nuint)p);
+                    Vector512<float> d = oneDecay ? Vector512.Create(decay) : Vector512.LoadUnsafe(ref decay, (nuint)p);
+                    Vector512<float> grad = Vector512.FusedMultiplyAdd(d, weights, Vector512.LoadUnsafe(ref gradient, (nuint)p));
+                    Vector512<float> m = Vector512.FusedMultiplyAdd(Vector512.Create(Beta1), Vector512.LoadUnsafe(ref m1, (nuint)p), Vector512.Create(1 - Beta1) * grad);
+                    Vector512<float> v = Vector512.FusedMultiplyAdd(Vector512.Create(Beta2), Vector512.LoadUnsafe(ref m2, (nuint)p), Vector512.Create(1 - Beta2) * (grad * grad));
+                    m.StoreUnsafe(ref m1, (nuint)p);
+                    v.StoreUnsafe(ref m2, (nuint)p);
+                    Vector512<float> step = Vector512.Create(_rate) * (m * Vector512.Create(_scale1)) / (Vector512.Sqrt(v * Vector512.Create(_scale2)) + Vector512.Create(Epsilon));
+                    (weights - step).StoreUnsafe(ref w, (nuint)p);
+                }
+            }
+
             for (; p <= count - 8; p += 8)
             {
                 Vector256<float> weights = Vector256.LoadUnsafe(ref w, (nuint)p);

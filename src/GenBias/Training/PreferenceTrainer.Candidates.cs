@@ -77,7 +77,9 @@ public static partial class PreferenceTrainer
             int truePositive = 0, trueNegative = 0, positives = 0, predicted = 0;
             float[] rented = ArrayPool<float>.Shared.Rent(data.Count);
             Span<float> outputs = rented.AsSpan(0, data.Count);
-            _network.ForwardBatch(data.Inputs, outputs);
+            // Rows in parts on the run's threads (each row's output has the bits of Forward wherever it runs).
+            int width = data.InputCount;
+            ForEachPart(data.Count, (from, to) => _network.ForwardBatch(data.Inputs.Slice(from * width, (to - from) * width), rented.AsSpan(from, to - from)));
             ReadOnlySpan<byte> labels = data.Labels;
             for (int r = 0; r < outputs.Length; r++)
             {

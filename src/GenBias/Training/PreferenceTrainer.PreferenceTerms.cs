@@ -2,6 +2,7 @@ using System;
 using System.Buffers;
 using System.Collections.Generic;
 using System.Linq;
+using System.Threading;
 
 namespace GenBias;
 
@@ -125,12 +126,25 @@ public static partial class PreferenceTrainer
                 }
 
                 TrainingProfile.Lap(TrainingProfile.Phase.Codes);
-                _kernel.Forward(codes, n);
-                double rate = term.TrueRate(_kernel.Activations, n, stride);
+                // Each shard's hits counted on the thread that ran it (a count: the same in any order).
+                (_rateTerm, _rateHits) = (term, 0);
+                _kernel.Forward(codes, n, _rateRows);
+                double rate = (double)_rateHits / (n * term.Neurons.Length);
                 double eta = _options.MultiplierLearningRate;
                 term.LambdaLower = term.AimLower > 0 ? Math.Max(0, term.LambdaLower + (eta * (term.AimLower - rate))) : 0;
                 term.LambdaUpper = term.AimUpper < 1 ? Math.Max(0, term.LambdaUpper + (eta * (rate - term.AimUpper))) : 0;
             }
+        }
+
+        // The multiplier's rate in progress (RateRows).
+        private Term? _rateTerm;
+        private long _rateHits;
+
+        /// <summary>Adds the hits of the multiplier's term at rows <paramref name="from"/> … <paramref name="to"/> − 1 (in the kernel's scratch from <paramref name="at"/>).</summary>
+        private void RateRows(int from, int to, int at)
+        {
+            long hits = _rateTerm!.Hits(_kernel.Activations.Slice(at * _kernel.RowStride), to - from, _kernel.RowStride);
+            Interlocked.Add(ref _rateHits, hits);
         }
 
         /// <summary>The rate of the network itself (exact activations) on fresh inputs from the term's distribution.</summary>

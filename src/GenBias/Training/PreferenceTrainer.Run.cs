@@ -40,11 +40,10 @@ public static partial class PreferenceTrainer
         private readonly byte[] _trainCodes;
         private readonly int _chunks;
         private byte[] _codes = [];
-        private double[] _rowLoss = [];   // a step's loss of each row
-        private bool[] _rowCorrect = [];
+        private (double Loss, bool Correct)[] _rowScores = []; // a step's loss of each row, and whether it was answered right
         private long _step;
         private readonly bool _kernelSteps; // the kernel updates the parameters inside a step's pass (KernelStep)
-        private readonly Action<int, int> _dataRows, _sampleRows, _jointRows;
+        private readonly Action<int, int, int> _dataRows, _sampleRows, _jointRows, _rateRows;
 
         public Run(ITernaryNetwork network, TernaryDataset data, TrainerOptions options)
         {
@@ -97,15 +96,14 @@ public static partial class PreferenceTrainer
             _dataRows = DataRows;
             _sampleRows = SampleRows;
             _jointRows = JointRows;
+            _rateRows = RateRows;
             foreach (Term term in _terms)
             {
                 term.Offset = _kernel.Offset(term.Layer.Index);
             }
 
-            // The training rows as chunk codes, once: a step reads its rows' codes, never the sbytes.
             _chunks = _kernel.ChunkCount;
             _trainCodes = ArrayPool<byte>.Shared.Rent(_train.Count * _chunks);
-            TrainingKernel.EncodeRows(_train.Inputs, _train.InputCount, _trainCodes);
         }
 
         public TrainingReport Execute(IProgress<EpochReport>? progress, CancellationToken cancellationToken)
@@ -115,6 +113,9 @@ public static partial class PreferenceTrainer
             _kernel.Workers = workers;
             try
             {
+                // The training rows as chunk codes, once, in parts on the threads: a step reads its rows' codes, never the sbytes.
+                ForEachPart(_train.Count, (from, to) => TrainingKernel.EncodeRows(
+                    _train.Inputs.Slice(from * _train.InputCount, (to - from) * _train.InputCount), _train.InputCount, _trainCodes.AsSpan(from * _chunks)));
                 return Execute(progress, cancellationToken, Stopwatch.StartNew());
             }
             finally
@@ -330,6 +331,22 @@ public static partial class PreferenceTrainer
             }
         }
 
+        /// <summary>
+        /// Runs <paramref name="part"/>(from, to) over rows 0 … <paramref name="rows"/> − 1 in contiguous parts, one per
+        /// thread of the run (each row in exactly one part, on any thread: the parts must write disjoint rows).
+        /// </summary>
+        private void ForEachPart(int rows, Action<int, int> part)
+        {
+            int parts = _kernel.Workers is { } workers && rows >= 4096 ? workers.Threads : 1;
+            if (parts == 1)
+            {
+                part(0, rows);
+                return;
+            }
+
+            _kernel.Workers!.Run(parts, (p, _) => part((int)((long)rows * p / parts), (int)((long)rows * (p + 1) / parts)));
+        }
+
         /// <summary>The parameters from the kernel, where its steps update them.</summary>
         private void TakeKernelParameters()
         {
@@ -348,8 +365,6 @@ public static partial class PreferenceTrainer
                 _step++;
                 _kernel.PrepareStep(OptimizerStep.For(_options, _step));
                 (double stepLoss, int stepCorrect) = JointPass(active.SampleGroups, order, start, batch);
-                _kernel.FinishStep();
-                TrainingProfile.Lap(TrainingProfile.Phase.Snap);
                 TrainingProfile.Enter(TrainingProfile.Part.Multipliers);
                 UpdateMultipliers();
                 TrainingProfile.Lap(TrainingProfile.Phase.Rates);
@@ -395,6 +410,7 @@ public static partial class PreferenceTrainer
         // The joint pass in progress: each sample group's terms and coefficients.
         private Term[][] _jointGroups = [];
         private double[][] _jointCoefficients = [];
+        private int[] _jointEnds = [];
 
         /// <summary>
         /// The batch (rows order[start …]) and fresh samples of each group's distribution (drawn in group order, as the
@@ -403,8 +419,8 @@ public static partial class PreferenceTrainer
         private (double Loss, int Correct) JointPass(Term[][] groups, int[] order, int start, int batch)
         {
             int stride = _kernel.RowStride, n = _options.SurrogateSamplesPerStep, rows = batch + (groups.Length * n);
+            // The batch's rows are gathered by the kernel's shards (each its own rows); the samples follow them here.
             byte[] codes = Codes(rows);
-            TrainingKernel.CopyRows(_trainCodes, _chunks, order.AsSpan(start, batch), codes);
             if (_jointCoefficients.Length != groups.Length)
             {
                 _jointCoefficients = [.. groups.Select(g => new double[g.Length])];
@@ -420,35 +436,43 @@ public static partial class PreferenceTrainer
             }
 
             TrainingProfile.Lap(TrainingProfile.Phase.Codes);
-            if (_rowLoss.Length < batch)
+            if (_rowScores.Length < batch)
             {
-                _rowLoss = new double[batch];
-                _rowCorrect = new bool[batch];
+                _rowScores = new (double, bool)[batch];
             }
 
             (_passOrder, _passStart, _passRows, _passTerms, _jointGroups) = (order, start, batch, [], groups);
-            _kernel.Pass(codes, rows, _jointRows, last: true);
+            // Segments: the batch, then each group's samples; each is cut into the kernel's shards alike.
+            if (_jointEnds.Length != groups.Length + 1)
+            {
+                _jointEnds = new int[groups.Length + 1];
+            }
+
+            for (int g = 0; g <= groups.Length; g++)
+            {
+                _jointEnds[g] = batch + (g * n);
+            }
+
+            _kernel.Pass(codes, rows, _jointRows, last: true, _jointEnds, _jointEnds.Length, (_trainCodes, order, start));
             TrainingProfile.Lap(TrainingProfile.Phase.RowGradients);
             return SumLoss(batch);
         }
 
-        /// <summary>The gradients of the joint pass's rows <paramref name="from"/> … <paramref name="to"/> − 1: the batch's, then each group's samples'.</summary>
-        private void JointRows(int from, int to)
+        /// <summary>
+        /// The gradients of the joint pass's rows <paramref name="from"/> … <paramref name="to"/> − 1 (within one segment:
+        /// the batch's, or one group's samples), found in the kernel's scratch from row <paramref name="at"/> on.
+        /// </summary>
+        private void JointRows(int from, int to, int at)
         {
             int batch = _passRows, n = _options.SurrogateSamplesPerStep;
             if (from < batch)
             {
-                DataRows(from, Math.Min(to, batch));
+                DataRows(from, to, at);
+                return;
             }
 
-            for (int g = 0; g < _jointGroups.Length; g++)
-            {
-                int first = Math.Max(from, batch + (g * n)), end = Math.Min(to, batch + ((g + 1) * n));
-                if (first < end)
-                {
-                    AddSampleGradients(_jointGroups[g], _jointCoefficients[g], n, first, end);
-                }
-            }
+            int g = (from - batch) / n;
+            AddSampleGradients(_jointGroups[g], _jointCoefficients[g], n, from, to, at);
         }
 
         /// <summary>The terms that shape the steps (<see cref="Active"/>): those over the data, and the others grouped by distribution.</summary>
@@ -483,10 +507,9 @@ public static partial class PreferenceTrainer
         private (double Loss, int Correct) DataPass(byte[] codes, int[] order, int start, int batch)
         {
             int stride = _kernel.RowStride;
-            if (_rowLoss.Length < batch)
+            if (_rowScores.Length < batch)
             {
-                _rowLoss = new double[batch];
-                _rowCorrect = new bool[batch];
+                _rowScores = new (double, bool)[batch];
             }
 
             Term[] dataTerms = ActiveTerms().Data;
@@ -500,7 +523,7 @@ public static partial class PreferenceTrainer
                 _kernel.Forward(codes, batch);
                 _kernel.ClearGradients(batch);
                 _passCoefficients = [.. dataTerms.Select(t => Coefficient(t, _kernel.Activations, batch, stride))];
-                DataRows(0, batch);
+                DataRows(0, batch, 0);
                 _kernel.Backward(codes, batch);
             }
 
@@ -515,16 +538,19 @@ public static partial class PreferenceTrainer
             int correct = 0;
             for (int r = 0; r < batch; r++)
             {
-                loss += _rowLoss[r];
-                correct += _rowCorrect[r] ? 1 : 0;
+                loss += _rowScores[r].Loss;
+                correct += _rowScores[r].Correct ? 1 : 0;
             }
 
             TrainingProfile.Lap(TrainingProfile.Phase.RowGradients);
             return (loss, correct);
         }
 
-        /// <summary>The task loss's gradients (and the data terms') of the data pass's rows <paramref name="from"/> … <paramref name="to"/> − 1.</summary>
-        private void DataRows(int from, int to)
+        /// <summary>
+        /// The task loss's gradients (and the data terms') of the data pass's rows <paramref name="from"/> … <paramref name="to"/> − 1,
+        /// found in the kernel's scratch from row <paramref name="at"/> on.
+        /// </summary>
+        private void DataRows(int from, int to, int at)
         {
             int stride = _kernel.RowStride, output = _kernel.Offset(_shape.Layers.Length - 1), batch = _passRows, start = _passStart;
             Span<float> activations = _kernel.Activations, g = _kernel.Gradients;
@@ -533,15 +559,15 @@ public static partial class PreferenceTrainer
             Term[] terms = _passTerms;
             for (int r = from; r < to; r++)
             {
-                float y = activations[(r * stride) + output];
+                int row = (at + r - from) * stride;
+                float y = activations[row + output];
                 int label = labels[order[start + r]];
                 (double l, float dy) = PreferenceTrainer.Loss(_options.Loss, _outputActivation, y, label, _threshold);
-                _rowLoss[r] = l;
-                _rowCorrect[r] = (y > _threshold) == (label == 1);
-                g[(r * stride) + output] = dy / batch;
+                _rowScores[r] = (l, (y > _threshold) == (label == 1));
+                g[row + output] = dy / batch;
                 for (int t = 0; t < terms.Length; t++)
                 {
-                    AddTermGradient(terms[t], _passCoefficients[t], activations.Slice(r * stride, stride), g.Slice(r * stride, stride), batch);
+                    AddTermGradient(terms[t], _passCoefficients[t], activations.Slice(row, stride), g.Slice(row, stride), batch);
                 }
             }
         }
@@ -566,20 +592,23 @@ public static partial class PreferenceTrainer
                 _kernel.Forward(samples, n);
                 _kernel.ClearGradients(n);
                 _passCoefficients = [.. terms.Select(t => Coefficient(t, _kernel.Activations, n, stride))];
-                SampleRows(0, n);
+                SampleRows(0, n, 0);
                 _kernel.Backward(samples, n);
             }
         }
 
-        /// <summary>The terms' surrogate gradients of the sample pass's rows <paramref name="from"/> … <paramref name="to"/> − 1.</summary>
-        private void SampleRows(int from, int to) => AddSampleGradients(_passTerms, _passCoefficients, _passRows, from, to);
+        /// <summary>The terms' surrogate gradients of the sample pass's rows <paramref name="from"/> … <paramref name="to"/> − 1 (in the scratch from <paramref name="at"/>).</summary>
+        private void SampleRows(int from, int to, int at) => AddSampleGradients(_passTerms, _passCoefficients, _passRows, from, to, at);
 
-        /// <summary>The surrogate gradients of <paramref name="terms"/> at the kernel's rows <paramref name="from"/> … <paramref name="to"/> − 1, of <paramref name="n"/> samples.</summary>
-        private void AddSampleGradients(Term[] terms, double[] coefficients, int n, int from, int to)
+        /// <summary>
+        /// The surrogate gradients of <paramref name="terms"/> at the pass's rows <paramref name="from"/> … <paramref name="to"/> − 1
+        /// (found in the kernel's scratch from row <paramref name="at"/> on), of <paramref name="n"/> samples.
+        /// </summary>
+        private void AddSampleGradients(Term[] terms, double[] coefficients, int n, int from, int to, int at)
         {
             int stride = _kernel.RowStride;
             Span<float> activations = _kernel.Activations, g = _kernel.Gradients;
-            for (int s = from; s < to; s++)
+            for (int s = at; s < at + to - from; s++)
             {
                 for (int t = 0; t < terms.Length; t++)
                 {

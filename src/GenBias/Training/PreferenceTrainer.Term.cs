@@ -68,21 +68,23 @@ public static partial class PreferenceTrainer
         public bool Enforced => Preference is null || Preference.Method != EnforcementMethod.Calibration;
 
         /// <summary>The fraction of (sample, neuron) pairs whose activation lies in the interval (kernel layout).</summary>
-        public double TrueRate(ReadOnlySpan<float> activations, int samples, int stride)
+        public double TrueRate(ReadOnlySpan<float> activations, int samples, int stride) => (double)Hits(activations, samples, stride) / (samples * Neurons.Length);
+
+        /// <summary>How many of the neurons' activations at the first <paramref name="samples"/> rows lie in the preference's interval.</summary>
+        public long Hits(ReadOnlySpan<float> activations, int samples, int stride)
         {
             long hits = 0;
+            ActivationInterval interval = Preference!.Interval;
+            int[] neurons = Neurons;
             for (int s = 0; s < samples; s++)
             {
-                foreach (int k in Neurons)
+                foreach (int k in neurons)
                 {
-                    if (Preference!.Interval.Contains(activations[(s * stride) + Offset + k]))
-                    {
-                        hits++;
-                    }
+                    hits += interval.Contains(activations[(s * stride) + Offset + k]) ? 1 : 0;
                 }
             }
 
-            return (double)hits / (samples * Neurons.Length);
+            return hits;
         }
     }
 }

@@ -7,8 +7,8 @@ using System.Runtime.Intrinsics;
 namespace GenBias;
 
 /// <summary>
-/// The backward pass in two parts: every row's deltas (rows independent, in blocks), then the gradient sums over the
-/// rows (in units, each summing every row in row order into its own accumulators).
+/// The backward pass in two parts: every row's deltas (rows independent), then a shard's gradient sums over its rows
+/// (in units, each summing the shard's rows in row order into the shard's own accumulators).
 /// </summary>
 internal sealed partial class TrainingKernel
 {
@@ -72,117 +72,94 @@ internal sealed partial class TrainingKernel
     public void ClearGradients(int rows)
     {
         Reserve(rows);
-        _g.AsSpan(0, rows * RowStride).Clear();
+        _g.AsSpan(_gAt, rows * RowStride).Clear();
     }
 
     /// <summary>
     /// Back-propagates <see cref="Gradients"/> of the rows of the last <see cref="Forward"/> (same codes) and adds their
-    /// parameter gradients to the kernel's accumulators (<see cref="CollectGradient"/> reads them). The gradients of the
+    /// parameter gradients to the shards' sums (<see cref="CollectGradient"/> reads them). The gradients of the
     /// rows are replaced by their deltas (dLoss/d(pre-activation)).
     /// </summary>
     public void Backward(byte[] codes, int rows)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(codes.Length, rows * _chunks, nameof(codes));
-        _passCodes = codes;
-        _passRows = rows;
-        RunBlocks(rows, _deltaBlock, _deltaRows);
+        Layout(rows, null, 1);
+        Set(ref _gatherCodes, null);
+        Set(ref _last, false);
+        Set(ref _clearSums, false);
+        RunShards(Job.Backward, codes, rows);
         TrainingProfile.Lap(TrainingProfile.Phase.Deltas);
-        SumUnits(rows, last: false);
     }
 
     /// <summary>
-    /// <see cref="Forward"/>, then <paramref name="gradients"/>(start, end) writing the <see cref="Gradients"/> of rows
-    /// start … end − 1 (cleared before; it may read their <see cref="Activations"/>), then <see cref="Backward"/>: the
-    /// same bits, with each block of rows forward and back on one thread, so a pass has one hand-over between threads
-    /// where the three have three. <paramref name="gradients"/> must only read and write the rows it is given.
+    /// <see cref="Forward"/>, then <paramref name="gradients"/>(from, to, at) writing the <see cref="Gradients"/> of
+    /// rows from … to − 1 (cleared before; it may read their <see cref="Activations"/>), found in the scratch from row
+    /// <c>at</c> on (at = from for a pass of one segment), then <see cref="Backward"/>: the same bits, with each shard
+    /// forward and back on one thread. <paramref name="gradients"/> must only read and write the rows it is given.
+    /// The pass's rows are <paramref name="segments"/> segments ending at <paramref name="ends"/>[k] (one segment of
+    /// every row where it is null), each cut into the shards alike. In the step's <paramref name="last"/> pass, each
+    /// shard also finds its first-layer columns, and where the pass updates the parameters (<see cref="PrepareStep"/>),
+    /// the step is committed: every replica applies it before it next runs. Where <paramref name="gather"/> is given,
+    /// the first segment's row r is row <c>Rows[Start + r]</c> of <c>Codes</c> (each shard copies its own rows' codes)
+    /// and <paramref name="codes"/> holds the other segments' rows only.
     /// </summary>
-    public void Pass(byte[] codes, int rows, Action<int, int> gradients, bool last = false)
+    public void Pass(byte[] codes, int rows, Action<int, int, int> gradients, bool last = false, int[]? ends = null, int segments = 1,
+        (byte[] Codes, int[] Rows, int Start)? gather = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(codes.Length, rows * _chunks, nameof(codes));
         Reserve(rows);
-        _passCodes = codes;
-        _passRows = rows;
-        _passGradients = gradients;
-        try
+        Layout(rows, ends, segments);
+        if (gather is { } g)
         {
-            RunBlocks(rows, _passBlock, _passAll);
-        }
-        finally
-        {
-            _passGradients = null;
-        }
-
-        SumUnits(rows, last);
-    }
-
-    private void PassBlock(int block) => PassRows(block * BlockRows, Math.Min(_passRows, (block + 1) * BlockRows));
-
-    private void PassRows(int start, int end)
-    {
-        ForwardRows(start, end);
-        TrainingProfile.Lap(TrainingProfile.Phase.Forward);
-        _g.AsSpan(start * RowStride, (end - start) * RowStride).Clear();
-        _passGradients!(start, end);
-        TrainingProfile.Lap(TrainingProfile.Phase.RowGradients);
-        DeltaRows(start, end);
-        TrainingProfile.Lap(TrainingProfile.Phase.Deltas);
-    }
-
-    /// <summary>
-    /// Every unit of the gradient sums over the pass's rows, on the workers where there are. In the step's
-    /// <paramref name="last"/> pass, a first-layer unit turns its histogram into its columns in the same job, so that
-    /// <see cref="CollectGradient"/> has only to gather them.
-    /// </summary>
-    private void SumUnits(int rows, bool last)
-    {
-        _columnsInPass = last;
-        _updating = last && _updateInPass;
-        if (Workers is { Threads: > 1 } workers && rows > BlockRows)
-        {
-            workers.Run(_units.Length, _sumUnit);
+            Set(ref _gatherCodes, g.Codes);
+            Set(ref _gatherRows, g.Rows);
+            Set(ref _gatherStart, g.Start);
         }
         else
         {
-            for (int u = 0; u < _units.Length; u++)
-            {
-                SumAndColumnUnit(u);
-            }
+            Set(ref _gatherCodes, null);
         }
 
+        Set(ref _passGradients, gradients);
+        // A step the kernel updates is one pass: its shards' sums start from zero.
+        Set(ref _last, last);
+        Set(ref _clearSums, last && _updateInPass);
+        RunShards(Job.Pass, codes, rows);
+
         _columnsReady = last;
-        TrainingProfile.Lap(TrainingProfile.Phase.GradientSums);
+        if (last && _updateInPass)
+        {
+            _updateInPass = false;
+            _columnsReady = false;
+            CommitStep();
+        }
     }
 
     /// <summary>
-    /// A unit's sums; in a step's last pass, a first-layer unit's columns too, and where the pass also updates the
-    /// parameters (<see cref="PrepareStep"/>), the unit's parameters.
+    /// A shard's gradient sums over its rows <paramref name="start"/> … <paramref name="end"/> − 1 of the scratch, unit
+    /// by unit in row order; in a step's <paramref name="last"/> pass, its first-layer columns too.
     /// </summary>
-    private void SumAndColumnUnit(int index)
+    private void SumShard(Sums sums, int start, int end, bool last)
     {
-        SumUnit(index);
-        Unit unit = _units[index];
-        if (_columnsInPass && index >= _firstHistogramUnit)
+        for (int u = 0; u < _units.Length; u++)
         {
-            ColumnUnit(index - _firstHistogramUnit);
-            if (_updating)
-            {
-                UpdateColumns(unit.Chunk, unit.Index, unit.Kind == UnitKind.Histogram16 ? 16 : 8);
-            }
+            SumUnit(_units[u], sums, start, end);
         }
-        else if (_updating)
+
+        if (last)
         {
-            if (unit.Kind == UnitKind.Bias)
-            {
-                UpdateBiases(unit.Layer, unit.Index);
-            }
-            else
-            {
-                UpdateWeights(unit.Layer, unit.Index);
-            }
+            ShardColumns(sums);
         }
     }
 
-    private void DeltaBlock(int block) => DeltaRows(block * BlockRows, Math.Min(_passRows, (block + 1) * BlockRows));
+    /// <summary>A shard's first-layer columns from its histogram (which is cleared).</summary>
+    private void ShardColumns(Sums sums)
+    {
+        for (int u = _firstHistogramUnit; u < _units.Length; u++)
+        {
+            ColumnUnit(_units[u], sums);
+        }
+    }
 
     /// <summary>The deltas of rows <paramref name="start"/> … <paramref name="end"/> − 1, last layer first, in place of their gradients.</summary>
     private void DeltaRows(int start, int end)
@@ -209,9 +186,9 @@ internal sealed partial class TrainingKernel
         where TActivation : struct, IActivationOperator
     {
         int stride = _stride[l], rowStride = RowStride, offset = _offset[l];
-        ref float z = ref MemoryMarshal.GetArrayDataReference(_z);
-        ref float a = ref MemoryMarshal.GetArrayDataReference(_a);
-        ref float g = ref MemoryMarshal.GetArrayDataReference(_g);
+        ref float z = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_z), _zAt);
+        ref float a = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_a), _aAt);
+        ref float g = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_g), _gAt);
         for (int r = start; r < end; r++)
         {
             for (int k = 0; k < stride; k += 8)
@@ -228,7 +205,7 @@ internal sealed partial class TrainingKernel
     {
         int width = _shape.Layers[l].Width, inStride = _stride[l - 1];
         int rowStride = RowStride, offset = _offset[l], inOffset = _offset[l - 1];
-        ref float g = ref MemoryMarshal.GetArrayDataReference(_g);
+        ref float g = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_g), _gAt);
         ref float weights = ref MemoryMarshal.GetArrayDataReference(_rows[l]);
         for (int r = start; r < end; r++)
         {
@@ -245,21 +222,20 @@ internal sealed partial class TrainingKernel
         }
     }
 
-    /// <summary>One unit of the gradient sums over every row of the pass, in row order.</summary>
-    private void SumUnit(int index)
+    /// <summary>One unit of a shard's gradient sums over its rows <paramref name="start"/> … <paramref name="end"/> − 1, in row order.</summary>
+    private void SumUnit(Unit unit, Sums sums, int start, int end)
     {
-        Unit unit = _units[index];
-        int rows = _passRows, rowStride = RowStride, l = unit.Layer, k = unit.Index;
-        ref float g = ref MemoryMarshal.GetArrayDataReference(_g);
-        ref float a = ref MemoryMarshal.GetArrayDataReference(_a);
+        int rowStride = RowStride, l = unit.Layer, k = unit.Index;
+        ref float g = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_g), _gAt);
+        ref float a = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_a), _aAt);
         switch (unit.Kind)
         {
             case UnitKind.Bias:
             {
-                ref float biasGradient = ref MemoryMarshal.GetArrayDataReference(_biasGradient[l]);
+                ref float biasGradient = ref MemoryMarshal.GetArrayDataReference(sums.Biases[l]);
                 Vector256<float> sum = Vector256.LoadUnsafe(ref biasGradient, (nuint)k);
                 int at = _offset[l] + k;
-                for (int r = 0; r < rows; r++)
+                for (int r = start; r < end; r++)
                 {
                     sum += Vector256.LoadUnsafe(ref g, (nuint)((r * rowStride) + at));
                 }
@@ -272,12 +248,12 @@ internal sealed partial class TrainingKernel
             {
                 // The neuron's weights: delta · previous activations summed over the rows in a register.
                 int inStride = _stride[l - 1], inOffset = _offset[l - 1], offset = _offset[l];
-                ref float weightGradient = ref MemoryMarshal.GetArrayDataReference(_weightGradient[l]);
+                ref float weightGradient = ref MemoryMarshal.GetArrayDataReference(sums.Weights[l]);
                 for (int i = 0; i < inStride; i += 8)
                 {
                     nuint w = (nuint)((k * inStride) + i);
                     Vector256<float> sum = Vector256.LoadUnsafe(ref weightGradient, w);
-                    for (int r = 0; r < rows; r++)
+                    for (int r = start; r < end; r++)
                     {
                         Vector256<float> delta = Vector256.Create(Unsafe.Add(ref g, (r * rowStride) + offset + k));
                         sum = Vector256.FusedMultiplyAdd(delta, Vector256.LoadUnsafe(ref a, (nuint)((r * rowStride) + inOffset + i)), sum);
@@ -293,10 +269,10 @@ internal sealed partial class TrainingKernel
             {
                 // First layer: each row's delta added to the histogram row its chunk code selects in each table.
                 ref byte code = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_passCodes), unit.Chunk);
-                ref float table = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_histogram), (unit.Chunk * ChunkRows * _stride[0]) + k);
+                ref float table = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(sums.Histogram), sums.HistogramAt + (unit.Chunk * ChunkRows * _stride[0]) + k);
                 ref int rowA = ref MemoryMarshal.GetArrayDataReference(_rowA);
                 ref int rowB = ref MemoryMarshal.GetArrayDataReference(_rowB);
-                for (int r = 0; r < rows; r++)
+                for (int r = start; r < end; r++)
                 {
                     Vector512<float> delta = Vector512.LoadUnsafe(ref g, (nuint)((r * rowStride) + k));
                     int v = Unsafe.Add(ref code, r * _chunks);
@@ -313,10 +289,10 @@ internal sealed partial class TrainingKernel
             {
                 // First layer, eight lanes: the same additions.
                 ref byte code = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_passCodes), unit.Chunk);
-                ref float table = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_histogram), (unit.Chunk * ChunkRows * _stride[0]) + k);
+                ref float table = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(sums.Histogram), sums.HistogramAt + (unit.Chunk * ChunkRows * _stride[0]) + k);
                 ref int rowA = ref MemoryMarshal.GetArrayDataReference(_rowA);
                 ref int rowB = ref MemoryMarshal.GetArrayDataReference(_rowB);
-                for (int r = 0; r < rows; r++)
+                for (int r = start; r < end; r++)
                 {
                     Vector256<float> delta = Vector256.LoadUnsafe(ref g, (nuint)((r * rowStride) + k));
                     int v = Unsafe.Add(ref code, r * _chunks);
@@ -339,25 +315,22 @@ internal sealed partial class TrainingKernel
     {
         LayerShape first = _shape.Layers[0];
         int stride = _stride[0];
-        // Found already where the step's last pass was marked so; else a unit is a few hundred cycles: below some dozens
-        // of them, handing them to other threads costs more than it saves.
+        // Found already where the step's last pass was marked so; else each shard's columns from its histogram.
+        Sums[] shards = _shardSums[_parity];
         if (!_columnsReady)
         {
-            int columnUnits = _units.Length - _firstHistogramUnit;
-            if (Workers is { Threads: > 1 } workers && columnUnits >= 32)
+            for (int s = 0; s < Shards; s++)
             {
-                workers.Run(columnUnits, _columnUnit);
-            }
-            else
-            {
-                for (int u = 0; u < columnUnits; u++)
-                {
-                    ColumnUnit(u);
-                }
+                ShardColumns(shards[s]);
             }
         }
 
         _columnsReady = false;
+        Total(shards);
+        for (int s = 0; s < Shards; s++)
+        {
+            ClearSums(shards[s]);
+        }
 
         TrainingProfile.Lap(TrainingProfile.Phase.Columns);
         ref float columns = ref MemoryMarshal.GetArrayDataReference(_firstGradient);
@@ -383,8 +356,6 @@ internal sealed partial class TrainingKernel
                 _weightGradient[l].AsSpan(k * inputs, layer.InputCount).CopyTo(gradient.Slice(layer.WeightIndex(k, 0), layer.InputCount));
             }
 
-            Array.Clear(_weightGradient[l]);
-            Array.Clear(_biasGradient[l]);
         }
 
         TrainingProfile.Lap(TrainingProfile.Phase.Gather);
@@ -396,13 +367,12 @@ internal sealed partial class TrainingKernel
     /// first three inputs from its first table, the last two from its second. Every row lands once in chunk 0's first table,
     /// so its rows sum to the bias gradient.
     /// </summary>
-    private void ColumnUnit(int index)
+    private void ColumnUnit(Unit unit, Sums sums)
     {
-        Unit unit = _units[_firstHistogramUnit + index];
         int stride = _stride[0], c = unit.Chunk, k = unit.Index;
-        ref float a = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_histogram), (c * ChunkRows * stride) + k);
-        ref float column = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_firstGradient), (c * ChunkSize * stride) + k);
-        ref float bias = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_firstGradient), _firstColumns.Length + k);
+        ref float a = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(sums.Histogram), sums.HistogramAt + (c * ChunkRows * stride) + k);
+        ref float column = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(sums.Columns), (c * ChunkSize * stride) + k);
+        ref float bias = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(sums.Columns), _firstColumns.Length + k);
         ref float b = ref Unsafe.Add(ref a, RowsA * stride);
         if (unit.Kind == UnitKind.Histogram16)
         {

@@ -10,33 +10,20 @@ internal sealed partial class TrainingKernel
 {
     /// <summary>Runs <paramref name="rows"/> inputs (chunk codes, <see cref="ChunkCount"/> per row) through every layer.</summary>
     /// <remarks>
-    /// Layer by layer over a block of rows: the rows are independent, so the processor overlaps their latency chains,
-    /// and blocks run on <see cref="Workers"/>' threads with the bits of one thread.
+    /// Layer by layer over a shard's rows: the rows are independent, so the processor overlaps their latency chains,
+    /// and shards run on <see cref="Workers"/>' threads with the bits of one thread. Then <paramref name="after"/>(from, to, at), where given, on the thread that ran rows from … to − 1 (found in the
+    /// scratch from row at on): it may read their <see cref="Activations"/> there, while they are in that thread's cache.
     /// </remarks>
-    public void Forward(byte[] codes, int rows)
+    public void Forward(byte[] codes, int rows, Action<int, int, int>? after = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(codes.Length, rows * _chunks, nameof(codes));
         Reserve(rows);
-        _passCodes = codes;
-        _passRows = rows;
-        RunBlocks(rows, _forwardBlock, _forwardRows);
+        Layout(rows, null, 1);
+        Set(ref _gatherCodes, null);
+        Set(ref _passGradients, after);
+        RunShards(Job.Forward, codes, rows);
         TrainingProfile.Lap(TrainingProfile.Phase.Forward);
     }
-
-    /// <summary>Runs <paramref name="block"/> for each block of rows on the workers, or <paramref name="all"/> over every row.</summary>
-    private void RunBlocks(int rows, Action<int> block, Action<int, int> all)
-    {
-        if (Workers is { Threads: > 1 } workers && rows > BlockRows)
-        {
-            workers.Run((rows + BlockRows - 1) / BlockRows, block);
-        }
-        else
-        {
-            all(0, rows);
-        }
-    }
-
-    private void ForwardBlock(int block) => ForwardRows(block * BlockRows, Math.Min(_passRows, (block + 1) * BlockRows));
 
     private void ForwardRows(int start, int end)
     {
@@ -80,11 +67,11 @@ internal sealed partial class TrainingKernel
         where TActivation : struct, IActivationOperator
     {
         int stride0 = _stride[0], chunks = _chunks, rowStride = RowStride, chunkFloats = ChunkRows * stride0;
-        ref float tables = ref MemoryMarshal.GetArrayDataReference(_tables);
+        ref float tables = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_tables), _tablesAt);
         ref float bias0 = ref MemoryMarshal.GetArrayDataReference(_bias0);
         ref byte code = ref MemoryMarshal.GetArrayDataReference(_passCodes);
-        ref float z = ref MemoryMarshal.GetArrayDataReference(_z);
-        ref float a = ref MemoryMarshal.GetArrayDataReference(_a);
+        ref float z = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_z), _zAt);
+        ref float a = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_a), _aAt);
         ref int rowA = ref MemoryMarshal.GetArrayDataReference(_rowA);
         ref int rowB = ref MemoryMarshal.GetArrayDataReference(_rowB);
         Span<int> offsetSpan = chunks <= 512 ? stackalloc int[2 * chunks] : new int[2 * chunks];
@@ -166,8 +153,8 @@ internal sealed partial class TrainingKernel
     {
         int inputs = _shape.Layers[l].InputCount, stride = _stride[l];
         int rowStride = RowStride, inOffset = _offset[l - 1], offset = _offset[l];
-        ref float z = ref MemoryMarshal.GetArrayDataReference(_z);
-        ref float a = ref MemoryMarshal.GetArrayDataReference(_a);
+        ref float z = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_z), _zAt);
+        ref float a = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_a), _aAt);
         ref float bias = ref MemoryMarshal.GetArrayDataReference(_biases[l]);
         ref float columns = ref MemoryMarshal.GetArrayDataReference(_columns[l]);
         for (int r = start; r < end; r++)
@@ -206,8 +193,8 @@ internal sealed partial class TrainingKernel
     {
         int width = _shape.Layers[l].Width, inStride = _stride[l - 1];
         int rowStride = RowStride, inOffset = _offset[l - 1], offset = _offset[l];
-        ref float z = ref MemoryMarshal.GetArrayDataReference(_z);
-        ref float a = ref MemoryMarshal.GetArrayDataReference(_a);
+        ref float z = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_z), _zAt);
+        ref float a = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_a), _aAt);
         ref float bias = ref MemoryMarshal.GetArrayDataReference(_biases[l]);
         ref float weights = ref MemoryMarshal.GetArrayDataReference(_rows[l]);
         for (int r = start; r < end; r++)

@@ -28,12 +28,14 @@ namespace GenBias;
 /// so the results do not depend on the hardware: the same seed gives the same model on every machine.
 /// </para>
 /// <para>
-/// With <see cref="Workers"/>, the rows of a pass run in blocks of <see cref="BlockRows"/> on several threads, and the
-/// gradients are summed in <em>units</em> — a layer's bias, one neuron's weights, one chunk's histogram for eight or
-/// sixteen neurons — each over every row in row order; in a step's last pass a unit also finds its columns and, where
-/// the kernel keeps the optimiser's moments, updates the parameters it summed. A row's arithmetic never depends on the
-/// block it is in, nor a unit's on the thread that runs it, so the parameters have the same bits for any number of
-/// threads, one included.
+/// A pass is data-parallel: its rows fall into <see cref="Shards"/> fixed shards (each segment of the pass — the batch,
+/// each distribution's samples — cut into as many equal parts, shard s taking part s of every segment), whatever the
+/// number of threads. Each shard runs forward, its deltas and its own gradient sums (a histogram, columns, later layers'
+/// sums) on one thread, against that thread's own copy of the parameters and tables (a <em>replica</em>); a step's
+/// gradient is the shards' sums added in shard order, and every replica applies the same update to its own copy at the
+/// start of the next job, so that only the shards' gradients cross between threads. A row's arithmetic and a shard's
+/// order of sums never depend on the thread, so the parameters have the same bits for any number of threads, one
+/// included.
 /// </para>
 /// </remarks>
 internal sealed partial class TrainingKernel
@@ -43,29 +45,33 @@ internal sealed partial class TrainingKernel
     private readonly int[] _stride;      // padded width of each layer (a multiple of 8)
     private readonly int[] _offset;      // where each layer starts in a row of activations
     private readonly Activation[] _activation;
-    private readonly float[] _tables;    // chunk c's two tables at c · 36 · stride0
-    private readonly float[] _histogram; // the first layer's gradient, shaped like the tables
+    private readonly float[] _tables;    // chunk c's two tables at _tablesAt + c · 36 · stride0 (on a 64-byte boundary)
+    private readonly int _tablesAt;
     private readonly float[] _bias0;
     private readonly float[] _firstColumns; // the first layer's weights [input][stride0], inputs padded to whole chunks
-    private readonly float[] _firstGradient; // their gradient, laid out alike, then the bias gradient
+    private readonly float[] _firstGradient; // the step's gradient, laid out alike, then the bias gradient
     private readonly float[][] _rows;    // layers ≥ 1: weights [width][inputStride], zero padded
     private readonly float[][] _columns; // layers ≥ 1: weights [input][stride], zero padded
     private readonly float[][] _biases;
     private readonly float[][] _weightGradient;
     private readonly float[][] _biasGradient;
-    private readonly Unit[] _units;     // the gradient sums, each run by one thread
+    private readonly Unit[] _units;     // the gradient sums of a shard, in a fixed order
     private readonly int _firstHistogramUnit; // the first layer's units (the histogram's, then the columns') from here to the end
-    private bool _columnsInPass, _columnsReady; // the step's last pass finds the first layer's columns; they are found
-    private readonly Action<int> _forwardBlock, _deltaBlock, _passBlock, _sumUnit, _columnUnit;
-    private readonly Action<int, int> _forwardRows, _deltaRows, _passAll;
-    private Action<int, int>? _passGradients; // the gradients of a block's rows, in a Pass
-    private byte[] _passCodes = [];     // the codes of the pass in progress (a copy, for the workers)
-    private int _passRows;
-    private float[] _z = [], _a = [], _g = [];
+    private bool _columnsReady; // the step's last pass found the shards' first-layer columns
+    private Action<int, int, int>? _passGradients; // the gradients of a piece of a pass, in a Pass; what reads a piece's activations, in a Forward
+    private byte[] _passCodes = [];     // the codes of the pass in progress, in the order of its rows in the scratch
+    private float[] _z = [], _a = [], _g = [];   // the pass's rows (pre-activations, activations, gradients) from _zAt, _aAt, _gAt on
+    private int _zAt, _aAt, _gAt, _scratchRows;
     private readonly int[] _rowA = new int[243], _rowB = new int[243]; // RowA, RowB in floats (times the stride)
 
     /// <summary>A kernel for <paramref name="shape"/> (parameters zero until <see cref="SetParameters"/>).</summary>
     public TrainingKernel(NetworkShape shape)
+        : this(shape, null)
+    {
+    }
+
+    /// <summary>A kernel for <paramref name="shape"/>: a master (with the shards' sums), or a replica of <paramref name="master"/>.</summary>
+    private TrainingKernel(NetworkShape shape, TrainingKernel? master)
     {
         ArgumentNullException.ThrowIfNull(shape);
         _shape = shape;
@@ -84,8 +90,8 @@ internal sealed partial class TrainingKernel
         }
 
         RowStride = at;
-        _tables = new float[_chunks * ChunkRows * _stride[0]];
-        _histogram = new float[_tables.Length];
+        _master = master ?? this;
+        (_tables, _tablesAt) = Aligned(_chunks * ChunkRows * _stride[0]);
         _bias0 = new float[_stride[0]];
         _firstColumns = new float[_chunks * ChunkSize * _stride[0]];
         _firstGradient = new float[_firstColumns.Length + _stride[0]];
@@ -112,18 +118,18 @@ internal sealed partial class TrainingKernel
 
         _units = Units();
         _firstHistogramUnit = Array.FindIndex(_units, u => u.Kind is UnitKind.Histogram or UnitKind.Histogram16);
-        _forwardBlock = ForwardBlock;
-        _deltaBlock = DeltaBlock;
-        _sumUnit = SumAndColumnUnit;
-        _columnUnit = ColumnUnit;
-        _forwardRows = ForwardRows;
-        _deltaRows = DeltaRows;
-        _passBlock = PassBlock;
-        _passAll = PassRows;
+        _shardJob = ShardJob;
+        _prepareReplicas = PrepareReplicas;
+        if (master is null)
+        {
+            Sums[] sums = NewSums();
+            _shardSums = [sums, NewSums(sums)];
+        }
+        else
+        {
+            _shardSums = [];
+        }
     }
-
-    /// <summary>Rows per block of a pass on several threads.</summary>
-    public const int BlockRows = 16;
 
     /// <summary>The threads passes run on; null runs them on the calling thread alone (the same bits either way).</summary>
     public TrainingWorkers? Workers { get; set; }
@@ -135,10 +141,10 @@ internal sealed partial class TrainingKernel
     public int RowStride { get; }
 
     /// <summary>The activations of the last <see cref="Forward"/>, row by row (layer l at <see cref="Offset"/>(l)).</summary>
-    public Span<float> Activations => _a;
+    public Span<float> Activations => _a.AsSpan(_aAt, _scratchRows * RowStride);
 
     /// <summary>dLoss/d(activation) for the rows of the next <see cref="Backward"/>, laid out like <see cref="Activations"/>.</summary>
-    public Span<float> Gradients => _g;
+    public Span<float> Gradients => _g.AsSpan(_gAt, _scratchRows * RowStride);
 
     /// <summary>Where layer <paramref name="layer"/>'s activations start within a row.</summary>
     public int Offset(int layer) => _offset[layer];
@@ -146,6 +152,8 @@ internal sealed partial class TrainingKernel
     /// <summary>Takes the network's canonical parameters: rebuilds the first layer's tables and the padded weights.</summary>
     public void SetParameters(ReadOnlySpan<float> parameters)
     {
+        // A step not yet applied here moves the optimiser's moments: applied first, then the parameters replaced.
+        Sync();
         LayerShape first = _shape.Layers[0];
         int stride = _stride[0], inputs = first.InputCount;
         // Input-major columns of the first layer, zero beyond the inputs and the width.
@@ -161,13 +169,9 @@ internal sealed partial class TrainingKernel
             }
         }
 
-        ref float tables = ref MemoryMarshal.GetArrayDataReference(_tables);
         for (int c = 0; c < _chunks; c++)
         {
-            ref float a = ref Unsafe.Add(ref tables, c * ChunkRows * stride);
-            ref float b = ref Unsafe.Add(ref a, RowsA * stride);
-            Build(ref a, ref Unsafe.Add(ref columns, c * ChunkSize * stride), 3, stride, stride);
-            Build(ref b, ref Unsafe.Add(ref columns, ((c * ChunkSize) + 3) * stride), 2, stride, stride);
+            BuildTables(c, 0, stride);
         }
 
         for (int l = 1; l < _shape.Layers.Length; l++)
@@ -186,6 +190,8 @@ internal sealed partial class TrainingKernel
                 }
             }
         }
+
+        CommitSet();
     }
 
     /// <summary>
@@ -206,7 +212,19 @@ internal sealed partial class TrainingKernel
             ref float w = ref Unsafe.Add(ref column, j * stride);
             for (int r = 0; r < rows; r++)
             {
-                for (int k = 0; k < lanes; k += 8)
+                int k = 0;
+                if (Vector512.IsHardwareAccelerated)
+                {
+                    // Sixteen lanes at a time: the same additions lane by lane.
+                    for (; k <= lanes - 16; k += 16)
+                    {
+                        Vector512<float> prefix = Vector512.LoadUnsafe(ref table, (nuint)((r * stride) + k)), weight = Vector512.LoadUnsafe(ref w, (nuint)k);
+                        (prefix + weight).StoreUnsafe(ref table, (nuint)(((r + rows) * stride) + k));
+                        (prefix - weight).StoreUnsafe(ref table, (nuint)(((r + (2 * rows)) * stride) + k));
+                    }
+                }
+
+                for (; k < lanes; k += 8)
                 {
                     Vector256<float> prefix = Vector256.LoadUnsafe(ref table, (nuint)((r * stride) + k)), weight = Vector256.LoadUnsafe(ref w, (nuint)k);
                     (prefix + weight).StoreUnsafe(ref table, (nuint)(((r + rows) * stride) + k));
@@ -218,14 +236,28 @@ internal sealed partial class TrainingKernel
         }
     }
 
+    /// <summary>
+    /// <paramref name="length"/> floats from <c>At</c> on in a pinned array, the first on a 64-byte boundary: a row of
+    /// sixteen floats (a table's or a histogram's) is then one cache line, which a Vector512 reads or writes whole.
+    /// </summary>
+    private static (float[] Array, int At) Aligned(int length)
+    {
+        float[] array = GC.AllocateArray<float>(length + 16, pinned: true);
+        long address = (long)System.Runtime.InteropServices.Marshal.UnsafeAddrOfPinnedArrayElement(array, 0);
+        return (array, (int)((64 - (address & 63)) & 63) / sizeof(float));
+    }
+
     /// <summary>Makes room for <paramref name="rows"/> rows.</summary>
     public void Reserve(int rows)
     {
-        if (_z.Length < rows * RowStride)
+        if (_scratchRows < rows)
         {
-            _z = new float[rows * RowStride];
-            _a = new float[rows * RowStride];
-            _g = new float[rows * RowStride];
+            // On 64-byte boundaries: with rows of a multiple of sixteen floats (or an even shard's worth of rows), the
+            // shards' rows share no cache line.
+            _scratchRows = rows;
+            (_z, _zAt) = Aligned(rows * RowStride);
+            (_a, _aAt) = Aligned(rows * RowStride);
+            (_g, _gAt) = Aligned(rows * RowStride);
         }
     }
 

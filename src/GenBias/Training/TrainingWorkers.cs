@@ -8,8 +8,9 @@ namespace GenBias;
 
 /// <summary>
 /// The threads of a training run: <see cref="Run"/> runs the items 0 … count − 1 of a job, each exactly once, on the
-/// calling thread and the workers, and returns when all are done. Which thread runs an item is left to chance, so the
-/// items must write disjoint data: the result is then the same for any number of threads.
+/// calling thread and the workers, and returns when all are done; the body learns which thread runs it (0 for the
+/// caller), so that it can keep per-thread copies. Which thread runs an item is left to chance, so the items must write
+/// disjoint data and read only what every thread's copy holds alike: the result is then the same for any number of threads.
 /// </summary>
 /// <remarks>
 /// A step of the trainer is microseconds of work, so a job costs no allocation and no atomic operation per item: its
@@ -24,6 +25,9 @@ internal sealed class TrainingWorkers : IDisposable
 {
     /// <summary>How long a waiting worker spins before it sleeps (0.2 ms: longer than a step, shorter than an epoch's end).</summary>
     private static readonly long SpinTicks = Stopwatch.Frequency / 5000;
+
+    /// <summary>How long the caller spins for a worker's slot before it yields its core now and then (20 µs: a few steps).</summary>
+    private static readonly long YieldTicks = Stopwatch.Frequency / 50000;
 
     /// <summary>Jobs timed on the workers and then alone, before the faster is kept.</summary>
     private const int ProbeJobs = 64;
@@ -56,7 +60,7 @@ internal sealed class TrainingWorkers : IDisposable
     // The job in progress: its number (published last), body and size, and per slot the last job that claimed it and
     // the last job it finished, each on its own cache line.
     private readonly long[] _flags;
-    private Action<int>? _body;
+    private Action<int, int>? _body;
     private int _count, _slots;
     private long _number;
     private ExceptionDispatchInfo? _error;
@@ -98,27 +102,32 @@ internal sealed class TrainingWorkers : IDisposable
     /// <summary>The threads in all, the caller's included.</summary>
     public int Threads => _threads.Length + 1;
 
-    /// <summary>Runs <paramref name="body"/> for every item 0 … <paramref name="count"/> − 1; rethrows the first exception.</summary>
-    public void Run(int count, Action<int> body)
+    /// <summary>
+    /// Runs <paramref name="body"/>(item, thread) for every item 0 … <paramref name="count"/> − 1 (thread 0 is the caller,
+    /// thread t ≥ 1 the worker of slot t); rethrows the first exception. Where the job runs on the workers,
+    /// <paramref name="prepare"/>(slots) runs first on the caller: threads 0 … slots − 1 may run items.
+    /// </summary>
+    public void Run(int count, Action<int, int> body, Action<int>? prepare = null)
     {
         TrainingProfile.JobStart();
-        RunJob(count, body);
+        RunJob(count, body, prepare);
         TrainingProfile.JobEnd();
     }
 
-    private void RunJob(int count, Action<int> body)
+    private void RunJob(int count, Action<int, int> body, Action<int>? prepare)
     {
         if (_threads.Length == 0 || count <= 1 || Alone())
         {
             for (int i = 0; i < count; i++)
             {
-                body(i);
+                body(i, 0);
             }
 
             return;
         }
 
         int slots = Math.Min(Threads, count);
+        prepare?.Invoke(slots);
         long number = ++_number;
         (_body, _count, _slots, _error) = (body, count, slots, null);
         for (int s = slots; s < Threads; s++)
@@ -138,13 +147,13 @@ internal sealed class TrainingWorkers : IDisposable
             }
         }
 
-        RunSlot(0);
+        RunSlot(0, 0);
         // Then every slot no worker has claimed yet; the others are waited for.
         for (int s = 1; s < slots; s++)
         {
             if (Claim(s, number))
             {
-                RunSlot(s);
+                RunSlot(s, 0);
                 Volatile.Write(ref _flags[Done(s)], number);
             }
         }
@@ -152,10 +161,18 @@ internal sealed class TrainingWorkers : IDisposable
         long waited = Stopwatch.GetTimestamp();
         for (int s = 1; s < slots; s++)
         {
-            var spin = default(SpinWait);
-            while (Volatile.Read(ref _flags[Done(s)]) < number)
+            // Spins (a slot's items take microseconds: a yield would cost as much), then yields the core now and then
+            // to a worker that may be waiting for it.
+            for (int spin = 1; Volatile.Read(ref _flags[Done(s)]) < number; spin++)
             {
-                spin.SpinOnce(sleep1Threshold: -1);
+                if (spin % 64 == 0 && Stopwatch.GetTimestamp() - waited > YieldTicks)
+                {
+                    Thread.Yield();
+                }
+                else
+                {
+                    Thread.SpinWait(1);
+                }
             }
         }
 
@@ -183,16 +200,16 @@ internal sealed class TrainingWorkers : IDisposable
         return last < number && Interlocked.CompareExchange(ref _flags[Claimed(slot)], number, last) == last;
     }
 
-    /// <summary>The items of <paramref name="slot"/> in the job in progress.</summary>
-    private void RunSlot(int slot)
+    /// <summary>The items of <paramref name="slot"/> in the job in progress, on <paramref name="thread"/>.</summary>
+    private void RunSlot(int slot, int thread)
     {
-        Action<int> body = _body!;
+        Action<int, int> body = _body!;
         int count = _count, step = _slots;
         try
         {
             for (int i = slot; i < count; i += step)
             {
-                body(i);
+                body(i, thread);
             }
         }
         catch (Exception e)
@@ -288,7 +305,7 @@ internal sealed class TrainingWorkers : IDisposable
             // The job is read after the claim: a job whose slot a worker claimed stays in progress until the slot is done.
             if (Claim(slot, number))
             {
-                RunSlot(slot);
+                RunSlot(slot, slot);
                 Volatile.Write(ref _flags[Done(slot)], number);
             }
         }

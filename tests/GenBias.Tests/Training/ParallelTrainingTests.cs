@@ -6,7 +6,8 @@ namespace GenBias.Tests.Training;
 
 /// <summary>
 /// The trainer on several threads: the kernel's passes and whole training runs give the same bits for any thread
-/// count (rows in fixed blocks, every gradient summed in row order), and the thread count is validated.
+/// count (rows in fixed shards, each summed in row order, the shards' sums added in shard order), and the thread count
+/// is validated.
 /// </summary>
 public class ParallelTrainingTests
 {
@@ -18,7 +19,7 @@ public class ParallelTrainingTests
         var random = new Random((inputs * 17) + widths.Length);
         float[] parameters = Enumerable.Range(0, shape.ParameterCount).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray();
         FixedPointGrid.SnapFirstLayer(shape, parameters);
-        // 75 rows: four whole blocks and a partial one; two passes accumulate before the gradient is collected.
+        // 75 rows: shards of 37 and 38 rows; two passes accumulate before the gradient is collected.
         const int Rows = 75;
         int chunks = TrainingKernel.Chunks(inputs);
         byte[] first = new byte[Rows * chunks], second = new byte[Rows * chunks];
@@ -59,12 +60,128 @@ public class ParallelTrainingTests
 
         (float[] values, float[] gradient) = Run(1);
         Assert.Contains(gradient, g => g != 0);
-        foreach (int threads in new[] { 2, 3, 4, 16 })
+        // Every job on the workers (more threads than shards included): the same bits as one thread.
+        TrainingWorkers.NeverAlone = true;
+        try
         {
-            (float[] a, float[] g) = Run(threads);
-            Assert.Equal(Bits(values), Bits(a));
-            Assert.Equal(Bits(gradient), Bits(g));
+            foreach (int threads in new[] { 2, 3, 4, 16 })
+            {
+                (float[] a, float[] g) = Run(threads);
+                Assert.Equal(Bits(values), Bits(a));
+                Assert.Equal(Bits(gradient), Bits(g));
+            }
         }
+        finally
+        {
+            TrainingWorkers.NeverAlone = false;
+        }
+    }
+
+    /// <summary>
+    /// A pass's gradient is its shards' gradients added in shard order: each segment of the pass (here 75 rows, then 9,
+    /// then 2, then 0) cut into <see cref="TrainingKernel.Shards"/> parts at ⌊length · s / shards⌋, shard s taking part s
+    /// of every segment in segment order. Each shard is run alone on a kernel of its own (its rows in that order, one
+    /// segment) and their gradients added in shard order: the same bits as the pass on one thread and on several.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void A_pass_is_its_shards_gradients_added_in_shard_order(int threads)
+    {
+        NetworkShape shape = NetworkShape.Create(25, [(16, Activation.Tanh), (3, Activation.Sigmoid)]);
+        var random = new Random(41);
+        float[] parameters = [.. Enumerable.Range(0, shape.ParameterCount).Select(_ => (float)((random.NextDouble() * 2) - 1))];
+        FixedPointGrid.SnapFirstLayer(shape, parameters);
+        int[] ends = [75, 84, 86, 86];
+        int rows = ends[^1], chunks = TrainingKernel.Chunks(shape.InputCount);
+        byte[] codes = new byte[rows * chunks];
+        TrainingKernel.DrawUniform(new DeterministicRandom(5), shape.InputCount, codes);
+        // A row's seed depends on the row (not on where the kernel keeps it), so that each shard alone sees the same.
+        float[] seeds = [.. Enumerable.Range(0, rows * shape.ActivationCount).Select(_ => (float)(random.NextDouble() - 0.5))];
+
+        void Seed(TrainingKernel kernel, int[] rowOf, int from, int to, int at)
+        {
+            for (int r = from; r < to; r++)
+            {
+                foreach (LayerShape layer in shape.Layers)
+                {
+                    for (int k = 0; k < layer.Width; k++)
+                    {
+                        kernel.Gradients[((at + r - from) * kernel.RowStride) + kernel.Offset(layer.Index) + k] = seeds[(rowOf[r] * shape.ActivationCount) + layer.ActivationOffset + k];
+                    }
+                }
+            }
+        }
+
+        int[] identity = [.. Enumerable.Range(0, rows)];
+        float[] whole = new float[shape.ParameterCount];
+        TrainingWorkers.NeverAlone = true;
+        try
+        {
+            using var workers = new TrainingWorkers(threads);
+            var kernel = new TrainingKernel(shape) { Workers = workers };
+            kernel.SetParameters(parameters);
+            kernel.Pass(codes, rows, (from, to, at) => Seed(kernel, identity, from, to, at), last: true, ends, ends.Length);
+            kernel.CollectGradient(whole);
+        }
+        finally
+        {
+            TrainingWorkers.NeverAlone = false;
+        }
+
+        float[] expected = new float[shape.ParameterCount];
+        for (int shard = 0; shard < TrainingKernel.Shards; shard++)
+        {
+            var rowsOf = new System.Collections.Generic.List<int>();
+            for (int k = 0, begin = 0; k < ends.Length; begin = ends[k++])
+            {
+                int length = ends[k] - begin;
+                rowsOf.AddRange(Enumerable.Range(begin + (length * shard / TrainingKernel.Shards), (length * (shard + 1) / TrainingKernel.Shards) - (length * shard / TrainingKernel.Shards)));
+            }
+
+            float[] sum = ShardGradient(shape, parameters, codes, [.. rowsOf], seeds);
+            for (int p = 0; p < sum.Length; p++)
+            {
+                expected[p] = shard == 0 ? sum[p] : expected[p] + sum[p];
+            }
+        }
+
+        Assert.Equal(Bits(expected), Bits(whole));
+    }
+
+
+    /// <summary>
+    /// The gradient of one shard alone: its rows (in its order) as the first shard of a one-segment pass on one thread,
+    /// the second shard as many rows with no gradient at all (whose sums are zeros, and x + 0 is x).
+    /// </summary>
+    private static float[] ShardGradient(NetworkShape shape, float[] parameters, byte[] codes, int[] own, float[] seeds)
+    {
+        int n = own.Length, chunks = TrainingKernel.Chunks(shape.InputCount);
+        byte[] pass = new byte[2 * n * chunks];
+        for (int r = 0; r < n; r++)
+        {
+            codes.AsSpan(own[r] * chunks, chunks).CopyTo(pass.AsSpan(r * chunks));
+        }
+
+        var kernel = new TrainingKernel(shape);
+        kernel.SetParameters(parameters);
+        kernel.Pass(pass, 2 * n, (from, to, at) =>
+        {
+            for (int r = from; r < Math.Min(to, n); r++)
+            {
+                foreach (LayerShape layer in shape.Layers)
+                {
+                    for (int k = 0; k < layer.Width; k++)
+                    {
+                        kernel.Gradients[((at + r - from) * kernel.RowStride) + kernel.Offset(layer.Index) + k] = seeds[(own[r] * shape.ActivationCount) + layer.ActivationOffset + k];
+                    }
+                }
+            }
+        }, last: true);
+        float[] gradient = new float[shape.ParameterCount];
+        kernel.CollectGradient(gradient);
+        return gradient;
     }
 
     [Fact]
@@ -135,6 +252,43 @@ public class ParallelTrainingTests
             })];
             Assert.Equal(models[0], models[1]);
             Assert.Equal(models[0], models[2]);
+        }
+        finally
+        {
+            TrainingWorkers.NeverAlone = false;
+        }
+    }
+
+    [Fact]
+    public void A_last_batch_of_one_row_odd_sample_counts_and_more_threads_than_shards_give_the_same_model()
+    {
+        // 431 rows in batches of 43: ten whole batches (shards of 21 and 22 rows) and a last batch of one row (shards of
+        // 0 and 1); 33 cube samples a step (16 and 17) and 17 multiplier samples (a pass too small to hand over).
+        TernaryDataset data = SeedProblem.Data(431, 25);
+        var options = new TrainerOptions
+        {
+            Epochs = 2,
+            BatchSize = 43,
+            Seed = 7,
+            Patience = 0,
+            FreeBaseline = false,
+            ValidationFraction = 0,
+            SurrogateSamplesPerStep = 33,
+            MultiplierSamplesPerStep = 17,
+            Preferences = [Preference.OutputAbove(0.5, 0.6)],
+        };
+        TrainingWorkers.NeverAlone = true;
+        try
+        {
+            int[][] models = [.. new[] { 1, 2, 3, 16 }.Select(threads =>
+            {
+                var network = new SeedHidden();
+                PreferenceTrainer.Train(network, data, options with { Threads = threads });
+                return Bits(network.Parameters.ToArray());
+            })];
+            Assert.Equal(models[0], models[1]);
+            Assert.Equal(models[0], models[2]);
+            Assert.Equal(models[0], models[3]);
         }
         finally
         {
