@@ -690,18 +690,35 @@ public static class TernaryInput
         }
 
         // Any bad bit anywhere sends the batch to the loop below, which names the row and the input.
+        // Rows have an even number of words, so the batch is a sequence of (positive, negative) pairs: four pairs per
+        // vector, each mask ANDed with its partner; then the last block of each row against the bits beyond the inputs.
         ulong outside = (inputCount & 63) == 0 ? 0 : ~0UL << (inputCount & 63), bad = 0;
         ref ulong first = ref MemoryMarshal.GetReference(packedInputs);
-        for (int r = 0; r < rows; r++)
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
         {
-            ref ulong row = ref Unsafe.Add(ref first, r * words);
-            for (int i = 0; i < words; i += 2)
+            Vector512<ulong> both = Vector512<ulong>.Zero, partner = Vector512.Create(1UL, 0, 3, 2, 5, 4, 7, 6);
+            for (; i + 8 <= packedInputs.Length; i += 8)
             {
-                ulong positive = Unsafe.Add(ref row, i), negative = Unsafe.Add(ref row, i + 1);
-                bad |= positive & negative;
+                Vector512<ulong> v = Vector512.LoadUnsafe(ref first, (nuint)i);
+                both |= v & Vector512.Shuffle(v, partner);
             }
 
-            bad |= (Unsafe.Add(ref row, words - 2) | Unsafe.Add(ref row, words - 1)) & outside;
+            bad = both == Vector512<ulong>.Zero ? 0UL : 1UL;
+        }
+
+        for (; i < packedInputs.Length; i += 2)
+        {
+            bad |= Unsafe.Add(ref first, i) & Unsafe.Add(ref first, i + 1);
+        }
+
+        if (outside != 0)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                ref ulong row = ref Unsafe.Add(ref first, r * words);
+                bad |= (Unsafe.Add(ref row, words - 2) | Unsafe.Add(ref row, words - 1)) & outside;
+            }
         }
 
         if (bad != 0)
