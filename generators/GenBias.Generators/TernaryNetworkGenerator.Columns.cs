@@ -135,7 +135,7 @@ namespace GenBias.Generators
         /// <summary>Layer 0 of a column kernel: <c>y0[k]</c> holds neuron k's activation of the rows, row t in lane t.</summary>
         private static void EmitColumnLayerInLanes(IndentedWriter w, LayerPlan l, string type, int lanes)
         {
-            int words = 2 * ((l.Inputs + 63) / 64);
+            int words = ShapeRules.PackedWordsPerRow(l.Inputs);
             w.Line(lanes == 16
                 ? $"// Layer 0: {l.Describe}; the {lanes} rows' multiply-adds with the columns, in any order"
                 : $"// Layer 0: {l.Describe}; the {lanes} rows packed, each neuron's +1 columns added and −1 columns subtracted");

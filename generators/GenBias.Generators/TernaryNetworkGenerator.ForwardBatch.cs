@@ -90,6 +90,43 @@ namespace GenBias.Generators
             }
 
             EmitColumnBatches(w, layers);
+            if (AddsColumns(layers) || DotsFirstLayer(layers))
+            {
+                EmitUnpackedPackedBatch(w, model.Inputs);
+            }
+        }
+
+        /// <summary>
+        /// The packed batch of a network whose first layer adds columns or dots on the grid: groups of 16 rows (up to 16 KB of sbytes) at a time
+        /// unpacked into sbytes and computed by the sbyte batch, so its bits are the sbyte batch's by construction.
+        /// </summary>
+        private static void EmitUnpackedPackedBatch(IndentedWriter w, int inputs)
+        {
+            // Whole groups of 16 rows, as many as fit 16 KB of sbytes (one group at 1,024 inputs): few calls, in cache.
+            int chunk = 16 * System.Math.Max(1, 1024 / inputs);
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// The outputs for a batch of packed inputs: <paramref name=\"packedInputs\"/> holds, per row and per block of 64 inputs, the");
+            w.Line("/// positive mask then the negative mask (<see cref=\"GB::TernaryInput.PackedWordsPerRow\"/> ulongs a row). Groups of");
+            w.Line($"/// {chunk} rows at a time are unpacked into sbytes (a few vector instructions per 64 inputs) and computed by the sbyte batch's kernels.");
+            w.Line("/// </summary>");
+            w.Line("/// <exception cref=\"Sys::ArgumentException\">The lengths do not match, or a row's masks overlap or set a bit at or above <see cref=\"InputCount\"/> (the message names the row and the input).</exception>");
+            using (w.MemberBlock("public void ForwardBatch(Sys::ReadOnlySpan<ulong> packedInputs, Sys::Span<float> outputs)"))
+            {
+                w.Line("int rows = GB::TernaryInput.ValidatePackedBatch(packedInputs, InputCount, OutputCount, outputs.Length);");
+                w.Line("int words = GB::TernaryInput.PackedWordsPerRow(InputCount);");
+                w.Line("int version = GBC::ParameterVersion.Read(ref _version);");
+                w.Line($"Sys::Span<sbyte> block = stackalloc sbyte[{chunk} * InputCount];");
+                w.Line($"// {chunk} rows at a time (at most 16 KB): the unpacked rows stay in the first-level cache for the kernels.");
+                using (w.Block($"for (int r = 0; r < rows; r += {chunk})"))
+                {
+                    w.Line($"int count = Sys::Math.Min({chunk}, rows - r);");
+                    w.Line("GB::TernaryInput.UnpackRows(packedInputs.Slice(r * words), count, InputCount, block);");
+                    w.Line("ForwardBatch(block.Slice(0, count * InputCount), outputs.Slice(r * OutputCount, count * OutputCount));");
+                }
+
+                EmitVersionCheck(w);
+            }
         }
 
         /// <summary>

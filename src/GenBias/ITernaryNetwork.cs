@@ -77,27 +77,19 @@ public interface ITernaryNetwork
     void ForwardBatch(ReadOnlySpan<sbyte> inputs, Span<float> outputs);
 
     /// <summary>
-    /// Computes the outputs for a batch of packed inputs (at most 64 inputs per row): <paramref name="packedInputs"/>
-    /// holds each row's positive mask, then its negative mask. Generated networks whose first layer reads tables
-    /// implement it natively (the fastest batch form); otherwise the rows are unpacked.
+    /// Computes the outputs for a batch of packed inputs, any width: <paramref name="packedInputs"/> holds rows of
+    /// <see cref="TernaryInput.PackedWordsPerRow"/> ulongs (for each block of 64 inputs its positive mask, then its
+    /// negative mask; up to 64 inputs the two masks). Generated networks whose first layer reads tables, adds weight
+    /// columns or takes dot products on the fixed-point grid implement it natively; otherwise the rows are unpacked
+    /// into the sbyte batch.
     /// </summary>
-    /// <exception cref="ArgumentException">The lengths do not match, or a row's masks are invalid (the message names the row).</exception>
+    /// <exception cref="ArgumentException">The lengths do not match, or a row's masks are invalid (the message names the row and the input).</exception>
     void ForwardBatch(ReadOnlySpan<ulong> packedInputs, Span<float> outputs)
     {
-        if (Shape.InputCount > ShapeRules.MaxPackedInputs)
-        {
-            throw TernaryInput.PackedUnavailable(Shape.InputCount);
-        }
-
-        int rows = TernaryInput.ValidatePackedBatch(packedInputs, Shape.InputCount, Shape.OutputCount, outputs.Length);
-        sbyte[] inputs = new sbyte[rows * Shape.InputCount];
-        Span<sbyte> row = stackalloc sbyte[ShapeRules.MaxPackedInputs];
-        for (int r = 0; r < rows; r++)
-        {
-            TernaryInput.Unpack(packedInputs[2 * r], packedInputs[(2 * r) + 1], Shape.InputCount, row);
-            row[..Shape.InputCount].CopyTo(inputs.AsSpan(r * Shape.InputCount, Shape.InputCount));
-        }
-
+        int inputCount = Shape.InputCount;
+        int rows = TernaryInput.ValidatePackedBatch(packedInputs, inputCount, Shape.OutputCount, outputs.Length);
+        sbyte[] inputs = new sbyte[rows * inputCount];
+        TernaryInput.UnpackRows(packedInputs, rows, inputCount, inputs);
         ForwardBatch(inputs, outputs);
     }
 

@@ -386,7 +386,18 @@ internal static class SideBySide
         }
         else
         {
+            // Packed rows of any width: per 64 inputs the positive mask, then the negative mask.
+            int words = TernaryInput.PackedWordsPerRow(n);
+            ulong[] packed = new ulong[words * Rows];
+            for (int r = 0; r < Rows; r++)
+            {
+                TernaryInput.Pack(inputs.AsSpan(r * n, n), packed.AsSpan(r * words, words));
+            }
+
+            string packedName = $"GenBias batch {tag} (packed)";
+            list.Add(new Contender(tag, packedName, () => { network.ForwardBatch(packed, results); return Rows; }, ort));
             list.Add(new Contender(tag, $"GenBias batch {tag} (sbyte rows)", () => { network.ForwardBatch(inputs, results); return Rows; }, ort));
+            SecondRatios.Add((packedName, $"GenBias batch {tag} (sbyte rows)"));
             if (floatTwin is not null)
             {
                 float[] twin = network.Parameters.ToArray();

@@ -400,6 +400,13 @@ public class WideFirstLayerTests
         }
 
         rows.AsSpan(27 * n, n).Fill(-1);
+        int words = TernaryInput.PackedWordsPerRow(n);
+        ulong[] packed = new ulong[Rows * words];
+        for (int r = 0; r < Rows; r++)
+        {
+            TernaryInput.Pack(rows.AsSpan(r * n, n), packed.AsSpan(r * words, words));
+        }
+
         var reference = new ReferenceNetwork(shape, parameters);
         float[] expected = new float[outputs], single = new float[outputs];
         float[] activations = new float[shape.ActivationCount], expectedActivations = new float[shape.ActivationCount];
@@ -408,6 +415,15 @@ public class WideFirstLayerTests
             network.ComputePath = path;
             float[] batch = new float[Rows * outputs];
             network.ForwardBatch(rows, batch);
+            // The packed batch (16 rows at a time through the sbyte batch's kernels), 29 and 13 rows: the sbyte batch's bits.
+            foreach (int count in new[] { Rows, 13 })
+            {
+                float[] fromPacked = new float[count * outputs];
+                network.ForwardBatch(packed.AsSpan(0, count * words), fromPacked);
+                Assert.True(fromPacked.Select(BitConverter.SingleToInt32Bits).SequenceEqual(batch.Take(count * outputs).Select(BitConverter.SingleToInt32Bits)),
+                    $"{name} {path}, {count} packed rows: the packed batch differs from the sbyte batch");
+            }
+
             for (int r = 0; r < Rows; r++)
             {
                 reference.Forward(rows.AsSpan(r * n, n), expected);

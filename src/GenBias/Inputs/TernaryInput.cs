@@ -10,7 +10,9 @@ namespace GenBias;
 /// <summary>Checks and converts ternary inputs: spans of <see cref="sbyte"/> and the packed two-mask form.</summary>
 /// <remarks>
 /// The packed form of an input with at most 64 values is two masks: bit <c>i</c> of <c>positive</c> set means
-/// input <c>i</c> is +1, bit <c>i</c> of <c>negative</c> set means -1, neither means 0.
+/// input <c>i</c> is +1, bit <c>i</c> of <c>negative</c> set means -1, neither means 0. A packed row of any width is
+/// <see cref="PackedWordsPerRow"/> ulongs: for each block of 64 inputs (the last may be shorter) its positive mask, then
+/// its negative mask, so up to 64 inputs it is exactly the two masks.
 /// </remarks>
 public static class TernaryInput
 {
@@ -66,6 +68,11 @@ public static class TernaryInput
     public static int ValidatePackedBatch(ReadOnlySpan<ulong> packedInputs, int inputCount, int outputWidth, int outputLength,
         [CallerArgumentExpression(nameof(packedInputs))] string? paramName = null)
     {
+        if (inputCount > ShapeRules.MaxPackedInputs)
+        {
+            return ValidateWidePackedBatch(packedInputs, inputCount, outputWidth, outputLength, paramName);
+        }
+
         if (packedInputs.Length % 2 != 0)
         {
             throw new ArgumentException(
@@ -122,6 +129,167 @@ public static class TernaryInput
         }
 
         return rows;
+    }
+
+    /// <summary>The ulongs of one packed row of <paramref name="inputCount"/> inputs: two per block of 64 inputs.</summary>
+    public static int PackedWordsPerRow(int inputCount) => ShapeRules.PackedWordsPerRow(inputCount);
+
+    /// <summary>
+    /// Packs a ternary span of any length into <see cref="PackedWordsPerRow"/>(input.Length) ulongs: for each block of
+    /// 64 inputs its positive mask, then its negative mask.
+    /// </summary>
+    /// <exception cref="ArgumentException">The destination's length is not the packed row's, or a value is not ternary (the message names its index).</exception>
+    public static void Pack(ReadOnlySpan<sbyte> input, Span<ulong> destination)
+    {
+        int words = ShapeRules.PackedWordsPerRow(input.Length);
+        if (destination.Length != words)
+        {
+            throw new ArgumentException(
+                $"The destination has {destination.Length} ulongs; a packed row of {input.Length} inputs is {words} (a positive and a negative mask per 64 inputs).",
+                nameof(destination));
+        }
+
+        ref sbyte start = ref MemoryMarshal.GetReference(input);
+        for (int c = 0; 2 * c < words; c++)
+        {
+            int length = Math.Min(64, input.Length - (64 * c));
+            if (!TryPack(ref Unsafe.Add(ref start, 64 * c), length, out ulong positive, out ulong negative))
+            {
+                ThrowNotTernary(input, 0, nameof(input));
+            }
+
+            destination[2 * c] = positive;
+            destination[(2 * c) + 1] = negative;
+        }
+    }
+
+    /// <summary>
+    /// Throws unless <paramref name="packed"/> is one valid packed row of <paramref name="inputCount"/> inputs (any
+    /// width): <see cref="PackedWordsPerRow"/> ulongs, no input set in both masks, no bit beyond the last input.
+    /// </summary>
+    /// <exception cref="ArgumentException">The length is wrong, or a bit is invalid (the message names the input).</exception>
+    public static void ValidatePacked(ReadOnlySpan<ulong> packed, int inputCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(inputCount);
+        int words = ShapeRules.PackedWordsPerRow(inputCount);
+        if (packed.Length != words)
+        {
+            throw new ArgumentException(
+                $"The packed row has {packed.Length} ulongs; {inputCount} inputs pack into {words} (a positive and a negative mask per 64 inputs).",
+                nameof(packed));
+        }
+
+        int bad = FirstBadBlock(packed, inputCount);
+        if (bad >= 0)
+        {
+            throw new ArgumentException(BadPackedMessage(packed[2 * bad], packed[(2 * bad) + 1], 64 * bad, inputCount), nameof(packed));
+        }
+    }
+
+    /// <summary>
+    /// Expands one packed row of <paramref name="inputCount"/> inputs (any width, see <see cref="Pack(ReadOnlySpan{sbyte}, Span{ulong})"/>)
+    /// into one sbyte per input (-1, 0, +1); exactly the first <paramref name="inputCount"/> values of the destination are written.
+    /// </summary>
+    /// <exception cref="ArgumentException">The row is invalid (see <see cref="ValidatePacked(ReadOnlySpan{ulong}, int)"/>), or the destination is shorter than <paramref name="inputCount"/>.</exception>
+    public static void Unpack(ReadOnlySpan<ulong> packed, int inputCount, Span<sbyte> destination)
+    {
+        ValidatePacked(packed, inputCount);
+        if (destination.Length < inputCount)
+        {
+            throw new ArgumentException($"The destination has {destination.Length} values; {inputCount} are needed.", nameof(destination));
+        }
+
+        UnpackRow(ref MemoryMarshal.GetReference(packed), inputCount, ref MemoryMarshal.GetReference(destination));
+    }
+
+    /// <summary>
+    /// Expands a validated packed row of <paramref name="inputCount"/> inputs into exactly <paramref name="inputCount"/>
+    /// sbytes at <paramref name="destination"/>, eight inputs per bit deposit where BMI2 is available.
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static void UnpackRow(ref ulong packed, int inputCount, ref sbyte destination)
+    {
+        ref byte dst = ref Unsafe.As<sbyte, byte>(ref destination);
+        int i = 0;
+        if (Bmi2.X64.IsSupported)
+        {
+            for (; i + 8 <= inputCount; i += 8)
+            {
+                // Eight inputs never straddle two blocks (blocks start at multiples of 64).
+                ulong positive = Unsafe.Add(ref packed, 2 * (i >> 6)), negative = Unsafe.Add(ref packed, (2 * (i >> 6)) + 1);
+                int shift = i & 63;
+                ulong pos = Bmi2.X64.ParallelBitDeposit((positive >> shift) & 0xFF, 0x0101010101010101UL);
+                ulong neg = Bmi2.X64.ParallelBitDeposit((negative >> shift) & 0xFF, 0x0101010101010101UL);
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, i), pos | (neg * 0xFF));
+            }
+        }
+
+        for (; i < inputCount; i++)
+        {
+            ulong positive = Unsafe.Add(ref packed, 2 * (i >> 6)), negative = Unsafe.Add(ref packed, (2 * (i >> 6)) + 1);
+            int shift = i & 63;
+            Unsafe.Add(ref dst, i) = (byte)(sbyte)((int)((positive >> shift) & 1) - (int)((negative >> shift) & 1));
+        }
+    }
+
+    /// <summary>
+    /// Expands <paramref name="rowCount"/> validated packed rows of <paramref name="inputCount"/> inputs (rows of
+    /// <see cref="PackedWordsPerRow"/> ulongs) into rows of sbytes (-1, 0, +1) at the start of
+    /// <paramref name="destination"/>. With AVX-512 VBMI each 64 inputs take a few vector instructions: the mask broadcast,
+    /// byte i/8 spread to byte i (vpermb), an AND with 1, 2, 4, …, 128 and a compare give 0 or −1 per byte, and the value
+    /// is the negative bytes minus the positive bytes. Bytes past a row's end may be written before the next row
+    /// overwrites them; nothing is written outside <paramref name="destination"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">A span is too short for <paramref name="rowCount"/> rows.</exception>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static void UnpackRows(ReadOnlySpan<ulong> packed, int rowCount, int inputCount, Span<sbyte> destination)
+    {
+        int words = ShapeRules.PackedWordsPerRow(inputCount);
+        if (rowCount < 0 || inputCount < 0 || packed.Length < rowCount * words || destination.Length < rowCount * inputCount)
+        {
+            throw new ArgumentException(
+                $"{rowCount} packed rows of {inputCount} inputs need {rowCount * words} ulongs (given {packed.Length}) and {rowCount * inputCount} values (given {destination.Length}).",
+                nameof(destination));
+        }
+
+        ref ulong source = ref MemoryMarshal.GetReference(packed);
+        ref sbyte target = ref MemoryMarshal.GetReference(destination);
+        if (!Avx512Vbmi.IsSupported)
+        {
+            for (int r = 0; r < rowCount; r++)
+            {
+                UnpackRow(ref Unsafe.Add(ref source, r * words), inputCount, ref Unsafe.Add(ref target, r * inputCount));
+            }
+
+            return;
+        }
+
+        Vector512<byte> spread = Vector512.Create(
+            (byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3,
+            4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7);
+        Vector512<byte> bits = Vector512.Create(0x8040201008040201UL).AsByte();
+        Span<sbyte> last = stackalloc sbyte[64];
+        for (int r = 0; r < rowCount; r++)
+        {
+            ref ulong row = ref Unsafe.Add(ref source, r * words);
+            int start = r * inputCount;
+            for (int c = 0; 64 * c < inputCount; c++)
+            {
+                Vector512<byte> positive = Avx512Vbmi.PermuteVar64x8(Vector512.Create(Unsafe.Add(ref row, 2 * c)).AsByte(), spread);
+                Vector512<byte> negative = Avx512Vbmi.PermuteVar64x8(Vector512.Create(Unsafe.Add(ref row, (2 * c) + 1)).AsByte(), spread);
+                Vector512<sbyte> value = Vector512.Equals(negative & bits, bits).AsSByte() - Vector512.Equals(positive & bits, bits).AsSByte();
+                int at = start + (64 * c);
+                if (at + 64 <= destination.Length)
+                {
+                    value.StoreUnsafe(ref target, (nuint)at);
+                }
+                else
+                {
+                    value.StoreUnsafe(ref MemoryMarshal.GetReference(last));
+                    last[..(inputCount - (64 * c))].CopyTo(destination[at..]);
+                }
+            }
+        }
     }
 
     /// <summary>Whether every value is -1, 0 or +1.</summary>
@@ -251,7 +419,7 @@ public static class TernaryInput
     /// positions; the destination's length is rounded up to whole groups of 8, which receive zeros.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="inputCount"/> is outside 0..64 (two masks hold at most 64 inputs).</exception>
-    /// <exception cref="ArgumentException">A bit is set in both masks, or at or above <paramref name="inputCount"/> (see <see cref="ValidatePacked"/>).</exception>
+    /// <exception cref="ArgumentException">A bit is set in both masks, or at or above <paramref name="inputCount"/> (see <see cref="ValidatePacked(ulong, ulong, int)"/>).</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Unpack(ulong positive, ulong negative, int inputCount, Span<sbyte> destination)
     {
@@ -503,6 +671,106 @@ public static class TernaryInput
     private static void ThrowPackedInputCount(int inputCount) =>
         throw new ArgumentOutOfRangeException(nameof(inputCount), inputCount,
             $"The packed form holds 0 to {ShapeRules.MaxPackedInputs} inputs (one bit each in two 64-bit masks); {inputCount} do not fit. Use the span form.");
+
+    private static int ValidateWidePackedBatch(ReadOnlySpan<ulong> packedInputs, int inputCount, int outputWidth, int outputLength, string? paramName)
+    {
+        int words = ShapeRules.PackedWordsPerRow(inputCount);
+        if (packedInputs.Length % words != 0)
+        {
+            throw new ArgumentException(
+                $"The packed batch has {packedInputs.Length} ulongs, which is not a whole number of rows of {words} ({inputCount} inputs: a positive and a negative mask per 64 inputs).",
+                paramName);
+        }
+
+        int rows = packedInputs.Length / words;
+        if (outputLength != rows * outputWidth)
+        {
+            throw new ArgumentException(
+                $"The output span has {outputLength} values; {rows} rows of {outputWidth} outputs need {rows * outputWidth}.", "outputs");
+        }
+
+        // Any bad bit anywhere sends the batch to the loop below, which names the row and the input.
+        // Rows have an even number of words, so the batch is a sequence of (positive, negative) pairs: four pairs per
+        // vector, each mask ANDed with its partner; then the last block of each row against the bits beyond the inputs.
+        ulong outside = (inputCount & 63) == 0 ? 0 : ~0UL << (inputCount & 63), bad = 0;
+        ref ulong first = ref MemoryMarshal.GetReference(packedInputs);
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<ulong> both = Vector512<ulong>.Zero, partner = Vector512.Create(1UL, 0, 3, 2, 5, 4, 7, 6);
+            for (; i + 8 <= packedInputs.Length; i += 8)
+            {
+                Vector512<ulong> v = Vector512.LoadUnsafe(ref first, (nuint)i);
+                both |= v & Vector512.Shuffle(v, partner);
+            }
+
+            bad = both == Vector512<ulong>.Zero ? 0UL : 1UL;
+        }
+
+        for (; i < packedInputs.Length; i += 2)
+        {
+            bad |= Unsafe.Add(ref first, i) & Unsafe.Add(ref first, i + 1);
+        }
+
+        if (outside != 0)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                ref ulong row = ref Unsafe.Add(ref first, r * words);
+                bad |= (Unsafe.Add(ref row, words - 2) | Unsafe.Add(ref row, words - 1)) & outside;
+            }
+        }
+
+        if (bad != 0)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                int block = FirstBadBlock(packedInputs.Slice(r * words, words), inputCount);
+                if (block >= 0)
+                {
+                    int at = (r * words) + (2 * block);
+                    throw new ArgumentException(
+                        $"Row {r} (packedInputs[{at}] and [{at + 1}]): {BadPackedMessage(packedInputs[at], packedInputs[at + 1], 64 * block, inputCount)}",
+                        paramName);
+                }
+            }
+        }
+
+        return rows;
+    }
+
+    /// <summary>The first block of a packed row of the right length with a bit in both masks or beyond the last input; -1 if none.</summary>
+    private static int FirstBadBlock(ReadOnlySpan<ulong> packed, int inputCount)
+    {
+        for (int c = 0; 2 * c < packed.Length; c++)
+        {
+            int length = inputCount - (64 * c);
+            ulong outside = length >= 64 ? 0 : ~0UL << length, positive = packed[2 * c], negative = packed[(2 * c) + 1];
+            if (((positive & negative) | ((positive | negative) & outside)) != 0)
+            {
+                return c;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>What is wrong with the block of masks for inputs <paramref name="offset"/> to offset + 63, which has a bad bit.</summary>
+    private static string BadPackedMessage(ulong positive, ulong negative, int offset, int inputCount)
+    {
+        ulong both = positive & negative;
+        if (both != 0)
+        {
+            int index = System.Numerics.BitOperations.TrailingZeroCount(both) + offset;
+            return $"Input {index} is set in both the positive and the negative mask; it must be one of -1, 0, +1.";
+        }
+
+        int length = inputCount - offset;
+        int bit = System.Numerics.BitOperations.TrailingZeroCount((positive | negative) >> length) + length;
+        return offset == 0
+            ? $"Bit {bit} is set, but the network has only {inputCount} inputs (bits 0 to {inputCount - 1})."
+            : $"Input {offset + bit} (bit {bit} of the block from input {offset}) is set, but the network has only {inputCount} inputs (0 to {inputCount - 1}).";
+    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowBadPacked(ulong positive, ulong negative, int inputCount)

@@ -371,7 +371,7 @@ public sealed class FirstLayerTables
 
     /// <summary>
     /// The table row of the group whose five inputs start at bit <paramref name="shift"/> of the packed masks (bits
-    /// beyond the input count must be clear, as <see cref="TernaryInput.ValidatePacked"/> ensures).
+    /// beyond the input count must be clear, as <see cref="TernaryInput.ValidatePacked(ulong, ulong, int)"/> ensures).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Row(ulong positive, ulong negative, int shift) =>

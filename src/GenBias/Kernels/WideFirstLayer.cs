@@ -29,7 +29,7 @@ namespace GenBias.CompilerServices;
 public static partial class WideFirstLayer
 {
     /// <summary>Mask words per row for <paramref name="inputs"/> inputs: a positive and a negative mask per 64 inputs.</summary>
-    public static int WordsPerRow(int inputs) => 2 * ((inputs + 63) >> 6);
+    public static int WordsPerRow(int inputs) => ShapeRules.PackedWordsPerRow(inputs);
 
     /// <summary>
     /// Packs <paramref name="rowCount"/> rows of <paramref name="inputs"/> validated ternary values into masks,
@@ -37,7 +37,7 @@ public static partial class WideFirstLayer
     /// </summary>
     public static void PackRows(ref sbyte rows, int rowCount, int inputs, ref ulong masks)
     {
-        int words = (inputs + 63) >> 6;
+        int words = ShapeRules.PackedWordsPerRow(inputs) / 2;
         for (int r = 0; r < rowCount; r++)
         {
             ref sbyte row = ref Unsafe.Add(ref rows, r * inputs);
@@ -71,7 +71,7 @@ public static partial class WideFirstLayer
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PreActivations(ref ulong masks, int rowCount, int inputs, ref float columns, int padded, int width, ref float pre)
     {
-        int words = (inputs + 63) >> 6, lanes = (width + 7) / 8 * 8, size = rowCount * padded;
+        int words = ShapeRules.PackedWordsPerRow(inputs) / 2, lanes = (width + 7) / 8 * 8, size = rowCount * padded;
         float[]? rented = size > 4096 ? System.Buffers.ArrayPool<float>.Shared.Rent(size) : null;
         Span<float> negative = rented ?? stackalloc float[4096];
         negative[..size].Clear();

@@ -33,6 +33,12 @@ namespace GenBias.CompilerServices
         /// <summary>The number of inputs up to which the packed two-mask input form is available.</summary>
         public const int MaxPackedInputs = 64;
 
+        /// <summary>
+        /// The ulongs of one packed row of <paramref name="inputs"/> inputs: for each block of 64 inputs (the last may be
+        /// shorter) its positive mask, then its negative mask; two words up to 64 inputs.
+        /// </summary>
+        public static int PackedWordsPerRow(int inputs) => 2 * ((inputs + 63) >> 6);
+
         /// <summary>Floats per SIMD block the packed layout pads to (one Vector512, two Vector256).</summary>
         public const int BlockFloats = 16;
 
