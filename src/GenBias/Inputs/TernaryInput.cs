@@ -773,16 +773,6 @@ public static class TernaryInput
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowBadPacked(ulong positive, ulong negative, int inputCount)
-    {
-        ulong both = positive & negative;
-        if (both != 0)
-        {
-            int index = System.Numerics.BitOperations.TrailingZeroCount(both);
-            throw new ArgumentException($"Input {index} is set in both the positive and the negative mask; it must be one of -1, 0, +1.", nameof(negative));
-        }
-
-        int extra = System.Numerics.BitOperations.TrailingZeroCount((positive | negative) >> inputCount) + inputCount;
-        throw new ArgumentException($"Bit {extra} is set, but the network has only {inputCount} inputs (bits 0 to {inputCount - 1}).", nameof(positive));
-    }
+    private static void ThrowBadPacked(ulong positive, ulong negative, int inputCount) =>
+        throw new ArgumentException(BadPackedMessage(positive, negative, 0, inputCount), (positive & negative) != 0 ? nameof(negative) : nameof(positive));
 }
